@@ -1,0 +1,54 @@
+// Turn-taking is pure: state machines fed with timestamps (call audio clock, ms), no timers,
+// no I/O. The call session feeds them and acts on their outputs.
+import type { SttFinal, SttPartial } from '../stt/types.ts';
+
+// ---- Voice activity detection (per 20 ms frame of 8 kHz PCM16) ----
+export interface VadFrame {
+  /** Raw decision for this frame. */
+  readonly voiced: boolean;
+  /** Smoothed decision: stays true for the hangover after the last voiced frame. */
+  readonly speech: boolean;
+  /** Set on the frame where smoothed speech starts / ends. */
+  readonly event?: 'speechStart' | 'speechEnd';
+  /** Audio-clock time of the event (for speechEnd: end of the last voiced frame). */
+  readonly eventTimeMs?: number;
+}
+
+export interface Vad {
+  process(pcm: Int16Array, audioTimeMs: number): VadFrame;
+  reset(): void;
+}
+
+// ---- Endpointing ----
+export type TurnEndRule = 'silence' | 'noVoiceTimeout' | 'sttFinal' | 'earlyFinal';
+
+export interface TurnEnd {
+  readonly utteranceId: number;
+  readonly transcript: string;
+  readonly rule: TurnEndRule;
+  readonly speechStartMs: number;
+  /** Caller speech end by the local VAD (audio clock), if known. */
+  readonly speechEndMs: number | undefined;
+  readonly firstPartialMs: number | undefined;
+  /** When the turn was decided (audio clock / call clock, ms). */
+  readonly endedAtMs: number;
+}
+
+export type EndpointerInput =
+  | { readonly type: 'vad'; readonly atMs: number; readonly frame: VadFrame; readonly frameMs: number }
+  | { readonly type: 'partial'; readonly partial: SttPartial }
+  | { readonly type: 'final'; readonly final: SttFinal }
+  | { readonly type: 'tick'; readonly atMs: number };
+
+export type EndpointerOutput =
+  | { readonly type: 'speechStarted'; readonly utteranceId: number; readonly atMs: number }
+  /** A debounced interim for preemptive generation / display. */
+  | { readonly type: 'partial'; readonly utteranceId: number; readonly text: string; readonly stability: number; readonly atMs: number }
+  | { readonly type: 'turnEnded'; readonly turn: TurnEnd }
+  /** A final that arrived after its utterance already ended: record it, trigger nothing. */
+  | { readonly type: 'lateFinal'; readonly utteranceId: number; readonly text: string; readonly atMs: number };
+
+export interface Endpointer {
+  handle(input: EndpointerInput): EndpointerOutput[];
+  reset(): void;
+}
