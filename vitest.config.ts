@@ -4,6 +4,7 @@ import { defineConfig } from 'vitest/config';
 // (emulators, kube-apiserver + etcd, helm, jaeger) built by test-env/.
 export default defineConfig({
   test: {
+    reporters: ['default', './test-env/summary-reporter.ts'],
     projects: [
       {
         test: {
