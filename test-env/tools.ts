@@ -15,7 +15,7 @@ export const TOOL_VERSIONS = {
   kubernetes: 'v1.34.4',
   etcd: 'v3.6.16',
   helm: 'v3.22.0',
-  jaeger: 'v2-pseudo',
+  jaeger: 'v1.76.0', // module version of the Jaeger v2.13.0 release commit (see build-jaeger.sh)
 } as const;
 export type Tool = keyof typeof TOOL_VERSIONS;
 
