@@ -375,6 +375,15 @@ export const schema = {
     cr: 'llm.retryAttempts',
     doc: 'Retries on 429/5xx, only before the first token.',
   }),
+  llmStallTimeoutMs: int({
+    env: 'LLM_STALL_TIMEOUT_MS',
+    default: 3000,
+    min: 100,
+    max: 30000,
+    unit: 'ms',
+    cr: 'llm.stallTimeoutMs',
+    doc: 'After the first token, a gap this long without a delta ends the answer as an error (the session apologises).',
+  }),
   llmMaxHistoryTurns: int({
     env: 'LLM_MAX_HISTORY_TURNS',
     default: 20,
