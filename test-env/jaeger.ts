@@ -148,7 +148,7 @@ export async function startJaeger(): Promise<JaegerInstance> {
     } catch (err) {
       if (Date.now() > deadline) {
         await stop();
-        throw new Error(`jaeger not ready after 30 s (${String(err)}):\n${out}`);
+        throw new Error(`jaeger not ready after 30 s:\n${out}`, { cause: err });
       }
       await new Promise((r) => setTimeout(r, 100));
     }
