@@ -1,0 +1,624 @@
+// One simulated Twilio call over a real WebSocket: connected, start, then a 20 ms mu-law frame
+// on every tick of an absolute clock (frame k leaves at start + (k+1)*20 ms, so timer lateness
+// never accumulates into drift), driven by a script of steps; and on the other side a model of
+// Twilio's playout buffer that echoes marks when their audio has played, drops audio on clear,
+// records what the caller heard and measures per-turn latency and echo jitter.
+import { randomBytes } from 'node:crypto';
+import WebSocket from 'ws';
+import type { Logger } from '../../telemetry/logger.ts';
+import { MsHistogram, type HistogramSummary } from './histogram.ts';
+import { PlayoutBuffer } from './playout.ts';
+import {
+  connectedMessage,
+  dtmfMessage,
+  markEchoMessage,
+  mediaMessage,
+  parseServerMessage,
+  startMessage,
+  stopMessage,
+  type ProtocolErrorKind,
+} from './protocol.ts';
+import { RecordingCapture, type Recording, type RecordingMode } from './recording.ts';
+import { sharedScheduler, type ScheduledTask, type Scheduler } from './scheduler.ts';
+import { validateScript, type CallStep } from './script.ts';
+import { mediaStreamConnectUrl, mediaStreamSignatureUrl, twilioSignature } from './signature.ts';
+
+export const FRAME_MS = 20;
+export const FRAME_BYTES = 160;
+const SILENCE_FRAME = Buffer.alloc(FRAME_BYTES, 0xff);
+const SILENCE_B64 = SILENCE_FRAME.toString('base64');
+
+export interface CallOptions {
+  /** Agent base URL (ws://host:port) or the full media-stream URL; http(s) is accepted. */
+  readonly url: string;
+  /** Steps to run; audio already loaded (see resolveScript). Ends with an implicit `stop`. */
+  readonly script: readonly CallStep[];
+  readonly accountSid?: string;
+  readonly callSid?: string;
+  readonly streamSid?: string;
+  /** Sent in start.customParameters, as <Parameter> elements would be. */
+  readonly customParameters?: Readonly<Record<string, string>>;
+  /** Signs the upgrade with X-Twilio-Signature. */
+  readonly signature?: {
+    readonly authToken: string;
+    /** Public host or URL the agent validates against; default: the connect URL as wss://. */
+    readonly publicUrl?: string;
+  };
+  /** Extra upgrade headers. */
+  readonly headers?: Readonly<Record<string, string>>;
+  /** Shared across calls by default (one timer heap per process). */
+  readonly scheduler?: Scheduler;
+  /** Keep the agent's (and optionally the caller's) audio for CallResult.recording. Default: none. */
+  readonly record?: RecordingMode;
+  /** Echoed audio arriving more than this much later than a steady stream would is late. Default 20. */
+  readonly lateFrameMs?: number;
+  /** Gap after which echoed audio starts a new talk spurt for jitter. Default 200 ms. */
+  readonly spurtGapMs?: number;
+  /** Give up connecting after this long. Default 10000. */
+  readonly connectTimeoutMs?: number;
+  /** Hard cap on the call's length; the call then stops like a hang-up. Default 600000. */
+  readonly maxDurationMs?: number;
+  readonly logger?: Logger;
+  /** Live events (the CLI prints them; tests observe them). Must not throw. */
+  readonly onEvent?: (event: CallEvent) => void;
+}
+
+export type CallEvent =
+  | { readonly type: 'open'; readonly atMs: number }
+  | { readonly type: 'speech-start'; readonly atMs: number; readonly turn: number; readonly label: string }
+  | { readonly type: 'speech-end'; readonly atMs: number; readonly turn: number; readonly label: string }
+  | {
+      readonly type: 'agent-audio';
+      readonly atMs: number;
+      readonly playStartMs: number;
+      readonly turn: number;
+    }
+  | { readonly type: 'mark'; readonly atMs: number; readonly name: string }
+  | {
+      readonly type: 'mark-echo';
+      readonly atMs: number;
+      readonly name: string;
+      readonly outcome: 'played' | 'cleared';
+    }
+  | { readonly type: 'clear'; readonly atMs: number; readonly discardedMs: number }
+  | { readonly type: 'dtmf'; readonly atMs: number; readonly digit: string }
+  | { readonly type: 'wait-timeout'; readonly atMs: number }
+  | {
+      readonly type: 'protocol-error';
+      readonly atMs: number;
+      readonly error: ProtocolErrorKind;
+      readonly detail: string;
+    }
+  | { readonly type: 'stop'; readonly atMs: number }
+  | { readonly type: 'closed'; readonly atMs: number; readonly code: number; readonly reason: string };
+
+/** One caller utterance (a played file) and the agent's answer to it. Times in ms since `start`. */
+export interface TurnTiming {
+  readonly index: number;
+  readonly label: string;
+  readonly speechStartMs: number;
+  readonly speechEndMs: number;
+  /** First agent media message received after speechEndMs. */
+  readonly agentAudioReceivedMs?: number;
+  /** When that audio started playing (later than received when older audio was still queued). */
+  readonly agentAudioStartMs?: number;
+  /** agentAudioStartMs - speechEndMs: what the caller experiences as the response gap. */
+  readonly latencyMs?: number;
+}
+
+export type ProtocolErrorCounts = Record<ProtocolErrorKind, number> & { total: number };
+
+export interface CallResult {
+  readonly callSid: string;
+  readonly streamSid: string;
+  /** 'completed': the script ended (stop sent); 'server-closed': the agent closed first;
+   *  'dropped': a drop step; 'error': connect failure or socket error (see error). */
+  readonly outcome: 'completed' | 'server-closed' | 'dropped' | 'error';
+  readonly error?: string;
+  readonly closeCode?: number;
+  readonly closeReason?: string;
+  /** HTTP status when the upgrade was refused (e.g. 403 for a bad signature). */
+  readonly upgradeStatus?: number;
+  readonly durationMs: number;
+  readonly framesSent: number;
+  /** How late frames left versus their absolute deadline (the simulator's own lag). */
+  readonly sendLag: HistogramSummary;
+  readonly dtmfSent: number;
+  readonly waitTimeouts: number;
+  readonly agent: {
+    readonly mediaMessages: number;
+    readonly bytes: number;
+    /** Audio actually played (not discarded by clear), ms. */
+    readonly playedMs: number;
+    readonly discardedMs: number;
+    readonly clears: number;
+    readonly marksReceived: number;
+    readonly marksPlayed: number;
+    readonly marksCleared: number;
+  };
+  /** Echo jitter: how much later than a steady real-time stream each agent media message came. */
+  readonly jitter: HistogramSummary & { readonly late: number };
+  readonly protocolErrors: ProtocolErrorCounts;
+  readonly turns: readonly TurnTiming[];
+  readonly recording?: Recording;
+}
+
+export function randomSid(prefix: string): string {
+  return prefix + randomBytes(16).toString('hex');
+}
+
+interface MutableTurn {
+  index: number;
+  label: string;
+  speechStartMs: number;
+  speechEndMs: number;
+  agentAudioReceivedMs?: number;
+  agentAudioStartMs?: number;
+  latencyMs?: number;
+}
+
+/**
+ * A single call. `run()` connects and resolves when the call has ended (never rejects: failures
+ * are in CallResult.outcome/error). `hangup()` ends it early with a `stop`.
+ */
+export class SimulatedCall {
+  readonly callSid: string;
+  readonly streamSid: string;
+  readonly accountSid: string;
+
+  private readonly opts: CallOptions;
+  private readonly scheduler: Scheduler;
+  private readonly script: readonly CallStep[];
+  private readonly playout = new PlayoutBuffer();
+  private readonly capture: RecordingCapture | undefined;
+  private readonly sendLagHist = new MsHistogram(0.5, 500);
+  private readonly jitterHist = new MsHistogram(0.5, 500);
+  private readonly lateFrameMs: number;
+  private readonly spurtGapMs: number;
+
+  private ws: WebSocket | undefined;
+  private t0 = 0;
+  private seq = 0;
+  private frame = 0;
+  private nextTick: ScheduledTask | undefined;
+  private markTimer: ScheduledTask | undefined;
+  private maxDurationTimer: ScheduledTask | undefined;
+  private finished = false;
+  private resolveRun: ((r: CallResult) => void) | undefined;
+  private runPromise: Promise<CallResult> | undefined;
+
+  // script position
+  private step = 0;
+  private stepOffset = 0;
+  private stepStartedMs = 0;
+  private stepStarted = false;
+
+  // counters
+  private framesSent = 0;
+  private dtmfSent = 0;
+  private waitTimeouts = 0;
+  private mediaMessages = 0;
+  private agentBytes = 0;
+  private discardedMs = 0;
+  private clears = 0;
+  private marksReceived = 0;
+  private marksPlayed = 0;
+  private marksCleared = 0;
+  private lateEchoes = 0;
+  private spurtMinTransit = Infinity;
+  private spurtBytes = 0;
+  private lastArrival = -Infinity;
+  private readonly errors: ProtocolErrorCounts = {
+    binaryFrame: 0,
+    invalidJson: 0,
+    unknownEvent: 0,
+    wrongStreamSid: 0,
+    badMessage: 0,
+    total: 0,
+  };
+  private readonly turns: MutableTurn[] = [];
+  private outcome: CallResult['outcome'] = 'completed';
+  private error: string | undefined;
+  private closeCode: number | undefined;
+  private closeReason: string | undefined;
+  private upgradeStatus: number | undefined;
+  private endedAtMs: number | undefined;
+
+  constructor(options: CallOptions) {
+    validateScript(options.script);
+    this.opts = options;
+    this.script = options.script;
+    this.scheduler = options.scheduler ?? sharedScheduler();
+    this.accountSid = options.accountSid ?? randomSid('AC');
+    this.callSid = options.callSid ?? randomSid('CA');
+    this.streamSid = options.streamSid ?? randomSid('MZ');
+    this.capture = options.record ? new RecordingCapture() : undefined;
+    this.lateFrameMs = options.lateFrameMs ?? 20;
+    this.spurtGapMs = options.spurtGapMs ?? 200;
+  }
+
+  /** The call clock: ms since `start` was sent. */
+  now(): number {
+    return this.scheduler.now() - this.t0;
+  }
+
+  run(): Promise<CallResult> {
+    this.runPromise ??= new Promise<CallResult>((resolve) => {
+      this.resolveRun = resolve;
+      this.connect();
+    });
+    return this.runPromise;
+  }
+
+  /** Ends the call now the way a caller hanging up does: `stop`, then close. */
+  hangup(): void {
+    if (this.finished) return;
+    if (this.ws?.readyState === WebSocket.OPEN && this.t0 > 0) this.sendStopAndClose();
+    else this.finish('completed');
+  }
+
+  private emit(event: CallEvent): void {
+    this.opts.onEvent?.(event);
+  }
+
+  private connect(): void {
+    const url = mediaStreamConnectUrl(this.opts.url);
+    const headers: Record<string, string> = { ...this.opts.headers };
+    if (this.opts.signature) {
+      const signUrl = mediaStreamSignatureUrl(this.opts.signature.publicUrl ?? url.replace(/^ws:/, 'wss:'));
+      headers['X-Twilio-Signature'] = twilioSignature(this.opts.signature.authToken, signUrl);
+    }
+    let ws: WebSocket;
+    try {
+      ws = new WebSocket(url, {
+        headers,
+        handshakeTimeout: this.opts.connectTimeoutMs ?? 10_000,
+        perMessageDeflate: false,
+      });
+    } catch (err) {
+      this.error = (err as Error).message;
+      this.finish('error');
+      return;
+    }
+    this.ws = ws;
+    ws.on('unexpected-response', (_req, res) => {
+      this.upgradeStatus = res.statusCode;
+      this.error = `upgrade refused: HTTP ${res.statusCode}`;
+      res.resume();
+      ws.terminate();
+      this.finish('error');
+    });
+    ws.on('error', (err) => {
+      this.error ??= err.message;
+      this.finish('error');
+    });
+    ws.on('open', () => this.onOpen());
+    ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
+    ws.on('close', (code, reason) => {
+      this.closeCode = code;
+      this.closeReason = reason.toString();
+      this.emit({ type: 'closed', atMs: this.now(), code, reason: this.closeReason });
+      this.finish('server-closed');
+    });
+  }
+
+  private send(text: string): void {
+    const ws = this.ws;
+    if (ws && ws.readyState === WebSocket.OPEN) ws.send(text);
+  }
+
+  private onOpen(): void {
+    this.t0 = this.scheduler.now();
+    this.emit({ type: 'open', atMs: 0 });
+    this.send(connectedMessage());
+    this.send(
+      startMessage(++this.seq, {
+        accountSid: this.accountSid,
+        callSid: this.callSid,
+        streamSid: this.streamSid,
+        customParameters: this.opts.customParameters ?? {},
+      }),
+    );
+    this.opts.logger?.debug({ callSid: this.callSid, streamSid: this.streamSid }, 'simulated call started');
+    this.scheduleFrame();
+    const maxMs = this.opts.maxDurationMs ?? 600_000;
+    this.maxDurationTimer = this.scheduler.at(this.t0 + maxMs, () => this.hangup());
+  }
+
+  private scheduleFrame(): void {
+    const deadline = this.t0 + (this.frame + 1) * FRAME_MS;
+    this.nextTick = this.scheduler.at(deadline, () => this.tick(deadline));
+  }
+
+  /** Sends frame number `this.frame` (covering [frame*20, frame*20+20) ms) at its deadline. */
+  private tick(deadline: number): void {
+    if (this.finished) return;
+    const nowAbs = this.scheduler.now();
+    const atMs = nowAbs - this.t0;
+    const action = this.nextFrame(atMs);
+    if (action === 'stop') {
+      this.sendStopAndClose();
+      return;
+    }
+    if (action === 'drop') {
+      this.ws?.terminate();
+      this.finish('dropped');
+      return;
+    }
+    this.sendLagHist.add(nowAbs - deadline);
+    const k = this.frame;
+    const payload = action === SILENCE_FRAME ? SILENCE_B64 : action.toString('base64');
+    this.send(mediaMessage(++this.seq, this.streamSid, k + 1, k * FRAME_MS, payload));
+    this.capture?.addCaller(k, action);
+    this.framesSent++;
+    this.frame++;
+    this.scheduleFrame();
+  }
+
+  /** Advances the script by one frame: the frame to send, or the end of the call. */
+  private nextFrame(atMs: number): Buffer | 'stop' | 'drop' {
+    for (;;) {
+      const s = this.script[this.step];
+      if (!s) return 'stop';
+      if (!this.stepStarted) {
+        this.stepStarted = true;
+        this.stepOffset = 0;
+        this.stepStartedMs = atMs;
+      }
+      switch (s.kind) {
+        case 'play': {
+          const audio = s.audio;
+          const off = this.stepOffset;
+          const label = s.label ?? `play#${this.step + 1}`;
+          if (off === 0) {
+            if (audio.length === 0) {
+              this.advance();
+              continue;
+            }
+            const turn = this.turns.length;
+            this.turns.push({ index: turn, label, speechStartMs: this.frame * FRAME_MS, speechEndMs: NaN });
+            this.emit({ type: 'speech-start', atMs, turn, label });
+          }
+          const end = Math.min(off + FRAME_BYTES, audio.length);
+          let frame: Buffer;
+          if (end - off === FRAME_BYTES) {
+            frame = Buffer.from(audio.buffer, audio.byteOffset + off, FRAME_BYTES);
+          } else {
+            frame = Buffer.alloc(FRAME_BYTES, 0xff);
+            frame.set(audio.subarray(off, end));
+          }
+          this.stepOffset = end;
+          if (end >= audio.length) {
+            const turn = this.turns[this.turns.length - 1]!;
+            turn.speechEndMs = this.frame * FRAME_MS + (end - off) / 8;
+            this.emit({ type: 'speech-end', atMs, turn: turn.index, label });
+            this.advance();
+          }
+          return frame;
+        }
+        case 'silence': {
+          const frames = Math.ceil(s.ms / FRAME_MS);
+          if (this.stepOffset >= frames) {
+            this.advance();
+            continue;
+          }
+          this.stepOffset++;
+          if (this.stepOffset >= frames) this.advance();
+          return SILENCE_FRAME;
+        }
+        case 'dtmf':
+          this.send(dtmfMessage(++this.seq, this.streamSid, s.digit));
+          this.dtmfSent++;
+          this.emit({ type: 'dtmf', atMs, digit: s.digit });
+          this.advance();
+          continue;
+        case 'waitForAgent': {
+          const playEnd = this.playout.playEndMs;
+          const done =
+            (s.until ?? 'end') === 'start'
+              ? this.playout.isPlaying(atMs)
+              : playEnd > this.stepStartedMs && atMs - playEnd >= (s.quietMs ?? 700);
+          if (done) {
+            this.advance();
+            continue;
+          }
+          if (atMs - this.stepStartedMs >= (s.timeoutMs ?? 15_000)) {
+            this.waitTimeouts++;
+            this.emit({ type: 'wait-timeout', atMs });
+            this.advance();
+            continue;
+          }
+          return SILENCE_FRAME;
+        }
+        case 'stop':
+          return 'stop';
+        case 'drop':
+          return 'drop';
+      }
+    }
+  }
+
+  private advance(): void {
+    this.step++;
+    this.stepStarted = false;
+  }
+
+  private sendStopAndClose(): void {
+    if (this.finished) return;
+    this.send(
+      stopMessage(++this.seq, {
+        accountSid: this.accountSid,
+        callSid: this.callSid,
+        streamSid: this.streamSid,
+      }),
+    );
+    this.emit({ type: 'stop', atMs: this.now() });
+    this.endedAtMs = this.now();
+    const ws = this.ws;
+    this.finish('completed');
+    ws?.close(1000, 'call ended');
+  }
+
+  private onMessage(data: WebSocket.RawData, isBinary: boolean): void {
+    const atMs = this.now();
+    if (isBinary) {
+      this.protocolError('binaryFrame', 'binary frame', atMs);
+      return;
+    }
+    const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : data.toString();
+    const msg = parseServerMessage(text, this.streamSid);
+    switch (msg.kind) {
+      case 'error':
+        this.protocolError(msg.error, msg.detail, atMs);
+        return;
+      case 'media':
+        this.onAgentMedia(atMs, msg.payload);
+        return;
+      case 'mark':
+        this.marksReceived++;
+        this.emit({ type: 'mark', atMs, name: msg.name });
+        if (this.playout.addMark(atMs, msg.name)) this.echoMark(msg.name, 'played', atMs);
+        else this.armMarkTimer();
+        return;
+      case 'clear': {
+        this.clears++;
+        const { echoed, discardedMs } = this.playout.clear(atMs);
+        this.discardedMs += discardedMs;
+        this.capture?.truncateAgent(atMs);
+        this.markTimer?.cancel();
+        this.markTimer = undefined;
+        this.emit({ type: 'clear', atMs, discardedMs });
+        for (const name of echoed) this.echoMark(name, 'cleared', atMs);
+        return;
+      }
+    }
+  }
+
+  private protocolError(kind: ProtocolErrorKind, detail: string, atMs: number): void {
+    this.errors[kind]++;
+    this.errors.total++;
+    this.emit({ type: 'protocol-error', atMs, error: kind, detail });
+    this.opts.logger?.warn(
+      { callSid: this.callSid, streamSid: this.streamSid, error: kind, detail },
+      'protocol error from server',
+    );
+  }
+
+  private onAgentMedia(atMs: number, payload: Buffer): void {
+    this.mediaMessages++;
+    this.agentBytes += payload.length;
+    // Jitter: within a talk spurt, each message should arrive when a steady real-time stream
+    // would deliver it (spurt start + bytes so far / 8); lateness is measured against the
+    // earliest such transit seen in the spurt.
+    if (atMs - this.lastArrival > this.spurtGapMs) {
+      this.spurtMinTransit = Infinity;
+      this.spurtBytes = 0;
+    }
+    const transit = atMs - this.spurtBytes / 8;
+    if (transit < this.spurtMinTransit) this.spurtMinTransit = transit;
+    const excess = transit - this.spurtMinTransit;
+    this.jitterHist.add(excess);
+    if (excess > this.lateFrameMs) this.lateEchoes++;
+    this.spurtBytes += payload.length;
+    this.lastArrival = atMs;
+
+    const { startMs } = this.playout.enqueueAudio(atMs, payload.length);
+    this.capture?.addAgent(startMs, payload);
+    const turn = this.turns[this.turns.length - 1];
+    if (turn && Number.isFinite(turn.speechEndMs) && turn.agentAudioReceivedMs === undefined) {
+      turn.agentAudioReceivedMs = atMs;
+      turn.agentAudioStartMs = startMs;
+      turn.latencyMs = startMs - turn.speechEndMs;
+      this.emit({ type: 'agent-audio', atMs, playStartMs: startMs, turn: turn.index });
+    }
+  }
+
+  private armMarkTimer(): void {
+    if (this.markTimer) return;
+    const due = this.playout.nextMarkDueMs();
+    if (due === undefined) return;
+    this.markTimer = this.scheduler.at(this.t0 + due, () => {
+      this.markTimer = undefined;
+      const atMs = this.now();
+      for (const name of this.playout.takeDueMarks(atMs)) this.echoMark(name, 'played', atMs);
+      this.armMarkTimer();
+    });
+  }
+
+  private echoMark(name: string, outcome: 'played' | 'cleared', atMs: number): void {
+    if (outcome === 'played') this.marksPlayed++;
+    else this.marksCleared++;
+    this.send(markEchoMessage(++this.seq, this.streamSid, name));
+    this.emit({ type: 'mark-echo', atMs, name, outcome });
+  }
+
+  private finish(outcome: CallResult['outcome']): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.outcome = outcome;
+    this.endedAtMs ??= this.t0 > 0 ? this.now() : 0;
+    this.nextTick?.cancel();
+    this.markTimer?.cancel();
+    this.maxDurationTimer?.cancel();
+    const ws = this.ws;
+    if (outcome !== 'completed' && ws && ws.readyState !== WebSocket.CLOSED) ws.terminate();
+    if (outcome === 'completed' && ws) {
+      // Wait for the close handshake briefly so the server sees a clean close; never hang.
+      const done = () => this.resolveRun?.(this.result());
+      if (ws.readyState === WebSocket.CLOSED) done();
+      else {
+        const guard = setTimeout(() => {
+          ws.terminate();
+          done();
+        }, 2000);
+        ws.once('close', () => {
+          clearTimeout(guard);
+          done();
+        });
+      }
+      return;
+    }
+    this.resolveRun?.(this.result());
+  }
+
+  private result(): CallResult {
+    const durationMs = this.endedAtMs ?? 0;
+    const playedMs = this.agentBytes / 8 - this.discardedMs;
+    return {
+      callSid: this.callSid,
+      streamSid: this.streamSid,
+      outcome: this.outcome,
+      ...(this.error !== undefined && this.outcome === 'error' ? { error: this.error } : {}),
+      ...(this.closeCode !== undefined
+        ? { closeCode: this.closeCode, closeReason: this.closeReason ?? '' }
+        : {}),
+      ...(this.upgradeStatus !== undefined ? { upgradeStatus: this.upgradeStatus } : {}),
+      durationMs,
+      framesSent: this.framesSent,
+      sendLag: this.sendLagHist.summary(),
+      dtmfSent: this.dtmfSent,
+      waitTimeouts: this.waitTimeouts,
+      agent: {
+        mediaMessages: this.mediaMessages,
+        bytes: this.agentBytes,
+        playedMs,
+        discardedMs: this.discardedMs,
+        clears: this.clears,
+        marksReceived: this.marksReceived,
+        marksPlayed: this.marksPlayed,
+        marksCleared: this.marksCleared,
+      },
+      jitter: { ...this.jitterHist.summary(), late: this.lateEchoes },
+      protocolErrors: { ...this.errors },
+      turns: this.turns.map((t) => ({ ...t })),
+      ...(this.capture && this.opts.record
+        ? { recording: this.capture.render(this.opts.record, durationMs) }
+        : {}),
+    };
+  }
+
+  /** Raw histograms, for merging across calls in a benchmark. */
+  histograms(): { sendLag: MsHistogram; jitter: MsHistogram } {
+    return { sendLag: this.sendLagHist, jitter: this.jitterHist };
+  }
+}
