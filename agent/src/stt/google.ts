@@ -1,0 +1,296 @@
+// Google Speech v1 and v2 through @google-cloud/speech: one raw bidirectional stream per open()
+// and one-shot Recognize. No retry here (the resilient wrapper owns it). Both versions use the
+// client's raw `_streamingRecognize()` so that a stream can be cancelled (the v1 helper can only
+// be destroyed, which leaves the RPC running) and so that v2 can send its recognizer.
+//
+// Encoding: MULAW by default. Twilio delivers G.711 mu-law 8 kHz; forwarding it untouched costs
+// no CPU, half the bytes of LINEAR16 and adds no conversion error (decoding to LINEAR16 is
+// lossless but carries no more information). LINEAR16 stays available (STT_ENCODING) for
+// comparison: the audio is then decoded with the G.711 table before sending.
+import * as grpc from '@grpc/grpc-js';
+import speech from '@google-cloud/speech';
+import { decodeMulaw } from '../audio/mulaw.ts';
+import type { Config } from '../config/schema.ts';
+import type { SttTarget } from './capabilities.ts';
+import {
+  durationToMs,
+  type OneShotRecognizer,
+  type OneShotResult,
+  type RawStream,
+  type RawStreamEvents,
+  type RawStreamingProvider,
+} from './raw.ts';
+
+export const CALL_ID_HEADER = 'x-hva-call-id';
+
+export type SpeechClientV1 = InstanceType<typeof speech.v1.SpeechClient>;
+export type SpeechClientV2 = InstanceType<typeof speech.v2.SpeechClient>;
+
+/** Client options for the resolved target: Google (TLS + ADC) or a plaintext emulator. */
+export function speechClientOptions(
+  target: SttTarget,
+  config: Pick<Config, 'googleProject' | 'googleCredentials'>,
+): Record<string, unknown> {
+  const base: Record<string, unknown> = {
+    apiEndpoint: target.endpoint.host,
+    port: target.endpoint.port,
+    // Separate connections per client so a pool spreads streams over several HTTP/2 connections
+    // (servers cap concurrent streams per connection).
+    'grpc.use_local_subchannel_pool': 1,
+    'grpc.keepalive_time_ms': 30_000,
+  };
+  if (target.endpoint.plaintext) {
+    // With sslCreds gax skips Google auth; universeDomain avoids probing the metadata server.
+    return { ...base, sslCreds: grpc.credentials.createInsecure(), universeDomain: 'googleapis.com' };
+  }
+  return {
+    ...base,
+    ...(config.googleProject !== '' ? { projectId: config.googleProject } : {}),
+    ...(config.googleCredentials !== '' ? { keyFilename: config.googleCredentials } : {}),
+  };
+}
+
+function callOptions(callId: string): { otherArgs: { headers: Record<string, string> } } {
+  return { otherArgs: { headers: { [CALL_ID_HEADER]: callId } } };
+}
+
+function phrases(config: Pick<Config, 'sttPhraseHints'>): string[] {
+  return config.sttPhraseHints
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
+}
+
+function toWire(mulaw: Buffer, encoding: 'MULAW' | 'LINEAR16'): Buffer {
+  if (encoding === 'MULAW') return mulaw;
+  const pcm = decodeMulaw(mulaw);
+  return Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength);
+}
+
+/** Round-robin pool of clients (lazy), so hundreds of streams do not share one connection. */
+class ClientPool<C extends { close(): Promise<void> }> {
+  private readonly clients: C[] = [];
+  private next = 0;
+  private readonly size: number;
+  private readonly make: () => C;
+  constructor(size: number, make: () => C) {
+    this.size = Math.max(1, size);
+    this.make = make;
+  }
+  get(): C {
+    if (this.clients.length < this.size) {
+      const c = this.make();
+      this.clients.push(c);
+      return c;
+    }
+    const c = this.clients[this.next % this.clients.length]!;
+    this.next++;
+    return c;
+  }
+  async close(): Promise<void> {
+    const all = this.clients.splice(0);
+    await Promise.all(all.map((c) => c.close().catch(() => undefined)));
+  }
+}
+
+export type SttProviderConfig = Pick<
+  Config,
+  'googleProject' | 'googleCredentials' | 'sttPhraseHints' | 'sttPhraseBoost' | 'sttEncoding' | 'maxCalls'
+>;
+
+/** Streams per client connection before another client is added to the pool. */
+const STREAMS_PER_CLIENT = 50;
+
+interface DuplexCall {
+  on(event: string, fn: (...args: never[]) => void): unknown;
+  write(msg: unknown): boolean;
+  end(): void;
+  cancel(): void;
+  removeAllListeners(): unknown;
+}
+
+function wireRawStream(
+  call: DuplexCall,
+  events: RawStreamEvents,
+  encodeAudio: (mulaw: Buffer) => unknown,
+): RawStream {
+  let done = false;
+  call.on('metadata', () => {
+    if (!done) events.onOpen();
+  });
+  call.on('data', (resp: Record<string, unknown>) => {
+    if (done) return;
+    const results = (resp.results as Array<Record<string, unknown>> | undefined) ?? [];
+    for (const r of results) {
+      const alt = (r.alternatives as Array<{ transcript?: string; confidence?: number }> | undefined)?.[0];
+      events.onResult({
+        text: alt?.transcript ?? '',
+        isFinal: r.isFinal === true,
+        stability: typeof r.stability === 'number' ? r.stability : 0,
+        confidence: alt?.confidence ?? 0,
+        endOffsetMs: durationToMs(r.resultEndTime ?? r.resultEndOffset),
+      });
+    }
+    const ev = resp.speechEventType;
+    if (ev === 'SPEECH_ACTIVITY_BEGIN' || ev === 2)
+      events.onSpeechEvent('begin', durationToMs(resp.speechEventTime ?? resp.speechEventOffset));
+    else if (ev === 'SPEECH_ACTIVITY_END' || ev === 3)
+      events.onSpeechEvent('end', durationToMs(resp.speechEventTime ?? resp.speechEventOffset));
+    const error = resp.error as { code?: number; message?: string } | null | undefined;
+    if (error && typeof error.code === 'number' && error.code !== 0) {
+      done = true;
+      events.onError(
+        Object.assign(new Error(error.message ?? 'stream error'), {
+          code: error.code,
+          details: error.message,
+        }),
+      );
+      call.cancel();
+    }
+  });
+  call.on('error', (err: unknown) => {
+    if (done) return;
+    done = true;
+    events.onError(err);
+  });
+  call.on('end', () => {
+    if (done) return;
+    done = true;
+    events.onEnd();
+  });
+  return {
+    write(mulaw) {
+      if (!done) call.write(encodeAudio(mulaw));
+    },
+    end() {
+      if (!done) call.end();
+    },
+    cancel() {
+      if (done) return;
+      done = true;
+      call.cancel();
+      // Swallow the CANCELLED error the library emits after a cancel.
+      call.on('error', () => undefined);
+    },
+  };
+}
+
+export function createGoogleV1Provider(
+  target: SttTarget,
+  config: SttProviderConfig,
+): RawStreamingProvider & OneShotRecognizer {
+  const opts = speechClientOptions(target, config);
+  const pool = new ClientPool<SpeechClientV1>(
+    Math.ceil(config.maxCalls / STREAMS_PER_CLIENT),
+    () => new speech.v1.SpeechClient(opts),
+  );
+  const hints = phrases(config);
+  const recognitionConfig = {
+    encoding: config.sttEncoding,
+    sampleRateHertz: 8000,
+    audioChannelCount: 1,
+    languageCode: target.languageCode,
+    model: target.model,
+    enableAutomaticPunctuation: true,
+    ...(hints.length > 0 ? { speechContexts: [{ phrases: hints, boost: config.sttPhraseBoost }] } : {}),
+  };
+  const streamingConfig = {
+    config: recognitionConfig,
+    interimResults: true,
+    enableVoiceActivityEvents: true,
+  };
+  return {
+    name: 'google-v1',
+    open(callId, events) {
+      const call = pool.get()._streamingRecognize(callOptions(callId)) as unknown as DuplexCall;
+      call.write({ streamingConfig });
+      return wireRawStream(call, events, (mulaw) => ({ audioContent: toWire(mulaw, config.sttEncoding) }));
+    },
+    async recognize(callId, mulaw): Promise<OneShotResult> {
+      const [resp] = await pool
+        .get()
+        .recognize(
+          { config: recognitionConfig, audio: { content: toWire(mulaw, config.sttEncoding) } },
+          callOptions(callId),
+        );
+      return joinResults(resp.results);
+    },
+    close: () => pool.close(),
+  };
+}
+
+export function createGoogleV2Provider(
+  target: SttTarget,
+  config: SttProviderConfig,
+): RawStreamingProvider & OneShotRecognizer {
+  if (target.recognizer === undefined)
+    throw new Error('Speech v2 needs a recognizer path (GOOGLE_CLOUD_PROJECT)');
+  const recognizer = target.recognizer;
+  const opts = speechClientOptions(target, config);
+  const pool = new ClientPool<SpeechClientV2>(
+    Math.ceil(config.maxCalls / STREAMS_PER_CLIENT),
+    () => new speech.v2.SpeechClient(opts),
+  );
+  const hints = phrases(config);
+  const recognitionConfig = {
+    explicitDecodingConfig: { encoding: config.sttEncoding, sampleRateHertz: 8000, audioChannelCount: 1 },
+    languageCodes: [target.languageCode],
+    model: target.model,
+    features: { enableAutomaticPunctuation: true },
+    ...(hints.length > 0
+      ? {
+          adaptation: {
+            phraseSets: [
+              {
+                inlinePhraseSet: { phrases: hints.map((value) => ({ value, boost: config.sttPhraseBoost })) },
+              },
+            ],
+          },
+        }
+      : {}),
+  };
+  const streamingConfig = {
+    config: recognitionConfig,
+    streamingFeatures: {
+      interimResults: true,
+      enableVoiceActivityEvents: true,
+      // Endpointing sensitivity is documented for chirp_3 and newer; older models reject it.
+      ...(target.model === 'chirp_3' ? { endpointingSensitivity: 'ENDPOINTING_SENSITIVITY_SHORT' } : {}),
+    },
+  };
+  return {
+    name: 'google-v2',
+    open(callId, events) {
+      const call = pool.get()._streamingRecognize(callOptions(callId)) as unknown as DuplexCall;
+      call.write({ recognizer, streamingConfig });
+      return wireRawStream(call, events, (mulaw) => ({ audio: toWire(mulaw, config.sttEncoding) }));
+    },
+    async recognize(callId, mulaw): Promise<OneShotResult> {
+      const [resp] = await pool
+        .get()
+        .recognize(
+          { recognizer, config: recognitionConfig, content: toWire(mulaw, config.sttEncoding) },
+          callOptions(callId),
+        );
+      return joinResults(resp.results);
+    },
+    close: () => pool.close(),
+  };
+}
+
+function joinResults(
+  results:
+    | ReadonlyArray<{
+        alternatives?: ReadonlyArray<{ transcript?: string | null; confidence?: number | null }> | null;
+      }>
+    | null
+    | undefined,
+): OneShotResult {
+  const alts = (results ?? []).map((r) => r.alternatives?.[0]).filter((a) => a !== undefined && a !== null);
+  const text = alts
+    .map((a) => a.transcript ?? '')
+    .filter((t) => t !== '')
+    .join(' ');
+  const confidence = alts.length === 0 ? 0 : alts.reduce((s, a) => s + (a.confidence ?? 0), 0) / alts.length;
+  return { text, confidence };
+}
