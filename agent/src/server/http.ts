@@ -1,0 +1,164 @@
+// The fastify app: Twilio webhooks (signed), health, readiness, metrics and the drain trigger.
+// The media WebSocket is not a fastify route: app.ts handles the server's 'upgrade' event itself
+// so a bad signature is answered with 403 before any 101 Switching Protocols.
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type RawServerDefault,
+} from 'fastify';
+import formbody from '@fastify/formbody';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Config } from '../config/schema.ts';
+import { maskPhone, type Logger } from '../telemetry/logger.ts';
+import { registry } from '../telemetry/metrics.ts';
+import { signatureRejections, streamStatusEvents } from './metrics.ts';
+import { STREAM_STATUS_PATH, VOICE_WEBHOOK_PATH, isValidWebhookSignature, webhookUrl } from './signature.ts';
+import { FORWARDED_CALL_FIELDS, buildVoiceTwiml } from './twiml.ts';
+
+export interface Readiness {
+  readonly ready: boolean;
+  readonly reasons: readonly string[];
+}
+
+export interface HttpAppOptions {
+  readonly config: Config;
+  readonly logger: Logger;
+  /** The token signatures are checked with (LOCAL_DEV_AUTH_TOKEN when none is configured). */
+  readonly authToken: string;
+  /** PUBLIC_HOST (or localhost:PORT once listening); never the request's Host header. */
+  readonly publicHost: () => string;
+  readonly readiness?: () => Readiness;
+  readonly isDraining: () => boolean;
+  readonly activeCalls: () => number;
+  readonly requestDrain: (reason: string) => void;
+}
+
+const KNOWN_STREAM_EVENTS = new Set(['stream-started', 'stream-stopped', 'stream-error']);
+
+/** POST /drain is only honoured from the pod itself (preStop hook, kubectl exec). */
+export function isLoopbackAddress(address: string | undefined): boolean {
+  if (address === undefined) return false;
+  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
+}
+
+type FormBody = Record<string, string | string[] | undefined>;
+
+function field(body: FormBody, name: string): string | undefined {
+  const v = body[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+export type HttpApp = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger>;
+
+export async function buildHttpApp(options: HttpAppOptions): Promise<HttpApp> {
+  const { config, logger } = options;
+  const app = Fastify({
+    loggerInstance: logger,
+    // Per-request logs would be mostly metric scrapes and probes; webhooks log what matters.
+    disableRequestLogging: true,
+    // Twilio's headers and our own bodies are small.
+    bodyLimit: 64 * 1024,
+    // Keep-alive HTTP connections must not hold close() open (tests, drain).
+    forceCloseConnections: true,
+  });
+  await app.register(formbody);
+
+  const checkSignature = (route: string, path: string) => {
+    return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+      if (!config.twilioSignatureValidation) return;
+      const header = request.headers['x-twilio-signature'];
+      const signature = Array.isArray(header) ? header[0] : header;
+      const params = (request.body ?? {}) as FormBody;
+      if (
+        !isValidWebhookSignature(options.authToken, signature, webhookUrl(options.publicHost(), path), params)
+      ) {
+        signatureRejections.inc({ route });
+        request.log.warn(
+          { route, hasSignature: signature !== undefined },
+          'rejected webhook: invalid X-Twilio-Signature',
+        );
+        await reply.code(403).type('text/plain').send('invalid signature');
+      }
+    };
+  };
+
+  app.post(
+    VOICE_WEBHOOK_PATH,
+    { preHandler: checkSignature('voice', VOICE_WEBHOOK_PATH) },
+    async (request, reply) => {
+      const body = (request.body ?? {}) as FormBody;
+      const parameters: Record<string, string | undefined> = {};
+      for (const [name, formField] of Object.entries(FORWARDED_CALL_FIELDS))
+        parameters[name] = field(body, formField);
+      request.log.info(
+        {
+          callId: parameters['callSid'],
+          callSid: parameters['callSid'],
+          from: maskPhone(parameters['from']),
+          to: maskPhone(parameters['to']),
+          direction: parameters['direction'],
+        },
+        'voice webhook: connecting media stream',
+      );
+      return reply.type('text/xml').send(buildVoiceTwiml({ publicHost: options.publicHost(), parameters }));
+    },
+  );
+
+  app.post(
+    STREAM_STATUS_PATH,
+    { preHandler: checkSignature('stream_status', STREAM_STATUS_PATH) },
+    async (request, reply) => {
+      const body = (request.body ?? {}) as FormBody;
+      const event = field(body, 'StreamEvent') ?? '';
+      streamStatusEvents.inc({ event: KNOWN_STREAM_EVENTS.has(event) ? event : 'unknown' });
+      const fields = {
+        callId: field(body, 'CallSid'),
+        callSid: field(body, 'CallSid'),
+        streamSid: field(body, 'StreamSid'),
+        streamName: field(body, 'StreamName'),
+        streamEvent: event,
+        timestamp: field(body, 'Timestamp'),
+      };
+      if (event === 'stream-error')
+        request.log.warn({ ...fields, streamError: field(body, 'StreamError') }, 'stream status: error');
+      else request.log.info(fields, `stream status: ${event || 'missing StreamEvent'}`);
+      return reply.code(204).send();
+    },
+  );
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+
+  app.get('/readyz', async (_request, reply) => {
+    const reasons: string[] = [];
+    // Busy is not unready: MAX_CALLS refusals do not appear here on purpose.
+    if (options.isDraining()) reasons.push('draining');
+    if (options.readiness !== undefined) {
+      try {
+        const r = options.readiness();
+        if (!r.ready) reasons.push(...(r.reasons.length > 0 ? r.reasons : ['providers not ready']));
+      } catch (err) {
+        reasons.push(`readiness check failed: ${(err as Error).message}`);
+      }
+    }
+    const ready = reasons.length === 0;
+    return reply.code(ready ? 200 : 503).send({ ready, reasons, activeCalls: options.activeCalls() });
+  });
+
+  app.get('/metrics', async (_request, reply) => {
+    const text = await registry.metrics();
+    return reply.type(registry.contentType).send(text);
+  });
+
+  app.post('/drain', async (request, reply) => {
+    if (!isLoopbackAddress(request.socket.remoteAddress)) {
+      request.log.warn({ remote: request.socket.remoteAddress }, 'POST /drain refused: not from loopback');
+      return reply.code(403).send({ error: 'drain is only accepted from inside the pod (loopback)' });
+    }
+    options.requestDrain('POST /drain');
+    return reply.code(202).send({ draining: true, activeCalls: options.activeCalls() });
+  });
+
+  return app as unknown as HttpApp;
+}

@@ -1,0 +1,126 @@
+// Edge metrics (HTTP routes, Media Streams sockets, drain) on the shared registry.
+import { monitorEventLoopDelay, type ELDHistogram } from 'node:perf_hooks';
+import { Counter, Gauge } from 'prom-client';
+import { registry } from '../telemetry/metrics.ts';
+
+export const activeCalls = new Gauge({
+  name: 'hva_active_calls',
+  help: 'Calls with a live Media Streams socket that has received start.',
+  registers: [registry],
+});
+
+export const callsTotal = new Counter({
+  name: 'hva_calls_total',
+  help: 'Calls started (start event accepted) since boot.',
+  registers: [registry],
+});
+
+export const framesIn = new Counter({
+  name: 'hva_frames_in_total',
+  help: 'Inbound media frames accepted.',
+  registers: [registry],
+});
+
+export const framesOut = new Counter({
+  name: 'hva_frames_out_total',
+  help: 'Outbound media messages sent to Twilio.',
+  registers: [registry],
+});
+
+export const malformedFrames = new Counter({
+  name: 'hva_malformed_frames_total',
+  help: 'Inbound frames rejected by the protocol layer, by kind.',
+  labelNames: ['kind'] as const,
+  registers: [registry],
+});
+
+export const lateFrames = new Counter({
+  name: 'hva_late_frames_total',
+  help: 'Inbound media frames that arrived out of order or held up beyond the lateness threshold.',
+  registers: [registry],
+});
+
+export const droppedFrames = new Counter({
+  name: 'hva_dropped_frames_total',
+  help: 'Inbound media frames missing (gaps in chunk numbers).',
+  registers: [registry],
+});
+
+export const streamStatusEvents = new Counter({
+  name: 'hva_stream_status_events_total',
+  help: 'Twilio stream status callbacks received, by StreamEvent.',
+  labelNames: ['event'] as const,
+  registers: [registry],
+});
+
+export const refusedStreams = new Counter({
+  name: 'hva_refused_streams_total',
+  help: 'Media Streams sockets refused, by reason (draining, max_calls, signature, not_found).',
+  labelNames: ['reason'] as const,
+  registers: [registry],
+});
+
+export const signatureRejections = new Counter({
+  name: 'hva_signature_rejections_total',
+  help: 'Requests rejected with 403 for a missing or invalid X-Twilio-Signature, by route.',
+  labelNames: ['route'] as const,
+  registers: [registry],
+});
+
+export const handlerErrors = new Counter({
+  name: 'hva_call_handler_errors_total',
+  help: 'Exceptions thrown by call handlers (caught by the edge), by method.',
+  labelNames: ['method'] as const,
+  registers: [registry],
+});
+
+export const sinkAfterClose = new Counter({
+  name: 'hva_sink_after_close_total',
+  help: 'MediaSink calls made after the stream closed (ignored).',
+  registers: [registry],
+});
+
+export const deletionCostUpdates = new Counter({
+  name: 'hva_deletion_cost_updates_total',
+  help: 'Pod deletion-cost annotation patches, by result.',
+  labelNames: ['result'] as const,
+  registers: [registry],
+});
+
+// Event-loop delay: one histogram per process, shared by every running agent (ref-counted so
+// tests that start several agents do not fight over it). Each scrape reads and resets it, so the
+// quantiles cover the interval since the previous scrape.
+let histogram: ELDHistogram | undefined;
+let users = 0;
+
+export const eventLoopLag = new Gauge({
+  name: 'hva_event_loop_lag_seconds',
+  help: 'Event-loop delay since the previous scrape (quantile 0.5, 0.99, max), from perf_hooks.monitorEventLoopDelay.',
+  labelNames: ['quantile'] as const,
+  registers: [registry],
+  collect() {
+    if (histogram === undefined || histogram.count === 0) return;
+    this.set({ quantile: '0.5' }, histogram.percentile(50) / 1e9);
+    this.set({ quantile: '0.99' }, histogram.percentile(99) / 1e9);
+    this.set({ quantile: 'max' }, histogram.max / 1e9);
+    histogram.reset();
+  },
+});
+
+export function acquireEventLoopMonitor(): () => void {
+  if (histogram === undefined) {
+    histogram = monitorEventLoopDelay({ resolution: 10 });
+    histogram.enable();
+  }
+  users += 1;
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    users -= 1;
+    if (users === 0 && histogram !== undefined) {
+      histogram.disable();
+      histogram = undefined;
+    }
+  };
+}

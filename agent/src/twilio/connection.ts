@@ -1,0 +1,377 @@
+// One Media Streams WebSocket: parses frames (protocol.ts), tracks the stream phase, creates the
+// call handler on `start`, frames the handler's outbound audio, resolves mark echoes (marks.ts)
+// and disposes the handler exactly once. Every handler call is wrapped: a throwing or misbehaving
+// handler affects only its own call, never the socket loop or other calls.
+import { performance } from 'node:perf_hooks';
+import type { WebSocket, RawData } from 'ws';
+import type { CallHandler, CallHandlerFactory, CallStartInfo, MediaSink } from '../call/types.ts';
+import { maskPhone, type Logger } from '../telemetry/logger.ts';
+import { MULAW_FRAME_BYTES } from '../audio/mulaw.ts';
+import {
+  INITIAL_STREAM_STATE,
+  applyEvent,
+  encodeClear,
+  encodeMark,
+  encodeMedia,
+  parseFrame,
+  type ProtocolError,
+  type StartEvent,
+  type StreamState,
+  type TwilioEvent,
+} from './protocol.ts';
+import { MarkTracker } from './marks.ts';
+import { FrameClock } from './frame-clock.ts';
+import {
+  callsTotal,
+  droppedFrames,
+  framesIn,
+  framesOut,
+  handlerErrors,
+  lateFrames,
+  malformedFrames,
+  sinkAfterClose,
+} from '../server/metrics.ts';
+
+/** A socket that sends no valid `start` within this time is closed. */
+export const START_TIMEOUT_MS = 15_000;
+/** After our close frame, a peer that does not complete the close handshake is cut off. */
+const CLOSE_HANDSHAKE_TIMEOUT_MS = 5_000;
+/** A handler whose dispose() takes longer is logged and considered gone. */
+const DISPOSE_TIMEOUT_MS = 10_000;
+/** Per-connection log budget for repeated problems (the counters keep counting). */
+const LOG_BUDGET = 10;
+
+export type CloseCode = 1000 | 1001 | 1008 | 1011 | 1013;
+
+export interface MediaConnectionOptions {
+  readonly socket: WebSocket;
+  readonly logger: Logger;
+  readonly handlerFactory: CallHandlerFactory;
+  readonly connectionId: string;
+  readonly startTimeoutMs?: number;
+  /** Called once, after the handler (if any) was disposed and the connection is finished. */
+  readonly onFinished: (conn: MediaConnection) => void;
+}
+
+export class MediaConnection {
+  readonly connectionId: string;
+  private readonly socket: WebSocket;
+  private readonly handlerFactory: CallHandlerFactory;
+  private readonly onFinished: (conn: MediaConnection) => void;
+  private logger: Logger;
+  private state: StreamState = INITIAL_STREAM_STATE;
+  private handler: CallHandler | undefined;
+  private info: CallStartInfo | undefined;
+  private readonly marks = new MarkTracker();
+  private readonly frameClock = new FrameClock();
+  private readonly pending: Buffer = Buffer.alloc(MULAW_FRAME_BYTES);
+  private pendingLen = 0;
+  private startTimer: NodeJS.Timeout | undefined;
+  private closeTimer: NodeJS.Timeout | undefined;
+  private ending: Promise<void> | undefined;
+  private problemsLogged = 0;
+  private handlerErrorsLogged = 0;
+  private endReason = '';
+
+  constructor(options: MediaConnectionOptions) {
+    this.connectionId = options.connectionId;
+    this.socket = options.socket;
+    this.handlerFactory = options.handlerFactory;
+    this.onFinished = options.onFinished;
+    this.logger = options.logger.child({ connectionId: options.connectionId });
+    this.startTimer = setTimeout(
+      () => void this.end('start_timeout', 1008),
+      options.startTimeoutMs ?? START_TIMEOUT_MS,
+    );
+    this.startTimer.unref();
+    this.socket.on('message', this.onMessage);
+    this.socket.on('close', this.onSocketClose);
+    this.socket.on('error', this.onSocketError);
+  }
+
+  /** True once `start` was accepted and the call has not ended. */
+  get callActive(): boolean {
+    return this.handler !== undefined && this.ending === undefined;
+  }
+
+  get streamSid(): string | undefined {
+    return this.state.streamSid;
+  }
+
+  get callSid(): string | undefined {
+    return this.info?.callSid;
+  }
+
+  /**
+   * Ends the call: close frame (if the socket is still open), handler disposed exactly once.
+   * Idempotent; resolves when the handler is disposed.
+   */
+  end(reason: string, code: CloseCode = 1000): Promise<void> {
+    if (this.ending !== undefined) return this.ending;
+    this.endReason = reason;
+    this.ending = this.finish(reason, code);
+    return this.ending;
+  }
+
+  private async finish(reason: string, code: CloseCode): Promise<void> {
+    if (this.startTimer !== undefined) clearTimeout(this.startTimer);
+    this.startTimer = undefined;
+    if (this.socket.readyState === this.socket.OPEN || this.socket.readyState === this.socket.CONNECTING) {
+      // Close reasons are limited to 123 bytes.
+      this.socket.close(code, reason.slice(0, 100));
+      this.closeTimer = setTimeout(() => this.socket.terminate(), CLOSE_HANDSHAKE_TIMEOUT_MS);
+      this.closeTimer.unref();
+    }
+    const handler = this.handler;
+    if (handler !== undefined) {
+      const logFields = {
+        reason,
+        bytesSent: this.marks.bytesSent,
+        bytesPlayed: this.marks.bytesPlayed,
+        clears: this.marks.clearsSent,
+        pendingMarks: this.marks.pendingMarks.length,
+        durationMs: Math.round(this.now()),
+      };
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        const timeout = new Promise<'timeout'>((resolve) => {
+          timer = setTimeout(() => resolve('timeout'), DISPOSE_TIMEOUT_MS);
+          timer.unref();
+        });
+        const result = await Promise.race([Promise.resolve().then(() => handler.dispose(reason)), timeout]);
+        if (result === 'timeout') {
+          handlerErrors.inc({ method: 'dispose_timeout' });
+          this.logger.warn({ reason, timeoutMs: DISPOSE_TIMEOUT_MS }, 'call handler dispose timed out');
+        }
+      } catch (err) {
+        handlerErrors.inc({ method: 'dispose' });
+        this.logger.error({ err, reason }, 'call handler dispose failed');
+      } finally {
+        if (timer !== undefined) clearTimeout(timer);
+      }
+      this.logger.info(logFields, 'call ended');
+    } else {
+      this.logger.debug({ reason }, 'media socket closed before start');
+    }
+    this.onFinished(this);
+  }
+
+  private readonly onSocketClose = (code: number, reason: Buffer): void => {
+    if (this.closeTimer !== undefined) clearTimeout(this.closeTimer);
+    this.closeTimer = undefined;
+    this.socket.off('close', this.onSocketClose);
+    this.socket.off('message', this.onMessage);
+    if (this.ending === undefined) {
+      this.logger.debug(
+        { code, reason: reason.toString('utf8').slice(0, 100) },
+        'media socket closed by peer',
+      );
+    }
+    void this.end('socket_closed');
+  };
+
+  private readonly onSocketError = (err: Error & { code?: string }): void => {
+    // ws rejects frames above its maxPayload with WS_ERR_UNSUPPORTED_MESSAGE_LENGTH and closes (1009).
+    if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') malformedFrames.inc({ kind: 'too_large' });
+    this.logger.warn({ err: { message: err.message, code: err.code } }, 'media socket error');
+    void this.end('socket_error', 1011);
+  };
+
+  private readonly onMessage = (data: RawData, isBinary: boolean): void => {
+    const arrival = performance.now();
+    const parsed = parseFrame(data, isBinary);
+    if (!parsed.ok) return this.reject(parsed.error);
+    const applied = applyEvent(this.state, parsed.event);
+    if (!applied.ok) return this.reject(applied.error);
+    this.state = applied.state;
+    // After the call ended (hangup, drain, handler error) frames still in flight are dropped quietly.
+    if (this.ending !== undefined) return;
+    this.dispatch(parsed.event, arrival);
+  };
+
+  private reject(error: ProtocolError): void {
+    malformedFrames.inc({ kind: error.kind });
+    this.problemsLogged += 1;
+    if (this.problemsLogged <= LOG_BUDGET) {
+      this.logger.warn(
+        { kind: error.kind, event: error.event, detail: error.message },
+        'rejected Media Streams frame',
+      );
+    }
+  }
+
+  private dispatch(event: TwilioEvent, arrival: number): void {
+    switch (event.event) {
+      case 'connected':
+        this.logger.debug({ protocol: event.protocol, version: event.version }, 'media stream connected');
+        return;
+      case 'start':
+        return this.onStart(event, arrival);
+      case 'media': {
+        if (this.handler === undefined || this.info === undefined) return;
+        framesIn.inc();
+        const obs = this.frameClock.observe(
+          event.media.chunk,
+          event.media.timestamp,
+          arrival - this.info.startedAtMs,
+        );
+        if (obs.late) lateFrames.inc();
+        if (obs.dropped > 0) droppedFrames.inc(obs.dropped);
+        const handler = this.handler;
+        this.guard('onAudio', () =>
+          handler.onAudio({ mulaw: event.media.payload, audioTimeMs: event.media.timestamp }),
+        );
+        return;
+      }
+      case 'mark': {
+        const echo = this.marks.onEcho(event.mark.name);
+        if (!echo.known) {
+          this.reject({
+            kind: 'unknown_mark',
+            message: `echo of unknown mark ${event.mark.name.slice(0, 64)}`,
+            event: 'mark',
+          });
+          return;
+        }
+        const handler = this.handler;
+        if (handler === undefined) return;
+        for (const r of echo.resolved) this.guard('onMark', () => handler.onMark(r.name, r.outcome));
+        return;
+      }
+      case 'dtmf': {
+        const handler = this.handler;
+        if (handler !== undefined) this.guard('onDtmf', () => handler.onDtmf(event.dtmf.digit));
+        return;
+      }
+      case 'stop':
+        this.logger.info('stop received');
+        void this.end('stop');
+        return;
+    }
+  }
+
+  private onStart(event: StartEvent, arrival: number): void {
+    if (this.startTimer !== undefined) clearTimeout(this.startTimer);
+    this.startTimer = undefined;
+    const params = event.start.customParameters;
+    this.info = Object.freeze({
+      callSid: event.start.callSid,
+      streamSid: event.streamSid,
+      accountSid: event.start.accountSid,
+      customParameters: params,
+      startedAtMs: arrival,
+    });
+    this.logger = this.logger.child({
+      callId: event.start.callSid,
+      callSid: event.start.callSid,
+      streamSid: event.streamSid,
+    });
+    callsTotal.inc();
+    this.logger.info(
+      {
+        from: maskPhone(params['from']),
+        to: maskPhone(params['to']),
+        tracks: event.start.tracks,
+        parameters: Object.keys(params),
+      },
+      'call started',
+    );
+    try {
+      this.handler = this.handlerFactory({
+        info: this.info,
+        sink: this.createSink(event.streamSid),
+        logger: this.logger,
+      });
+    } catch (err) {
+      handlerErrors.inc({ method: 'factory' });
+      this.logger.error({ err }, 'call handler factory failed; ending the stream');
+      void this.end('handler_error', 1011);
+    }
+  }
+
+  /** Runs a handler callback; a throw is logged and counted and the call goes on. */
+  private guard(method: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      handlerErrors.inc({ method });
+      this.handlerErrorsLogged += 1;
+      if (this.handlerErrorsLogged <= LOG_BUDGET) this.logger.error({ err, method }, 'call handler threw');
+    }
+  }
+
+  private now(): number {
+    return this.info === undefined ? 0 : performance.now() - this.info.startedAtMs;
+  }
+
+  private get open(): boolean {
+    return this.ending === undefined && this.socket.readyState === this.socket.OPEN;
+  }
+
+  private sendFrame(streamSid: string, frame: Buffer): void {
+    this.socket.send(encodeMedia(streamSid, frame));
+    framesOut.inc();
+    this.marks.noteAudioSent(frame.length);
+  }
+
+  private flushPending(streamSid: string): void {
+    if (this.pendingLen === 0) return;
+    // encodeMedia copies into a base64 string at once, so the buffer can be reused.
+    this.sendFrame(streamSid, this.pending.subarray(0, this.pendingLen));
+    this.pendingLen = 0;
+  }
+
+  private createSink(streamSid: string): MediaSink {
+    const ignored = (what: string): boolean => {
+      if (this.open) return false;
+      sinkAfterClose.inc();
+      this.logger.debug({ what }, 'sink call after the stream closed ignored');
+      return true;
+    };
+    return {
+      sendMedia: (mulaw: Buffer): void => {
+        if (ignored('media')) return;
+        let offset = 0;
+        if (this.pendingLen > 0) {
+          const take = Math.min(MULAW_FRAME_BYTES - this.pendingLen, mulaw.length);
+          mulaw.copy(this.pending, this.pendingLen, 0, take);
+          this.pendingLen += take;
+          offset = take;
+          if (this.pendingLen < MULAW_FRAME_BYTES) return;
+          this.flushPending(streamSid);
+        }
+        while (mulaw.length - offset >= MULAW_FRAME_BYTES) {
+          this.sendFrame(streamSid, mulaw.subarray(offset, offset + MULAW_FRAME_BYTES));
+          offset += MULAW_FRAME_BYTES;
+        }
+        if (offset < mulaw.length) {
+          mulaw.copy(this.pending, 0, offset);
+          this.pendingLen = mulaw.length - offset;
+        }
+      },
+      sendMark: (label: string): string => {
+        if (ignored('mark')) return this.marks.register(label);
+        this.flushPending(streamSid);
+        const name = this.marks.register(label);
+        this.socket.send(encodeMark(streamSid, name));
+        return name;
+      },
+      sendClear: (): void => {
+        if (ignored('clear')) return;
+        this.pendingLen = 0;
+        this.socket.send(encodeClear(streamSid));
+        this.marks.noteClear();
+      },
+      hangup: (reason: string): void => {
+        this.logger.info({ reason }, 'handler hung up');
+        void this.end(`hangup: ${reason}`, 1000);
+      },
+      now: (): number => this.now(),
+    };
+  }
+
+  /** Why the call ended ('' while active). */
+  get reason(): string {
+    return this.endReason;
+  }
+}
