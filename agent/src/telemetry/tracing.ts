@@ -99,22 +99,26 @@ export interface Tracing {
   shutdown(): Promise<void>;
 }
 
-const traceExportFailures = new Counter({
-  name: 'hva_trace_export_failures_total',
-  help: 'OTLP trace export batches that failed (collector unreachable or rejecting).',
-  registers: [registry],
-});
-const tracesSpansExported = new Counter({
-  name: 'hva_trace_spans_exported_total',
-  help: 'Spans exported successfully over OTLP.',
-  registers: [registry],
-});
-const traceInputRejected = new Counter({
-  name: 'hva_trace_input_rejected_total',
-  help: 'Tracing inputs ignored: invalid traceparent, turn after call end, or a turn record without usable times.',
-  labelNames: ['reason'] as const,
-  registers: [registry],
-});
+// Declared once even if this module is evaluated twice (e.g. src and dist in one process).
+function counter<L extends string>(name: string, help: string, labelNames: readonly L[] = []): Counter<L> {
+  return (
+    (registry.getSingleMetric(name) as Counter<L> | undefined) ??
+    new Counter({ name, help, labelNames, registers: [registry] })
+  );
+}
+const traceExportFailures = counter(
+  'hva_trace_export_failures_total',
+  'OTLP trace export batches that failed (collector unreachable or rejecting).',
+);
+const traceSpansExported = counter(
+  'hva_trace_spans_exported_total',
+  'Spans exported successfully over OTLP.',
+);
+const traceInputRejected = counter(
+  'hva_trace_input_rejected_total',
+  'Tracing inputs ignored: invalid traceparent, turn after call end, or a turn record without usable times.',
+  ['reason'],
+);
 
 // --- W3C traceparent (pure) -------------------------------------------------------------------
 
@@ -271,7 +275,7 @@ class CountingExporter implements SpanExporter {
   }
   export(spans: ReadableSpan[], done: ExportDone): void {
     this.inner.export(spans, (result) => {
-      if (result.code === EXPORT_SUCCESS) tracesSpansExported.inc(spans.length);
+      if (result.code === EXPORT_SUCCESS) traceSpansExported.inc(spans.length);
       else {
         traceExportFailures.inc();
         // At most one line a minute: a dead collector must not flood the logs.
