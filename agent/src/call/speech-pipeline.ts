@@ -1,0 +1,174 @@
+// Sentences in, ordered audio out: sentence k+1 is synthesised while sentence k streams/plays,
+// but audio always leaves in sentence order. One pipeline per answer; abort() stops everything.
+import type { Synthesizer } from '../tts/types.ts';
+import type { SegmentWriter } from './playback.ts';
+
+export interface SpeechPipelineOptions {
+  readonly synthesizer: Synthesizer;
+  readonly callId: string;
+  readonly signal: AbortSignal;
+  /** Sentences synthesised ahead of the one being sent (>= 1). */
+  readonly lookahead?: number;
+  /** Opens the playback segment for a sentence when its turn to be sent comes. */
+  readonly begin: (text: string, index: number) => SegmentWriter;
+  readonly onSynthesisStart?: (index: number) => void;
+  readonly onFirstAudio?: (index: number) => void;
+  /** Called once when synthesis fails (before finish() rejects), so the caller can stop the LLM early. */
+  readonly onError?: (error: SynthesisError) => void;
+}
+
+export interface SpeechPipeline {
+  push(sentence: string): void;
+  /** No more sentences; resolves when every sentence was handed to playback, rejects on TTS failure. */
+  finish(): Promise<void>;
+  readonly sentences: number;
+}
+
+export class SynthesisError extends Error {
+  readonly sentenceIndex: number;
+  constructor(sentenceIndex: number, cause: unknown) {
+    super(
+      `speech synthesis failed for sentence ${sentenceIndex}: ${cause instanceof Error ? cause.message : String(cause)}`,
+      {
+        cause,
+      },
+    );
+    this.name = 'SynthesisError';
+    this.sentenceIndex = sentenceIndex;
+  }
+}
+
+interface Job {
+  readonly index: number;
+  readonly text: string;
+  readonly chunks: Buffer[];
+  started: boolean;
+  done: boolean;
+  error: unknown;
+  wake: (() => void) | undefined;
+}
+
+export function createSpeechPipeline(options: SpeechPipelineOptions): SpeechPipeline {
+  const lookahead = Math.max(1, options.lookahead ?? 2);
+  const jobs: Job[] = [];
+  let head = 0;
+  let finished = false;
+  let wakeConsumer: (() => void) | undefined;
+
+  const poke = (job?: Job): void => {
+    const w = job?.wake;
+    if (job) job.wake = undefined;
+    w?.();
+    const c = wakeConsumer;
+    wakeConsumer = undefined;
+    c?.();
+  };
+
+  const launch = (job: Job): void => {
+    job.started = true;
+    options.onSynthesisStart?.(job.index);
+    void (async () => {
+      try {
+        let first = true;
+        for await (const chunk of options.synthesizer.synthesize({
+          callId: options.callId,
+          text: job.text,
+          signal: options.signal,
+        })) {
+          if (options.signal.aborted) break;
+          if (chunk.length === 0) continue;
+          if (first) {
+            first = false;
+            options.onFirstAudio?.(job.index);
+          }
+          job.chunks.push(chunk);
+          poke(job);
+        }
+      } catch (err) {
+        if (!options.signal.aborted) job.error = err;
+      } finally {
+        job.done = true;
+        poke(job);
+      }
+    })();
+  };
+
+  const launchAhead = (): void => {
+    for (let i = head; i < Math.min(jobs.length, head + lookahead); i++) {
+      const job = jobs[i];
+      if (job && !job.started) launch(job);
+    }
+  };
+
+  const waitFor = (job: Job): Promise<void> => new Promise((resolve) => (job.wake = resolve));
+
+  const consume = async (): Promise<void> => {
+    for (;;) {
+      if (options.signal.aborted) return;
+      const job = jobs[head];
+      if (!job) {
+        if (finished) return;
+        await new Promise<void>((resolve) => (wakeConsumer = resolve));
+        continue;
+      }
+      launchAhead();
+      const writer = options.begin(job.text, job.index);
+      for (;;) {
+        while (job.chunks.length > 0) writer.write(job.chunks.shift() as Buffer);
+        if (options.signal.aborted) {
+          writer.abandon();
+          return;
+        }
+        if (job.error !== undefined) {
+          // A half-synthesised sentence was not fully spoken: no mark, so it never counts as heard.
+          writer.abandon();
+          throw new SynthesisError(job.index, job.error);
+        }
+        if (job.done) break;
+        await waitFor(job);
+      }
+      writer.end();
+      head++;
+    }
+  };
+
+  const onAbort = (): void => {
+    for (const job of jobs) poke(job);
+    poke();
+  };
+  options.signal.addEventListener('abort', onAbort, { once: true });
+  const consumer = consume()
+    .catch((err: unknown) => {
+      if (err instanceof SynthesisError) options.onError?.(err);
+      throw err;
+    })
+    .finally(() => options.signal.removeEventListener('abort', onAbort));
+  // Avoid an unhandled rejection if nobody reaches finish() (aborted answers).
+  consumer.catch(() => undefined);
+
+  return {
+    push(sentence) {
+      const text = sentence.trim();
+      if (text === '' || finished) return;
+      jobs.push({
+        index: jobs.length,
+        text,
+        chunks: [],
+        started: false,
+        done: false,
+        error: undefined,
+        wake: undefined,
+      });
+      launchAhead();
+      poke();
+    },
+    finish() {
+      finished = true;
+      poke();
+      return consumer;
+    },
+    get sentences() {
+      return jobs.length;
+    },
+  };
+}

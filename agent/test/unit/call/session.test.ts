@@ -1,0 +1,283 @@
+import { describe, expect, it } from 'vitest';
+import { ResponderError } from '../../../src/llm/errors.ts';
+import { createIntervalTicker } from '../../../src/call/ticker.ts';
+import { bargeInsTotal } from '../../../src/call/metrics.ts';
+import type { TurnRecord } from '../../../src/call/turn-record.ts';
+import { createHarness, flush, type Harness } from './fakes.ts';
+
+const lastRecord = (h: Harness): TurnRecord => h.records.at(-1) as TurnRecord;
+
+async function answerPlayed(h: Harness): Promise<void> {
+  await flush();
+  h.sink.echoAll(h.handler, 'played');
+  await flush();
+}
+
+describe('call session: answering', () => {
+  it('answers a turn: LLM -> sentences -> TTS -> media with one mark per sentence, then records the turn', async () => {
+    const h = createHarness();
+    h.responder.answers.push({ deltas: ['שלום', ' לך. ', 'מה ', 'שלומך?'] });
+    h.audio('silence', 200);
+    h.turnEnded(1, 'שלום');
+    await flush();
+    expect(h.responder.requests).toHaveLength(1);
+    expect(h.responder.requests[0]?.messages).toEqual([{ role: 'user', content: 'שלום' }]);
+    expect(h.synthesizer.requests.map((r) => r.text)).toEqual(['שלום לך.', 'מה שלומך?']);
+    // media before each mark, marks in sentence order
+    const kinds = h.sink.events.map((e) => e.type);
+    expect(kinds.filter((k) => k === 'mark')).toHaveLength(2);
+    expect(kinds.indexOf('media')).toBeLessThan(kinds.indexOf('mark'));
+    expect(h.records).toHaveLength(0); // not finished until the marks echo
+    await answerPlayed(h);
+    const r = lastRecord(h);
+    expect(r.outcome).toBe('answered');
+    expect(r.sentencesPlayed).toBe(2);
+    expect(r.llmFirstTokenMs).toBeDefined();
+    expect(r.firstFrameSentMs).toBeDefined();
+    expect(r.lastMarkPlayedMs).toBeDefined();
+    // the next request carries what was heard
+    h.responder.answers.push({ deltas: ['טוב.'] });
+    h.turnEnded(2, 'תודה');
+    await flush();
+    expect(h.responder.requests[1]?.messages).toEqual([
+      { role: 'user', content: 'שלום' },
+      { role: 'assistant', content: 'שלום לך. מה שלומך?' },
+      { role: 'user', content: 'תודה' },
+    ]);
+    await h.handler.dispose('test');
+  });
+
+  it('forwards caller audio to STT continuously, also while the agent speaks, and marks VAD utterances', async () => {
+    const h = createHarness();
+    h.responder.answers.push({ deltas: ['תשובה ארוכה מאוד.'], hang: true });
+    h.audio('speech', 400);
+    h.audio('silence', 200);
+    expect(h.stt.utterances).toEqual([[0, 400]]);
+    h.turnEnded(1, 'שאלה');
+    await flush();
+    h.audio('silence', 1000); // agent speaking
+    expect(h.stt.writes).toHaveLength(80);
+    await h.handler.dispose('test');
+  });
+
+  it('answers each utterance exactly once: repeated turnEnded and late finals trigger nothing', async () => {
+    const h = createHarness();
+    h.turnEnded(7, 'מה השעה');
+    h.turnEnded(7, 'מה השעה');
+    await flush();
+    h.emit({ type: 'lateFinal', utteranceId: 7, text: 'מה השעה עכשיו', atMs: h.sink.clock });
+    await answerPlayed(h);
+    expect(h.responder.requests).toHaveLength(1);
+    expect(lastRecord(h).lateFinalText).toBe('מה השעה עכשיו');
+    await h.handler.dispose('test');
+  });
+
+  it('a turn that ended before any text is answered once with its late final', async () => {
+    const h = createHarness();
+    h.turnEnded(3, '', 'noVoiceTimeout');
+    await flush();
+    expect(h.responder.requests).toHaveLength(0);
+    h.emit({ type: 'lateFinal', utteranceId: 3, text: 'כן בבקשה', atMs: h.sink.clock });
+    await flush();
+    expect(h.responder.requests).toHaveLength(1);
+    expect(h.responder.requests[0]?.messages.at(-1)?.content).toBe('כן בבקשה');
+    h.emit({ type: 'lateFinal', utteranceId: 3, text: 'כן בבקשה', atMs: h.sink.clock });
+    await flush();
+    expect(h.responder.requests).toHaveLength(1);
+    await h.handler.dispose('test');
+  });
+});
+
+describe('call session: barge-in', () => {
+  it('caller speech >= BARGE_IN_MIN_MS clears playback, aborts LLM and TTS, and history keeps only what was heard', async () => {
+    const h = createHarness({ bargeInMinMs: 300 });
+    const before = (await bargeInsTotal.get()).values[0]?.value ?? 0;
+    h.responder.answers.push({ deltas: ['משפט ראשון. ', 'משפט שני. ', 'משפט שלישי. '], hang: true });
+    h.turnEnded(1, 'ספר לי');
+    await flush();
+    expect(h.sink.count('mark')).toBe(3);
+    expect(h.sink.echo(h.handler, 'played')).toBeDefined(); // first sentence heard
+    h.audio('speech', 400);
+    expect(h.sink.count('clear')).toBe(1);
+    expect(h.responder.requests[0]?.signal.aborted).toBe(true);
+    expect(h.synthesizer.requests.every((r) => r.signal.aborted)).toBe(true);
+    expect(h.sink.echoAll(h.handler, 'cleared')).toBe(2);
+    await flush();
+    const r = lastRecord(h);
+    expect(r.outcome).toBe('interrupted');
+    expect(r.interruptedMs).toBeDefined();
+    expect(r.sentencesPlayed).toBe(1);
+    expect((await bargeInsTotal.get()).values[0]?.value).toBe(before + 1);
+    // the interrupting utterance is answered, with the cut history
+    h.audio('silence', 200);
+    h.turnEnded(2, 'רגע, שאלה אחרת');
+    await flush();
+    expect(h.responder.requests[1]?.messages).toEqual([
+      { role: 'user', content: 'ספר לי' },
+      { role: 'assistant', content: 'משפט ראשון.' },
+      { role: 'user', content: 'רגע, שאלה אחרת' },
+    ]);
+    await h.handler.dispose('test');
+  });
+
+  it('short noises during agent speech do not interrupt, and their turns are not answered', async () => {
+    const h = createHarness({ bargeInMinMs: 300 });
+    h.responder.answers.push({ deltas: ['משפט ראשון. ', 'משפט שני.'] });
+    h.turnEnded(1, 'ספר לי');
+    await flush();
+    h.audio('speech', 100);
+    h.audio('silence', 200);
+    h.audio('speech', 160);
+    h.audio('silence', 200);
+    expect(h.sink.count('clear')).toBe(0);
+    expect(h.responder.requests[0]?.signal.aborted).toBe(false);
+    h.turnEnded(2, 'אה');
+    await flush();
+    expect(h.responder.requests).toHaveLength(1);
+    await answerPlayed(h);
+    expect(lastRecord(h).outcome).toBe('answered');
+    await h.handler.dispose('test');
+  });
+
+  it('the caller can interrupt the greeting; only the heard greeting stays in history', async () => {
+    const h = createHarness({ greetingText: 'שלום וברוכים הבאים.' });
+    await flush();
+    expect(h.phrases.gets).toEqual(['שלום וברוכים הבאים.']);
+    expect(h.sink.count('mark')).toBe(1);
+    h.audio('speech', 400);
+    expect(h.sink.count('clear')).toBe(1);
+    h.sink.echoAll(h.handler, 'cleared');
+    h.audio('silence', 200);
+    h.turnEnded(1, 'היי');
+    await flush();
+    expect(h.responder.requests[0]?.messages).toEqual([{ role: 'user', content: 'היי' }]);
+    await h.handler.dispose('test');
+  });
+});
+
+describe('call session: greeting, DTMF, apologies', () => {
+  it('plays the cached greeting at call start and keeps it in history once played', async () => {
+    const h = createHarness({ greetingText: 'שלום, במה אפשר לעזור?' });
+    await flush();
+    expect(h.sink.events[0]).toEqual({ type: 'media', bytes: 800 });
+    expect(h.sink.count('mark')).toBe(1);
+    h.sink.echoAll(h.handler, 'played');
+    await flush();
+    h.turnEnded(1, 'שאלה');
+    await flush();
+    expect(h.responder.requests[0]?.messages).toEqual([
+      { role: 'assistant', content: 'שלום, במה אפשר לעזור?' },
+      { role: 'user', content: 'שאלה' },
+    ]);
+    await h.handler.dispose('test');
+  });
+
+  it('DTMF digits reach the responder as text with the next turn', async () => {
+    const h = createHarness();
+    h.handler.onDtmf('1');
+    h.handler.onDtmf('2');
+    h.handler.onDtmf('#');
+    h.turnEnded(1, 'הקשתי את המספר');
+    await flush();
+    const content = h.responder.requests[0]?.messages.at(-1)?.content ?? '';
+    expect(content).toContain('הקשתי את המספר');
+    expect(content).toContain('12#');
+    await h.handler.dispose('test');
+  });
+
+  it('plays the apology when the responder fails (ResponderError)', async () => {
+    const h = createHarness();
+    h.responder.answers.push({ error: new ResponderError('server', '500 after retries', { status: 500 }) });
+    h.turnEnded(1, 'שאלה');
+    await flush();
+    expect(h.phrases.gets).toEqual([h.config.apologyText]);
+    expect(h.sink.count('mark')).toBe(1);
+    await answerPlayed(h);
+    expect(lastRecord(h).outcome).toBe('apology');
+    await h.handler.dispose('test');
+  });
+
+  it('plays the apology when no first token arrives in time', async () => {
+    const h = createHarness({ llmFirstTokenTimeoutMs: 100 });
+    h.responder.answers.push({ delayMs: 5000, deltas: ['מאוחר מדי.'] });
+    h.turnEnded(1, 'שאלה');
+    await new Promise((r) => setTimeout(r, 200));
+    await flush();
+    expect(h.responder.requests[0]?.signal.aborted).toBe(true);
+    expect(h.phrases.gets).toEqual([h.config.apologyText]);
+    expect(h.synthesizer.requests).toHaveLength(0);
+    await answerPlayed(h);
+    expect(lastRecord(h).outcome).toBe('apology');
+    await h.handler.dispose('test');
+  });
+
+  it('TTS failure mid-answer: the sentences before it play, the LLM is aborted, the apology follows', async () => {
+    const h = createHarness();
+    h.synthesizer.failWhen = (t) => t.startsWith('שני');
+    h.responder.answers.push({ deltas: ['ראשון. ', 'שני. ', 'שלישי. '], hang: true });
+    h.turnEnded(1, 'שאלה');
+    await flush(30);
+    expect(h.responder.requests[0]?.signal.aborted).toBe(true);
+    expect(h.phrases.gets).toEqual([h.config.apologyText]);
+    // sentence 1 mark + apology mark; the failed sentence has no mark
+    expect(h.sink.count('mark')).toBe(2);
+    expect(h.sink.pendingMarks[0]).toContain('answer');
+    expect(h.sink.pendingMarks[1]).toContain('apology');
+    await answerPlayed(h);
+    expect(lastRecord(h).outcome).toBe('apology');
+    h.turnEnded(2, 'עוד');
+    await flush();
+    expect(h.responder.requests[1]?.messages[1]).toEqual({
+      role: 'assistant',
+      content: `ראשון. ${h.config.apologyText}`,
+    });
+    await h.handler.dispose('test');
+  });
+});
+
+describe('call session: dispose', () => {
+  it('releases everything: STT closed, ticker unsubscribed, LLM and TTS aborted', async () => {
+    const h = createHarness();
+    h.responder.answers.push({ deltas: ['ארוך. '], hang: true });
+    h.turnEnded(1, 'שאלה');
+    await flush();
+    expect(h.ticker.subscribers).toBe(1);
+    await h.handler.dispose('stop');
+    expect(h.stt.closed).toBe(1);
+    expect(h.ticker.subscribers).toBe(0);
+    expect(h.responder.requests[0]?.signal.aborted).toBe(true);
+    expect(lastRecord(h).outcome).toBe('ended');
+    // later events are ignored
+    h.audio('speech', 100);
+    h.handler.onMark('x', 'played');
+    expect(h.stt.writes.length).toBe(0);
+  });
+
+  it('opening and closing many sessions leaves no timers or handles behind', async () => {
+    const ticker = createIntervalTicker(20);
+    const baseline = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    for (let round = 0; round < 5; round++) {
+      const hs = Array.from({ length: 40 }, () =>
+        createHarness({ llmFirstTokenTimeoutMs: 30_000 }, { ticker }),
+      );
+      for (const [i, h] of hs.entries()) {
+        // Still waiting for the first token: the deadline timer and the responder's wait are live.
+        h.responder.answers.push({ delayMs: 60_000, deltas: ['משהו. '] });
+        h.audio('speech', 100);
+        h.turnEnded(i, 'שאלה');
+      }
+      await flush();
+      expect(ticker.subscribers).toBe(40);
+      expect(process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length).toBeGreaterThanOrEqual(
+        80,
+      );
+      await Promise.all(hs.map((h) => h.handler.dispose('stop')));
+      expect(ticker.subscribers).toBe(0);
+      for (const h of hs) expect(h.responder.requests[0]?.signal.aborted).toBe(true);
+    }
+    await flush();
+    expect(process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length).toBeLessThanOrEqual(
+      baseline,
+    );
+  });
+});
