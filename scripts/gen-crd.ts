@@ -11,10 +11,7 @@ import { format, resolveConfig } from 'prettier';
 import { stringify } from 'yaml';
 import { schema, type ConfigKey, type Field } from '../agent/src/config/schema.ts';
 
-export const GROUP = 'voice.hva.dev';
-export const VERSION = 'v1alpha1';
-export const KIND = 'VoiceAgent';
-export const PLURAL = 'voiceagents';
+import { GROUP, KIND, PLURAL, VERSION } from '../operator/src/api/types.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const CRD_PATH = join(root, 'crds', `${PLURAL}.${GROUP}.yaml`);

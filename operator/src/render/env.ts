@@ -1,0 +1,74 @@
+// VoiceAgent spec -> agent container env, through the one generated CR-path -> env table.
+import type { V1EnvVar } from '@kubernetes/client-node';
+import type { VoiceAgentSpec } from '../api/types.ts';
+import { AGENT_ENV, CR_FIELDS } from './fields.generated.ts';
+
+/** Where a Google key Secret is mounted; GOOGLE_APPLICATION_CREDENTIALS points into it. */
+export const GOOGLE_KEY_DIR = '/var/run/secrets/google';
+export const AGENT_PORT = 8080;
+
+function valueAt(spec: VoiceAgentSpec, path: string): unknown {
+  let node: unknown = spec;
+  for (const part of path.split('.')) {
+    if (node === null || typeof node !== 'object') return undefined;
+    node = (node as Record<string, unknown>)[part];
+  }
+  return node;
+}
+
+/** Env for every schema field the spec sets (after CRD defaulting), in schema order. */
+export function configEnv(spec: VoiceAgentSpec): V1EnvVar[] {
+  const env: V1EnvVar[] = [];
+  for (const field of CR_FIELDS) {
+    const value = valueAt(spec, field.crPath);
+    if (value === undefined || value === null) continue;
+    env.push({ name: field.env, value: String(value) });
+  }
+  return env;
+}
+
+/** The full container env: fixed platform values, config, secret/ConfigMap refs, then spec.env. */
+export function renderEnv(spec: VoiceAgentSpec): V1EnvVar[] {
+  const env: V1EnvVar[] = [
+    { name: AGENT_ENV.port, value: String(AGENT_PORT) },
+    { name: AGENT_ENV.podName, valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+    { name: AGENT_ENV.podNamespace, valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+    ...configEnv(spec),
+  ];
+  const prompt = spec.llm?.systemPromptFrom?.configMapKeyRef;
+  if (prompt) {
+    env.push({
+      name: AGENT_ENV.llmSystemPrompt,
+      valueFrom: { configMapKeyRef: { name: prompt.name, key: prompt.key ?? 'systemPrompt' } },
+    });
+  }
+  const twilio = spec.twilio?.authTokenSecretRef;
+  if (twilio) {
+    env.push({
+      name: AGENT_ENV.twilioAuthToken,
+      valueFrom: { secretKeyRef: { name: twilio.name, key: twilio.key ?? 'authToken' } },
+    });
+  }
+  const openai = spec.llm?.apiKeySecretRef;
+  if (openai) {
+    env.push({
+      name: AGENT_ENV.openaiApiKey,
+      valueFrom: { secretKeyRef: { name: openai.name, key: openai.key ?? 'apiKey' } },
+    });
+  }
+  const googleKey = spec.google?.credentialsSecretRef;
+  if (googleKey) {
+    env.push({
+      name: AGENT_ENV.googleCredentials,
+      value: `${GOOGLE_KEY_DIR}/${googleKey.key ?? 'key.json'}`,
+    });
+  }
+  for (const extra of spec.env ?? []) {
+    env.push(
+      extra.valueFrom
+        ? { name: extra.name, valueFrom: extra.valueFrom }
+        : { name: extra.name, value: extra.value ?? '' },
+    );
+  }
+  return env;
+}

@@ -1,0 +1,350 @@
+// Pure: VoiceAgent -> the objects the operator wants in the cluster. No I/O, no clock.
+// The reconciler server-side-applies exactly these and deletes labelled children not in the list.
+import type {
+  KubernetesObject,
+  V1Deployment,
+  V1PodDisruptionBudget,
+  V1Role,
+  V1RoleBinding,
+  V1Service,
+  V1ServiceAccount,
+  V1Volume,
+  V1VolumeMount,
+  V1Affinity,
+  V1OwnerReference,
+  V2HorizontalPodAutoscaler,
+  V2HPAScalingRules,
+} from '@kubernetes/client-node';
+import { API_VERSION, KIND, type VoiceAgent } from '../api/types.ts';
+import { AGENT_PORT, GOOGLE_KEY_DIR, renderEnv } from './env.ts';
+
+export const APP_NAME = 'hebrew-voice-agent';
+export const MANAGED_BY = 'hva-operator';
+/** Label on every child: the owning VoiceAgent's name (used to list children for pruning). */
+export const OWNER_LABEL = 'voice.hva.dev/voiceagent';
+export const ACTIVE_CALLS_METRIC = 'hva_active_calls';
+export const REGION_TOPOLOGY_KEY = 'topology.kubernetes.io/region';
+export const WORKLOAD_IDENTITY_ANNOTATION = 'iam.gke.io/gcp-service-account';
+/** Grace beyond the agent's own drain deadline, so it can end calls and flush telemetry. */
+export const TERMINATION_MARGIN_SECONDS = 30;
+/** The agent's preStop hook: kubelet sends GET to this path on the pod's http port. */
+export const PRESTOP_DRAIN_PATH = '/drain';
+const NON_ROOT_UID = 1000;
+
+export interface ScaledObject extends KubernetesObject {
+  spec: Record<string, unknown>;
+}
+
+export type DesiredObject =
+  | V1ServiceAccount
+  | V1Role
+  | V1RoleBinding
+  | V1Deployment
+  | V1Service
+  | V2HorizontalPodAutoscaler
+  | V1PodDisruptionBudget
+  | ScaledObject;
+
+/** Kinds the operator may create, in apply order; pruning lists each of them by OWNER_LABEL. */
+export const CHILD_KINDS = [
+  { apiVersion: 'v1', kind: 'ServiceAccount' },
+  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role' },
+  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding' },
+  { apiVersion: 'apps/v1', kind: 'Deployment' },
+  { apiVersion: 'v1', kind: 'Service' },
+  { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler' },
+  { apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledObject' },
+  { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget' },
+] as const;
+
+export function selectorLabels(va: VoiceAgent): Record<string, string> {
+  return { 'app.kubernetes.io/name': APP_NAME, 'app.kubernetes.io/instance': va.metadata.name };
+}
+
+/** The pod selector as a label-selector string (status.selector, for the scale subresource). */
+export function selectorString(va: VoiceAgent): string {
+  return Object.entries(selectorLabels(va))
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+}
+
+function labels(va: VoiceAgent): Record<string, string> {
+  return {
+    ...selectorLabels(va),
+    'app.kubernetes.io/managed-by': MANAGED_BY,
+    [OWNER_LABEL]: va.metadata.name,
+  };
+}
+
+export function ownerReference(va: VoiceAgent): V1OwnerReference {
+  return {
+    apiVersion: API_VERSION,
+    kind: KIND,
+    name: va.metadata.name,
+    uid: va.metadata.uid,
+    controller: true,
+    blockOwnerDeletion: true,
+  };
+}
+
+function meta(va: VoiceAgent, name: string, annotations?: Record<string, string>) {
+  return {
+    name,
+    namespace: va.metadata.namespace,
+    labels: labels(va),
+    ...(annotations ? { annotations } : {}),
+    ownerReferences: [ownerReference(va)],
+  };
+}
+
+export function agentServiceAccountName(va: VoiceAgent): string {
+  return va.spec.serviceAccountName || `${va.metadata.name}-agent`;
+}
+
+function affinity(va: VoiceAgent): V1Affinity {
+  const term = {
+    matchExpressions: [
+      { key: REGION_TOPOLOGY_KEY, operator: 'In', values: [va.spec.region ?? 'europe-west1'] },
+    ],
+  };
+  if (va.spec.regionAffinity === 'required') {
+    return {
+      nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [term] } },
+    };
+  }
+  return {
+    nodeAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, preference: term }] },
+  };
+}
+
+function deployment(va: VoiceAgent): V1Deployment {
+  const spec = va.spec;
+  const drainSeconds = typeof spec.drainSeconds === 'number' ? spec.drainSeconds : 3600;
+  const volumes: V1Volume[] = [{ name: 'tmp', emptyDir: { sizeLimit: '256Mi' } }];
+  const mounts: V1VolumeMount[] = [{ name: 'tmp', mountPath: '/tmp' }];
+  const googleKey = spec.google?.credentialsSecretRef;
+  if (googleKey) {
+    volumes.push({ name: 'google-key', secret: { secretName: googleKey.name, defaultMode: 0o440 } });
+    mounts.push({ name: 'google-key', mountPath: GOOGLE_KEY_DIR, readOnly: true });
+  }
+  const resources = spec.resources ?? {
+    requests: { cpu: '500m', memory: '512Mi' },
+    limits: { memory: '1Gi' },
+  };
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: meta(va, va.metadata.name),
+    spec: {
+      // With an autoscaler the HPA owns replicas: leaving the field out keeps apply from fighting it.
+      ...(spec.autoscaling ? {} : { replicas: spec.replicas ?? 1 }),
+      selector: { matchLabels: selectorLabels(va) },
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+      template: {
+        metadata: {
+          labels: labels(va),
+          annotations: {
+            'prometheus.io/scrape': 'true',
+            'prometheus.io/port': String(AGENT_PORT),
+            'prometheus.io/path': '/metrics',
+          },
+        },
+        spec: {
+          serviceAccountName: agentServiceAccountName(va),
+          automountServiceAccountToken: true,
+          terminationGracePeriodSeconds: drainSeconds + TERMINATION_MARGIN_SECONDS,
+          securityContext: {
+            runAsNonRoot: true,
+            runAsUser: NON_ROOT_UID,
+            runAsGroup: NON_ROOT_UID,
+            fsGroup: NON_ROOT_UID,
+            seccompProfile: { type: 'RuntimeDefault' },
+          },
+          affinity: affinity(va),
+          containers: [
+            {
+              name: 'agent',
+              image: spec.image,
+              imagePullPolicy: spec.imagePullPolicy ?? 'IfNotPresent',
+              ports: [{ name: 'http', containerPort: AGENT_PORT, protocol: 'TCP' }],
+              env: renderEnv(spec),
+              resources,
+              readinessProbe: {
+                httpGet: { path: '/readyz', port: 'http' },
+                periodSeconds: 5,
+                failureThreshold: 2,
+              },
+              livenessProbe: {
+                httpGet: { path: '/healthz', port: 'http' },
+                periodSeconds: 10,
+                failureThreshold: 3,
+                timeoutSeconds: 3,
+              },
+              // The image has no shell: an httpGet hook (GET) starts the drain; the agent keeps
+              // its calls until zero calls or DRAIN_SECONDS, within the grace period above.
+              lifecycle: { preStop: { httpGet: { path: PRESTOP_DRAIN_PATH, port: 'http' } } },
+              securityContext: {
+                allowPrivilegeEscalation: false,
+                readOnlyRootFilesystem: true,
+                runAsNonRoot: true,
+                capabilities: { drop: ['ALL'] },
+              },
+              volumeMounts: mounts,
+            },
+          ],
+          volumes,
+        },
+      },
+    },
+  };
+}
+
+function service(va: VoiceAgent): V1Service {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: meta(va, va.metadata.name),
+    spec: {
+      type: va.spec.service?.type ?? 'ClusterIP',
+      selector: selectorLabels(va),
+      ports: [{ name: 'http', port: va.spec.service?.port ?? 80, targetPort: 'http', protocol: 'TCP' }],
+    },
+  };
+}
+
+/** Slow, call-friendly scale-down: a long window and at most one pod every two minutes. */
+function scaleDownRules(va: VoiceAgent): V2HPAScalingRules {
+  return {
+    stabilizationWindowSeconds: va.spec.autoscaling?.scaleDownWindowSeconds ?? 1800,
+    selectPolicy: 'Min',
+    policies: [{ type: 'Pods', value: 1, periodSeconds: 120 }],
+  };
+}
+
+const SCALE_UP_RULES: V2HPAScalingRules = {
+  stabilizationWindowSeconds: 0,
+  selectPolicy: 'Max',
+  policies: [
+    { type: 'Pods', value: 4, periodSeconds: 60 },
+    { type: 'Percent', value: 100, periodSeconds: 60 },
+  ],
+};
+
+function hpa(va: VoiceAgent): V2HorizontalPodAutoscaler {
+  const a = va.spec.autoscaling ?? {};
+  return {
+    apiVersion: 'autoscaling/v2',
+    kind: 'HorizontalPodAutoscaler',
+    metadata: meta(va, va.metadata.name),
+    spec: {
+      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: va.metadata.name },
+      minReplicas: a.minReplicas ?? 1,
+      maxReplicas: a.maxReplicas ?? 10,
+      metrics: [
+        {
+          type: 'Pods',
+          pods: {
+            metric: { name: ACTIVE_CALLS_METRIC },
+            target: { type: 'AverageValue', averageValue: String(a.targetActiveCallsPerPod ?? 50) },
+          },
+        },
+      ],
+      behavior: { scaleDown: scaleDownRules(va), scaleUp: SCALE_UP_RULES },
+    },
+  };
+}
+
+/** PromQL for the KEDA trigger: total active calls of this agent's pods (KEDA divides by pods). */
+export function kedaQuery(va: VoiceAgent): string {
+  return `sum(${ACTIVE_CALLS_METRIC}{namespace="${va.metadata.namespace}",pod=~"${va.metadata.name}-[a-z0-9]+-[a-z0-9]+"})`;
+}
+
+function scaledObject(va: VoiceAgent): ScaledObject {
+  const a = va.spec.autoscaling ?? {};
+  return {
+    apiVersion: 'keda.sh/v1alpha1',
+    kind: 'ScaledObject',
+    metadata: meta(va, va.metadata.name),
+    spec: {
+      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: va.metadata.name },
+      minReplicaCount: a.minReplicas ?? 1,
+      maxReplicaCount: a.maxReplicas ?? 10,
+      advanced: {
+        horizontalPodAutoscalerConfig: {
+          behavior: { scaleDown: scaleDownRules(va), scaleUp: SCALE_UP_RULES },
+        },
+      },
+      triggers: [
+        {
+          type: 'prometheus',
+          metricType: 'AverageValue',
+          metadata: {
+            serverAddress: a.keda?.serverAddress ?? '',
+            query: kedaQuery(va),
+            threshold: String(a.targetActiveCallsPerPod ?? 50),
+          },
+        },
+      ],
+    },
+  };
+}
+
+function pdb(va: VoiceAgent): V1PodDisruptionBudget {
+  return {
+    apiVersion: 'policy/v1',
+    kind: 'PodDisruptionBudget',
+    metadata: meta(va, va.metadata.name),
+    spec: {
+      maxUnavailable: va.spec.podDisruptionBudget?.maxUnavailable ?? 1,
+      selector: { matchLabels: selectorLabels(va) },
+    },
+  };
+}
+
+/**
+ * Least privilege for the agent's pod-deletion-cost updates: get/patch pods in its own
+ * namespace (RBAC cannot name pods that do not exist yet).
+ */
+function agentRbac(va: VoiceAgent): [V1Role, V1RoleBinding] {
+  const name = `${va.metadata.name}-agent`;
+  return [
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: meta(va, name),
+      rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'patch'] }],
+    },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: meta(va, name),
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
+      subjects: [
+        { kind: 'ServiceAccount', name: agentServiceAccountName(va), namespace: va.metadata.namespace },
+      ],
+    },
+  ];
+}
+
+function serviceAccount(va: VoiceAgent): V1ServiceAccount {
+  const gsa = va.spec.google?.workloadIdentity?.gcpServiceAccount;
+  return {
+    apiVersion: 'v1',
+    kind: 'ServiceAccount',
+    metadata: meta(
+      va,
+      agentServiceAccountName(va),
+      gsa ? { [WORKLOAD_IDENTITY_ANNOTATION]: gsa } : undefined,
+    ),
+  };
+}
+
+/** Every object the VoiceAgent wants, in apply order. */
+export function render(va: VoiceAgent): DesiredObject[] {
+  const out: DesiredObject[] = [];
+  if (!va.spec.serviceAccountName) out.push(serviceAccount(va));
+  out.push(...agentRbac(va), deployment(va), service(va));
+  if (va.spec.autoscaling) out.push(va.spec.autoscaling.provider === 'keda' ? scaledObject(va) : hpa(va));
+  if (va.spec.podDisruptionBudget?.enabled !== false) out.push(pdb(va));
+  return out;
+}
