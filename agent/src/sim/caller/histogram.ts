@@ -43,7 +43,8 @@ export class MsHistogram {
     let seen = 0;
     for (let i = 0; i < this.bins.length; i++) {
       seen += this.bins[i]!;
-      if (seen >= rank) return Math.min(this.max, (i + 1) * this.binMs);
+      if (seen >= rank)
+        return i === this.bins.length - 1 ? this.max : Math.min(this.max, (i + 1) * this.binMs);
     }
     return this.max;
   }
