@@ -1,0 +1,241 @@
+// Streaming chat completions over the `openai` package (any OpenAI-compatible server via the
+// base URL). Retries, deadlines and stall detection are ours (the client's maxRetries is 0):
+// retries happen only before the first token, so the caller never hears an answer twice.
+import OpenAI from 'openai';
+import type { Logger } from '../telemetry/logger.ts';
+import { silentLogger } from '../telemetry/logger.ts';
+import type { Responder, RespondRequest } from './types.ts';
+import { ResponderError, isRetryableKind, type ResponderErrorKind } from './errors.ts';
+import { llmFirstToken, llmRequests, llmRetries } from './metrics.ts';
+
+export interface OpenAiResponderOptions {
+  readonly apiKey: string;
+  /** OpenAI-compatible base URL (…/v1). Empty/undefined: api.openai.com. */
+  readonly baseUrl?: string;
+  readonly model: string;
+  readonly temperature: number;
+  readonly maxTokens: number;
+  /** Deadline for the first text delta, counted from the request (retries included). */
+  readonly firstTokenTimeoutMs: number;
+  /** After the first token, the longest gap between deltas. */
+  readonly stallTimeoutMs: number;
+  /** Retries on 429/5xx/connection errors, only before the first token. */
+  readonly retryAttempts: number;
+  /** First backoff; doubles per retry, with jitter, capped at backoffMaxMs. Default 200. */
+  readonly backoffBaseMs?: number;
+  readonly backoffMaxMs?: number;
+  readonly logger?: Logger;
+  /** Pre-built client (tests); otherwise one is created from apiKey/baseUrl. */
+  readonly client?: OpenAI;
+}
+
+/** Backoff before retry number `attempt` (0-based), honouring a server's Retry-After. */
+export function retryDelayMs(
+  attempt: number,
+  baseMs: number,
+  maxMs: number,
+  retryAfterMs: number | undefined,
+  random = Math.random,
+): number {
+  if (retryAfterMs !== undefined && Number.isFinite(retryAfterMs) && retryAfterMs >= 0)
+    return Math.min(retryAfterMs, maxMs);
+  const exp = Math.min(maxMs, baseMs * 2 ** attempt);
+  return Math.round(exp / 2 + (random() * exp) / 2);
+}
+
+function retryAfterMs(e: unknown): number | undefined {
+  const headers = (e as { headers?: unknown }).headers;
+  if (!(headers instanceof Headers)) return undefined;
+  const ms = headers.get('retry-after-ms');
+  if (ms !== null && /^\d+(\.\d+)?$/.test(ms)) return Number(ms);
+  const s = headers.get('retry-after');
+  if (s !== null && /^\d+(\.\d+)?$/.test(s)) return Number(s) * 1000;
+  return undefined;
+}
+
+/** Maps any failure of the client to a ResponderError kind. */
+export function classifyOpenAiError(e: unknown): { kind: ResponderErrorKind; status?: number } {
+  if (e instanceof ResponderError)
+    return e.status === undefined ? { kind: e.kind } : { kind: e.kind, status: e.status };
+  if (e instanceof OpenAI.APIConnectionTimeoutError) return { kind: 'timeout' };
+  if (e instanceof OpenAI.APIConnectionError) return { kind: 'network' };
+  if (e instanceof OpenAI.APIError && typeof e.status === 'number') {
+    const status = e.status;
+    if (status === 429) return { kind: 'rate_limited', status };
+    if (status >= 500) return { kind: 'server', status };
+    if (status === 401 || status === 403) return { kind: 'auth', status };
+    return { kind: 'bad_request', status };
+  }
+  return { kind: 'network' }; // socket reset, truncated SSE, ...
+}
+
+class DeadlineError extends Error {
+  readonly kind: 'timeout' | 'stalled';
+  constructor(kind: 'timeout' | 'stalled', message: string) {
+    super(message);
+    this.kind = kind;
+  }
+}
+
+/** Resolves with `p`, or aborts `ctrl` and rejects with a DeadlineError after `ms`. */
+function withDeadline<T>(
+  p: Promise<T>,
+  ms: number,
+  ctrl: AbortController,
+  kind: 'timeout' | 'stalled',
+): Promise<T> {
+  p.catch(() => undefined); // rejected after the deadline (we aborted it): not unhandled
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(
+      () => {
+        reject(
+          new DeadlineError(
+            kind,
+            kind === 'timeout' ? `no first token within the deadline` : `no delta for ${ms} ms`,
+          ),
+        );
+        ctrl.abort();
+      },
+      Math.max(0, ms),
+    );
+    p.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(timer);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = (): void => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+export class OpenAiResponder implements Responder {
+  readonly name = 'openai';
+  readonly client: OpenAI;
+  private readonly options: OpenAiResponderOptions;
+  private readonly logger: Logger;
+
+  constructor(options: OpenAiResponderOptions) {
+    this.options = options;
+    this.logger = options.logger ?? silentLogger;
+    this.client =
+      options.client ??
+      new OpenAI({
+        // Compatible servers often need no key, but the client insists on one.
+        apiKey: options.apiKey || 'not-needed',
+        baseURL: options.baseUrl || undefined,
+        maxRetries: 0,
+        timeout: Math.max(options.firstTokenTimeoutMs * 4, 30_000),
+      });
+  }
+
+  async *respond(request: RespondRequest): AsyncIterable<string> {
+    const o = this.options;
+    const log = this.logger.child({ callId: request.callId, llm: this.name });
+    const started = performance.now();
+    const deadline = started + o.firstTokenTimeoutMs;
+    let attempt = 0;
+    let yielded = false;
+    let outcome: string | undefined;
+    try {
+      for (;;) {
+        if (request.signal.aborted) {
+          outcome = 'aborted';
+          return;
+        }
+        const ctrl = new AbortController();
+        const onAbort = (): void => ctrl.abort();
+        request.signal.addEventListener('abort', onAbort, { once: true });
+        try {
+          const create = this.client.chat.completions.create(
+            {
+              model: o.model,
+              messages: request.messages.map((m) => ({ role: m.role, content: m.content })),
+              temperature: o.temperature,
+              max_tokens: o.maxTokens,
+              stream: true,
+            },
+            { signal: ctrl.signal, maxRetries: 0 },
+          );
+          const stream = await withDeadline(create, deadline - performance.now(), ctrl, 'timeout');
+          const it = stream[Symbol.asyncIterator]();
+          for (;;) {
+            const next = yielded
+              ? await withDeadline(it.next(), o.stallTimeoutMs, ctrl, 'stalled')
+              : await withDeadline(it.next(), deadline - performance.now(), ctrl, 'timeout');
+            if (next.done) break;
+            const delta = next.value.choices[0]?.delta?.content;
+            if (delta) {
+              if (!yielded) {
+                yielded = true;
+                llmFirstToken.observe({ provider: this.name }, (performance.now() - started) / 1000);
+              }
+              yield delta;
+            }
+          }
+          if (!yielded)
+            throw new ResponderError('empty', 'the model returned no text', { attempts: attempt + 1 });
+          outcome = 'ok';
+          return;
+        } catch (e) {
+          ctrl.abort();
+          if (request.signal.aborted) {
+            outcome = 'aborted';
+            return;
+          }
+          const { kind, status } =
+            e instanceof DeadlineError ? { kind: e.kind, status: undefined } : classifyOpenAiError(e);
+          const message = e instanceof Error ? e.message : String(e);
+          if (!yielded && isRetryableKind(kind) && attempt < o.retryAttempts) {
+            const wait = retryDelayMs(
+              attempt,
+              o.backoffBaseMs ?? 200,
+              o.backoffMaxMs ?? 2000,
+              retryAfterMs(e),
+            );
+            if (performance.now() + wait < deadline) {
+              llmRetries.inc({ provider: this.name, reason: kind });
+              log.warn(
+                { kind, status, attempt: attempt + 1, waitMs: wait, err: message },
+                'LLM request failed before the first token; retrying',
+              );
+              await sleep(wait, request.signal);
+              attempt++;
+              continue;
+            }
+          }
+          outcome = kind;
+          throw new ResponderError(kind, `LLM ${kind}${status ? ` (HTTP ${status})` : ''}: ${message}`, {
+            ...(status === undefined ? {} : { status }),
+            afterFirstToken: yielded,
+            attempts: attempt + 1,
+            cause: e,
+          });
+        } finally {
+          request.signal.removeEventListener('abort', onAbort);
+          ctrl.abort(); // also when the consumer stops iterating early: closes the HTTP stream
+        }
+      }
+    } finally {
+      llmRequests.inc({ provider: this.name, outcome: outcome ?? 'aborted' });
+      if (outcome !== 'ok' && outcome !== 'aborted' && outcome !== undefined) {
+        log.warn({ outcome, afterFirstToken: yielded, attempts: attempt + 1 }, 'LLM request failed');
+      }
+    }
+  }
+}
