@@ -4,7 +4,10 @@
 import type { Config } from '../config/schema.ts';
 import { decodeMulaw } from '../audio/mulaw.ts';
 import { ResponderError } from '../llm/errors.ts';
-import type { ChatMessage, Responder } from '../llm/types.ts';
+import { ConversationHistory } from '../llm/history.ts';
+import { PreemptiveGeneration, preemptiveMatches } from '../llm/preemptive.ts';
+import { SCRIPTED_GOODBYE } from '../llm/scripted.ts';
+import type { Responder } from '../llm/types.ts';
 import type { AudioChunk, SttFinal, SttListener, SttPartial, SttStream, StreamingStt } from '../stt/types.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { CallTrace, Tracing } from '../telemetry/tracing.ts';
@@ -27,7 +30,7 @@ import {
   turnsTotal,
 } from './metrics.ts';
 import { createPlayback, heardText, type Playback, type SegmentKind } from './playback.ts';
-import { createSpeechPipeline, SynthesisError } from './speech-pipeline.ts';
+import { createSpeechPipeline } from './speech-pipeline.ts';
 import { sharedTicker, type Ticker } from './ticker.ts';
 import {
   formatLatencyLine,
@@ -73,9 +76,8 @@ interface AgentTurn {
   readonly kind: 'greeting' | 'answer';
   readonly ac: AbortController;
   readonly record: TurnRecord | undefined;
-  /** The caller text this answer responds to, and its index in history once added (-1 before). */
+  /** The caller text this answer responds to. */
   readonly userText: string;
-  userIndex: number;
   fullText: string;
   outcome: TurnOutcome | undefined;
   finalized: boolean;
@@ -109,14 +111,20 @@ export function createCallSession(
     startedAtMs: info.startedAtMs,
   });
 
-  const history: ChatMessage[] = [];
+  const history = new ConversationHistory({
+    systemPrompt: config.llmSystemPrompt,
+    maxTurns: config.llmMaxHistoryTurns,
+  });
+  /** A preemptive LLM request started on a stable partial of the utterance still being spoken. */
+  let preemptive:
+    { utteranceId: number; generation: PreemptiveGeneration; controller: AbortController } | undefined;
+  let preemptiveStarts = 0;
   let disposed = false;
   let turnCounter = 0;
   let current: AgentTurn | undefined;
   /** Utterances already answered (or deliberately not answered): exactly once. */
   const handledUtterances = new Set<number>();
   const records = new Map<number, TurnRecord>();
-  let pendingDtmf = '';
   let utteranceStartMs: number | undefined;
   let emptyTurn: { turn: TurnEnd; timer: NodeJS.Timeout } | undefined;
   /** Utterance whose speech interrupted the agent: its turn is answered even though it began during playback. */
@@ -193,6 +201,7 @@ export function createCallSession(
         log.debug({ utteranceId: out.utteranceId, atMs: out.atMs }, 'caller speech started');
         return;
       case 'partial':
+        maybeStartPreemptive(out.utteranceId, out.text, out.stability);
         return;
       case 'lateFinal': {
         if (emptyTurn && emptyTurn.turn.utteranceId === out.utteranceId && out.text.trim() !== '') {
@@ -302,7 +311,7 @@ export function createCallSession(
   }
 
   function startAnswer(turn: TurnEnd): void {
-    let userText = turn.transcript.trim();
+    const userText = turn.transcript.trim();
     const previous = current;
     if (
       previous &&
@@ -311,19 +320,10 @@ export function createCallSession(
       previous.outcome === undefined &&
       !playback.speaking
     ) {
-      // The caller kept talking before any of the previous answer was heard: answer both together.
+      // The caller kept talking before any of the previous answer was heard: the history merges
+      // the two user messages (nothing of the old answer was played), and one answer follows.
       previous.outcome = 'superseded';
       previous.ac.abort();
-      if (playback.segmentsOf(previous.turnId).every((s) => s.state !== 'played')) {
-        const prevUser = previous.userIndex >= 0 ? history[previous.userIndex] : undefined;
-        if (prevUser && prevUser.role === 'user' && prevUser.content === previous.userText)
-          history.splice(previous.userIndex, 1);
-        userText = `${previous.userText} ${userText}`;
-      }
-    }
-    if (pendingDtmf !== '') {
-      userText = `${userText}\n(הקשות במקלדת הטלפון: ${pendingDtmf})`;
-      pendingDtmf = '';
     }
     const turnId = ++turnCounter;
     const record = nextRecord(turnId, turn);
@@ -335,12 +335,14 @@ export function createCallSession(
       ac: new AbortController(),
       record,
       userText,
-      userIndex: -1,
       fullText: '',
       outcome: undefined,
       finalized: false,
       settling: undefined,
     };
+    const pre = preemptive?.utteranceId === turn.utteranceId ? preemptive : undefined;
+    if (preemptive && !pre) cancelPreemptive();
+    preemptive = undefined;
     const settlePrev =
       previous && !previous.finalized
         ? finalize(previous, previous.outcome ?? 'superseded', 0)
@@ -349,21 +351,47 @@ export function createCallSession(
     background(
       'answer',
       settlePrev.then(() => {
-        if (agentTurn.ac.signal.aborted || disposed) return;
-        history.push({ role: 'user', content: userText });
-        trimHistory();
-        agentTurn.userIndex = history.length - 1;
-        return runAnswer(agentTurn);
+        if (agentTurn.ac.signal.aborted || disposed) {
+          pre?.generation.cancel();
+          return;
+        }
+        history.addUser(userText);
+        return runAnswer(agentTurn, pre);
       }),
     );
   }
 
-  function trimHistory(): void {
-    const max = config.llmMaxHistoryTurns * 2;
-    if (history.length > max) history.splice(0, history.length - max);
+  function cancelPreemptive(): void {
+    preemptive?.generation.cancel();
+    preemptive?.controller.abort();
+    preemptive = undefined;
   }
 
-  async function runAnswer(turn: AgentTurn): Promise<void> {
+  /** A debounced, stable partial while the caller speaks: start the LLM early (kept only if the final matches). */
+  function maybeStartPreemptive(utteranceId: number, text: string, stability: number): void {
+    if (!config.llmPreemptive || text.trim().length < 2) return;
+    if (stability > 0 && stability < config.sttEarlyFinalMinStability) return;
+    if (playback.speaking || (current && !current.finalized)) return;
+    if (
+      preemptive &&
+      preemptive.utteranceId === utteranceId &&
+      preemptiveMatches(preemptive.generation.candidate, text)
+    )
+      return;
+    if (preemptive?.utteranceId === utteranceId && preemptiveStarts >= 3) return;
+    if (preemptive?.utteranceId !== utteranceId) preemptiveStarts = 0;
+    cancelPreemptive();
+    preemptiveStarts++;
+    const controller = new AbortController();
+    const generation = new PreemptiveGeneration(
+      responder,
+      { callId, candidate: text, messages: history.messagesWithUser(text), signal: controller.signal },
+      now,
+    );
+    preemptive = { utteranceId, generation, controller };
+  }
+
+  async function runAnswer(turn: AgentTurn, pre: typeof preemptive): Promise<void> {
     const r = turn.record as TurnRecord;
     const signal = turn.ac.signal;
     const llmAc = new AbortController();
@@ -393,10 +421,21 @@ export function createCallSession(
       },
     });
     const splitter: SentenceSplitter = components.createSplitter();
-    const messages = history.slice();
-    r.llmRequestMs = now();
+    const fresh = (): AsyncIterable<string> => {
+      r.llmRequestMs = now();
+      return responder.respond({ callId, messages: history.messages(), signal: llmAc.signal });
+    };
+    let stream: AsyncIterable<string>;
+    if (pre) {
+      const startedAt = now();
+      llmAc.signal.addEventListener('abort', () => pre.controller.abort(), { once: true });
+      const outcome = pre.generation.confirm(turn.userText, fresh);
+      r.preemptive = outcome.result;
+      if (outcome.result === 'hit') r.llmRequestMs = startedAt - outcome.savedMs;
+      stream = outcome.stream;
+    } else stream = fresh();
     try {
-      for await (const delta of responder.respond({ callId, messages, signal: llmAc.signal })) {
+      for await (const delta of stream) {
         if (llmAc.signal.aborted) break;
         if (r.llmFirstTokenMs === undefined) {
           r.llmFirstTokenMs = now();
@@ -445,6 +484,16 @@ export function createCallSession(
     await playback.settled(turn.turnId);
     if (turn.finalized) return;
     await finalize(turn, turn.outcome ?? 'answered', 0);
+    if (
+      turn.outcome === undefined &&
+      turn.fullText.trim() === SCRIPTED_GOODBYE &&
+      !disposed &&
+      current === turn
+    ) {
+      // The offline responder said goodbye and the caller heard it: end the stream like a person would.
+      log.info({ turnId: turn.turnId }, 'goodbye played: hanging up');
+      sink.hangup('goodbye');
+    }
   }
 
   async function playPhrase(
@@ -500,16 +549,8 @@ export function createCallSession(
       turn.finalized = true;
       const segments = playback.segmentsOf(turn.turnId);
       const heard = heardText(segments);
-      if (heard.text !== '') {
-        // The assistant message goes right after its user message, before any later user text.
-        const at =
-          turn.kind === 'answer' && turn.userIndex >= 0
-            ? Math.min(turn.userIndex + 1, history.length)
-            : history.length;
-        if (turn.kind === 'greeting') history.unshift({ role: 'assistant', content: heard.text });
-        else history.splice(at, 0, { role: 'assistant', content: heard.text });
-        trimHistory();
-      }
+      // Only what was heard; the next user message is added after this (startAnswer waits for it).
+      history.addAssistant(heard.text);
       const r = turn.record;
       if (!r) return;
       r.outcome = outcome;
@@ -539,7 +580,6 @@ export function createCallSession(
       ac: new AbortController(),
       record: undefined,
       userText: '',
-      userIndex: -1,
       fullText: config.greetingText,
       outcome: undefined,
       finalized: false,
@@ -579,8 +619,7 @@ export function createCallSession(
     onDtmf(digit: string): void {
       if (disposed) return;
       dtmfTotal.inc();
-      pendingDtmf += digit;
-      if (pendingDtmf.length > 64) pendingDtmf = pendingDtmf.slice(-64);
+      history.addDtmf(digit);
       log.info({ digit }, 'DTMF digit');
     },
     async dispose(reason: string): Promise<void> {

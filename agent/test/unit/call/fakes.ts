@@ -290,7 +290,7 @@ export interface Harness {
 }
 
 export function createHarness(overrides: Partial<Config> = {}, deps: Partial<SessionDeps> = {}): Harness {
-  const config = defaultConfig({ greetingText: '', ...overrides });
+  const config = defaultConfig({ greetingText: '', llmSystemPrompt: '', llmPreemptive: false, ...overrides });
   const sink = new FakeSink();
   const stt = new FakeStt();
   const responder = new FakeResponder();

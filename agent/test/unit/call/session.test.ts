@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ResponderError } from '../../../src/llm/errors.ts';
+import { DTMF_PREFIX } from '../../../src/llm/history.ts';
 import { createIntervalTicker } from '../../../src/call/ticker.ts';
 import { bargeInsTotal } from '../../../src/call/metrics.ts';
 import type { TurnRecord } from '../../../src/call/turn-record.ts';
@@ -156,7 +157,7 @@ describe('call session: barge-in', () => {
 });
 
 describe('call session: greeting, DTMF, apologies', () => {
-  it('plays the cached greeting at call start and keeps it in history once played', async () => {
+  it('plays the cached greeting at call start', async () => {
     const h = createHarness({ greetingText: 'שלום, במה אפשר לעזור?' });
     await flush();
     expect(h.sink.events[0]).toEqual({ type: 'media', bytes: 800 });
@@ -165,10 +166,8 @@ describe('call session: greeting, DTMF, apologies', () => {
     await flush();
     h.turnEnded(1, 'שאלה');
     await flush();
-    expect(h.responder.requests[0]?.messages).toEqual([
-      { role: 'assistant', content: 'שלום, במה אפשר לעזור?' },
-      { role: 'user', content: 'שאלה' },
-    ]);
+    // The history always starts with the caller (ConversationHistory drops a leading assistant message).
+    expect(h.responder.requests[0]?.messages).toEqual([{ role: 'user', content: 'שאלה' }]);
     await h.handler.dispose('test');
   });
 
@@ -179,9 +178,10 @@ describe('call session: greeting, DTMF, apologies', () => {
     h.handler.onDtmf('#');
     h.turnEnded(1, 'הקשתי את המספר');
     await flush();
-    const content = h.responder.requests[0]?.messages.at(-1)?.content ?? '';
-    expect(content).toContain('הקשתי את המספר');
-    expect(content).toContain('12#');
+    expect(h.responder.requests[0]?.messages).toEqual([
+      { role: 'user', content: `${DTMF_PREFIX} 12#` },
+      { role: 'user', content: 'הקשתי את המספר' },
+    ]);
     await h.handler.dispose('test');
   });
 
@@ -231,6 +231,41 @@ describe('call session: greeting, DTMF, apologies', () => {
       role: 'assistant',
       content: `ראשון. ${h.config.apologyText}`,
     });
+    await h.handler.dispose('test');
+  });
+});
+
+describe('call session: preemptive generation', () => {
+  const partial = (h: Harness, text: string) =>
+    h.emit({ type: 'partial', utteranceId: 1, text, stability: 0.9, atMs: h.sink.clock });
+
+  it('keeps the early answer when the confirmed transcript matches (one request)', async () => {
+    const h = createHarness({ llmPreemptive: true });
+    h.responder.answers.push({ deltas: ['מוקדם.'] });
+    partial(h, 'מה שעות הפתיחה');
+    await flush();
+    expect(h.responder.requests).toHaveLength(1);
+    expect(h.synthesizer.requests).toHaveLength(0); // nothing spoken before the turn is confirmed
+    h.turnEnded(1, 'מה שעות הפתיחה?');
+    await answerPlayed(h);
+    expect(h.responder.requests).toHaveLength(1);
+    expect(h.synthesizer.requests.map((r) => r.text)).toEqual(['מוקדם.']);
+    expect(lastRecord(h).preemptive).toBe('hit');
+    await h.handler.dispose('test');
+  });
+
+  it('aborts a wrong guess and asks again with the confirmed transcript', async () => {
+    const h = createHarness({ llmPreemptive: true });
+    h.responder.answers.push({ deltas: ['לא נכון.'], hang: true }, { deltas: ['נכון.'] });
+    partial(h, 'מה שעות');
+    await flush();
+    h.turnEnded(1, 'מה שעות הפתיחה ביום שישי');
+    await answerPlayed(h);
+    expect(h.responder.requests).toHaveLength(2);
+    expect(h.responder.requests[0]?.signal.aborted).toBe(true);
+    expect(h.responder.requests[1]?.messages.at(-1)?.content).toBe('מה שעות הפתיחה ביום שישי');
+    expect(h.synthesizer.requests.map((r) => r.text)).toEqual(['נכון.']);
+    expect(lastRecord(h).preemptive).toBe('miss');
     await h.handler.dispose('test');
   });
 });
