@@ -37,6 +37,8 @@ export interface AgentOptions {
   readonly onExit?: (code: number) => void;
   /** SIGTERM/SIGINT: first drains, second ends remaining calls now. Default false (tests). */
   readonly installSignalHandlers?: boolean;
+  /** A socket without a valid `start` by then is closed (1008). Default START_TIMEOUT_MS (15 s). */
+  readonly startTimeoutMs?: number;
   /** Test hook: the deletion-cost updater to use instead of the in-cluster one. */
   readonly deletionCost?: DeletionCostUpdater;
 }
@@ -152,6 +154,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       logger,
       handlerFactory: options.handlerFactory,
       connectionId: `ws-${connectionSeq}`,
+      startTimeoutMs: options.startTimeoutMs,
       onFinished: (c) => {
         connections.delete(c);
         countChanged();
