@@ -1,0 +1,105 @@
+// Minimal API access for the chart tests through @kubernetes/client-node: server-side apply
+// (optionally dry-run), reads, and polling.
+import {
+  KubeConfig,
+  KubernetesObjectApi,
+  PatchStrategy,
+  type KubernetesObject,
+} from '@kubernetes/client-node';
+import type { K8sObject } from './helm.ts';
+
+export interface Kube {
+  readonly api: KubernetesObjectApi;
+  readonly kc: KubeConfig;
+  /** Server-side apply with dryRun=All: full admission (schema, CEL, RBAC of the caller), nothing stored. */
+  dryRunApply(obj: K8sObject, namespace?: string): Promise<void>;
+  apply(obj: K8sObject, namespace?: string): Promise<void>;
+  read<T = Record<string, unknown>>(
+    apiVersion: string,
+    kind: string,
+    name: string,
+    namespace?: string,
+  ): Promise<T | undefined>;
+}
+
+export function kubeFromFile(kubeconfigPath: string): Kube {
+  const kc = new KubeConfig();
+  kc.loadFromFile(kubeconfigPath);
+  const api = KubernetesObjectApi.makeApiClient(kc);
+  const ssa = async (
+    obj: K8sObject,
+    namespace: string | undefined,
+    dryRun: string | undefined,
+  ): Promise<void> => {
+    const spec = {
+      ...obj,
+      metadata: { ...obj.metadata, ...(namespace && !obj.metadata.namespace ? { namespace } : {}) },
+    };
+    await api.patch(
+      spec as KubernetesObject,
+      undefined,
+      dryRun,
+      'hva-chart-test',
+      true,
+      PatchStrategy.ServerSideApply,
+    );
+  };
+  return {
+    api,
+    kc,
+    dryRunApply: (obj, ns) => ssa(obj, ns, 'All'),
+    apply: (obj, ns) => ssa(obj, ns, undefined),
+    async read<T>(
+      apiVersion: string,
+      kind: string,
+      name: string,
+      namespace?: string,
+    ): Promise<T | undefined> {
+      try {
+        return (await api.read({
+          apiVersion,
+          kind,
+          metadata: { name, ...(namespace ? { namespace } : {}) },
+        })) as T;
+      } catch (err) {
+        if ((err as { code?: number }).code === 404) return undefined;
+        throw err;
+      }
+    },
+  };
+}
+
+/** The API server's error message from a client-node error (admission/CEL messages live there). */
+export function apiErrorMessage(err: unknown): string {
+  const e = err as { body?: unknown; message?: string };
+  if (typeof e.body === 'string') {
+    try {
+      return (JSON.parse(e.body) as { message?: string }).message ?? e.body;
+    } catch {
+      return e.body;
+    }
+  }
+  if (e.body && typeof e.body === 'object')
+    return (e.body as { message?: string }).message ?? JSON.stringify(e.body);
+  return e.message ?? String(err);
+}
+
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined | false>,
+  timeoutMs = 30_000,
+): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  let lastErr: unknown;
+  for (;;) {
+    try {
+      const v = await probe();
+      if (v !== undefined && v !== false) return v;
+    } catch (err) {
+      lastErr = err;
+    }
+    if (Date.now() > until)
+      throw new Error(`timed out waiting for ${what}${lastErr ? `: ${apiErrorMessage(lastErr)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
