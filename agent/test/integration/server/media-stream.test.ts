@@ -122,7 +122,7 @@ describe('a call through the passthrough handler', () => {
     c.media(frame(2), { chunk: 2, timestamp: 20 });
     c.media(frame(5), { chunk: 5, timestamp: 80 }); // chunks 3 and 4 missing
     c.media(frame(3), { chunk: 3, timestamp: 40 }); // out of order
-    await c.waitFor((m) => mediaOf(c).length === 4);
+    await c.waitFor(() => mediaOf(c).length === 4);
     const text1 = await scrape(agent);
     expect(
       metricValue(text1, 'hva_dropped_frames_total') - metricValue(text0, 'hva_dropped_frames_total'),
@@ -392,7 +392,7 @@ describe('drain', () => {
     expect(agent.draining).toBe(true);
     const ready = await fetch(`${agent.url}/readyz`);
     expect(ready.status).toBe(503);
-    expect((await ready.json()).reasons).toContain('draining');
+    expect(((await ready.json()) as { reasons: string[] }).reasons).toContain('draining');
     const late = await TestTwilioClient.connect(agent);
     clients.push(late);
     expect(await late.closed).toEqual({ code: 1013, reason: 'draining' });
