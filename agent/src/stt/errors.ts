@@ -51,11 +51,11 @@ export function classifySttError(err: unknown): ClassifiedSttError {
       return { code, numericCode, message, retryable: true, reason: 'audio_timeout' };
     return { code, numericCode, message, retryable: false, reason: code };
   }
-  if (RETRYABLE.has(code)) return { code, numericCode, message, retryable: true, reason: code };
   if (numericCode === undefined) {
     // Not a gRPC status (socket reset inside a library, unexpected throw): treat as transient.
     return { code, numericCode, message, retryable: true, reason: 'transport' };
   }
+  if (RETRYABLE.has(code)) return { code, numericCode, message, retryable: true, reason: code };
   // INVALID_ARGUMENT, PERMISSION_DENIED, UNAUTHENTICATED, NOT_FOUND, FAILED_PRECONDITION,
   // UNIMPLEMENTED, other OUT_OF_RANGE ...: configuration or code problems a retry will not fix.
   return { code, numericCode, message, retryable: false, reason: code };

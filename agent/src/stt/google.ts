@@ -182,7 +182,7 @@ export function createGoogleV1Provider(
   const opts = speechClientOptions(target, config);
   const pool = new ClientPool<SpeechClientV1>(
     Math.ceil(config.maxCalls / STREAMS_PER_CLIENT),
-    () => new speech.v1.SpeechClient(opts),
+    () => new speech.v1.SpeechClient(opts as ConstructorParameters<typeof speech.v1.SpeechClient>[0]),
   );
   const hints = phrases(config);
   const recognitionConfig = {
@@ -229,7 +229,7 @@ export function createGoogleV2Provider(
   const opts = speechClientOptions(target, config);
   const pool = new ClientPool<SpeechClientV2>(
     Math.ceil(config.maxCalls / STREAMS_PER_CLIENT),
-    () => new speech.v2.SpeechClient(opts),
+    () => new speech.v2.SpeechClient(opts as ConstructorParameters<typeof speech.v2.SpeechClient>[0]),
   );
   const hints = phrases(config);
   const recognitionConfig = {

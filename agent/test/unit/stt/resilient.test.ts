@@ -1,0 +1,283 @@
+import { status } from '@grpc/grpc-js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../../src/telemetry/logger.ts';
+import { sttHealth } from '../../../src/stt/health.ts';
+import type {
+  OneShotRecognizer,
+  RawResult,
+  RawStream,
+  RawStreamEvents,
+  RawStreamingProvider,
+} from '../../../src/stt/raw.ts';
+import { createResilientStt, type Scheduler } from '../../../src/stt/resilient.ts';
+import type { SttFinal, SttListener, SttPartial, SttState } from '../../../src/stt/types.ts';
+
+class FakeScheduler implements Scheduler {
+  t = 0;
+  private timers: Array<{ at: number; fn: () => void; id: number }> = [];
+  private seq = 0;
+  now = (): number => this.t;
+  setTimeout = (fn: () => void, ms: number): unknown => {
+    const id = ++this.seq;
+    this.timers.push({ at: this.t + ms, fn, id });
+    return id;
+  };
+  clearTimeout = (h: unknown): void => {
+    this.timers = this.timers.filter((x) => x.id !== h);
+  };
+  advance(ms: number): void {
+    const end = this.t + ms;
+    for (;;) {
+      this.timers.sort((a, b) => a.at - b.at || a.id - b.id);
+      const next = this.timers[0];
+      if (!next || next.at > end) break;
+      this.timers.shift();
+      this.t = next.at;
+      next.fn();
+    }
+    this.t = end;
+  }
+}
+
+class FakeStream implements RawStream {
+  written: Buffer[] = [];
+  cancelled = false;
+  ended = false;
+  readonly events: RawStreamEvents;
+  constructor(events: RawStreamEvents) {
+    this.events = events;
+  }
+  write(b: Buffer): void {
+    this.written.push(b);
+  }
+  end(): void {
+    this.ended = true;
+  }
+  cancel(): void {
+    this.cancelled = true;
+  }
+  get bytes(): number {
+    return this.written.reduce((s, b) => s + b.length, 0);
+  }
+  result(r: Partial<RawResult> & { text: string }): void {
+    this.events.onResult({ isFinal: false, stability: 0.5, confidence: 0, endOffsetMs: undefined, ...r });
+  }
+  fail(code: number, details: string): void {
+    this.events.onError(Object.assign(new Error(details), { code, details }));
+  }
+}
+
+class FakeProvider implements RawStreamingProvider, OneShotRecognizer {
+  readonly name = 'fake';
+  streams: FakeStream[] = [];
+  oneShots: Array<{ audio: Buffer; resolve: (t: string) => void; reject: (e: unknown) => void }> = [];
+  open(_callId: string, events: RawStreamEvents): RawStream {
+    const s = new FakeStream(events);
+    this.streams.push(s);
+    return s;
+  }
+  recognize(_callId: string, mulaw: Buffer): Promise<{ text: string; confidence: number }> {
+    return new Promise((resolve, reject) =>
+      this.oneShots.push({ audio: mulaw, resolve: (text) => resolve({ text, confidence: 0.9 }), reject }),
+    );
+  }
+  get last(): FakeStream {
+    return this.streams[this.streams.length - 1]!;
+  }
+  async close(): Promise<void> {}
+}
+
+function recorder() {
+  const finals: SttFinal[] = [];
+  const partials: SttPartial[] = [];
+  const states: SttState[] = [];
+  const errors: Array<{ code: string; retryable: boolean }> = [];
+  const listener: SttListener = {
+    onPartial: (p) => partials.push(p),
+    onFinal: (f) => finals.push(f),
+    onState: (s) => states.push(s.state),
+    onError: (e) => errors.push({ code: e.code, retryable: e.retryable }),
+  };
+  return { finals, partials, states, errors, listener };
+}
+
+function setup(over: { retry?: number; rotation?: number; streaming?: boolean } = {}) {
+  const sched = new FakeScheduler();
+  const provider = new FakeProvider();
+  const stt = createResilientStt({
+    config: {
+      sttRetryAttempts: over.retry ?? 3,
+      sttRotationSeconds: over.rotation ?? 290,
+      sttBufferSeconds: 15,
+      sttStreaming: over.streaming ?? true,
+    },
+    streaming: provider,
+    oneShot: provider,
+    scheduler: sched,
+    random: () => 0.5,
+    tuning: { keepaliveMs: 1_000_000 },
+  });
+  const rec = recorder();
+  let audioT = 0;
+  const stream = stt.open({ callId: 'unit-call', logger: silentLogger, now: () => sched.t }, rec.listener);
+  /** Writes `ms` of audio in 80 ms chunks at real-time pace on the fake clock. */
+  const feed = (ms: number, byte = 0x10): void => {
+    for (let i = 0; i < ms; i += 80) {
+      stream.write({ mulaw: Buffer.alloc(640, byte), audioTimeMs: audioT });
+      audioT += 80;
+      sched.advance(80);
+    }
+  };
+  return { sched, provider, stt, stream, rec, feed, audioT: () => audioT };
+}
+
+afterEach(() => sttHealth.reset());
+
+describe('createResilientStt', () => {
+  it('maps stream offsets to the call clock and becomes streaming on the first response', () => {
+    const { provider, rec, feed, stream } = setup();
+    feed(800);
+    provider.last.result({ text: 'שלום', endOffsetMs: 400 });
+    provider.last.result({ text: 'שלום עולם.', isFinal: true, endOffsetMs: 640, confidence: 0.9 });
+    expect(stream.state).toBe('streaming');
+    expect(rec.partials[0]).toMatchObject({ text: 'שלום', audioTimeMs: 400 });
+    expect(rec.finals[0]).toMatchObject({ text: 'שלום עולם.', audioStartMs: 0, audioEndMs: 640 });
+  });
+
+  it('reopens within 200 ms after UNAVAILABLE and replays the audio since the last final', () => {
+    const { provider, rec, feed, sched, stream } = setup();
+    feed(1600);
+    provider.last.result({ text: 'אחת.', isFinal: true, endOffsetMs: 800 });
+    const first = provider.last;
+    first.fail(status.UNAVAILABLE, 'unavailable');
+    expect(stream.state).toBe('retrying');
+    expect(first.cancelled).toBe(true);
+    sched.advance(199);
+    expect(provider.streams).toHaveLength(2);
+    // 1600 - 800 ms of audio since the final, 8 bytes per ms.
+    expect(provider.last.bytes).toBe(800 * 8);
+    feed(400);
+    provider.last.result({ text: 'שתיים.', isFinal: true, endOffsetMs: 1000 });
+    // The replayed stream started at call time 800: offset 1000 -> 1800.
+    expect(rec.finals.map((f) => [f.text, f.audioStartMs, f.audioEndMs])).toEqual([
+      ['אחת.', 0, 800],
+      ['שתיים.', 800, 1800],
+    ]);
+    expect(rec.states).toEqual(['connecting', 'streaming', 'retrying', 'streaming']);
+  });
+
+  it('suppresses a repeated final at a reconnect seam', () => {
+    const { provider, rec, feed } = setup();
+    feed(800);
+    provider.last.result({ text: 'אחת שתיים.', isFinal: true, endOffsetMs: 640 });
+    provider.last.fail(status.UNAVAILABLE, 'x');
+    feed(400);
+    provider.last.result({ text: 'שתיים', isFinal: true, endOffsetMs: 100 });
+    provider.last.result({ text: 'שלוש.', isFinal: true, endOffsetMs: 500 });
+    expect(rec.finals.map((f) => f.text)).toEqual(['אחת שתיים.', 'שלוש.']);
+  });
+
+  it('enters fallback after the attempts are exhausted, recognizes VAD utterances one-shot, and returns by itself', async () => {
+    const { provider, rec, feed, stream, sched } = setup({ retry: 2 });
+    feed(400);
+    provider.last.fail(status.UNAVAILABLE, 'down');
+    sched.advance(200);
+    provider.last.fail(status.UNAVAILABLE, 'down');
+    sched.advance(1000);
+    expect(provider.streams).toHaveLength(3);
+    provider.last.fail(status.UNAVAILABLE, 'down');
+    expect(stream.state).toBe('fallback');
+    const before = provider.streams.length;
+    feed(1200);
+    // The first re-probe (about 1 s later) is open but not confirmed: still fallback.
+    expect(provider.streams.length).toBe(before + 1);
+    stream.markUtterance!(400, 1200);
+    stream.markUtterance!(1200, 1600);
+    // Both one-shot requests are in flight together (nothing waits for the first).
+    expect(provider.oneShots).toHaveLength(2);
+    expect(provider.oneShots[0]!.audio.length).toBe((1200 + 150 - (400 - 150)) * 8);
+    provider.oneShots[1]!.resolve('שני.');
+    provider.oneShots[0]!.resolve('ראשון.');
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(rec.finals.map((f) => [f.text, f.fromFallback])).toEqual([
+      ['שני.', true],
+      ['ראשון.', true],
+    ]);
+    provider.last.fail(status.UNAVAILABLE, 'still down');
+    expect(stream.state).toBe('fallback');
+    feed(2400);
+    expect(provider.streams.length).toBe(before + 2);
+    provider.last.events.onOpen();
+    expect(stream.state).toBe('streaming');
+    expect(rec.states).toEqual(['connecting', 'retrying', 'retrying', 'fallback', 'streaming']);
+  });
+
+  it('fails loudly on a fatal error and records it for readiness', () => {
+    const { provider, rec, feed, stream } = setup();
+    feed(160);
+    provider.last.fail(
+      status.INVALID_ARGUMENT,
+      'The requested model is currently not supported for language : iw-IL.',
+    );
+    expect(stream.state).toBe('failed');
+    expect(rec.errors).toContainEqual({ code: 'INVALID_ARGUMENT', retryable: false });
+    expect(sttHealth.ok).toBe(false);
+    expect(sttHealth.reasons()[0]).toMatch(/INVALID_ARGUMENT: The requested model/);
+    expect(provider.streams).toHaveLength(1);
+  });
+
+  it('rotates before the limit at a quiet moment, replaying only the audio after the last final', () => {
+    const { provider, rec, feed, sched } = setup({ rotation: 10 });
+    feed(2000);
+    provider.last.result({ text: 'אחת.', isFinal: true, endOffsetMs: 1500 });
+    // Speech in progress when the soft window opens (7 s): wait for the next final.
+    feed(3000);
+    provider.last.result({ text: 'שתיים', endOffsetMs: 4800 });
+    feed(2500);
+    expect(provider.streams).toHaveLength(1);
+    provider.last.result({ text: 'שתיים.', isFinal: true, endOffsetMs: 7200 });
+    expect(provider.streams).toHaveLength(2);
+    expect(provider.streams[0]!.cancelled).toBe(true);
+    expect(provider.last.bytes).toBe((7600 - 7200) * 8);
+    feed(400);
+    provider.last.result({ text: 'שלוש.', isFinal: true, endOffsetMs: 600 });
+    expect(rec.finals.map((f) => [f.text, f.audioStartMs, f.audioEndMs])).toEqual([
+      ['אחת.', 0, 1500],
+      ['שתיים.', 1500, 7200],
+      ['שלוש.', 7200, 7800],
+    ]);
+    void sched;
+  });
+
+  it('rotates at the hard deadline even mid-speech', () => {
+    const { provider, feed } = setup({ rotation: 5 });
+    feed(1000);
+    provider.last.result({ text: 'מדבר', endOffsetMs: 900 });
+    feed(4100);
+    expect(provider.streams).toHaveLength(2);
+    expect(provider.streams[1]!.bytes).toBeGreaterThanOrEqual(5000 * 8 - 640);
+  });
+
+  it('with streaming disabled, sends every utterance one-shot and never opens a stream', async () => {
+    const { provider, rec, feed, stream } = setup({ streaming: false });
+    feed(800);
+    stream.markUtterance!(0, 800);
+    provider.oneShots[0]!.resolve('רק זה.');
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(provider.streams).toHaveLength(0);
+    expect(rec.finals[0]).toMatchObject({ text: 'רק זה.', fromFallback: true });
+  });
+
+  it('restarts a stalled stream that never answered a finished utterance', () => {
+    const { provider, feed, stream, sched } = setup();
+    feed(400);
+    provider.last.events.onOpen();
+    feed(1600);
+    stream.markUtterance!(400, 1600);
+    sched.advance(5200);
+    expect(provider.streams).toHaveLength(2);
+    expect(provider.streams[0]!.cancelled).toBe(true);
+  });
+});
