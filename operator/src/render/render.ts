@@ -127,10 +127,11 @@ function deployment(va: VoiceAgent): V1Deployment {
     volumes.push({ name: 'google-key', secret: { secretName: googleKey.name, defaultMode: 0o440 } });
     mounts.push({ name: 'google-key', mountPath: GOOGLE_KEY_DIR, readOnly: true });
   }
-  const resources = spec.resources ?? {
-    requests: { cpu: '500m', memory: '512Mi' },
-    limits: { memory: '1Gi' },
-  };
+  const quantities = (m?: Record<string, string | number>) =>
+    m ? Object.fromEntries(Object.entries(m).map(([k, v]) => [k, String(v)])) : undefined;
+  const resources = spec.resources
+    ? { requests: quantities(spec.resources.requests), limits: quantities(spec.resources.limits) }
+    : { requests: { cpu: '500m', memory: '512Mi' }, limits: { memory: '1Gi' } };
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
