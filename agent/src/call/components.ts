@@ -1,8 +1,13 @@
 // The pure turn-taking parts a session composes, behind small factories so tests can swap any
-// of them. Defaults are the real modules (turn/, audio/batcher.ts, tts/splitter.ts).
+// of them. Defaults are the real modules (turn/, audio/batcher.ts, tts/splitter.ts); the
+// interfaces here are the structural subsets the session uses.
 import type { Config } from '../config/schema.ts';
 import type { AudioChunk } from '../stt/types.ts';
 import type { Endpointer, Vad, VadFrame } from '../turn/types.ts';
+import { createBatcher } from '../audio/batcher.ts';
+import { createSentenceSplitter } from '../tts/splitter.ts';
+import { createBargeInDetector } from '../turn/barge-in.ts';
+import { createEndpointer } from '../turn/endpointer.ts';
 import { createVad } from '../turn/vad.ts';
 
 export interface SentenceSplitter {
@@ -33,39 +38,10 @@ export interface TurnComponents {
   createBargeInDetector(config: Config): BargeInDetector;
 }
 
-/**
- * Barge-in: voiced caller audio (raw VAD decisions, not the hangover-smoothed ones) accumulated
- * within one speech segment while the agent speaks, compared with BARGE_IN_MIN_MS. A click plus
- * its hangover never qualifies; sustained speech does.
- */
-export function createVoicedDurationBargeIn(minMs: number): BargeInDetector {
-  let voicedMs = 0;
-  let fired = false;
-  return {
-    process(frame, frameMs, agentSpeaking) {
-      if (!frame.speech) {
-        voicedMs = 0;
-        fired = false;
-        return false;
-      }
-      if (frame.voiced && agentSpeaking) voicedMs += frameMs;
-      if (!fired && agentSpeaking && voicedMs >= Math.max(frameMs, minMs)) {
-        fired = true;
-        return true;
-      }
-      return false;
-    },
-  };
-}
-
-const notYet = (what: string): never => {
-  throw new Error(`${what} is not available yet`);
-};
-
 export const defaultTurnComponents: TurnComponents = {
   createVad: (config) => createVad({ vadHangoverMs: config.vadHangoverMs }),
-  createEndpointer: () => notYet('endpointer'),
-  createBatcher: () => notYet('batcher'),
-  createSplitter: () => notYet('splitter'),
-  createBargeInDetector: (config) => createVoicedDurationBargeIn(config.bargeInMinMs),
+  createEndpointer: (config) => createEndpointer(config),
+  createBatcher: (config, sink) => createBatcher(config, sink),
+  createSplitter: () => createSentenceSplitter(),
+  createBargeInDetector: (config) => createBargeInDetector(config),
 };

@@ -2,6 +2,11 @@
 // clock (ms since the stream's `start`). It is the only input to the [LATENCY] line, the
 // latency metrics and the turn span, so the three always agree. Pure.
 import type { TurnTraceRecord } from '../telemetry/tracing.ts';
+import {
+  formatLatencyLine as formatTurnLatency,
+  turnLatencySeconds,
+  type TurnLatencySeconds,
+} from '../turn/latency.ts';
 import type { TurnEndRule } from '../turn/types.ts';
 
 export type TurnOutcome = 'answered' | 'interrupted' | 'apology' | 'superseded' | 'no_transcript' | 'ended';
@@ -38,34 +43,20 @@ export interface TurnRecord {
   sentencesPlayed: number;
 }
 
-export type LatencyStage = 'partial' | 'final' | 'llm' | 'tts' | 'total';
-export const LATENCY_STAGES: readonly LatencyStage[] = ['partial', 'final', 'llm', 'tts', 'total'];
+export type LatencyStage = keyof TurnLatencySeconds;
 
 /** Seconds from caller speech end to each stage (negative for a partial that came during speech). */
 export function latencyStages(r: TurnRecord): Partial<Record<LatencyStage, number>> {
-  const from = (t: number | undefined): number | undefined =>
-    t === undefined ? undefined : (t - r.speechEndMs) / 1000;
   const out: Partial<Record<LatencyStage, number>> = {};
-  const set = (k: LatencyStage, v: number | undefined): void => {
+  for (const [k, v] of Object.entries(turnLatencySeconds(r)) as [LatencyStage, number | undefined][]) {
     if (v !== undefined) out[k] = v;
-  };
-  set('partial', from(r.firstPartialMs));
-  set('final', from(r.finalMs));
-  set('llm', from(r.llmFirstTokenMs));
-  set('tts', from(r.ttsFirstAudioMs));
-  set('total', from(r.firstFrameSentMs));
+  }
   return out;
 }
 
-const fmt = (v: number | undefined): string => (v === undefined ? '-' : `${v.toFixed(3)}s`);
-
-/** `[LATENCY] partial=..s final=..s llm=..s tts=..s total=..s` plus the rule and outcome. */
+/** The turn/ `[LATENCY] partial=..s final=..s llm=..s tts=..s total=..s rule=..` line plus the outcome. */
 export function formatLatencyLine(r: TurnRecord): string {
-  const s = latencyStages(r);
-  return (
-    `[LATENCY] partial=${fmt(s.partial)} final=${fmt(s.final)} llm=${fmt(s.llm)} tts=${fmt(s.tts)} total=${fmt(s.total)}` +
-    ` rule=${r.rule} outcome=${r.outcome ?? 'pending'}${r.preemptive ? ` preemptive=${r.preemptive}` : ''}`
-  );
+  return `${formatTurnLatency(r)} outcome=${r.outcome ?? 'pending'}${r.preemptive ? ` preemptive=${r.preemptive}` : ''}`;
 }
 
 export function toTraceRecord(r: TurnRecord): TurnTraceRecord {

@@ -20,12 +20,8 @@ import type {
   Vad,
   VadFrame,
 } from '../../../src/turn/types.ts';
-import {
-  createVoicedDurationBargeIn,
-  type AudioBatcher,
-  type SentenceSplitter,
-  type TurnComponents,
-} from '../../../src/call/components.ts';
+import type { AudioBatcher, SentenceSplitter, TurnComponents } from '../../../src/call/components.ts';
+import { createBargeInDetector } from '../../../src/turn/barge-in.ts';
 import type { PhraseSource, SessionDeps } from '../../../src/call/session.ts';
 import type { Ticker } from '../../../src/call/ticker.ts';
 import type { CallContext, CallHandler, MarkOutcome, MediaSink } from '../../../src/call/types.ts';
@@ -304,7 +300,7 @@ export function createHarness(overrides: Partial<Config> = {}, deps: Partial<Ses
     createEndpointer: () => endpointer,
     createSplitter: () => new SentenceSplitterFake(),
     createBatcher: (_config, out): AudioBatcher => ({ push: (c) => out(c), flush: () => undefined }),
-    createBargeInDetector: (c) => createVoicedDurationBargeIn(c.bargeInMinMs),
+    createBargeInDetector: (c) => createBargeInDetector(c),
   };
   const factory = createCallHandlerFactory({
     config,

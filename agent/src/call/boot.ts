@@ -1,0 +1,135 @@
+// Boots a complete agent from a config: providers, the boot log lines, tracing, the call
+// session factory and the Twilio edge. main.ts, the demo, the benchmark and integration tests
+// all go through here, so what they run is what production runs.
+import { startAgent, type RunningAgent } from '../app.ts';
+import { describeConfig } from '../config/load.ts';
+import type { Config } from '../config/schema.ts';
+import {
+  createProviders,
+  describeLiveProviders,
+  type ProviderOptions,
+  type Providers,
+} from '../providers.ts';
+import { describeSttTarget } from '../stt/index.ts';
+import type { Logger } from '../telemetry/logger.ts';
+import { initTracing, type Tracing, type TracingOptions } from '../telemetry/tracing.ts';
+import { createCallHandlerFactory, type SessionDeps } from './session.ts';
+
+export interface BootOptions extends ProviderOptions {
+  /** Install SIGTERM/SIGINT drain handlers (main only). */
+  readonly installSignalHandlers?: boolean;
+  /** Called when a drain completes (default: close everything, then process.exit). */
+  readonly onExit?: (code: number) => void;
+  /** Wait for the providers (synthesiser, cached phrases) before listening. Default true. */
+  readonly waitForProviders?: boolean;
+  readonly tracingOptions?: TracingOptions;
+  /** Observes every finished turn record (demo table, benchmark). */
+  readonly onTurn?: SessionDeps['onTurn'];
+}
+
+export interface BootedAgent {
+  readonly agent: RunningAgent;
+  readonly providers: Providers;
+  readonly tracing: Tracing;
+  /** Ends every call, stops the listener, closes providers and tracing. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** The one structured line operators grep for: `Streaming STT enabled: true|false` with the target. */
+export function logSttBootLine(config: Config, sttChoice: 'google' | 'emulator', logger: Logger): void {
+  const d = describeSttTarget(config);
+  logger.info(
+    {
+      stt: {
+        streaming: d.streaming,
+        provider: sttChoice,
+        apiVersion: d.apiVersion,
+        model: d.model,
+        language: d.language,
+        endpoint: d.endpoint,
+        region: d.region,
+        location: d.location,
+        locationSource: d.locationSource,
+        ...(d.recognizer !== undefined ? { recognizer: d.recognizer } : {}),
+        encoding: d.encoding,
+        ...(sttChoice === 'emulator'
+          ? { note: 'embedded Speech API emulator: NOT real speech recognition' }
+          : {}),
+      },
+    },
+    `Streaming STT enabled: ${d.streaming}`,
+  );
+}
+
+export async function bootAgent(
+  config: Config,
+  logger: Logger,
+  options: BootOptions = {},
+): Promise<BootedAgent> {
+  logger.info({ config: describeConfig(config) }, 'effective configuration');
+  const providers = await createProviders(config, logger, options);
+  let tracing: Tracing | undefined;
+  try {
+    logSttBootLine(providers.effectiveConfig, providers.live.stt, logger);
+    logger.info(
+      { providers: describeLiveProviders(providers.live), live: providers.live },
+      `Providers live: stt=${providers.live.stt} llm=${providers.live.llm} tts=${providers.live.tts}`,
+    );
+    const offline = Object.entries(providers.live).filter(
+      ([, v]) => v === 'emulator' || v === 'scripted' || v === 'local',
+    );
+    if (offline.length > 0) {
+      logger.warn(
+        { offline: offline.map(([k]) => k) },
+        'Offline providers in use: not real speech recognition / language model / Google voices (set Google and OpenAI credentials for production)',
+      );
+    }
+    tracing = await initTracing(config, logger, options.tracingOptions);
+    if (options.waitForProviders ?? true) await providers.whenReady();
+  } catch (err) {
+    await providers.close();
+    await tracing?.shutdown();
+    throw err;
+  }
+  const handlerFactory = createCallHandlerFactory({
+    config: providers.effectiveConfig,
+    stt: providers.stt,
+    responder: providers.responder,
+    synthesizer: providers.synthesizer,
+    phrases: providers.phrases,
+    tracing,
+    logger,
+    ...(options.onTurn ? { onTurn: options.onTurn } : {}),
+  });
+  const tracingRef = tracing;
+  let closing: Promise<void> | undefined;
+  const closeRest = async (): Promise<void> => {
+    await providers.close();
+    await tracingRef.shutdown();
+  };
+  const agent = await startAgent({
+    config,
+    logger,
+    handlerFactory,
+    readiness: () => providers.readiness(),
+    installSignalHandlers: options.installSignalHandlers ?? false,
+    onExit:
+      options.onExit ??
+      ((code) => {
+        void closeRest().finally(() => process.exit(code));
+      }),
+  });
+  logger.info({ url: agent.url, publicHost: agent.publicHost }, 'agent listening');
+  return {
+    agent,
+    providers,
+    tracing,
+    close() {
+      closing ??= (async () => {
+        await agent.close();
+        await closeRest();
+      })();
+      return closing;
+    },
+  };
+}
