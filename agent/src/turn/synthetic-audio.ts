@@ -194,3 +194,24 @@ export function activeRms(clean: Signal, labels: readonly boolean[]): number {
   });
   return n === 0 ? 0 : Math.sqrt(sum / n);
 }
+
+/**
+ * A speech-like signal: a 140 Hz harmonic voice whose loudness follows ~4 syllables per second
+ * (so, unlike a tone, its level is never stationary), for timelines that need voice of an exact
+ * length.
+ */
+export function speechLike(ms: number, rmsLevel: number, seed = 3): Signal {
+  const rng = createRng(seed);
+  const out = new Float32Array(msToSamples(ms));
+  const syllableSamples = msToSamples(250);
+  let gain = 1;
+  for (let i = 0; i < out.length; i++) {
+    if (i % syllableSamples === 0) gain = 0.35 + 0.65 * rng();
+    const phase = (i % syllableSamples) / syllableSamples;
+    const envelope = gain * (0.25 + 0.75 * Math.sin(Math.PI * phase));
+    let v = 0;
+    for (let h = 1; h <= 12; h++) v += Math.sin((2 * Math.PI * 140 * h * i) / SAMPLE_RATE) / h;
+    out[i] = v * envelope;
+  }
+  return scaleToRms(out, rmsLevel);
+}
