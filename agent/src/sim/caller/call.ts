@@ -54,13 +54,18 @@ export interface CallOptions {
   readonly lateFrameMs?: number;
   /** Gap after which echoed audio starts a new talk spurt for jitter. Default 200 ms. */
   readonly spurtGapMs?: number;
+  /**
+   * For pass-through agents that echo every frame 1:1: match the n-th agent media message to the
+   * n-th frame sent and record the round trip (CallResult.echoRtt). Default false.
+   */
+  readonly measureEchoRtt?: boolean;
   /** Give up connecting after this long. Default 10000. */
   readonly connectTimeoutMs?: number;
   /** Hard cap on the call's length; the call then stops like a hang-up. Default 600000. */
   readonly maxDurationMs?: number;
   readonly logger?: Logger;
-  /** Live events (the CLI prints them; tests observe them). Must not throw. */
-  readonly onEvent?: (event: CallEvent) => void;
+  /** Live events (the CLI prints them; tests observe them), with the call they belong to. Must not throw. */
+  readonly onEvent?: (event: CallEvent, callSid: string) => void;
 }
 
 export type CallEvent =
@@ -139,6 +144,8 @@ export interface CallResult {
   /** Echo jitter: how much later than a steady real-time stream each agent media message came. */
   readonly jitter: HistogramSummary & { readonly late: number };
   readonly protocolErrors: ProtocolErrorCounts;
+  /** Frame send -> echo arrival, when measureEchoRtt is set. */
+  readonly echoRtt?: HistogramSummary;
   readonly turns: readonly TurnTiming[];
   readonly recording?: Recording;
 }
@@ -173,6 +180,10 @@ export class SimulatedCall {
   private readonly capture: RecordingCapture | undefined;
   private readonly sendLagHist = new MsHistogram(0.5, 500);
   private readonly jitterHist = new MsHistogram(0.5, 500);
+  private readonly rttHist: MsHistogram | undefined;
+  /** Send times of frames not yet echoed (ring buffer), for measureEchoRtt. */
+  private sendTimes: Float64Array | undefined;
+  private echoed = 0;
   private readonly lateFrameMs: number;
   private readonly spurtGapMs: number;
 
@@ -235,6 +246,10 @@ export class SimulatedCall {
     this.capture = options.record ? new RecordingCapture() : undefined;
     this.lateFrameMs = options.lateFrameMs ?? 20;
     this.spurtGapMs = options.spurtGapMs ?? 200;
+    if (options.measureEchoRtt) {
+      this.rttHist = new MsHistogram(0.5, 500);
+      this.sendTimes = new Float64Array(1024);
+    }
   }
 
   /** The call clock: ms since `start` was sent. */
@@ -258,7 +273,7 @@ export class SimulatedCall {
   }
 
   private emit(event: CallEvent): void {
-    this.opts.onEvent?.(event);
+    this.opts.onEvent?.(event, this.callSid);
   }
 
   private connect(): void {
@@ -350,6 +365,7 @@ export class SimulatedCall {
     const payload = action === SILENCE_FRAME ? SILENCE_B64 : action.toString('base64');
     this.send(mediaMessage(++this.seq, this.streamSid, k + 1, k * FRAME_MS, payload));
     this.capture?.addCaller(k, action);
+    if (this.sendTimes) this.sendTimes[this.framesSent & 1023] = nowAbs;
     this.framesSent++;
     this.frame++;
     this.scheduleFrame();
@@ -507,6 +523,15 @@ export class SimulatedCall {
   private onAgentMedia(atMs: number, payload: Buffer): void {
     this.mediaMessages++;
     this.agentBytes += payload.length;
+    if (
+      this.sendTimes &&
+      this.rttHist &&
+      this.echoed < this.framesSent &&
+      this.framesSent - this.echoed <= 1024
+    ) {
+      this.rttHist.add(this.t0 + atMs - this.sendTimes[this.echoed & 1023]!);
+      this.echoed++;
+    }
     // Jitter: within a talk spurt, each message should arrive when a steady real-time stream
     // would deliver it (spurt start + bytes so far / 8); lateness is measured against the
     // earliest such transit seen in the spurt.
@@ -610,6 +635,7 @@ export class SimulatedCall {
       },
       jitter: { ...this.jitterHist.summary(), late: this.lateEchoes },
       protocolErrors: { ...this.errors },
+      ...(this.rttHist ? { echoRtt: this.rttHist.summary() } : {}),
       turns: this.turns.map((t) => ({ ...t })),
       ...(this.capture && this.opts.record
         ? { recording: this.capture.render(this.opts.record, durationMs) }
@@ -617,8 +643,29 @@ export class SimulatedCall {
     };
   }
 
+  /** Counters so far, for sampling a running call (benchmarks). */
+  liveCounters(): {
+    framesSent: number;
+    mediaMessages: number;
+    agentBytes: number;
+    lateEchoes: number;
+    protocolErrors: number;
+  } {
+    return {
+      framesSent: this.framesSent,
+      mediaMessages: this.mediaMessages,
+      agentBytes: this.agentBytes,
+      lateEchoes: this.lateEchoes,
+      protocolErrors: this.errors.total,
+    };
+  }
+
   /** Raw histograms, for merging across calls in a benchmark. */
-  histograms(): { sendLag: MsHistogram; jitter: MsHistogram } {
-    return { sendLag: this.sendLagHist, jitter: this.jitterHist };
+  histograms(): { sendLag: MsHistogram; jitter: MsHistogram; echoRtt?: MsHistogram } {
+    return {
+      sendLag: this.sendLagHist,
+      jitter: this.jitterHist,
+      ...(this.rttHist ? { echoRtt: this.rttHist } : {}),
+    };
   }
 }
