@@ -94,10 +94,7 @@ export function runTimeline(
     collect(ep.handle({ type: 'vad', atMs, frame, frameMs: FRAME_MS }), atMs + FRAME_MS);
   });
   const pick = <T extends EndpointerOutput['type']>(t: T): Extract<EndpointerOutput, { type: T }>[] =>
-    outputs.filter((o): o is EndpointerOutput & { outAtMs: number } & { type: T } => o.type === t) as Extract<
-      EndpointerOutput,
-      { type: T }
-    >[];
+    outputs.filter((o) => o.type === t) as unknown as Extract<EndpointerOutput, { type: T }>[];
   return {
     outputs,
     turns: pick('turnEnded').map((o) => o.turn),
