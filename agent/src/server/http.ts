@@ -2,6 +2,7 @@
 // The media WebSocket is not a fastify route: app.ts handles the server's 'upgrade' event itself
 // so a bad signature is answered with 403 before any 101 Switching Protocols.
 import Fastify, {
+  LogController,
   type FastifyBaseLogger,
   type FastifyInstance,
   type FastifyReply,
@@ -35,6 +36,7 @@ export interface HttpAppOptions {
   readonly requestDrain: (reason: string) => void;
 }
 
+const QUIET_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 const KNOWN_STREAM_EVENTS = new Set(['stream-started', 'stream-stopped', 'stream-error']);
 
 /** POST /drain is only honoured from the pod itself (preStop hook, kubectl exec). */
@@ -56,8 +58,8 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<HttpApp> {
   const { config, logger } = options;
   const app = Fastify({
     loggerInstance: logger,
-    // Per-request logs would be mostly metric scrapes and probes; webhooks log what matters.
-    disableRequestLogging: true,
+    // Probes and scrapes would drown the request log; webhooks and errors are still logged.
+    logController: new LogController({ disableRequestLogging: (request) => QUIET_PATHS.has(request.url) }),
     // Twilio's headers and our own bodies are small.
     bodyLimit: 64 * 1024,
     // Keep-alive HTTP connections must not hold close() open (tests, drain).
