@@ -689,7 +689,8 @@ class ResilientSession implements SttStream {
     const prev = this._state;
     this._state = state;
     this.log.info({ callId: this.ctx.callId, from: prev, to: state, reason }, 'stt state');
-    this.listener.onState({ state, reason, atMs: this.ctx.now() });
+    // Another attempt in the same state is logged, not re-announced.
+    if (state !== prev || reason === 'open') this.listener.onState({ state, reason, atMs: this.ctx.now() });
   }
 
   private stopTimers(): void {

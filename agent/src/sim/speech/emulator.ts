@@ -109,6 +109,8 @@ export interface SpeechEmulatorStats {
   streamsActive: number;
   streamsRejected: number;
   recognizeCalls: number;
+  /** Most one-shot Recognize calls in flight at once. */
+  recognizeInFlightMax: number;
   interimsSent: number;
   finalsSent: number;
   faultsApplied: number;
@@ -373,6 +375,7 @@ export async function startSpeechEmulator(options: SpeechEmulatorOptions = {}): 
     streamsActive: 0,
     streamsRejected: 0,
     recognizeCalls: 0,
+    recognizeInFlightMax: 0,
     interimsSent: 0,
     finalsSent: 0,
     faultsApplied: 0,
@@ -381,6 +384,7 @@ export async function startSpeechEmulator(options: SpeechEmulatorOptions = {}): 
     callIds: [],
   };
   const seenCalls = new Set<string>();
+  let recognizeInFlight = 0;
 
   const latency = (p: Percentiles): number => (scale === 0 ? 0 : sampleLogNormal(p, rng) * scale);
 
@@ -739,7 +743,10 @@ export async function startSpeechEmulator(options: SpeechEmulatorOptions = {}): 
     }
     const spans = segmentAll(audio, encoding, segmenterOpts);
     const delay = latency(profile.oneShotRecognizeMs) + extraMs;
+    recognizeInFlight++;
+    stats.recognizeInFlightMax = Math.max(stats.recognizeInFlightMax, recognizeInFlight);
     setTimeout(() => {
+      recognizeInFlight--;
       const results = spans.map(([, end]) => {
         const text = takeLine(callId);
         const alt = { transcript: text, confidence: 0.9 };

@@ -210,7 +210,7 @@ describe('createResilientStt', () => {
     expect(provider.streams.length).toBe(before + 2);
     provider.last.events.onOpen();
     expect(stream.state).toBe('streaming');
-    expect(rec.states).toEqual(['connecting', 'retrying', 'retrying', 'fallback', 'streaming']);
+    expect(rec.states).toEqual(['connecting', 'retrying', 'fallback', 'streaming']);
   });
 
   it('fails loudly on a fatal error and records it for readiness', () => {
