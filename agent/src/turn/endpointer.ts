@@ -307,16 +307,24 @@ export function createEndpointer(config: EndpointerConfig): Endpointer {
       return;
     }
     if (u.vadSpeech) return;
+    // Voiced frames after the VAD's speech end (too few to restart "speech", e.g. the quiet
+    // start of the next word) still mean the caller is not silent.
+    const silentSince =
+      u.speechEndMs === undefined ? undefined : Math.max(u.speechEndMs, u.lastVoicedEndMs ?? 0);
     if (
-      u.speechEndMs !== undefined &&
-      nowMs - u.speechEndMs >= config.endpointMinSilenceMs &&
+      silentSince !== undefined &&
+      nowMs - silentSince >= config.endpointMinSilenceMs &&
       u.voicedMs >= config.endpointMinUtteranceMs &&
       nowMs - u.speechStartMs >= config.endpointMinBufferMs
     ) {
       endOrHold(u, 'silence', out);
       return;
     }
-    const quietSince = u.vadHeard ? u.speechEndDeclaredMs : u.lastSttAtMs;
+    const quietSince = u.vadHeard
+      ? u.speechEndDeclaredMs === undefined
+        ? undefined
+        : Math.max(u.speechEndDeclaredMs, u.lastVoicedEndMs ?? 0)
+      : u.lastSttAtMs;
     if (quietSince !== undefined && nowMs - quietSince >= config.sttTimeoutMs)
       endOrHold(u, 'noVoiceTimeout', out);
   };

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createEndpointer } from '../../../src/turn/endpointer.ts';
+import { endpointerAbandonedTotal } from '../../../src/turn/metrics.ts';
 import {
   FRAME_MS,
   clicks,
@@ -199,14 +200,16 @@ describe('endpointer: text is required', () => {
     expect(r.turns.map((t) => [t.rule, t.transcript, t.endedAtMs])).toEqual([['sttFinal', SENTENCE, 3400]]);
   });
 
-  it('a tone burst with no text at all: speech started, no turn, abandoned; the next utterance is answered', () => {
+  it('a tone burst with no text at all: speech started, no turn, abandoned; the next utterance is answered', async () => {
     const signal = concat(silence(500), tone(400, 1000, VOICE), silence(4000), speechLike(1500, VOICE));
     const script: SttScript[] = [
       { atMs: 6600, kind: 'final', text: SENTENCE, audioStartMs: 4900, audioEndMs: 6400 },
     ];
+    const abandonedBefore = (await endpointerAbandonedTotal.get()).values[0]?.value ?? 0;
     const r = runTimeline(signal, script);
     expect(r.speechStarts.map((s) => s.utteranceId)).toEqual([1, 2]);
     expect(r.turns.map((t) => [t.utteranceId, t.rule])).toEqual([[2, 'sttFinal']]);
+    expect((await endpointerAbandonedTotal.get()).values[0]?.value).toBe(abandonedBefore + 1);
   });
 
   it('an empty final does not make a turn', () => {
