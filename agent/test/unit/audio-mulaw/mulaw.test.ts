@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mulaw as reference } from 'alawmulaw';
+import alawmulawPackage from 'alawmulaw';
 import {
   MULAW_DECODE_TABLE,
   decodeMulaw,
@@ -7,6 +7,8 @@ import {
   encodeMulaw,
   encodeMulawSample,
 } from '../../../src/audio/mulaw.ts';
+
+const reference = alawmulawPackage.mulaw;
 
 // Expected values from the ITU-T G.711 mu-law tables (14-bit decision/reconstruction levels,
 // scaled by 4 to the 16-bit range used by PCM16).
