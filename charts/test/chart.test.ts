@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { OPERATOR_CLUSTER_ROLE_RULES } from '../../operator/src/rbac.ts';
 import { chartDir, find, fullValues, helm, helmOk, repoRoot, template, type K8sObject } from './helm.ts';
 
 type Rule = { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] };
@@ -63,33 +64,43 @@ describe('helm chart', () => {
     expect(c.livenessProbe.httpGet.path).toBe('/healthz');
     expect(pod.serviceAccountName).toBe('hva-hebrew-voice-agent-operator');
 
+    // Exactly the operator's own rule list, with Leases moved to a namespaced, name-scoped Role.
     const cluster = rulesOf(find(objs, 'ClusterRole'));
-    for (const [group, resource] of [
-      ['apps', 'deployments'],
-      ['', 'services'],
-      ['', 'serviceaccounts'],
-      ['autoscaling', 'horizontalpodautoscalers'],
-      ['keda.sh', 'scaledobjects'],
-      ['policy', 'poddisruptionbudgets'],
-      ['rbac.authorization.k8s.io', 'roles'],
-      ['rbac.authorization.k8s.io', 'rolebindings'],
-    ]) {
-      for (const verb of ['get', 'list', 'watch', 'create', 'patch', 'delete'])
-        expect(allows(cluster, group!, resource!, verb), `${group}/${resource} ${verb}`).toBe(true);
-    }
+    const wanted = OPERATOR_CLUSTER_ROLE_RULES.filter((r) => !r.resources?.includes('leases'));
+    const norm = (rules: Rule[]) =>
+      rules
+        .map((r) => JSON.stringify([[...r.apiGroups].sort(), [...r.resources].sort(), [...r.verbs].sort()]))
+        .sort();
+    expect(norm(cluster)).toEqual(norm(wanted as Rule[]));
     expect(allows(cluster, 'voice.hva.dev', 'voiceagents/status', 'patch')).toBe(true);
     expect(allows(cluster, 'voice.hva.dev', 'voiceagents', 'update')).toBe(false);
-    // Least privilege: no wildcards, no secrets, nothing cluster-wide about Leases.
+    // Least privilege: no wildcards, no Secrets, no cluster-wide Leases.
     expect(JSON.stringify(cluster)).not.toContain('"*"');
     expect(allows(cluster, '', 'secrets', 'get')).toBe(false);
     expect(allows(cluster, 'coordination.k8s.io', 'leases', 'get')).toBe(false);
     const lease = rulesOf(find(objs, 'Role'));
-    expect(lease).toContainEqual({
-      apiGroups: ['coordination.k8s.io'],
-      resources: ['leases'],
-      resourceNames: ['hva-operator-leader'],
-      verbs: ['get', 'watch', 'update', 'patch', 'delete'],
-    });
+    expect(lease).toEqual([
+      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
+      {
+        apiGroups: ['coordination.k8s.io'],
+        resources: ['leases'],
+        resourceNames: ['hva-operator-leader'],
+        verbs: ['get', 'update'],
+      },
+    ]);
+    const leaseVerbs = OPERATOR_CLUSTER_ROLE_RULES.find((r) => r.resources?.includes('leases'))!.verbs;
+    expect([...leaseVerbs].sort()).toEqual(['create', 'get', 'update']);
+    const env = (pod.containers[0].env as { name: string; value?: string }[]).map((e) => e.name);
+    expect(env).toEqual(
+      expect.arrayContaining([
+        'PROBE_PORT',
+        'RESYNC_SECONDS',
+        'WORKERS',
+        'LEASE_NAME',
+        'POD_NAME',
+        'POD_NAMESPACE',
+      ]),
+    );
   });
 
   it('renders every optional object with full values', async () => {
@@ -142,6 +153,7 @@ describe('helm chart', () => {
     [['--set', 'image.pullPolicy=Sometimes'], 'pullPolicy'],
     [['--set', 'operator.logLevel=loud'], 'logLevel'],
     [['--set', 'operator.port=80'], 'port'],
+    [['--set', 'operator.workers=0'], 'workers'],
     [['--set', 'unknownKey=1'], 'unknownKey'],
     [['--set', 'metrics.serviceMonitor.interval=often'], 'interval'],
     [['--set', 'image.digest=sha256:nothex'], 'digest'],
