@@ -451,3 +451,25 @@ describe('per-call logs', () => {
     expect(lines.join('\n')).not.toContain('31234567');
   });
 });
+
+describe('boot warnings', () => {
+  it('warns when signature validation is off and when no auth token is configured', async () => {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        lines.push(...chunk.toString().split('\n').filter(Boolean));
+        cb();
+      },
+    });
+    await agentWith(
+      { twilioSignatureValidation: false, twilioAuthToken: '' },
+      { logger: createLogger('info', sink) },
+    );
+    const warnings = lines
+      .map((l) => JSON.parse(l) as { level: string; msg: string })
+      .filter((l) => l.level === 'warn');
+    expect(warnings.some((w) => w.msg.includes('TWILIO_SIGNATURE_VALIDATION=false'))).toBe(true);
+    expect(warnings.some((w) => w.msg.includes('only the local caller simulator can sign'))).toBe(true);
+    expect(lines.join('\n')).not.toContain('local-dev-auth-token');
+  });
+});
