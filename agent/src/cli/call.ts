@@ -1,5 +1,6 @@
 // `npm run call -- --url ws://localhost:8080 --wav hello.wav`: places simulated Twilio calls
 // against a running agent, prints each call's per-turn timeline and writes recordings.
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { LOCAL_DEV_AUTH_TOKEN } from '../server/signature.ts';
 import {
@@ -61,6 +62,11 @@ function intOption(value: string | undefined, name: string, fallback: number, mi
   if (value === undefined) return fallback;
   if (!/^\d+$/.test(value) || Number(value) < min) fail(`--${name} must be a whole number >= ${min}`);
   return Number(value);
+}
+
+/** `npm run` changes into the workspace; resolve paths against where the user typed the command. */
+function userPath(path: string): string {
+  return resolve(process.env.INIT_CWD ?? process.cwd(), path);
 }
 
 function defaultPublicHost(connectUrl: string): string {
@@ -148,10 +154,12 @@ async function main(): Promise<void> {
     let text = args.script;
     if (text.startsWith('@')) {
       const { readFile } = await import('node:fs/promises');
-      text = await readFile(text.slice(1), 'utf8');
+      text = await readFile(userPath(text.slice(1)), 'utf8');
     }
     try {
-      script = parseScript(text);
+      script = parseScript(text).map((s) =>
+        s.kind === 'play' && 'file' in s ? { ...s, file: userPath(s.file) } : s,
+      );
     } catch (err) {
       fail((err as Error).message);
     }
@@ -162,7 +170,10 @@ async function main(): Promise<void> {
     const leadMs = intOption(args['lead-ms'], 'lead-ms', 1000);
     script = leadMs > 0 ? [{ kind: 'silence', ms: leadMs }] : [];
     for (const file of args.wav) {
-      script.push({ kind: 'play', file }, { kind: 'waitForAgent', until: 'end', timeoutMs, quietMs });
+      script.push(
+        { kind: 'play', file: userPath(file) },
+        { kind: 'waitForAgent', until: 'end', timeoutMs, quietMs },
+      );
     }
     script.push({ kind: 'stop' });
   }
@@ -191,7 +202,7 @@ async function main(): Promise<void> {
       script,
       customParameters,
       ...(signature ? { signature } : {}),
-      ...(args.record ? { record: mode, recordPath: args.record } : {}),
+      ...(args.record ? { record: mode, recordPath: userPath(args.record) } : {}),
       onEvent: args.verbose
         ? (e: CallEvent, callSid: string) => {
             if (!callNumbers.has(callSid)) callNumbers.set(callSid, callNumbers.size + 1);

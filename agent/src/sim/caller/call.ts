@@ -103,7 +103,7 @@ export interface TurnTiming {
   readonly label: string;
   readonly speechStartMs: number;
   readonly speechEndMs: number;
-  /** First agent media message received after speechEndMs. */
+  /** First audible agent media message (not all digital silence) received after speechEndMs. */
   readonly agentAudioReceivedMs?: number;
   /** When that audio started playing (later than received when older audio was still queued). */
   readonly agentAudioStartMs?: number;
@@ -148,6 +148,14 @@ export interface CallResult {
   readonly echoRtt?: HistogramSummary;
   readonly turns: readonly TurnTiming[];
   readonly recording?: Recording;
+}
+
+/** True when every byte is a mu-law zero code (0xFF or 0x7F). */
+export function isDigitalSilence(mulaw: Uint8Array): boolean {
+  for (let i = 0; i < mulaw.length; i++) {
+    if ((mulaw[i]! | 0x80) !== 0xff) return false;
+  }
+  return true;
 }
 
 export function randomSid(prefix: string): string {
@@ -219,6 +227,9 @@ export class SimulatedCall {
   private spurtMinTransit = Infinity;
   private spurtBytes = 0;
   private lastArrival = -Infinity;
+  /** The latest run of audible (not digital-silence) agent audio on the playout timeline. */
+  private audibleRunStart = Infinity;
+  private audibleRunEnd = -Infinity;
   private readonly errors: ProtocolErrorCounts = {
     binaryFrame: 0,
     invalidJson: 0,
@@ -429,11 +440,12 @@ export class SimulatedCall {
           this.advance();
           continue;
         case 'waitForAgent': {
-          const playEnd = this.playout.playEndMs;
+          const runEnd = this.audibleRunEnd;
           const done =
             (s.until ?? 'end') === 'start'
-              ? this.playout.isPlaying(atMs)
-              : playEnd > this.stepStartedMs && atMs - playEnd >= (s.quietMs ?? 700);
+              ? // audible audio has started, overlaps the wait, and is playing now (or just ended between ticks)
+                this.audibleRunStart <= atMs && runEnd > this.stepStartedMs && runEnd > atMs - FRAME_MS
+              : runEnd > this.stepStartedMs && atMs - runEnd >= (s.quietMs ?? 700);
           if (done) {
             this.advance();
             continue;
@@ -547,8 +559,13 @@ export class SimulatedCall {
     this.spurtBytes += payload.length;
     this.lastArrival = atMs;
 
-    const { startMs } = this.playout.enqueueAudio(atMs, payload.length);
+    const { startMs, endMs } = this.playout.enqueueAudio(atMs, payload.length);
     this.capture?.addAgent(startMs, payload);
+    // Digital silence (an agent that streams continuously) is played but is not "the agent talking".
+    if (isDigitalSilence(payload)) return;
+    if (startMs > this.audibleRunEnd) this.audibleRunStart = startMs;
+    else this.audibleRunStart = Math.min(this.audibleRunStart, startMs);
+    this.audibleRunEnd = endMs;
     const turn = this.turns[this.turns.length - 1];
     if (turn && Number.isFinite(turn.speechEndMs) && turn.agentAudioReceivedMs === undefined) {
       turn.agentAudioReceivedMs = atMs;

@@ -21,7 +21,8 @@ export interface DtmfStep {
 /**
  * Streams silence until the agent's audio is playing ('start') or until the agent has played
  * something and then been quiet for quietMs ('end', the default), or timeoutMs passes (counted
- * in CallResult.waitTimeouts; the script continues).
+ * in CallResult.waitTimeouts; the script continues). Agent audio that is all digital silence
+ * (mu-law 0xFF/0x7F) counts as quiet.
  */
 export interface WaitForAgentStep {
   readonly kind: 'waitForAgent';

@@ -368,6 +368,39 @@ describe('timeline and recording', () => {
     }
   });
 
+  it('waits for the agent to start or finish talking, treating digital silence as quiet', async () => {
+    const server = await startServer(async (ws, _log, next) => {
+      const sid = (await next('start')).msg.streamSid as string;
+      // 400 ms of digital silence first (an agent streaming continuously), then 300 ms of speech.
+      sendMedia(ws, sid, 3200, 0xff);
+      await new Promise((r) => setTimeout(r, 200));
+      sendMedia(ws, sid, 2400, 0x20);
+      await next('dtmf');
+      sendMedia(ws, sid, 800, 0x7f);
+    });
+    const events: CallEvent[] = [];
+    const result = await placeCall({
+      url: server.url,
+      script: [
+        { kind: 'waitForAgent', until: 'start', timeoutMs: 3000 },
+        { kind: 'dtmf', digit: '1' },
+        { kind: 'waitForAgent', until: 'end', quietMs: 200, timeoutMs: 3000 },
+        { kind: 'dtmf', digit: '2' },
+        { kind: 'waitForAgent', until: 'start', timeoutMs: 300 },
+      ],
+      onEvent: (e) => events.push(e),
+    });
+    const at = (digit: string) => events.find((e) => e.type === 'dtmf' && e.digit === digit)!.atMs;
+    // The speech was queued behind 400 ms of silence: it plays from ~400 to ~700 ms.
+    expect(at('1')).toBeGreaterThanOrEqual(390);
+    expect(at('1')).toBeLessThan(480);
+    expect(at('2')).toBeGreaterThanOrEqual(890);
+    expect(at('2')).toBeLessThan(1000);
+    // Only digital silence follows: the last wait times out.
+    expect(result.waitTimeouts).toBe(1);
+    expect(result.agent.playedMs).toBe(800);
+  });
+
   it('reports the server closing first, and hangup() ends a call with stop', async () => {
     const server = await startServer(async (ws, _log, next) => {
       await next('start');
