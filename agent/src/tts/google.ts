@@ -21,6 +21,8 @@ export interface GoogleSynthesizerOptions {
   readonly streaming?: 'auto' | 'always' | 'never';
   /** Bytes per yielded chunk of unary audio (8 bytes = 1 ms). Default 1600 (200 ms). */
   readonly chunkBytes?: number;
+  /** Deadline of one unary synthesis (ms). Default 10000. */
+  readonly timeoutMs?: number;
   readonly logger?: Logger;
   /** An existing client (tests); otherwise one is created from `endpoint`. */
   readonly client?: TextToSpeechClient;
@@ -122,16 +124,21 @@ export class GoogleSynthesizer implements Synthesizer {
     if (request.signal.aborted) return;
     let audio: Buffer;
     try {
-      const call = this.client.synthesizeSpeech({
-        input: { text: request.text },
-        voice: { name: this.options.voice, languageCode: voiceLanguage(this.options.voice) },
-        audioConfig: {
-          audioEncoding: 'MULAW',
-          sampleRateHertz: 8000,
-          speakingRate: this.options.speakingRate,
-          pitch: this.options.pitch,
+      const call = this.client.synthesizeSpeech(
+        {
+          input: { text: request.text },
+          voice: { name: this.options.voice, languageCode: voiceLanguage(this.options.voice) },
+          audioConfig: {
+            audioEncoding: 'MULAW',
+            sampleRateHertz: 8000,
+            speakingRate: this.options.speakingRate,
+            pitch: this.options.pitch,
+          },
         },
-      });
+        // No gax retries (its default retries UNAVAILABLE for up to 300 s): a live call is better
+        // served by failing fast into the apology than by a long silence.
+        { retry: null, timeout: this.options.timeoutMs ?? 10_000 },
+      );
       // gax promises carry cancel(): it cancels the underlying gRPC call (rejects with CANCELLED).
       const cancel = (): void => (call as unknown as { cancel?: () => void }).cancel?.();
       request.signal.addEventListener('abort', cancel, { once: true });

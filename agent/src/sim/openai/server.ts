@@ -1,0 +1,301 @@
+// An OpenAI-compatible chat.completions server for tests, benchmarks and the offline demo: SSE
+// streaming (and plain JSON), a latency profile (log-normal time to first token, tokens per
+// second), deterministic Hebrew answers, and faults on demand (429 + Retry-After, 5xx, a stall
+// mid-stream, a slow first token). It speaks the real wire protocol so the real `openai` client runs.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { loadReferenceProfile, logNormalSampler, seededRandom, type Percentiles } from './latency.ts';
+
+export interface ChatMessageIn {
+  role: string;
+  content: string;
+}
+
+export type OpenAiFault =
+  /** 429 with Retry-After (seconds) for the next `times` requests. */
+  | { type: 'rate_limit'; times?: number; retryAfterSeconds?: number }
+  /** A 5xx (default 500) for the next `times` requests. */
+  | { type: 'server_error'; times?: number; status?: number }
+  /** Sends `afterTokens` tokens, then nothing (connection held open) for the next `times` requests. */
+  | { type: 'stall'; times?: number; afterTokens?: number }
+  /** The first token waits `delayMs` for the next `times` requests. */
+  | { type: 'slow_first_token'; times?: number; delayMs: number };
+
+export interface OpenAiLatency {
+  readonly timeToFirstTokenMs: Percentiles;
+  readonly tokensPerSecond: number;
+}
+
+export interface OpenAiEmulatorOptions {
+  readonly port?: number;
+  readonly host?: string;
+  /** 'reference' (default): the shared profile; 'none': no artificial delay; or explicit figures. */
+  readonly latency?: 'reference' | 'none' | OpenAiLatency;
+  readonly seed?: number;
+  /** The answer text for a request; default: a deterministic echo of the last user message. */
+  readonly answer?: (messages: readonly ChatMessageIn[]) => string;
+}
+
+export interface RecordedRequest {
+  readonly id: string;
+  readonly body: Record<string, unknown>;
+  readonly receivedAt: number;
+  status: number;
+  tokensSent: number;
+  /** The response was completed ([DONE] or JSON body sent). */
+  completed: boolean;
+  /** The client closed the connection before the response was complete (abort). */
+  clientClosed: boolean;
+}
+
+export interface OpenAiEmulator {
+  readonly url: string; // base URL including /v1
+  readonly port: number;
+  setFault(fault: OpenAiFault | null): void;
+  requests(): readonly RecordedRequest[];
+  close(): Promise<void>;
+}
+
+/** The default answer: repeats the caller's last message in a short Hebrew reply. */
+export function defaultAnswer(messages: readonly ChatMessageIn[]): string {
+  const last =
+    [...messages]
+      .reverse()
+      .find((m) => m.role === 'user')
+      ?.content.trim() ?? '';
+  if (last === '') return 'שלום, במה אפשר לעזור?';
+  return `הבנתי, אמרת: ${last.replace(/[.?!]+$/u, '')}. איך עוד אפשר לעזור?`;
+}
+
+/** Word tokens that keep their leading space (like BPE tokens of a model). */
+export function tokenize(text: string): string[] {
+  return text.match(/\s*\S+/g) ?? [];
+}
+
+function sendError(
+  res: ServerResponse,
+  status: number,
+  message: string,
+  type: string,
+  code: string | null,
+  headers: Record<string, string> = {},
+): void {
+  res.writeHead(status, { 'content-type': 'application/json', ...headers });
+  res.end(JSON.stringify({ error: { message, type, param: null, code } }));
+}
+
+function readBody(req: IncomingMessage, limit = 1_000_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let size = 0;
+    const parts: Buffer[] = [];
+    req.on('data', (b: Buffer) => {
+      size += b.length;
+      if (size > limit) reject(new Error('body too large'));
+      else parts.push(b);
+    });
+    req.on('end', () => resolve(Buffer.concat(parts).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+/** Waits `ms`, or less if the client goes away (so an aborted request frees the server at once). */
+function wait(ms: number, res: ServerResponse): Promise<void> {
+  if (ms <= 0 || res.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      res.off('close', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    res.once('close', done);
+  });
+}
+
+export async function startOpenAiEmulator(options: OpenAiEmulatorOptions = {}): Promise<OpenAiEmulator> {
+  const random = seededRandom(options.seed ?? 1);
+  const latency: OpenAiLatency =
+    options.latency === 'none'
+      ? { timeToFirstTokenMs: { p50: 0, p95: 0 }, tokensPerSecond: 0 }
+      : options.latency === undefined || options.latency === 'reference'
+        ? loadReferenceProfile().llm
+        : options.latency;
+  const firstToken = logNormalSampler(latency.timeToFirstTokenMs, random);
+  const tokenGapMs = latency.tokensPerSecond > 0 ? 1000 / latency.tokensPerSecond : 0;
+  const answer = options.answer ?? defaultAnswer;
+  const recorded: RecordedRequest[] = [];
+  let fault: (OpenAiFault & { remaining: number }) | null = null;
+  let counter = 0;
+
+  const takeFault = (): OpenAiFault | null => {
+    if (!fault) return null;
+    const f = fault;
+    if (--f.remaining <= 0) fault = null;
+    return f;
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    if (req.method === 'GET' && url.pathname === '/v1/models') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          object: 'list',
+          data: [{ id: 'emulator', object: 'model', created: 0, owned_by: 'hva' }],
+        }),
+      );
+      return;
+    }
+    if (req.method !== 'POST' || url.pathname !== '/v1/chat/completions') {
+      return sendError(
+        res,
+        404,
+        `Unknown request URL: ${req.method} ${url.pathname}.`,
+        'invalid_request_error',
+        'unknown_url',
+      );
+    }
+    let body: Record<string, unknown>;
+    try {
+      body = JSON.parse(await readBody(req)) as Record<string, unknown>;
+    } catch {
+      return sendError(
+        res,
+        400,
+        'We could not parse the JSON body of your request.',
+        'invalid_request_error',
+        null,
+      );
+    }
+    const id = `chatcmpl-emu${++counter}`;
+    const record: RecordedRequest = {
+      id,
+      body,
+      receivedAt: Date.now(),
+      status: 200,
+      tokensSent: 0,
+      completed: false,
+      clientClosed: false,
+    };
+    recorded.push(record);
+    res.on('close', () => {
+      if (!record.completed) record.clientClosed = true;
+    });
+    const messages = body['messages'];
+    if (!Array.isArray(messages) || messages.length === 0 || typeof body['model'] !== 'string') {
+      record.status = 400;
+      return sendError(
+        res,
+        400,
+        "Missing required parameters: 'model' and a non-empty 'messages'.",
+        'invalid_request_error',
+        null,
+      );
+    }
+    const f = takeFault();
+    if (f?.type === 'rate_limit') {
+      record.status = 429;
+      return sendError(
+        res,
+        429,
+        'Rate limit reached for requests (emulator).',
+        'requests',
+        'rate_limit_exceeded',
+        {
+          'retry-after': String(f.retryAfterSeconds ?? 0),
+        },
+      );
+    }
+    if (f?.type === 'server_error') {
+      record.status = f.status ?? 500;
+      return sendError(
+        res,
+        record.status,
+        'The server had an error while processing your request (emulator).',
+        'server_error',
+        null,
+      );
+    }
+    const model = body['model'];
+    const tokens = tokenize(answer(messages as ChatMessageIn[]));
+    const closed = (): boolean => record.clientClosed || res.destroyed;
+    const ttft = f?.type === 'slow_first_token' ? f.delayMs : firstToken();
+    const created = Math.floor(Date.now() / 1000);
+
+    if (body['stream'] !== true) {
+      await wait(ttft + tokenGapMs * tokens.length, res);
+      if (closed()) return;
+      const content = tokens.join('').trim();
+      record.tokensSent = tokens.length;
+      record.completed = true;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          id,
+          object: 'chat.completion',
+          created,
+          model,
+          choices: [
+            {
+              index: 0,
+              message: { role: 'assistant', content, refusal: null },
+              finish_reason: 'stop',
+              logprobs: null,
+            },
+          ],
+          usage: { prompt_tokens: 0, completion_tokens: tokens.length, total_tokens: tokens.length },
+        }),
+      );
+      return;
+    }
+
+    res.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+    });
+    res.flushHeaders();
+    const chunk = (delta: Record<string, unknown>, finish: string | null): string =>
+      `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }] })}\n\n`;
+    await wait(ttft, res);
+    if (closed()) return;
+    res.write(chunk({ role: 'assistant', content: '' }, null));
+    for (let i = 0; i < tokens.length; i++) {
+      if (f?.type === 'stall' && i >= (f.afterTokens ?? 1)) return; // hold the connection open, send nothing
+      if (i > 0) await wait(tokenGapMs, res);
+      if (closed()) return;
+      res.write(chunk({ content: tokens[i] }, null));
+      record.tokensSent++;
+    }
+    res.write(chunk({}, 'stop'));
+    res.write('data: [DONE]\n\n');
+    record.completed = true;
+    res.end();
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((e: unknown) => {
+      if (!res.headersSent) sendError(res, 500, `emulator failure: ${String(e)}`, 'server_error', null);
+      else res.destroy();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = options.host ?? '127.0.0.1';
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}/v1`,
+    port,
+    setFault(next) {
+      fault = next ? { ...next, remaining: next.times ?? Number.POSITIVE_INFINITY } : null;
+    },
+    requests: () => recorded,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
