@@ -129,7 +129,6 @@ export function createCallSession(
   let emptyTurn: { turn: TurnEnd; timer: NodeJS.Timeout } | undefined;
   /** Utterance whose speech interrupted the agent: its turn is answered even though it began during playback. */
   let bargedInDuringSpeech = false;
-  let speechBeganWhileSpeaking = false;
   const timers = new Set<NodeJS.Timeout>();
   const pcmScratch = new Int16Array(FRAME_SAMPLES * 8);
 
@@ -234,10 +233,8 @@ export function createCallSession(
     turnsTotal.inc({ rule: turn.rule });
     const agentTalking = playback.speaking;
     const interrupted = bargedInDuringSpeech;
-    const startedWhileSpeaking = speechBeganWhileSpeaking;
     bargedInDuringSpeech = false;
-    speechBeganWhileSpeaking = false;
-    if ((agentTalking || startedWhileSpeaking) && !interrupted) {
+    if (agentTalking && !interrupted) {
       // Speech shorter than the barge-in threshold during agent speech: a noise or backchannel.
       turnOutcomes.inc({ outcome: 'ignored' });
       log.info(
@@ -276,7 +273,6 @@ export function createCallSession(
   function onVadFrame(frame: VadFrame, atMs: number): void {
     if (frame.event === 'speechStart') {
       utteranceStartMs = frame.eventTimeMs ?? atMs;
-      speechBeganWhileSpeaking = playback.speaking;
     }
     if (frame.event === 'speechEnd' && utteranceStartMs !== undefined) {
       sttStream.markUtterance?.(utteranceStartMs, frame.eventTimeMs ?? atMs);
