@@ -41,3 +41,25 @@ describe('validateScript', () => {
     expect(() => validateScript([{ kind: 'play', audio: Buffer.alloc(10) }, { kind: 'stop' }])).not.toThrow();
   });
 });
+
+describe('parseServerMessage', () => {
+  const sid = 'MZ1';
+  it('decodes media and rejects payloads that are not base64', async () => {
+    const { parseServerMessage } = await import('../../../src/sim/caller/protocol.ts');
+    const media = (payload: unknown) =>
+      JSON.stringify({ event: 'media', streamSid: sid, media: { payload } });
+    const ok = parseServerMessage(media(Buffer.from([1, 2, 3, 4, 5]).toString('base64')), sid);
+    expect(ok.kind === 'media' && Array.from(ok.payload)).toEqual([1, 2, 3, 4, 5]);
+    for (const bad of ['***', 'AAA*', 'AA=A', '', 12, 'AAAAA']) {
+      const r = parseServerMessage(media(bad), sid);
+      expect(r.kind === 'error' && r.error).toBe('badMessage');
+    }
+    expect(parseServerMessage(JSON.stringify({ event: 'clear', streamSid: sid }), sid)).toEqual({
+      kind: 'clear',
+    });
+    const wrong = parseServerMessage(JSON.stringify({ event: 'clear', streamSid: 'MZ2' }), sid);
+    expect(wrong.kind === 'error' && wrong.error).toBe('wrongStreamSid');
+    const arr = parseServerMessage('[1]', sid);
+    expect(arr.kind === 'error' && arr.error).toBe('invalidJson');
+  });
+});
