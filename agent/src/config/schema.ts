@@ -405,7 +405,7 @@ export const schema = {
     env: 'TTS_PROVIDER',
     default: 'auto',
     values: ['auto', 'google', 'local'] as const,
-    doc: 'auto: google when Google credentials/project are configured, else the local espeak-ng synthesiser.',
+    doc: 'auto: google when Google credentials/project are configured or TTS_ENDPOINT is set (emulator), else the local espeak-ng synthesiser.',
   }),
   ttsVoice: str({
     env: 'TTS_VOICE',

@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { ConversationHistory, DTMF_PREFIX, heardText } from '../../../src/llm/history.ts';
+
+describe('ConversationHistory', () => {
+  it('starts with the system prompt and keeps turns in order', () => {
+    const h = new ConversationHistory({ systemPrompt: 'מערכת', maxTurns: 5 });
+    h.addUser('שלום');
+    h.addAssistant('שלום, במה אפשר לעזור?');
+    h.addUser('מה השעה?');
+    expect(h.messages()).toEqual([
+      { role: 'system', content: 'מערכת' },
+      { role: 'user', content: 'שלום' },
+      { role: 'assistant', content: 'שלום, במה אפשר לעזור?' },
+      { role: 'user', content: 'מה השעה?' },
+    ]);
+  });
+
+  it('drops the oldest turns beyond the limit and never starts with an assistant message', () => {
+    const h = new ConversationHistory({ systemPrompt: 'S', maxTurns: 2 });
+    for (let i = 1; i <= 4; i++) {
+      h.addUser(`שאלה ${i}`);
+      h.addAssistant(`תשובה ${i}`);
+    }
+    h.addUser('שאלה 5');
+    expect(h.messages().map((m) => m.content)).toEqual(['S', 'שאלה 4', 'תשובה 4', 'שאלה 5']);
+  });
+
+  it('records only the heard part of an interrupted answer', () => {
+    const h = new ConversationHistory({ systemPrompt: 'S', maxTurns: 5 });
+    h.addUser('מתי תגיע ההזמנה?');
+    const sentences = ['ההזמנה יצאה אתמול.', 'היא תגיע ביום רביעי.', 'מספר המשלוח הוא 1234.'];
+    expect(h.addAssistantHeard(sentences, 1)).toBe('ההזמנה יצאה אתמול.');
+    expect(h.messages().at(-1)).toEqual({ role: 'assistant', content: 'ההזמנה יצאה אתמול.' });
+    expect(heardText(sentences, 0)).toBe('');
+    expect(heardText(sentences, 9)).toBe(sentences.join(' '));
+  });
+
+  it('an answer cut before anything played leaves no assistant message; the two utterances merge', () => {
+    const h = new ConversationHistory({ systemPrompt: 'S', maxTurns: 5 });
+    h.addUser('אני רוצה');
+    h.addAssistantHeard(['תשובה'], 0);
+    h.addUser('לבטל הזמנה');
+    expect(h.messages()).toEqual([
+      { role: 'system', content: 'S' },
+      { role: 'user', content: 'אני רוצה לבטל הזמנה' },
+    ]);
+  });
+
+  it('DTMF digits become text, consecutive presses in one message; junk is ignored', () => {
+    const h = new ConversationHistory({ systemPrompt: '', maxTurns: 5 });
+    h.addDtmf('1');
+    h.addDtmf('2');
+    h.addDtmf('#');
+    h.addDtmf('x');
+    expect(h.messages()).toEqual([{ role: 'user', content: `${DTMF_PREFIX} 12#` }]);
+  });
+
+  it('messagesWithUser previews the prompt without changing the history', () => {
+    const h = new ConversationHistory({ systemPrompt: 'S', maxTurns: 5 });
+    h.addUser('א');
+    h.addAssistant('ב');
+    expect(h.messagesWithUser('ג').at(-1)).toEqual({ role: 'user', content: 'ג' });
+    expect(h.length).toBe(2);
+  });
+});

@@ -1,0 +1,128 @@
+import { describe, expect, it } from 'vitest';
+import { PreemptiveGeneration, normalizeHebrew, preemptiveMatches } from '../../../src/llm/preemptive.ts';
+import { ScriptedResponder, scriptedAnswer } from '../../../src/llm/scripted.ts';
+import type { Responder, RespondRequest } from '../../../src/llm/types.ts';
+import { registry } from '../../../src/telemetry/metrics.ts';
+
+async function counter(name: string, labels: Record<string, string>): Promise<number> {
+  const m = (await registry.getMetricsAsJSON()).find((x) => x.name === name);
+  const v = m?.values.find((x) => Object.entries(labels).every(([k, val]) => x.labels[k] === val));
+  return v?.value ?? 0;
+}
+
+/** Records each request and whether its signal was aborted. */
+class RecordingResponder implements Responder {
+  readonly name = 'recording';
+  readonly inner = new ScriptedResponder({ tokenDelayMs: 5 });
+  requests: { last: string; signal: AbortSignal }[] = [];
+  respond(request: RespondRequest): AsyncIterable<string> {
+    this.requests.push({ last: request.messages.at(-1)!.content, signal: request.signal });
+    return this.inner.respond(request);
+  }
+}
+
+async function collect(it: AsyncIterable<string>): Promise<string> {
+  let s = '';
+  for await (const d of it) s += d;
+  return s;
+}
+
+describe('normalizeHebrew / preemptiveMatches', () => {
+  it.each([
+    ['שָׁלוֹם, מָה שְׁלוֹמְךָ?', 'שלום מה שלומך'],
+    ['ד"ר כהן', 'ד״ר כהן'],
+    ['תל-אביב', 'תל אביב'],
+    ['אני גר בתל אביב.', 'אני גר בתל אביב'],
+    ['Hello   World!', 'hello world'],
+    ['מלך', 'מלכ'],
+  ])('%s ~ %s', (a, b) => {
+    expect(preemptiveMatches(a, b)).toBe(true);
+  });
+
+  it.each([
+    ['אני רוצה לבטל', 'אני רוצה לבטל את ההזמנה'],
+    ['כן', 'לא'],
+    ['', ''],
+  ])('%s !~ %s', (a, b) => {
+    expect(preemptiveMatches(a, b)).toBe(false);
+  });
+
+  it('strips niqqud and folds final forms', () => {
+    expect(normalizeHebrew('שָׁלוֹם ךםןףץ')).toBe('שלומכמנפצ');
+  });
+});
+
+describe('PreemptiveGeneration', () => {
+  it('right guess: keeps the running request (one request), replays buffered deltas, counts a hit', async () => {
+    const responder = new RecordingResponder();
+    const hitsBefore = await counter('hva_llm_preemptive_total', { result: 'hit' });
+    let t = 1000;
+    const pre = new PreemptiveGeneration(
+      responder,
+      {
+        callId: 'c',
+        candidate: 'מה שעות הפתיחה',
+        messages: [{ role: 'user', content: 'מה שעות הפתיחה' }],
+        signal: new AbortController().signal,
+      },
+      () => t,
+    );
+    await new Promise((r) => setTimeout(r, 30)); // some deltas arrive before confirmation
+    expect(pre.bufferedText.length).toBeGreaterThan(0);
+    t = 1400;
+    const outcome = pre.confirm('מה שעות הפתיחה?', () => {
+      throw new Error('must not restart on a hit');
+    });
+    expect(outcome.result).toBe('hit');
+    expect(outcome.savedMs).toBe(400);
+    expect(await collect(outcome.stream)).toBe(scriptedAnswer('מה שעות הפתיחה'));
+    expect(responder.requests).toHaveLength(1);
+    expect(await counter('hva_llm_preemptive_total', { result: 'hit' })).toBe(hitsBefore + 1);
+  });
+
+  it('wrong guess: aborts the preemptive request and streams a fresh one for the confirmed text', async () => {
+    const responder = new RecordingResponder();
+    const missesBefore = await counter('hva_llm_preemptive_total', { result: 'miss' });
+    const pre = new PreemptiveGeneration(responder, {
+      callId: 'c',
+      candidate: 'אני רוצה לבטל',
+      messages: [{ role: 'user', content: 'אני רוצה לבטל' }],
+      signal: new AbortController().signal,
+    });
+    await new Promise((r) => setTimeout(r, 10));
+    const confirmed = 'אני רוצה לבטל את ההזמנה';
+    const outcome = pre.confirm(confirmed, () =>
+      responder.respond({
+        callId: 'c',
+        messages: [{ role: 'user', content: confirmed }],
+        signal: new AbortController().signal,
+      }),
+    );
+    expect(outcome.result).toBe('miss');
+    expect(responder.requests[0]!.signal.aborted).toBe(true);
+    expect(await collect(outcome.stream)).toBe(scriptedAnswer(confirmed));
+    expect(responder.requests.map((r) => r.last)).toEqual(['אני רוצה לבטל', confirmed]);
+    expect(await counter('hva_llm_preemptive_total', { result: 'miss' })).toBe(missesBefore + 1);
+  });
+
+  it('cancel() (caller kept talking) and the turn signal both abort the request', async () => {
+    const responder = new RecordingResponder();
+    const pre = new PreemptiveGeneration(responder, {
+      callId: 'c',
+      candidate: 'שלום',
+      messages: [{ role: 'user', content: 'שלום' }],
+      signal: new AbortController().signal,
+    });
+    pre.cancel();
+    expect(responder.requests[0]!.signal.aborted).toBe(true);
+    const turn = new AbortController();
+    new PreemptiveGeneration(responder, {
+      callId: 'c',
+      candidate: 'שלום',
+      messages: [{ role: 'user', content: 'שלום' }],
+      signal: turn.signal,
+    });
+    turn.abort();
+    expect(responder.requests[1]!.signal.aborted).toBe(true);
+  });
+});
