@@ -234,7 +234,9 @@ async function main(): Promise<void> {
         `${results.length} calls, ${latencies.length} answered turns: latency p50 ${q(0.5)} ms, p95 ${q(0.95)} ms`,
       );
     }
-    if (args.record) console.log(`recording written to ${args.record}${calls > 1 ? ' (-<n> per call)' : ''}`);
+    if (args.record && results.some((r) => r.outcome !== 'error')) {
+      console.log(`recording written to ${args.record}${calls > 1 ? ' (-<n> per call)' : ''}`);
+    }
   }
   const bad = results.some((r) => r.outcome === 'error' || r.protocolErrors.total > 0);
   process.exitCode = bad ? 1 : 0;

@@ -1,5 +1,22 @@
 // The Twilio caller simulator's public surface. Tests and benchmarks use placeCall /
 // placeCalls (or SimulatedCall directly); the CLI (src/cli/call.ts) is a thin shell over them.
+//
+//   const result = await placeCall({
+//     url: agent.url,                                   // or ws://host:port, /ws/twilio-media is added
+//     script: [
+//       { kind: 'play', file: 'hello.wav' },            // any WAV, resampled to 8 kHz mu-law
+//       { kind: 'waitForAgent', until: 'end' },         // until the agent answered and went quiet
+//       { kind: 'dtmf', digit: '1' },
+//       { kind: 'silence', ms: 500 },
+//       { kind: 'stop' },                               // implicit at the end of the script
+//     ],
+//     signature: { authToken, publicUrl: agent.publicHost },
+//     customParameters: { lang: 'he' },
+//     record: 'stereo', recordPath: 'call.wav',
+//   });
+//   console.log(formatTimeline(result));
+//
+// Every option is documented on CallOptions (call.ts); results on CallResult.
 import { writeWavFile } from '../../audio/wav.ts';
 import { SimulatedCall, type CallOptions, type CallResult } from './call.ts';
 import { resolveScript } from './audio-source.ts';
@@ -48,7 +65,7 @@ export async function placeCall(options: PlaceCallOptions): Promise<CallResult> 
   const script = await resolveScript(specs, audioCache);
   const record = rest.record ?? (recordPath ? 'agent' : undefined);
   const result = await new SimulatedCall({ ...rest, script, ...(record ? { record } : {}) }).run();
-  if (recordPath && result.recording) {
+  if (recordPath && result.recording && result.outcome !== 'error') {
     await writeWavFile(
       recordPath,
       result.recording.samples,
