@@ -22,6 +22,8 @@ import {
 } from './raw.ts';
 
 export const CALL_ID_HEADER = 'x-hva-call-id';
+/** Call-clock ms of a stream's first audio byte; Google ignores it, the emulator uses it to match replayed speech. */
+export const STREAM_BASE_HEADER = 'x-hva-stream-base-ms';
 
 export type SpeechClientV1 = InstanceType<typeof speech.v1.SpeechClient>;
 export type SpeechClientV2 = InstanceType<typeof speech.v2.SpeechClient>;
@@ -50,8 +52,11 @@ export function speechClientOptions(
   };
 }
 
-function callOptions(callId: string): { otherArgs: { headers: Record<string, string> } } {
-  return { otherArgs: { headers: { [CALL_ID_HEADER]: callId } } };
+function callOptions(callId: string, baseMs?: number): { otherArgs: { headers: Record<string, string> } } {
+  const headers: Record<string, string> = { [CALL_ID_HEADER]: callId };
+  if (baseMs !== undefined && Number.isFinite(baseMs))
+    headers[STREAM_BASE_HEADER] = String(Math.round(baseMs));
+  return { otherArgs: { headers } };
 }
 
 function phrases(config: Pick<Config, 'sttPhraseHints'>): string[] {
@@ -201,8 +206,10 @@ export function createGoogleV1Provider(
   };
   return {
     name: 'google-v1',
-    open(callId, events) {
-      const call = pool.get()._streamingRecognize(callOptions(callId)) as unknown as DuplexCall;
+    open(callId, events, options) {
+      const call = pool
+        .get()
+        ._streamingRecognize(callOptions(callId, options?.baseMs)) as unknown as DuplexCall;
       call.write({ streamingConfig });
       return wireRawStream(call, events, (mulaw) => ({ audioContent: toWire(mulaw, config.sttEncoding) }));
     },
@@ -260,8 +267,10 @@ export function createGoogleV2Provider(
   };
   return {
     name: 'google-v2',
-    open(callId, events) {
-      const call = pool.get()._streamingRecognize(callOptions(callId)) as unknown as DuplexCall;
+    open(callId, events, options) {
+      const call = pool
+        .get()
+        ._streamingRecognize(callOptions(callId, options?.baseMs)) as unknown as DuplexCall;
       call.write({ recognizer, streamingConfig });
       return wireRawStream(call, events, (mulaw) => ({ audio: toWire(mulaw, config.sttEncoding) }));
     },

@@ -31,9 +31,14 @@ export interface RawStream {
   cancel(): void;
 }
 
+export interface RawStreamOptions {
+  /** Call audio-clock time of the stream's first byte (sent as metadata; lets an emulator recognize replayed audio). */
+  readonly baseMs?: number;
+}
+
 export interface RawStreamingProvider {
   readonly name: string;
-  open(callId: string, events: RawStreamEvents): RawStream;
+  open(callId: string, events: RawStreamEvents, options?: RawStreamOptions): RawStream;
   close(): Promise<void>;
 }
 

@@ -365,33 +365,38 @@ class ResilientSession implements SttStream {
       lastWriteWall: this.scheduler.now(),
       lastResultCallMs: -Infinity,
     };
-    const raw = this.deps.streaming.open(this.ctx.callId, {
-      onOpen: () => {
-        if (this.current === s) this.confirm(s);
+    const baseMs = replay && this.buffer.length > 0 ? this.buffer[0]!.t : this.lastAudioEndMs;
+    const raw = this.deps.streaming.open(
+      this.ctx.callId,
+      {
+        onOpen: () => {
+          if (this.current === s) this.confirm(s);
+        },
+        onResult: (r) => {
+          if (this.current === s) this.onResult(s, r);
+        },
+        onSpeechEvent: (kind, offset) => {
+          if (this.current !== s) return;
+          const at = this.toCallTime(s, offset);
+          if (kind === 'begin') this.listener.onSpeechBegin?.(at);
+          else this.listener.onSpeechEnd?.(at);
+        },
+        onError: (err) => {
+          if (this.current === s) this.onRetryableOrFatal(s, classifySttError(err));
+        },
+        onEnd: () => {
+          if (this.current === s)
+            this.onRetryable(s, {
+              code: 'OK',
+              numericCode: 0,
+              message: 'server ended the stream',
+              retryable: true,
+              reason: 'server_end',
+            });
+        },
       },
-      onResult: (r) => {
-        if (this.current === s) this.onResult(s, r);
-      },
-      onSpeechEvent: (kind, offset) => {
-        if (this.current !== s) return;
-        const at = this.toCallTime(s, offset);
-        if (kind === 'begin') this.listener.onSpeechBegin?.(at);
-        else this.listener.onSpeechEnd?.(at);
-      },
-      onError: (err) => {
-        if (this.current === s) this.onRetryableOrFatal(s, classifySttError(err));
-      },
-      onEnd: () => {
-        if (this.current === s)
-          this.onRetryable(s, {
-            code: 'OK',
-            numericCode: 0,
-            message: 'server ended the stream',
-            retryable: true,
-            reason: 'server_end',
-          });
-      },
-    });
+      { baseMs },
+    );
     (s as { raw: RawStream }).raw = raw;
     this.current = s;
     this.log.debug(
@@ -600,15 +605,31 @@ class ResilientSession implements SttStream {
     const spent = this.fallbackSinceMs === undefined ? 0 : this.ctx.now() - this.fallbackSinceMs;
     this.fallbackTotalMs += spent;
     this.fallbackSinceMs = undefined;
-    // Utterances that began before the new stream heard anything stay with one-shot recognition.
-    this.handoffMs = s.segments[0]?.callStart ?? this.lastAudioEndMs;
-    this.lastFinalEndMs = Math.max(this.lastFinalEndMs, this.handoffMs);
+    // Hand over at the end of the last utterance the local VAD cut (one-shot owns everything
+    // before it): the probe stream proved the API is back, and a fresh stream replays the audio
+    // after that point, so an utterance in progress is heard whole by streaming, never split.
+    const probeStart = s.segments[0]?.callStart ?? this.lastAudioEndMs;
+    this.handoffMs = Number.isFinite(this.oneShotOwnedEndMs) ? this.oneShotOwnedEndMs : probeStart;
+    if (this.handoffMs < this.lastFinalEndMs) this.handoffMs = this.lastFinalEndMs;
+    this.lastFinalEndMs = this.handoffMs;
+    this.partialSinceFinal = false;
     this.trimBefore(this.handoffMs);
-    (s as { probe: boolean }).probe = false;
     this.log.info(
-      { callId: this.ctx.callId, fallbackMs: Math.round(spent), probes: this.probeAttempt },
+      {
+        callId: this.ctx.callId,
+        fallbackMs: Math.round(spent),
+        probes: this.probeAttempt,
+        handoffMs: Math.round(this.handoffMs),
+      },
       'stt back to streaming',
     );
+    this.dropStream(s);
+    this.openStream('handoff', true);
+    if (this.current) {
+      this.current.seamPending = false;
+      this.current.confirmed = true;
+      this.scheduler.clearTimeout(this.current.healthyTimer);
+    }
     this.emitState('streaming', 'fallback re-probe succeeded');
   }
 

@@ -27,6 +27,8 @@ import {
 } from './vad.ts';
 
 export const CALL_ID_METADATA = 'x-hva-call-id';
+/** Call-clock ms of the stream's first byte, sent by the agent: replayed audio then gets the same words, as with Google. */
+export const STREAM_BASE_METADATA = 'x-hva-stream-base-ms';
 
 /** Used for calls without a registered script. */
 export const DEFAULT_SCRIPT: readonly string[] = [
@@ -126,7 +128,7 @@ export interface SpeechEmulator {
   /** host:port, what STT_ENDPOINT should be set to. */
   readonly address: string;
   setScript(callId: string, lines: readonly string[]): void;
-  /** Finals consumed from a call's script so far (counted across streams and Recognize calls). */
+  /** Script lines used so far for a call: distinct utterances heard across streams and Recognize calls. */
   finalsFor(callId: string): number;
   injectFault(fault: SpeechFault): void;
   clearFaults(): void;
@@ -347,7 +349,12 @@ function validateV2(
 interface CallScript {
   lines: readonly string[];
   next: number;
+  /** Utterances placed on the call clock (streams that send x-hva-stream-base-ms) and their line. */
+  placed: Array<{ startMs: number; line: string }>;
 }
+
+/** Speech starting within this distance of a known utterance is the same utterance replayed. */
+const REPLAY_MATCH_MS = 400;
 
 interface StreamFaults {
   unavailableAfterMs?: number;
@@ -391,7 +398,7 @@ export async function startSpeechEmulator(options: SpeechEmulatorOptions = {}): 
   function scriptFor(callId: string): CallScript {
     let s = scripts.get(callId);
     if (!s) {
-      s = { lines: defaultScript, next: 0 };
+      s = { lines: defaultScript, next: 0, placed: [] };
       scripts.set(callId, s);
     }
     return s;
@@ -404,6 +411,17 @@ export async function startSpeechEmulator(options: SpeechEmulatorOptions = {}): 
     const s = scriptFor(callId);
     const line = s.lines.length === 0 ? '' : s.lines[s.next % s.lines.length]!;
     s.next++;
+    return line;
+  }
+
+  /** The line for an utterance that starts at call time `startMs`: the same line if it was heard before. */
+  function lineAt(callId: string, startMs: number): string {
+    const s = scriptFor(callId);
+    const known = s.placed.find((p) => Math.abs(p.startMs - startMs) <= REPLAY_MATCH_MS);
+    if (known) return known.line;
+    const line = takeLine(callId);
+    s.placed.push({ startMs, line });
+    if (s.placed.length > 200) s.placed.shift();
     return line;
   }
 
@@ -442,6 +460,8 @@ export async function startSpeechEmulator(options: SpeechEmulatorOptions = {}): 
     call: grpc.ServerDuplexStream<Record<string, unknown>, Record<string, unknown>>,
   ): void {
     const callId = callIdOf(call.metadata);
+    const baseRaw = call.metadata.get(STREAM_BASE_METADATA)[0];
+    const baseMs = typeof baseRaw === 'string' && /^-?\d+$/.test(baseRaw) ? Number(baseRaw) : undefined;
     stats.streamsOpened++;
     stats.streamsActive++;
     activeCalls.add(call as grpc.ServerDuplexStream<unknown, unknown>);
@@ -455,7 +475,7 @@ export async function startSpeechEmulator(options: SpeechEmulatorOptions = {}): 
     let pendingFinals = 0;
     let halfClosed = false;
     // Current utterance (between the VAD's start and end).
-    let utterance: { startMs: number; interimTimer?: NodeJS.Timeout } | undefined;
+    let utterance: { startMs: number; line?: string; interimTimer?: NodeJS.Timeout } | undefined;
     // Assigned below; cleanup() may run first (a fault at open).
     // eslint-disable-next-line prefer-const
     let audioTimer: NodeJS.Timeout | undefined;
@@ -567,7 +587,10 @@ export async function startSpeechEmulator(options: SpeechEmulatorOptions = {}): 
       ev: { type: 'start'; atMs: number } | { type: 'end'; atMs: number; decidedAtMs: number },
     ): void {
       if (ev.type === 'start') {
-        utterance = { startMs: ev.atMs };
+        utterance =
+          baseMs === undefined
+            ? { startMs: ev.atMs }
+            : { startMs: ev.atMs, line: lineAt(callId, baseMs + ev.atMs) };
         sendEvent('begin', ev.atMs);
         scheduleInterim(latency(profile.firstPartialAfterSpeechStartMs));
         return;
@@ -576,6 +599,7 @@ export async function startSpeechEmulator(options: SpeechEmulatorOptions = {}): 
         clearTimeout(utterance.interimTimer);
         timers.delete(utterance.interimTimer);
       }
+      const placedLine = utterance?.line;
       utterance = undefined;
       sendEvent('end', ev.atMs);
       // The final covers the speech and a little of the silence after it, never the next speech.
@@ -586,7 +610,7 @@ export async function startSpeechEmulator(options: SpeechEmulatorOptions = {}): 
       pendingFinals++;
       later(delay, () => {
         pendingFinals--;
-        if (!stalled()) send(true, takeLine(callId), 0, endMs);
+        if (!stalled()) send(true, placedLine ?? takeLine(callId), 0, endMs);
         if (halfClosed && pendingFinals === 0) finish();
       });
     }
@@ -785,7 +809,7 @@ export async function startSpeechEmulator(options: SpeechEmulatorOptions = {}): 
     port,
     address: `${host}:${port}`,
     setScript(callId, lines) {
-      scripts.set(callId, { lines: [...lines], next: 0 });
+      scripts.set(callId, { lines: [...lines], next: 0, placed: [] });
     },
     finalsFor(callId) {
       return scripts.get(callId)?.next ?? 0;
