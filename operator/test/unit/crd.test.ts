@@ -3,10 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { schema, type ConfigKey, type Field } from '../../../agent/src/config/schema.ts';
 import {
+  CLUSTER_ROLE_PATH,
   CRD_PATH,
   FIELDS_TS_PATH,
   NO_CRD_DEFAULT,
   crFields,
+  renderClusterRoleYaml,
   renderCrdYaml,
   renderFieldsTs,
 } from '../../../scripts/gen-crd.ts';
@@ -27,6 +29,7 @@ describe('committed CRD and env table', () => {
   it('equal the generator output (run `npx node scripts/gen-crd.ts` after editing schema.ts)', async () => {
     expect(readFileSync(CRD_PATH, 'utf8')).toBe(renderCrdYaml());
     expect(readFileSync(FIELDS_TS_PATH, 'utf8')).toBe(await renderFieldsTs());
+    expect(readFileSync(CLUSTER_ROLE_PATH, 'utf8')).toBe(await renderClusterRoleYaml());
   });
 
   it('every schema field with a cr path is a spec property with the schema default and bounds', () => {

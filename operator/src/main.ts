@@ -1,0 +1,59 @@
+// Operator entry point: in-cluster (or KUBECONFIG) client, probe/metrics server, controller
+// under a Lease; SIGTERM/SIGINT stop reconciling, release the Lease and exit.
+import { hostname } from 'node:os';
+import { KubeConfig } from '@kubernetes/client-node';
+import type { LevelWithSilent } from 'pino';
+import { Controller } from './runtime/controller.ts';
+import { createLogger } from './runtime/logger.ts';
+import { createOperatorMetrics } from './runtime/metrics.ts';
+import { startProbeServer } from './runtime/server.ts';
+
+function intEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0)
+    throw new Error(`${name} must be a non-negative integer, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+async function main(): Promise<void> {
+  const logger = createLogger((process.env.LOG_LEVEL as LevelWithSilent | undefined) ?? 'info');
+  const kc = new KubeConfig();
+  kc.loadFromDefault();
+  const metrics = createOperatorMetrics();
+  const controller = new Controller({
+    kc,
+    logger,
+    metrics,
+    identity: process.env.POD_NAME || hostname(),
+    leaseNamespace: process.env.POD_NAMESPACE || process.env.LEASE_NAMESPACE || 'default',
+    leaseName: process.env.LEASE_NAME || 'hva-operator',
+    watchNamespace: process.env.WATCH_NAMESPACE || undefined,
+    resyncMs: intEnv('RESYNC_SECONDS', 60) * 1000,
+    workers: intEnv('WORKERS', 2) || 1,
+  });
+  const server = await startProbeServer({
+    port: intEnv('PROBE_PORT', 8081),
+    ready: () => controller.ready,
+    registry: metrics.registry,
+  });
+  let shuttingDown = false;
+  const shutdown = async (signal: string) => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    logger.info({ signal }, 'shutting down: releasing the Lease');
+    await controller.stop();
+    server.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  await controller.start();
+  logger.info('operator started');
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,261 @@
+// The operator loop: informers on VoiceAgents and on the kinds it owns feed a keyed work queue;
+// workers reconcile while this replica holds the Lease; a periodic resync re-queues every
+// VoiceAgent (drift on kinds without an informer, active-call counts, lost events).
+import {
+  AppsV1Api,
+  AutoscalingV2Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  PolicyV1Api,
+  RbacAuthorizationV1Api,
+  type KubeConfig,
+  type KubernetesListObject,
+  type KubernetesObject,
+} from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { GROUP, PLURAL, VERSION, type VoiceAgent } from '../api/types.ts';
+import { MANAGED_BY, OWNER_LABEL } from '../render/index.ts';
+import { resilientInformer, type ResilientInformer } from './informers.ts';
+import { LeaderElector } from './leader.ts';
+import type { OperatorMetrics } from './metrics.ts';
+import { Reconciler } from './reconciler.ts';
+import { WorkQueue } from './queue.ts';
+
+export interface ControllerOptions {
+  kc: KubeConfig;
+  logger: Logger;
+  metrics: OperatorMetrics;
+  /** Identity in the Lease (pod name). */
+  identity: string;
+  leaseNamespace: string;
+  leaseName?: string;
+  leaseDurationSeconds?: number;
+  retryPeriodMs?: number;
+  renewDeadlineMs?: number;
+  /** Watch one namespace only; undefined = all namespaces. */
+  watchNamespace?: string;
+  resyncMs?: number;
+  workers?: number;
+  informerRestartDelayMs?: number;
+  backoff?: { baseMs: number; maxMs: number };
+}
+
+const MANAGED_SELECTOR = `app.kubernetes.io/managed-by=${MANAGED_BY}`;
+
+export class Controller {
+  private readonly opts: ControllerOptions;
+  private readonly queue: WorkQueue;
+  private readonly elector: LeaderElector;
+  private readonly informers: ResilientInformer<KubernetesObject>[] = [];
+  private readonly voiceAgents: ResilientInformer<VoiceAgent>;
+  private readonly reconciler: Reconciler;
+  private resyncTimer: NodeJS.Timeout | undefined;
+  private workers: Promise<void> | undefined;
+  private informersSynced = false;
+  private stopping = false;
+
+  constructor(opts: ControllerOptions) {
+    this.opts = opts;
+    this.queue = new WorkQueue(opts.backoff);
+    const { kc, logger, metrics, watchNamespace: ns } = opts;
+    const custom = kc.makeApiClient(CustomObjectsApi);
+    const nsPath = (group: string, resource: string) =>
+      `${group}${ns ? `/namespaces/${ns}` : ''}/${resource}`;
+
+    this.voiceAgents = resilientInformer<VoiceAgent>({
+      kc,
+      logger,
+      resource: PLURAL,
+      path: nsPath(`/apis/${GROUP}/${VERSION}`, PLURAL),
+      list: async () =>
+        (ns
+          ? await custom.listNamespacedCustomObject({
+              group: GROUP,
+              version: VERSION,
+              namespace: ns,
+              plural: PLURAL,
+            })
+          : await custom.listClusterCustomObject({
+              group: GROUP,
+              version: VERSION,
+              plural: PLURAL,
+            })) as KubernetesListObject<VoiceAgent>,
+      onChange: (va) => this.enqueue(va),
+      onRestart: () => metrics.informerRestarts.inc({ resource: PLURAL }),
+      restartDelayMs: opts.informerRestartDelayMs,
+    });
+
+    const apps = kc.makeApiClient(AppsV1Api);
+    const core = kc.makeApiClient(CoreV1Api);
+    const autoscaling = kc.makeApiClient(AutoscalingV2Api);
+    const policy = kc.makeApiClient(PolicyV1Api);
+    const rbac = kc.makeApiClient(RbacAuthorizationV1Api);
+    const labelSelector = MANAGED_SELECTOR;
+    const owned: {
+      resource: string;
+      path: string;
+      list: () => Promise<KubernetesListObject<KubernetesObject>>;
+    }[] = [
+      {
+        resource: 'deployments',
+        path: nsPath('/apis/apps/v1', 'deployments'),
+        list: () =>
+          ns
+            ? apps.listNamespacedDeployment({ namespace: ns, labelSelector })
+            : apps.listDeploymentForAllNamespaces({ labelSelector }),
+      },
+      {
+        resource: 'services',
+        path: nsPath('/api/v1', 'services'),
+        list: () =>
+          ns
+            ? core.listNamespacedService({ namespace: ns, labelSelector })
+            : core.listServiceForAllNamespaces({ labelSelector }),
+      },
+      {
+        resource: 'serviceaccounts',
+        path: nsPath('/api/v1', 'serviceaccounts'),
+        list: () =>
+          ns
+            ? core.listNamespacedServiceAccount({ namespace: ns, labelSelector })
+            : core.listServiceAccountForAllNamespaces({ labelSelector }),
+      },
+      {
+        resource: 'horizontalpodautoscalers',
+        path: nsPath('/apis/autoscaling/v2', 'horizontalpodautoscalers'),
+        list: () =>
+          ns
+            ? autoscaling.listNamespacedHorizontalPodAutoscaler({ namespace: ns, labelSelector })
+            : autoscaling.listHorizontalPodAutoscalerForAllNamespaces({ labelSelector }),
+      },
+      {
+        resource: 'poddisruptionbudgets',
+        path: nsPath('/apis/policy/v1', 'poddisruptionbudgets'),
+        list: () =>
+          ns
+            ? policy.listNamespacedPodDisruptionBudget({ namespace: ns, labelSelector })
+            : policy.listPodDisruptionBudgetForAllNamespaces({ labelSelector }),
+      },
+      {
+        resource: 'roles',
+        path: nsPath('/apis/rbac.authorization.k8s.io/v1', 'roles'),
+        list: () =>
+          ns
+            ? rbac.listNamespacedRole({ namespace: ns, labelSelector })
+            : rbac.listRoleForAllNamespaces({ labelSelector }),
+      },
+      {
+        resource: 'rolebindings',
+        path: nsPath('/apis/rbac.authorization.k8s.io/v1', 'rolebindings'),
+        list: () =>
+          ns
+            ? rbac.listNamespacedRoleBinding({ namespace: ns, labelSelector })
+            : rbac.listRoleBindingForAllNamespaces({ labelSelector }),
+      },
+    ];
+    for (const o of owned) {
+      this.informers.push(
+        resilientInformer<KubernetesObject>({
+          kc,
+          logger,
+          resource: o.resource,
+          path: o.path,
+          list: o.list,
+          labelSelector,
+          onChange: (obj) => this.enqueueOwner(obj),
+          onRestart: () => metrics.informerRestarts.inc({ resource: o.resource }),
+          restartDelayMs: opts.informerRestartDelayMs,
+        }),
+      );
+    }
+
+    this.reconciler = new Reconciler({
+      kc,
+      logger,
+      metrics,
+      getVoiceAgent: (namespace, name) => this.voiceAgents.cache.get(name, namespace),
+      hasDeployment: (namespace, name) => this.informers[0]?.cache.get(name, namespace) !== undefined,
+    });
+
+    this.elector = new LeaderElector(kc, {
+      namespace: opts.leaseNamespace,
+      name: opts.leaseName ?? 'hva-operator',
+      identity: opts.identity,
+      leaseDurationSeconds: opts.leaseDurationSeconds,
+      retryPeriodMs: opts.retryPeriodMs,
+      renewDeadlineMs: opts.renewDeadlineMs,
+      logger,
+      onStartedLeading: () => {
+        metrics.leader.set(1);
+        this.resyncAll();
+      },
+      onStoppedLeading: () => metrics.leader.set(0),
+    });
+  }
+
+  get isLeader(): boolean {
+    return this.elector.isLeader;
+  }
+
+  /** Informers have listed once (the caches are usable). */
+  get ready(): boolean {
+    return this.informersSynced;
+  }
+
+  private enqueue(va: KubernetesObject): void {
+    if (va.metadata?.namespace && va.metadata.name)
+      this.queue.add(`${va.metadata.namespace}/${va.metadata.name}`);
+    this.opts.metrics.queueDepth.set(this.queue.length);
+  }
+
+  private enqueueOwner(obj: KubernetesObject): void {
+    const owner = obj.metadata?.labels?.[OWNER_LABEL];
+    if (owner && obj.metadata?.namespace) this.queue.add(`${obj.metadata.namespace}/${owner}`);
+    this.opts.metrics.queueDepth.set(this.queue.length);
+  }
+
+  private resyncAll(): void {
+    for (const va of this.voiceAgents.cache.list()) this.enqueue(va);
+  }
+
+  async start(): Promise<void> {
+    const { logger, metrics } = this.opts;
+    await Promise.all([this.voiceAgents.start(), ...this.informers.map((i) => i.start())]);
+    this.informersSynced = true;
+    logger.info({ informers: this.informers.length + 1 }, 'informers synced');
+    this.elector.start();
+    this.resyncTimer = setInterval(() => this.resyncAll(), this.opts.resyncMs ?? 60_000);
+    this.resyncTimer.unref();
+    this.workers = this.queue.run(
+      this.opts.workers ?? 2,
+      async (key) => {
+        if (!this.elector.isLeader) return; // followers keep caches warm; the leader re-queues all on election
+        const end = metrics.reconcileDuration.startTimer();
+        try {
+          await this.reconciler.reconcile(key);
+          metrics.reconciles.inc({ result: 'success' });
+        } catch (err) {
+          metrics.reconciles.inc({ result: 'error' });
+          throw err;
+        } finally {
+          end();
+          metrics.queueDepth.set(this.queue.length);
+        }
+      },
+      (key, err, retryInMs) =>
+        logger.warn({ voiceAgent: key, err: String(err), retryInMs }, 'reconcile failed; retrying'),
+    );
+  }
+
+  /** Stops reconciling, releases the Lease and stops the informers. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    clearInterval(this.resyncTimer);
+    this.queue.shutdown();
+    await this.workers;
+    await this.elector.stop();
+    await Promise.all([this.voiceAgents.stop(), ...this.informers.map((i) => i.stop())]);
+    this.opts.metrics.leader.set(0);
+  }
+}
