@@ -10,7 +10,8 @@
 //                  stability >= STT_EARLY_FINAL_MIN_STABILITY (0 accepts unset), covering the
 //                  speech so far, after STT_EARLY_FINAL_SILENCE_MS of local silence;
 //   silence        the VAD declared speech end (after its hangover) and the silence since the
-//                  last voiced frame is >= ENDPOINT_MIN_SILENCE_MS, after >= ENDPOINT_MIN_UTTERANCE_MS
+//                  last voice (a voiced frame, or new words in a partial: the recognizer hears
+//                  speech the VAD may lose in noise) is >= ENDPOINT_MIN_SILENCE_MS, after >= ENDPOINT_MIN_UTTERANCE_MS
 //                  of voiced speech and >= ENDPOINT_MIN_BUFFER_MS of audio since the start;
 //   noVoiceTimeout STT_TIMEOUT_MS without voice after the VAD declared speech end (or after the
 //                  last STT event when the VAD never heard this utterance), whatever its length.
@@ -50,6 +51,11 @@ export type EndpointerConfig = Pick<
   readonly finalOverrunMs?: number;
   /** An early-final partial must cover the speech up to this close to the last voiced frame (default 400). */
   readonly earlyFinalCoverageSlackMs?: number;
+  /**
+   * An interim with new words counts as caller voice up to its audio time minus this (default
+   * 250): it keeps the silence rule from ending a turn whose speech the VAD lost in noise.
+   */
+  readonly partialWordsLagMs?: number;
 };
 
 const TERMINAL_PUNCTUATION = /[.?!][\s"'”’״׳)\]]*$/u;
@@ -72,6 +78,8 @@ interface Utterance {
   partial: SttPartial | undefined;
   firstPartialMs: number | undefined;
   lastSttAtMs: number | undefined;
+  /** Audio time of the last partial that added words: the recognizer heard speech up to here. */
+  lastWordsAudioMs: number | undefined;
   /** A silence/timeout decision waiting for text. */
   pendingRule: TurnEndRule | undefined;
   pendingSinceMs: number;
@@ -92,6 +100,7 @@ export function createEndpointer(config: EndpointerConfig): Endpointer {
   const lateFinalWindowMs = config.lateFinalWindowMs ?? 5000;
   const finalOverrunMs = config.finalOverrunMs ?? 300;
   const coverageSlackMs = config.earlyFinalCoverageSlackMs ?? 400;
+  const partialLagMs = config.partialWordsLagMs ?? 250;
   for (const [k, v] of Object.entries({
     sttDebounceMs: config.sttDebounceMs,
     sttTimeoutMs: config.sttTimeoutMs,
@@ -128,6 +137,7 @@ export function createEndpointer(config: EndpointerConfig): Endpointer {
       partial: undefined,
       firstPartialMs: undefined,
       lastSttAtMs: undefined,
+      lastWordsAudioMs: undefined,
       pendingRule: undefined,
       pendingSinceMs: 0,
       debounced: undefined,
@@ -225,6 +235,10 @@ export function createEndpointer(config: EndpointerConfig): Endpointer {
     const text = p.text.trim();
     if (text === '') return;
     const u = current ?? open(Math.min(p.audioTimeMs, p.receivedAtMs), out);
+    if (text !== (u.partial?.text.trim() ?? '')) {
+      // The words were spoken somewhat before the audio time the interim covers.
+      u.lastWordsAudioMs = (p.audioTimeMs > 0 ? p.audioTimeMs : p.receivedAtMs) - partialLagMs;
+    }
     u.partial = p;
     u.firstPartialMs ??= p.receivedAtMs;
     u.lastSttAtMs = p.receivedAtMs;
@@ -308,9 +322,10 @@ export function createEndpointer(config: EndpointerConfig): Endpointer {
     }
     if (u.vadSpeech) return;
     // Voiced frames after the VAD's speech end (too few to restart "speech", e.g. the quiet
-    // start of the next word) still mean the caller is not silent.
-    const silentSince =
-      u.speechEndMs === undefined ? undefined : Math.max(u.speechEndMs, u.lastVoicedEndMs ?? 0);
+    // start of the next word) and new words from the recognizer (speech the VAD lost in noise)
+    // both mean the caller is not silent.
+    const heardUntil = Math.max(u.lastVoicedEndMs ?? 0, u.lastWordsAudioMs ?? 0);
+    const silentSince = u.speechEndMs === undefined ? undefined : Math.max(u.speechEndMs, heardUntil);
     if (
       silentSince !== undefined &&
       nowMs - silentSince >= config.endpointMinSilenceMs &&
@@ -323,7 +338,7 @@ export function createEndpointer(config: EndpointerConfig): Endpointer {
     const quietSince = u.vadHeard
       ? u.speechEndDeclaredMs === undefined
         ? undefined
-        : Math.max(u.speechEndDeclaredMs, u.lastVoicedEndMs ?? 0)
+        : Math.max(u.speechEndDeclaredMs, heardUntil)
       : u.lastSttAtMs;
     if (quietSince !== undefined && nowMs - quietSince >= config.sttTimeoutMs)
       endOrHold(u, 'noVoiceTimeout', out);

@@ -1,15 +1,18 @@
 // Local voice activity detection on 8 kHz PCM16 frames (normally 20 ms = 160 samples).
-// An energy detector against an adaptive noise floor, chosen over Silero for CPU and for having
+// An energy detector against adaptive noise floors, chosen over Silero for CPU and for having
 // no model file or native runtime (figures in docs/vad.md). Pure: fed with frames and
 // audio-clock timestamps, no timers, no I/O.
 //
-// Decision per frame:
-//   voiced = energy >= max(floor + margin, minEnergy) and not a click (peak/RMS guard)
-//   speech starts after `onsetFrames` voiced frames within `onsetWindowFrames`,
+// Per frame: high-pass at 200 Hz (rumble, hum, DC), then two bands are judged on their own,
+// the whole band and 200-1000 Hz (voiced speech keeps most of its energy there, broadband
+// noise does not, so the low band finds speech deeper into white noise):
+//   band loud = energy >= max(floor + margin, minEnergy); margin widens with the noise spread
+//   voiced    = (either band loud) and not a click (peak/RMS guard)
+//   speech starts after `onsetFrames` voiced frames within `onsetWindowFrames` (blip guard)
 //   and ends `hangoverMs` after the end of the last voiced frame.
-// The floor follows the quietest recent energy quickly, rises slowly during non-speech, and
-// snaps up when a "voiced" stretch is stationary (steady noise or a tone: speech never keeps
-// its level within a couple of dB for half a second).
+// Each floor follows quieter frames fast, rises slowly on non-voiced frames, and snaps up when a
+// "voiced" stretch is stationary (steady noise or a tone: speech never keeps its level within a
+// couple of dB for half a second).
 import type { Vad, VadFrame } from './types.ts';
 
 export const VAD_SAMPLE_RATE = 8000;
@@ -31,6 +34,8 @@ export interface EnergyVadTuning {
   readonly initialFloorMaxDbfs: number;
   /** High-pass corner (Hz): rumble, hum and DC below the telephone band are not voice. */
   readonly highPassHz: number;
+  /** Upper edge (Hz) of the second, low band that is judged on its own. */
+  readonly lowBandHz: number;
   /** Voiced frames needed within the onset window to start speech (click and blip guard). */
   readonly onsetFrames: number;
   readonly onsetWindowFrames: number;
@@ -51,6 +56,7 @@ export const DEFAULT_VAD_TUNING: EnergyVadTuning = {
   minEnergyDbfs: -50,
   initialFloorMaxDbfs: -25,
   highPassHz: 200,
+  lowBandHz: 1000,
   onsetFrames: 5,
   onsetWindowFrames: 7,
   maxCrestFactor: 12,
@@ -97,14 +103,17 @@ export function frameFeatures(pcm: ArrayLike<number>): FrameFeatures {
   };
 }
 
-/** Second-order Butterworth high-pass (RBJ biquad), state kept across frames. */
-function createHighPass(cornerHz: number): (pcm: Int16Array) => Float64Array {
+/** Second-order Butterworth filter (RBJ biquad), state kept across frames. */
+function createBiquad(
+  kind: 'highpass' | 'lowpass',
+  cornerHz: number,
+): (x: ArrayLike<number>) => Float64Array {
   const w0 = (2 * Math.PI * cornerHz) / VAD_SAMPLE_RATE;
   const cos = Math.cos(w0);
   const alpha = Math.sin(w0) / Math.SQRT2;
   const a0 = 1 + alpha;
-  const b0 = (1 + cos) / 2 / a0;
-  const b1 = -(1 + cos) / a0;
+  const b0 = (kind === 'highpass' ? (1 + cos) / 2 : (1 - cos) / 2) / a0;
+  const b1 = (kind === 'highpass' ? -(1 + cos) : 1 - cos) / a0;
   const b2 = b0;
   const a1 = (-2 * cos) / a0;
   const a2 = (1 - alpha) / a0;
@@ -112,10 +121,10 @@ function createHighPass(cornerHz: number): (pcm: Int16Array) => Float64Array {
   let x2 = 0;
   let y1 = 0;
   let y2 = 0;
-  return (pcm) => {
-    const out = new Float64Array(pcm.length);
-    for (let i = 0; i < pcm.length; i++) {
-      const x = pcm[i] ?? 0;
+  return (input) => {
+    const out = new Float64Array(input.length);
+    for (let i = 0; i < input.length; i++) {
+      const x = input[i] ?? 0;
       const y = b0 * x + b1 * x1 + b2 * x2 - a1 * y1 - a2 * y2;
       x2 = x1;
       x1 = x;
@@ -127,6 +136,49 @@ function createHighPass(cornerHz: number): (pcm: Int16Array) => Float64Array {
   };
 }
 
+/**
+ * Noise floor and voicing decision for one frequency band: the floor follows quieter frames
+ * fast and louder non-voice frames slowly, its spread widens the margin, and a voiced stretch
+ * with a steady level (noise, tone) becomes the new floor.
+ */
+function createBand(tuning: EnergyVadTuning): {
+  loud(e: number, inSpeech: boolean): boolean;
+  adapt(e: number, voiced: boolean): void;
+} {
+  let floorDb: number | undefined;
+  let noiseVar = 0;
+  let stretch: number[] = [];
+  return {
+    loud(e, inSpeech) {
+      floorDb ??= Math.min(e, tuning.initialFloorMaxDbfs);
+      const base = inSpeech ? tuning.continueMarginDb : tuning.marginDb;
+      const margin = Math.max(base, tuning.marginNoiseStds * Math.sqrt(noiseVar));
+      if (e < Math.max(floorDb + margin, tuning.minEnergyDbfs)) {
+        stretch = [];
+        return false;
+      }
+      stretch.push(e);
+      if (stretch.length > tuning.stationaryFrames) stretch.shift();
+      if (stretch.length === tuning.stationaryFrames && stdDev(stretch) < tuning.stationaryStdDb) {
+        // Steady level for the whole window: noise or a tone. Adopt it as the floor.
+        floorDb = mean(stretch);
+        stretch = [];
+        return false;
+      }
+      return true;
+    },
+    adapt(e, voiced) {
+      if (floorDb === undefined || (voiced && e >= floorDb)) return;
+      const d = e - floorDb;
+      floorDb = Math.max(
+        FLOOR_MIN_DBFS,
+        floorDb + d * (e < floorDb ? tuning.floorDownRate : tuning.floorUpRate),
+      );
+      if (!voiced) noiseVar += (Math.min(d * d, 100) - noiseVar) * tuning.floorUpRate;
+    },
+  };
+}
+
 export function createVad(config: VadConfig): Vad {
   if (!Number.isFinite(config.vadHangoverMs) || config.vadHangoverMs < 0) {
     throw new RangeError(`vadHangoverMs must be a non-negative number, got ${config.vadHangoverMs}`);
@@ -134,63 +186,41 @@ export function createVad(config: VadConfig): Vad {
   const tuning: EnergyVadTuning = { ...DEFAULT_VAD_TUNING, ...config.vadTuning };
   const hangoverMs = config.vadHangoverMs;
 
-  let highPass = createHighPass(tuning.highPassHz);
-  let floorDb: number | undefined;
-  let noiseVar = 0;
+  let highPass = createBiquad('highpass', tuning.highPassHz);
+  let lowPass = createBiquad('lowpass', tuning.lowBandHz);
+  let fullBand = createBand(tuning);
+  let lowBand = createBand(tuning);
   let inSpeech = false;
   let lastVoicedEndMs = 0;
-  // Recent raw decisions (onset) and energies of the current voiced stretch (stationarity).
+  // Recent raw decisions, for the onset rule.
   let onsetHistory: { voiced: boolean; startMs: number }[] = [];
-  let stretchEnergies: number[] = [];
 
   const reset = (): void => {
-    highPass = createHighPass(tuning.highPassHz);
-    floorDb = undefined;
-    noiseVar = 0;
+    highPass = createBiquad('highpass', tuning.highPassHz);
+    lowPass = createBiquad('lowpass', tuning.lowBandHz);
+    fullBand = createBand(tuning);
+    lowBand = createBand(tuning);
     inSpeech = false;
     lastVoicedEndMs = 0;
     onsetHistory = [];
-    stretchEnergies = [];
   };
 
   const process = (pcm: Int16Array, audioTimeMs: number): VadFrame => {
     if (!Number.isFinite(audioTimeMs)) throw new RangeError(`audioTimeMs must be finite, got ${audioTimeMs}`);
     const frameEndMs = audioTimeMs + pcm.length / SAMPLES_PER_MS;
-    const f = frameFeatures(highPass(pcm));
+    const band = highPass(pcm);
+    const f = frameFeatures(band);
     // Digital silence reads as -120 dB; clamp so it cannot distort the floor or its spread.
     const e = Math.max(FLOOR_MIN_DBFS, f.energyDbfs);
-    floorDb ??= Math.min(e, tuning.initialFloorMaxDbfs);
-
-    const baseMargin = inSpeech ? tuning.continueMarginDb : tuning.marginDb;
-    const margin = Math.max(baseMargin, tuning.marginNoiseStds * Math.sqrt(noiseVar));
-    const loudEnough = e >= Math.max(floorDb + margin, tuning.minEnergyDbfs);
+    // Voiced speech keeps most of its energy below ~1 kHz where broadband noise has little:
+    // the low band alone finds speech a few dB deeper into white noise.
+    const eLow = Math.max(FLOOR_MIN_DBFS, frameFeatures(lowPass(band)).energyDbfs);
     const click = f.crestFactor > tuning.maxCrestFactor;
-    let voiced = loudEnough && !click;
-
-    if (voiced) {
-      stretchEnergies.push(e);
-      if (stretchEnergies.length > tuning.stationaryFrames) stretchEnergies.shift();
-      if (
-        stretchEnergies.length === tuning.stationaryFrames &&
-        stdDev(stretchEnergies) < tuning.stationaryStdDb
-      ) {
-        // Steady level for the whole window: noise or a tone. Adopt it as the floor.
-        floorDb = mean(stretchEnergies);
-        stretchEnergies = [];
-        voiced = false;
-      }
-    } else {
-      stretchEnergies = [];
-    }
-
-    // Floor tracking on non-voiced frames: fall fast to quieter frames, rise slowly; the
-    // spread of non-voiced energies widens the margin in fluctuating noise.
-    if (!voiced || e < floorDb) {
-      const rate = e < floorDb ? tuning.floorDownRate : tuning.floorUpRate;
-      const d = e - floorDb;
-      floorDb = Math.max(FLOOR_MIN_DBFS, floorDb + d * rate);
-      if (!voiced) noiseVar += (Math.min(d * d, 100) - noiseVar) * tuning.floorUpRate;
-    }
+    const loudFull = fullBand.loud(e, inSpeech);
+    const loudLow = lowBand.loud(eLow, inSpeech);
+    const voiced = (loudFull || loudLow) && !click;
+    fullBand.adapt(e, voiced);
+    lowBand.adapt(eLow, voiced);
 
     onsetHistory.push({ voiced, startMs: audioTimeMs });
     if (onsetHistory.length > tuning.onsetWindowFrames) onsetHistory.shift();
