@@ -24,7 +24,11 @@ export function configTable(): string {
     (f) =>
       `| \`${f.env}\` | ${cell(shownDefault(f))} | ${cell(allowedRange(f))} | ${f.cr ? `\`spec.${f.cr}\`` : ''} | ${cell(f.doc)} |`,
   );
-  return ['| Variable | Default | Allowed | VoiceAgent field | Meaning |', '|---|---|---|---|---|', ...rows].join('\n');
+  return [
+    '| Variable | Default | Allowed | VoiceAgent field | Meaning |',
+    '|---|---|---|---|---|',
+    ...rows,
+  ].join('\n');
 }
 
 export function renderReadme(readme: string): string {
