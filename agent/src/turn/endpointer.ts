@@ -35,6 +35,7 @@ export type EndpointerConfig = Pick<
   Config,
   | 'sttDebounceMs'
   | 'sttTimeoutMs'
+  | 'vadHangoverMs'
   | 'sttEarlyFinalization'
   | 'sttEarlyFinalMinChars'
   | 'sttEarlyFinalMinStability'
@@ -338,7 +339,7 @@ export function createEndpointer(config: EndpointerConfig): Endpointer {
     const quietSince = u.vadHeard
       ? u.speechEndDeclaredMs === undefined
         ? undefined
-        : Math.max(u.speechEndDeclaredMs, heardUntil)
+        : Math.max(u.speechEndDeclaredMs, heardUntil + config.vadHangoverMs)
       : u.lastSttAtMs;
     if (quietSince !== undefined && nowMs - quietSince >= config.sttTimeoutMs)
       endOrHold(u, 'noVoiceTimeout', out);

@@ -344,6 +344,35 @@ describe('endpointer: contract', () => {
     ]);
   });
 
+  it('new words from the recognizer count as voice the VAD lost (no silence end while words keep coming)', () => {
+    const ep = createEndpointer(testConfig());
+    const outs = [];
+    outs.push(
+      ...ep.handle({ type: 'vad', atMs: 0, frame: frame(true, true, 'speechStart', 0), frameMs: 20 }),
+    );
+    for (let t = 20; t < 1000; t += 20)
+      outs.push(...ep.handle({ type: 'vad', atMs: t, frame: frame(true, true), frameMs: 20 }));
+    for (let t = 1000; t < 1200; t += 20)
+      outs.push(...ep.handle({ type: 'vad', atMs: t, frame: frame(false, true), frameMs: 20 }));
+    outs.push(
+      ...ep.handle({ type: 'vad', atMs: 1200, frame: frame(false, false, 'speechEnd', 1000), frameMs: 20 }),
+    );
+    const partial = (text: string, at: number) =>
+      ep.handle({ type: 'partial', partial: { text, stability: 0.5, audioTimeMs: at, receivedAtMs: at } });
+    outs.push(...partial('אני רוצה', 1300));
+    outs.push(...partial('אני רוצה לשאול', 1600));
+    // Without the words, silence since 1000 would end the turn at 1500.
+    for (let t = 1220; t < 1840; t += 20)
+      outs.push(...ep.handle({ type: 'vad', atMs: t, frame: frame(false, false), frameMs: 20 }));
+    expect(outs.filter((o) => o.type === 'turnEnded')).toHaveLength(0);
+    // New words at audio 1600 prove voice until 1600 - 250 ms; 500 ms of silence after that
+    // (the no-voice timeout counts from there plus the VAD hangover: 1350 + 220 + 450 = 2020).
+    const end = ep.handle({ type: 'tick', atMs: 1850 });
+    expect(end).toMatchObject([
+      { type: 'turnEnded', turn: { rule: 'silence', transcript: 'אני רוצה לשאול' } },
+    ]);
+  });
+
   it('rejects unknown input and bad configuration with clear errors, and keeps working', () => {
     const ep = createEndpointer(testConfig());
     expect(() => ep.handle({ type: 'nonsense' } as never)).toThrow(/unknown input/);
