@@ -213,12 +213,12 @@ export function createGoogleV1Provider(
       call.write({ streamingConfig });
       return wireRawStream(call, events, (mulaw) => ({ audioContent: toWire(mulaw, config.sttEncoding) }));
     },
-    async recognize(callId, mulaw): Promise<OneShotResult> {
+    async recognize(callId, mulaw, _signal, options): Promise<OneShotResult> {
       const [resp] = await pool
         .get()
         .recognize(
           { config: recognitionConfig, audio: { content: toWire(mulaw, config.sttEncoding) } },
-          callOptions(callId),
+          callOptions(callId, options?.baseMs),
         );
       return joinResults(resp.results);
     },
@@ -274,12 +274,12 @@ export function createGoogleV2Provider(
       call.write({ recognizer, streamingConfig });
       return wireRawStream(call, events, (mulaw) => ({ audio: toWire(mulaw, config.sttEncoding) }));
     },
-    async recognize(callId, mulaw): Promise<OneShotResult> {
+    async recognize(callId, mulaw, _signal, options): Promise<OneShotResult> {
       const [resp] = await pool
         .get()
         .recognize(
           { recognizer, config: recognitionConfig, content: toWire(mulaw, config.sttEncoding) },
-          callOptions(callId),
+          callOptions(callId, options?.baseMs),
         );
       return joinResults(resp.results);
     },

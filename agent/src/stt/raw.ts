@@ -49,7 +49,12 @@ export interface OneShotResult {
 
 export interface OneShotRecognizer {
   /** One synchronous Recognize over a whole utterance (mu-law 8 kHz). */
-  recognize(callId: string, mulaw: Buffer, signal?: AbortSignal): Promise<OneShotResult>;
+  recognize(
+    callId: string,
+    mulaw: Buffer,
+    signal?: AbortSignal,
+    options?: RawStreamOptions,
+  ): Promise<OneShotResult>;
 }
 
 /** Converts a protobuf Duration ({seconds, nanos}, seconds possibly a string/Long) to ms. */

@@ -244,7 +244,8 @@ class ResilientSession implements SttStream {
     this.bufferedMs += dur;
     this.lastAudioEndMs = c.t + dur;
     this.enforceBufferBound();
-    if (this.current) this.writeToStream(this.current, c);
+    // A re-probe stream only hears silence: it tests the API, the handoff stream replays the speech.
+    if (this.current && !this.current.probe) this.writeToStream(this.current, c);
   }
 
   markUtterance(startMs: number, endMs: number): void {
@@ -404,6 +405,9 @@ class ResilientSession implements SttStream {
       'stt stream opened',
     );
     if (replay) for (const c of this.buffer) this.writeToStream(s, c);
+    if (probe)
+      for (let i = 0; i < 5; i++)
+        this.writeToStream(s, { mulaw: SILENCE_100MS, t: this.lastAudioEndMs, dur: 100 });
     s.healthyTimer = this.scheduler.setTimeout(() => {
       if (this.current === s) this.confirm(s);
     }, this.tuning.healthyAfterMs);
@@ -637,9 +641,11 @@ class ResilientSession implements SttStream {
     const from = m.startMs - this.tuning.oneShotPadMs;
     const to = m.endMs + this.tuning.oneShotPadMs;
     const parts: Buffer[] = [];
+    let audioStartMs: number | undefined;
     for (const c of this.buffer) {
       if (c.t + c.dur <= from || c.t >= to) continue;
       const a = Math.max(0, Math.floor((from - c.t) * 8));
+      audioStartMs ??= c.t + a / 8;
       const b = Math.min(c.mulaw.length, Math.ceil((to - c.t) * 8));
       parts.push(a === 0 && b === c.mulaw.length ? c.mulaw : c.mulaw.subarray(a, b));
     }
@@ -654,13 +660,15 @@ class ResilientSession implements SttStream {
     const audio = Buffer.concat(parts);
     const abort = new AbortController();
     this.inflight.add(abort);
-    void this.runOneShot(m, audio, abort).finally(() => this.inflight.delete(abort));
+    void this.runOneShot(m, audio, abort, audioStartMs ?? m.startMs).finally(() =>
+      this.inflight.delete(abort),
+    );
   }
 
-  private async runOneShot(m: Mark, audio: Buffer, abort: AbortController): Promise<void> {
+  private async runOneShot(m: Mark, audio: Buffer, abort: AbortController, baseMs: number): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
-        const res = await this.deps.oneShot.recognize(this.ctx.callId, audio, abort.signal);
+        const res = await this.deps.oneShot.recognize(this.ctx.callId, audio, abort.signal, { baseMs });
         if (abort.signal.aborted || this._state === 'closed' || this._state === 'failed') return;
         const text = res.text.trim();
         sttOneShotRequests.inc({ outcome: text === '' ? 'empty' : 'ok' });

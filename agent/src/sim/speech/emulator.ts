@@ -722,6 +722,8 @@ export async function startSpeechEmulator(options: SpeechEmulatorOptions = {}): 
     callback: grpc.sendUnaryData<Record<string, unknown>>,
   ): void {
     const callId = callIdOf(call.metadata);
+    const baseRaw = call.metadata.get(STREAM_BASE_METADATA)[0];
+    const baseMs = typeof baseRaw === 'string' && /^-?\d+$/.test(baseRaw) ? Number(baseRaw) : undefined;
     stats.recognizeCalls++;
     let extraMs = 0;
     for (const f of takeFaults(callId, ['recognizeUnavailable', 'recognizeSlow'])) {
@@ -771,8 +773,8 @@ export async function startSpeechEmulator(options: SpeechEmulatorOptions = {}): 
     stats.recognizeInFlightMax = Math.max(stats.recognizeInFlightMax, recognizeInFlight);
     setTimeout(() => {
       recognizeInFlight--;
-      const results = spans.map(([, end]) => {
-        const text = takeLine(callId);
+      const results = spans.map(([start, end]) => {
+        const text = baseMs === undefined ? takeLine(callId) : lineAt(callId, baseMs + start);
         const alt = { transcript: text, confidence: 0.9 };
         return apiVersion === 'v1'
           ? { alternatives: [alt], resultEndTime: toDuration(end), languageCode: languageCode.toLowerCase() }
