@@ -38,10 +38,15 @@ export interface TurnComponents {
   createBargeInDetector(config: Config): BargeInDetector;
 }
 
+/** Characters the first chunk of an answer needs before it may end at a comma or dash. */
+export const FIRST_CHUNK_MIN_CHARS = 10;
+
 export const defaultTurnComponents: TurnComponents = {
   createVad: (config) => createVad({ vadHangoverMs: config.vadHangoverMs }),
   createEndpointer: (config) => createEndpointer(config),
   createBatcher: (config, sink) => createBatcher(config, sink),
-  createSplitter: () => createSentenceSplitter(),
+  // A short first clause: with one-shot voices (Wavenet) the first audio waits for the whole
+  // first chunk to be synthesised, so a shorter first chunk is the largest single latency lever.
+  createSplitter: () => createSentenceSplitter({ firstChunkMinChars: FIRST_CHUNK_MIN_CHARS }),
   createBargeInDetector: (config) => createBargeInDetector(config),
 };
