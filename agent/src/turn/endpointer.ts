@@ -122,6 +122,8 @@ export function createEndpointer(config: EndpointerConfig): Endpointer {
   let ended: EndedUtterance | undefined;
   /** VAD smoothed state across utterances (a turn may end while the VAD is still in speech). */
   let vadInSpeech = false;
+  /** A turn ended inside the VAD speech segment that is still going on (early final). */
+  let endedInsideSegment = false;
 
   const open = (speechStartMs: number, out: EndpointerOutput[]): Utterance => {
     const u: Utterance = {
@@ -164,6 +166,7 @@ export function createEndpointer(config: EndpointerConfig): Endpointer {
     };
     out.push({ type: 'turnEnded', turn });
     ended = { id: u.id, endedAtMs: nowMs, speechEndMs: turn.speechEndMs, awaitingFinal: rule !== 'sttFinal' };
+    endedInsideSegment = vadInSpeech;
     current = undefined;
   };
 
@@ -197,14 +200,18 @@ export function createEndpointer(config: EndpointerConfig): Endpointer {
   const onVad = (atMs: number, frame: VadFrame, frameMs: number, out: EndpointerOutput[]): void => {
     const frameEnd = atMs + frameMs;
     if (frame.event === 'speechStart') vadInSpeech = true;
-    if (frame.event === 'speechEnd') vadInSpeech = false;
+    if (frame.event === 'speechEnd') {
+      vadInSpeech = false;
+      endedInsideSegment = false;
+    }
 
     let u = current;
     if (!u) {
       if (frame.event === 'speechStart') u = open(frame.eventTimeMs ?? atMs, out);
       // The VAD is still in the speech segment of a turn that ended early: the caller went on.
-      else if (frame.voiced && vadInSpeech && ended && atMs >= ended.endedAtMs) u = open(atMs, out);
+      else if (frame.voiced && endedInsideSegment) u = open(atMs, out);
       else return;
+      endedInsideSegment = false;
       u.vadHeard = true;
       u.vadSpeech = true;
       // Onset frames before the start event were voiced too.
@@ -374,6 +381,7 @@ export function createEndpointer(config: EndpointerConfig): Endpointer {
     current = undefined;
     ended = undefined;
     vadInSpeech = false;
+    endedInsideSegment = false;
     nowMs = 0;
   };
 

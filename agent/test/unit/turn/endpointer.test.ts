@@ -373,6 +373,29 @@ describe('endpointer: contract', () => {
     ]);
   });
 
+  it('voice resuming inside the VAD hangover after an early final opens a new utterance', () => {
+    const ep = createEndpointer(testConfig());
+    const outs = [];
+    const vad = (t: number, f: VadFrame) =>
+      outs.push(...ep.handle({ type: 'vad', atMs: t, frame: f, frameMs: 20 }));
+    vad(0, frame(true, true, 'speechStart', 0));
+    for (let t = 20; t < 1000; t += 20) vad(t, frame(true, true));
+    outs.push(
+      ...ep.handle({
+        type: 'partial',
+        partial: { text: SENTENCE, stability: 0.9, audioTimeMs: 1000, receivedAtMs: 1050 },
+      }),
+    );
+    for (let t = 1000; t < 1200; t += 20) vad(t, frame(false, true)); // hangover, not yet speechEnd
+    expect(outs.filter((o) => o.type === 'turnEnded')).toMatchObject([
+      { turn: { rule: 'earlyFinal', utteranceId: 1 } },
+    ]);
+    vad(1200, frame(true, true)); // the caller goes on, same VAD segment
+    expect(outs.filter((o) => o.type === 'speechStarted').map((o) => o.utteranceId)).toEqual([1, 2]);
+    vad(1220, frame(true, true));
+    expect(outs.filter((o) => o.type === 'speechStarted')).toHaveLength(2);
+  });
+
   it('rejects unknown input and bad configuration with clear errors, and keeps working', () => {
     const ep = createEndpointer(testConfig());
     expect(() => ep.handle({ type: 'nonsense' } as never)).toThrow(/unknown input/);
