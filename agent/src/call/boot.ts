@@ -119,7 +119,6 @@ export async function bootAgent(
         void closeRest().finally(() => process.exit(code));
       }),
   });
-  logger.info({ url: agent.url, publicHost: agent.publicHost }, 'agent listening');
   return {
     agent,
     providers,
