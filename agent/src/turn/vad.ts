@@ -121,8 +121,10 @@ function createBiquad(
   let x2 = 0;
   let y1 = 0;
   let y2 = 0;
+  // One output buffer reused frame after frame (no garbage per frame); valid until the next call.
+  let out = new Float64Array(160);
   return (input) => {
-    const out = new Float64Array(input.length);
+    if (out.length !== input.length) out = new Float64Array(input.length);
     for (let i = 0; i < input.length; i++) {
       const x = input[i] ?? 0;
       const y = b0 * x + b1 * x1 + b2 * x2 - a1 * y1 - a2 * y2;
