@@ -93,9 +93,9 @@ export interface Tracing {
   readonly enabled: boolean;
   startCallSpan(info: CallSpanInfo): CallTrace;
   webhookSpan(info: WebhookSpanInfo): WebhookSpan;
-  /** Exports everything buffered so far. */
+  /** Exports everything buffered so far. Never rejects (failures are counted and logged). */
   flush(): Promise<void>;
-  /** Flushes and stops the exporter; later spans are dropped. */
+  /** Flushes and stops the exporter; later spans are dropped. Never rejects. */
   shutdown(): Promise<void>;
 }
 
@@ -314,7 +314,7 @@ export async function initTracing(
   }
   const url = `${config.otlpEndpoint.replace(/\/+$/, '')}/v1/traces`;
   const exporter = new CountingExporter(
-    options.exporter ?? new OTLPTraceExporter({ url, timeoutMillis: 10_000 }),
+    options.exporter ?? new OTLPTraceExporter({ url, timeoutMillis: 5_000 }),
     logger,
   );
   const resourceAttributes: Attributes = {
@@ -343,11 +343,13 @@ export async function initTracing(
     enabled: true,
     startCallSpan: (info) => (stopped ? NOOP_CALL : new OtelCallTrace(tracer, info, logger)),
     webhookSpan: (info) => (stopped ? NOOP_WEBHOOK : startWebhookSpan(tracer, info)),
-    flush: () => provider.forceFlush(),
+    // A failed export is already counted and logged by CountingExporter; flushing and shutting
+    // down must never fail the caller (a dead collector must not break a drain).
+    flush: () => provider.forceFlush().catch(() => undefined),
     shutdown: async () => {
       if (stopped) return;
       stopped = true;
-      await provider.shutdown();
+      await provider.shutdown().catch(() => undefined);
     },
   };
 }

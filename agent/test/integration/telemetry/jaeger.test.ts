@@ -2,6 +2,7 @@
 // checks the span tree and the explicit timings through Jaeger's query API.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  freePort,
   startJaeger,
   type JaegerInstance,
   type JaegerSpan,
@@ -139,9 +140,12 @@ describe('tracing into a real Jaeger v2', () => {
         .get()
         .then((m) => m.values[0]?.value ?? 0);
     const before = await metric();
-    // A port nobody listens on: Jaeger's query port speaks HTTP but has no /v1/traces route.
+    // A port nobody listens on.
     const tracing = await initTracing(
-      defaultConfig({ otlpEndpoint: `${jaeger.queryUrl}/nowhere`, serviceName: 'hva-it-unreachable' }),
+      defaultConfig({
+        otlpEndpoint: `http://127.0.0.1:${await freePort()}`,
+        serviceName: 'hva-it-unreachable',
+      }),
       silentLogger,
     );
     const call = tracing.startCallSpan({ callSid: 'CA9', streamSid: 'MZ9' });
