@@ -273,21 +273,21 @@ function structuralNested(): Record<string, Record<string, JsonSchema>> {
 const SUB_OBJECT_RULES: Record<string, JsonSchema[]> = {
   stt: [
     {
-      rule: "!(self.apiVersion == 'v1' && (self.language == 'he-IL' || self.language == 'iw-IL') && (self.model.startsWith('phone_call') || self.model.startsWith('latest_')))",
+      rule: "!(has(self.apiVersion) && has(self.language) && has(self.model) && self.apiVersion == 'v1' && (self.language == 'he-IL' || self.language == 'iw-IL') && (self.model.startsWith('phone_call') || self.model.startsWith('latest_')))",
       message:
         "Hebrew (he-IL) on Speech v1 supports only the 'default' and 'command_and_search' models; phone_call and latest_* are rejected by Google: use stt.model 'default', or stt.apiVersion v2 with stt.model chirp_3",
     },
     {
-      rule: "!self.model.startsWith('chirp') || self.apiVersion == 'v2'",
+      rule: "!has(self.model) || !self.model.startsWith('chirp') || (has(self.apiVersion) && self.apiVersion == 'v2')",
       message: 'chirp models (chirp_3) need stt.apiVersion v2',
     },
     {
-      rule: "self.apiVersion != 'v1' || !has(self.location) || self.location in ['global', 'eu', 'us']",
+      rule: "!has(self.location) || (has(self.apiVersion) && self.apiVersion != 'v1') || self.location in ['global', 'eu', 'us']",
       message:
         'Speech v1 is served only from the global, eu and us endpoints: stt.location must be global, eu or us on v1',
     },
     {
-      rule: "!(self.apiVersion == 'v2' && self.model == 'chirp_3') || !has(self.location) || self.location in ['eu', 'us']",
+      rule: "!has(self.location) || !has(self.model) || self.model != 'chirp_3' || self.location in ['eu', 'us']",
       message: 'chirp_3 is served from the eu and us multi-regions: stt.location must be eu or us',
     },
   ],
@@ -312,7 +312,7 @@ const SPEC_RULES: JsonSchema[] = [
     message: 'set spec.replicas or spec.autoscaling, not both',
   },
   {
-    rule: "!(has(self.stt) && self.stt.apiVersion == 'v2' && !has(self.stt.location) && self.region == 'europe-west1')",
+    rule: "!(has(self.stt) && has(self.stt.apiVersion) && has(self.region) && self.stt.apiVersion == 'v2' && !has(self.stt.location) && self.region == 'europe-west1')",
     message:
       'Speech v2 has no europe-west1 location: set stt.location (eu, or a v2 region such as europe-west4) when region is europe-west1',
   },

@@ -10,6 +10,7 @@ import {
   CoordinationV1Api,
   CustomObjectsApi,
   KubernetesObjectApi,
+  loadYaml,
   PatchStrategy,
   RbacAuthorizationV1Api,
   setHeaderOptions,
@@ -19,7 +20,6 @@ import {
 } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
 import { schema, type ConfigKey, type Field } from '../../../agent/src/config/schema.ts';
 import { CRD_PATH, NO_CRD_DEFAULT } from '../../../scripts/gen-crd.ts';
 import { kubeConfigForToken, startKubeApiServer, type KubeApiServer } from '../../../test-env/kube.ts';
@@ -124,7 +124,8 @@ const condition = (va: VoiceAgent, type: string) => va.status?.conditions?.find(
 beforeAll(async () => {
   kube = await startKubeApiServer();
   admin = kube.kubeConfig;
-  const crd = parse(readFileSync(CRD_PATH, 'utf8')) as V1CustomResourceDefinition;
+  // loadYaml maps JSON names (default, x-kubernetes-validations) onto the client's model fields.
+  const crd = loadYaml<V1CustomResourceDefinition>(readFileSync(CRD_PATH, 'utf8'));
   const ext = admin.makeApiClient(ApiextensionsV1Api);
   await ext.createCustomResourceDefinition({ body: crd });
   await waitFor('CRD established', async () => {
