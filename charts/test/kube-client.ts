@@ -4,6 +4,7 @@ import {
   KubeConfig,
   KubernetesObjectApi,
   PatchStrategy,
+  loadYaml,
   type KubernetesObject,
 } from '@kubernetes/client-node';
 import type { K8sObject } from './helm.ts';
@@ -31,18 +32,15 @@ export function kubeFromFile(kubeconfigPath: string): Kube {
     namespace: string | undefined,
     dryRun: string | undefined,
   ): Promise<void> => {
-    const spec = {
+    const raw = {
       ...obj,
       metadata: { ...obj.metadata, ...(namespace && !obj.metadata.namespace ? { namespace } : {}) },
     };
-    await api.patch(
-      spec as KubernetesObject,
-      undefined,
-      dryRun,
-      'hva-chart-test',
-      true,
-      PatchStrategy.ServerSideApply,
-    );
+    // Through loadYaml: client-node serializes known kinds from its model's property names
+    // (xKubernetesValidations), so a plain wire-named object would silently lose fields such as
+    // x-kubernetes-validations. loadYaml maps the wire names onto the model first.
+    const spec = loadYaml<KubernetesObject>(JSON.stringify(raw));
+    await api.patch(spec, undefined, dryRun, 'hva-chart-test', true, PatchStrategy.ServerSideApply);
   };
   return {
     api,
