@@ -472,7 +472,10 @@ export async function startSpeechEmulator(options: SpeechEmulatorOptions = {}): 
     let segmenter: EnergySegmenter | undefined;
     let audioMs = 0;
     let bytesPerMs = 8;
-    let pendingFinals = 0;
+    // Finals waiting to be written, in utterance order: like Google, a stream answers in audio
+    // order, so a final never overtakes an earlier one even when its drawn latency is shorter
+    // (e.g. several utterances heard at once from a replayed buffer).
+    const finalQueue: Array<{ dueAt: number; text: string; endMs: number }> = [];
     let halfClosed = false;
     // Current utterance (between the VAD's start and end).
     let utterance: { startMs: number; line?: string; interimTimer?: NodeJS.Timeout } | undefined;
@@ -570,10 +573,11 @@ export async function startSpeechEmulator(options: SpeechEmulatorOptions = {}): 
       const u = utterance;
       u.interimTimer = later(delay + sf.extraMs, () => {
         if (utterance !== u) return;
-        if (!stalled()) {
-          const words = peekLine(callId)
-            .split(/\s+/)
-            .filter((w) => w !== '');
+        // No results for later audio while an earlier utterance's final is still due.
+        if (!stalled() && finalQueue.length === 0) {
+          // The same line the final will carry: placed at speech start, or (without a stream
+          // base) the next unused line, which the final takes.
+          const words = (u.line ?? peekLine(callId)).split(/\s+/).filter((w) => w !== '');
           const spokenMs = Math.max(0, audioMs - u.startMs);
           const n = Math.min(words.length, Math.max(1, Math.ceil(spokenMs / 350)));
           const stability = Math.min(0.9, 0.2 + (0.7 * n) / Math.max(1, words.length));
@@ -607,11 +611,23 @@ export async function startSpeechEmulator(options: SpeechEmulatorOptions = {}): 
       const alreadyWaited = ev.decidedAtMs - ev.atMs;
       const delay =
         Math.max(0, latency(profile.finalAfterSpeechEndMs) - (scale === 0 ? 0 : alreadyWaited)) + sf.extraMs;
-      pendingFinals++;
-      later(delay, () => {
-        pendingFinals--;
-        if (!stalled()) send(true, placedLine ?? takeLine(callId), 0, endMs);
-        if (halfClosed && pendingFinals === 0) finish();
+      // Without a stream base the line is taken now, so interims of the next utterance (which
+      // peek the next unused line) already show the line its final will carry.
+      const text = placedLine ?? takeLine(callId);
+      const now = performance.now();
+      const last = finalQueue[finalQueue.length - 1];
+      finalQueue.push({ dueAt: Math.max(now + delay, last?.dueAt ?? 0), text, endMs });
+      if (finalQueue.length === 1) scheduleFinal();
+    }
+
+    function scheduleFinal(): void {
+      const head = finalQueue[0];
+      if (!head) return;
+      later(Math.max(0, head.dueAt - performance.now()), () => {
+        const f = finalQueue.shift()!;
+        if (!stalled()) send(true, f.text, 0, f.endMs);
+        if (finalQueue.length > 0) scheduleFinal();
+        else if (halfClosed) finish();
       });
     }
 
@@ -677,7 +693,7 @@ export async function startSpeechEmulator(options: SpeechEmulatorOptions = {}): 
       if (closed) return;
       halfClosed = true;
       for (const ev of segmenter?.flush() ?? []) onSegment(ev);
-      if (pendingFinals === 0) finish();
+      if (finalQueue.length === 0) finish();
     });
     call.on('cancelled', cleanup);
     call.on('error', cleanup);

@@ -1,0 +1,98 @@
+// What the Speech emulator answers, seen through the real client and the resilient wrapper:
+// interims are growing prefixes of the line the final will carry (also across rotations and
+// replays), and a stream answers in audio order even when the drawn latencies would reorder it.
+import { afterAll, describe, expect, it } from 'vitest';
+import { defaultConfig } from '../../../src/config/load.ts';
+import { BUILTIN_PROFILE } from '../../../src/sim/speech/profile.ts';
+import { startSpeechEmulator, type SpeechEmulator } from '../../../src/sim/speech/emulator.ts';
+import { createSttProvider } from '../../../src/stt/index.ts';
+import type { StreamingStt } from '../../../src/stt/types.ts';
+import { silentLogger } from '../../../src/telemetry/logger.ts';
+import { callAudio, feed, record } from './harness.ts';
+
+const cleanups: Array<() => Promise<void>> = [];
+afterAll(async () => {
+  for (const c of cleanups.reverse()) await c();
+});
+
+async function emulator(opts: Parameters<typeof startSpeechEmulator>[0]): Promise<SpeechEmulator> {
+  const e = await startSpeechEmulator(opts);
+  cleanups.push(() => e.close());
+  return e;
+}
+
+function provider(e: SpeechEmulator, rotationSeconds = 290): StreamingStt {
+  const p = createSttProvider(
+    defaultConfig({ sttEndpoint: e.address, maxCalls: 4, sttRotationSeconds: rotationSeconds }),
+  );
+  cleanups.push(async () => p.close?.());
+  return p;
+}
+
+/** Index of the clip whose span starts at or before `t` (the utterance a result belongs to). */
+function clipAt(spans: ReadonlyArray<readonly [number, number]>, t: number): number {
+  let i = -1;
+  for (let k = 0; k < spans.length; k++) if (spans[k]![0] <= t) i = k;
+  return i;
+}
+
+describe('speech emulator answers', () => {
+  it('interims are growing prefixes of the line their final carries, across rotations', async () => {
+    const e = await emulator({ latencyScale: 0.5, seed: 11 });
+    // Rotation at 5 s (the minimum) over ~17 s: streams rotate and replay mid-call.
+    const audio = callAudio(['hello', 'question', 'thanks', 'address', 'short'], 1000);
+    const callId = 'interim-prefix';
+    e.setScript(callId, audio.lines);
+    const rec = record();
+    const t0 = performance.now();
+    const stream = provider(e, 5).open(
+      { callId, logger: silentLogger, now: () => performance.now() - t0 },
+      rec.listener,
+    );
+    await feed(stream, audio, { mark: true });
+    await rec.waitForFinals(audio.lines.length, 10_000);
+    await stream.close();
+
+    expect(rec.finals.map((f) => f.text)).toEqual(audio.lines);
+    expect(rec.partials.length).toBeGreaterThan(5);
+    const wrong = rec.partials
+      .map((p) => ({ p, i: clipAt(audio.spans, p.audioTimeMs) }))
+      .filter(({ p, i }) => i < 0 || !audio.lines[i]!.startsWith(p.text))
+      .map(({ p, i }) => `${Math.round(p.audioTimeMs)} ms: ${JSON.stringify(p.text)} vs ${audio.lines[i]}`);
+    expect(wrong).toEqual([]);
+    // Each utterance's interims grow (more words as more audio was heard) until its final.
+    let prev = { i: -1, words: 0 };
+    for (const p of rec.partials) {
+      const i = clipAt(audio.spans, p.audioTimeMs);
+      const words = p.text.split(' ').length;
+      if (i === prev.i) expect(words).toBeGreaterThanOrEqual(prev.words);
+      prev = { i, words };
+    }
+  });
+
+  it('a stream answers in audio order even when later utterances draw shorter latencies', async () => {
+    // A very wide final latency, and all audio at once (like a replayed buffer): every final is
+    // scheduled at the same moment with its own random delay.
+    const e = await emulator({
+      seed: 3,
+      profile: {
+        ...BUILTIN_PROFILE,
+        finalAfterSpeechEndMs: { p50: 700, p95: 2500 },
+        firstPartialAfterSpeechStartMs: { p50: 50, p95: 100 },
+      },
+    });
+    const audio = callAudio(['hello', 'question', 'thanks', 'address', 'short', 'hello'], 1000);
+    const callId = 'burst-order';
+    e.setScript(callId, audio.lines);
+    const rec = record();
+    const stream = provider(e).open({ callId, logger: silentLogger, now: () => 0 }, rec.listener);
+    for (let off = 0; off < audio.mulaw.length; off += 640)
+      stream.write({ mulaw: audio.mulaw.subarray(off, off + 640), audioTimeMs: off / 8 });
+    await rec.waitForFinals(audio.lines.length, 10_000);
+    await stream.close();
+    expect(rec.finals.map((f) => f.text)).toEqual(audio.lines);
+    // Every final's audio follows the previous one's.
+    for (let i = 1; i < rec.finals.length; i++)
+      expect(rec.finals[i]!.audioEndMs).toBeGreaterThan(rec.finals[i - 1]!.audioEndMs);
+  });
+});
