@@ -2,7 +2,10 @@
 // admission (CEL, bounds, defaults), reconcile/drift/prune/status, leader election and RBAC.
 // The operator runs as a ServiceAccount (TokenRequest token) bound only to the generated
 // ClusterRole.
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import {
   ApiextensionsV1Api,
   AppsV1Api,
@@ -27,6 +30,7 @@ import { GROUP, PLURAL, VERSION, type VoiceAgent } from '../../src/api/types.ts'
 import { OPERATOR_CLUSTER_ROLE_NAME, OPERATOR_CLUSTER_ROLE_RULES } from '../../src/rbac.ts';
 import { Controller } from '../../src/runtime/controller.ts';
 import { apiCode, apiMessage } from '../../src/runtime/errors.ts';
+import { resilientInformer } from '../../src/runtime/informers.ts';
 import { createOperatorMetrics } from '../../src/runtime/metrics.ts';
 
 const NS = 'calls';
@@ -512,5 +516,100 @@ describe('leader election', () => {
     await waitFor('agent-c Deployment by the new leader', () =>
       apps().readNamespacedDeployment({ name: 'agent-c', namespace: NS }),
     );
+  });
+});
+
+describe('informers', () => {
+  it('restart after an error and fill their cache', async () => {
+    await core().createNamespacedConfigMap({
+      namespace: NS,
+      body: { metadata: { name: 'watched', labels: { 'app.kubernetes.io/managed-by': 'hva-operator' } } },
+    });
+    const api = operatorKc.makeApiClient(CoreV1Api);
+    let lists = 0;
+    let restarts = 0;
+    const seen: string[] = [];
+    // Lists ConfigMaps through the admin client (the operator may not); the first list fails.
+    const informer = resilientInformer({
+      kc: admin,
+      logger: silent,
+      resource: 'configmaps',
+      path: `/api/v1/namespaces/${NS}/configmaps`,
+      list: async () => {
+        lists++;
+        if (lists === 1) await api.listNamespacedConfigMap({ namespace: NS }); // 403 for the operator
+        return core().listNamespacedConfigMap({ namespace: NS });
+      },
+      onChange: (o) => seen.push(o.metadata?.name ?? ''),
+      onRestart: () => restarts++,
+      restartDelayMs: 100,
+    });
+    await informer.start();
+    await waitFor(
+      'cache filled after restart',
+      async () => informer.cache.get('watched', NS) !== undefined,
+      10_000,
+    );
+    await informer.stop();
+    expect(restarts).toBe(1);
+    expect(lists).toBe(2);
+    expect(seen).toContain('watched');
+  });
+});
+
+describe('operator process (main.ts)', () => {
+  it('serves probes and metrics, leads, and releases its Lease on SIGTERM', async () => {
+    const port = await new Promise<number>((resolve) => {
+      const srv = createServer().listen(0, '127.0.0.1', () => {
+        const addr = srv.address();
+        srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
+      });
+    });
+    const main = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
+    const child = spawn(process.execPath, [main], {
+      env: {
+        ...process.env,
+        KUBECONFIG: kube.kubeconfigPath,
+        POD_NAME: 'main-op',
+        POD_NAMESPACE: OPERATOR_NS,
+        LEASE_NAME: 'hva-operator-main',
+        PROBE_PORT: String(port),
+        LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      const base = `http://127.0.0.1:${port}`;
+      await waitFor(
+        'readyz',
+        async () => (await fetch(`${base}/readyz`).catch(() => undefined))?.status === 200,
+        20_000,
+      );
+      expect((await fetch(`${base}/healthz`)).status).toBe(200);
+      const leases = admin.makeApiClient(CoordinationV1Api);
+      await waitFor(
+        'main-op leads',
+        async () =>
+          (await leases.readNamespacedLease({ name: 'hva-operator-main', namespace: OPERATOR_NS })).spec
+            ?.holderIdentity === 'main-op',
+      );
+      await waitFor('a reconcile counted', async () =>
+        /hva_operator_reconciles_total\{[^}]*result="success"[^}]*\} [1-9]/.test(
+          await (await fetch(`${base}/metrics`)).text(),
+        ),
+      );
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      const lease = await leases.readNamespacedLease({ name: 'hva-operator-main', namespace: OPERATOR_NS });
+      expect(lease.spec?.holderIdentity ?? '').toBe('');
+    } catch (err) {
+      throw new Error(`${String(err)}\noperator output:\n${output}`);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
   });
 });
