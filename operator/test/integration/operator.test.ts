@@ -607,7 +607,7 @@ describe('operator process (main.ts)', () => {
       const lease = await leases.readNamespacedLease({ name: 'hva-operator-main', namespace: OPERATOR_NS });
       expect(lease.spec?.holderIdentity ?? '').toBe('');
     } catch (err) {
-      throw new Error(`${String(err)}\noperator output:\n${output}`);
+      throw new Error(`${String(err)}\noperator output:\n${output}`, { cause: err });
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
     }
