@@ -129,7 +129,13 @@ describe('chart against a real kube-apiserver', () => {
     ).toBeDefined();
 
     await ensureNamespace('voice');
-    for (const file of ['secrets.example.yaml', 'minimal.yaml', 'production.yaml', 'keda.yaml', 'jaeger.yaml']) {
+    for (const file of [
+      'secrets.example.yaml',
+      'minimal.yaml',
+      'production.yaml',
+      'keda.yaml',
+      'jaeger.yaml',
+    ]) {
       for (const obj of examples(file)) {
         await kube.dryRunApply(obj, 'voice').catch((err: unknown) => {
           throw new Error(
