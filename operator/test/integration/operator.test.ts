@@ -323,6 +323,51 @@ describe('reconcile', () => {
     expect(events.items.map((e) => e.reason)).toContain('Created');
   });
 
+  it('a full-featured spec (secrets, ConfigMap prompt, Workload Identity, resources, env) is accepted end to end', async () => {
+    await createVa('full', {
+      image: IMAGE,
+      regionAffinity: 'required',
+      drainSeconds: 900,
+      autoscaling: {
+        minReplicas: 2,
+        maxReplicas: 6,
+        targetActiveCallsPerPod: 25,
+        scaleDownWindowSeconds: 3600,
+      },
+      twilio: { publicHost: 'voice.example.com', authTokenSecretRef: { name: 'twilio' } },
+      llm: {
+        apiKeySecretRef: { name: 'openai' },
+        systemPromptFrom: { configMapKeyRef: { name: 'prompts' } },
+      },
+      google: {
+        project: 'my-voice-proj',
+        workloadIdentity: { gcpServiceAccount: 'agent@my-voice-proj.iam.gserviceaccount.com' },
+      },
+      stt: { apiVersion: 'v2', model: 'chirp_3', location: 'eu', phraseHints: 'שלום,תור' },
+      resources: { requests: { cpu: 1, memory: '1Gi' }, limits: { memory: '2Gi' } },
+      env: [{ name: 'LOG_LEVEL', value: 'debug' }],
+    });
+    const va = await waitFor('full reconciled', async () => {
+      const got = await getVa('full');
+      return condition(got, 'ConfigValid')?.status === 'True' &&
+        condition(got, 'Degraded')?.status === 'False'
+        ? got
+        : undefined;
+    });
+    expect(va.status?.observedGeneration).toBe(va.metadata.generation);
+    const d = await apps().readNamespacedDeployment({ name: 'full', namespace: NS });
+    const pod = d.spec?.template.spec;
+    expect(pod?.terminationGracePeriodSeconds).toBe(930);
+    expect(pod?.containers[0]?.resources?.requests).toEqual({ cpu: '1', memory: '1Gi' });
+    expect(pod?.containers[0]?.env).toContainEqual(
+      expect.objectContaining({ name: 'STT_PHRASE_HINTS', value: 'שלום,תור' }),
+    );
+    const sa = await core().readNamespacedServiceAccount({ name: 'full-agent', namespace: NS });
+    expect(sa.metadata?.annotations?.['iam.gke.io/gcp-service-account']).toBe(
+      'agent@my-voice-proj.iam.gserviceaccount.com',
+    );
+  });
+
   it('reverts manual drift and recreates deleted children', async () => {
     await apps().patchNamespacedDeployment(
       {
