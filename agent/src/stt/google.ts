@@ -18,6 +18,7 @@ import {
   type OneShotResult,
   type RawStream,
   type RawStreamEvents,
+  type RawStreamOptions,
   type RawStreamingProvider,
 } from './raw.ts';
 
@@ -57,6 +58,21 @@ function callOptions(callId: string, baseMs?: number): { otherArgs: { headers: R
   if (baseMs !== undefined && Number.isFinite(baseMs))
     headers[STREAM_BASE_HEADER] = String(Math.round(baseMs));
   return { otherArgs: { headers } };
+}
+
+/**
+ * One-shot Recognize: the wrapper owns retries (gax would otherwise retry UNAVAILABLE for up to
+ * 10 minutes inside one call, holding back every later utterance), and the request has a deadline.
+ */
+function recognizeOptions(
+  callId: string,
+  options: RawStreamOptions | undefined,
+): ReturnType<typeof callOptions> & { retry: null; timeout?: number } {
+  return {
+    ...callOptions(callId, options?.baseMs),
+    retry: null,
+    ...(options?.timeoutMs !== undefined ? { timeout: options.timeoutMs } : {}),
+  };
 }
 
 function phrases(config: Pick<Config, 'sttPhraseHints'>): string[] {
@@ -218,7 +234,7 @@ export function createGoogleV1Provider(
         .get()
         .recognize(
           { config: recognitionConfig, audio: { content: toWire(mulaw, config.sttEncoding) } },
-          callOptions(callId, options?.baseMs),
+          recognizeOptions(callId, options),
         );
       return joinResults(resp.results);
     },
@@ -279,7 +295,7 @@ export function createGoogleV2Provider(
         .get()
         .recognize(
           { recognizer, config: recognitionConfig, content: toWire(mulaw, config.sttEncoding) },
-          callOptions(callId, options?.baseMs),
+          recognizeOptions(callId, options),
         );
       return joinResults(resp.results);
     },

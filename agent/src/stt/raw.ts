@@ -34,6 +34,8 @@ export interface RawStream {
 export interface RawStreamOptions {
   /** Call audio-clock time of the stream's first byte (sent as metadata; lets an emulator recognize replayed audio). */
   readonly baseMs?: number;
+  /** One-shot only: give up the request after this long (no client-side retries either). */
+  readonly timeoutMs?: number;
 }
 
 export interface RawStreamingProvider {

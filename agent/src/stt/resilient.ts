@@ -26,6 +26,7 @@ import {
 import type { OneShotRecognizer, RawResult, RawStream, RawStreamingProvider } from './raw.ts';
 import type {
   AudioChunk,
+  SttFinal,
   SttListener,
   SttSessionContext,
   SttState,
@@ -66,6 +67,11 @@ export interface ResilienceTuning {
   readonly oneShotPadMs: number;
   /** Retries of a retryable one-shot failure. */
   readonly oneShotRetries: number;
+  /**
+   * A one-shot utterance (all its attempts) still unanswered after this long is given up, so
+   * the finals after it, held back to keep utterance order, are released.
+   */
+  readonly oneShotTimeoutMs: number;
 }
 
 export const DEFAULT_TUNING: ResilienceTuning = {
@@ -79,6 +85,7 @@ export const DEFAULT_TUNING: ResilienceTuning = {
   keepaliveMs: 2000,
   oneShotPadMs: 150,
   oneShotRetries: 2,
+  oneShotTimeoutMs: 8000,
 };
 
 export interface ResilientSttDeps {
@@ -154,6 +161,18 @@ interface Mark {
   readonly endMs: number;
 }
 
+/**
+ * A place in the output order. Finals leave strictly in audio order: a final waits while an
+ * earlier utterance is still being recognized one-shot (fallback, or the handoff back to
+ * streaming); a settled slot without a final (empty, failed, timed out) just frees the way.
+ */
+interface OutputSlot {
+  readonly startMs: number;
+  settled: boolean;
+  final: SttFinal | undefined;
+  timer: unknown;
+}
+
 const MS_PER_BYTE = 1 / 8;
 const SILENCE_100MS = Buffer.alloc(800, 0xff);
 
@@ -196,6 +215,8 @@ class ResilientSession implements SttStream {
   private handoffMs = -Infinity;
   private oneShotOwnedEndMs = -Infinity;
   private readonly inflight = new Set<AbortController>();
+  /** Output order; only non-empty while a one-shot utterance is unanswered. */
+  private output: OutputSlot[] = [];
   private keepaliveTimer: unknown;
   private dropWarned = false;
 
@@ -493,15 +514,14 @@ class ResilientSession implements SttStream {
         this.log.info({ callId: this.ctx.callId, text, why: suppress }, 'stt final suppressed');
       }
     } else {
-      this.lastFinalText = text;
-      this.listener.onFinal({
+      const immediate = this.emitInOrder({
         text,
         confidence: r.confidence,
         audioStartMs: startMs,
         audioEndMs: endMs,
         receivedAtMs: now,
       });
-      sttEventDelay.observe((performance.now() - t0) / 1000);
+      if (immediate) sttEventDelay.observe((performance.now() - t0) / 1000);
     }
     if (this.rotationDue && this.current === s) this.rotate(s, 'after final');
   }
@@ -572,6 +592,7 @@ class ResilientSession implements SttStream {
     );
     this.stopTimers();
     for (const a of this.inflight) a.abort();
+    this.dropOutput();
     this.emitState('failed', `${c.code}: ${c.message}`);
     this.listener.onError({ code: c.code, message: c.message, retryable: false, atMs: this.ctx.now() });
   }
@@ -660,36 +681,68 @@ class ResilientSession implements SttStream {
     const audio = Buffer.concat(parts);
     const abort = new AbortController();
     this.inflight.add(abort);
-    void this.runOneShot(m, audio, abort, audioStartMs ?? m.startMs).finally(() =>
-      this.inflight.delete(abort),
-    );
+    const slot = this.reserveSlot(m.startMs);
+    slot.timer = this.scheduler.setTimeout(() => {
+      if (slot.settled) return;
+      abort.abort();
+      sttOneShotRequests.inc({ outcome: 'timeout' });
+      this.log.warn(
+        {
+          callId: this.ctx.callId,
+          startMs: m.startMs,
+          endMs: m.endMs,
+          timeoutMs: this.tuning.oneShotTimeoutMs,
+        },
+        'stt one-shot recognize timed out; utterance lost',
+      );
+      this.listener.onError({
+        code: 'DEADLINE_EXCEEDED',
+        message: 'one-shot recognize timed out',
+        retryable: true,
+        atMs: this.ctx.now(),
+      });
+      this.settle(slot, undefined);
+    }, this.tuning.oneShotTimeoutMs);
+    void this.runOneShot(m, audio, abort, audioStartMs ?? m.startMs)
+      .then(
+        (f) => this.settle(slot, f),
+        () => this.settle(slot, undefined),
+      )
+      .finally(() => this.inflight.delete(abort));
   }
 
-  private async runOneShot(m: Mark, audio: Buffer, abort: AbortController, baseMs: number): Promise<void> {
+  /** Recognizes one utterance (with retries); resolves to its final, or undefined when there is none. */
+  private async runOneShot(
+    m: Mark,
+    audio: Buffer,
+    abort: AbortController,
+    baseMs: number,
+  ): Promise<SttFinal | undefined> {
     for (let attempt = 0; ; attempt++) {
       try {
-        const res = await this.deps.oneShot.recognize(this.ctx.callId, audio, abort.signal, { baseMs });
-        if (abort.signal.aborted || this._state === 'closed' || this._state === 'failed') return;
+        const res = await this.deps.oneShot.recognize(this.ctx.callId, audio, abort.signal, {
+          baseMs,
+          timeoutMs: this.tuning.oneShotTimeoutMs,
+        });
+        if (abort.signal.aborted || this._state === 'closed' || this._state === 'failed') return undefined;
         const text = res.text.trim();
         sttOneShotRequests.inc({ outcome: text === '' ? 'empty' : 'ok' });
-        if (text === '') return;
-        this.lastFinalText = text;
-        this.listener.onFinal({
+        if (text === '') return undefined;
+        return {
           text,
           confidence: res.confidence,
           audioStartMs: m.startMs,
           audioEndMs: m.endMs,
           receivedAtMs: this.ctx.now(),
           fromFallback: true,
-        });
-        return;
+        };
       } catch (err) {
-        if (abort.signal.aborted || this._state === 'closed' || this._state === 'failed') return;
+        if (abort.signal.aborted || this._state === 'closed' || this._state === 'failed') return undefined;
         const c = classifySttError(err);
         if (!c.retryable) {
           sttOneShotRequests.inc({ outcome: 'error' });
           this.fail(c);
-          return;
+          return undefined;
         }
         if (attempt >= this.tuning.oneShotRetries) {
           sttOneShotRequests.inc({ outcome: 'error' });
@@ -698,7 +751,7 @@ class ResilientSession implements SttStream {
             'stt one-shot recognize failed; utterance lost',
           );
           this.listener.onError({ code: c.code, message: c.message, retryable: true, atMs: this.ctx.now() });
-          return;
+          return undefined;
         }
         sttOneShotRequests.inc({ outcome: 'retry' });
         await new Promise<void>((resolve) =>
@@ -706,6 +759,55 @@ class ResilientSession implements SttStream {
         );
       }
     }
+  }
+
+  // ---------------- output order ----------------
+
+  /** A place for an utterance being recognized one-shot; later finals wait for it. */
+  private reserveSlot(startMs: number): OutputSlot {
+    const slot: OutputSlot = { startMs, settled: false, final: undefined, timer: undefined };
+    let i = this.output.length;
+    while (i > 0 && this.output[i - 1]!.startMs > startMs) i--;
+    this.output.splice(i, 0, slot);
+    return slot;
+  }
+
+  private settle(slot: OutputSlot, final: SttFinal | undefined): void {
+    if (slot.settled) return;
+    slot.settled = true;
+    slot.final = final;
+    this.scheduler.clearTimeout(slot.timer);
+    this.flushOutput();
+  }
+
+  /** Delivers a final now, or after the earlier utterances still in flight. True if delivered now. */
+  private emitInOrder(final: SttFinal): boolean {
+    if (this.output.length === 0) {
+      this.deliver(final);
+      return true;
+    }
+    const slot = this.reserveSlot(final.audioStartMs);
+    this.settle(slot, final);
+    return !this.output.includes(slot);
+  }
+
+  private flushOutput(): void {
+    while (this.output.length > 0 && this.output[0]!.settled) {
+      const slot = this.output.shift()!;
+      // A final held for an earlier utterance reaches the session now: its timing says so.
+      if (slot.final) this.deliver({ ...slot.final, receivedAtMs: this.ctx.now() });
+    }
+  }
+
+  private deliver(final: SttFinal): void {
+    if (this._state === 'closed' || this._state === 'failed') return;
+    this.lastFinalText = final.text;
+    this.listener.onFinal(final);
+  }
+
+  private dropOutput(): void {
+    for (const slot of this.output) this.scheduler.clearTimeout(slot.timer);
+    this.output = [];
   }
 
   // ---------------- lifecycle ----------------
@@ -735,6 +837,7 @@ class ResilientSession implements SttStream {
     this.stopTimers();
     if (this.current) this.dropStream(this.current);
     for (const a of this.inflight) a.abort();
+    this.dropOutput();
     if (this.fallbackSinceMs !== undefined) this.fallbackTotalMs += this.ctx.now() - this.fallbackSinceMs;
     sttFallbackSeconds.observe(this.fallbackTotalMs / 1000);
     this.buffer = [];

@@ -133,6 +133,22 @@ function setup(over: { retry?: number; rotation?: number; streaming?: boolean } 
 
 afterEach(() => sttHealth.reset());
 
+/** Lets settled one-shot promises run their continuations. */
+async function flush(): Promise<void> {
+  for (let i = 0; i < 5; i++) await Promise.resolve();
+}
+
+/** Drives a session into fallback (retries exhausted) with `audioMs` of audio written. */
+function intoFallback(t: ReturnType<typeof setup>): void {
+  t.feed(400);
+  t.provider.last.fail(status.UNAVAILABLE, 'down');
+  t.sched.advance(200);
+  t.provider.last.fail(status.UNAVAILABLE, 'down');
+  t.sched.advance(1000);
+  t.provider.last.fail(status.UNAVAILABLE, 'down');
+  expect(t.stream.state).toBe('fallback');
+}
+
 describe('createResilientStt', () => {
   it('maps stream offsets to the call clock and becomes streaming on the first response', () => {
     const { provider, rec, feed, stream } = setup();
@@ -197,12 +213,14 @@ describe('createResilientStt', () => {
     expect(provider.oneShots).toHaveLength(2);
     expect(provider.oneShots[0]!.audio.length).toBe((1200 + 150 - (400 - 150)) * 8);
     provider.oneShots[1]!.resolve('שני.');
+    await flush();
+    // The second utterance's result waits for the first (utterance order).
+    expect(rec.finals).toEqual([]);
     provider.oneShots[0]!.resolve('ראשון.');
-    await Promise.resolve();
-    await Promise.resolve();
+    await flush();
     expect(rec.finals.map((f) => [f.text, f.fromFallback])).toEqual([
-      ['שני.', true],
       ['ראשון.', true],
+      ['שני.', true],
     ]);
     provider.last.fail(status.UNAVAILABLE, 'still down');
     expect(stream.state).toBe('fallback');
@@ -279,5 +297,72 @@ describe('createResilientStt', () => {
     sched.advance(5200);
     expect(provider.streams).toHaveLength(2);
     expect(provider.streams[0]!.cancelled).toBe(true);
+  });
+
+  it('in fallback, an empty or timed-out earlier utterance does not hold later finals forever', async () => {
+    const t = setup({ retry: 2 });
+    intoFallback(t);
+    t.feed(2400);
+    t.stream.markUtterance!(400, 1000);
+    t.stream.markUtterance!(1200, 1800);
+    t.stream.markUtterance!(2000, 2600);
+    expect(t.provider.oneShots).toHaveLength(3);
+    t.provider.oneShots[2]!.resolve('שלישי.');
+    t.provider.oneShots[0]!.resolve('');
+    await flush();
+    // The first had no words; the third still waits for the second.
+    expect(t.rec.finals).toEqual([]);
+    // The second never answers: after the one-shot deadline the third is released.
+    t.sched.advance(8000);
+    await flush();
+    expect(t.rec.finals.map((f) => f.text)).toEqual(['שלישי.']);
+    expect(t.rec.errors).toContainEqual({ code: 'DEADLINE_EXCEEDED', retryable: true });
+    // A late answer for the abandoned utterance is not delivered out of order.
+    t.provider.oneShots[1]!.resolve('שני.');
+    await flush();
+    expect(t.rec.finals.map((f) => f.text)).toEqual(['שלישי.']);
+  });
+
+  it('at the handoff back to streaming, a streaming final waits for the earlier one-shot utterance', async () => {
+    const t = setup({ retry: 2 });
+    intoFallback(t);
+    t.feed(1600);
+    // The first re-probe is open; the local VAD cuts an utterance: it goes out one-shot.
+    t.stream.markUtterance!(600, 1400);
+    expect(t.provider.oneShots).toHaveLength(1);
+    const probes = t.provider.streams.length;
+    // The probe answers: back to streaming through a fresh stream that replays after the handoff.
+    t.provider.last.events.onOpen();
+    expect(t.stream.state).toBe('streaming');
+    expect(t.provider.streams.length).toBe(probes + 1);
+    t.feed(1600);
+    // The streaming final for the next utterance arrives while the one-shot is still in flight.
+    t.provider.last.result({ text: 'אחרי.', isFinal: true, endOffsetMs: 1200 });
+    expect(t.rec.finals).toEqual([]);
+    t.provider.oneShots[0]!.resolve('לפני.');
+    await flush();
+    expect(t.rec.finals.map((f) => [f.text, f.fromFallback ?? false])).toEqual([
+      ['לפני.', true],
+      ['אחרי.', false],
+    ]);
+    expect(t.rec.finals[1]!.audioStartMs).toBeGreaterThanOrEqual(t.rec.finals[0]!.audioEndMs);
+  });
+
+  it("at a rotation seam, a late final of the old stream is never delivered after the new stream's", () => {
+    const { provider, rec, feed } = setup({ rotation: 5 });
+    feed(2000);
+    provider.last.result({ text: 'אחת.', isFinal: true, endOffsetMs: 1500 });
+    feed(3100);
+    // Rotated (quiet moment in the soft window): the old stream is cancelled while it may still
+    // have a final on the wire.
+    expect(provider.streams).toHaveLength(2);
+    const [old, fresh] = provider.streams as [FakeStream, FakeStream];
+    // The replaying stream answers first, then the old stream's late final shows up.
+    fresh.result({ text: 'שתיים.', isFinal: true, endOffsetMs: 3000 });
+    old.result({ text: 'שתיים.', isFinal: true, endOffsetMs: 4500 });
+    fresh.result({ text: 'שלוש.', isFinal: true, endOffsetMs: 3500 });
+    expect(rec.finals.map((f) => f.text)).toEqual(['אחת.', 'שתיים.', 'שלוש.']);
+    for (let i = 1; i < rec.finals.length; i++)
+      expect(rec.finals[i]!.audioStartMs).toBeGreaterThanOrEqual(rec.finals[i - 1]!.audioEndMs);
   });
 });
