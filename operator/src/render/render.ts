@@ -27,9 +27,25 @@ export const REGION_TOPOLOGY_KEY = 'topology.kubernetes.io/region';
 export const WORKLOAD_IDENTITY_ANNOTATION = 'iam.gke.io/gcp-service-account';
 /** Grace beyond the agent's own drain deadline, so it can end calls and flush telemetry. */
 export const TERMINATION_MARGIN_SECONDS = 30;
-/** The agent's preStop hook: kubelet sends GET to this path on the pod's http port. */
+/** The agent's drain endpoint; it only accepts POST from loopback, so the hook runs inside the pod. */
 export const PRESTOP_DRAIN_PATH = '/drain';
-const NON_ROOT_UID = 1000;
+/** Node in the agent image (distroless nodejs24); the image has no shell or curl. */
+export const AGENT_NODE_BINARY = '/nodejs/bin/node';
+/** The distroless 'nonroot' user the agent image declares. */
+const NON_ROOT_UID = 65532;
+
+/**
+ * preStop: ask the agent, from inside the pod, to start draining (readiness false, new streams
+ * refused, calls continue). An httpGet hook would come from the node's address and be refused.
+ */
+export function preStopDrainCommand(port: number): string[] {
+  const url = `http://127.0.0.1:${port}${PRESTOP_DRAIN_PATH}`;
+  return [
+    AGENT_NODE_BINARY,
+    '-e',
+    `fetch(${JSON.stringify(url)},{method:'POST'}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))`,
+  ];
+}
 
 export interface ScaledObject extends KubernetesObject {
   spec: Record<string, unknown>;
@@ -183,7 +199,7 @@ function deployment(va: VoiceAgent): V1Deployment {
               },
               // The image has no shell: an httpGet hook (GET) starts the drain; the agent keeps
               // its calls until zero calls or DRAIN_SECONDS, within the grace period above.
-              lifecycle: { preStop: { httpGet: { path: PRESTOP_DRAIN_PATH, port: 'http' } } },
+              lifecycle: { preStop: { exec: { command: preStopDrainCommand(AGENT_PORT) } } },
               securityContext: {
                 allowPrivilegeEscalation: false,
                 readOnlyRootFilesystem: true,

@@ -7,6 +7,7 @@ import { parseAllDocuments, stringify } from 'yaml';
 import {
   render,
   PRESTOP_DRAIN_PATH,
+  AGENT_NODE_BINARY,
   selectorString,
   kedaQuery,
   type ScaledObject,
@@ -88,7 +89,10 @@ describe('render', () => {
       .spec!;
     const c = pod.containers[0]!;
     expect(pod.terminationGracePeriodSeconds).toBe(1200 + 30);
-    expect(c.lifecycle?.preStop?.httpGet).toEqual({ path: PRESTOP_DRAIN_PATH, port: 'http' });
+    const hook = c.lifecycle?.preStop?.exec?.command ?? [];
+    expect(hook[0]).toBe(AGENT_NODE_BINARY);
+    expect(hook.join(' ')).toContain(`http://127.0.0.1:8080${PRESTOP_DRAIN_PATH}`);
+    expect(hook.join(' ')).toContain(`method:'POST'`);
     expect(c.readinessProbe?.httpGet?.path).toBe('/readyz');
     expect(c.livenessProbe?.httpGet?.path).toBe('/healthz');
     expect(c.securityContext).toMatchObject({
