@@ -67,6 +67,12 @@ export const sttSeamDuplicates = new Counter({
   registers: [registry],
 });
 
+export const sttOutOfOrderFinals = new Counter({
+  name: 'hva_stt_out_of_order_finals_total',
+  help: 'Streaming finals that covered audio before the previous final (the provider answered out of order; delivered, not dropped).',
+  registers: [registry],
+});
+
 export const sttStreamsActive = new Gauge({
   name: 'hva_stt_sessions',
   help: 'Open recognition sessions by state.',

@@ -18,6 +18,7 @@ import {
   sttFallbackSeconds,
   sttFatalErrors,
   sttOneShotRequests,
+  sttOutOfOrderFinals,
   sttRestarts,
   sttRotations,
   sttSeamDuplicates,
@@ -499,6 +500,9 @@ class ResilientSession implements SttStream {
     const text = r.text.trim();
     const seam = s.seamPending;
     s.seamPending = false;
+    // Google answers one stream in audio order; a final for audio before the last one means the
+    // provider reordered its answers (the emulator did, before it queued finals).
+    const behindMs = this.lastFinalEndMs - at;
     this.lastFinalEndMs = Math.max(this.lastFinalEndMs, endMs);
     this.partialSinceFinal = false;
     this.trimBefore(this.lastFinalEndMs);
@@ -514,6 +518,13 @@ class ResilientSession implements SttStream {
         this.log.info({ callId: this.ctx.callId, text, why: suppress }, 'stt final suppressed');
       }
     } else {
+      if (behindMs > 1) {
+        sttOutOfOrderFinals.inc();
+        this.log.warn(
+          { callId: this.ctx.callId, text, behindMs: Math.round(behindMs) },
+          'stt final for earlier audio than the previous final (provider answered out of order)',
+        );
+      }
       const immediate = this.emitInOrder({
         text,
         confidence: r.confidence,

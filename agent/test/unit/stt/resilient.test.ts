@@ -9,6 +9,7 @@ import type {
   RawStreamEvents,
   RawStreamingProvider,
 } from '../../../src/stt/raw.ts';
+import { sttOutOfOrderFinals } from '../../../src/stt/metrics.ts';
 import { createResilientStt, type Scheduler } from '../../../src/stt/resilient.ts';
 import type { SttFinal, SttListener, SttPartial, SttState } from '../../../src/stt/types.ts';
 
@@ -364,5 +365,16 @@ describe('createResilientStt', () => {
     expect(rec.finals.map((f) => f.text)).toEqual(['אחת.', 'שתיים.', 'שלוש.']);
     for (let i = 1; i < rec.finals.length; i++)
       expect(rec.finals[i]!.audioStartMs).toBeGreaterThanOrEqual(rec.finals[i - 1]!.audioEndMs);
+  });
+
+  it('counts a provider that answers one stream out of audio order, and loses no words', async () => {
+    const { provider, rec, feed } = setup();
+    const count = async (): Promise<number> => (await sttOutOfOrderFinals.get()).values[0]?.value ?? 0;
+    const before = await count();
+    feed(4000);
+    provider.last.result({ text: 'שתיים.', isFinal: true, endOffsetMs: 3000 });
+    provider.last.result({ text: 'אחת.', isFinal: true, endOffsetMs: 1500 });
+    expect(rec.finals.map((f) => f.text)).toEqual(['שתיים.', 'אחת.']);
+    expect((await count()) - before).toBe(1);
   });
 });
