@@ -80,4 +80,6 @@ for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 if kill -0 "$pid" 2>/dev/null; then echo "prod-smoke: agent did not exit within 10 s of SIGTERM (no calls were active)" >&2; tail -n 20 "$tmp/agent.log" >&2; exit 1; fi
 set +e; wait "$pid"; rc=$?; set -e; pid=""
 [[ "$rc" == 0 ]] || { echo "prod-smoke: agent exited with $rc after SIGTERM" >&2; tail -n 20 "$tmp/agent.log" >&2; exit 1; }
+step "boot lines:"
+grep -E 'Streaming STT enabled|Providers live|synthesiser ready|Tracing|drain complete' "$tmp/agent.log" | cut -c1-400 || true
 step "ok: production build starts, is healthy and ready, and exits cleanly on SIGTERM"
