@@ -198,6 +198,7 @@ async function runOnce(n: number, durationS: number, rampS: number, audio: Buffe
         scheduler,
         connectTimeoutMs: 30_000,
         measureEchoRtt: true,
+        cheapFraming: true,
         onEvent: (e) => {
           if (e.type === 'open') onOpen();
         },

@@ -59,6 +59,12 @@ export interface CallOptions {
    * n-th frame sent and record the round trip (CallResult.echoRtt). Default false.
    */
   readonly measureEchoRtt?: boolean;
+  /**
+   * Load tests: an all-zero WebSocket masking key (ws then skips the per-byte XOR) and no UTF-8
+   * validation of incoming text. Still valid framing for the server; a real client would use
+   * random keys. Default false.
+   */
+  readonly cheapFraming?: boolean;
   /** Give up connecting after this long. Default 10000. */
   readonly connectTimeoutMs?: number;
   /** Hard cap on the call's length; the call then stops like a hang-up. Default 600000. */
@@ -148,6 +154,10 @@ export interface CallResult {
   readonly echoRtt?: HistogramSummary;
   readonly turns: readonly TurnTiming[];
   readonly recording?: Recording;
+}
+
+function zeroMask(mask: Buffer): void {
+  mask.fill(0);
 }
 
 /** True when every byte is a mu-law zero code (0xFF or 0x7F). */
@@ -300,6 +310,7 @@ export class SimulatedCall {
         headers,
         handshakeTimeout: this.opts.connectTimeoutMs ?? 10_000,
         perMessageDeflate: false,
+        ...(this.opts.cheapFraming ? { generateMask: zeroMask, skipUTF8Validation: true } : {}),
       });
     } catch (err) {
       this.error = (err as Error).message;
