@@ -6,6 +6,7 @@
 // event by hand. That lets the signature check answer 403 on the raw socket before any 101, and
 // keeps MAX_CALLS/drain refusals in one place; @fastify/websocket validates in a preValidation
 // hook too, but ties the socket lifetime to fastify's request lifecycle, which buys us nothing here.
+import type { Tracing } from './telemetry/tracing.ts';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -39,6 +40,8 @@ export interface AgentOptions {
   readonly installSignalHandlers?: boolean;
   /** A socket without a valid `start` by then is closed (1008). Default START_TIMEOUT_MS (15 s). */
   readonly startTimeoutMs?: number;
+  /** Tracing for the voice webhook (the call session continues its trace). */
+  readonly tracing?: Pick<Tracing, 'webhookSpan'>;
   /** Test hook: the deletion-cost updater to use instead of the in-cluster one. */
   readonly deletionCost?: DeletionCostUpdater;
 }
@@ -136,6 +139,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     isDraining: () => drain.draining,
     activeCalls: () => connections.size,
     requestDrain: (reason) => void drain.start(reason),
+    ...(options.tracing ? { tracing: options.tracing } : {}),
   });
 
   const refuse = (ws: WebSocket, reason: 'draining' | 'max_calls'): void => {

@@ -112,6 +112,7 @@ export async function bootAgent(
     logger,
     handlerFactory,
     readiness: () => providers.readiness(),
+    tracing,
     installSignalHandlers: options.installSignalHandlers ?? false,
     onExit:
       options.onExit ??

@@ -17,6 +17,7 @@ import { registry } from '../telemetry/metrics.ts';
 import { signatureRejections, streamStatusEvents } from './metrics.ts';
 import { STREAM_STATUS_PATH, VOICE_WEBHOOK_PATH, isValidWebhookSignature, webhookUrl } from './signature.ts';
 import { FORWARDED_CALL_FIELDS, buildVoiceTwiml } from './twiml.ts';
+import { TRACEPARENT_PARAMETER, type Tracing } from '../telemetry/tracing.ts';
 
 export interface Readiness {
   readonly ready: boolean;
@@ -34,6 +35,8 @@ export interface HttpAppOptions {
   readonly isDraining: () => boolean;
   readonly activeCalls: () => number;
   readonly requestDrain: (reason: string) => void;
+  /** Starts the trace a call continues (its traceparent travels as a TwiML <Parameter>). */
+  readonly tracing?: Pick<Tracing, 'webhookSpan'>;
 }
 
 const QUIET_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
@@ -94,6 +97,13 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<HttpApp> {
       const parameters: Record<string, string | undefined> = {};
       for (const [name, formField] of Object.entries(FORWARDED_CALL_FIELDS))
         parameters[name] = field(body, formField);
+      const header = request.headers['traceparent'];
+      const span = options.tracing?.webhookSpan({
+        route: VOICE_WEBHOOK_PATH,
+        ...(parameters['callSid'] ? { callSid: parameters['callSid'] } : {}),
+        ...(typeof header === 'string' ? { traceparent: header } : {}),
+      });
+      parameters[TRACEPARENT_PARAMETER] = span?.traceparent;
       request.log.info(
         {
           callId: parameters['callSid'],
@@ -104,7 +114,9 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<HttpApp> {
         },
         'voice webhook: connecting media stream',
       );
-      return reply.type('text/xml').send(buildVoiceTwiml({ publicHost: options.publicHost(), parameters }));
+      const twiml = buildVoiceTwiml({ publicHost: options.publicHost(), parameters });
+      span?.end(200);
+      return reply.type('text/xml').send(twiml);
     },
   );
 
