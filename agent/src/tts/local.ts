@@ -12,6 +12,12 @@ import { encodeMulaw } from '../audio/mulaw.ts';
 import { SynthesizerError } from './errors.ts';
 import { ttsFirstAudio, ttsRequests } from './metrics.ts';
 
+/** The worker beside this module: .ts when run from source (type stripping), .js from dist. */
+const LOCAL_WORKER_URL = new URL(
+  import.meta.url.endsWith('.ts') ? './local-worker.ts' : './local-worker.js',
+  import.meta.url,
+);
+
 export interface LocalSynthesizerOptions {
   /** espeak-ng voice; 'he' is the Hebrew voice. */
   readonly voice?: string;
@@ -95,7 +101,7 @@ export class LocalSynthesizer implements Synthesizer {
 
   private startWorker(): Promise<void> {
     return new Promise((resolve, reject) => {
-      const worker = new Worker(new URL('./local-worker.ts', import.meta.url), {
+      const worker = new Worker(LOCAL_WORKER_URL, {
         workerData: { voice: this.voice },
       });
       this.worker = worker;
