@@ -152,6 +152,15 @@ const sum = async (n: string): Promise<number> => (await metric(n)).reduce((s, v
 const fbHist = await metric('hva_stt_fallback_seconds');
 const fbSum = fbHist.find((v) => v.metricName === 'hva_stt_fallback_seconds_sum')?.value ?? 0;
 const stats = emu.stats();
+// The agent's own share of the delay: hva_stt_event_delay_seconds (decoded response -> listener
+// returned), as the upper bound of the histogram bucket that holds the 50th/99th percentile.
+const evHist = await metric('hva_stt_event_delay_seconds');
+const evBuckets = evHist
+  .filter((v) => v.metricName === 'hva_stt_event_delay_seconds_bucket')
+  .map((v) => ({ le: Number(v.labels.le), count: v.value }));
+const evCount = evHist.find((v) => v.metricName === 'hva_stt_event_delay_seconds_count')?.value ?? 0;
+const bucketPct = (p: number): number =>
+  (evBuckets.find((b) => b.count >= (p / 100) * evCount)?.le ?? NaN) * 1000;
 
 const result = {
   calls: CALLS,
@@ -169,6 +178,7 @@ const result = {
   fallbackCalls: fallbackCalls.size,
   fallbackSecondsTotal: Math.round(fbSum * 10) / 10,
   outOfOrderFinals: await sum('hva_stt_out_of_order_finals_total'),
+  inAgentHandlingMs: { samples: evCount, p50AtMost: bucketPct(50), p99AtMost: bucketPct(99) },
   eventDelayMs: {
     samples: delays.length,
     unmatched,
