@@ -16,7 +16,11 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
-          include: ['agent/test/integration/**/*.test.ts', 'operator/test/integration/**/*.test.ts', 'charts/test/**/*.test.ts'],
+          include: [
+            'agent/test/integration/**/*.test.ts',
+            'operator/test/integration/**/*.test.ts',
+            'charts/test/**/*.test.ts',
+          ],
           testTimeout: 120_000,
           hookTimeout: 900_000,
           fileParallelism: false,

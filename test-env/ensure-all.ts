@@ -4,5 +4,7 @@ import { ensureTool, TOOL_VERSIONS, type Tool } from './tools.ts';
 for (const tool of Object.keys(TOOL_VERSIONS) as Tool[]) {
   const started = Date.now();
   const path = ensureTool(tool);
-  console.log(`[test-env] ${tool} ${TOOL_VERSIONS[tool]}: ${path} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  console.log(
+    `[test-env] ${tool} ${TOOL_VERSIONS[tool]}: ${path} (${((Date.now() - started) / 1000).toFixed(1)} s)`,
+  );
 }

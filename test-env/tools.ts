@@ -38,7 +38,9 @@ export function cachedToolPath(tool: Tool): string {
 export function ensureTool(tool: Tool): string {
   const path = cachedToolPath(tool);
   if (existsSync(path)) return path;
-  console.error(`[test-env] building ${tool} ${TOOL_VERSIONS[tool]} from the Go module proxy (cached at ${path})`);
+  console.error(
+    `[test-env] building ${tool} ${TOOL_VERSIONS[tool]} from the Go module proxy (cached at ${path})`,
+  );
   execFileSync('bash', [join(here, `build-${tool}.sh`), TOOL_VERSIONS[tool], dirname(path)], {
     stdio: ['ignore', 'inherit', 'inherit'],
     timeout: 45 * 60_000,

@@ -116,13 +116,16 @@ describe('helm chart', () => {
       ]),
     );
     const deploy = find(objs, 'Deployment') as unknown as {
-      spec: { replicas: number; template: { spec: any } };
-    }; // eslint-disable-line @typescript-eslint/no-explicit-any
+      spec: {
+        replicas: number;
+        template: { spec: { containers: { image: string; env: unknown[] }[] } };
+      };
+    };
     expect(deploy.spec.replicas).toBe(2);
-    expect(deploy.spec.template.spec.containers[0].image).toBe(
+    expect(deploy.spec.template.spec.containers[0]?.image).toBe(
       'registry.example.com/voice/hebrew-voice-agent-operator:0.1.0-rc.1',
     );
-    expect(deploy.spec.template.spec.containers[0].env).toContainEqual({ name: 'EXTRA_FLAG', value: '1' });
+    expect(deploy.spec.template.spec.containers[0]?.env).toContainEqual({ name: 'EXTRA_FLAG', value: '1' });
     const adapter = find(objs, 'ConfigMap', 'voice-hebrew-voice-agent-operator-adapter-rules') as unknown as {
       data: Record<string, string>;
     };

@@ -75,7 +75,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     }
     const parsed = parseValue(field, raw);
     if (parsed.ok) out[key] = parsed.value;
-    else problems.push(`${field.env}=${JSON.stringify(truncate(raw))} is invalid: expected ${allowedRange(field)}`);
+    else
+      problems.push(
+        `${field.env}=${JSON.stringify(truncate(raw))} is invalid: expected ${allowedRange(field)}`,
+      );
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(out) as Config;

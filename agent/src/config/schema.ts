@@ -44,7 +44,10 @@ const int = (f: Omit<IntField, 'kind'>): IntField => ({ kind: 'int', ...f });
 const num = (f: Omit<NumberField, 'kind'>): NumberField => ({ kind: 'number', ...f });
 const bool = (f: Omit<BoolField, 'kind'>): BoolField => ({ kind: 'bool', ...f });
 const str = (f: Omit<StringField, 'kind'>): StringField => ({ kind: 'string', ...f });
-const oneOf = <const V extends string>(f: Omit<EnumField<V>, 'kind'>): EnumField<V> => ({ kind: 'enum', ...f });
+const oneOf = <const V extends string>(f: Omit<EnumField<V>, 'kind'>): EnumField<V> => ({
+  kind: 'enum',
+  ...f,
+});
 
 export const DEFAULT_SYSTEM_PROMPT =
   'אתה נציג שירות טלפוני אדיב שמדבר עברית. ענה בקצרה, במשפט או שניים, בשפה מדוברת וברורה, בלי רשימות ובלי סימנים מיוחדים.';
@@ -236,7 +239,7 @@ export const schema = {
     max: 300,
     unit: 's',
     cr: 'stt.rotationSeconds',
-    doc: 'Streams are rotated (with replay) before Google\'s ~305 s limit.',
+    doc: "Streams are rotated (with replay) before Google's ~305 s limit.",
   }),
   sttBufferSeconds: int({
     env: 'STT_BUFFER_SECONDS',
@@ -250,7 +253,7 @@ export const schema = {
     env: 'STT_EARLY_FINALIZATION',
     default: true,
     cr: 'stt.earlyFinalization.enabled',
-    doc: 'End the turn on a strong interim (long, ends in . ? !, stable, short silence) before Google\'s final.',
+    doc: "End the turn on a strong interim (long, ends in . ? !, stable, short silence) before Google's final.",
   }),
   sttEarlyFinalMinChars: int({
     env: 'STT_EARLY_FINAL_MIN_CHARS',
@@ -319,7 +322,12 @@ export const schema = {
     values: ['auto', 'openai', 'scripted'] as const,
     doc: 'auto: openai when OPENAI_API_KEY or OPENAI_BASE_URL is set, else a scripted Hebrew responder.',
   }),
-  openaiApiKey: str({ env: 'OPENAI_API_KEY', default: '', secret: true, doc: 'OpenAI (or compatible) API key.' }),
+  openaiApiKey: str({
+    env: 'OPENAI_API_KEY',
+    default: '',
+    secret: true,
+    doc: 'OpenAI (or compatible) API key.',
+  }),
   openaiBaseUrl: str({
     env: 'OPENAI_BASE_URL',
     default: '',
@@ -422,7 +430,14 @@ export const schema = {
     cr: 'tts.speakingRate',
     doc: 'Speaking rate.',
   }),
-  ttsPitch: num({ env: 'TTS_PITCH', default: 0, min: -20, max: 20, cr: 'tts.pitch', doc: 'Pitch (semitones).' }),
+  ttsPitch: num({
+    env: 'TTS_PITCH',
+    default: 0,
+    min: -20,
+    max: 20,
+    cr: 'tts.pitch',
+    doc: 'Pitch (semitones).',
+  }),
   ttsEndpoint: str({
     env: 'TTS_ENDPOINT',
     default: '',
@@ -462,8 +477,16 @@ export const schema = {
     cr: 'otlpEndpoint',
     doc: 'OTLP/HTTP endpoint for traces (e.g. http://jaeger:4318). Empty: tracing off.',
   }),
-  serviceName: str({ env: 'OTEL_SERVICE_NAME', default: 'hebrew-voice-agent', doc: 'Service name on spans.' }),
-  podName: str({ env: 'POD_NAME', default: '', doc: 'Own pod name (downward API), for the deletion-cost annotation.' }),
+  serviceName: str({
+    env: 'OTEL_SERVICE_NAME',
+    default: 'hebrew-voice-agent',
+    doc: 'Service name on spans.',
+  }),
+  podName: str({
+    env: 'POD_NAME',
+    default: '',
+    doc: 'Own pod name (downward API), for the deletion-cost annotation.',
+  }),
   podNamespace: str({ env: 'POD_NAMESPACE', default: '', doc: 'Own pod namespace (downward API).' }),
   podDeletionCost: bool({
     env: 'POD_DELETION_COST_ENABLED',
@@ -474,5 +497,6 @@ export const schema = {
 
 export type Schema = typeof schema;
 export type ConfigKey = keyof Schema;
-type ValueOf<F> = F extends EnumField<infer V> ? V : F extends BoolField ? boolean : F extends StringField ? string : number;
+type ValueOf<F> =
+  F extends EnumField<infer V> ? V : F extends BoolField ? boolean : F extends StringField ? string : number;
 export type Config = { readonly [K in ConfigKey]: ValueOf<Schema[K]> };

@@ -43,10 +43,21 @@ export type EndpointerInput =
 export type EndpointerOutput =
   | { readonly type: 'speechStarted'; readonly utteranceId: number; readonly atMs: number }
   /** A debounced interim for preemptive generation / display. */
-  | { readonly type: 'partial'; readonly utteranceId: number; readonly text: string; readonly stability: number; readonly atMs: number }
+  | {
+      readonly type: 'partial';
+      readonly utteranceId: number;
+      readonly text: string;
+      readonly stability: number;
+      readonly atMs: number;
+    }
   | { readonly type: 'turnEnded'; readonly turn: TurnEnd }
   /** A final that arrived after its utterance already ended: record it, trigger nothing. */
-  | { readonly type: 'lateFinal'; readonly utteranceId: number; readonly text: string; readonly atMs: number };
+  | {
+      readonly type: 'lateFinal';
+      readonly utteranceId: number;
+      readonly text: string;
+      readonly atMs: number;
+    };
 
 export interface Endpointer {
   handle(input: EndpointerInput): EndpointerOutput[];

@@ -62,19 +62,28 @@ describe('config schema', () => {
     try {
       loadConfig({ STT_BATCH_MS: '10' });
     } catch (e) {
-      expect((e as Error).message).toContain('STT_BATCH_MS="10" is invalid: expected an integer from 20 to 1000 ms');
+      expect((e as Error).message).toContain(
+        'STT_BATCH_MS="10" is invalid: expected an integer from 20 to 1000 ms',
+      );
     }
   });
 
   it('reports every invalid variable at once', () => {
     try {
-      loadConfig({ STT_BATCH_MS: 'fast', STT_API_VERSION: 'v3', TWILIO_SIGNATURE_VALIDATION: 'maybe', PUBLIC_HOST: 'https://x/y' });
+      loadConfig({
+        STT_BATCH_MS: 'fast',
+        STT_API_VERSION: 'v3',
+        TWILIO_SIGNATURE_VALIDATION: 'maybe',
+        PUBLIC_HOST: 'https://x/y',
+      });
       expect.unreachable();
     } catch (e) {
       const problems = (e as ConfigError).problems;
       expect(problems).toHaveLength(4);
       expect(problems.join('\n')).toMatch(/STT_API_VERSION="v3" is invalid: expected one of v1, v2/);
-      expect(problems.join('\n')).toMatch(/TWILIO_SIGNATURE_VALIDATION="maybe" is invalid: expected true or false/);
+      expect(problems.join('\n')).toMatch(
+        /TWILIO_SIGNATURE_VALIDATION="maybe" is invalid: expected true or false/,
+      );
       expect(problems.join('\n')).toMatch(/PUBLIC_HOST=/);
     }
   });
