@@ -256,9 +256,9 @@ async function runOnce(n: number, durationS: number, rampS: number, audio: Buffe
 
     const results = await Promise.all(done);
     const mEnd = await scrape(`http://${publicHost}`);
-    const jitter = new MsHistogram(0.5, 500);
-    const sendLag = new MsHistogram(0.5, 500);
-    const rtt = new MsHistogram(0.5, 500);
+    const jitter = new MsHistogram();
+    const sendLag = new MsHistogram();
+    const rtt = new MsHistogram();
     for (const c of calls) {
       const h = c.histograms();
       jitter.merge(h.jitter);

@@ -196,8 +196,8 @@ export class SimulatedCall {
   private readonly script: readonly CallStep[];
   private readonly playout = new PlayoutBuffer();
   private readonly capture: RecordingCapture | undefined;
-  private readonly sendLagHist = new MsHistogram(0.5, 500);
-  private readonly jitterHist = new MsHistogram(0.5, 500);
+  private readonly sendLagHist = new MsHistogram();
+  private readonly jitterHist = new MsHistogram();
   private readonly rttHist: MsHistogram | undefined;
   /** Send times of frames not yet echoed (ring buffer), for measureEchoRtt. */
   private sendTimes: Float64Array | undefined;
@@ -268,7 +268,7 @@ export class SimulatedCall {
     this.lateFrameMs = options.lateFrameMs ?? 20;
     this.spurtGapMs = options.spurtGapMs ?? 200;
     if (options.measureEchoRtt) {
-      this.rttHist = new MsHistogram(0.5, 500);
+      this.rttHist = new MsHistogram();
       this.sendTimes = new Float64Array(1024);
     }
   }

@@ -54,4 +54,15 @@ describe('MsHistogram', () => {
     expect(a.max).toBe(250);
     expect(a.quantile(1)).toBe(250);
   });
+
+  it('keeps seconds-long values readable in the coarse bins', () => {
+    const h = new MsHistogram();
+    for (let i = 0; i < 98; i++) h.add(1);
+    h.add(5010);
+    h.add(7000);
+    expect(h.quantile(0.5)).toBe(1.5); // upper edge of the 0.5 ms bin holding 1
+    expect(h.quantile(0.99)).toBeGreaterThanOrEqual(5010);
+    expect(h.quantile(0.99)).toBeLessThanOrEqual(5050);
+    expect(h.summary().maxMs).toBe(7000);
+  });
 });
