@@ -412,7 +412,7 @@ async function main(): Promise<void> {
     await sleep(2000);
   }
   const section = [
-    `Run ${startedAt}: \`npm run bench:edge -- --calls ${counts.join(',')} --duration ${durationS}\` (ramp ${rampS} s).`,
+    `Run ${startedAt}: \`npm run bench:edge -w agent -- --calls ${counts.join(',')} --duration ${durationS}\` (ramp ${rampS} s).`,
     '',
     machineFacts(),
     '',
