@@ -783,14 +783,18 @@ export async function startSpeechEmulator(options: SpeechEmulatorOptions = {}): 
       callback({ code: e.code, details: e.message });
       return;
     }
-    const spans = segmentAll(audio, encoding, segmenterOpts);
+    // Lines are placed now, when the audio arrives, not when the answer is due: a stream that
+    // hears the next utterance meanwhile must not take this utterance's line.
+    const spans = segmentAll(audio, encoding, segmenterOpts).map(
+      ([start, end]) =>
+        [start, end, baseMs === undefined ? takeLine(callId) : lineAt(callId, baseMs + start)] as const,
+    );
     const delay = latency(profile.oneShotRecognizeMs) + extraMs;
     recognizeInFlight++;
     stats.recognizeInFlightMax = Math.max(stats.recognizeInFlightMax, recognizeInFlight);
     setTimeout(() => {
       recognizeInFlight--;
-      const results = spans.map(([start, end]) => {
-        const text = baseMs === undefined ? takeLine(callId) : lineAt(callId, baseMs + start);
+      const results = spans.map(([, end, text]) => {
         const alt = { transcript: text, confidence: 0.9 };
         return apiVersion === 'v1'
           ? { alternatives: [alt], resultEndTime: toDuration(end), languageCode: languageCode.toLowerCase() }

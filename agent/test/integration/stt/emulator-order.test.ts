@@ -5,10 +5,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../../src/config/load.ts';
 import { BUILTIN_PROFILE } from '../../../src/sim/speech/profile.ts';
 import { startSpeechEmulator, type SpeechEmulator } from '../../../src/sim/speech/emulator.ts';
-import { createSttProvider } from '../../../src/stt/index.ts';
+import { createRawGoogleProvider, createSttProvider } from '../../../src/stt/index.ts';
 import type { StreamingStt } from '../../../src/stt/types.ts';
 import { silentLogger } from '../../../src/telemetry/logger.ts';
-import { callAudio, feed, record } from './harness.ts';
+import { callAudio, feed, fixtureMulaw, record, TRANSCRIPTS } from './harness.ts';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterAll(async () => {
@@ -94,5 +94,43 @@ describe('speech emulator answers', () => {
     // Every final's audio follows the previous one's.
     for (let i = 1; i < rec.finals.length; i++)
       expect(rec.finals[i]!.audioEndMs).toBeGreaterThan(rec.finals[i - 1]!.audioEndMs);
+  });
+
+  it("a one-shot request keeps its utterance's line even when a stream hears a later utterance before it is answered", async () => {
+    const e = await emulator({ latencyScale: 0.2, seed: 5 });
+    const callId = 'oneshot-vs-stream';
+    const lines = [TRANSCRIPTS.question!, TRANSCRIPTS.address!];
+    e.setScript(callId, lines);
+    e.injectFault({ kind: 'recognizeSlow', extraMs: 1500, callId });
+    const raw = createRawGoogleProvider(defaultConfig({ sttEndpoint: e.address, maxCalls: 2 }));
+    cleanups.push(() => raw.close());
+    const silence = Buffer.alloc(8000, 0xff);
+    // The first utterance (call time 0) goes out one-shot and is answered late...
+    const oneShot = raw.recognize(callId, Buffer.concat([fixtureMulaw('question'), silence]), undefined, {
+      baseMs: 0,
+    });
+    // ...while a stream placed after it (call time 5 s) hears the next utterance.
+    const streamed = await new Promise<string>((resolve, reject) => {
+      const s = raw.open(
+        callId,
+        {
+          onOpen: () => undefined,
+          onResult: (r) => {
+            if (r.isFinal) {
+              s.cancel();
+              resolve(r.text);
+            }
+          },
+          onSpeechEvent: () => undefined,
+          onError: reject,
+          onEnd: () => reject(new Error('stream ended without a final')),
+        },
+        { baseMs: 5000 },
+      );
+      const audio = Buffer.concat([fixtureMulaw('address'), silence]);
+      for (let off = 0; off < audio.length; off += 640) s.write(audio.subarray(off, off + 640));
+    });
+    expect((await oneShot).text).toBe(lines[0]);
+    expect(streamed).toBe(lines[1]);
   });
 });
