@@ -97,6 +97,9 @@ class ClientPool<C extends { close(): Promise<void> }> {
   constructor(size: number, make: () => C) {
     this.size = Math.max(1, size);
     this.make = make;
+    // The first client loads and compiles the Speech protos (about 200 ms of blocked event loop):
+    // do it now, at boot, not when the first call's audio arrives while other calls are live.
+    this.clients.push(make());
   }
   get(): C {
     if (this.clients.length < this.size) {
