@@ -12,19 +12,11 @@ set -euo pipefail
 version="${1:?usage: build-etcd.sh <version> <outDir>}"
 out_dir="${2:?usage: build-etcd.sh <version> <outDir>}"
 binary="$out_dir/etcd"
-if [[ -x "$binary" ]]; then
-  echo "[build-etcd] $binary already built"
-  exit 0
-fi
+source "$(dirname "$0")/go-env.sh"
+hva_skip_if_built "$binary"
 
-cache="${HVA_TOOLS_CACHE:-$HOME/.cache/hva-tools}"
-export GOPATH="$cache/go"
-export GOMODCACHE="$cache/go/pkg/mod"
-export GOCACHE="$cache/go/cache"
-export GOFLAGS="-mod=mod -buildvcs=false"
-export CGO_ENABLED=0
 
-work="$cache/go/wrappers/etcd-$version"
+work="$hva_go_cache/wrappers/etcd-$version"
 mkdir -p "$work" "$out_dir"
 cd "$work"
 

@@ -5,12 +5,9 @@
 set -euo pipefail
 version="${1:?usage: build-helm.sh <version> <outDir>}"
 out="${2:?usage: build-helm.sh <version> <outDir>}"
-if [[ -x "$out/helm" ]]; then exit 0; fi
-
-cache="${HVA_TOOLS_CACHE:-$HOME/.cache/hva-tools}/go"
-export GOPATH="$cache/path" GOMODCACHE="$cache/mod" GOCACHE="$cache/build"
-export GOFLAGS="-mod=mod -buildvcs=false" CGO_ENABLED=0 GOTOOLCHAIN="${GOTOOLCHAIN:-auto}"
-mkdir -p "$out" "$GOPATH" "$GOMODCACHE" "$GOCACHE"
+source "$(dirname "$0")/go-env.sh"
+hva_skip_if_built "$out/helm"
+mkdir -p "$out"
 
 # helm's Makefile stamps the Kubernetes version it was built against (the default for
 # .Capabilities.KubeVersion and kubeVersion checks in `helm template`/`lint`); without it helm

@@ -12,12 +12,9 @@
 set -euo pipefail
 version="${1:?usage: build-jaeger.sh <module version> <outDir>}"
 out="${2:?usage: build-jaeger.sh <module version> <outDir>}"
-if [[ -x "$out/jaeger" ]]; then exit 0; fi
-
-cache="${HVA_TOOLS_CACHE:-$HOME/.cache/hva-tools}/go"
-export GOPATH="$cache/path" GOMODCACHE="$cache/mod" GOCACHE="$cache/build"
-export GOFLAGS="-mod=mod -buildvcs=false" CGO_ENABLED=0 GOTOOLCHAIN="${GOTOOLCHAIN:-auto}"
-mkdir -p "$out" "$GOPATH" "$GOMODCACHE" "$GOCACHE"
+source "$(dirname "$0")/go-env.sh"
+hva_skip_if_built "$out/jaeger"
+mkdir -p "$out"
 
 dir="$(cd /tmp && go mod download -json "github.com/jaegertracing/jaeger@${version}" |
   sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"

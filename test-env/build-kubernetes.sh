@@ -13,20 +13,12 @@ set -euo pipefail
 version="${1:?usage: build-kubernetes.sh <version> <outDir>}"
 out_dir="${2:?usage: build-kubernetes.sh <version> <outDir>}"
 binary="$out_dir/kube-apiserver"
-if [[ -x "$binary" ]]; then
-  echo "[build-kubernetes] $binary already built"
-  exit 0
-fi
+source "$(dirname "$0")/go-env.sh"
+hva_skip_if_built "$binary"
 
-cache="${HVA_TOOLS_CACHE:-$HOME/.cache/hva-tools}"
-export GOPATH="$cache/go"
-export GOMODCACHE="$cache/go/pkg/mod"
-export GOCACHE="$cache/go/cache"
-export GOFLAGS="-mod=mod -buildvcs=false"
-export CGO_ENABLED=0
 
 staging_version="v0.${version#v1.}" # v1.34.4 -> v0.34.4
-work="$cache/go/wrappers/kube-apiserver-$version"
+work="$hva_go_cache/wrappers/kube-apiserver-$version"
 mkdir -p "$work" "$out_dir"
 cd "$work"
 
