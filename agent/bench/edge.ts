@@ -27,7 +27,8 @@ const HELP = `Usage: npm run bench:edge -- [--calls 50,200,500] [--duration 60] 
   --duration <s>     How long each call streams. Default 60.
   --ramp <s>         Calls start spread over this time. Default min(5, duration/4).
   --no-write         Print results only; do not update docs/bench/edge.md.
-  --json             Also print the results as JSON.`;
+  --json             Also print the results as JSON.
+  --cpu-prof <dir>   Run each agent child with --cpu-prof, writing its profile into <dir>.`;
 
 interface RunResult {
   calls: number;
@@ -104,9 +105,13 @@ async function scrape(url: string): Promise<Map<string, number>> {
 class AgentChild {
   readonly proc: ChildProcess;
   private waiters: ((m: ChildMessage) => void)[] = [];
-  constructor(env: Record<string, string>) {
+  constructor(env: Record<string, string>, cpuProfDir?: string) {
     this.proc = fork(join(import.meta.dirname, 'edge-agent.ts'), [], {
       env: { ...process.env, ...env },
+      execArgv: [
+        ...process.execArgv,
+        ...(cpuProfDir !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : []),
+      ],
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     });
     this.proc.on('message', (m: ChildMessage) => this.waiters.shift()?.(m));
@@ -154,18 +159,27 @@ async function benchAudio(durationS: number): Promise<Buffer> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function runOnce(n: number, durationS: number, rampS: number, audio: Buffer): Promise<RunResult> {
+async function runOnce(
+  n: number,
+  durationS: number,
+  rampS: number,
+  audio: Buffer,
+  cpuProfDir?: string,
+): Promise<RunResult> {
   const port = await freePort();
   const publicHost = `127.0.0.1:${port}`;
-  const agent = new AgentChild({
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    PUBLIC_HOST: publicHost,
-    TWILIO_AUTH_TOKEN: AUTH_TOKEN,
-    MAX_CALLS: String(Math.max(n + 10, 200)),
-    LOG_LEVEL: 'warn',
-    POD_DELETION_COST_ENABLED: 'false',
-  });
+  const agent = new AgentChild(
+    {
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      PUBLIC_HOST: publicHost,
+      TWILIO_AUTH_TOKEN: AUTH_TOKEN,
+      MAX_CALLS: String(Math.max(n + 10, 200)),
+      LOG_LEVEL: 'warn',
+      POD_DELETION_COST_ENABLED: 'false',
+    },
+    cpuProfDir,
+  );
   try {
     const ready = await agent.next();
     if (ready.type !== 'ready') throw new Error('agent child did not report ready');
@@ -387,6 +401,7 @@ async function main(): Promise<void> {
       ramp: { type: 'string' },
       'no-write': { type: 'boolean' },
       json: { type: 'boolean' },
+      'cpu-prof': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -406,7 +421,7 @@ async function main(): Promise<void> {
   const startedAt = new Date().toISOString();
   for (const n of counts) {
     console.log(`bench:edge: ${n} calls x ${durationS} s ...`);
-    const r = await runOnce(n, durationS, rampS, audio);
+    const r = await runOnce(n, durationS, rampS, audio, values['cpu-prof']);
     runs.push(r);
     console.log(table([r]).split('\n').slice(2).join('\n'));
     await sleep(2000);

@@ -1,12 +1,11 @@
 // One Media Streams WebSocket: parses frames (protocol.ts), tracks the stream phase, creates the
-// call handler on `start`, frames the handler's outbound audio, resolves mark echoes (marks.ts)
+// call handler on `start`, sends the handler's outbound audio as media messages, resolves mark echoes (marks.ts)
 // and disposes the handler exactly once. Every handler call is wrapped: a throwing or misbehaving
 // handler affects only its own call, never the socket loop or other calls.
 import { performance } from 'node:perf_hooks';
 import type { WebSocket, RawData } from 'ws';
 import type { CallHandler, CallHandlerFactory, CallStartInfo, MediaSink } from '../call/types.ts';
 import { maskPhone, type Logger } from '../telemetry/logger.ts';
-import { MULAW_FRAME_BYTES } from '../audio/mulaw.ts';
 import {
   INITIAL_STREAM_STATE,
   applyEvent,
@@ -40,6 +39,13 @@ const CLOSE_HANDSHAKE_TIMEOUT_MS = 5_000;
 const DISPOSE_TIMEOUT_MS = 10_000;
 /** Per-connection log budget for repeated problems (the counters keep counting). */
 const LOG_BUDGET = 10;
+/**
+ * Largest outbound media message: 200 ms of mu-law. Twilio accepts media messages of any size and
+ * buffers them for real-time playback, so the edge sends what the handler hands over in one
+ * message (split only above this size) instead of 20 ms frames: a TTS sentence costs a few socket
+ * writes, not one per 20 ms. Nothing is held back, so first audio is never delayed.
+ */
+export const MAX_OUTBOUND_MEDIA_BYTES = 1600;
 
 export type CloseCode = 1000 | 1001 | 1008 | 1011 | 1013;
 
@@ -64,8 +70,6 @@ export class MediaConnection {
   private info: CallStartInfo | undefined;
   private readonly marks = new MarkTracker();
   private readonly frameClock = new FrameClock();
-  private readonly pending: Buffer = Buffer.alloc(MULAW_FRAME_BYTES);
-  private pendingLen = 0;
   private startTimer: NodeJS.Timeout | undefined;
   private closeTimer: NodeJS.Timeout | undefined;
   private ending: Promise<void> | undefined;
@@ -308,17 +312,11 @@ export class MediaConnection {
     return this.ending === undefined && this.socket.readyState === this.socket.OPEN;
   }
 
-  private sendFrame(streamSid: string, frame: Buffer): void {
-    this.socket.send(encodeMedia(streamSid, frame));
+  private sendMessage(streamSid: string, mulaw: Buffer): void {
+    // encodeMedia copies into a base64 string at once: the handler may reuse its buffer.
+    this.socket.send(encodeMedia(streamSid, mulaw));
     framesOut.inc();
-    this.marks.noteAudioSent(frame.length);
-  }
-
-  private flushPending(streamSid: string): void {
-    if (this.pendingLen === 0) return;
-    // encodeMedia copies into a base64 string at once, so the buffer can be reused.
-    this.sendFrame(streamSid, this.pending.subarray(0, this.pendingLen));
-    this.pendingLen = 0;
+    this.marks.noteAudioSent(mulaw.length);
   }
 
   private createSink(streamSid: string): MediaSink {
@@ -330,35 +328,20 @@ export class MediaConnection {
     };
     return {
       sendMedia: (mulaw: Buffer): void => {
-        if (ignored('media')) return;
-        let offset = 0;
-        if (this.pendingLen > 0) {
-          const take = Math.min(MULAW_FRAME_BYTES - this.pendingLen, mulaw.length);
-          mulaw.copy(this.pending, this.pendingLen, 0, take);
-          this.pendingLen += take;
-          offset = take;
-          if (this.pendingLen < MULAW_FRAME_BYTES) return;
-          this.flushPending(streamSid);
-        }
-        while (mulaw.length - offset >= MULAW_FRAME_BYTES) {
-          this.sendFrame(streamSid, mulaw.subarray(offset, offset + MULAW_FRAME_BYTES));
-          offset += MULAW_FRAME_BYTES;
-        }
-        if (offset < mulaw.length) {
-          mulaw.copy(this.pending, 0, offset);
-          this.pendingLen = mulaw.length - offset;
+        if (ignored('media') || mulaw.length === 0) return;
+        if (mulaw.length <= MAX_OUTBOUND_MEDIA_BYTES) return this.sendMessage(streamSid, mulaw);
+        for (let offset = 0; offset < mulaw.length; offset += MAX_OUTBOUND_MEDIA_BYTES) {
+          this.sendMessage(streamSid, mulaw.subarray(offset, offset + MAX_OUTBOUND_MEDIA_BYTES));
         }
       },
       sendMark: (label: string): string => {
         if (ignored('mark')) return this.marks.register(label);
-        this.flushPending(streamSid);
         const name = this.marks.register(label);
         this.socket.send(encodeMark(streamSid, name));
         return name;
       },
       sendClear: (): void => {
         if (ignored('clear')) return;
-        this.pendingLen = 0;
         this.socket.send(encodeClear(streamSid));
         this.marks.noteClear();
       },

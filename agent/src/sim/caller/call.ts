@@ -55,8 +55,9 @@ export interface CallOptions {
   /** Gap after which echoed audio starts a new talk spurt for jitter. Default 200 ms. */
   readonly spurtGapMs?: number;
   /**
-   * For pass-through agents that echo every frame 1:1: match the n-th agent media message to the
-   * n-th frame sent and record the round trip (CallResult.echoRtt). Default false.
+   * For pass-through agents that echo the caller's audio byte for byte (in messages of any size):
+   * for each agent media message, record the round trip from sending the frame that holds its
+   * last byte (CallResult.echoRtt). Default false.
    */
   readonly measureEchoRtt?: boolean;
   /**
@@ -201,7 +202,8 @@ export class SimulatedCall {
   private readonly rttHist: MsHistogram | undefined;
   /** Send times of frames not yet echoed (ring buffer), for measureEchoRtt. */
   private sendTimes: Float64Array | undefined;
-  private echoed = 0;
+  /** Echoed bytes so far, for measureEchoRtt. */
+  private echoedBytes = 0;
   private readonly lateFrameMs: number;
   private readonly spurtGapMs: number;
 
@@ -546,14 +548,13 @@ export class SimulatedCall {
   private onAgentMedia(atMs: number, payload: Buffer): void {
     this.mediaMessages++;
     this.agentBytes += payload.length;
-    if (
-      this.sendTimes &&
-      this.rttHist &&
-      this.echoed < this.framesSent &&
-      this.framesSent - this.echoed <= 1024
-    ) {
-      this.rttHist.add(this.t0 + atMs - this.sendTimes[this.echoed & 1023]!);
-      this.echoed++;
+    if (this.sendTimes && this.rttHist) {
+      this.echoedBytes += payload.length;
+      // The frame holding the message's last byte: a batching agent could not send before it arrived.
+      const frame = Math.ceil(this.echoedBytes / FRAME_BYTES) - 1;
+      if (frame >= 0 && frame < this.framesSent && this.framesSent - frame <= 1024) {
+        this.rttHist.add(this.t0 + atMs - this.sendTimes[frame & 1023]!);
+      }
     }
     // Jitter: within a talk spurt, each message should arrive when a steady real-time stream
     // would deliver it (spurt start + bytes so far / 8); lateness is measured against the

@@ -3,7 +3,7 @@
 import { startAgent } from '../../../src/app.ts';
 import { defaultConfig } from '../../../src/config/load.ts';
 import { silentLogger } from '../../../src/telemetry/logger.ts';
-import { passthroughFactory } from '../../../src/call/passthrough.ts';
+import { createPassthroughFactory } from '../../../src/call/passthrough.ts';
 import { TestTwilioClient, until } from './twilio-client.ts';
 
 const CALLS = Number(process.argv[2] ?? 300);
@@ -29,7 +29,8 @@ function resources(): Record<string, number> {
 const agent = await startAgent({
   config: defaultConfig({ port: 0, host: '127.0.0.1', maxCalls: 1000 }),
   logger: silentLogger,
-  handlerFactory: passthroughFactory,
+  // Echo each frame at once: the test counts echoes to see frames got through.
+  handlerFactory: createPassthroughFactory(undefined, { echoBatchMs: 20 }),
   onExit: () => {},
 });
 

@@ -25,7 +25,8 @@ async function agentWith(
   const agent = await startAgent({
     config: defaultConfig({ port: 0, host: '127.0.0.1', ...overrides }),
     logger: silentLogger,
-    handlerFactory: createPassthroughFactory(),
+    // Echo each 20 ms frame at once: the tests below use the echo to see that a frame got through.
+    handlerFactory: createPassthroughFactory(undefined, { echoBatchMs: 20 }),
     onExit: (code) => exits.push(code),
     ...options,
   });
@@ -85,21 +86,23 @@ describe('media stream upgrade', () => {
 });
 
 describe('a call through the passthrough handler', () => {
-  it('echoes audio in 160-byte base64 frames, sends a mark per second, resolves it as played, disposes once on stop', async () => {
+  it('echoes audio in 100 ms base64 messages, sends a mark per second, resolves it as played, disposes once on stop', async () => {
     const stats: PassthroughStats[] = [];
     const agent = await agentWith({}, { handlerFactory: createPassthroughFactory((s) => stats.push(s)) });
     const c = await call(agent);
-    const frames = Array.from({ length: 50 }, (_, i) => frame(i));
+    const frames = Array.from({ length: 52 }, (_, i) => frame(i));
     for (const f of frames) c.media(f);
     await c.waitFor((m) => m.some((x) => x.event === 'mark'));
+    await until(() => stats[0]!.framesIn === 52);
+    // 50 frames echoed as ten 800-byte messages; the last two (40 ms) wait for a full batch.
     const media = mediaOf(c);
-    expect(media).toHaveLength(50);
+    expect(media).toHaveLength(10);
     media.forEach((m, i) => {
       expect(m.streamSid).toBe(c.sids.streamSid);
-      expect(Buffer.from(m.media!.payload, 'base64')).toEqual(frames[i]);
+      expect(Buffer.from(m.media!.payload, 'base64')).toEqual(Buffer.concat(frames.slice(i * 5, i * 5 + 5)));
     });
     const mark = c.messages.find((m) => m.event === 'mark')!;
-    expect(c.messages.indexOf(mark)).toBe(50);
+    expect(c.messages.indexOf(mark)).toBe(10);
     expect(mark.mark!.name).toMatch(/^echo-1s#\d+$/);
     c.markEcho(mark.mark!.name);
     await until(() => stats[0]!.marksPlayed === 1);
@@ -111,7 +114,8 @@ describe('a call through the passthrough handler', () => {
     expect(closed.code).toBe(1000);
     await until(() => agent.activeCalls() === 0);
     expect(stats[0]!.disposed).toBe(true);
-    expect(stats[0]!.framesIn).toBe(50);
+    expect(stats[0]!.framesIn).toBe(52);
+    expect(stats[0]!.bytesEchoed).toBe(8000);
   });
 
   it('counts late and dropped frames from chunk numbers and timestamps', async () => {
@@ -163,7 +167,7 @@ function scriptedFactory(record: {
 }
 
 describe('marks and clear', () => {
-  it('frames partial audio before a mark, and reports echoes after a clear as cleared', async () => {
+  it('sends audio as one message before its mark, and reports echoes after a clear as cleared', async () => {
     const record = {
       outcomes: [] as [string, MarkOutcome][],
       disposed: [] as string[],
@@ -173,9 +177,9 @@ describe('marks and clear', () => {
     const c = await call(agent);
     c.dtmf('1');
     await c.waitFor((m) => m.some((x) => x.event === 'mark'));
-    expect(c.messages.map((m) => m.event)).toEqual(['media', 'media', 'media', 'mark']);
-    expect(mediaOf(c).map((m) => Buffer.from(m.media!.payload, 'base64').length)).toEqual([160, 160, 80]);
-    const first = c.messages[3]!.mark!.name;
+    expect(c.messages.map((m) => m.event)).toEqual(['media', 'mark']);
+    expect(mediaOf(c).map((m) => Buffer.from(m.media!.payload, 'base64').length)).toEqual([400]);
+    const first = c.messages[1]!.mark!.name;
     c.markEcho(first);
     await until(() => record.outcomes.length === 1);
     expect(record.outcomes[0]).toEqual([first, 'played']);
@@ -304,7 +308,7 @@ describe('bad input on a live call', () => {
 describe('isolation between calls', () => {
   it('a throwing handler and a broken factory disturb no other call', async () => {
     const healthy: PassthroughStats[] = [];
-    const passthrough = createPassthroughFactory((s) => healthy.push(s));
+    const passthrough = createPassthroughFactory((s) => healthy.push(s), { echoBatchMs: 20 });
     let disposedBad = 0;
     const factory: CallHandlerFactory = (ctx) => {
       const kind = ctx.info.customParameters['kind'];

@@ -3,12 +3,13 @@
 import { startAgent } from '../../../src/app.ts';
 import { defaultConfig } from '../../../src/config/load.ts';
 import { silentLogger } from '../../../src/telemetry/logger.ts';
-import { passthroughFactory } from '../../../src/call/passthrough.ts';
+import { createPassthroughFactory } from '../../../src/call/passthrough.ts';
 
 const agent = await startAgent({
   config: defaultConfig({ port: 0, host: '127.0.0.1', drainSeconds: 600 }),
   logger: silentLogger,
-  handlerFactory: passthroughFactory,
+  // Echo each frame at once: the test counts echoes to see frames got through.
+  handlerFactory: createPassthroughFactory(undefined, { echoBatchMs: 20 }),
   installSignalHandlers: true,
   onExit: (code) => {
     process.stdout.write(`${JSON.stringify({ exit: code })}\n`);
