@@ -11,7 +11,7 @@ import { bootAgent } from '../src/call/boot.ts';
 import { runConversation } from '../src/call/conversation.ts';
 import type { TurnRecord } from '../src/call/turn-record.ts';
 import { loadConfig } from '../src/config/load.ts';
-import { referenceProfilePath } from '../src/sim/openai/latency.ts';
+import { referenceProfilePath } from '../src/sim/profile.ts';
 import { startOpenAiEmulator } from '../src/sim/openai/server.ts';
 import { startTtsEmulator } from '../src/sim/tts/server.ts';
 import { createLogger } from '../src/telemetry/logger.ts';

@@ -2,24 +2,14 @@
 // benchmark: silence, white and pink noise, tones, clicks, mixing at a target SNR, framing,
 // and reference speech labels derived from clean audio. Pure; a seeded PRNG keeps every run
 // identical.
+import { seededRandom } from '../sim/profile.ts';
+
 export const SAMPLE_RATE = 8000;
 export const FRAME_MS = 20;
 export const FRAME_SAMPLES = (SAMPLE_RATE * FRAME_MS) / 1000;
 
 /** Float signals in [-1, 1) are the working form; toPcm16 clips and converts. */
 export type Signal = Float32Array;
-
-/** mulberry32: tiny, fast, deterministic. */
-export function createRng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export const msToSamples = (ms: number): number => Math.round((ms * SAMPLE_RATE) / 1000);
 
@@ -29,7 +19,7 @@ export function silence(ms: number): Signal {
 
 /** Gaussian white noise with the given RMS (full scale = 1). */
 export function whiteNoise(ms: number, rms: number, seed = 1): Signal {
-  const rng = createRng(seed);
+  const rng = seededRandom(seed);
   const out = new Float32Array(msToSamples(ms));
   for (let i = 0; i < out.length; i += 2) {
     // Box-Muller gives two normals per pair of uniforms.
@@ -201,7 +191,7 @@ export function activeRms(clean: Signal, labels: readonly boolean[]): number {
  * length.
  */
 export function speechLike(ms: number, rmsLevel: number, seed = 3): Signal {
-  const rng = createRng(seed);
+  const rng = seededRandom(seed);
   const out = new Float32Array(msToSamples(ms));
   const syllableSamples = msToSamples(250);
   let gain = 1;

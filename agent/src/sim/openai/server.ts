@@ -4,7 +4,7 @@
 // mid-stream, a slow first token). It speaks the real wire protocol so the real `openai` client runs.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { loadReferenceProfile, logNormalSampler, seededRandom, type Percentiles } from './latency.ts';
+import { loadReferenceProfile, logNormalSampler, seededRandom, type Percentiles } from '../profile.ts';
 
 export interface ChatMessageIn {
   role: string;

@@ -11,13 +11,8 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import type { Logger } from '../../telemetry/logger.ts';
 import { silentLogger } from '../../telemetry/logger.ts';
-import {
-  createRng,
-  loadProfile,
-  sampleLogNormal,
-  type Percentiles,
-  type SpeechLatencyProfile,
-} from './profile.ts';
+import { sampleLogNormal, seededRandom, type Percentiles } from '../profile.ts';
+import { loadProfile, type SpeechLatencyProfile } from './profile.ts';
 import {
   DEFAULT_SEGMENTER,
   EnergySegmenter,
@@ -369,7 +364,7 @@ export async function startSpeechEmulator(options: SpeechEmulatorOptions = {}): 
   const profile: SpeechLatencyProfile =
     typeof options.profile === 'object' ? options.profile : loadProfile(options.profile);
   const scale = options.latencyScale ?? 1;
-  const rng = createRng(options.seed ?? 0x5eed);
+  const rng = seededRandom(options.seed ?? 0x5eed);
   const streamLimitMs = (options.streamLimitSeconds ?? 305) * 1000;
   const audioTimeoutMs = options.audioTimeoutMs ?? 10_000;
   const segmenterOpts: SegmenterOptions = { ...DEFAULT_SEGMENTER, ...options.segmenter };

@@ -10,7 +10,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import { LocalSynthesizer } from '../../tts/local.ts';
 import { buildWavHeader } from '../../tts/wav-header.ts';
 import { encodeMulaw } from '../../audio/mulaw.ts';
-import { loadReferenceProfile, logNormalSampler, seededRandom, type Percentiles } from '../openai/latency.ts';
+import { loadReferenceProfile, logNormalSampler, seededRandom, type Percentiles } from '../profile.ts';
 
 export interface TtsVoice {
   readonly name: string;
