@@ -43,6 +43,8 @@ interface RunResult {
   agentLagP99Ms: number;
   agentLagMaxMs: number;
   agentCpuPct: number;
+  /** Of agentCpuPct: kernel time (socket reads and writes). */
+  agentCpuSysPct: number;
   agentRssIdleMb: number;
   agentRssMb: number;
   rssPerCallKb: number;
@@ -300,6 +302,7 @@ async function runOnce(
       agentLagP99Ms: sample.lagP99Ms,
       agentLagMaxMs: sample.lagMaxMs,
       agentCpuPct: (agentCpuMs / sample.elapsedMs) * 100,
+      agentCpuSysPct: (sample.cpuSystemMs / sample.elapsedMs) * 100,
       agentRssIdleMb: rssIdle / 2 ** 20,
       agentRssMb: sample.rss / 2 ** 20,
       rssPerCallKb: (sample.rss - rssIdle) / 1024 / n,
@@ -338,13 +341,13 @@ function fmt(v: number, digits = 1): string {
 
 function table(runs: RunResult[]): string {
   const rows = [
-    '| calls | frames/s in (callers / agent) | frames/s out (agent / callers) | agent lag p50 / p99 / max (ms) | agent CPU | agent RSS (idle -> loaded) | RSS/call | late frames agent / caller | echo jitter p50 / p99 / max (ms) | echo RTT p50 / p99 / max (ms) | outcomes |',
+    '| calls | frames/s in (callers / agent) | frames/s out (agent / callers) | agent lag p50 / p99 / max (ms) | agent CPU (sys) | agent RSS (idle -> loaded) | RSS/call | late frames agent / caller | echo jitter p50 / p99 / max (ms) | echo RTT p50 / p99 / max (ms) | outcomes |',
     '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
   ];
   for (const r of runs) {
     rows.push(
       `| ${r.calls} | ${fmt(r.framesInPerS, 0)} / ${fmt(r.agentFramesInPerS, 0)} | ${fmt(r.agentFramesOutPerS, 0)} / ${fmt(r.framesOutPerS, 0)} | ${fmt(r.agentLagP50Ms, 2)} / ${fmt(r.agentLagP99Ms, 2)} / ${fmt(r.agentLagMaxMs)} |` +
-        ` ${fmt(r.agentCpuPct, 0)} % | ${fmt(r.agentRssIdleMb, 0)} -> ${fmt(r.agentRssMb, 0)} MB | ${fmt(r.rssPerCallKb, 0)} KB |` +
+        ` ${fmt(r.agentCpuPct, 0)} % (${fmt(r.agentCpuSysPct, 0)} %) | ${fmt(r.agentRssIdleMb, 0)} -> ${fmt(r.agentRssMb, 0)} MB | ${fmt(r.rssPerCallKb, 0)} KB |` +
         ` ${r.agentLateFrames} / ${r.callerLateEchoes} | ${fmt(r.echoJitterP50Ms)} / ${fmt(r.echoJitterP99Ms)} / ${fmt(r.echoJitterMaxMs)} |` +
         ` ${fmt(r.echoRttP50Ms)} / ${fmt(r.echoRttP99Ms)} / ${fmt(r.echoRttMaxMs)} |` +
         ` ${Object.entries(r.outcomes)

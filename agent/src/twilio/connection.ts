@@ -221,10 +221,12 @@ export class MediaConnection {
         );
         if (obs.late) lateFrames.inc();
         if (obs.dropped > 0) droppedFrames.inc(obs.dropped);
-        const handler = this.handler;
-        this.guard('onAudio', () =>
-          handler.onAudio({ mulaw: event.media.payload, audioTimeMs: event.media.timestamp }),
-        );
+        // guard() inlined: no closure per frame on the hot path.
+        try {
+          this.handler.onAudio({ mulaw: event.media.payload, audioTimeMs: event.media.timestamp });
+        } catch (err) {
+          this.handlerThrew('onAudio', err);
+        }
         return;
       }
       case 'mark': {
@@ -298,10 +300,14 @@ export class MediaConnection {
     try {
       fn();
     } catch (err) {
-      handlerErrors.inc({ method });
-      this.handlerErrorsLogged += 1;
-      if (this.handlerErrorsLogged <= LOG_BUDGET) this.logger.error({ err, method }, 'call handler threw');
+      this.handlerThrew(method, err);
     }
+  }
+
+  private handlerThrew(method: string, err: unknown): void {
+    handlerErrors.inc({ method });
+    this.handlerErrorsLogged += 1;
+    if (this.handlerErrorsLogged <= LOG_BUDGET) this.logger.error({ err, method }, 'call handler threw');
   }
 
   private now(): number {
