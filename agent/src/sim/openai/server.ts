@@ -53,8 +53,21 @@ export interface OpenAiEmulator {
   readonly port: number;
   setFault(fault: OpenAiFault | null): void;
   requests(): readonly RecordedRequest[];
+  stats(): OpenAiEmulatorStats;
   close(): Promise<void>;
 }
+
+/** The emulator's own timing error on streamed answers (the profile's delay excluded). */
+export interface OpenAiEmulatorStats {
+  /** Streamed answers whose first token was sent. */
+  readonly streams: number;
+  /** First tokens sent more than 2 ms after their due time (arrival + drawn TTFT). */
+  readonly lateFirstTokens: number;
+  readonly firstTokenLateMsMax: number;
+  readonly firstTokenLateMs: readonly number[];
+}
+
+const LATE_TOLERANCE_MS = 2;
 
 /** The default answer: repeats the caller's last message in a short Hebrew reply. */
 export function defaultAnswer(messages: readonly ChatMessageIn[]): string {
@@ -127,6 +140,18 @@ export async function startOpenAiEmulator(options: OpenAiEmulatorOptions = {}): 
   let fault: (OpenAiFault & { remaining: number }) | null = null;
   let counter = 0;
 
+  const stats = { streams: 0, lateFirstTokens: 0, firstTokenLateMsMax: 0, firstTokenLateMs: [] as number[] };
+  /** The first token left later than due (event loop busy): the emulator's own cost. */
+  const noteFirstToken = (due: number, sentAt: number): void => {
+    stats.streams++;
+    const late = sentAt - due;
+    if (late <= LATE_TOLERANCE_MS) return;
+    stats.lateFirstTokens++;
+    stats.firstTokenLateMsMax = Math.max(stats.firstTokenLateMsMax, late);
+    stats.firstTokenLateMs.push(late);
+    if (stats.firstTokenLateMs.length > 10_000) stats.firstTokenLateMs.shift();
+  };
+
   const takeFault = (): OpenAiFault | null => {
     if (!fault) return null;
     const f = fault;
@@ -135,6 +160,8 @@ export async function startOpenAiEmulator(options: OpenAiEmulatorOptions = {}): 
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    // Delays count from the request's arrival, so body parsing is not added to the profile.
+    const arrivedAt = performance.now();
     const url = new URL(req.url ?? '/', 'http://x');
     if (req.method === 'GET' && url.pathname === '/v1/models') {
       res.writeHead(200, { 'content-type': 'application/json' });
@@ -221,9 +248,12 @@ export async function startOpenAiEmulator(options: OpenAiEmulatorOptions = {}): 
     const closed = (): boolean => record.clientClosed || res.destroyed;
     const ttft = f?.type === 'slow_first_token' ? f.delayMs : firstToken();
     const created = Math.floor(Date.now() / 1000);
+    /** Token i is due at arrival + TTFT + i token gaps: timer lateness does not accumulate. */
+    const dueAt = (i: number): number => arrivedAt + ttft + tokenGapMs * i;
+    const waitUntil = (at: number): Promise<void> => wait(at - performance.now(), res);
 
     if (body['stream'] !== true) {
-      await wait(ttft + tokenGapMs * tokens.length, res);
+      await waitUntil(dueAt(tokens.length));
       if (closed()) return;
       const content = tokens.join('').trim();
       record.tokensSent = tokens.length;
@@ -257,12 +287,13 @@ export async function startOpenAiEmulator(options: OpenAiEmulatorOptions = {}): 
     res.flushHeaders();
     const chunk = (delta: Record<string, unknown>, finish: string | null): string =>
       `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }] })}\n\n`;
-    await wait(ttft, res);
+    await waitUntil(dueAt(0));
     if (closed()) return;
+    noteFirstToken(dueAt(0), performance.now());
     res.write(chunk({ role: 'assistant', content: '' }, null));
     for (let i = 0; i < tokens.length; i++) {
       if (f?.type === 'stall' && i >= (f.afterTokens ?? 1)) return; // hold the connection open, send nothing
-      if (i > 0) await wait(tokenGapMs, res);
+      if (i > 0) await waitUntil(dueAt(i));
       if (closed()) return;
       res.write(chunk({ content: tokens[i] }, null));
       record.tokensSent++;
@@ -292,6 +323,7 @@ export async function startOpenAiEmulator(options: OpenAiEmulatorOptions = {}): 
       fault = next ? { ...next, remaining: next.times ?? Number.POSITIVE_INFINITY } : null;
     },
     requests: () => recorded,
+    stats: () => ({ ...stats, firstTokenLateMs: [...stats.firstTokenLateMs] }),
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -3,6 +3,13 @@
 // local espeak-ng synthesiser; latency follows the reference profile (time to first audio, then
 // a realtime factor). Like Google: unary MULAW/LINEAR16 output carries a WAV header, streaming is
 // headerless and only for Chirp 3 HD voices, and unknown voices are INVALID_ARGUMENT.
+//
+// Timing honours the profile, not the local CPU: synthesis starts when the text arrives, in
+// parallel with the drawn delay, and audio is due at arrival + time to first audio (+ audio
+// duration / realtime factor for the rest). Only when the local synthesis has not finished by
+// then is the answer later; such overruns are counted in stats() so a benchmark can report how
+// much of its figure is the emulator's own cost. Synthesised audio is cached per voice, text,
+// rate and pitch, so repeated sentences cost no CPU.
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -39,6 +46,9 @@ export const HEBREW_VOICES: readonly TtsVoice[] = [
   })),
 ];
 
+/** What the emulator needs from a synthesiser (LocalSynthesizer; tests may pass their own). */
+export type PcmSource = Pick<LocalSynthesizer, 'ready' | 'synthesizePcm' | 'close'>;
+
 export interface TtsLatency {
   readonly timeToFirstAudioMs: Percentiles;
   /** Seconds of audio produced per second of wall time. */
@@ -58,10 +68,27 @@ export interface TtsEmulatorOptions {
   readonly latency?: 'reference' | 'none' | TtsLatency;
   readonly seed?: number;
   /** Audio source; default a LocalSynthesizer owned (and closed) by the emulator. */
-  readonly synthesizer?: LocalSynthesizer;
+  readonly synthesizer?: PcmSource;
   readonly voices?: readonly TtsVoice[];
   /** Streaming chunk length in ms of audio. Default 100. */
   readonly streamChunkMs?: number;
+  /** Synthesised sentences kept in the cache (per voice, text, rate, pitch). Default 512; 0 disables. */
+  readonly cacheEntries?: number;
+}
+
+/** What the emulator itself cost, beside the profile's drawn delays. */
+export interface TtsEmulatorStats {
+  /** Texts synthesised for an answer (unary requests plus streamed inputs). */
+  readonly syntheses: number;
+  readonly cacheHits: number;
+  readonly cacheMisses: number;
+  /** Answers whose audio was due (per the profile) before the local synthesis had finished. */
+  readonly overruns: number;
+  /** Sum and maximum of how late those answers were because of it (ms). */
+  readonly overrunMsTotal: number;
+  readonly overrunMsMax: number;
+  /** Each overrun in ms, most recent last (bounded), for percentiles. */
+  readonly overrunMs: readonly number[];
 }
 
 export interface TtsCallRecord {
@@ -80,8 +107,13 @@ export interface TtsEmulator {
   readonly port: number;
   setFault(fault: TtsFault | null): void;
   calls(): readonly TtsCallRecord[];
+  stats(): TtsEmulatorStats;
   close(): Promise<void>;
 }
+
+/** An answer later than its due time by less than this is timer noise, not an overrun. */
+const OVERRUN_TOLERANCE_MS = 1;
+const MAX_OVERRUN_SAMPLES = 10_000;
 
 const require = createRequire(import.meta.url);
 
@@ -110,7 +142,9 @@ function grpcError(code: grpc.status, details: string): grpc.ServiceError {
   });
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, Math.max(0, ms)));
+/** Waits until `ms` from now; already due resolves without a timer turn. */
+const sleep = (ms: number): Promise<void> =>
+  ms <= 0 ? Promise.resolve() : new Promise((r) => setTimeout(r, ms));
 
 type VoiceParams = { name?: string; languageCode?: string };
 type AudioConfigIn = {
@@ -134,6 +168,53 @@ export async function startTtsEmulator(options: TtsEmulatorOptions = {}): Promis
   const synth = options.synthesizer ?? new LocalSynthesizer();
   await synth.ready();
   const chunkMs = options.streamChunkMs ?? 100;
+  const cacheEntries = Math.max(0, options.cacheEntries ?? 512);
+  const cache = new Map<string, Promise<Int16Array>>();
+  const stats = {
+    syntheses: 0,
+    cacheHits: 0,
+    cacheMisses: 0,
+    overruns: 0,
+    overrunMsTotal: 0,
+    overrunMsMax: 0,
+    overrunMs: [] as number[],
+  };
+  /** Audio for a text, from the cache or a synthesis started now (shared by concurrent requests). */
+  const synthesize = (
+    voice: string,
+    text: string,
+    sampleRate: number,
+    speakingRate: number,
+    pitch: number,
+  ): Promise<Int16Array> => {
+    stats.syntheses++;
+    const key = JSON.stringify([voice, text, sampleRate, speakingRate, pitch]);
+    const cached = cache.get(key);
+    if (cached) {
+      stats.cacheHits++;
+      cache.delete(key); // most recently used last
+      cache.set(key, cached);
+      return cached;
+    }
+    stats.cacheMisses++;
+    const made = synth.synthesizePcm(text, { sampleRate, speakingRate, pitch });
+    if (cacheEntries > 0) {
+      cache.set(key, made);
+      made.catch(() => cache.delete(key));
+      if (cache.size > cacheEntries) cache.delete(cache.keys().next().value as string);
+    }
+    return made;
+  };
+  /** Notes an answer whose audio was ready only after it was due. */
+  const noteReady = (dueAt: number, readyAt: number): void => {
+    const late = readyAt - dueAt;
+    if (late <= OVERRUN_TOLERANCE_MS) return;
+    stats.overruns++;
+    stats.overrunMsTotal += late;
+    stats.overrunMsMax = Math.max(stats.overrunMsMax, late);
+    stats.overrunMs.push(late);
+    if (stats.overrunMs.length > MAX_OVERRUN_SAMPLES) stats.overrunMs.shift();
+  };
   const records: TtsCallRecord[] = [];
   let fault: (TtsFault & { remaining: number }) | null = null;
   const takeFault = (kind: TtsFault['type']): TtsFault | null => {
@@ -203,7 +284,7 @@ export async function startTtsEmulator(options: TtsEmulatorOptions = {}): Promis
       record.code = e.code;
       callback(e);
     };
-    const started = performance.now();
+    const arrivedAt = performance.now();
     void (async () => {
       const f = takeFault('error');
       if (f && f.type === 'error')
@@ -222,30 +303,29 @@ export async function startTtsEmulator(options: TtsEmulatorOptions = {}): Promis
       const encoding = audioConfig?.audioEncoding ?? 'AUDIO_ENCODING_UNSPECIFIED';
       if (encoding === 'AUDIO_ENCODING_UNSPECIFIED')
         return fail(grpcError(grpc.status.INVALID_ARGUMENT, 'Audio encoding must be specified.'));
-      const rate = audioConfig?.sampleRateHertz || v.naturalSampleRateHertz;
-      let pcm: Int16Array;
-      try {
-        pcm = await synth.synthesizePcm(text, {
-          sampleRate: rate,
-          speakingRate: audioConfig?.speakingRate || 1,
-          pitch: audioConfig?.pitch ?? 0,
-        });
-      } catch (e) {
-        return fail(grpcError(grpc.status.INTERNAL, `synthesis failed: ${String(e)}`));
-      }
-      const body = encode(pcm, encoding);
-      if (!body)
+      if (encoding !== 'MULAW' && encoding !== 'LINEAR16' && encoding !== 'PCM')
         return fail(
           grpcError(
             grpc.status.INVALID_ARGUMENT,
             `Unsupported audio encoding in this emulator: ${encoding}.`,
           ),
         );
+      const rate = audioConfig?.sampleRateHertz || v.naturalSampleRateHertz;
+      // Drawn and started at once: the local synthesis runs during the profile's delay.
+      const firstAudioMs = firstAudio();
+      let pcm: Int16Array;
+      try {
+        pcm = await synthesize(v.name, text, rate, audioConfig?.speakingRate || 1, audioConfig?.pitch ?? 0);
+      } catch (e) {
+        return fail(grpcError(grpc.status.INTERNAL, `synthesis failed: ${String(e)}`));
+      }
+      const body = encode(pcm, encoding)!;
       // Unary: the whole sentence must be made before anything is returned.
-      const audioSeconds = pcm.length / rate;
-      const makeMs =
-        firstAudio() + (latency.realtimeFactor > 0 ? (audioSeconds * 1000) / latency.realtimeFactor : 0);
-      await sleep(makeMs - (performance.now() - started));
+      const audioMs = (pcm.length / rate) * 1000;
+      const dueAt =
+        arrivedAt + firstAudioMs + (latency.realtimeFactor > 0 ? audioMs / latency.realtimeFactor : 0);
+      noteReady(dueAt, performance.now());
+      await sleep(dueAt - performance.now());
       if (record.cancelled) return;
       const header = buildWavHeader({
         format: encoding === 'MULAW' ? 'mulaw' : 'pcm16',
@@ -274,6 +354,8 @@ export async function startTtsEmulator(options: TtsEmulatorOptions = {}): Promis
     };
     call.on('cancelled', () => (record.cancelled = true));
     let config: { voice: TtsVoice; encoding: string; rate: number; speakingRate: number } | undefined;
+    /** Texts in arrival order, each synthesising from the moment it arrived. */
+    const inputs: Array<{ arrivedAt: number; firstAudioMs: number; pcm: Promise<Int16Array> }> = [];
     const texts: string[] = [];
     let ended = false;
     let wake: (() => void) | undefined;
@@ -327,6 +409,10 @@ export async function startTtsEmulator(options: TtsEmulatorOptions = {}): Promis
         const text = msg.input?.text ?? '';
         texts.push(text);
         Object.assign(record, { text: texts.join(' ') });
+        if (text.trim() === '' || errorFault) return;
+        const pcm = synthesize(config.voice.name, text, config.rate, config.speakingRate, 0);
+        pcm.catch(() => undefined); // handled when its turn to be sent comes
+        inputs.push({ arrivedAt: performance.now(), firstAudioMs: firstAudio(), pcm });
         wake?.();
       },
     );
@@ -344,34 +430,40 @@ export async function startTtsEmulator(options: TtsEmulatorOptions = {}): Promis
         );
       }
       let firstSent = false;
-      const started = performance.now();
+      /** When the audio sent so far would have been produced at the profile's realtime factor. */
+      let producedUntil = 0;
       for (;;) {
         if (failed || record.cancelled) return;
-        const text = texts.shift();
-        if (text === undefined) {
+        const input = inputs.shift();
+        if (input === undefined) {
           if (ended) break;
           await new Promise<void>((r) => (wake = r));
           wake = undefined;
           continue;
         }
-        if (!config || text.trim() === '') continue;
+        if (!config) continue;
+        // This text's first audio: its arrival plus the drawn delay, never before the audio
+        // already streamed would have been produced.
+        let dueAt = Math.max(input.arrivedAt + input.firstAudioMs, producedUntil);
         let pcm: Int16Array;
         try {
-          pcm = await synth.synthesizePcm(text, {
-            sampleRate: config.rate,
-            speakingRate: config.speakingRate,
-          });
+          pcm = await input.pcm;
         } catch (e) {
           return fail(grpcError(grpc.status.INTERNAL, `synthesis failed: ${String(e)}`));
         }
+        noteReady(dueAt, performance.now());
         const audio = encode(pcm, config.encoding)!;
         const bytesPerMs = (config.rate * (config.encoding === 'MULAW' ? 1 : 2)) / 1000;
         const step = Math.max(1, Math.round(chunkMs * bytesPerMs));
         for (let at = 0; at < audio.length; at += step) {
-          if (!firstSent) await sleep(firstAudio() - (performance.now() - started));
-          else if (latency.realtimeFactor > 0) await sleep(chunkMs / latency.realtimeFactor);
+          await sleep(dueAt - performance.now());
           if (failed || record.cancelled) return;
-          call.write({ audioContent: audio.subarray(at, Math.min(audio.length, at + step)) });
+          const piece = audio.subarray(at, Math.min(audio.length, at + step));
+          call.write({ audioContent: piece });
+          // The next chunk is due once this one's audio is produced; scheduled from the due
+          // times, not from when the timer fired, so timer lateness does not accumulate.
+          if (latency.realtimeFactor > 0) dueAt += piece.length / bytesPerMs / latency.realtimeFactor;
+          producedUntil = dueAt;
           if (!firstSent && midFault) {
             return fail(
               grpcError(
@@ -408,6 +500,7 @@ export async function startTtsEmulator(options: TtsEmulatorOptions = {}): Promis
       fault = next ? { ...next, remaining: next.times ?? Number.POSITIVE_INFINITY } : null;
     },
     calls: () => records,
+    stats: () => ({ ...stats, overrunMs: [...stats.overrunMs] }),
     async close() {
       server.forceShutdown();
       if (ownSynth) await synth.close();
