@@ -82,3 +82,14 @@ export const sessionErrors = once(
       registers: [r],
     }),
 );
+
+export const preemptiveStarts = once(
+  'hva_call_preemptive_starts_total',
+  (r) =>
+    new Counter({
+      name: 'hva_call_preemptive_starts_total',
+      help: 'Preemptive LLM requests started on a stable partial, by action (start, restart) and why the partial qualified (sentence_end, caller_silent); max_starts counts qualifying partials refused by the per-utterance cap.',
+      labelNames: ['action', 'reason'] as const,
+      registers: [r],
+    }),
+);

@@ -5,7 +5,7 @@ import type { Config } from '../config/schema.ts';
 import { decodeMulaw } from '../audio/mulaw.ts';
 import { ResponderError } from '../llm/errors.ts';
 import { ConversationHistory } from '../llm/history.ts';
-import { PreemptiveGeneration, preemptiveMatches } from '../llm/preemptive.ts';
+import { PreemptiveGeneration, decidePreemptiveStart } from '../llm/preemptive.ts';
 import { SCRIPTED_GOODBYE } from '../llm/scripted.ts';
 import type { Responder } from '../llm/types.ts';
 import type { AudioChunk, SttFinal, SttListener, SttPartial, SttStream, StreamingStt } from '../stt/types.ts';
@@ -24,6 +24,7 @@ import {
   apologiesTotal,
   bargeInsTotal,
   dtmfTotal,
+  preemptiveStarts as preemptiveStartsTotal,
   sessionErrors,
   turnLatency,
   turnOutcomes,
@@ -337,6 +338,10 @@ export function createCallSession(
       settling: undefined,
     };
     const pre = preemptive?.utteranceId === turn.utteranceId ? preemptive : undefined;
+    if (pre) {
+      record.preemptiveCandidate = pre.generation.candidate;
+      record.preemptiveStarts = preemptiveStarts;
+    }
     if (preemptive && !pre) cancelPreemptive();
     preemptive = undefined;
     const settlePrev =
@@ -363,21 +368,33 @@ export function createCallSession(
     preemptive = undefined;
   }
 
-  /** A debounced, stable partial while the caller speaks: start the LLM early (kept only if the final matches). */
+  /** A debounced partial: start the LLM early if it is stable and looks complete (kept only if the final matches). */
   function maybeStartPreemptive(utteranceId: number, text: string, stability: number): void {
-    if (!config.llmPreemptive || text.trim().length < 2) return;
-    if (stability > 0 && stability < config.sttEarlyFinalMinStability) return;
+    if (!config.llmPreemptive) return;
     if (playback.speaking || (current && !current.finalized)) return;
-    if (
-      preemptive &&
-      preemptive.utteranceId === utteranceId &&
-      preemptiveMatches(preemptive.generation.candidate, text)
-    )
+    const mine = preemptive?.utteranceId === utteranceId ? preemptive : undefined;
+    const decision = decidePreemptiveStart(
+      {
+        text,
+        stability,
+        // The VAD is between speechStart and speechEnd while the caller talks.
+        callerSilent: utteranceStartMs === undefined,
+        ...(mine ? { current: { candidate: mine.generation.candidate, starts: preemptiveStarts } } : {}),
+      },
+      { minStability: config.sttEarlyFinalMinStability },
+    );
+    if (decision.action === 'none') {
+      if (decision.reason === 'max_starts')
+        preemptiveStartsTotal.inc({ action: 'none', reason: 'max_starts' });
       return;
-    if (preemptive?.utteranceId === utteranceId && preemptiveStarts >= 3) return;
-    if (preemptive?.utteranceId !== utteranceId) preemptiveStarts = 0;
+    }
     cancelPreemptive();
-    preemptiveStarts++;
+    preemptiveStarts = mine ? preemptiveStarts + 1 : 1;
+    preemptiveStartsTotal.inc({ action: decision.action, reason: decision.reason });
+    log.debug(
+      { utteranceId, action: decision.action, reason: decision.reason, chars: text.length, stability },
+      'preemptive LLM request',
+    );
     const controller = new AbortController();
     const generation = new PreemptiveGeneration(
       responder,

@@ -27,6 +27,10 @@ export interface TurnRecord {
   /** Final or early final transcript available (the turn was decided). */
   readonly finalMs: number;
   preemptive?: 'hit' | 'miss';
+  /** The partial the kept (or missed) preemptive request was started on. */
+  preemptiveCandidate?: string;
+  /** Preemptive requests started for this utterance (first start plus restarts). */
+  preemptiveStarts?: number;
   llmRequestMs?: number;
   llmFirstTokenMs?: number;
   llmEndMs?: number;

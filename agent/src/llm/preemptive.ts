@@ -25,6 +25,74 @@ export function preemptiveMatches(candidate: string, confirmed: string): boolean
   return a !== '' && a === normalizeHebrew(confirmed);
 }
 
+/** Ends like a finished sentence: . ? ! or … possibly followed by closing quotes/brackets. */
+const COMPLETE_END = /[.?!…][\s"'”’״׳)\]]*$/u;
+
+/** Whether a partial transcript reads like a finished utterance (it ends a sentence). */
+export function looksComplete(text: string): boolean {
+  return COMPLETE_END.test(text.trim());
+}
+
+/** Preemptive requests per utterance (the first start plus restarts); bounds tokens spent on guesses. */
+export const PREEMPTIVE_MAX_STARTS = 3;
+
+export interface PreemptiveTriggerInput {
+  /** The debounced (unchanged for STT_DEBOUNCE_MS) partial transcript of the utterance. */
+  readonly text: string;
+  /** Recognizer stability of the partial; 0 when the recognizer does not report one. */
+  readonly stability: number;
+  /** The local VAD hears no caller speech right now (a pause or the end of the utterance). */
+  readonly callerSilent: boolean;
+  /** The running preemptive request for this utterance, if any. */
+  readonly current?: { readonly candidate: string; readonly starts: number };
+}
+
+export interface PreemptiveTriggerOptions {
+  /** Minimum stability of a partial that reports one (STT_EARLY_FINAL_MIN_STABILITY). */
+  readonly minStability: number;
+  readonly maxStarts?: number;
+  /** Minimum normalised characters of a candidate. Default 2. */
+  readonly minChars?: number;
+}
+
+export type PreemptiveTrigger =
+  | { readonly action: 'start' | 'restart'; readonly reason: 'sentence_end' | 'caller_silent' }
+  | {
+      readonly action: 'none';
+      readonly reason: 'too_short' | 'unstable' | 'incomplete' | 'unchanged' | 'max_starts';
+    };
+
+/**
+ * When to start (or restart) the model on a partial. A partial qualifies when it is stable (the
+ * session only sees debounced partials; a reported stability must reach the minimum) AND looks
+ * complete: it ends a sentence, or the caller has stopped talking. Growing mid-sentence prefixes
+ * therefore start nothing; a later qualifying partial that says something else restarts the
+ * request, at most `maxStarts` requests per utterance, so guesses cannot spend tokens unbounded.
+ * The confirmed transcript still decides (preemptiveMatches): a stale guess is a miss, never a
+ * wrong answer.
+ */
+export function decidePreemptiveStart(
+  input: PreemptiveTriggerInput,
+  options: PreemptiveTriggerOptions,
+): PreemptiveTrigger {
+  const normalized = normalizeHebrew(input.text);
+  if (normalized.length < (options.minChars ?? 2)) return { action: 'none', reason: 'too_short' };
+  if (input.stability > 0 && input.stability < options.minStability)
+    return { action: 'none', reason: 'unstable' };
+  const reason = looksComplete(input.text)
+    ? 'sentence_end'
+    : input.callerSilent
+      ? 'caller_silent'
+      : undefined;
+  if (reason === undefined) return { action: 'none', reason: 'incomplete' };
+  const current = input.current;
+  if (!current) return { action: 'start', reason };
+  if (normalizeHebrew(current.candidate) === normalized) return { action: 'none', reason: 'unchanged' };
+  if (current.starts >= (options.maxStarts ?? PREEMPTIVE_MAX_STARTS))
+    return { action: 'none', reason: 'max_starts' };
+  return { action: 'restart', reason };
+}
+
 export type PreemptiveResult = 'hit' | 'miss' | 'cancelled' | 'failed';
 
 export interface PreemptiveOutcome {

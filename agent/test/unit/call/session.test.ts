@@ -270,6 +270,56 @@ describe('call session: preemptive generation', () => {
   });
 });
 
+describe('call session: preemptive trigger', () => {
+  const partial = (h: Harness, text: string) =>
+    h.emit({ type: 'partial', utteranceId: 1, text, stability: 0.9, atMs: h.sink.clock });
+
+  it('while the caller speaks, only a partial that ends a sentence starts the model; an extension restarts it', async () => {
+    const h = createHarness({ llmPreemptive: true });
+    h.responder.answers.push({ deltas: ['ראשון.'], hang: true }, { deltas: ['שני.'] });
+    h.audio('speech', 200);
+    partial(h, 'שלום אני');
+    partial(h, 'שלום אני רוצה');
+    await flush();
+    expect(h.responder.requests).toHaveLength(0);
+    partial(h, 'שלום, אני רוצה.');
+    await flush();
+    expect(h.responder.requests).toHaveLength(1);
+    h.audio('speech', 200);
+    partial(h, 'שלום, אני רוצה. לבדוק את ההזמנה?');
+    await flush();
+    expect(h.responder.requests).toHaveLength(2);
+    expect(h.responder.requests[0]?.signal.aborted).toBe(true);
+    h.audio('silence', 200);
+    h.turnEnded(1, 'שלום, אני רוצה. לבדוק את ההזמנה?');
+    await answerPlayed(h);
+    expect(h.responder.requests).toHaveLength(2);
+    expect(lastRecord(h)).toMatchObject({ preemptive: 'hit', preemptiveStarts: 2 });
+    expect(h.synthesizer.requests.map((r) => r.text)).toEqual(['שני.']);
+    await h.handler.dispose('test');
+  });
+
+  it('stops restarting after the per-utterance cap: the stale guess is a miss, answered afresh', async () => {
+    const h = createHarness({ llmPreemptive: true });
+    for (let i = 0; i < 3; i++) h.responder.answers.push({ deltas: ['ניחוש.'], hang: true });
+    h.responder.answers.push({ deltas: ['נכון.'] });
+    h.audio('speech', 200);
+    for (const text of ['אחת.', 'אחת. שתיים.', 'אחת. שתיים. שלוש.', 'אחת. שתיים. שלוש. ארבע.']) {
+      partial(h, text);
+      await flush();
+    }
+    expect(h.responder.requests).toHaveLength(3);
+    h.audio('silence', 200);
+    h.turnEnded(1, 'אחת. שתיים. שלוש. ארבע.');
+    await answerPlayed(h);
+    expect(h.responder.requests).toHaveLength(4);
+    expect(h.responder.requests.slice(0, 3).every((r) => r.signal.aborted)).toBe(true);
+    expect(lastRecord(h)).toMatchObject({ preemptive: 'miss', preemptiveStarts: 3 });
+    expect(h.synthesizer.requests.map((r) => r.text)).toEqual(['נכון.']);
+    await h.handler.dispose('test');
+  });
+});
+
 describe('call session: dispose', () => {
   it('releases everything: STT closed, ticker unsubscribed, LLM and TTS aborted', async () => {
     const h = createHarness();

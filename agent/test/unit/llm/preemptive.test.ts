@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { PreemptiveGeneration, normalizeHebrew, preemptiveMatches } from '../../../src/llm/preemptive.ts';
+import {
+  PREEMPTIVE_MAX_STARTS,
+  PreemptiveGeneration,
+  decidePreemptiveStart,
+  looksComplete,
+  normalizeHebrew,
+  preemptiveMatches,
+} from '../../../src/llm/preemptive.ts';
 import { ScriptedResponder, scriptedAnswer } from '../../../src/llm/scripted.ts';
 import type { Responder, RespondRequest } from '../../../src/llm/types.ts';
 import { registry } from '../../../src/telemetry/metrics.ts';
@@ -49,6 +56,80 @@ describe('normalizeHebrew / preemptiveMatches', () => {
 
   it('strips niqqud and folds final forms', () => {
     expect(normalizeHebrew('שָׁלוֹם ךםןףץ')).toBe('שלומכמנפצ');
+  });
+});
+
+describe('decidePreemptiveStart', () => {
+  const opts = { minStability: 0.8 };
+  const speaking = { stability: 0.9, callerSilent: false };
+
+  it.each([
+    ['מה שעות הפתיחה שלכם ביום שישי?', true],
+    ['אני גר בתל אביב.', true],
+    ['הוא אמר "כן."', true],
+    ['וואו!', true],
+    ['אני גר ברחוב הרצל עשרים ושתיים בתל', false],
+    ['שלום,', false],
+    ['ד"ר', false],
+  ])('looksComplete(%s) = %s', (text, expected) => {
+    expect(looksComplete(text)).toBe(expected);
+  });
+
+  it('a growing prefix mid-speech starts nothing; the sentence that ends it does', () => {
+    expect(decidePreemptiveStart({ text: 'אני גר ברחוב הרצל', ...speaking }, opts)).toEqual({
+      action: 'none',
+      reason: 'incomplete',
+    });
+    expect(decidePreemptiveStart({ text: 'אני גר ברחוב הרצל בתל אביב.', ...speaking }, opts)).toEqual({
+      action: 'start',
+      reason: 'sentence_end',
+    });
+  });
+
+  it('a partial without punctuation qualifies once the caller is silent', () => {
+    expect(
+      decidePreemptiveStart({ text: 'אני גר ברחוב הרצל', stability: 0, callerSilent: true }, opts),
+    ).toEqual({ action: 'start', reason: 'caller_silent' });
+  });
+
+  it('refuses unstable and too short partials; unset stability (0) is accepted', () => {
+    expect(decidePreemptiveStart({ text: 'מה השעה?', stability: 0.5, callerSilent: true }, opts).action).toBe(
+      'none',
+    );
+    expect(decidePreemptiveStart({ text: 'כ.', stability: 0.9, callerSilent: true }, opts)).toEqual({
+      action: 'none',
+      reason: 'too_short',
+    });
+    expect(decidePreemptiveStart({ text: 'מה השעה?', stability: 0, callerSilent: false }, opts).action).toBe(
+      'start',
+    );
+  });
+
+  it('restarts when a later qualifying partial extends the guess, not when it says the same', () => {
+    const current = { candidate: 'שלום.', starts: 1 };
+    expect(
+      decidePreemptiveStart({ text: 'שלום. אני רוצה לבדוק את ההזמנה.', ...speaking, current }, opts),
+    ).toEqual({ action: 'restart', reason: 'sentence_end' });
+    expect(decidePreemptiveStart({ text: 'שָׁלוֹם!', ...speaking, current }, opts)).toEqual({
+      action: 'none',
+      reason: 'unchanged',
+    });
+    // an extension that is still mid-sentence keeps the running guess
+    expect(decidePreemptiveStart({ text: 'שלום. אני רוצה', ...speaking, current }, opts).reason).toBe(
+      'incomplete',
+    );
+  });
+
+  it('caps the requests per utterance', () => {
+    const current = { candidate: 'שלום.', starts: PREEMPTIVE_MAX_STARTS };
+    expect(decidePreemptiveStart({ text: 'שלום. מה נשמע?', ...speaking, current }, opts)).toEqual({
+      action: 'none',
+      reason: 'max_starts',
+    });
+    expect(
+      decidePreemptiveStart({ text: 'שלום. מה נשמע?', ...speaking, current }, { ...opts, maxStarts: 5 })
+        .action,
+    ).toBe('restart');
   });
 });
 
