@@ -196,3 +196,21 @@ export function heardText(segments: readonly PlaybackSegment[]): {
   const text = parts.filter((p) => p !== '').join(' ');
   return { text, chars: text.length, sentences: parts.length };
 }
+
+/**
+ * Silence the caller heard inside an answer because audio was late: walking the turn's segments
+ * in send order with a play cursor (a segment plays from when its first byte was sent or when
+ * the previous one ends, whichever is later, for bytes / 8 ms), the sum of the holes before each
+ * later segment. Segments without audio are skipped. A short first chunk that the next one
+ * cannot follow in time shows up here.
+ */
+export function playbackGapMs(segments: readonly PlaybackSegment[]): number {
+  let cursor: number | undefined;
+  let gaps = 0;
+  for (const s of segments) {
+    if (s.firstSentAtMs === undefined || s.bytes === 0) continue;
+    if (cursor !== undefined && s.firstSentAtMs > cursor) gaps += s.firstSentAtMs - cursor;
+    cursor = Math.max(cursor ?? s.firstSentAtMs, s.firstSentAtMs) + s.bytes / MULAW_BYTES_PER_MS;
+  }
+  return gaps;
+}

@@ -30,7 +30,7 @@ import {
   turnOutcomes,
   turnsTotal,
 } from './metrics.ts';
-import { createPlayback, heardText, type Playback, type SegmentKind } from './playback.ts';
+import { createPlayback, heardText, playbackGapMs, type Playback, type SegmentKind } from './playback.ts';
 import { createSpeechPipeline } from './speech-pipeline.ts';
 import { sharedTicker, type Ticker } from './ticker.ts';
 import {
@@ -569,6 +569,7 @@ export function createCallSession(
       r.outcome = outcome;
       r.heardChars = heard.chars;
       r.sentencesPlayed = heard.sentences;
+      r.playbackGapMs = playbackGapMs(segments);
       emitRecord(r);
     };
     turn.settling = settle();

@@ -41,6 +41,8 @@ export interface TurnRecord {
   lastMarkPlayedMs?: number;
   interruptedMs?: number;
   outcome?: TurnOutcome;
+  /** Silence inside the answer because the next sentence's audio was late (ms); see playbackGapMs. */
+  playbackGapMs?: number;
   answerChars: number;
   heardChars: number;
   sentences: number;
@@ -109,6 +111,7 @@ export function turnLogFields(r: TurnRecord): Record<string, unknown> {
     heardChars: r.heardChars,
     sentences: r.sentences,
     sentencesPlayed: r.sentencesPlayed,
+    playbackGapMs: r.playbackGapMs === undefined ? undefined : Math.round(r.playbackGapMs),
     transcriptChars: r.transcript.length,
   };
 }
