@@ -6,6 +6,10 @@
 //
 //   npm run bench:turn -- [--calls 20] [--concurrency 4] [--utterances hello,question,address]
 //                         [--voice he-IL-Wavenet-A | he-IL-Chirp3-HD-Kore] [--no-preemptive]
+//   npm run bench:turn -- --overhead [--requests 30]
+//     the emulators' own cost with latency 'none' (no profile delay at all): request -> first
+//     audio / first token through the real clients, cold (local synthesis) and cached.
+import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { bootAgent } from '../src/call/boot.ts';
 import { runConversation } from '../src/call/conversation.ts';
@@ -14,6 +18,8 @@ import { loadConfig } from '../src/config/load.ts';
 import { referenceProfilePath } from '../src/sim/profile.ts';
 import { startOpenAiEmulator } from '../src/sim/openai/server.ts';
 import { startTtsEmulator } from '../src/sim/tts/server.ts';
+import { GoogleSynthesizer } from '../src/tts/google.ts';
+import { OpenAiResponder } from '../src/llm/openai.ts';
 import { createLogger } from '../src/telemetry/logger.ts';
 
 const { values } = parseArgs({
@@ -24,12 +30,25 @@ const { values } = parseArgs({
     preemptive: { type: 'boolean', default: true },
     // Wavenet voices use one-shot SynthesizeSpeech (whole sentence first); Chirp3-HD streams.
     voice: { type: 'string', default: 'he-IL-Wavenet-A' },
+    // One line per turn on stderr: transcript, preemptive candidate and result, stage times.
+    verbose: { type: 'boolean', default: false },
+    overhead: { type: 'boolean', default: false },
+    requests: { type: 'string', default: '30' },
   },
 });
+
+if (values.overhead) {
+  await measureEmulatorOverhead(Number(values.requests));
+  process.exit(0);
+}
 const calls = Number(values.calls);
 const concurrency = Math.max(1, Number(values.concurrency));
 const utterances = values.utterances.split(',').map((s) => s.trim());
 
+const loadAtStart = os
+  .loadavg()
+  .map((l) => l.toFixed(2))
+  .join(' ');
 const profile = referenceProfilePath();
 const openai = await startOpenAiEmulator({ host: '127.0.0.1', port: 0, latency: 'reference', seed: 11 });
 const tts = await startTtsEmulator({ host: '127.0.0.1', port: 0, latency: 'reference', seed: 13 });
@@ -107,12 +126,32 @@ const rules = new Map<string, number>();
 for (const r of records) rules.set(r.rule, (rules.get(r.rule) ?? 0) + 1);
 const outcomes = new Map<string, number>();
 for (const r of records) outcomes.set(r.outcome ?? '-', (outcomes.get(r.outcome ?? '-') ?? 0) + 1);
+if (values.verbose) {
+  const rel = (r: TurnRecord, t: number | undefined): string =>
+    t === undefined ? '-' : ((t - r.speechEndMs) / 1000).toFixed(3);
+  for (const r of records) {
+    process.stderr.write(
+      `turn u${r.utteranceId} ${r.preemptive ?? 'none'} starts=${r.preemptiveStarts ?? 0} final=${rel(r, r.finalMs)} llm=${rel(r, r.llmRequestMs)} tok=${rel(r, r.llmFirstTokenMs)} tts=${rel(r, r.ttsRequestMs)} audio=${rel(r, r.ttsFirstAudioMs)} total=${rel(r, r.firstFrameSentMs)} gap=${((r.playbackGapMs ?? 0) / 1000).toFixed(3)} transcript=${JSON.stringify(r.transcript)} candidate=${JSON.stringify(r.preemptiveCandidate ?? '')}\n`,
+    );
+  }
+}
+const gaps = records.flatMap((r) => (r.playbackGapMs === undefined ? [] : [r.playbackGapMs / 1000]));
+const ttsStats = tts.stats();
+const llmStats = openai.stats();
 const hits = records.filter((r) => r.preemptive === 'hit').length;
 const misses = records.filter((r) => r.preemptive === 'miss').length;
 
 const lines = [
   `calls ${calls} (concurrency ${concurrency}, ${utterances.join(', ')}), turns ${records.length}, failed calls ${failed}, wall ${wallS.toFixed(1)} s`,
   `voice ${values.voice}; profile ${profile}; preemptive ${values.preemptive ? 'on' : 'off'} (hit ${hits}, miss ${misses})`,
+  `silence inside answers (a sentence's audio late for the previous one's end): turns with a gap ${gaps.filter((g) => g > 0).length}/${gaps.length}, p50 ${f(pct(gaps, 50))} s, p95 ${f(pct(gaps, 95))} s, max ${f(pct(gaps, 100))} s`,
+  `preemptive requests per turn: ${fmtStarts(records)}; head start on hits p50 ${f(pct(savedS(records), 50))} s`,
+  `TTS emulator: ${ttsStats.syntheses} syntheses (cache hits ${ttsStats.cacheHits}); answers late because local synthesis was not done: ${ttsStats.overruns} (${describeLate(ttsStats.overrunMs)})`,
+  `OpenAI emulator: ${llmStats.streams} streams; first tokens > 2 ms late: ${llmStats.lateFirstTokens} (${describeLate(llmStats.firstTokenLateMs)})`,
+  `load average at start ${loadAtStart}, at end ${os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`,
   `rules: ${[...rules].map(([k, v]) => `${k} ${v}`).join(', ')}; outcomes: ${[...outcomes].map(([k, v]) => `${k} ${v}`).join(', ')}`,
   '',
   '| stage (s from caller speech end, agent VAD) | n | p50 | p95 | p99 | max |',
@@ -124,3 +163,102 @@ const lines = [
 ];
 console.log(lines.join('\n'));
 process.exit(failed > 0 ? 1 : 0);
+
+function describeLate(ms: readonly number[]): string {
+  if (ms.length === 0) return 'none';
+  return `p50 ${pct([...ms], 50)!.toFixed(0)} ms, max ${Math.max(...ms).toFixed(0)} ms`;
+}
+
+function fmtStarts(rs: readonly TurnRecord[]): string {
+  const n = rs.map((r) => r.preemptiveStarts ?? 0);
+  const total = n.reduce((a, b) => a + b, 0);
+  return `${(total / Math.max(1, rs.length)).toFixed(2)} (${total} requests for ${rs.length} turns)`;
+}
+
+function savedS(rs: readonly TurnRecord[]): number[] {
+  return rs.flatMap((r) =>
+    r.preemptive === 'hit' && r.llmRequestMs !== undefined ? [(r.finalMs - r.llmRequestMs) / 1000] : [],
+  );
+}
+
+/** The emulators with latency 'none': everything measured is their own cost plus the client's. */
+async function measureEmulatorOverhead(n: number): Promise<void> {
+  const sentences = [
+    'הבנתי, אמרת: שלום,',
+    'אני רוצה לבדוק את ההזמנה שלי.',
+    'איך עוד אפשר לעזור?',
+    'מה שעות הפתיחה שלכם ביום שישי.',
+    'אני גר ברחוב הרצל עשרים ושתיים בתל אביב.',
+  ];
+  const emu = await startTtsEmulator({ latency: 'none' });
+  const llm = await startOpenAiEmulator({ latency: 'none' });
+  const out: string[] = [
+    `emulator overhead, latency 'none', ${n} requests each, sequential; load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+    '',
+    '| path | n | p50 ms | p95 ms | max ms |',
+    '|---|---|---|---|---|',
+  ];
+  const row = (name: string, v: number[]): void => {
+    out.push(
+      `| ${name} | ${v.length} | ${pct(v, 50)!.toFixed(1)} | ${pct(v, 95)!.toFixed(1)} | ${Math.max(...v).toFixed(1)} |`,
+    );
+  };
+  for (const voice of ['he-IL-Wavenet-A', 'he-IL-Chirp3-HD-Kore']) {
+    const synth = new GoogleSynthesizer({ voice, speakingRate: 1, pitch: 0, endpoint: emu.endpoint });
+    await synth.ready();
+    const firstAudio = async (text: string): Promise<number> => {
+      const started = performance.now();
+      let at = 0;
+      for await (const chunk of synth.synthesize({
+        callId: 'o',
+        text,
+        signal: new AbortController().signal,
+      })) {
+        if (at === 0 && chunk.length > 0) at = performance.now() - started;
+      }
+      return at;
+    };
+    const cold: number[] = [];
+    const warm: number[] = [];
+    for (let i = 0; i < n; i++) {
+      // A text never seen before (cold: local synthesis), then the same again (cached).
+      const text = `${sentences[i % sentences.length]} ${voice.length + i}`;
+      cold.push(await firstAudio(text));
+      warm.push(await firstAudio(text));
+    }
+    const kind = voice.includes('Chirp3') ? 'StreamingSynthesize' : 'SynthesizeSpeech';
+    row(`TTS ${kind} request -> first audio, cold (espeak-ng synthesis)`, cold);
+    row(`TTS ${kind} request -> first audio, cached`, warm);
+    await synth.close();
+  }
+  const responder = new OpenAiResponder({
+    apiKey: 'sk-bench',
+    baseUrl: llm.url,
+    model: 'emulator',
+    temperature: 0.3,
+    maxTokens: 200,
+    firstTokenTimeoutMs: 5000,
+    stallTimeoutMs: 5000,
+    retryAttempts: 0,
+  });
+  const ttft: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const started = performance.now();
+    let at = 0;
+    for await (const delta of responder.respond({
+      callId: 'o',
+      messages: [{ role: 'user', content: sentences[i % sentences.length]! }],
+      signal: new AbortController().signal,
+    })) {
+      if (at === 0 && delta !== '') at = performance.now() - started;
+    }
+    ttft.push(at);
+  }
+  row('OpenAI chat.completions (SSE) request -> first token', ttft);
+  await emu.close();
+  await llm.close();
+  console.log(out.join('\n'));
+}
