@@ -183,7 +183,7 @@ export class MediaConnection {
 
   private readonly onMessage = (data: RawData, isBinary: boolean): void => {
     const arrival = performance.now();
-    const parsed = parseFrame(data, isBinary);
+    const parsed = parseFrame(data, isBinary, this.state.streamSid);
     if (!parsed.ok) return this.reject(parsed.error);
     const applied = applyEvent(this.state, parsed.event);
     if (!applied.ok) return this.reject(applied.error);

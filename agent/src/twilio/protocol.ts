@@ -3,6 +3,7 @@
 // Pure functions only; the WebSocket glue (connection.ts) decides what to do with each error.
 // Facts: /work/shared/reference/twilio-media-streams.md (counters arrive as decimal strings,
 // sampleRate/channels as numbers, payload is base64 mu-law 8 kHz without a header).
+import { parseMediaFast } from './media-fast.ts';
 
 /** Frames larger than this are rejected (a 20 ms media frame is ~400 bytes of JSON). */
 export const MAX_FRAME_BYTES = 64 * 1024;
@@ -290,11 +291,14 @@ function frameText(data: string | Buffer | ArrayBuffer | readonly Buffer[]): str
 
 /**
  * Parses one WebSocket frame (as delivered by `ws`: Buffer, ArrayBuffer or fragments, or a
- * string) into a typed event. Stateless: stream-phase checks are in `applyEvent`.
+ * string) into a typed event. Stateless: stream-phase checks are in `applyEvent`. Plain `media`
+ * messages take a fast path (media-fast.ts) with the same result; `knownSid`, the stream's sid
+ * if known, only saves allocating it again.
  */
 export function parseFrame(
   data: string | Buffer | ArrayBuffer | readonly Buffer[],
   isBinary: boolean,
+  knownSid?: string,
 ): ParseResult {
   const size = frameBytes(data);
   if (size > MAX_FRAME_BYTES) {
@@ -308,9 +312,19 @@ export function parseFrame(
       ok: false,
       error: { kind: 'binary', message: `binary frame of ${size} bytes (text JSON expected)` },
     };
+  const bytes = typeof data === 'string' ? Buffer.from(data) : Buffer.isBuffer(data) ? data : undefined;
+  if (bytes !== undefined) {
+    const media = parseMediaFast(bytes, knownSid);
+    if (media !== undefined) return { ok: true, event: media };
+  }
+  return parseMessageText(frameText(data));
+}
+
+/** The general parser for one frame's text: JSON.parse, then the per-event field checks. */
+export function parseMessageText(text: string): ParseResult {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(frameText(data));
+    parsed = JSON.parse(text);
   } catch (err) {
     return { ok: false, error: { kind: 'invalid_json', message: `invalid JSON: ${(err as Error).message}` } };
   }
