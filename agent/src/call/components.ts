@@ -38,8 +38,12 @@ export interface TurnComponents {
   createBargeInDetector(config: Config): BargeInDetector;
 }
 
-/** Characters the first chunk of an answer needs before it may end at a comma or dash. */
-export const FIRST_CHUNK_MIN_CHARS = 10;
+/**
+ * Characters the first chunk of an answer needs before it may end at a comma or dash: 5 lets a
+ * one-word opening clause ("הבנתי," "בסדר,") be synthesised and played on its own while the
+ * rest is made (measured in docs/bench/turn.md with the silence it leaves inside answers).
+ */
+export const FIRST_CHUNK_MIN_CHARS = 5;
 
 export const defaultTurnComponents: TurnComponents = {
   createVad: (config) => createVad({ vadHangoverMs: config.vadHangoverMs }),
