@@ -2,7 +2,7 @@
 // fastify, signature check, Media Streams protocol, marks, metrics) with the pass-through call
 // handler instead of STT/LLM/TTS. It reports its own event-loop delay, CPU and memory to the
 // parent over IPC, so the parent's hundreds of simulated callers do not disturb the numbers.
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { PerformanceObserver, monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { startAgent } from '../src/app.ts';
 import { passthroughFactory } from '../src/call/passthrough.ts';
 import { loadConfig } from '../src/config/load.ts';
@@ -23,6 +23,10 @@ export type ChildMessage =
       rss: number;
       heapUsed: number;
       activeCalls: number;
+      /** Garbage-collection pauses since the reset: count, total and longest (ms). */
+      gcCount: number;
+      gcTotalMs: number;
+      gcMaxMs: number;
     };
 
 if (!process.send) throw new Error('edge-agent.ts is started by bench/edge.ts over IPC');
@@ -42,12 +46,21 @@ const lag = monitorEventLoopDelay({ resolution: 1 });
 lag.enable();
 let cpu = process.cpuUsage();
 let since = performance.now();
+let gc = { count: 0, totalMs: 0, maxMs: 0 };
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    gc.count += 1;
+    gc.totalMs += e.duration;
+    if (e.duration > gc.maxMs) gc.maxMs = e.duration;
+  }
+}).observe({ entryTypes: ['gc'] });
 
 process.on('message', (m: ParentMessage) => {
   if (m.type === 'reset') {
     lag.reset();
     cpu = process.cpuUsage();
     since = performance.now();
+    gc = { count: 0, totalMs: 0, maxMs: 0 };
   } else if (m.type === 'sample') {
     const used = process.cpuUsage(cpu);
     const mem = process.memoryUsage();
@@ -64,6 +77,9 @@ process.on('message', (m: ParentMessage) => {
       rss: mem.rss,
       heapUsed: mem.heapUsed,
       activeCalls: agent.activeCalls(),
+      gcCount: gc.count,
+      gcTotalMs: gc.totalMs,
+      gcMaxMs: gc.maxMs,
     });
   } else if (m.type === 'close') {
     lag.disable();

@@ -1,6 +1,6 @@
 // `npm run bench:edge`: how many concurrent Media Streams one agent process carries. One agent
-// child process (real edge, pass-through call handler: decode, re-encode and echo every frame,
-// a mark per second) and N simulated Twilio callers in this process streaming speech for the
+// child process (real edge, pass-through call handler: decode every frame, re-encode and echo the
+// audio in 100 ms messages like TTS playback, a mark per second) and N simulated Twilio callers in this process streaming speech for the
 // whole run. Reports frames/s in and out, the agent's event-loop lag and CPU, RSS per call and
 // late frames on both sides; writes docs/bench/edge.md.
 import { fork, type ChildProcess } from 'node:child_process';
@@ -45,6 +45,10 @@ interface RunResult {
   agentCpuPct: number;
   /** Of agentCpuPct: kernel time (socket reads and writes). */
   agentCpuSysPct: number;
+  /** Garbage-collection pauses in the agent over the window. */
+  agentGcCount: number;
+  agentGcTotalMs: number;
+  agentGcMaxMs: number;
   agentRssIdleMb: number;
   agentRssMb: number;
   rssPerCallKb: number;
@@ -159,6 +163,20 @@ async function benchAudio(durationS: number): Promise<Buffer> {
   return out;
 }
 
+/**
+ * When each call starts (ms after the first), spread over the ramp and over the 20 ms frame cycle.
+ * Real calls start at independent times, so their frame phases are uniform; evenly spaced starts
+ * (every ramp/N ms, 10 ms at 500 calls) would put every call on one or two phases and make the
+ * callers send their frames in bursts of hundreds. The phase of call i is i x golden ratio (mod 1)
+ * of a frame: deterministic and evenly spread.
+ */
+function callStartOffsets(n: number, rampMs: number): number[] {
+  const golden = (Math.sqrt(5) - 1) / 2;
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) out.push((rampMs * i) / n + ((i * golden) % 1) * 20);
+  return out.sort((a, b) => a - b);
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function runOnce(
@@ -202,8 +220,9 @@ async function runOnce(
       firstOpenAt = Math.min(firstOpenAt, performance.now());
       if (++opened === n) allOpen();
     };
+    const starts = callStartOffsets(n, rampMs);
     for (let i = 0; i < n; i++) {
-      const at = t0 + (rampMs * i) / n;
+      const at = t0 + starts[i]!;
       const wait = at - performance.now();
       if (wait > 1) await sleep(wait);
       const call = new SimulatedCall({
@@ -303,6 +322,9 @@ async function runOnce(
       agentLagMaxMs: sample.lagMaxMs,
       agentCpuPct: (agentCpuMs / sample.elapsedMs) * 100,
       agentCpuSysPct: (sample.cpuSystemMs / sample.elapsedMs) * 100,
+      agentGcCount: sample.gcCount,
+      agentGcTotalMs: sample.gcTotalMs,
+      agentGcMaxMs: sample.gcMaxMs,
       agentRssIdleMb: rssIdle / 2 ** 20,
       agentRssMb: sample.rss / 2 ** 20,
       rssPerCallKb: (sample.rss - rssIdle) / 1024 / n,
@@ -360,12 +382,12 @@ function table(runs: RunResult[]): string {
 
 function loadTable(runs: RunResult[]): string {
   const rows = [
-    '| calls | window (s) | bench process CPU | bench lag p99 (ms) | caller send lag p99 / max (ms) | other processes CPU | load avg (1 min) |',
-    '|---:|---:|---:|---:|---:|---:|---:|',
+    '| calls | window (s) | agent GC pauses: n / total / max (ms) | bench process CPU | bench lag p99 (ms) | caller send lag p99 / max (ms) | other processes CPU | load avg (1 min) |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const r of runs) {
     rows.push(
-      `| ${r.calls} | ${fmt(r.windowS)} | ${fmt(r.benchCpuPct, 0)} % | ${fmt(r.benchLagP99Ms, 2)} | ${fmt(r.senderLagP99Ms)} / ${fmt(r.senderLagMaxMs)} |` +
+      `| ${r.calls} | ${fmt(r.windowS)} | ${r.agentGcCount} / ${fmt(r.agentGcTotalMs, 0)} / ${fmt(r.agentGcMaxMs)} | ${fmt(r.benchCpuPct, 0)} % | ${fmt(r.benchLagP99Ms, 2)} | ${fmt(r.senderLagP99Ms)} / ${fmt(r.senderLagMaxMs)} |` +
         ` ${fmt(r.otherCpuPct, 0)} % | ${fmt(r.loadAvg1, 2)} |`,
     );
   }
