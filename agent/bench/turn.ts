@@ -23,6 +23,8 @@ import { OpenAiResponder } from '../src/llm/openai.ts';
 import { createLogger } from '../src/telemetry/logger.ts';
 
 const { values } = parseArgs({
+  // --no-preemptive
+  allowNegative: true,
   options: {
     calls: { type: 'string', default: '20' },
     concurrency: { type: 'string', default: '4' },
