@@ -40,6 +40,5 @@ export function createSynthesizer(config: Config, deps: SynthesizerDeps = {}): S
 
 export { GoogleSynthesizer, LocalSynthesizer };
 export { PhraseCache } from './phrase-cache.ts';
-export { pipelineSynthesis, type SynthesizedSentence } from './pipeline.ts';
 export { SynthesizerError } from './errors.ts';
 export { stripWavHeader, parseWavHeader } from './wav-header.ts';
