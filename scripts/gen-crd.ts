@@ -11,7 +11,7 @@ import { format, resolveConfig } from 'prettier';
 import { stringify } from 'yaml';
 import { schema, type ConfigKey, type Field } from '../agent/src/config/schema.ts';
 
-import { GROUP, KIND, PLURAL, VERSION } from '../operator/src/api/types.ts';
+import { AUTOSCALING_DEFAULTS, GROUP, KIND, PLURAL, VERSION } from '../operator/src/api/types.ts';
 import { OPERATOR_CLUSTER_ROLE_NAME, OPERATOR_CLUSTER_ROLE_RULES } from '../operator/src/rbac.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -132,13 +132,23 @@ function structuralSpec(): Record<string, JsonSchema> {
     autoscaling: obj(
       'Scale on active calls per pod (hva_active_calls). Exclusive with replicas.',
       {
-        minReplicas: { type: 'integer', minimum: 1, maximum: 1000, default: 1 },
-        maxReplicas: { type: 'integer', minimum: 1, maximum: 1000, default: 10 },
+        minReplicas: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 1000,
+          default: AUTOSCALING_DEFAULTS.minReplicas,
+        },
+        maxReplicas: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 1000,
+          default: AUTOSCALING_DEFAULTS.maxReplicas,
+        },
         targetActiveCallsPerPod: {
           type: 'integer',
           minimum: 1,
           maximum: 5000,
-          default: 50,
+          default: AUTOSCALING_DEFAULTS.targetActiveCallsPerPod,
           description: 'Average active calls per pod the autoscaler aims for.',
         },
         provider: {
@@ -152,7 +162,7 @@ function structuralSpec(): Record<string, JsonSchema> {
           type: 'integer',
           minimum: 0,
           maximum: 3600,
-          default: 1800,
+          default: AUTOSCALING_DEFAULTS.scaleDownWindowSeconds,
           description:
             'Scale-down stabilisation window; long calls want a long one. Scale-down is also limited to 1 pod per 2 minutes.',
         },

@@ -64,3 +64,11 @@ export interface VoiceAgent {
   spec: VoiceAgentSpec;
   status?: VoiceAgentStatus;
 }
+
+/** Defaults of spec.autoscaling: the CRD generator writes them, render() falls back to them. */
+export const AUTOSCALING_DEFAULTS = {
+  minReplicas: 1,
+  maxReplicas: 10,
+  targetActiveCallsPerPod: 50,
+  scaleDownWindowSeconds: 1800,
+} as const;

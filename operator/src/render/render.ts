@@ -15,7 +15,7 @@ import type {
   V2HorizontalPodAutoscaler,
   V2HPAScalingRules,
 } from '@kubernetes/client-node';
-import { API_VERSION, KIND, type VoiceAgent } from '../api/types.ts';
+import { API_VERSION, AUTOSCALING_DEFAULTS, KIND, type VoiceAgent } from '../api/types.ts';
 import { AGENT_PORT, GOOGLE_KEY_DIR, renderEnv } from './env.ts';
 
 export const APP_NAME = 'hebrew-voice-agent';
@@ -232,7 +232,8 @@ function service(va: VoiceAgent): V1Service {
 /** Slow, call-friendly scale-down: a long window and at most one pod every two minutes. */
 function scaleDownRules(va: VoiceAgent): V2HPAScalingRules {
   return {
-    stabilizationWindowSeconds: va.spec.autoscaling?.scaleDownWindowSeconds ?? 1800,
+    stabilizationWindowSeconds:
+      va.spec.autoscaling?.scaleDownWindowSeconds ?? AUTOSCALING_DEFAULTS.scaleDownWindowSeconds,
     selectPolicy: 'Min',
     policies: [{ type: 'Pods', value: 1, periodSeconds: 120 }],
   };
@@ -255,14 +256,17 @@ function hpa(va: VoiceAgent): V2HorizontalPodAutoscaler {
     metadata: meta(va, va.metadata.name),
     spec: {
       scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: va.metadata.name },
-      minReplicas: a.minReplicas ?? 1,
-      maxReplicas: a.maxReplicas ?? 10,
+      minReplicas: a.minReplicas ?? AUTOSCALING_DEFAULTS.minReplicas,
+      maxReplicas: a.maxReplicas ?? AUTOSCALING_DEFAULTS.maxReplicas,
       metrics: [
         {
           type: 'Pods',
           pods: {
             metric: { name: ACTIVE_CALLS_METRIC },
-            target: { type: 'AverageValue', averageValue: String(a.targetActiveCallsPerPod ?? 50) },
+            target: {
+              type: 'AverageValue',
+              averageValue: String(a.targetActiveCallsPerPod ?? AUTOSCALING_DEFAULTS.targetActiveCallsPerPod),
+            },
           },
         },
       ],
@@ -284,8 +288,8 @@ function scaledObject(va: VoiceAgent): ScaledObject {
     metadata: meta(va, va.metadata.name),
     spec: {
       scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: va.metadata.name },
-      minReplicaCount: a.minReplicas ?? 1,
-      maxReplicaCount: a.maxReplicas ?? 10,
+      minReplicaCount: a.minReplicas ?? AUTOSCALING_DEFAULTS.minReplicas,
+      maxReplicaCount: a.maxReplicas ?? AUTOSCALING_DEFAULTS.maxReplicas,
       advanced: {
         horizontalPodAutoscalerConfig: {
           behavior: { scaleDown: scaleDownRules(va), scaleUp: SCALE_UP_RULES },
@@ -298,7 +302,7 @@ function scaledObject(va: VoiceAgent): ScaledObject {
           metadata: {
             serverAddress: a.keda?.serverAddress ?? '',
             query: kedaQuery(va),
-            threshold: String(a.targetActiveCallsPerPod ?? 50),
+            threshold: String(a.targetActiveCallsPerPod ?? AUTOSCALING_DEFAULTS.targetActiveCallsPerPod),
           },
         },
       ],
