@@ -5,12 +5,17 @@ import { defaultConfig } from '../../../src/config/load.ts';
 import { silentLogger } from '../../../src/telemetry/logger.ts';
 import { createPassthroughFactory } from '../../../src/call/passthrough.ts';
 import { signTwilioRequest } from '../../../src/server/signature.ts';
+import type { WebhookSpanInfo } from '../../../src/telemetry/tracing.ts';
 import { metricValue, scrape } from './twilio-client.ts';
 
 const TOKEN = 'test-auth-token';
 let agent: RunningAgent;
 let readiness = { ready: true, reasons: [] as string[] };
 const exits: number[] = [];
+// A recording tracer: the voice webhook opens the call's trace and hands its traceparent to the
+// media stream as a TwiML <Parameter>, which the session continues from start.customParameters.
+const PARENT = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+const webhookSpans: { info: WebhookSpanInfo; ended: number[] }[] = [];
 
 beforeAll(async () => {
   agent = await startAgent({
@@ -24,6 +29,13 @@ beforeAll(async () => {
     handlerFactory: createPassthroughFactory(),
     readiness: () => readiness,
     onExit: (code) => exits.push(code),
+    tracing: {
+      webhookSpan(info) {
+        const span = { info, ended: [] as number[] };
+        webhookSpans.push(span);
+        return { traceparent: PARENT, end: (code: number) => span.ended.push(code) };
+      },
+    },
   });
 });
 
@@ -100,6 +112,37 @@ describe('POST /webhook/voice', () => {
     expect(metricValue(await scrape(agent), 'hva_signature_rejections_total', { route: 'voice' })).toBe(
       before + 5,
     );
+  });
+});
+
+describe('voice webhook tracing', () => {
+  it('starts a webhook span, ends it, and forwards its traceparent as a stream parameter', async () => {
+    const before = webhookSpans.length;
+    const res = await fetch(`${agent.url}/webhook/voice`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-twilio-signature': signTwilioRequest(TOKEN, 'https://voice.example.com/webhook/voice', callParams),
+        traceparent: '00-11111111111111111111111111111111-2222222222222222-01',
+      },
+      body: new URLSearchParams(callParams).toString(),
+    });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain(`<Parameter name="traceparent" value="${PARENT}"/>`);
+    expect(webhookSpans.length).toBe(before + 1);
+    const span = webhookSpans.at(-1)!;
+    expect(span.info).toMatchObject({
+      route: '/webhook/voice',
+      callSid: 'CA42',
+      traceparent: '00-11111111111111111111111111111111-2222222222222222-01',
+    });
+    expect(span.ended).toEqual([200]);
+  });
+
+  it('does not open a span for a request with a bad signature', async () => {
+    const before = webhookSpans.length;
+    expect((await postForm('/webhook/voice', callParams, 'bad')).status).toBe(403);
+    expect(webhookSpans.length).toBe(before);
   });
 });
 
