@@ -133,9 +133,11 @@ export function createCallSession(
   const timers = new Set<NodeJS.Timeout>();
   const pcmScratch = new Int16Array(FRAME_SAMPLES * 8);
 
-  const guard = (where: string, fn: () => void): void => {
+  // Runs fn(arg) so one failing step is logged and counted without ending the call; the
+  // argument form lets per-frame callers pass a hoisted function instead of a fresh closure.
+  const guard = <A>(where: string, fn: (arg: A) => void, arg?: A): void => {
     try {
-      fn();
+      fn(arg as A);
     } catch (err) {
       sessionErrors.inc({ where });
       log.error({ err, where }, 'call session error');
@@ -186,7 +188,7 @@ export function createCallSession(
   const sttStream: SttStream = deps.stt.open({ callId, logger: log, now }, listener);
 
   const unsubscribeTick = (deps.ticker ?? sharedTicker).subscribe(() => {
-    if (!disposed) guard('tick', () => feed({ type: 'tick', atMs: now() }));
+    if (!disposed) guard('tick', feedTick);
   });
 
   // ---- endpointer outputs ----
@@ -610,19 +612,25 @@ export function createCallSession(
     );
   }
 
+  // Per 20 ms frame: hoisted so the hot path allocates no closure.
+  const processAudio = (chunk: AudioChunk): void => {
+    batcher.push(chunk);
+    const n = chunk.mulaw.length;
+    const pcm = decodeMulaw(chunk.mulaw, n <= pcmScratch.length ? pcmScratch.subarray(0, n) : undefined);
+    for (let off = 0; off + FRAME_SAMPLES <= n; off += FRAME_SAMPLES) {
+      const atMs = chunk.audioTimeMs + (off / FRAME_SAMPLES) * FRAME_MS;
+      const frame = vad.process(pcm.subarray(off, off + FRAME_SAMPLES), atMs);
+      onVadFrame(frame, atMs);
+    }
+  };
+  const feedTick = (): void => {
+    feed({ type: 'tick', atMs: now() });
+  };
+
   return {
     onAudio(chunk: AudioChunk): void {
       if (disposed) return;
-      guard('audio', () => {
-        batcher.push(chunk);
-        const n = chunk.mulaw.length;
-        const pcm = decodeMulaw(chunk.mulaw, n <= pcmScratch.length ? pcmScratch.subarray(0, n) : undefined);
-        for (let off = 0; off + FRAME_SAMPLES <= n; off += FRAME_SAMPLES) {
-          const atMs = chunk.audioTimeMs + (off / FRAME_SAMPLES) * FRAME_MS;
-          const frame = vad.process(pcm.subarray(off, off + FRAME_SAMPLES), atMs);
-          onVadFrame(frame, atMs);
-        }
-      });
+      guard('audio', processAudio, chunk);
     },
     onMark(name: string, outcome: MarkOutcome): void {
       if (disposed) return;
