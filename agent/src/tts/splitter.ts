@@ -1,15 +1,31 @@
 // Hebrew-aware incremental sentence splitter for an LLM token stream: text goes in as deltas,
 // complete chunks come out as soon as their end is certain, so TTS can start on the first one
-// while the model is still writing. Pure and synchronous.
+// while the model is still writing. Pure and synchronous; the judgements about one position
+// (abbreviation, list number, parenthesis, long-sentence cut) live in tts/split-rules.ts.
 //
-// A chunk ends at . ? ! … (and runs of them, plus closing quotes/brackets) or a newline, but not:
-//   - inside numbers: decimals and dotted phone numbers (3.5, 03.1234567), thousands (1,000);
-//   - at a dot glued to the next character (domains, "e.g.") or after a Latin initial / title;
-//   - hyphens inside words or numbers (050-1234567, ב-10:30) never count as clause dashes.
-// Geresh/gershayim abbreviations (ד"ר, ת"א, וכו', עו"ד, מס') never end a chunk by themselves.
+// A chunk ends at . ? ! … (and runs of them, plus closing quotes/brackets and invisible
+// direction marks) or a newline, but not:
+//   - at a terminator glued to the next character: decimals, times, dates, dotted phone numbers
+//     (3.5, 14.30, 1.12.2026, 03.1234567), domains, e-mail addresses, a URL's "?" and "&";
+//   - after a Latin or Hebrew initial or dotted abbreviation (J. Smith, א. ב. יהושע, ת.ז.,
+//     רח. הרצל, טל. 03-...), or a list number ("1." opening a line or after a colon);
+//   - inside a parenthesis opened mid-sentence ("המחיר (כולל מע"מ!) הוא 100 ₪.").
+// Geresh/gershayim abbreviations (ד"ר, ת"א, וכו', ש״ח, מס׳) never end a chunk by themselves;
+// hyphens inside words or numbers (050-1234567, ב-10:30) never count as clause dashes.
 // A decision that depends on the next character waits for it (or for flush()).
 // The first chunk may end at a clause (comma or spaced dash) once it has firstChunkMinChars, so
-// the first audio starts early; any chunk is cut at a word boundary at maxChunkChars.
+// the first audio starts early; a sentence longer than maxChunkChars is cut at its last clause
+// boundary (; : , or a spaced dash), else at a space that does not split a number.
+import {
+  CLOSERS,
+  clauseCut,
+  dotEndsSentence,
+  insideInnerParenthesis,
+  isFormatChar,
+  isNumberLabel,
+  isSpace,
+  skipFormat,
+} from './split-rules.ts';
 
 export interface SentenceSplitterOptions {
   /** Allow the first chunk to end at a comma or spaced dash (default true). */
@@ -28,13 +44,8 @@ export interface SentenceSplitter {
 }
 
 const TERMINATORS = new Set(['.', '?', '!', '…']);
-const CLOSERS = new Set(['"', "'", '”', '’', '״', '׳', ')', ']', '}', '»']);
 const CLAUSE_DASHES = new Set(['-', '–', '—']);
-/** Latin titles that take a dot and never end a sentence (lower case). */
-const LATIN_TITLES = new Set(['dr', 'mr', 'mrs', 'ms', 'prof', 'st', 'vs', 'no']);
 
-const isDigit = (c: string | undefined): boolean => c !== undefined && c >= '0' && c <= '9';
-const isSpace = (c: string | undefined): boolean => c !== undefined && /\s/u.test(c);
 const hasWordChar = (s: string): boolean => /[\p{L}\p{N}]/u.test(s);
 
 type Scan = { kind: 'cut'; end: number } | { kind: 'wait'; resumeAt: number } | { kind: 'none' };
@@ -54,15 +65,31 @@ export function createSentenceSplitter(options: SentenceSplitterOptions = {}): S
   let scanFrom = 0;
   let emitted = 0;
 
-  /** Is the dot at i an ordinary full stop (given that the character after it is known or absent)? */
-  const dotEndsSentence = (i: number): boolean => {
-    const prev = buf[i - 1];
-    const next = buf[i + 1];
-    if (isDigit(prev) && isDigit(next)) return false; // 3.5, 03.1234567
-    if (next !== undefined && !isSpace(next) && !CLOSERS.has(next)) return false; // ynet.co.il
-    const word = /([A-Za-z]+)$/.exec(buf.slice(0, i))?.[1];
-    if (word !== undefined && (word.length === 1 || LATIN_TITLES.has(word.toLowerCase()))) return false;
-    return true;
+  /**
+   * The terminator run starting at i: a cut after it (and its closers), a wait for more text,
+   * or undefined when it does not end the sentence.
+   */
+  const judgeTerminator = (i: number, final: boolean): Scan | undefined => {
+    const len = buf.length;
+    let j = i;
+    while (j < len && TERMINATORS.has(buf[j] as string)) j++;
+    let k = j;
+    while (k < len && (CLOSERS.has(buf[k] as string) || isFormatChar(buf[k]))) k++;
+    if (k === len && !final) return { kind: 'wait', resumeAt: i };
+    // One mark glued to what follows (3.5, ynet.co.il, ?q=1): not an end. Closers and direction
+    // marks are not glue; a run ("...טוב") still ends what came before it.
+    const after = buf[j];
+    const glued = after !== undefined && !isSpace(after) && !CLOSERS.has(after) && !isFormatChar(after);
+    if (glued && j - i === 1) return undefined;
+    if (j - i === 1 && buf[i] === '.') {
+      let w = k;
+      while (w < len && (isSpace(buf[w]) || isFormatChar(buf[w]))) w++;
+      // A label abbreviation (טל. מס.) ends nothing before a number: see the next word first.
+      if (w === len && !final && k === j && isNumberLabel(buf, i)) return { kind: 'wait', resumeAt: i };
+      if (!dotEndsSentence(buf, i, buf[w])) return undefined;
+    }
+    if (insideInnerParenthesis(buf, i)) return undefined;
+    return { kind: 'cut', end: skipFormat(buf, k) };
   };
 
   const scan = (final: boolean): Scan => {
@@ -72,14 +99,9 @@ export function createSentenceSplitter(options: SentenceSplitterOptions = {}): S
       if (c === '\n') return { kind: 'cut', end: i + 1 };
 
       if (TERMINATORS.has(c)) {
-        let j = i;
-        while (j < len && TERMINATORS.has(buf[j] as string)) j++;
-        if (j === len && !final) return { kind: 'wait', resumeAt: i };
-        if (j - i === 1 && c === '.' && !dotEndsSentence(i)) continue;
-        let k = j;
-        while (k < len && CLOSERS.has(buf[k] as string)) k++;
-        if (k === len && !final) return { kind: 'wait', resumeAt: i };
-        return { kind: 'cut', end: k };
+        const r = judgeTerminator(i, final);
+        if (r !== undefined) return r;
+        continue;
       }
 
       const clauseMark = c === ',' || (CLAUSE_DASHES.has(c) && isSpace(buf[i - 1]));
@@ -97,18 +119,9 @@ export function createSentenceSplitter(options: SentenceSplitterOptions = {}): S
         }
       }
 
-      if (i + 1 >= maxChunkChars) return { kind: 'cut', end: safetyCut(i + 1) };
+      if (i + 1 >= maxChunkChars) return { kind: 'cut', end: clauseCut(buf, i + 1) };
     }
     return { kind: 'none' };
-  };
-
-  /** Where to cut an over-long chunk: after the last comma, else the last space, else hard. */
-  const safetyCut = (limit: number): number => {
-    const head = buf.slice(0, limit);
-    const comma = head.lastIndexOf(', ');
-    if (comma >= limit / 2) return comma + 1;
-    const space = head.search(/\s\S*$/u);
-    return space > 0 ? space : limit;
   };
 
   const drain = (final: boolean): string[] => {

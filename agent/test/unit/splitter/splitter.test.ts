@@ -1,22 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createSentenceSplitter, type SentenceSplitterOptions } from '../../../src/tts/splitter.ts';
-
-/** Runs text through a splitter in the given pieces and returns every chunk (push + flush). */
-function split(pieces: readonly string[], options?: SentenceSplitterOptions): string[] {
-  const s = createSentenceSplitter(options);
-  const out: string[] = [];
-  for (const p of pieces) out.push(...s.push(p));
-  out.push(...s.flush());
-  return out;
-}
-const whole = (text: string, o?: SentenceSplitterOptions): string[] => split([text], o);
-const charByChar = (text: string, o?: SentenceSplitterOptions): string[] => split([...text], o);
-/** Deterministic awkward cuts: pieces of 1..4 characters. */
-const ragged = (text: string, o?: SentenceSplitterOptions): string[] => {
-  const pieces: string[] = [];
-  for (let i = 0, n = 1; i < text.length; i += n, n = (n % 4) + 1) pieces.push(text.slice(i, i + n));
-  return split(pieces, o);
-};
+import { charByChar, ragged, whole } from './feed.ts';
 
 const noClause: SentenceSplitterOptions = { firstChunkClause: false };
 
