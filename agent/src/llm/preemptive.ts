@@ -3,27 +3,10 @@
 // decision (normalise + compare) is pure; PreemptiveGeneration does the buffering and aborting.
 import type { ChatMessage, Responder } from './types.ts';
 import { llmPreemptive, llmPreemptiveSaved } from './metrics.ts';
+import { normalizeHebrew, preemptiveMatches } from '../text/compare.ts';
 
-const FINAL_FORMS: Record<string, string> = { ך: 'כ', ם: 'מ', ן: 'נ', ף: 'פ', ץ: 'צ' };
-
-/**
- * Hebrew text reduced to what changes meaning: niqqud and cantillation removed, punctuation
- * (incl. geresh/gershayim, maqaf) and whitespace removed, final letter forms folded, Latin lower-cased.
- */
-export function normalizeHebrew(text: string): string {
-  return text
-    .normalize('NFC')
-    .replace(/[\u0591-\u05C7]/g, (c) => (c === '\u05BE' ? ' ' : '')) // points/accents; maqaf is a separator
-    .replace(/[ךםןףץ]/g, (c) => FINAL_FORMS[c] ?? c)
-    .replace(/[\p{P}\p{S}\s]+/gu, '')
-    .toLowerCase();
-}
-
-/** Whether a preemptive answer started on `candidate` is valid for the `confirmed` transcript. */
-export function preemptiveMatches(candidate: string, confirmed: string): boolean {
-  const a = normalizeHebrew(candidate);
-  return a !== '' && a === normalizeHebrew(confirmed);
-}
+// The comparison itself is Hebrew text logic (text/compare.ts); re-exported for existing callers.
+export { normalizeHebrew, preemptiveMatches };
 
 /** Ends like a finished sentence: . ? ! or … possibly followed by closing quotes/brackets. */
 const COMPLETE_END = /[.?!…][\s"'”’״׳)\]]*$/u;

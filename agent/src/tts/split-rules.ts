@@ -1,17 +1,13 @@
 // The pure judgements the sentence splitter (tts/splitter.ts) makes about one position in its
 // buffer: is this dot an abbreviation, a list number, an initial; is this terminator inside a
 // parenthesis; where may an over-long sentence be cut. No state, no I/O.
+import { FORMAT_CHAR } from '../text/unicode.ts';
 
 /** Closing quotes and brackets that belong to the sentence they follow. */
 export const CLOSERS = new Set(['"', "'", '”', '’', '״', '׳', ')', ']', '}', '»']);
 
-/**
- * Invisible format characters (Unicode Cf) that LLMs and copy-paste put around Hebrew text:
- * direction marks and embeddings (RLM, LRM, ALM, RLE..PDF, isolates), zero-width space/joiners,
- * BOM, soft hyphen. They never separate or join words for a listener.
- */
-export const FORMAT_CHARS = /[\u00AD\u061C\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]/u;
-export const isFormatChar = (c: string | undefined): boolean => c !== undefined && FORMAT_CHARS.test(c);
+/** Invisible direction marks and other format characters (text/unicode.ts): never glue, never text. */
+export const isFormatChar = (c: string | undefined): boolean => c !== undefined && FORMAT_CHAR.test(c);
 
 export const isDigit = (c: string | undefined): boolean => c !== undefined && c >= '0' && c <= '9';
 export const isSpace = (c: string | undefined): boolean => c !== undefined && /\s/u.test(c);
