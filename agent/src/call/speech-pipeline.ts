@@ -1,5 +1,9 @@
 // Sentences in, ordered audio out: sentence k+1 is synthesised while sentence k streams/plays,
 // but audio always leaves in sentence order. One pipeline per answer; abort() stops everything.
+// Each sentence is first made speakable (text/speakable.ts: no markdown or emoji, numbers as a
+// Hebrew listener expects, SSML when the voice takes it); that spoken text is what playback
+// records and the history keeps as heard.
+import { toSpeakable } from '../text/speakable.ts';
 import type { Synthesizer } from '../tts/types.ts';
 import type { SegmentWriter } from './playback.ts';
 
@@ -9,7 +13,7 @@ export interface SpeechPipelineOptions {
   readonly signal: AbortSignal;
   /** Sentences synthesised ahead of the one being sent (>= 1). */
   readonly lookahead?: number;
-  /** Opens the playback segment for a sentence when its turn to be sent comes. */
+  /** Opens the playback segment for a sentence (its spoken text) when its turn to be sent comes. */
   readonly begin: (text: string, index: number) => SegmentWriter;
   readonly onSynthesisStart?: (index: number) => void;
   readonly onFirstAudio?: (index: number) => void;
@@ -18,6 +22,7 @@ export interface SpeechPipelineOptions {
 }
 
 export interface SpeechPipeline {
+  /** A sentence from the splitter; one with nothing to say (only emoji or markup) is dropped. */
   push(sentence: string): void;
   /** No more sentences; resolves when every sentence was handed to playback, rejects on TTS failure. */
   finish(): Promise<void>;
@@ -40,7 +45,9 @@ export class SynthesisError extends Error {
 
 interface Job {
   readonly index: number;
+  /** The speakable text: synthesised (or its SSML) and recorded as heard. */
   readonly text: string;
+  readonly ssml: string | undefined;
   readonly chunks: Buffer[];
   started: boolean;
   done: boolean;
@@ -73,6 +80,7 @@ export function createSpeechPipeline(options: SpeechPipelineOptions): SpeechPipe
         for await (const chunk of options.synthesizer.synthesize({
           callId: options.callId,
           text: job.text,
+          ...(job.ssml !== undefined ? { ssml: job.ssml } : {}),
           signal: options.signal,
         })) {
           if (options.signal.aborted) break;
@@ -148,11 +156,13 @@ export function createSpeechPipeline(options: SpeechPipelineOptions): SpeechPipe
 
   return {
     push(sentence) {
-      const text = sentence.trim();
-      if (text === '' || finished) return;
+      if (finished) return;
+      const spoken = toSpeakable(sentence, { ssml: options.synthesizer.acceptsSsml === true });
+      if (spoken.text === '') return;
       jobs.push({
         index: jobs.length,
-        text,
+        text: spoken.text,
+        ssml: spoken.ssml,
         chunks: [],
         started: false,
         done: false,

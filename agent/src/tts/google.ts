@@ -33,6 +33,14 @@ export function supportsStreamingSynthesis(voice: string): boolean {
   return /-Chirp3-HD-/i.test(voice);
 }
 
+/**
+ * Whether a voice takes SSML input. Chirp 3 HD (and Chirp HD / Journey) voices take plain text
+ * only; Standard, Wavenet, Neural2 and Studio voices take SSML.
+ */
+export function supportsSsml(voice: string): boolean {
+  return !/-(?:Chirp3-HD|Chirp-HD|Journey)-/iu.test(voice);
+}
+
 /** Language code of a voice name: 'he-IL-Wavenet-A' -> 'he-IL'. */
 export function voiceLanguage(voice: string): string {
   const m = /^([a-z]{2,3}-[A-Z]{2})-/.exec(voice);
@@ -75,6 +83,7 @@ function toSynthError(e: unknown): SynthesizerError {
 export class GoogleSynthesizer implements Synthesizer {
   readonly name = 'google';
   readonly client: TextToSpeechClient;
+  readonly acceptsSsml: boolean;
   private readonly options: GoogleSynthesizerOptions;
   private readonly streaming: boolean;
   private readonly chunkBytes: number;
@@ -86,6 +95,8 @@ export class GoogleSynthesizer implements Synthesizer {
     this.chunkBytes = options.chunkBytes ?? 1600;
     const mode = options.streaming ?? 'auto';
     this.streaming = mode === 'always' || (mode === 'auto' && supportsStreamingSynthesis(options.voice));
+    // StreamingSynthesize takes text only, whatever the voice.
+    this.acceptsSsml = !this.streaming && supportsSsml(options.voice);
     this.client =
       options.client ??
       new TextToSpeechClient(options.endpoint ? emulatorClientOptions(options.endpoint) : {});
@@ -126,7 +137,8 @@ export class GoogleSynthesizer implements Synthesizer {
     try {
       const call = this.client.synthesizeSpeech(
         {
-          input: { text: request.text },
+          input:
+            this.acceptsSsml && request.ssml !== undefined ? { ssml: request.ssml } : { text: request.text },
           voice: { name: this.options.voice, languageCode: voiceLanguage(this.options.voice) },
           audioConfig: {
             audioEncoding: 'MULAW',

@@ -95,6 +95,8 @@ export interface TtsCallRecord {
   readonly method: 'ListVoices' | 'SynthesizeSpeech' | 'StreamingSynthesize';
   readonly voice?: string;
   readonly text?: string;
+  /** The SSML document, when the request sent SSML instead of text. */
+  readonly ssml?: string;
   readonly encoding?: string;
   readonly sampleRateHertz?: number;
   code: grpc.status;
@@ -268,10 +270,13 @@ export async function startTtsEmulator(options: TtsEmulatorOptions = {}): Promis
     unknown
   > = (call, callback) => {
     const { input, voice, audioConfig } = call.request;
-    const text = input?.text ?? '';
+    const ssml = input?.ssml ?? '';
+    // SSML is spoken as its text content; the record keeps what was sent.
+    const text = ssml !== '' ? ssmlText(ssml) : (input?.text ?? '');
     const record: TtsCallRecord = {
       method: 'SynthesizeSpeech',
       text,
+      ...(ssml !== '' ? { ssml } : {}),
       ...(voice?.name ? { voice: voice.name } : {}),
       ...(audioConfig?.audioEncoding ? { encoding: audioConfig.audioEncoding } : {}),
       ...(audioConfig?.sampleRateHertz ? { sampleRateHertz: audioConfig.sampleRateHertz } : {}),
@@ -300,6 +305,10 @@ export async function startTtsEmulator(options: TtsEmulatorOptions = {}): Promis
         );
       const v = checkVoice(voice);
       if (v instanceof Error) return fail(v);
+      if (ssml !== '') {
+        const bad = checkSsml(ssml, v.name);
+        if (bad) return fail(bad);
+      }
       const encoding = audioConfig?.audioEncoding ?? 'AUDIO_ENCODING_UNSPECIFIED';
       if (encoding === 'AUDIO_ENCODING_UNSPECIFIED')
         return fail(grpcError(grpc.status.INVALID_ARGUMENT, 'Audio encoding must be specified.'));
@@ -506,4 +515,34 @@ export async function startTtsEmulator(options: TtsEmulatorOptions = {}): Promis
       if (ownSynth) await synth.close();
     },
   };
+}
+
+/** The words of an SSML document (tags dropped, entities decoded), as the emulator speaks them. */
+export function ssmlText(ssml: string): string {
+  return ssml
+    .replace(/<break\b[^>]*>/gu, ' ')
+    .replace(/<[^>]*>/gu, '')
+    .replace(
+      /&(lt|gt|amp|quot|apos);/gu,
+      (_, e: string) => ({ lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" })[e]!,
+    )
+    .replace(/\s+/gu, ' ')
+    .trim();
+}
+
+/** Google's refusals for SSML: voices without SSML support, and a document that is not <speak>...</speak>. */
+function checkSsml(ssml: string, voice: string): grpc.ServiceError | undefined {
+  if (/-Chirp3-HD-|-Chirp-HD-|-Journey-/iu.test(voice))
+    return grpcError(grpc.status.INVALID_ARGUMENT, `This voice does not support SSML input: ${voice}.`);
+  const body = ssml.trim();
+  if (
+    !body.startsWith('<speak>') ||
+    !body.endsWith('</speak>') ||
+    /<(?!\/?(speak|say-as|break|sub|p|s|prosody|emphasis)\b)/u.test(body)
+  )
+    return grpcError(
+      grpc.status.INVALID_ARGUMENT,
+      'Invalid SSML: the document must be one <speak> element with supported tags.',
+    );
+  return undefined;
 }
