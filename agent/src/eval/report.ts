@@ -87,7 +87,7 @@ export interface ReportHeader {
 /** The Markdown report: overall table, per-file table, then the transcripts that differ. */
 export function renderReport(runs: readonly ConfigRun[], header: ReportHeader): string {
   const sums = runs.map(summarize);
-  const names = runs.map((r) => r.label);
+  const names = runs.map((r) => cell(r.label));
   const lines: string[] = [];
   lines.push(`# STT evaluation: ${runs[0]?.files.length ?? 0} recordings from ${header.corpus}`);
   lines.push('');
