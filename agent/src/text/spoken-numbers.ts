@@ -114,9 +114,9 @@ const MATCHERS: ReadonlyArray<readonly [RegExp, Matcher]> = [
       ssml: escapeXml(m[0].replace(/^https?:\/\//u, '')),
     }),
   ],
-  // Israeli phone numbers: 050-1234567, 03 123 4567, +972-3-1234567, 1-800-123-456.
+  // Israeli phone numbers: 050-1234567, 03 123 4567, +972-3-1234567, 1-800-123-456, 1-700-700-700.
   [
-    /(?<![\d+])(\+972[-\s.]?|0)(5\d|7\d|[2-489])[-\s.]?(\d{3})[-\s.]?(\d{4})(?!\d)|(?<!\d)(1)[-\s]?([78]00)[-\s]?(\d{3})[-\s]?(\d{3,4})(?!\d)/uy,
+    /(?<![\d+])(\+972[-\s.]?|0)(5\d|7\d|[2-489])[-\s.]?(\d{3})[-\s.]?(\d{4})(?!\d)|(?<!\d)(1)[-\s]?([5-9]\d{2})[-\s]?(\d{3})[-\s]?(\d{3,4})(?!\d)/uy,
     (m) => {
       const groups =
         m[1] !== undefined
@@ -180,6 +180,17 @@ const MATCHERS: ReadonlyArray<readonly [RegExp, Matcher]> = [
           ? `${words(Number(m[1]), 'm')} אחוז`
           : `${words(Number(m[1]))} נקודה ${digitWords(m[2])} אחוז`,
       ),
+  ],
+  // Long digit strings (order, ID and account numbers, 7+ digits) in groups of three, digit by digit.
+  [
+    /(?<![\d.,:/])\d{7,}(?!\d|[.,:/]\d)/uy,
+    (m) => {
+      const groups = m[0].match(/\d{1,3}/gu)!;
+      // A lone last digit joins the group before it: 1234567 -> 123, 4567.
+      if (groups.length > 1 && groups.at(-1)!.length === 1)
+        groups.splice(-2, 2, groups.at(-2)! + groups.at(-1)!);
+      return spoken(groups.map(digitWords).join(', '), groups.map((g) => sayAs('characters', g)).join(', '));
+    },
   ],
   // Ranges between small numbers: 10-12 -> עשר עד שתים עשרה.
   [
