@@ -52,9 +52,51 @@ const expandAbbreviations = (text: string): string =>
     return `${prefix}${ABBREVIATIONS[key] ?? abbr}`;
   });
 
+/** Dotted abbreviations: always a word, or (labels) a word when a number follows. */
+const DOTTED: ReadonlyArray<readonly [RegExp, string]> = [
+  [/(?<![\p{L}.])([והבכלמש]{0,2})ת\.ז\./gu, '$1תעודת זהות'],
+  [/(?<![\p{L}.])([והבכלמש]{0,2})ת\.ד\./gu, '$1תא דואר'],
+  [/(?<![\p{L}.])([והבכלמש]{0,2})רח\.(?=\s)/gu, '$1רחוב'],
+  [/(?<![\p{L}.])([והבכלמש]{0,2})שד\.(?=\s)/gu, '$1שדרות'],
+  [/(?<![\p{L}.])([והבכלמש]{0,2})פרופ\.(?=\s)/gu, '$1פרופסור'],
+  [/(?<![\p{L}.])([והבכלמש]{0,2})טל\.(?=\s*[\d+])/gu, '$1טלפון'],
+  [/(?<![\p{L}.])([והבכלמש]{0,2})מס\.(?=\s*\d)/gu, '$1מספר'],
+  [/(?<![\p{L}.])([והבכלמש]{0,2})עמ\.(?=\s*\d)/gu, '$1עמוד'],
+];
+
+/** Days of the week written as a letter with geresh (א׳ = Sunday ... ו׳ = Friday, ש׳ = Saturday). */
+const DAYS: Record<string, string> = {
+  א: 'ראשון',
+  ב: 'שני',
+  ג: 'שלישי',
+  ד: 'רביעי',
+  ה: 'חמישי',
+  ו: 'שישי',
+  ש: 'שבת',
+};
+const DAY = `([אבגדהוש])['׳]`;
+const DAY_RANGE = new RegExp(`(?<![\\p{L}])${DAY}\\s?[-–]\\s?${DAY}(?![\\p{L}])`, 'gu');
+const DAY_AFTER_WORD = new RegExp(`(?<![\\p{L}])([והבכלמש]{0,2}(?:יום|ימי))\\s+${DAY}(?![\\p{L}])`, 'gu');
+
+function expandDays(text: string): string {
+  return text
+    .replace(DAY_RANGE, (_, a: string, b: string) => `${DAYS[a]!} עד ${DAYS[b]!}`)
+    .replace(DAY_AFTER_WORD, (_, word: string, d: string) => `${word} ${DAYS[d]!}`);
+}
+
+function expandDotted(text: string): string {
+  let out = text;
+  for (const [re, to] of DOTTED) out = out.replace(re, to);
+  return out;
+}
+
 /** The text before numbers are rendered: markup, emoji and decoration removed, spacing tidied. */
 export function cleanForSpeech(sentence: string): string {
-  const text = expandAbbreviations(stripMarkdown(sentence.normalize('NFC').replace(FORMAT_CHARS_GLOBAL, '')))
+  const text = expandDays(
+    expandDotted(
+      expandAbbreviations(stripMarkdown(sentence.normalize('NFC').replace(FORMAT_CHARS_GLOBAL, ''))),
+    ),
+  )
     .replace(EMOJI, ' ')
     .replace(DECORATION, ' ')
     .replace(/\s+&\s+/gu, ' ו')

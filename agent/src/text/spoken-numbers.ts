@@ -235,7 +235,19 @@ export function speakNumbers(text: string): SpokenPiece[] {
     if (!advanced) i++;
   }
   pushText(text.length);
-  return gluePrefixes(pieces);
+  return joinRanges(gluePrefixes(pieces));
+}
+
+/** A dash between two spoken numbers is a range: 9:00-18:00 -> תשע עד שמונה עשרה. */
+function joinRanges(pieces: SpokenPiece[]): SpokenPiece[] {
+  return pieces.map((p, i) =>
+    p.kind === 'text' &&
+    /^\s*[-–—]\s*$/u.test(p.plain) &&
+    pieces[i - 1]?.kind === 'number' &&
+    pieces[i + 1]?.kind === 'number'
+      ? { kind: 'text', plain: ' עד ', ssml: ' עד ' }
+      : p,
+  );
 }
 
 /**

@@ -28,6 +28,17 @@ describe('toSpeakable: markdown, emoji and symbols', () => {
     ['niqqud is kept', 'שָׁלוֹם וּבְרָכָה', 'שָׁלוֹם וּבְרָכָה'],
     ['direction marks go', '\u200Fשלום\u200E, \u2067עולם\u2069', 'שלום, עולם'],
     [
+      'days of the week with geresh',
+      "פתוח א׳-ה׳, ביום ו' עד 13:00",
+      'פתוח ראשון עד חמישי, ביום שישי עד שלוש עשרה',
+    ],
+    [
+      'dotted abbreviations',
+      'ברח. הרצל, טל. 03-1234567, ת.ז. שלך',
+      'ברחוב הרצל, טלפון אפס שלוש, אחת שתיים שלוש, ארבע חמש שש שבע, תעודת זהות שלך',
+    ],
+    ['a dotted label without a number stays', 'דיברתי עם טל.', 'דיברתי עם טל.'],
+    [
       'gershayim abbreviations said in full',
       'ד״ר כהן, עו"ד לוי, 3 ק"ג וכו׳.',
       'דוקטור כהן, עורך דין לוי, 3 קילוגרם וכולי.',
@@ -64,6 +75,7 @@ describe('toSpeakable: numbers as a Hebrew listener expects', () => {
     ['percent', 'הנחה של 20% או 7.5%', 'הנחה של עשרים אחוז או שבע נקודה חמש אחוז'],
     ['decimal', '3.5 קילו', 'שלוש נקודה חמש קילו'],
     ['range', 'בין 10-12 בחודש', 'בין עשר עד שתים עשרה בחודש'],
+    ['time range', 'פתוח 9:00-18:30', 'פתוח תשע עד שמונה עשרה ושלושים'],
     ['thousands separator', 'יש 12,000 לקוחות', 'יש 12000 לקוחות'],
     ['numbers in a URL are left alone', 'https://a.co.il/p/3.5', 'a.co.il/p/3.5'],
   ];
