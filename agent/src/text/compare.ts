@@ -32,10 +32,11 @@ function fold(text: string): string {
  * Hebrew text reduced to what changes meaning, as one string without spaces: niqqud and
  * cantillation, invisible format characters, punctuation (geresh/gershayim in any form, maqaf)
  * and whitespace removed; final letters folded; Latin lower-cased; the decimal point, time
- * colon and date slash kept between digits.
+ * colon and date slash kept between digits; number words folded to digits (a recogniser may
+ * write "שלושה" in a partial and "3" in the final).
  */
 export function normalizeHebrew(text: string): string {
-  return restoreNumberMarks(protectNumberMarks(fold(text)).replace(/[\p{P}\p{S}\s]+/gu, ''));
+  return transcriptWords(text, { numerals: 'digits' }).join('');
 }
 
 /** Whether a preemptive answer started on `candidate` is valid for the `confirmed` transcript. */
