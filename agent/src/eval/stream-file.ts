@@ -3,13 +3,14 @@
 // (markUtterance), then caller silence until every utterance has its final (or a deadline).
 // Time comes from an injected clock; pacing is real time or, with `fast`, as fast as the
 // recogniser takes it (the emulator does; Google expects close to real time).
-import { createBatcher } from '../audio/batcher.ts';
+import { createBatcher, type AudioBatcher } from '../audio/batcher.ts';
 import { decodeMulaw, MULAW_FRAME_BYTES, MULAW_SILENCE } from '../audio/mulaw.ts';
 import type { Config } from '../config/schema.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { silentLogger } from '../telemetry/logger.ts';
+import type { Vad } from '../turn/types.ts';
 import { createVad } from '../turn/vad.ts';
-import type { StreamingStt, SttFinal } from '../stt/types.ts';
+import type { StreamingStt, SttFinal, SttStream } from '../stt/types.ts';
 
 const FRAME_MS = 20;
 
@@ -54,109 +55,123 @@ export interface StreamFileResult {
   readonly errors: readonly string[];
 }
 
+/** What one streamed recording produced, as it happens: the recogniser's events and the VAD's. */
+class FileFeed {
+  readonly stream: SttStream;
+  private readonly batcher: AudioBatcher;
+  private readonly vad: Vad;
+  private readonly now: () => number;
+  private readonly finals: SttFinal[] = [];
+  private readonly errors: string[] = [];
+  private readonly sentAt: number[] = []; // call-clock time each frame was written, by frame index
+  private firstPartialAt: number | undefined;
+  private lastPartialAt: number | undefined;
+  private lastFinalAt: number | undefined;
+  private utterances = 0;
+  private speechStartMs: number | undefined;
+  private firstSpeechSentAt: number | undefined;
+  private lastSpeechEndSentAt: number | undefined;
+
+  constructor(options: StreamFileOptions, now: () => number) {
+    this.now = now;
+    this.stream = options.stt.open(
+      { callId: options.callId, logger: options.logger ?? silentLogger, now },
+      {
+        onPartial: (p) => {
+          if (p.text.trim() === '') return;
+          this.firstPartialAt ??= now();
+          this.lastPartialAt = now();
+        },
+        onFinal: (f) => {
+          if (f.text.trim() !== '') this.finals.push(f);
+          this.lastFinalAt = now();
+        },
+        onState: () => undefined,
+        onError: (e) => this.errors.push(`${e.code}: ${e.message}`),
+      },
+    );
+    this.batcher = createBatcher(options.config, (chunk) => this.stream.write(chunk));
+    this.vad = createVad({ vadHangoverMs: options.config.vadHangoverMs });
+  }
+
+  /** One 20 ms frame, as the session handles caller audio: to the batcher and the VAD. */
+  send(frame: Buffer, audioMs: number): void {
+    this.sentAt.push(this.now());
+    this.batcher.push({ mulaw: frame, audioTimeMs: audioMs });
+    const v = this.vad.process(decodeMulaw(frame), audioMs);
+    if (v.event === 'speechStart') {
+      this.utterances++;
+      this.speechStartMs = v.eventTimeMs ?? audioMs;
+      this.firstSpeechSentAt ??= this.sentAt[Math.floor(this.speechStartMs / FRAME_MS)] ?? this.now();
+    } else if (v.event === 'speechEnd') {
+      const endMs = v.eventTimeMs ?? audioMs;
+      // Like the session: the recogniser is told where the VAD cut the utterance.
+      this.stream.markUtterance?.(this.speechStartMs ?? 0, endMs);
+      this.lastSpeechEndSentAt = this.sentAt[Math.max(0, Math.ceil(endMs / FRAME_MS) - 1)] ?? this.now();
+    }
+  }
+
+  /**
+   * A final came after the last speech was sent and no partial is waiting for one (the
+   * recogniser may join or split the VAD's utterances, so counts are not compared).
+   */
+  settled(): boolean {
+    return (
+      this.utterances === 0 ||
+      (this.lastFinalAt !== undefined &&
+        this.lastFinalAt >= (this.lastSpeechEndSentAt ?? 0) &&
+        (this.lastPartialAt === undefined || this.lastPartialAt <= this.lastFinalAt))
+    );
+  }
+
+  result(audioMs: number): StreamFileResult {
+    this.batcher.flush();
+    const since = (at: number | undefined, from: number | undefined): number | undefined =>
+      at !== undefined && from !== undefined ? Math.max(0, at - from) : undefined;
+    return {
+      hypothesis: this.finals.map((f) => f.text.trim()).join(' '),
+      finals: this.finals.map((f) => f.text),
+      utterances: this.utterances,
+      firstPartialMs: since(this.firstPartialAt, this.firstSpeechSentAt),
+      finalMs: since(this.lastFinalAt, this.lastSpeechEndSentAt),
+      audioMs,
+      errors: [...this.errors],
+    };
+  }
+}
+
 export async function streamFile(options: StreamFileOptions): Promise<StreamFileResult> {
   const clock = options.clock ?? realClock;
   const t0 = clock.now();
   const now = (): number => clock.now() - t0;
-  const finals: SttFinal[] = [];
-  const errors: string[] = [];
-  let firstPartialAt: number | undefined;
-  let lastPartialAt: number | undefined;
-  let lastFinalAt: number | undefined;
-  const stream = options.stt.open(
-    { callId: options.callId, logger: options.logger ?? silentLogger, now },
-    {
-      onPartial: (p) => {
-        if (p.text.trim() === '') return;
-        firstPartialAt ??= now();
-        lastPartialAt = now();
-      },
-      onFinal: (f) => {
-        if (f.text.trim() !== '') finals.push(f);
-        lastFinalAt = now();
-      },
-      onState: () => undefined,
-      onError: (e) => errors.push(`${e.code}: ${e.message}`),
-    },
-  );
-  const batcher = createBatcher(options.config, (chunk) => stream.write(chunk));
-  const vad = createVad({ vadHangoverMs: options.config.vadHangoverMs });
-  let utterances = 0;
-  let speechStartMs: number | undefined;
-  let firstSpeechSentAt: number | undefined;
-  let lastSpeechEndSentAt: number | undefined;
-  const sentAt: number[] = []; // call-clock time each frame was written, by frame index
-
-  const sendFrame = (frame: Buffer, audioMs: number): void => {
-    sentAt.push(now());
-    batcher.push({ mulaw: frame, audioTimeMs: audioMs });
-    const v = vad.process(decodeMulaw(frame), audioMs);
-    if (v.event === 'speechStart') {
-      utterances++;
-      speechStartMs = v.eventTimeMs ?? audioMs;
-      firstSpeechSentAt ??= sentAt[Math.floor(speechStartMs / FRAME_MS)] ?? now();
-    } else if (v.event === 'speechEnd') {
-      const endMs = v.eventTimeMs ?? audioMs;
-      // Like the session: the recogniser is told where the VAD cut the utterance.
-      stream.markUtterance?.(speechStartMs ?? 0, endMs);
-      lastSpeechEndSentAt = sentAt[Math.max(0, Math.ceil(endMs / FRAME_MS) - 1)] ?? now();
-    }
-  };
-
+  const feed = new FileFeed(options, now);
   const silence = Buffer.alloc(MULAW_FRAME_BYTES, MULAW_SILENCE);
   let audioMs = 0;
-  const pace = async (realTime: boolean): Promise<void> => {
-    if (realTime) {
-      const due = audioMs - now();
-      if (due > 0) await clock.sleep(due);
-    } else if ((audioMs / FRAME_MS) % 50 === 0) await clock.sleep(0); // let the transport breathe
-  };
   try {
     for (let off = 0; off < options.mulaw.length; off += MULAW_FRAME_BYTES) {
       let frame = options.mulaw.subarray(off, off + MULAW_FRAME_BYTES);
       if (frame.length < MULAW_FRAME_BYTES)
         frame = Buffer.concat([frame, silence.subarray(0, MULAW_FRAME_BYTES - frame.length)]);
-      sendFrame(frame, audioMs);
+      feed.send(frame, audioMs);
       audioMs += FRAME_MS;
-      await pace(!options.fast);
+      if (!options.fast) {
+        const due = audioMs - now();
+        if (due > 0) await clock.sleep(due);
+      } else if ((audioMs / FRAME_MS) % 50 === 0) await clock.sleep(0); // let the transport breathe
     }
     const recordingMs = audioMs;
-    // Fast mode ran ahead of the clock: the tail is paced in real time from here.
+    // Caller silence after the recording, always in real time (fast mode ran ahead of the clock).
     const offset = now() - audioMs;
     const tailEnd = recordingMs + (options.tailMs ?? 1000);
     const settleEnd = now() + (options.tailMs ?? 1000) + (options.settleMs ?? 8000);
-    // Settled: a final came after the last speech was sent and no partial is waiting for one
-    // (the recogniser may join or split the VAD's utterances, so counts are not compared).
-    const settled = (): boolean =>
-      utterances === 0 ||
-      (lastFinalAt !== undefined &&
-        lastFinalAt >= (lastSpeechEndSentAt ?? 0) &&
-        (lastPartialAt === undefined || lastPartialAt <= lastFinalAt));
-    for (;;) {
-      if (audioMs >= tailEnd && settled()) break;
-      if (now() >= settleEnd) break;
-      sendFrame(silence, audioMs);
+    while (!(audioMs >= tailEnd && feed.settled()) && now() < settleEnd) {
+      feed.send(silence, audioMs);
       audioMs += FRAME_MS;
       const due = audioMs + offset - now();
       if (due > 0) await clock.sleep(due);
     }
-    batcher.flush();
-    return {
-      hypothesis: finals.map((f) => f.text.trim()).join(' '),
-      finals: finals.map((f) => f.text),
-      utterances,
-      firstPartialMs:
-        firstPartialAt !== undefined && firstSpeechSentAt !== undefined
-          ? Math.max(0, firstPartialAt - firstSpeechSentAt)
-          : undefined,
-      finalMs:
-        lastFinalAt !== undefined && lastSpeechEndSentAt !== undefined
-          ? Math.max(0, lastFinalAt - lastSpeechEndSentAt)
-          : undefined,
-      audioMs: recordingMs,
-      errors,
-    };
+    return feed.result(recordingMs);
   } finally {
-    await stream.close();
+    await feed.stream.close();
   }
 }
