@@ -32,11 +32,12 @@ function fold(text: string): string {
  * Hebrew text reduced to what changes meaning, as one string without spaces: niqqud and
  * cantillation, invisible format characters, punctuation (geresh/gershayim in any form, maqaf)
  * and whitespace removed; final letters folded; Latin lower-cased; the decimal point, time
- * colon and date slash kept between digits; number words folded to digits (a recogniser may
- * write "שלושה" in a partial and "3" in the final).
+ * colon and date slash kept between digits. Number words are not folded to digits here: the
+ * preemptive trigger counts normalised characters (llm/preemptive.ts minChars), and "אחת"
+ * must not shrink to "1".
  */
 export function normalizeHebrew(text: string): string {
-  return transcriptWords(text, { numerals: 'digits' }).join('');
+  return transcriptWords(text).join('');
 }
 
 /** Whether a preemptive answer started on `candidate` is valid for the `confirmed` transcript. */

@@ -17,7 +17,6 @@ describe('preemptiveMatches: same meaning, same key', () => {
     ['punctuation and spacing', 'כן, בבקשה!', 'כן בבקשה.'],
     ['thousands separator', 'זה עולה 1,000 שקל', 'זה עולה 1000 שקל'],
     ['Latin case', 'אני ב-WhatsApp', 'אני ב-whatsapp'],
-    ['number words and digits', 'אני רוצה שלושה כרטיסים ל-20 בחודש', 'אני רוצה 3 כרטיסים לעשרים בחודש'],
     ['NFC vs decomposed', 'שָׁלוֹם'.normalize('NFD'), 'שלום'],
   ];
   for (const [name, a, b] of same) it(`match: ${name}`, () => expect(preemptiveMatches(a, b)).toBe(true));
