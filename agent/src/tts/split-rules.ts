@@ -17,9 +17,9 @@ const LATIN_TITLES = new Set(['dr', 'mr', 'mrs', 'ms', 'prof', 'st', 'vs', 'no',
 
 /**
  * Hebrew words abbreviated with a dot that are always followed by a name: רח. הרצל (street),
- * שד. רוטשילד (boulevard), גב. כהן (Mrs), פרופ. לוי, סמ. (alley), כב. (honourable).
+ * שד. רוטשילד (boulevard), גב. כהן (Mrs), פרופ. לוי, סמ. (alley), כב. (honourable), שכ. (quarter).
  */
-const HEBREW_TITLES = new Set(['רח', 'שד', 'גב', 'פרופ', 'סמ', 'כב', 'מח', 'שכ']);
+const HEBREW_TITLES = new Set(['רח', 'שד', 'גב', 'פרופ', 'סמ', 'כב', 'שכ']);
 
 /**
  * Hebrew labels abbreviated with a dot that are followed by a number: טל. 03-..., מס. 5,
@@ -54,9 +54,9 @@ export function isNumberLabel(buf: string, i: number): boolean {
 }
 
 /**
- * Whether the single dot at `i` is an ordinary full stop. `next` is the first character after
- * the dot and its closers/format characters (undefined at the end of the stream), `nextWord`
- * the first non-space character after that (undefined when unknown or absent).
+ * Whether the single dot at `i` is an ordinary full stop. `nextWord` is the first character of
+ * the next word (after closers, direction marks and spaces); undefined when not yet known or
+ * at the end of the stream.
  */
 export function dotEndsSentence(buf: string, i: number, nextWord: string | undefined): boolean {
   const head = buf.slice(0, i);
