@@ -30,3 +30,13 @@ for ws in agent operator; do
     -f "$repo/$ws/Dockerfile" -t "$name" "$repo" >/dev/null
   img_log "$name: built in $(($(date +%s) - t0)) s, $(image_size "$name")"
 done
+
+# Superseded builds and stale layer caches leave unnamed images behind (a new package-lock.json
+# adds about 1 GB). Drop those older than a week, the bases' own refresh period: the current
+# layer cache is newer, so warm rebuilds keep it; an image still in use is left alone.
+now=$(date +%s)
+buildah images --json | "$(node24)" -e '
+  let s = "";
+  process.stdin.on("data", (d) => (s += d)).on("end", () => {
+    for (const i of JSON.parse(s)) if (!(i.names ?? []).length && +process.argv[1] - i.created > 7 * 86400) console.log(i.id);
+  });' "$now" | while IFS= read -r id; do buildah rmi "$id" >/dev/null 2>&1 || true; done
