@@ -10,7 +10,9 @@
 #   agent:    /healthz and /readyz answer 200, the local TTS runs on WebAssembly, a simulated
 #             call (`npm run call` from the host) is answered, and SIGTERM ends it with exit 0;
 #   operator: with a kubeconfig pointing at no reachable API server it serves /healthz 200 and
-#             /readyz, and SIGTERM ends it with exit 0.
+#             /readyz, and SIGTERM ends it with exit 0; then against a real kube-apiserver + etcd
+#             (scripts/images/kube-for-smoke.ts) /readyz is 200, it holds the leader Lease,
+#             reconciles a VoiceAgent into a Deployment, and SIGTERM ends it with exit 0.
 # Any failed check exits non-zero and prints the process log.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -21,7 +23,12 @@ node_bin="$(node24)"
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/hva-image-smoke.XXXXXX")"
 ctr=""
 run_pid=""
+kube_pid=""
 cleanup() {
+  if [[ -n "$kube_pid" ]] && kill -0 "$kube_pid" 2>/dev/null; then
+    kill -TERM "$kube_pid" # it stops etcd and kube-apiserver, then exits
+    for _ in $(seq 1 50); do kill -0 "$kube_pid" 2>/dev/null || break; sleep 0.2; done
+  fi
   if [[ -n "$run_pid" ]] && kill -0 "$run_pid" 2>/dev/null; then
     for p in $(descendants "$run_pid") "$run_pid"; do kill -KILL "$p" 2>/dev/null || true; done
   fi
@@ -207,6 +214,37 @@ EOF
   stop_with_sigterm
   buildah rm "$ctr" >/dev/null
   ctr=""
+
+  # Against a real kube-apiserver + etcd (test-env, the binaries .ci/run builds first).
+  mkdir -p "$tmp/kube"
+  "$node_bin" "$images_dir/kube-for-smoke.ts" serve "$tmp/kube" >"$tmp/kube.log" 2>&1 &
+  kube_pid=$!
+  local deadline=$(($(date +%s) + 180))
+  until [[ -s "$tmp/kube/ready" ]]; do
+    kill -0 "$kube_pid" 2>/dev/null && (($(date +%s) < deadline)) || check_fail "kube-apiserver did not start: $(tail -n 20 "$tmp/kube.log")"
+    sleep 0.5
+  done
+  step "kube-apiserver at $(cat "$tmp/kube/ready") with the VoiceAgent CRD"
+  chmod 0644 "$tmp/kube/kubeconfig"
+  ctr="$(buildah from --quiet --pull-never "$OPERATOR_IMAGE")"
+  probe="$(free_port)"
+  start_image "$OPERATOR_IMAGE" -v "$tmp/kube/kubeconfig:/etc/hva/kubeconfig:ro" -e KUBECONFIG=/etc/hva/kubeconfig \
+    -e "PROBE_PORT=$probe" -e POD_NAMESPACE=default -e LOG_LEVEL=info
+  wait_for '[[ "$(http_status "http://127.0.0.1:$probe/readyz")" == 200 ]]' 90 ||
+    check_fail "/readyz on :$probe did not answer 200 within 90 s with an API server"
+  local reconciled
+  reconciled="$("$node_bin" "$images_dir/kube-for-smoke.ts" reconcile "$tmp/kube/kubeconfig" image-smoke 2>&1)" ||
+    check_fail "the operator did not reconcile a VoiceAgent: $reconciled"
+  curl -sS --max-time 5 -o "$tmp/metrics.txt" "http://127.0.0.1:$probe/metrics" || true
+  grep -Eq '^hva_operator_leader(\{[^}]*\})? 1$' "$tmp/metrics.txt" ||
+    check_fail "hva_operator_leader is not 1 on /metrics: $(grep -E '^hva_operator_leader' "$tmp/metrics.txt" || head -c 300 "$tmp/metrics.txt")"
+  step "with an API server: /readyz 200, leader, $reconciled"
+  stop_with_sigterm
+  buildah rm "$ctr" >/dev/null
+  ctr=""
+  kill -TERM "$kube_pid"
+  wait "$kube_pid" || true
+  kube_pid=""
 }
 
 ensure_debian_tools
