@@ -2,12 +2,14 @@
 # Runs the container build's steps (agent/Dockerfile, operator/Dockerfile) without a container
 # engine, so CI proves the production output starts:
 #   1. build stage:   npm ci (full tree)  +  npm run build -w <ws>      (tsc -> dist)
-#   2. deps stage:    npm ci --omit=dev -w <ws> in a clean staging dir  (production deps only)
+#   2. deps stage:    npm ci --omit=dev -w <ws> in a clean staging dir  (production deps only,
+#                     pruned of source maps, declarations and changelogs)
 #   3. runtime stage: staging = node_modules + <ws>/package.json + <ws>/dist; start it with plain
 #                     Node 24 (the `node` npm package's binary) on dist/main.js, from a read-only
 #                     copy, and check /healthz and /readyz, then SIGTERM and expect a clean exit.
 # Usage: scripts/prod-smoke.sh [agent|operator]   (operator: steps 1-2 and an import check;
 #        starting it needs a cluster, which charts/test covers).
+# scripts/images/smoke.sh runs the built images themselves (buildah), with a simulated call.
 set -euo pipefail
 ws="${1:-agent}"
 case "$ws" in agent | operator) ;; *) echo "usage: $0 [agent|operator]" >&2; exit 2 ;; esac
@@ -43,6 +45,9 @@ cp "$tmp/src/package.json" "$tmp/src/package-lock.json" "$tmp/app/"
 for w in agent operator; do mkdir -p "$tmp/app/$w" && cp "$tmp/src/$w/package.json" "$tmp/app/$w/"; done
 (cd "$tmp/app" && npm ci --omit=dev -w "$ws" --ignore-scripts --prefer-offline --loglevel=error)
 for w in agent operator; do [[ "$w" == "$ws" ]] || rm -rf "${tmp:?}/app/$w"; done
+# As the Dockerfiles do: no source maps, type declarations or changelogs in the production tree.
+find "$tmp/app/node_modules" "$tmp/app/$ws/node_modules" -type f \( -name '*.map' -o -name '*.d.ts' -o -name '*.d.[cm]ts' \
+  -o \( -iname '*.md' ! -iname 'licen[cs]e*' \) \) -delete 2>/dev/null || true
 cp -R "$tmp/src/$ws/dist" "$tmp/app/$ws/dist"
 for dev in typescript vitest eslint prettier node; do
   if [[ -e "$tmp/app/node_modules/$dev" ]]; then echo "prod-smoke: dev dependency '$dev' in the production tree" >&2; exit 1; fi
