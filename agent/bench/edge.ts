@@ -191,6 +191,7 @@ async function runOnce(
   const agent = new AgentChild(
     {
       PORT: String(port),
+      ADMIN_PORT: String(await freePort()),
       HOST: '127.0.0.1',
       PUBLIC_HOST: publicHost,
       TWILIO_AUTH_TOKEN: AUTH_TOKEN,

@@ -132,3 +132,5 @@ export function formatTimeline(r: CallResult): string {
   );
   return lines.join('\n');
 }
+export { parseConnectTwiml, postVoiceWebhook } from './webhook.ts';
+export type { ConnectTwiml, TwimlVerb, WebhookResult } from './webhook.ts';

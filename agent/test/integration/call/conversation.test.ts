@@ -24,6 +24,7 @@ function offlineConfig(env: Record<string, string> = {}): Config {
       ...env,
     }),
     port: 0,
+    adminPort: 0,
   });
 }
 

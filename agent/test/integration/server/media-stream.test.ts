@@ -7,7 +7,7 @@ import type { Config } from '../../../src/config/schema.ts';
 import { createLogger, silentLogger } from '../../../src/telemetry/logger.ts';
 import { createPassthroughFactory, type PassthroughStats } from '../../../src/call/passthrough.ts';
 import type { CallHandler, CallHandlerFactory, MarkOutcome, MediaSink } from '../../../src/call/types.ts';
-import { TestTwilioClient, metricValue, scrape, tryUpgrade, until } from './twilio-client.ts';
+import { TestTwilioClient, metricValue, postDrain, scrape, tryUpgrade, until } from './twilio-client.ts';
 
 const agents: RunningAgent[] = [];
 const clients: TestTwilioClient[] = [];
@@ -23,7 +23,7 @@ async function agentWith(
 ): Promise<RunningAgent & { exits: number[] }> {
   const exits: number[] = [];
   const agent = await startAgent({
-    config: defaultConfig({ port: 0, host: '127.0.0.1', ...overrides }),
+    config: defaultConfig({ port: 0, adminPort: 0, host: '127.0.0.1', ...overrides }),
     logger: silentLogger,
     // Echo each 20 ms frame at once: the tests below use the echo to see that a frame got through.
     handlerFactory: createPassthroughFactory(undefined, { echoBatchMs: 20 }),
@@ -376,7 +376,7 @@ describe('MAX_CALLS', () => {
     expect(metricValue(await scrape(agent), 'hva_refused_streams_total', { reason: 'max_calls' })).toBe(
       before + 1,
     );
-    expect((await fetch(`${agent.url}/readyz`)).status).toBe(200);
+    expect((await fetch(`${agent.adminUrl}/readyz`)).status).toBe(200);
     a.stop();
     await until(() => agent.activeCalls() === 1);
     const fourth = await call(agent);
@@ -391,10 +391,10 @@ describe('drain', () => {
     const c = await call(agent);
     c.media(frame(1));
     await c.waitFor(() => mediaOf(c).length === 1);
-    const res = await fetch(`${agent.url}/drain`, { method: 'POST' });
+    const res = await postDrain(agent);
     expect(res.status).toBe(202);
     expect(agent.draining).toBe(true);
-    const ready = await fetch(`${agent.url}/readyz`);
+    const ready = await fetch(`${agent.adminUrl}/readyz`);
     expect(ready.status).toBe(503);
     expect(((await ready.json()) as { reasons: string[] }).reasons).toContain('draining');
     const late = await TestTwilioClient.connect(agent);
@@ -456,8 +456,8 @@ describe('per-call logs', () => {
   });
 });
 
-describe('boot warnings', () => {
-  it('warns when signature validation is off and when no auth token is configured', async () => {
+describe('boot warnings and the open door', () => {
+  const capture = () => {
     const lines: string[] = [];
     const sink = new Writable({
       write(chunk: Buffer, _enc, cb) {
@@ -465,15 +465,30 @@ describe('boot warnings', () => {
         cb();
       },
     });
-    await agentWith(
-      { twilioSignatureValidation: false, twilioAuthToken: '' },
-      { logger: createLogger('info', sink) },
+    const warnings = () =>
+      lines.map((l) => JSON.parse(l) as { level: string; msg: string }).filter((l) => l.level === 'warn');
+    return { lines, logger: createLogger('info', sink), warnings };
+  };
+
+  it('warns when signature validation is off, and when only the development token is configured', async () => {
+    const off = capture();
+    await agentWith({ twilioSignatureValidation: false, twilioAuthToken: '' }, { logger: off.logger });
+    expect(off.warnings().some((w) => w.msg.includes('TWILIO_SIGNATURE_VALIDATION=false'))).toBe(true);
+    const dev = capture();
+    await agentWith({ twilioAuthToken: '' }, { logger: dev.logger });
+    expect(dev.warnings().some((w) => w.msg.includes('accepted only from loopback'))).toBe(true);
+    expect([...off.lines, ...dev.lines].join('\n')).not.toContain('local-dev-auth-token');
+  });
+
+  it('refuses to start with a public host and no auth token, unless validation is explicitly off', async () => {
+    await expect(agentWith({ publicHost: 'voice.example.com', twilioAuthToken: '' })).rejects.toThrow(
+      /PUBLIC_HOST=voice\.example\.com is set but TWILIO_AUTH_TOKEN is empty: refusing to start/,
     );
-    const warnings = lines
-      .map((l) => JSON.parse(l) as { level: string; msg: string })
-      .filter((l) => l.level === 'warn');
-    expect(warnings.some((w) => w.msg.includes('TWILIO_SIGNATURE_VALIDATION=false'))).toBe(true);
-    expect(warnings.some((w) => w.msg.includes('only the local caller simulator can sign'))).toBe(true);
-    expect(lines.join('\n')).not.toContain('local-dev-auth-token');
+    const open = await agentWith({
+      publicHost: 'voice.example.com',
+      twilioAuthToken: '',
+      twilioSignatureValidation: false,
+    });
+    expect(open.publicHost).toBe('voice.example.com');
   });
 });

@@ -6,7 +6,7 @@ import { silentLogger } from '../../../src/telemetry/logger.ts';
 import { createPassthroughFactory } from '../../../src/call/passthrough.ts';
 
 const agent = await startAgent({
-  config: defaultConfig({ port: 0, host: '127.0.0.1', drainSeconds: 600 }),
+  config: defaultConfig({ port: 0, adminPort: 0, host: '127.0.0.1', drainSeconds: 600 }),
   logger: silentLogger,
   // Echo each frame at once: the test counts echoes to see frames got through.
   handlerFactory: createPassthroughFactory(undefined, { echoBatchMs: 20 }),
