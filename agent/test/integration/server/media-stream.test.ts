@@ -1,3 +1,4 @@
+import { networkInterfaces } from 'node:os';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
@@ -383,6 +384,60 @@ describe('MAX_CALLS', () => {
     fourth.media(frame(1));
     await fourth.waitFor(() => mediaOf(fourth).length === 1);
   });
+});
+
+describe('sockets that never send start', () => {
+  it('300 of them do not refuse a good call: they have their own budget, the oldest is evicted', async () => {
+    const agent = await agentWith({ maxCalls: 2, pendingStreamsMax: 32, startTimeoutMs: 60_000 });
+    const before = metricValue(await scrape(agent), 'hva_rejected_requests_total', {
+      route: 'media_stream',
+      reason: 'pending_evicted',
+    });
+    const idle: WebSocket[] = [];
+    for (let i = 0; i < 300; i++) {
+      const r = await tryUpgrade(agent);
+      if ('ws' in r) idle.push(r.ws);
+    }
+    expect(idle).toHaveLength(300);
+    await until(() => agent.pendingStreams() <= 32);
+    // Two good calls (MAX_CALLS) still get in and talk.
+    for (const seed of [1, 2]) {
+      const c = await call(agent);
+      c.media(frame(seed));
+      await c.waitFor(() => mediaOf(c).length === 1);
+    }
+    expect(
+      metricValue(await scrape(agent), 'hva_rejected_requests_total', {
+        route: 'media_stream',
+        reason: 'pending_evicted',
+      }),
+    ).toBeGreaterThanOrEqual(before + 268);
+    for (const ws of idle) ws.terminate();
+  });
+});
+
+describe('the development token', () => {
+  const external = Object.values(networkInterfaces())
+    .flat()
+    .find((i) => i !== undefined && i.family === 'IPv4' && !i.internal)?.address;
+
+  it.runIf(external !== undefined)(
+    'is refused from a non-loopback peer even with a valid signature',
+    async () => {
+      const agent = await agentWith({ host: '0.0.0.0', twilioAuthToken: '' });
+      const remote = { url: `http://${external}:${agent.port}`, publicHost: agent.publicHost };
+      expect(await tryUpgrade(remote)).toMatchObject({ status: 403 });
+      const local = await tryUpgrade(agent);
+      expect('ws' in local).toBe(true);
+      if ('ws' in local) local.ws.close();
+      expect(
+        metricValue(await scrape(agent), 'hva_rejected_requests_total', {
+          route: 'media_stream',
+          reason: 'dev_token_remote',
+        }),
+      ).toBeGreaterThanOrEqual(1);
+    },
+  );
 });
 
 describe('drain', () => {
