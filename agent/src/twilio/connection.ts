@@ -95,6 +95,8 @@ export class MediaConnection {
   private readonly outboundBufferBytes: number;
   private mediaTimer: NodeJS.Timeout | undefined;
   private lastMediaAt = 0;
+  /** How far the peer's timestamps ran ahead of the call clock at most: subtracted from them. */
+  private aheadShiftMs = 0;
   private logger: Logger;
   private state: StreamState = INITIAL_STREAM_STATE;
   private handler: CallHandler | undefined;
@@ -264,12 +266,15 @@ export class MediaConnection {
           if (obs.late) lateFrames.inc();
           if (obs.dropped > 0) droppedFrames.inc(obs.dropped);
         } else peerValuesRejected.inc({ field: 'chunk_jump' });
-        let audioTimeMs = timestamp;
-        if (audioTimeMs > callClockMs) {
-          if (audioTimeMs - callClockMs > TIMESTAMP_AHEAD_TOLERANCE_MS)
+        // One shift for the whole stream, grown only when a frame is further ahead than any
+        // before: audio times stay smooth (no per-frame jitter) and never pass the call clock.
+        const ahead = timestamp - callClockMs;
+        if (ahead > this.aheadShiftMs) {
+          if (ahead - this.aheadShiftMs > TIMESTAMP_AHEAD_TOLERANCE_MS)
             peerValuesRejected.inc({ field: 'timestamp_ahead' });
-          audioTimeMs = callClockMs;
+          this.aheadShiftMs = ahead;
         }
+        const audioTimeMs = timestamp - this.aheadShiftMs;
         // guard() inlined: no closure per frame on the hot path.
         try {
           this.handler.onAudio({ mulaw: event.media.payload, audioTimeMs });

@@ -206,9 +206,11 @@ describe('peer values', () => {
     clock += 40;
     // 10 s of audio claimed after 40 ms: faster than real time.
     socket.receive(mediaMessage(1, 10_000));
-    socket.receive(mediaMessage(2, 20));
-    expect(rec.audio.map((a) => a.audioTimeMs)).toEqual([40, 20]);
-    expect(rec.sink!.now()).toBe(40);
+    clock += 20;
+    socket.receive(mediaMessage(2, 10_020));
+    expect(rec.audio.map((a) => a.audioTimeMs)).toEqual([40, 60]);
+    for (const a of rec.audio) expect(a.audioTimeMs).toBeLessThanOrEqual(rec.sink!.now());
+    expect(rec.sink!.now()).toBe(60);
     expect(await counter('hva_peer_values_rejected_total', { field: 'timestamp_ahead' })).toBe(before + 1);
   });
 
