@@ -151,7 +151,7 @@ export class OpenAiResponder implements Responder {
     } catch (e) {
       const { kind, status } = classifyOpenAiError(e);
       const detail = e instanceof Error ? e.message : String(e);
-      throw new Error(`${kind}${status !== undefined ? ` (HTTP ${status})` : ''}: ${detail}`);
+      throw new Error(`${kind}${status !== undefined ? ` (HTTP ${status})` : ''}: ${detail}`, { cause: e });
     }
   }
 
