@@ -12,9 +12,10 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Config } from './config/schema.ts';
 import type { Logger } from './telemetry/logger.ts';
-import type { CallHandlerFactory } from './call/types.ts';
+import type { CallHandlerFactory, CallStartInfo } from './call/types.ts';
 import { MediaConnection, type StartAdmission } from './twilio/connection.ts';
 import type { StartEvent } from './twilio/protocol.ts';
+import { completeCall } from './twilio/rest.ts';
 import {
   buildAdminApp,
   buildHttpApp,
@@ -241,6 +242,21 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     return { ok: true, customParameters: Object.freeze(rest) };
   };
 
+  const completeCallAtTwilio = async (info: CallStartInfo): Promise<void> => {
+    const r = await completeCall({
+      baseUrl: config.twilioApiBaseUrl,
+      accountSid: info.accountSid,
+      authToken: auth.authToken,
+      callSid: info.callSid,
+    });
+    if (!r.ok)
+      rejectLog.warn(
+        'twilio_rest',
+        { callSid: info.callSid, detail: r.detail },
+        'could not complete the call at Twilio: the caller may hear the fallback TwiML after the goodbye',
+      );
+  };
+
   const onConnection = (ws: WebSocket): void => {
     if (drain.draining || closing !== undefined) return refuse(ws, 'draining');
     if (calls.size >= config.maxCalls) return refuse(ws, 'max_calls');
@@ -263,6 +279,8 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       mediaTimeoutMs: config.mediaTimeoutMs,
       outboundBufferBytes: Math.round(config.outboundBufferSeconds * WIRE_BYTES_PER_AUDIO_SECOND),
       admitStart,
+      // Only with a real account: the development token cannot talk to Twilio.
+      ...(auth.loopbackOnly ? {} : { completeCall: completeCallAtTwilio }),
       onStarted: (c) => {
         pending.delete(c);
         calls.add(c);

@@ -82,6 +82,12 @@ export const schema = {
     cr: 'twilio.validateSignature',
     doc: 'Validate X-Twilio-Signature on webhooks and the media WebSocket upgrade, and the per-call stream token in start. Turning it off logs a warning at boot.',
   }),
+  twilioApiBaseUrl: str({
+    env: 'TWILIO_API_BASE_URL',
+    default: 'https://api.twilio.com',
+    pattern: '^https?://[^\\s]+$',
+    doc: 'Twilio REST API base URL. When the agent ends a call itself (goodbye) it completes the call there first, so Twilio does not go on to the fallback TwiML after <Connect>.',
+  }),
   streamTokenTtlSeconds: int({
     env: 'STREAM_TOKEN_TTL_SECONDS',
     default: 30,

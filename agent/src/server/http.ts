@@ -233,11 +233,9 @@ export async function buildAdminApp(options: AdminAppOptions): Promise<HttpApp> 
         { remote: request.socket.remoteAddress, hasToken: header !== undefined },
         'POST /drain refused: missing or wrong drain token',
       );
-      return reply
-        .code(403)
-        .send({
-          error: `drain needs "Authorization: Bearer <token>" with the token in ${token?.path ?? 'the drain token file'}`,
-        });
+      return reply.code(403).send({
+        error: `drain needs "Authorization: Bearer <token>" with the token in ${token?.path ?? 'the drain token file'}`,
+      });
     }
     options.requestDrain('POST /drain');
     return reply.code(202).send({ draining: true, activeCalls: options.activeCalls() });

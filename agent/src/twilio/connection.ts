@@ -81,6 +81,11 @@ export interface MediaConnectionOptions {
   readonly onFinished: (conn: MediaConnection) => void;
   /** Monotonic clock in ms (injected in tests). Default performance.now. */
   readonly now?: () => number;
+  /**
+   * Ends the call at Twilio before the handler's own hangup closes the socket (REST), so Twilio
+   * does not run the fallback TwiML after <Connect>. Bounded by its own timeout.
+   */
+  readonly completeCall?: (info: CallStartInfo) => Promise<void>;
 }
 
 export class MediaConnection {
@@ -89,6 +94,8 @@ export class MediaConnection {
   private readonly handlerFactory: CallHandlerFactory;
   private readonly onFinished: (conn: MediaConnection) => void;
   private readonly onStarted: ((conn: MediaConnection) => void) | undefined;
+  private readonly completeCall: ((info: CallStartInfo) => Promise<void>) | undefined;
+  private hangingUp = false;
   private readonly admitStart: ((event: StartEvent) => StartAdmission) | undefined;
   private readonly clock: () => number;
   private readonly mediaTimeoutMs: number;
@@ -116,6 +123,7 @@ export class MediaConnection {
     this.handlerFactory = options.handlerFactory;
     this.onFinished = options.onFinished;
     this.onStarted = options.onStarted;
+    this.completeCall = options.completeCall;
     this.admitStart = options.admitStart;
     this.clock = options.now ?? (() => performance.now());
     this.mediaTimeoutMs = options.mediaTimeoutMs ?? MEDIA_TIMEOUT_MS;
@@ -446,8 +454,15 @@ export class MediaConnection {
         this.marks.noteClear();
       },
       hangup: (reason: string): void => {
+        if (this.hangingUp || this.ending !== undefined) return;
+        this.hangingUp = true;
         this.logger.info({ reason }, 'handler hung up');
-        void this.end(`hangup: ${reason}`, 1000);
+        const info = this.info;
+        if (this.completeCall === undefined || info === undefined) {
+          void this.end(`hangup: ${reason}`, 1000);
+          return;
+        }
+        void this.completeCall(info).finally(() => void this.end(`hangup: ${reason}`, 1000));
       },
       now: (): number => this.now(),
     };

@@ -308,6 +308,7 @@ export const AGENT_ENV = {
   publicHost: 'PUBLIC_HOST',
   twilioAuthToken: 'TWILIO_AUTH_TOKEN',
   twilioSignatureValidation: 'TWILIO_SIGNATURE_VALIDATION',
+  twilioApiBaseUrl: 'TWILIO_API_BASE_URL',
   streamTokenTtlSeconds: 'STREAM_TOKEN_TTL_SECONDS',
   fallbackPlayUrl: 'FALLBACK_PLAY_URL',
   fallbackSayText: 'FALLBACK_SAY_TEXT',

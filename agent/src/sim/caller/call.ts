@@ -22,7 +22,7 @@ import { RecordingCapture, type Recording, type RecordingMode } from './recordin
 import { sharedScheduler, type ScheduledTask, type Scheduler } from './scheduler.ts';
 import { validateScript, type CallStep } from './script.ts';
 import { mediaStreamConnectUrl, mediaStreamSignatureUrl, twilioSignature } from './signature.ts';
-import { postVoiceWebhook, type ConnectTwiml } from './webhook.ts';
+import { postVoiceWebhook, type ConnectTwiml, type TwimlVerb } from './webhook.ts';
 
 export const FRAME_MS = 20;
 export const FRAME_BYTES = 160;
@@ -51,6 +51,8 @@ export interface CallOptions {
    * is set (an agent that validates signatures also wants the per-call stream token).
    */
   readonly webhook?: boolean;
+  /** Twilio's REST side: a call completed there ends without the TwiML after <Connect>. */
+  readonly twilioRest?: { completed(callSid: string): boolean };
   /** Caller and called numbers for the webhook. */
   readonly from?: string;
   readonly to?: string;
@@ -145,6 +147,12 @@ export interface CallResult {
   readonly webhookStatus?: number;
   /** The TwiML the voice webhook returned; `after` is what Twilio plays once the stream ends. */
   readonly twiml?: ConnectTwiml;
+  /**
+   * What Twilio goes on to after the agent closed the stream: the verbs after <Connect> (a
+   * refused caller's apology, transfer or redirect). Empty when the caller hung up or the agent
+   * completed the call through the REST API first.
+   */
+  readonly afterStream?: readonly TwimlVerb[];
   readonly durationMs: number;
   readonly framesSent: number;
   /** How late frames left versus their absolute deadline (the simulator's own lag). */
@@ -693,7 +701,15 @@ export class SimulatedCall {
         : {}),
       ...(this.upgradeStatus !== undefined ? { upgradeStatus: this.upgradeStatus } : {}),
       ...(this.webhookStatus !== undefined ? { webhookStatus: this.webhookStatus } : {}),
-      ...(this.twiml !== undefined ? { twiml: this.twiml } : {}),
+      ...(this.twiml !== undefined
+        ? {
+            twiml: this.twiml,
+            afterStream:
+              this.outcome === 'server-closed' && !(this.opts.twilioRest?.completed(this.callSid) ?? false)
+                ? this.twiml.after
+                : [],
+          }
+        : {}),
       durationMs,
       framesSent: this.framesSent,
       sendLag: this.sendLagHist.summary(),
