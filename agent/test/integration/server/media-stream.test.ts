@@ -24,7 +24,13 @@ async function agentWith(
 ): Promise<RunningAgent & { exits: number[] }> {
   const exits: number[] = [];
   const agent = await startAgent({
-    config: defaultConfig({ port: 0, adminPort: 0, host: '127.0.0.1', ...overrides }),
+    config: defaultConfig({
+      port: 0,
+      adminPort: 0,
+      host: '127.0.0.1',
+      mediaTimeoutMs: 600_000,
+      ...overrides,
+    }),
     logger: silentLogger,
     // Echo each 20 ms frame at once: the tests below use the echo to see that a frame got through.
     handlerFactory: createPassthroughFactory(undefined, { echoBatchMs: 20 }),

@@ -21,7 +21,15 @@ const sink = new Writable({
 });
 
 const agent = await startAgent({
-  config: defaultConfig({ port: 0, adminPort: 0, host: '127.0.0.1', drainSeconds: 600 }),
+  // The test's clients send media only when a step needs it (not every 20 ms like Twilio), and on
+  // a loaded machine steps can be far apart: no media timeout here.
+  config: defaultConfig({
+    port: 0,
+    adminPort: 0,
+    host: '127.0.0.1',
+    drainSeconds: 600,
+    mediaTimeoutMs: 600_000,
+  }),
   logger: createLogger('info', sink),
   // Echo each frame at once: the test counts echoes to see frames got through.
   handlerFactory: createPassthroughFactory(undefined, { echoBatchMs: 20 }),
