@@ -238,6 +238,18 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       refusedStreams.inc({ reason: 'max_calls' });
       return { ok: false, reason: 'max_calls', code: 1013 };
     }
+    // A provider failed at start-up (or is still starting): the caller hears the fallback
+    // instead of a call that cannot answer.
+    const readiness = options.readiness?.();
+    if (readiness !== undefined && !readiness.ready) {
+      refusedStreams.inc({ reason: 'not_ready' });
+      rejectLog.warn(
+        'refused:not_ready',
+        { reasons: readiness.reasons },
+        'media stream refused: providers not ready',
+      );
+      return { ok: false, reason: 'not_ready', code: 1013 };
+    }
     const { [STREAM_TOKEN_PARAMETER]: _token, ...rest } = params;
     return { ok: true, customParameters: Object.freeze(rest) };
   };

@@ -74,7 +74,7 @@ export const streamStatusEvents = new Counter({
 
 export const refusedStreams = new Counter({
   name: 'hva_refused_streams_total',
-  help: 'Media Streams sockets refused, by reason (draining, max_calls, signature, not_found, stream_token).',
+  help: 'Media Streams sockets refused, by reason (draining, max_calls, not_ready, signature, not_found, stream_token).',
   labelNames: ['reason'] as const,
   registers: [registry],
 });

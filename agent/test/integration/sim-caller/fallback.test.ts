@@ -34,7 +34,11 @@ const goodbyeOn9: CallHandlerFactory = (ctx) => {
   return { ...echo, onDtmf: (digit) => (digit === '9' ? ctx.sink.hangup('goodbye') : undefined) };
 };
 
-async function agentWith(overrides: Partial<Config>, handlerFactory: CallHandlerFactory = goodbyeOn9) {
+async function agentWith(
+  overrides: Partial<Config>,
+  handlerFactory: CallHandlerFactory = goodbyeOn9,
+  readiness?: () => { ready: boolean; reasons: string[] },
+) {
   rest = await startTwilioRestEmulator({ authToken: TOKEN });
   const agent = await startAgent({
     config: defaultConfig({
@@ -50,6 +54,7 @@ async function agentWith(overrides: Partial<Config>, handlerFactory: CallHandler
     }),
     logger: silentLogger,
     handlerFactory,
+    ...(readiness ? { readiness } : {}),
     onExit: () => undefined,
   });
   agents.push(agent);
@@ -96,6 +101,16 @@ describe('fallback TwiML heard by callers who cannot be served', () => {
     const failed = await placeCall(options(broken, [{ kind: 'silence', ms: 5000 }]));
     expect([failed.closeCode, failed.closeReason]).toEqual([1011, 'handler_error']);
     expect(failed.afterStream).toEqual(FALLBACK);
+  });
+
+  it('when a provider failed at start-up (not ready), the stream is refused and the caller hears it', async () => {
+    const agent = await agentWith({}, goodbyeOn9, () => ({
+      ready: false,
+      reasons: ['tts not ready: texttospeech.googleapis.com:443: unreachable (ECONNREFUSED)'],
+    }));
+    const refused = await placeCall(options(agent, [{ kind: 'silence', ms: 5000 }]));
+    expect([refused.closeCode, refused.closeReason]).toEqual([1013, 'not_ready']);
+    expect(refused.afterStream).toEqual(FALLBACK);
   });
 
   it('a refused stream during a drain with a call still running plays the fallback', async () => {
