@@ -422,6 +422,36 @@ describe('sockets that never send start', () => {
   });
 });
 
+describe('a peer that does not read', () => {
+  it('is cut once its unread audio passes OUTBOUND_BUFFER_SECONDS; other calls go on', async () => {
+    const record = {
+      outcomes: [] as [string, MarkOutcome][],
+      disposed: [] as string[],
+      sinks: [] as MediaSink[],
+    };
+    const agent = await agentWith({ outboundBufferSeconds: 1 }, { handlerFactory: scriptedFactory(record) });
+    const before = metricValue(await scrape(agent), 'hva_calls_ended_by_edge_total', {
+      reason: 'slow_consumer',
+    });
+    const stuck = await call(agent);
+    const healthy = await call(agent);
+    await until(() => record.sinks.length === 2);
+    // The stuck peer stops reading: TCP fills up, then the agent's send queue grows.
+    (stuck.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    const sink = record.sinks[0]!;
+    // Ten minutes of audio handed over at once (a runaway synthesiser, or a peer that never reads).
+    for (let i = 0; i < 3000 && record.disposed.length === 0; i++) sink.sendMedia(Buffer.alloc(1600, 0x55));
+    await until(() => record.disposed.includes('slow_consumer'), 30_000);
+    expect(
+      metricValue(await scrape(agent), 'hva_calls_ended_by_edge_total', { reason: 'slow_consumer' }),
+    ).toBe(before + 1);
+    // The other call is untouched.
+    healthy.dtmf('1');
+    await healthy.waitFor((m) => m.some((x) => x.event === 'media'));
+    expect(record.disposed).toEqual(['slow_consumer']);
+  });
+});
+
 describe('the development token', () => {
   const external = Object.values(networkInterfaces())
     .flat()
