@@ -13,8 +13,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { Config } from './config/schema.ts';
 import type { Logger } from './telemetry/logger.ts';
 import type { CallHandlerFactory, CallStartInfo } from './call/types.ts';
-import { MediaConnection, type StartAdmission } from './twilio/connection.ts';
-import type { StartEvent } from './twilio/protocol.ts';
+import { MediaConnection } from './twilio/connection.ts';
 import { completeCall } from './twilio/rest.ts';
 import {
   buildAdminApp,
@@ -27,7 +26,8 @@ import { DrainController } from './server/drain.ts';
 import { createDrainToken, type DrainToken } from './server/drain-token.ts';
 import { signalAction } from './server/signals.ts';
 import { RateLimitedLog } from './server/rate-limited-log.ts';
-import { STREAM_TOKEN_PARAMETER, StreamTokens } from './server/stream-token.ts';
+import { StreamTokens } from './server/stream-token.ts';
+import { StreamGate } from './server/stream-gate.ts';
 import { MEDIA_STREAM_PATH, isValidUpgradeSignature, resolveTwilioAuth } from './server/signature.ts';
 import {
   acquireEventLoopMonitor,
@@ -85,6 +85,8 @@ export interface RunningAgent {
   activeCalls(): number;
   /** Sockets that have not sent `start` yet. */
   pendingStreams(): number;
+  /** Calls whose `start` was admitted and that have not ended. */
+  startedCalls(): number;
   readonly draining: boolean;
 }
 
@@ -135,21 +137,14 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       })
     : undefined;
   const releaseMonitor = acquireEventLoopMonitor();
-  /** Every accepted socket; `calls` are the ones that sent a valid start, `pending` the others (oldest first). */
+  /** Every accepted socket, started or not (StreamGate tells them apart). */
   const connections = new Set<MediaConnection>();
-  const calls = new Set<MediaConnection>();
-  const pending = new Set<MediaConnection>();
   let connectionSeq = 0;
   let publicHost = config.publicHost;
   let closing: Promise<void> | undefined;
   /** Written once the admin port is known. */
   const drainTokenHolder: { current?: DrainToken } = {};
   const deletionCost = options.deletionCost ?? inClusterDeletionCost(config, logger);
-
-  const countChanged = (): void => {
-    activeCallsGauge.set(calls.size);
-    deletionCost?.update(calls.size);
-  };
 
   const endAllCalls = async (reason: string): Promise<void> => {
     await Promise.all([...connections].map((c) => c.end(reason, 1001)));
@@ -203,56 +198,17 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   });
   let admin: HttpApp | undefined;
 
-  const refuse = (ws: WebSocket, reason: 'draining' | 'max_calls'): void => {
-    refusedStreams.inc({ reason });
-    rejectLog.warn(
-      `refused:${reason}`,
-      { reason, activeCalls: calls.size, maxCalls: config.maxCalls },
-      'media stream refused',
-    );
-    // 1013 Try Again Later; Twilio then continues with the TwiML after <Connect> (the fallback).
-    ws.close(1013, reason);
-  };
-
-  /** Decides whether a socket's `start` becomes a call: stream token, then capacity and drain. */
-  const admitStart = (event: StartEvent): StartAdmission => {
-    const params = event.start.customParameters;
-    if (streamTokens !== undefined) {
-      const problem = streamTokens.accept(event.start.callSid, params[STREAM_TOKEN_PARAMETER]);
-      if (problem !== undefined) {
-        refusedStreams.inc({ reason: 'stream_token' });
-        rejectedRequests.inc({ route: 'media_stream', reason: `stream_token_${problem}` });
-        rejectLog.warn(
-          `stream_token:${problem}`,
-          { problem, callSid: event.start.callSid },
-          'media stream refused: start without a valid stream token for its CallSid',
-        );
-        return { ok: false, reason: `stream_token_${problem}`, code: 1008 };
-      }
-    }
-    if (drain.draining || closing !== undefined) {
-      refusedStreams.inc({ reason: 'draining' });
-      return { ok: false, reason: 'draining', code: 1013 };
-    }
-    if (calls.size >= config.maxCalls) {
-      refusedStreams.inc({ reason: 'max_calls' });
-      return { ok: false, reason: 'max_calls', code: 1013 };
-    }
-    // A provider failed at start-up (or is still starting): the caller hears the fallback
-    // instead of a call that cannot answer.
-    const readiness = options.readiness?.();
-    if (readiness !== undefined && !readiness.ready) {
-      refusedStreams.inc({ reason: 'not_ready' });
-      rejectLog.warn(
-        'refused:not_ready',
-        { reasons: readiness.reasons },
-        'media stream refused: providers not ready',
-      );
-      return { ok: false, reason: 'not_ready', code: 1013 };
-    }
-    const { [STREAM_TOKEN_PARAMETER]: _token, ...rest } = params;
-    return { ok: true, customParameters: Object.freeze(rest) };
-  };
+  const gate = new StreamGate({
+    config,
+    streamTokens,
+    closing: () => drain.draining || closing !== undefined,
+    ...(options.readiness ? { readiness: options.readiness } : {}),
+    rejectLog,
+    onCallsChanged: (calls) => {
+      activeCallsGauge.set(calls);
+      deletionCost?.update(calls);
+    },
+  });
 
   const completeCallAtTwilio = async (info: CallStartInfo): Promise<void> => {
     const r = await completeCall({
@@ -270,17 +226,9 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   };
 
   const onConnection = (ws: WebSocket): void => {
-    if (drain.draining || closing !== undefined) return refuse(ws, 'draining');
-    if (calls.size >= config.maxCalls) return refuse(ws, 'max_calls');
-    // Sockets awaiting start have a small budget of their own; a full budget closes the oldest,
-    // so idle sockets can never keep a real call (which sends start at once) out.
-    if (pending.size >= config.pendingStreamsMax) {
-      const oldest = pending.values().next().value!;
-      pending.delete(oldest);
-      rejectedRequests.inc({ route: 'media_stream', reason: 'pending_evicted' });
-      rejectLog.warn('pending_evicted', { pending: pending.size + 1 }, 'media socket without start evicted');
-      void oldest.end('pending_evicted', 1008);
-    }
+    const refusal = gate.refuseSocket();
+    // 1013 Try Again Later; Twilio then continues with the TwiML after <Connect> (the fallback).
+    if (refusal !== undefined) return ws.close(1013, refusal);
     connectionSeq += 1;
     const conn = new MediaConnection({
       socket: ws,
@@ -290,23 +238,18 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       startTimeoutMs: options.startTimeoutMs ?? config.startTimeoutMs,
       mediaTimeoutMs: config.mediaTimeoutMs,
       outboundBufferBytes: Math.round(config.outboundBufferSeconds * WIRE_BYTES_PER_AUDIO_SECOND),
-      admitStart,
+      admitStart: gate.admitStart,
       // Only with a real account: the development token cannot talk to Twilio.
       ...(auth.loopbackOnly ? {} : { completeCall: completeCallAtTwilio }),
-      onStarted: (c) => {
-        pending.delete(c);
-        calls.add(c);
-        countChanged();
-      },
+      onStarted: (c) => gate.started(c),
       onFinished: (c) => {
         connections.delete(c);
-        pending.delete(c);
-        if (calls.delete(c)) countChanged();
+        gate.finished(c);
         drain.callEnded();
       },
     });
     connections.add(conn);
-    pending.add(conn);
+    gate.addPending(conn);
   };
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
@@ -414,7 +357,8 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     drain: () => drain.start('drain()'),
     close,
     activeCalls: () => connections.size,
-    pendingStreams: () => pending.size,
+    pendingStreams: () => gate.pendingCount,
+    startedCalls: () => gate.callCount,
     get draining() {
       return drain.draining;
     },

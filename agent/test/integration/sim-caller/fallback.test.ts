@@ -82,7 +82,7 @@ describe('fallback TwiML heard by callers who cannot be served', () => {
       options(agent, [{ kind: 'waitForAgent', until: 'end', timeoutMs: 60_000 }]),
     );
     const firstDone = first.run();
-    await until(() => agent.activeCalls() === 1, 30_000);
+    await until(() => agent.startedCalls() === 1, 30_000);
     const refused = await placeCall({ ...options(agent, [{ kind: 'silence', ms: 5000 }]) });
     expect([refused.outcome, refused.closeCode, refused.closeReason]).toEqual([
       'server-closed',
@@ -119,7 +119,7 @@ describe('fallback TwiML heard by callers who cannot be served', () => {
       options(agent, [{ kind: 'waitForAgent', until: 'end', timeoutMs: 60_000 }]),
     );
     const heldDone = held.run();
-    await until(() => agent.activeCalls() === 1, 30_000);
+    await until(() => agent.startedCalls() === 1, 30_000);
     void agent.drain();
     const refused = await placeCall(options(agent, [{ kind: 'silence', ms: 5000 }]));
     expect([refused.closeCode, refused.closeReason]).toEqual([1013, 'draining']);
