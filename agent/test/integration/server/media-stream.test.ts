@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { startAgent, type AgentOptions, type RunningAgent } from '../../../src/app.ts';
 import { defaultConfig } from '../../../src/config/load.ts';
+import { LOCAL_DEV_AUTH_TOKEN, signTwilioRequest } from '../../../src/server/signature.ts';
 import type { Config } from '../../../src/config/schema.ts';
 import { createLogger, silentLogger } from '../../../src/telemetry/logger.ts';
 import { createPassthroughFactory, type PassthroughStats } from '../../../src/call/passthrough.ts';
@@ -463,6 +464,21 @@ describe('the development token', () => {
       const agent = await agentWith({ host: '0.0.0.0', twilioAuthToken: '' });
       const remote = { url: `http://${external}:${agent.port}`, publicHost: agent.publicHost };
       expect(await tryUpgrade(remote)).toMatchObject({ status: 403 });
+      // The voice webhook too: a correct development-token signature counts only from loopback.
+      const form = { CallSid: `CA${'c'.repeat(32)}`, From: '+972500000001' };
+      const signature = signTwilioRequest(
+        LOCAL_DEV_AUTH_TOKEN,
+        `https://${agent.publicHost}/webhook/voice`,
+        form,
+      );
+      const post = (base: string) =>
+        fetch(`${base}/webhook/voice`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature },
+          body: new URLSearchParams(form).toString(),
+        });
+      expect((await post(remote.url)).status).toBe(403);
+      expect((await post(agent.url)).status).toBe(200);
       const local = await tryUpgrade(agent);
       expect('ws' in local).toBe(true);
       if ('ws' in local) local.ws.close();
