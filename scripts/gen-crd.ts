@@ -281,6 +281,18 @@ function structuralNested(): Record<string, Record<string, JsonSchema>> {
 }
 
 const SUB_OBJECT_RULES: Record<string, JsonSchema[]> = {
+  // The agent refuses to start in this state (agent/src/server/signature.ts resolveTwilioAuth).
+  twilio: [
+    {
+      rule: '!has(self.publicHost) || has(self.authTokenSecretRef) || (has(self.validateSignature) && self.validateSignature == false)',
+      message:
+        'twilio.publicHost is set with signature validation on but no twilio.authTokenSecretRef: anyone could start calls; add the auth token Secret (or set twilio.validateSignature false on purpose)',
+    },
+    {
+      rule: '!has(self.fallback) || !(has(self.fallback.dialNumber) && has(self.fallback.redirectUrl))',
+      message: 'twilio.fallback: set dialNumber or redirectUrl, not both',
+    },
+  ],
   stt: [
     {
       rule: "!(has(self.apiVersion) && has(self.language) && has(self.model) && self.apiVersion == 'v1' && (self.language == 'he-IL' || self.language == 'iw-IL') && (self.model.startsWith('phone_call') || self.model.startsWith('latest_')))",

@@ -64,13 +64,14 @@ if [[ "$ws" == "operator" ]]; then
 fi
 
 port="$("$node24" -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"
-step "runtime: node dist/main.js on port $port"
-NODE_ENV=production PORT="$port" HOST=127.0.0.1 LOG_LEVEL="${LOG_LEVEL:-info}" "$node24" dist/main.js >"$tmp/agent.log" 2>&1 &
+admin_port="$("$node24" -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"
+step "runtime: node dist/main.js on port $port (admin: probes, metrics, drain on $admin_port)"
+NODE_ENV=production PORT="$port" ADMIN_PORT="$admin_port" HOST=127.0.0.1 LOG_LEVEL="${LOG_LEVEL:-info}" "$node24" dist/main.js >"$tmp/agent.log" 2>&1 &
 pid=$!
 ok=""
 for _ in $(seq 1 150); do
   if ! kill -0 "$pid" 2>/dev/null; then break; fi
-  if curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; then ok=1; break; fi
+  if curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && curl -fsS "http://127.0.0.1:$admin_port/readyz" >/dev/null 2>&1; then ok=1; break; fi
   sleep 0.2
 done
 if [[ -z "$ok" ]]; then
@@ -79,7 +80,7 @@ if [[ -z "$ok" ]]; then
   exit 1
 fi
 step "/healthz: $(curl -fsS "http://127.0.0.1:$port/healthz")"
-step "/readyz:  $(curl -fsS "http://127.0.0.1:$port/readyz")"
+step "/readyz:  $(curl -fsS "http://127.0.0.1:$admin_port/readyz")"
 kill -TERM "$pid"
 for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 if kill -0 "$pid" 2>/dev/null; then echo "prod-smoke: agent did not exit within 10 s of SIGTERM (no calls were active)" >&2; tail -n 20 "$tmp/agent.log" >&2; exit 1; fi

@@ -188,9 +188,13 @@ async function runOnce(
 ): Promise<RunResult> {
   const port = await freePort();
   const publicHost = `127.0.0.1:${port}`;
+  // Metrics live on the admin port, not on the Twilio-facing one.
+  const adminPort = await freePort();
+  const adminUrl = `http://127.0.0.1:${adminPort}`;
   const agent = new AgentChild(
     {
       PORT: String(port),
+      ADMIN_PORT: String(adminPort),
       HOST: '127.0.0.1',
       PUBLIC_HOST: publicHost,
       TWILIO_AUTH_TOKEN: AUTH_TOKEN,
@@ -264,7 +268,7 @@ async function runOnce(
     benchLag.enable();
     const benchCpu0 = process.cpuUsage();
     const sys0 = cpuTimes();
-    const m0 = await scrape(`http://${publicHost}`);
+    const m0 = await scrape(adminUrl);
     const sum = () =>
       calls.reduce(
         (a, c) => {
@@ -282,7 +286,7 @@ async function runOnce(
     const c1 = sum();
     const w1 = performance.now();
     const sample = await agent.request({ type: 'sample' });
-    const m1 = await scrape(`http://${publicHost}`);
+    const m1 = await scrape(adminUrl);
     const benchCpu = process.cpuUsage(benchCpu0);
     const sys1 = cpuTimes();
     benchLag.disable();
@@ -290,7 +294,7 @@ async function runOnce(
     const windowS = (w1 - w0) / 1000;
 
     const results = await Promise.all(done);
-    const mEnd = await scrape(`http://${publicHost}`);
+    const mEnd = await scrape(adminUrl);
     const jitter = new MsHistogram();
     const sendLag = new MsHistogram();
     const rtt = new MsHistogram();

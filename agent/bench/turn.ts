@@ -69,6 +69,7 @@ const config = Object.freeze({
     LOG_LEVEL: 'warn',
   }),
   port: 0,
+  adminPort: 0,
 });
 const records: TurnRecord[] = [];
 const booted = await bootAgent(config, createLogger('warn', process.stderr), {

@@ -12,15 +12,28 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Config } from './config/schema.ts';
 import type { Logger } from './telemetry/logger.ts';
-import type { CallHandlerFactory } from './call/types.ts';
+import type { CallHandlerFactory, CallStartInfo } from './call/types.ts';
 import { MediaConnection } from './twilio/connection.ts';
-import { buildHttpApp, type Readiness } from './server/http.ts';
+import { completeCall } from './twilio/rest.ts';
+import {
+  buildAdminApp,
+  buildHttpApp,
+  isLoopbackAddress,
+  type HttpApp,
+  type Readiness,
+} from './server/http.ts';
 import { DrainController } from './server/drain.ts';
-import { MEDIA_STREAM_PATH, effectiveAuthToken, isValidUpgradeSignature } from './server/signature.ts';
+import { createDrainToken, type DrainToken } from './server/drain-token.ts';
+import { signalAction } from './server/signals.ts';
+import { RateLimitedLog } from './server/rate-limited-log.ts';
+import { StreamTokens } from './server/stream-token.ts';
+import { StreamGate } from './server/stream-gate.ts';
+import { MEDIA_STREAM_PATH, isValidUpgradeSignature, resolveTwilioAuth } from './server/signature.ts';
 import {
   acquireEventLoopMonitor,
   activeCalls as activeCallsGauge,
   refusedStreams,
+  rejectedRequests,
   signatureRejections,
 } from './server/metrics.ts';
 import { inClusterDeletionCost, type DeletionCostUpdater } from './server/deletion-cost.ts';
@@ -36,20 +49,32 @@ export interface AgentOptions {
   readonly readiness?: () => Readiness;
   /** Called with 0 when a drain completes. Default: process.exit. */
   readonly onExit?: (code: number) => void;
-  /** SIGTERM/SIGINT: first drains, second ends remaining calls now. Default false (tests). */
+  /**
+   * SIGTERM/SIGINT: the first starts a drain; SIGTERM during a drain continues it (Kubernetes sends
+   * one after the preStop hook); a SIGINT during a drain ends the remaining calls now. Default false.
+   */
   readonly installSignalHandlers?: boolean;
-  /** A socket without a valid `start` by then is closed (1008). Default START_TIMEOUT_MS (15 s). */
+  /** A socket without a valid `start` by then is closed (1008). Default config.startTimeoutMs. */
   readonly startTimeoutMs?: number;
   /** Tracing for the voice webhook (the call session continues its trace). */
   readonly tracing?: Pick<Tracing, 'webhookSpan'>;
   /** Test hook: the deletion-cost updater to use instead of the in-cluster one. */
   readonly deletionCost?: DeletionCostUpdater;
+  /** Directory of the drain token file. Default: the OS temp directory (the pod's /tmp). */
+  readonly drainTokenDir?: string;
+  /** Wall clock for stream token expiry (tests). Default Date.now. */
+  readonly wallClock?: () => number;
 }
 
 export interface RunningAgent {
-  /** http://host:port of the listener. */
+  /** http://host:port of the Twilio-facing listener (webhooks, media stream). */
   readonly url: string;
   readonly port: number;
+  /** http://host:port of the admin listener (probes, metrics, drain). */
+  readonly adminUrl: string;
+  readonly adminPort: number;
+  /** The file holding the token POST /drain needs. */
+  readonly drainTokenPath: string;
   /** The host used in TwiML URLs and signature checks (PUBLIC_HOST, or localhost:PORT). */
   readonly publicHost: string;
   /** Starts a drain (same as SIGTERM / POST /drain); resolves once it completed and onExit(0) ran. */
@@ -58,11 +83,17 @@ export interface RunningAgent {
   close(): Promise<void>;
   /** Accepted media sockets that have not ended (calls in progress, including ones awaiting start). */
   activeCalls(): number;
+  /** Sockets that have not sent `start` yet. */
+  pendingStreams(): number;
+  /** Calls whose `start` was admitted and that have not ended. */
+  startedCalls(): number;
   readonly draining: boolean;
 }
 
 /** Max bytes ws buffers for one message; protocol.ts rejects anything over 64 KiB with a counted error. */
 const WS_MAX_PAYLOAD = 1024 * 1024;
+/** Base64 JSON media messages take about 1.4 bytes per mu-law byte on the wire. */
+const WIRE_BYTES_PER_AUDIO_SECOND = 8000 * 1.4;
 
 function rejectUpgrade(socket: Duplex, status: 403 | 404 | 503, text: string): void {
   const body = `${text}\n`;
@@ -73,31 +104,47 @@ function rejectUpgrade(socket: Duplex, status: 403 | 404 | 503, text: string): v
   socket.once('finish', () => socket.destroy());
 }
 
+function listenUrl(host: string, port: number): string {
+  const h = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  return `http://${h.includes(':') ? `[${h}]` : h}:${port}`;
+}
+
+function boundPort(app: HttpApp, fallback: number): number {
+  const address = app.server.address();
+  return typeof address === 'object' && address !== null ? address.port : fallback;
+}
+
 export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const { config, logger } = options;
-  const authToken = effectiveAuthToken(config.twilioAuthToken);
-  if (config.twilioAuthToken === '') {
-    logger.warn(
-      'TWILIO_AUTH_TOKEN is empty: signatures are checked with the local development token; only the local caller simulator can sign with it',
-    );
-  }
+  // Throws (a clear error, before anything listens) on a public host without an auth token.
+  const auth = resolveTwilioAuth(config);
   if (!config.twilioSignatureValidation) {
     logger.warn(
-      'TWILIO_SIGNATURE_VALIDATION=false: webhooks and media streams are accepted without X-Twilio-Signature checks',
+      'TWILIO_SIGNATURE_VALIDATION=false: webhooks and media streams are accepted without X-Twilio-Signature or stream token checks',
+    );
+  } else if (auth.loopbackOnly) {
+    logger.warn(
+      'TWILIO_AUTH_TOKEN is empty: signatures are checked with the local development token and accepted only from loopback; only the local caller simulator can sign with it',
     );
   }
   const onExit = options.onExit ?? ((code: number) => process.exit(code));
+  const rejectLog = new RateLimitedLog({ logger });
+  const streamTokens = config.twilioSignatureValidation
+    ? new StreamTokens({
+        authToken: auth.authToken,
+        ttlSeconds: config.streamTokenTtlSeconds,
+        ...(options.wallClock ? { now: options.wallClock } : {}),
+      })
+    : undefined;
   const releaseMonitor = acquireEventLoopMonitor();
+  /** Every accepted socket, started or not (StreamGate tells them apart). */
   const connections = new Set<MediaConnection>();
   let connectionSeq = 0;
   let publicHost = config.publicHost;
   let closing: Promise<void> | undefined;
+  /** Written once the admin port is known. */
+  const drainTokenHolder: { current?: DrainToken } = {};
   const deletionCost = options.deletionCost ?? inClusterDeletionCost(config, logger);
-
-  const countChanged = (): void => {
-    activeCallsGauge.set(connections.size);
-    deletionCost?.update(connections.size);
-  };
 
   const endAllCalls = async (reason: string): Promise<void> => {
     await Promise.all([...connections].map((c) => c.end(reason, 1001)));
@@ -114,6 +161,8 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       await endAllCalls('shutdown');
       await new Promise<void>((resolve) => wss.close(() => resolve()));
       await app.close();
+      await admin?.close();
+      drainTokenHolder.current?.remove();
       await deletionCost?.stop();
       releaseMonitor();
       logger.info('agent closed');
@@ -130,43 +179,77 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     onExit,
   });
 
+  const fallback = {
+    playUrl: config.fallbackPlayUrl,
+    sayText: config.fallbackSayText,
+    dialNumber: config.fallbackDialNumber,
+    redirectUrl: config.fallbackRedirectUrl,
+  };
   const app = await buildHttpApp({
     config,
     logger,
-    authToken,
+    authToken: auth.authToken,
+    loopbackOnly: auth.loopbackOnly,
     publicHost: () => publicHost,
-    readiness: options.readiness,
-    isDraining: () => drain.draining,
-    activeCalls: () => connections.size,
-    requestDrain: (reason) => void drain.start(reason),
+    rejectLog,
+    fallback,
+    ...(streamTokens ? { streamTokens } : {}),
     ...(options.tracing ? { tracing: options.tracing } : {}),
   });
+  let admin: HttpApp | undefined;
 
-  const refuse = (ws: WebSocket, reason: 'draining' | 'max_calls'): void => {
-    refusedStreams.inc({ reason });
-    logger.warn({ reason, activeCalls: connections.size, maxCalls: config.maxCalls }, 'media stream refused');
-    // 1013 Try Again Later; Twilio then continues with the next TwiML verb.
-    ws.close(1013, reason);
+  const gate = new StreamGate({
+    config,
+    streamTokens,
+    closing: () => drain.draining || closing !== undefined,
+    ...(options.readiness ? { readiness: options.readiness } : {}),
+    rejectLog,
+    onCallsChanged: (calls) => {
+      activeCallsGauge.set(calls);
+      deletionCost?.update(calls);
+    },
+  });
+
+  const completeCallAtTwilio = async (info: CallStartInfo): Promise<void> => {
+    const r = await completeCall({
+      baseUrl: config.twilioApiBaseUrl,
+      accountSid: info.accountSid,
+      authToken: auth.authToken,
+      callSid: info.callSid,
+    });
+    if (!r.ok)
+      rejectLog.warn(
+        'twilio_rest',
+        { callSid: info.callSid, detail: r.detail },
+        'could not complete the call at Twilio: the caller may hear the fallback TwiML after the goodbye',
+      );
   };
 
   const onConnection = (ws: WebSocket): void => {
-    if (drain.draining || closing !== undefined) return refuse(ws, 'draining');
-    if (connections.size >= config.maxCalls) return refuse(ws, 'max_calls');
+    const refusal = gate.refuseSocket();
+    // 1013 Try Again Later; Twilio then continues with the TwiML after <Connect> (the fallback).
+    if (refusal !== undefined) return ws.close(1013, refusal);
     connectionSeq += 1;
     const conn = new MediaConnection({
       socket: ws,
       logger,
       handlerFactory: options.handlerFactory,
       connectionId: `ws-${connectionSeq}`,
-      startTimeoutMs: options.startTimeoutMs,
+      startTimeoutMs: options.startTimeoutMs ?? config.startTimeoutMs,
+      mediaTimeoutMs: config.mediaTimeoutMs,
+      outboundBufferBytes: Math.round(config.outboundBufferSeconds * WIRE_BYTES_PER_AUDIO_SECOND),
+      admitStart: gate.admitStart,
+      // Only with a real account: the development token cannot talk to Twilio.
+      ...(auth.loopbackOnly ? {} : { completeCall: completeCallAtTwilio }),
+      onStarted: (c) => gate.started(c),
       onFinished: (c) => {
         connections.delete(c);
-        countChanged();
+        gate.finished(c);
         drain.callEnded();
       },
     });
     connections.add(conn);
-    countChanged();
+    gate.addPending(conn);
   };
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
@@ -174,17 +257,24 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     const path = (req.url ?? '').split('?')[0];
     if (path !== MEDIA_STREAM_PATH && path !== `${MEDIA_STREAM_PATH}/`) {
       refusedStreams.inc({ reason: 'not_found' });
+      rejectedRequests.inc({ route: 'media_stream', reason: 'not_found' });
       return rejectUpgrade(socket, 404, 'not found');
     }
     if (config.twilioSignatureValidation) {
       const header = req.headers['x-twilio-signature'];
       const signature = Array.isArray(header) ? header[0] : header;
-      if (!isValidUpgradeSignature(authToken, signature, publicHost)) {
+      const remote = req.socket.remoteAddress;
+      const remoteOk = !auth.loopbackOnly || isLoopbackAddress(remote);
+      if (!remoteOk || !isValidUpgradeSignature(auth.authToken, signature, publicHost)) {
         refusedStreams.inc({ reason: 'signature' });
         signatureRejections.inc({ route: 'media_stream' });
-        logger.warn(
-          { hasSignature: signature !== undefined, remote: req.socket.remoteAddress },
-          'media stream upgrade rejected: invalid X-Twilio-Signature',
+        rejectedRequests.inc({ route: 'media_stream', reason: remoteOk ? 'signature' : 'dev_token_remote' });
+        rejectLog.warn(
+          'media_stream:signature',
+          { hasSignature: signature !== undefined, remote },
+          remoteOk
+            ? 'media stream upgrade rejected: invalid X-Twilio-Signature'
+            : 'media stream upgrade rejected: no TWILIO_AUTH_TOKEN configured, the development token is accepted only from loopback',
         );
         return rejectUpgrade(socket, 403, 'invalid signature');
       }
@@ -194,12 +284,21 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   app.server.on('upgrade', onUpgrade);
 
   const onSignal = (signal: NodeJS.Signals): void => {
-    if (!drain.draining) {
-      logger.info({ signal }, 'signal received: draining');
-      void drain.start(signal);
-    } else {
-      logger.warn({ signal }, 'second signal: ending remaining calls now');
-      void drain.force(`second ${signal}`);
+    switch (signalAction(signal, drain.phase)) {
+      case 'start_drain':
+        logger.info({ signal }, 'signal received: draining');
+        void drain.start(signal);
+        return;
+      case 'continue_drain':
+        logger.info(
+          { signal, activeCalls: connections.size },
+          'signal received during a drain: the drain continues, calls keep running',
+        );
+        return;
+      case 'end_calls_now':
+        logger.warn({ signal }, 'second SIGINT: ending remaining calls now');
+        void drain.force(`second ${signal}`);
+        return;
     }
   };
   const removeSignalHandlers = (): void => {
@@ -211,9 +310,29 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     process.on('SIGINT', onSignal);
   }
 
-  await app.listen({ port: config.port, host: config.host });
-  const address = app.server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : config.port;
+  try {
+    await app.listen({ port: config.port, host: config.host });
+    admin = await buildAdminApp({
+      logger,
+      readiness: options.readiness,
+      isDraining: () => drain.draining,
+      activeCalls: () => connections.size,
+      requestDrain: (reason) => void drain.start(reason),
+      drainToken: () => drainTokenHolder.current,
+      rejectLog,
+    });
+    await admin.listen({ port: config.adminPort, host: config.host });
+  } catch (err) {
+    removeSignalHandlers();
+    await app.close();
+    await admin?.close();
+    releaseMonitor();
+    throw err;
+  }
+  const port = boundPort(app, config.port);
+  const adminPort = boundPort(admin, config.adminPort);
+  const drainToken = createDrainToken(adminPort, options.drainTokenDir);
+  drainTokenHolder.current = drainToken;
   if (publicHost === '') {
     publicHost = `localhost:${port}`;
     logger.warn(
@@ -221,20 +340,25 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       'PUBLIC_HOST is empty: using localhost (local use only; Twilio cannot reach it)',
     );
   }
-  const listenHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
-  const url = `http://${listenHost.includes(':') ? `[${listenHost}]` : listenHost}:${port}`;
+  const url = listenUrl(config.host, port);
+  const adminUrl = listenUrl(config.host, adminPort);
   logger.info(
-    { url, publicHost, maxCalls: config.maxCalls, drainSeconds: config.drainSeconds },
+    { url, adminUrl, publicHost, maxCalls: config.maxCalls, drainSeconds: config.drainSeconds },
     'agent listening',
   );
 
   return {
     url,
     port,
+    adminUrl,
+    adminPort,
+    drainTokenPath: drainToken.path,
     publicHost,
     drain: () => drain.start('drain()'),
     close,
     activeCalls: () => connections.size,
+    pendingStreams: () => gate.pendingCount,
+    startedCalls: () => gate.callCount,
     get draining() {
       return drain.draining;
     },

@@ -10,7 +10,13 @@ import {
   type SpeechEmulator,
   type SpeechEmulatorOptions,
 } from './sim/speech/emulator.ts';
-import { createSttProvider, sttHealth } from './stt/index.ts';
+import { createSttProvider, describeSttTarget, sttHealth } from './stt/index.ts';
+import {
+  ProviderChecks,
+  tcpReachable,
+  type ProviderCheck,
+  type ProviderCheckOptions,
+} from './provider-checks.ts';
 import type { StreamingStt } from './stt/types.ts';
 import type { Logger } from './telemetry/logger.ts';
 import { createSynthesizer, PhraseCache, resolveTtsProvider } from './tts/index.ts';
@@ -46,6 +52,58 @@ export interface Providers {
 export interface ProviderOptions {
   /** Options for the embedded Speech emulator (offline STT). */
   readonly speechEmulator?: SpeechEmulatorOptions;
+  /** Boot check timing (tests). */
+  readonly checks?: Pick<ProviderCheckOptions, 'timeoutMs' | 'retryMs'>;
+}
+
+interface CheckInputs {
+  readonly config: Config;
+  readonly effectiveConfig: Config;
+  readonly live: LiveProviders;
+  readonly stt: StreamingStt;
+  readonly responder: Responder;
+  readonly synthesizer: Synthesizer;
+  readonly phrases: PhraseCache;
+}
+
+/** What is checked at boot for each provider in use (the embedded emulator and scripted LLM need none). */
+function providerChecks(p: CheckInputs): ProviderCheck[] {
+  const { config } = p;
+  const checks: ProviderCheck[] = [];
+  if (p.live.stt === 'google') {
+    const endpoint = describeSttTarget(p.effectiveConfig).endpoint;
+    // Reachability always; the full streaming probe (which Google bills) only with STT_PROBE_ON_BOOT.
+    checks.push({
+      provider: 'stt',
+      endpoint,
+      run: async () => {
+        await tcpReachable(endpoint);
+        await p.stt.ready?.();
+      },
+      ...(config.sttProbeOnBoot ? { timeoutMs: 15_000 } : {}),
+    });
+  }
+  checks.push({
+    provider: 'tts',
+    endpoint:
+      p.live.tts === 'local' ? 'local espeak-ng' : config.ttsEndpoint || 'texttospeech.googleapis.com:443',
+    // The greeting and apology must be instant on every call: synthesise them before going ready.
+    run: async () => {
+      await p.synthesizer.ready?.();
+      await p.phrases.warm([config.greetingText, config.apologyText]);
+    },
+    // Starting the local synthesiser (a WebAssembly worker) is slow on a busy machine; Google is not.
+    timeoutMs: p.live.tts === 'local' ? 120_000 : 5_000,
+  });
+  if (p.live.llm === 'openai' && p.responder.ready !== undefined) {
+    const ready = p.responder.ready.bind(p.responder);
+    checks.push({
+      provider: 'llm',
+      endpoint: config.openaiBaseUrl || 'https://api.openai.com/v1',
+      run: ready,
+    });
+  }
+  return checks;
 }
 
 /** 'auto' -> google when Google credentials or a project are configured, or STT_ENDPOINT is set; else the embedded emulator. */
@@ -113,22 +171,15 @@ export async function createProviders(
     pitch: config.ttsPitch,
   });
 
-  const state: { ready: boolean; error: string | undefined } = { ready: false, error: undefined };
-  const readyPromise = (async () => {
-    await Promise.all([synthesizer.ready?.(), stt.ready?.()]);
-    // The greeting and apology must be instant on every call: synthesise them before going ready.
-    await phrases.warm([config.greetingText, config.apologyText]);
-  })().then(
-    () => {
-      state.ready = true;
-      logger.info({ phrases: phrases.size }, 'providers ready');
-    },
-    (err: unknown) => {
-      state.error = err instanceof Error ? err.message : String(err);
-      logger.error({ err }, 'providers failed to become ready');
-      throw err;
-    },
+  const checks = new ProviderChecks(
+    providerChecks({ config, effectiveConfig, live, stt, responder, synthesizer, phrases }),
+    { logger, ...options.checks },
   );
+  const readyPromise = checks.settled.then(() => {
+    const reasons = checks.reasons();
+    if (reasons.length > 0) throw new Error(reasons.join('; '));
+    logger.info({ phrases: phrases.size }, 'providers ready');
+  });
   readyPromise.catch(() => undefined);
 
   let closing: Promise<void> | undefined;
@@ -141,15 +192,14 @@ export async function createProviders(
     effectiveConfig,
     speechEmulator,
     readiness() {
-      const reasons: string[] = [];
-      if (state.error !== undefined) reasons.push(`providers failed: ${state.error}`);
-      else if (!state.ready) reasons.push('providers starting (synthesiser, cached phrases)');
+      const reasons = checks.reasons();
       if (!sttHealth.ok) reasons.push(...sttHealth.reasons().map((r) => `STT misconfigured: ${r}`));
       return { ready: reasons.length === 0, reasons };
     },
     whenReady: () => readyPromise,
     close() {
       closing ??= (async () => {
+        checks.stop();
         const results = await Promise.allSettled([stt.close?.(), responder.close?.(), synthesizer.close?.()]);
         for (const r of results)
           if (r.status === 'rejected') logger.warn({ err: r.reason }, 'provider close failed');

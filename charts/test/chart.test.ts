@@ -115,6 +115,13 @@ describe('helm chart', () => {
         'ServiceAccount/hva-operator',
       ]),
     );
+    // Agents are scraped on their admin port, which their Service (Twilio's way in) never exposes.
+    const podMonitor = find(objs, 'PodMonitor', 'voice-hebrew-voice-agent-operator-agents') as unknown as {
+      spec: { podMetricsEndpoints: { port: string; path: string }[] };
+    };
+    expect(podMonitor.spec.podMetricsEndpoints).toEqual([
+      expect.objectContaining({ port: 'admin', path: '/metrics' }),
+    ]);
     const deploy = find(objs, 'Deployment') as unknown as {
       spec: {
         replicas: number;

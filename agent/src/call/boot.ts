@@ -11,6 +11,7 @@ import {
   type Providers,
 } from '../providers.ts';
 import { describeSttTarget } from '../stt/index.ts';
+import { resolveTwilioAuth } from '../server/signature.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { initTracing, type Tracing, type TracingOptions } from '../telemetry/tracing.ts';
 import { createCallHandlerFactory, type SessionDeps } from './session.ts';
@@ -67,6 +68,8 @@ export async function bootAgent(
   options: BootOptions = {},
 ): Promise<BootedAgent> {
   logger.info({ config: describeConfig(config) }, 'effective configuration');
+  // Refuse an open door before starting anything (startAgent checks again).
+  resolveTwilioAuth(config);
   const providers = await createProviders(config, logger, options);
   let tracing: Tracing | undefined;
   try {

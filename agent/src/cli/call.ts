@@ -16,8 +16,10 @@ import { mediaStreamConnectUrl } from '../sim/caller/signature.ts';
 
 const HELP = `Usage: npm run call -- --url <ws://host:port> (--wav <file> ... | --script <steps>) [options]
 
-Places simulated Twilio Media Streams calls against an agent: connected, start, 20 ms mu-law
-frames paced against an absolute clock, mark echoes after real-time playout, clear handling.
+Places simulated Twilio calls against an agent the way Twilio does: POST the signed voice webhook,
+then open the stream its TwiML names with its <Parameter>s (the per-call stream token included):
+connected, start, 20 ms mu-law frames paced against an absolute clock, mark echoes after
+real-time playout, clear handling. A refused stream prints what Twilio would play next.
 Prints a timeline per call (caller speech end -> first agent audio) and writes recordings.
 
 Audio and script:
@@ -41,7 +43,7 @@ Call:
                         the agent's local development token.
   --public-host <host>  Host the agent validates signatures against. Default: $PUBLIC_HOST, else
                         localhost:<port> for a loopback URL, else the URL's host.
-  --no-sign             Do not sign the upgrade.
+  --no-sign             Do not sign, and skip the webhook (for agents with validation off).
 
 Output:
   --record <file.wav>   Write what the caller heard (with -<n> suffixes for several calls).

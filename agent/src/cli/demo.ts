@@ -47,6 +47,7 @@ const config = Object.freeze({
   }),
   // Any free port (the schema's PORT starts at 1; 0 is for in-process use only).
   port: 0,
+  adminPort: 0,
 });
 // Logs go to stderr so stdout is the table.
 const logger = createLogger(config.logLevel, process.stderr);

@@ -144,6 +144,17 @@ export class OpenAiResponder implements Responder {
       });
   }
 
+  /** Lists the models: proves the endpoint is reachable and takes the API key, at no token cost. */
+  async ready(): Promise<void> {
+    try {
+      await this.client.models.list({ timeout: 5000, maxRetries: 0 });
+    } catch (e) {
+      const { kind, status } = classifyOpenAiError(e);
+      const detail = e instanceof Error ? e.message : String(e);
+      throw new Error(`${kind}${status !== undefined ? ` (HTTP ${status})` : ''}: ${detail}`, { cause: e });
+    }
+  }
+
   async *respond(request: RespondRequest): AsyncIterable<string> {
     const o = this.options;
     const log = this.logger.child({ callId: request.callId, llm: this.name });

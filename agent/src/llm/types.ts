@@ -15,5 +15,7 @@ export interface Responder {
   readonly name: string;
   /** Yields text deltas as they arrive. Throws ResponderError on failure; stops on abort. */
   respond(request: RespondRequest): AsyncIterable<string>;
+  /** Boot check: the endpoint answers and accepts the credentials. Rejects with the reason. */
+  ready?(): Promise<void>;
   close?(): Promise<void>;
 }

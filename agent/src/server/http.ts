@@ -1,4 +1,6 @@
-// The fastify app: Twilio webhooks (signed), health, readiness, metrics and the drain trigger.
+// Two fastify apps. The public one (PORT) is what Twilio reaches: the signed webhooks and, through
+// app.ts, the media WebSocket, plus a bare /healthz for load balancers. The admin one (ADMIN_PORT)
+// is for the platform: probes, /metrics and POST /drain; the Service and ingress never expose it.
 // The media WebSocket is not a fastify route: app.ts handles the server's 'upgrade' event itself
 // so a bad signature is answered with 403 before any 101 Switching Protocols.
 import Fastify, {
@@ -14,9 +16,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Config } from '../config/schema.ts';
 import { maskPhone, type Logger } from '../telemetry/logger.ts';
 import { registry } from '../telemetry/metrics.ts';
-import { signatureRejections, streamStatusEvents } from './metrics.ts';
+import { rejectedRequests, signatureRejections, streamStatusEvents } from './metrics.ts';
+import type { RateLimitedLog } from './rate-limited-log.ts';
+import type { DrainToken } from './drain-token.ts';
+import { STREAM_TOKEN_PARAMETER, type StreamTokens } from './stream-token.ts';
 import { STREAM_STATUS_PATH, VOICE_WEBHOOK_PATH, isValidWebhookSignature, webhookUrl } from './signature.ts';
-import { FORWARDED_CALL_FIELDS, buildVoiceTwiml } from './twiml.ts';
+import { FORWARDED_CALL_FIELDS, buildVoiceTwiml, type VoiceFallback } from './twiml.ts';
 import { TRACEPARENT_PARAMETER, type Tracing } from '../telemetry/tracing.ts';
 
 export interface Readiness {
@@ -29,20 +34,35 @@ export interface HttpAppOptions {
   readonly logger: Logger;
   /** The token signatures are checked with (LOCAL_DEV_AUTH_TOKEN when none is configured). */
   readonly authToken: string;
+  /** Only the local development token is configured: signed requests count only from loopback. */
+  readonly loopbackOnly: boolean;
   /** PUBLIC_HOST (or localhost:PORT once listening); never the request's Host header. */
   readonly publicHost: () => string;
+  /** Issues the per-call stream token (absent when signature validation is off). */
+  readonly streamTokens?: StreamTokens;
+  /** What follows <Connect> in the TwiML, heard by callers whose stream is refused. */
+  readonly fallback?: VoiceFallback;
+  /** Rate-limited warnings for rejected requests. */
+  readonly rejectLog: RateLimitedLog;
+  /** Starts the trace a call continues (its traceparent travels as a TwiML <Parameter>). */
+  readonly tracing?: Pick<Tracing, 'webhookSpan'>;
+}
+
+export interface AdminAppOptions {
+  readonly logger: Logger;
   readonly readiness?: () => Readiness;
   readonly isDraining: () => boolean;
   readonly activeCalls: () => number;
   readonly requestDrain: (reason: string) => void;
-  /** Starts the trace a call continues (its traceparent travels as a TwiML <Parameter>). */
-  readonly tracing?: Pick<Tracing, 'webhookSpan'>;
+  /** The drain token (created once the admin port is known). */
+  readonly drainToken: () => DrainToken | undefined;
+  readonly rejectLog: RateLimitedLog;
 }
 
 const QUIET_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 const KNOWN_STREAM_EVENTS = new Set(['stream-started', 'stream-stopped', 'stream-error']);
 
-/** POST /drain is only honoured from the pod itself (preStop hook, kubectl exec). */
+/** Loopback peers: the only ones whose requests count when just the development token is configured. */
 export function isLoopbackAddress(address: string | undefined): boolean {
   if (address === undefined) return false;
   return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
@@ -57,8 +77,7 @@ function field(body: FormBody, name: string): string | undefined {
 
 export type HttpApp = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger>;
 
-export async function buildHttpApp(options: HttpAppOptions): Promise<HttpApp> {
-  const { config, logger } = options;
+function newApp(logger: Logger): HttpApp {
   const app = Fastify({
     loggerInstance: logger,
     // Probes and scrapes would drown the request log; webhooks and errors are still logged.
@@ -68,11 +87,29 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     // Keep-alive HTTP connections must not hold close() open (tests, drain).
     forceCloseConnections: true,
   });
+  return app as unknown as HttpApp;
+}
+
+export async function buildHttpApp(options: HttpAppOptions): Promise<HttpApp> {
+  const { config } = options;
+  const app = newApp(options.logger);
   await app.register(formbody);
 
   const checkSignature = (route: string, path: string) => {
     return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
       if (!config.twilioSignatureValidation) return;
+      const remote = request.socket.remoteAddress;
+      if (options.loopbackOnly && !isLoopbackAddress(remote)) {
+        signatureRejections.inc({ route });
+        rejectedRequests.inc({ route, reason: 'dev_token_remote' });
+        options.rejectLog.warn(
+          `${route}:remote`,
+          { route, remote },
+          'rejected webhook: no TWILIO_AUTH_TOKEN configured, the development token is accepted only from loopback',
+        );
+        await reply.code(403).type('text/plain').send('invalid signature');
+        return;
+      }
       const header = request.headers['x-twilio-signature'];
       const signature = Array.isArray(header) ? header[0] : header;
       const params = (request.body ?? {}) as FormBody;
@@ -80,8 +117,10 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<HttpApp> {
         !isValidWebhookSignature(options.authToken, signature, webhookUrl(options.publicHost(), path), params)
       ) {
         signatureRejections.inc({ route });
-        request.log.warn(
-          { route, hasSignature: signature !== undefined },
+        rejectedRequests.inc({ route, reason: 'signature' });
+        options.rejectLog.warn(
+          `${route}:signature`,
+          { route, hasSignature: signature !== undefined, remote },
           'rejected webhook: invalid X-Twilio-Signature',
         );
         await reply.code(403).type('text/plain').send('invalid signature');
@@ -104,17 +143,24 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<HttpApp> {
         ...(typeof header === 'string' ? { traceparent: header } : {}),
       });
       parameters[TRACEPARENT_PARAMETER] = span?.traceparent;
+      const callSid = parameters['callSid'];
+      if (options.streamTokens !== undefined && callSid !== undefined && callSid !== '')
+        parameters[STREAM_TOKEN_PARAMETER] = options.streamTokens.issue(callSid);
       request.log.info(
         {
-          callId: parameters['callSid'],
-          callSid: parameters['callSid'],
+          callId: callSid,
+          callSid,
           from: maskPhone(parameters['from']),
           to: maskPhone(parameters['to']),
           direction: parameters['direction'],
         },
         'voice webhook: connecting media stream',
       );
-      const twiml = buildVoiceTwiml({ publicHost: options.publicHost(), parameters });
+      const twiml = buildVoiceTwiml({
+        publicHost: options.publicHost(),
+        parameters,
+        ...(options.fallback ? { fallback: options.fallback } : {}),
+      });
       span?.end(200);
       return reply.type('text/xml').send(twiml);
     },
@@ -142,6 +188,18 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     },
   );
 
+  // Load balancers in front of the public port may need a health path of their own; it says nothing else.
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  return app;
+}
+
+/**
+ * The admin listener. POST /drain trusts no source address: it needs the token from the file only
+ * processes inside this container can read (drain-token.ts); see docs/operations.md.
+ */
+export async function buildAdminApp(options: AdminAppOptions): Promise<HttpApp> {
+  const app = newApp(options.logger);
+
   app.get('/healthz', async () => ({ status: 'ok' }));
 
   app.get('/readyz', async (_request, reply) => {
@@ -166,13 +224,22 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<HttpApp> {
   });
 
   app.post('/drain', async (request, reply) => {
-    if (!isLoopbackAddress(request.socket.remoteAddress)) {
-      request.log.warn({ remote: request.socket.remoteAddress }, 'POST /drain refused: not from loopback');
-      return reply.code(403).send({ error: 'drain is only accepted from inside the pod (loopback)' });
+    const header = request.headers.authorization;
+    const token = options.drainToken();
+    if (token === undefined || !token.matches(typeof header === 'string' ? header : undefined)) {
+      rejectedRequests.inc({ route: 'drain', reason: 'token' });
+      options.rejectLog.warn(
+        'drain:token',
+        { remote: request.socket.remoteAddress, hasToken: header !== undefined },
+        'POST /drain refused: missing or wrong drain token',
+      );
+      return reply.code(403).send({
+        error: `drain needs "Authorization: Bearer <token>" with the token in ${token?.path ?? 'the drain token file'}`,
+      });
     }
     options.requestDrain('POST /drain');
     return reply.code(202).send({ draining: true, activeCalls: options.activeCalls() });
   });
 
-  return app as unknown as HttpApp;
+  return app;
 }

@@ -74,8 +74,29 @@ export const streamStatusEvents = new Counter({
 
 export const refusedStreams = new Counter({
   name: 'hva_refused_streams_total',
-  help: 'Media Streams sockets refused, by reason (draining, max_calls, signature, not_found).',
+  help: 'Media Streams sockets refused, by reason (draining, max_calls, not_ready, signature, not_found, stream_token).',
   labelNames: ['reason'] as const,
+  registers: [registry],
+});
+
+export const rejectedRequests = new Counter({
+  name: 'hva_rejected_requests_total',
+  help: 'Requests and media sockets rejected before a call started, by route and reason (signature, dev_token_remote, stream token problems, pending_evicted, start_timeout, token).',
+  labelNames: ['route', 'reason'] as const,
+  registers: [registry],
+});
+
+export const callsEndedByEdge = new Counter({
+  name: 'hva_calls_ended_by_edge_total',
+  help: 'Started calls the edge ended because the peer misbehaved, by reason (media_timeout, slow_consumer).',
+  labelNames: ['reason'] as const,
+  registers: [registry],
+});
+
+export const peerValuesRejected = new Counter({
+  name: 'hva_peer_values_rejected_total',
+  help: 'Peer-supplied media values not taken at face value, by field (timestamp_ahead: audio time clamped to the call clock; chunk_jump: implausible chunk gap not counted as dropped frames).',
+  labelNames: ['field'] as const,
   registers: [registry],
 });
 

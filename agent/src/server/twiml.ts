@@ -8,10 +8,26 @@ import { STREAM_STATUS_PATH, mediaStreamUrl, webhookUrl } from './signature.ts';
 /** <Parameter> name+value must stay under 500 characters (Twilio limit). */
 const MAX_PARAMETER_CHARS = 499;
 
+/**
+ * What a caller hears when the stream is refused (capacity, draining, start-up failure): Twilio
+ * runs the TwiML after <Connect> once the server closes the socket. Empty fields are left out.
+ */
+export interface VoiceFallback {
+  /** A recorded apology (<Play>), played first. */
+  readonly playUrl: string;
+  /** Spoken in Hebrew by Twilio (<Say language="he-IL">) when there is no recording. */
+  readonly sayText: string;
+  /** Then transfer the caller to this number (<Dial>)... */
+  readonly dialNumber: string;
+  /** ...or hand the call to this TwiML URL (<Redirect>); exclusive with dialNumber. */
+  readonly redirectUrl: string;
+}
+
 export interface VoiceTwimlInput {
   readonly publicHost: string;
   /** Passed to the call session in start.customParameters. Empty values are left out. */
   readonly parameters: Readonly<Record<string, string | undefined>>;
+  readonly fallback?: VoiceFallback;
 }
 
 export function buildVoiceTwiml(input: VoiceTwimlInput): string {
@@ -28,6 +44,7 @@ export function buildVoiceTwiml(input: VoiceTwimlInput): string {
     if (room <= 0) continue;
     stream.parameter({ name, value: value.slice(0, room) });
   }
+  if (input.fallback !== undefined) appendFallback(response, input.fallback);
   return response.toString();
 }
 
@@ -39,3 +56,10 @@ export const FORWARDED_CALL_FIELDS: Readonly<Record<string, string>> = {
   direction: 'Direction',
   callerCountry: 'FromCountry',
 };
+
+function appendFallback(response: twilio.twiml.VoiceResponse, f: VoiceFallback): void {
+  if (f.playUrl !== '') response.play(f.playUrl);
+  else if (f.sayText !== '') response.say({ language: 'he-IL' }, f.sayText);
+  if (f.redirectUrl !== '') response.redirect({ method: 'POST' }, f.redirectUrl);
+  else if (f.dialNumber !== '') response.dial(f.dialNumber);
+}

@@ -21,8 +21,11 @@ import {
 import { MarkTracker } from './marks.ts';
 import { FrameClock } from './frame-clock.ts';
 import {
+  callsEndedByEdge,
   callsTotal,
   droppedFrames,
+  peerValuesRejected,
+  rejectedRequests,
   framesIn,
   framesOut,
   handlerErrors,
@@ -31,8 +34,14 @@ import {
   sinkAfterClose,
 } from '../server/metrics.ts';
 
-/** A socket that sends no valid `start` within this time is closed. */
-export const START_TIMEOUT_MS = 15_000;
+/** A socket that sends no valid `start` within this time is closed (config START_TIMEOUT_MS). */
+export const START_TIMEOUT_MS = 3_000;
+/** A started call without media for this long is ended (config MEDIA_TIMEOUT_MS). */
+export const MEDIA_TIMEOUT_MS = 10_000;
+/** Timestamps may run ahead of the call clock by network jitter; beyond this it is counted. */
+const TIMESTAMP_AHEAD_TOLERANCE_MS = 1_000;
+/** A chunk gap the call clock cannot explain (beyond this slack) is not counted as dropped frames. */
+const CHUNK_GAP_SLACK_FRAMES = 50;
 /** After our close frame, a peer that does not complete the close handshake is cut off. */
 const CLOSE_HANDSHAKE_TIMEOUT_MS = 5_000;
 /** A handler whose dispose() takes longer is logged and considered gone. */
@@ -49,14 +58,34 @@ export const MAX_OUTBOUND_MEDIA_BYTES = 1600;
 
 export type CloseCode = 1000 | 1001 | 1008 | 1011 | 1013;
 
+/** Whether a `start` becomes a call; on ok, the parameters the handler sees (stream token removed). */
+export type StartAdmission =
+  | { readonly ok: true; readonly customParameters: Readonly<Record<string, string>> }
+  | { readonly ok: false; readonly reason: string; readonly code: CloseCode };
+
 export interface MediaConnectionOptions {
   readonly socket: WebSocket;
   readonly logger: Logger;
   readonly handlerFactory: CallHandlerFactory;
   readonly connectionId: string;
   readonly startTimeoutMs?: number;
+  /** A started call without media for this long is ended. Default MEDIA_TIMEOUT_MS. */
+  readonly mediaTimeoutMs?: number;
+  /** Unsent outbound bytes (the peer is not reading) past which the call is ended. Default: unbounded. */
+  readonly outboundBufferBytes?: number;
+  /** Stream token, capacity and drain checks on `start`. Default: every start is admitted. */
+  readonly admitStart?: (event: StartEvent) => StartAdmission;
+  /** Called once when `start` was admitted and the handler exists. */
+  readonly onStarted?: (conn: MediaConnection) => void;
   /** Called once, after the handler (if any) was disposed and the connection is finished. */
   readonly onFinished: (conn: MediaConnection) => void;
+  /** Monotonic clock in ms (injected in tests). Default performance.now. */
+  readonly now?: () => number;
+  /**
+   * Ends the call at Twilio before the handler's own hangup closes the socket (REST), so Twilio
+   * does not run the fallback TwiML after <Connect>. Bounded by its own timeout.
+   */
+  readonly completeCall?: (info: CallStartInfo) => Promise<void>;
 }
 
 export class MediaConnection {
@@ -64,6 +93,17 @@ export class MediaConnection {
   private readonly socket: WebSocket;
   private readonly handlerFactory: CallHandlerFactory;
   private readonly onFinished: (conn: MediaConnection) => void;
+  private readonly onStarted: ((conn: MediaConnection) => void) | undefined;
+  private readonly completeCall: ((info: CallStartInfo) => Promise<void>) | undefined;
+  private hangingUp = false;
+  private readonly admitStart: ((event: StartEvent) => StartAdmission) | undefined;
+  private readonly clock: () => number;
+  private readonly mediaTimeoutMs: number;
+  private readonly outboundBufferBytes: number;
+  private mediaTimer: NodeJS.Timeout | undefined;
+  private lastMediaAt = 0;
+  /** How far the peer's timestamps ran ahead of the call clock at most: subtracted from them. */
+  private aheadShiftMs = 0;
   private logger: Logger;
   private state: StreamState = INITIAL_STREAM_STATE;
   private handler: CallHandler | undefined;
@@ -82,11 +122,17 @@ export class MediaConnection {
     this.socket = options.socket;
     this.handlerFactory = options.handlerFactory;
     this.onFinished = options.onFinished;
+    this.onStarted = options.onStarted;
+    this.completeCall = options.completeCall;
+    this.admitStart = options.admitStart;
+    this.clock = options.now ?? (() => performance.now());
+    this.mediaTimeoutMs = options.mediaTimeoutMs ?? MEDIA_TIMEOUT_MS;
+    this.outboundBufferBytes = options.outboundBufferBytes ?? Number.POSITIVE_INFINITY;
     this.logger = options.logger.child({ connectionId: options.connectionId });
-    this.startTimer = setTimeout(
-      () => void this.end('start_timeout', 1008),
-      options.startTimeoutMs ?? START_TIMEOUT_MS,
-    );
+    this.startTimer = setTimeout(() => {
+      rejectedRequests.inc({ route: 'media_stream', reason: 'start_timeout' });
+      void this.end('start_timeout', 1008);
+    }, options.startTimeoutMs ?? START_TIMEOUT_MS);
     this.startTimer.unref();
     this.socket.on('message', this.onMessage);
     this.socket.on('close', this.onSocketClose);
@@ -120,6 +166,8 @@ export class MediaConnection {
   private async finish(reason: string, code: CloseCode): Promise<void> {
     if (this.startTimer !== undefined) clearTimeout(this.startTimer);
     this.startTimer = undefined;
+    if (this.mediaTimer !== undefined) clearTimeout(this.mediaTimer);
+    this.mediaTimer = undefined;
     if (this.socket.readyState === this.socket.OPEN || this.socket.readyState === this.socket.CONNECTING) {
       // Close reasons are limited to 123 bytes.
       this.socket.close(code, reason.slice(0, 100));
@@ -182,7 +230,7 @@ export class MediaConnection {
   };
 
   private readonly onMessage = (data: RawData, isBinary: boolean): void => {
-    const arrival = performance.now();
+    const arrival = this.clock();
     const parsed = parseFrame(data, isBinary, this.state.streamSid);
     if (!parsed.ok) return this.reject(parsed.error);
     const applied = applyEvent(this.state, parsed.event);
@@ -214,16 +262,30 @@ export class MediaConnection {
       case 'media': {
         if (this.handler === undefined || this.info === undefined) return;
         framesIn.inc();
-        const obs = this.frameClock.observe(
-          event.media.chunk,
-          event.media.timestamp,
-          arrival - this.info.startedAtMs,
-        );
-        if (obs.late) lateFrames.inc();
-        if (obs.dropped > 0) droppedFrames.inc(obs.dropped);
+        this.lastMediaAt = arrival;
+        const callClockMs = arrival - this.info.startedAtMs;
+        const { chunk, timestamp } = event.media;
+        // Peer values are checked against the call clock: a chunk jump no elapsed time explains is
+        // not "dropped frames", and audio time never runs ahead of the clock (else latencies
+        // measured from the caller's speech end could go negative).
+        const plausibleChunk = chunk <= callClockMs / 20 + CHUNK_GAP_SLACK_FRAMES;
+        if (plausibleChunk) {
+          const obs = this.frameClock.observe(chunk, timestamp, callClockMs);
+          if (obs.late) lateFrames.inc();
+          if (obs.dropped > 0) droppedFrames.inc(obs.dropped);
+        } else peerValuesRejected.inc({ field: 'chunk_jump' });
+        // One shift for the whole stream, grown only when a frame is further ahead than any
+        // before: audio times stay smooth (no per-frame jitter) and never pass the call clock.
+        const ahead = timestamp - callClockMs;
+        if (ahead > this.aheadShiftMs) {
+          if (ahead - this.aheadShiftMs > TIMESTAMP_AHEAD_TOLERANCE_MS)
+            peerValuesRejected.inc({ field: 'timestamp_ahead' });
+          this.aheadShiftMs = ahead;
+        }
+        const audioTimeMs = timestamp - this.aheadShiftMs;
         // guard() inlined: no closure per frame on the hot path.
         try {
-          this.handler.onAudio({ mulaw: event.media.payload, audioTimeMs: event.media.timestamp });
+          this.handler.onAudio({ mulaw: event.media.payload, audioTimeMs });
         } catch (err) {
           this.handlerThrew('onAudio', err);
         }
@@ -259,7 +321,16 @@ export class MediaConnection {
   private onStart(event: StartEvent, arrival: number): void {
     if (this.startTimer !== undefined) clearTimeout(this.startTimer);
     this.startTimer = undefined;
-    const params = event.start.customParameters;
+    const admission = this.admitStart?.(event) ?? {
+      ok: true,
+      customParameters: event.start.customParameters,
+    };
+    if (!admission.ok) {
+      this.logger.debug({ reason: admission.reason, callSid: event.start.callSid }, 'start refused');
+      void this.end(admission.reason, admission.code);
+      return;
+    }
+    const params = admission.customParameters;
     this.info = Object.freeze({
       callSid: event.start.callSid,
       streamSid: event.streamSid,
@@ -292,7 +363,25 @@ export class MediaConnection {
       handlerErrors.inc({ method: 'factory' });
       this.logger.error({ err }, 'call handler factory failed; ending the stream');
       void this.end('handler_error', 1011);
+      return;
     }
+    this.onStarted?.(this);
+    this.lastMediaAt = arrival;
+    this.armMediaTimer(this.mediaTimeoutMs);
+  }
+
+  /** One timer per call, re-armed only when it fires (never per frame). */
+  private armMediaTimer(delayMs: number): void {
+    this.mediaTimer = setTimeout(() => {
+      this.mediaTimer = undefined;
+      if (this.ending !== undefined) return;
+      const idle = this.clock() - this.lastMediaAt;
+      if (idle < this.mediaTimeoutMs) return this.armMediaTimer(this.mediaTimeoutMs - idle);
+      callsEndedByEdge.inc({ reason: 'media_timeout' });
+      this.logger.warn({ idleMs: Math.round(idle) }, 'no media from the peer: ending the call');
+      void this.end('media_timeout', 1008);
+    }, delayMs);
+    this.mediaTimer.unref();
   }
 
   /** Runs a handler callback; a throw is logged and counted and the call goes on. */
@@ -311,7 +400,7 @@ export class MediaConnection {
   }
 
   private now(): number {
-    return this.info === undefined ? 0 : performance.now() - this.info.startedAtMs;
+    return this.info === undefined ? 0 : this.clock() - this.info.startedAtMs;
   }
 
   private get open(): boolean {
@@ -323,6 +412,19 @@ export class MediaConnection {
     this.socket.send(encodeMedia(streamSid, mulaw));
     framesOut.inc();
     this.marks.noteAudioSent(mulaw.length);
+    if (this.socket.bufferedAmount > this.outboundBufferBytes) this.cutSlowConsumer();
+  }
+
+  /** The peer stopped reading: its unsent audio passed the bound. A close frame would queue behind it. */
+  private cutSlowConsumer(): void {
+    if (this.ending !== undefined) return;
+    callsEndedByEdge.inc({ reason: 'slow_consumer' });
+    this.logger.warn(
+      { bufferedBytes: this.socket.bufferedAmount, limitBytes: this.outboundBufferBytes },
+      'peer is not reading: outbound audio over the limit, ending the call',
+    );
+    void this.end('slow_consumer', 1008);
+    this.socket.terminate();
   }
 
   private createSink(streamSid: string): MediaSink {
@@ -352,8 +454,15 @@ export class MediaConnection {
         this.marks.noteClear();
       },
       hangup: (reason: string): void => {
+        if (this.hangingUp || this.ending !== undefined) return;
+        this.hangingUp = true;
         this.logger.info({ reason }, 'handler hung up');
-        void this.end(`hangup: ${reason}`, 1000);
+        const info = this.info;
+        if (this.completeCall === undefined || info === undefined) {
+          void this.end(`hangup: ${reason}`, 1000);
+          return;
+        }
+        void this.completeCall(info).finally(() => void this.end(`hangup: ${reason}`, 1000));
       },
       now: (): number => this.now(),
     };

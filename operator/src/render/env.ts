@@ -6,6 +6,8 @@ import { AGENT_ENV, CR_FIELDS } from './fields.generated.ts';
 /** Where a Google key Secret is mounted; GOOGLE_APPLICATION_CREDENTIALS points into it. */
 export const GOOGLE_KEY_DIR = '/var/run/secrets/google';
 export const AGENT_PORT = 8080;
+/** Probes, metrics and drain: never in the Service (agent/src/server/http.ts buildAdminApp). */
+export const AGENT_ADMIN_PORT = 9090;
 
 function valueAt(spec: VoiceAgentSpec, path: string): unknown {
   let node: unknown = spec;
@@ -31,6 +33,7 @@ export function configEnv(spec: VoiceAgentSpec): V1EnvVar[] {
 export function renderEnv(spec: VoiceAgentSpec): V1EnvVar[] {
   const env: V1EnvVar[] = [
     { name: AGENT_ENV.port, value: String(AGENT_PORT) },
+    { name: AGENT_ENV.adminPort, value: String(AGENT_ADMIN_PORT) },
     { name: AGENT_ENV.podName, valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
     { name: AGENT_ENV.podNamespace, valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
     ...configEnv(spec),

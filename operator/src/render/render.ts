@@ -16,7 +16,7 @@ import type {
   V2HPAScalingRules,
 } from '@kubernetes/client-node';
 import { API_VERSION, AUTOSCALING_DEFAULTS, KIND, type VoiceAgent } from '../api/types.ts';
-import { AGENT_PORT, GOOGLE_KEY_DIR, renderEnv } from './env.ts';
+import { AGENT_ADMIN_PORT, AGENT_PORT, GOOGLE_KEY_DIR, renderEnv } from './env.ts';
 
 export const APP_NAME = 'hebrew-voice-agent';
 export const MANAGED_BY = 'hva-operator';
@@ -27,23 +27,33 @@ export const REGION_TOPOLOGY_KEY = 'topology.kubernetes.io/region';
 export const WORKLOAD_IDENTITY_ANNOTATION = 'iam.gke.io/gcp-service-account';
 /** Grace beyond the agent's own drain deadline, so it can end calls and flush telemetry. */
 export const TERMINATION_MARGIN_SECONDS = 30;
-/** The agent's drain endpoint; it only accepts POST from loopback, so the hook runs inside the pod. */
+/** The agent's drain endpoint on its admin port. */
 export const PRESTOP_DRAIN_PATH = '/drain';
+/**
+ * The agent writes the token POST /drain needs here (agent/src/server/drain-token.ts, the pod's
+ * /tmp emptyDir); only processes in its own container can read it, so the hook runs inside it.
+ */
+export function drainTokenFile(adminPort: number): string {
+  return `/tmp/hva-drain-${adminPort}.token`;
+}
 /** Node in the agent image (distroless nodejs24); the image has no shell or curl. */
 export const AGENT_NODE_BINARY = '/nodejs/bin/node';
 /** The distroless 'nonroot' user the agent image declares. */
 const NON_ROOT_UID = 65532;
 
 /**
- * preStop: ask the agent, from inside the pod, to start draining (readiness false, new streams
- * refused, calls continue). An httpGet hook would come from the node's address and be refused.
+ * preStop: ask the agent, from inside its container, to start draining (readiness false, new
+ * streams refused, calls continue), with the drain token only that container can read. The
+ * kubelet's SIGTERM that follows continues the same drain.
  */
-export function preStopDrainCommand(port: number): string[] {
-  const url = `http://127.0.0.1:${port}${PRESTOP_DRAIN_PATH}`;
+export function preStopDrainCommand(adminPort: number): string[] {
+  const url = `http://127.0.0.1:${adminPort}${PRESTOP_DRAIN_PATH}`;
+  const tokenFile = drainTokenFile(adminPort);
   return [
     AGENT_NODE_BINARY,
     '-e',
-    `fetch(${JSON.stringify(url)},{method:'POST'}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))`,
+    `const t=require('fs').readFileSync(${JSON.stringify(tokenFile)},'utf8').trim();` +
+      `fetch(${JSON.stringify(url)},{method:'POST',headers:{authorization:'Bearer '+t}}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))`,
   ];
 }
 
@@ -162,7 +172,7 @@ function deployment(va: VoiceAgent): V1Deployment {
           labels: labels(va),
           annotations: {
             'prometheus.io/scrape': 'true',
-            'prometheus.io/port': String(AGENT_PORT),
+            'prometheus.io/port': String(AGENT_ADMIN_PORT),
             'prometheus.io/path': '/metrics',
           },
         },
@@ -183,23 +193,27 @@ function deployment(va: VoiceAgent): V1Deployment {
               name: 'agent',
               image: spec.image,
               imagePullPolicy: spec.imagePullPolicy ?? 'IfNotPresent',
-              ports: [{ name: 'http', containerPort: AGENT_PORT, protocol: 'TCP' }],
+              // 'admin' (probes, metrics, drain) is deliberately absent from the Service.
+              ports: [
+                { name: 'http', containerPort: AGENT_PORT, protocol: 'TCP' },
+                { name: 'admin', containerPort: AGENT_ADMIN_PORT, protocol: 'TCP' },
+              ],
               env: renderEnv(spec),
               resources,
               readinessProbe: {
-                httpGet: { path: '/readyz', port: 'http' },
+                httpGet: { path: '/readyz', port: 'admin' },
                 periodSeconds: 5,
                 failureThreshold: 2,
               },
               livenessProbe: {
-                httpGet: { path: '/healthz', port: 'http' },
+                httpGet: { path: '/healthz', port: 'admin' },
                 periodSeconds: 10,
                 failureThreshold: 3,
                 timeoutSeconds: 3,
               },
-              // The image has no shell: an httpGet hook (GET) starts the drain; the agent keeps
-              // its calls until zero calls or DRAIN_SECONDS, within the grace period above.
-              lifecycle: { preStop: { exec: { command: preStopDrainCommand(AGENT_PORT) } } },
+              // The image has no shell: node POSTs /drain with the token; the agent keeps its
+              // calls until zero calls or DRAIN_SECONDS, within the grace period above.
+              lifecycle: { preStop: { exec: { command: preStopDrainCommand(AGENT_ADMIN_PORT) } } },
               securityContext: {
                 allowPrivilegeEscalation: false,
                 readOnlyRootFilesystem: true,

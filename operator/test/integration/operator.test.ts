@@ -191,6 +191,21 @@ describe('VoiceAgent CRD admission', () => {
     expect(other.spec.stt?.model).toBe('phone_call');
   });
 
+  it('rejects a public host with signature validation on and no auth token Secret (the agent would refuse to start)', async () => {
+    const message = await rejection({ image: IMAGE, twilio: { publicHost: 'voice.example.com' } });
+    expect(message).toContain('no twilio.authTokenSecretRef');
+    const withToken = await createVa('twilio-token', {
+      image: IMAGE,
+      twilio: { publicHost: 'voice.example.com', authTokenSecretRef: { name: 'twilio' } },
+    });
+    expect(withToken.spec.twilio?.publicHost).toBe('voice.example.com');
+    const openOnPurpose = await createVa('twilio-open', {
+      image: IMAGE,
+      twilio: { publicHost: 'voice.example.com', validateSignature: false },
+    });
+    expect(openOnPurpose.spec.twilio?.validateSignature).toBe(false);
+  });
+
   it('rejects chirp_3 on v1, bad locations for the API version, and region europe-west1 on v2 without a location', async () => {
     expect(await rejection({ image: IMAGE, stt: { apiVersion: 'v1', model: 'chirp_3' } })).toContain(
       'chirp models (chirp_3) need stt.apiVersion v2',

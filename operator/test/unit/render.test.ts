@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { V1Deployment, V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
+import type { V1Deployment, V1Service, V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments, stringify } from 'yaml';
 import {
@@ -91,10 +91,17 @@ describe('render', () => {
     expect(pod.terminationGracePeriodSeconds).toBe(1200 + 30);
     const hook = c.lifecycle?.preStop?.exec?.command ?? [];
     expect(hook[0]).toBe(AGENT_NODE_BINARY);
-    expect(hook.join(' ')).toContain(`http://127.0.0.1:8080${PRESTOP_DRAIN_PATH}`);
+    // The drain is on the admin port and needs the token file only this container can read.
+    expect(hook.join(' ')).toContain(`http://127.0.0.1:9090${PRESTOP_DRAIN_PATH}`);
     expect(hook.join(' ')).toContain(`method:'POST'`);
-    expect(c.readinessProbe?.httpGet?.path).toBe('/readyz');
-    expect(c.livenessProbe?.httpGet?.path).toBe('/healthz');
+    expect(hook.join(' ')).toContain('/tmp/hva-drain-9090.token');
+    expect(c.readinessProbe?.httpGet).toEqual({ path: '/readyz', port: 'admin' });
+    expect(c.livenessProbe?.httpGet).toEqual({ path: '/healthz', port: 'admin' });
+    expect(c.ports).toContainEqual({ name: 'admin', containerPort: 9090, protocol: 'TCP' });
+    expect(c.env).toContainEqual({ name: 'ADMIN_PORT', value: '9090' });
+    // Twilio reaches the Service: it must not expose the admin port.
+    const svc = find<V1Service>(render(voiceAgent('busy', autoscaledSpec)), 'Service');
+    expect(svc.spec?.ports?.map((p) => p.targetPort)).toEqual(['http']);
     expect(c.securityContext).toMatchObject({
       readOnlyRootFilesystem: true,
       allowPrivilegeEscalation: false,

@@ -22,6 +22,7 @@ import { RecordingCapture, type Recording, type RecordingMode } from './recordin
 import { sharedScheduler, type ScheduledTask, type Scheduler } from './scheduler.ts';
 import { validateScript, type CallStep } from './script.ts';
 import { mediaStreamConnectUrl, mediaStreamSignatureUrl, twilioSignature } from './signature.ts';
+import { postVoiceWebhook, type ConnectTwiml, type TwimlVerb } from './webhook.ts';
 
 export const FRAME_MS = 20;
 export const FRAME_BYTES = 160;
@@ -44,6 +45,17 @@ export interface CallOptions {
     /** Public host or URL the agent validates against; default: the connect URL as wss://. */
     readonly publicUrl?: string;
   };
+  /**
+   * Do what Twilio does: POST the signed voice webhook first, then open the stream the TwiML names
+   * with its <Parameter>s (customParameters are added to those). Default: true when `signature`
+   * is set (an agent that validates signatures also wants the per-call stream token).
+   */
+  readonly webhook?: boolean;
+  /** Twilio's REST side: a call completed there ends without the TwiML after <Connect>. */
+  readonly twilioRest?: { completed(callSid: string): boolean };
+  /** Caller and called numbers for the webhook. */
+  readonly from?: string;
+  readonly to?: string;
   /** Extra upgrade headers. */
   readonly headers?: Readonly<Record<string, string>>;
   /** Shared across calls by default (one timer heap per process). */
@@ -131,6 +143,16 @@ export interface CallResult {
   readonly closeReason?: string;
   /** HTTP status when the upgrade was refused (e.g. 403 for a bad signature). */
   readonly upgradeStatus?: number;
+  /** HTTP status of the voice webhook when it was not 200. */
+  readonly webhookStatus?: number;
+  /** The TwiML the voice webhook returned; `after` is what Twilio plays once the stream ends. */
+  readonly twiml?: ConnectTwiml;
+  /**
+   * What Twilio goes on to after the agent closed the stream: the verbs after <Connect> (a
+   * refused caller's apology, transfer or redirect). Empty when the caller hung up or the agent
+   * completed the call through the REST API first.
+   */
+  readonly afterStream?: readonly TwimlVerb[];
   readonly durationMs: number;
   readonly framesSent: number;
   /** How late frames left versus their absolute deadline (the simulator's own lag). */
@@ -256,6 +278,8 @@ export class SimulatedCall {
   private closeCode: number | undefined;
   private closeReason: string | undefined;
   private upgradeStatus: number | undefined;
+  private webhookStatus: number | undefined;
+  private twiml: ConnectTwiml | undefined;
   private endedAtMs: number | undefined;
 
   constructor(options: CallOptions) {
@@ -283,7 +307,8 @@ export class SimulatedCall {
   run(): Promise<CallResult> {
     this.runPromise ??= new Promise<CallResult>((resolve) => {
       this.resolveRun = resolve;
-      this.connect();
+      if (this.opts.webhook ?? this.opts.signature !== undefined) void this.webhookThenConnect();
+      else this.connect();
     });
     return this.runPromise;
   }
@@ -299,11 +324,39 @@ export class SimulatedCall {
     this.opts.onEvent?.(event, this.callSid);
   }
 
+  private async webhookThenConnect(): Promise<void> {
+    const url = mediaStreamConnectUrl(this.opts.url);
+    const base = new URL(url);
+    base.protocol = base.protocol === 'wss:' ? 'https:' : 'http:';
+    const publicUrl = this.opts.signature?.publicUrl ?? base.host;
+    const r = await postVoiceWebhook({
+      baseUrl: base.origin,
+      publicHost: /^[a-z]+:\/\//i.test(publicUrl) ? new URL(publicUrl).host : publicUrl.replace(/\/+$/, ''),
+      authToken: this.opts.signature?.authToken ?? '',
+      callSid: this.callSid,
+      accountSid: this.accountSid,
+      ...(this.opts.from ? { from: this.opts.from } : {}),
+      ...(this.opts.to ? { to: this.opts.to } : {}),
+      ...(this.opts.connectTimeoutMs ? { timeoutMs: this.opts.connectTimeoutMs } : {}),
+    });
+    if (!r.ok) {
+      this.webhookStatus = r.status;
+      this.error = r.error;
+      this.finish('error');
+      return;
+    }
+    this.twiml = r.twiml;
+    this.connect();
+  }
+
   private connect(): void {
     const url = mediaStreamConnectUrl(this.opts.url);
     const headers: Record<string, string> = { ...this.opts.headers };
     if (this.opts.signature) {
-      const signUrl = mediaStreamSignatureUrl(this.opts.signature.publicUrl ?? url.replace(/^ws:/, 'wss:'));
+      // Twilio signs the stream URL exactly as the TwiML wrote it.
+      const signUrl = this.twiml
+        ? this.twiml.streamUrl
+        : mediaStreamSignatureUrl(this.opts.signature.publicUrl ?? url.replace(/^ws:/, 'wss:'));
       headers['X-Twilio-Signature'] = twilioSignature(this.opts.signature.authToken, signUrl);
     }
     let ws: WebSocket;
@@ -355,7 +408,7 @@ export class SimulatedCall {
         accountSid: this.accountSid,
         callSid: this.callSid,
         streamSid: this.streamSid,
-        customParameters: this.opts.customParameters ?? {},
+        customParameters: { ...this.twiml?.parameters, ...this.opts.customParameters },
       }),
     );
     this.opts.logger?.debug({ callSid: this.callSid, streamSid: this.streamSid }, 'simulated call started');
@@ -647,6 +700,16 @@ export class SimulatedCall {
         ? { closeCode: this.closeCode, closeReason: this.closeReason ?? '' }
         : {}),
       ...(this.upgradeStatus !== undefined ? { upgradeStatus: this.upgradeStatus } : {}),
+      ...(this.webhookStatus !== undefined ? { webhookStatus: this.webhookStatus } : {}),
+      ...(this.twiml !== undefined
+        ? {
+            twiml: this.twiml,
+            afterStream:
+              this.outcome === 'server-closed' && !(this.opts.twilioRest?.completed(this.callSid) ?? false)
+                ? this.twiml.after
+                : [],
+          }
+        : {}),
       durationMs,
       framesSent: this.framesSent,
       sendLag: this.sendLagHist.summary(),

@@ -116,6 +116,10 @@ export function formatTimeline(r: CallResult): string {
         `  ${ms(t.latencyMs).padStart(12)}`,
     );
   }
+  if (r.afterStream !== undefined && r.afterStream.length > 0) {
+    const verbs = r.afterStream.map((v) => `${v.verb}${v.text ? ` "${v.text}"` : ''}`).join(', then ');
+    lines.splice(1, 0, `  stream refused or cut: Twilio goes on with ${verbs}`);
+  }
   const a = r.agent;
   lines.push(
     `  frames sent ${r.framesSent} (send lag p99 ${r.sendLag.p99Ms.toFixed(1)} ms), dtmf ${r.dtmfSent}, wait timeouts ${r.waitTimeouts}`,
@@ -132,3 +136,7 @@ export function formatTimeline(r: CallResult): string {
   );
   return lines.join('\n');
 }
+export { parseConnectTwiml, postVoiceWebhook } from './webhook.ts';
+export type { ConnectTwiml, TwimlVerb, WebhookResult } from './webhook.ts';
+export { startTwilioRestEmulator } from './twilio-rest.ts';
+export type { TwilioRestEmulator } from './twilio-rest.ts';

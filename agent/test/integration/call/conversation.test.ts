@@ -24,6 +24,7 @@ function offlineConfig(env: Record<string, string> = {}): Config {
       ...env,
     }),
     port: 0,
+    adminPort: 0,
   });
 }
 
@@ -163,5 +164,28 @@ describe('cloud code paths: openai client and Google TTS client against their em
     expect(synth.length).toBeGreaterThanOrEqual(3); // greeting/apology phrases + answer sentences
     expect(synth.every((c) => c.voice === booted.providers.effectiveConfig.ttsVoice)).toBe(true);
     expect(records.every((r) => r.firstFrameSentMs !== undefined && r.sentencesPlayed > 0)).toBe(true);
+  });
+
+  it('after an LLM stall mid-answer the caller hears the apology, and their next utterance is answered', async () => {
+    const before = records.length;
+    // The first answer sends two tokens, then the connection hangs (held open, nothing sent).
+    openai.setFault({ type: 'stall', times: 1, afterTokens: 2 });
+    const { call } = await runConversation({
+      agentUrl: booted.agent.url,
+      publicHost: booted.agent.publicHost,
+      utterances: ['hello', 'question'],
+      speechEmulator: booted.providers.speechEmulator,
+    });
+    openai.setFault(null);
+    expect(call.protocolErrors.total).toBe(0);
+    expect(call.outcome).toBe('completed');
+    const turns = records.slice(before);
+    // The stalled answer ends as an apology, or is talked over by the caller's next utterance
+    // (whichever comes first on a loaded machine); either way that utterance is answered.
+    expect(turns).toHaveLength(2);
+    expect(['apology', 'interrupted']).toContain(turns[0]?.outcome);
+    expect(turns[1]?.outcome).toBe('answered');
+    expect(same(turns[1]?.transcript, transcripts.get('question'))).toBe(true);
+    expect(turns[1]?.sentencesPlayed).toBeGreaterThan(0);
   });
 });

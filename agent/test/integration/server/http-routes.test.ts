@@ -6,7 +6,7 @@ import { silentLogger } from '../../../src/telemetry/logger.ts';
 import { createPassthroughFactory } from '../../../src/call/passthrough.ts';
 import { signTwilioRequest } from '../../../src/server/signature.ts';
 import type { WebhookSpanInfo } from '../../../src/telemetry/tracing.ts';
-import { metricValue, scrape } from './twilio-client.ts';
+import { metricValue, postDrain, scrape } from './twilio-client.ts';
 
 const TOKEN = 'test-auth-token';
 let agent: RunningAgent;
@@ -21,6 +21,7 @@ beforeAll(async () => {
   agent = await startAgent({
     config: defaultConfig({
       port: 0,
+      adminPort: 0,
       host: '127.0.0.1',
       publicHost: 'voice.example.com',
       twilioAuthToken: TOKEN,
@@ -187,20 +188,20 @@ describe('health, readiness, metrics', () => {
   });
 
   it('GET /readyz follows the readiness callback and lists reasons', async () => {
-    expect((await fetch(`${agent.url}/readyz`)).status).toBe(200);
+    expect((await fetch(`${agent.adminUrl}/readyz`)).status).toBe(200);
     readiness = { ready: false, reasons: ['stt: probe failed (PERMISSION_DENIED)'] };
-    const res = await fetch(`${agent.url}/readyz`);
+    const res = await fetch(`${agent.adminUrl}/readyz`);
     expect(res.status).toBe(503);
     expect(await res.json()).toMatchObject({
       ready: false,
       reasons: ['stt: probe failed (PERMISSION_DENIED)'],
     });
     readiness = { ready: true, reasons: [] };
-    expect((await fetch(`${agent.url}/readyz`)).status).toBe(200);
+    expect((await fetch(`${agent.adminUrl}/readyz`)).status).toBe(200);
   });
 
   it('GET /metrics exposes the edge metrics', async () => {
-    const res = await fetch(`${agent.url}/metrics`);
+    const res = await fetch(`${agent.adminUrl}/metrics`);
     expect(res.status).toBe(200);
     const text = await res.text();
     for (const name of [
@@ -222,8 +223,25 @@ describe('health, readiness, metrics', () => {
 });
 
 describe('POST /drain', () => {
-  it('from loopback is accepted (202) and an idle agent exits 0 at once', async () => {
-    const res = await fetch(`${agent.url}/drain`, { method: 'POST' });
+  it('is only on the admin port and needs the token from the drain token file, whatever the source address', async () => {
+    expect((await fetch(`${agent.url}/drain`, { method: 'POST' })).status).toBe(404);
+    expect((await fetch(`${agent.url}/metrics`)).status).toBe(404);
+    expect((await fetch(`${agent.url}/readyz`)).status).toBe(404);
+    // Loopback is no credential (behind a mesh sidecar every request comes from 127.0.0.1).
+    expect((await fetch(`${agent.adminUrl}/drain`, { method: 'POST' })).status).toBe(403);
+    const wrong = await fetch(`${agent.adminUrl}/drain`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer not-the-token' },
+    });
+    expect(wrong.status).toBe(403);
+    expect(agent.draining).toBe(false);
+    expect(
+      metricValue(await scrape(agent), 'hva_rejected_requests_total', { route: 'drain', reason: 'token' }),
+    ).toBe(2);
+  });
+
+  it('with the token is accepted (202) and an idle agent exits 0 at once', async () => {
+    const res = await postDrain(agent);
     expect(res.status).toBe(202);
     expect(await res.json()).toEqual({ draining: true, activeCalls: 0 });
     await agent.drain();

@@ -27,7 +27,7 @@ function resources(): Record<string, number> {
 }
 
 const agent = await startAgent({
-  config: defaultConfig({ port: 0, host: '127.0.0.1', maxCalls: 1000 }),
+  config: defaultConfig({ port: 0, adminPort: 0, host: '127.0.0.1', maxCalls: 1000 }),
   logger: silentLogger,
   // Echo each frame at once: the test counts echoes to see frames got through.
   handlerFactory: createPassthroughFactory(undefined, { echoBatchMs: 20 }),

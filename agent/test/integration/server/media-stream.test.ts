@@ -1,13 +1,15 @@
+import { networkInterfaces } from 'node:os';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { startAgent, type AgentOptions, type RunningAgent } from '../../../src/app.ts';
 import { defaultConfig } from '../../../src/config/load.ts';
+import { LOCAL_DEV_AUTH_TOKEN, signTwilioRequest } from '../../../src/server/signature.ts';
 import type { Config } from '../../../src/config/schema.ts';
 import { createLogger, silentLogger } from '../../../src/telemetry/logger.ts';
 import { createPassthroughFactory, type PassthroughStats } from '../../../src/call/passthrough.ts';
 import type { CallHandler, CallHandlerFactory, MarkOutcome, MediaSink } from '../../../src/call/types.ts';
-import { TestTwilioClient, metricValue, scrape, tryUpgrade, until } from './twilio-client.ts';
+import { TestTwilioClient, metricValue, postDrain, scrape, tryUpgrade, until } from './twilio-client.ts';
 
 const agents: RunningAgent[] = [];
 const clients: TestTwilioClient[] = [];
@@ -23,7 +25,13 @@ async function agentWith(
 ): Promise<RunningAgent & { exits: number[] }> {
   const exits: number[] = [];
   const agent = await startAgent({
-    config: defaultConfig({ port: 0, host: '127.0.0.1', ...overrides }),
+    config: defaultConfig({
+      port: 0,
+      adminPort: 0,
+      host: '127.0.0.1',
+      mediaTimeoutMs: 600_000,
+      ...overrides,
+    }),
     logger: silentLogger,
     // Echo each 20 ms frame at once: the tests below use the echo to see that a frame got through.
     handlerFactory: createPassthroughFactory(undefined, { echoBatchMs: 20 }),
@@ -376,7 +384,7 @@ describe('MAX_CALLS', () => {
     expect(metricValue(await scrape(agent), 'hva_refused_streams_total', { reason: 'max_calls' })).toBe(
       before + 1,
     );
-    expect((await fetch(`${agent.url}/readyz`)).status).toBe(200);
+    expect((await fetch(`${agent.adminUrl}/readyz`)).status).toBe(200);
     a.stop();
     await until(() => agent.activeCalls() === 1);
     const fourth = await call(agent);
@@ -385,16 +393,115 @@ describe('MAX_CALLS', () => {
   });
 });
 
+describe('sockets that never send start', () => {
+  it('300 of them do not refuse a good call: they have their own budget, the oldest is evicted', async () => {
+    const agent = await agentWith({ maxCalls: 2, pendingStreamsMax: 32, startTimeoutMs: 60_000 });
+    const before = metricValue(await scrape(agent), 'hva_rejected_requests_total', {
+      route: 'media_stream',
+      reason: 'pending_evicted',
+    });
+    const idle: WebSocket[] = [];
+    for (let i = 0; i < 300; i++) {
+      const r = await tryUpgrade(agent);
+      if ('ws' in r) idle.push(r.ws);
+    }
+    expect(idle).toHaveLength(300);
+    await until(() => agent.pendingStreams() <= 32);
+    // Two good calls (MAX_CALLS) still get in and talk.
+    for (const seed of [1, 2]) {
+      const c = await call(agent);
+      c.media(frame(seed));
+      await c.waitFor(() => mediaOf(c).length === 1);
+    }
+    expect(
+      metricValue(await scrape(agent), 'hva_rejected_requests_total', {
+        route: 'media_stream',
+        reason: 'pending_evicted',
+      }),
+    ).toBeGreaterThanOrEqual(before + 268);
+    for (const ws of idle) ws.terminate();
+  });
+});
+
+describe('a peer that does not read', () => {
+  it('is cut once its unread audio passes OUTBOUND_BUFFER_SECONDS; other calls go on', async () => {
+    const record = {
+      outcomes: [] as [string, MarkOutcome][],
+      disposed: [] as string[],
+      sinks: [] as MediaSink[],
+    };
+    const agent = await agentWith({ outboundBufferSeconds: 1 }, { handlerFactory: scriptedFactory(record) });
+    const before = metricValue(await scrape(agent), 'hva_calls_ended_by_edge_total', {
+      reason: 'slow_consumer',
+    });
+    const stuck = await call(agent);
+    const healthy = await call(agent);
+    await until(() => record.sinks.length === 2);
+    // The stuck peer stops reading: TCP fills up, then the agent's send queue grows.
+    (stuck.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    const sink = record.sinks[0]!;
+    // Ten minutes of audio handed over at once (a runaway synthesiser, or a peer that never reads).
+    for (let i = 0; i < 3000 && record.disposed.length === 0; i++) sink.sendMedia(Buffer.alloc(1600, 0x55));
+    await until(() => record.disposed.includes('slow_consumer'), 30_000);
+    expect(
+      metricValue(await scrape(agent), 'hva_calls_ended_by_edge_total', { reason: 'slow_consumer' }),
+    ).toBe(before + 1);
+    // The other call is untouched.
+    healthy.dtmf('1');
+    await healthy.waitFor((m) => m.some((x) => x.event === 'media'));
+    expect(record.disposed).toEqual(['slow_consumer']);
+  });
+});
+
+describe('the development token', () => {
+  const external = Object.values(networkInterfaces())
+    .flat()
+    .find((i) => i !== undefined && i.family === 'IPv4' && !i.internal)?.address;
+
+  it.runIf(external !== undefined)(
+    'is refused from a non-loopback peer even with a valid signature',
+    async () => {
+      const agent = await agentWith({ host: '0.0.0.0', twilioAuthToken: '' });
+      const remote = { url: `http://${external}:${agent.port}`, publicHost: agent.publicHost };
+      expect(await tryUpgrade(remote)).toMatchObject({ status: 403 });
+      // The voice webhook too: a correct development-token signature counts only from loopback.
+      const form = { CallSid: `CA${'c'.repeat(32)}`, From: '+972500000001' };
+      const signature = signTwilioRequest(
+        LOCAL_DEV_AUTH_TOKEN,
+        `https://${agent.publicHost}/webhook/voice`,
+        form,
+      );
+      const post = (base: string) =>
+        fetch(`${base}/webhook/voice`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature },
+          body: new URLSearchParams(form).toString(),
+        });
+      expect((await post(remote.url)).status).toBe(403);
+      expect((await post(agent.url)).status).toBe(200);
+      const local = await tryUpgrade(agent);
+      expect('ws' in local).toBe(true);
+      if ('ws' in local) local.ws.close();
+      expect(
+        metricValue(await scrape(agent), 'hva_rejected_requests_total', {
+          route: 'media_stream',
+          reason: 'dev_token_remote',
+        }),
+      ).toBeGreaterThanOrEqual(1);
+    },
+  );
+});
+
 describe('drain', () => {
   it('POST /drain: not ready, new streams refused, the existing call continues, exit 0 when it ends', async () => {
     const agent = await agentWith({ drainSeconds: 60 });
     const c = await call(agent);
     c.media(frame(1));
     await c.waitFor(() => mediaOf(c).length === 1);
-    const res = await fetch(`${agent.url}/drain`, { method: 'POST' });
+    const res = await postDrain(agent);
     expect(res.status).toBe(202);
     expect(agent.draining).toBe(true);
-    const ready = await fetch(`${agent.url}/readyz`);
+    const ready = await fetch(`${agent.adminUrl}/readyz`);
     expect(ready.status).toBe(503);
     expect(((await ready.json()) as { reasons: string[] }).reasons).toContain('draining');
     const late = await TestTwilioClient.connect(agent);
@@ -456,8 +563,8 @@ describe('per-call logs', () => {
   });
 });
 
-describe('boot warnings', () => {
-  it('warns when signature validation is off and when no auth token is configured', async () => {
+describe('boot warnings and the open door', () => {
+  const capture = () => {
     const lines: string[] = [];
     const sink = new Writable({
       write(chunk: Buffer, _enc, cb) {
@@ -465,15 +572,30 @@ describe('boot warnings', () => {
         cb();
       },
     });
-    await agentWith(
-      { twilioSignatureValidation: false, twilioAuthToken: '' },
-      { logger: createLogger('info', sink) },
+    const warnings = () =>
+      lines.map((l) => JSON.parse(l) as { level: string; msg: string }).filter((l) => l.level === 'warn');
+    return { lines, logger: createLogger('info', sink), warnings };
+  };
+
+  it('warns when signature validation is off, and when only the development token is configured', async () => {
+    const off = capture();
+    await agentWith({ twilioSignatureValidation: false, twilioAuthToken: '' }, { logger: off.logger });
+    expect(off.warnings().some((w) => w.msg.includes('TWILIO_SIGNATURE_VALIDATION=false'))).toBe(true);
+    const dev = capture();
+    await agentWith({ twilioAuthToken: '' }, { logger: dev.logger });
+    expect(dev.warnings().some((w) => w.msg.includes('accepted only from loopback'))).toBe(true);
+    expect([...off.lines, ...dev.lines].join('\n')).not.toContain('local-dev-auth-token');
+  });
+
+  it('refuses to start with a public host and no auth token, unless validation is explicitly off', async () => {
+    await expect(agentWith({ publicHost: 'voice.example.com', twilioAuthToken: '' })).rejects.toThrow(
+      /PUBLIC_HOST=voice\.example\.com is set but TWILIO_AUTH_TOKEN is empty: refusing to start/,
     );
-    const warnings = lines
-      .map((l) => JSON.parse(l) as { level: string; msg: string })
-      .filter((l) => l.level === 'warn');
-    expect(warnings.some((w) => w.msg.includes('TWILIO_SIGNATURE_VALIDATION=false'))).toBe(true);
-    expect(warnings.some((w) => w.msg.includes('only the local caller simulator can sign'))).toBe(true);
-    expect(lines.join('\n')).not.toContain('local-dev-auth-token');
+    const open = await agentWith({
+      publicHost: 'voice.example.com',
+      twilioAuthToken: '',
+      twilioSignatureValidation: false,
+    });
+    expect(open.publicHost).toBe('voice.example.com');
   });
 });

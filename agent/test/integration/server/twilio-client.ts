@@ -1,11 +1,20 @@
 // A minimal Twilio-like Media Streams client for the edge tests (the full caller simulator lives
 // in agent/src/sim/caller). Real `ws` client, signed upgrade, raw frames when a test needs them.
+import { readFileSync } from 'node:fs';
 import { WebSocket } from 'ws';
 import { LOCAL_DEV_AUTH_TOKEN, MEDIA_STREAM_PATH, signTwilioRequest } from '../../../src/server/signature.ts';
+import { STREAM_TOKEN_PARAMETER, StreamTokens } from '../../../src/server/stream-token.ts';
 
 export interface AgentAddress {
   readonly url: string;
   readonly publicHost: string;
+  /** The admin listener (probes, metrics, drain); scrape() uses it. */
+  readonly adminUrl?: string;
+}
+
+/** A stream token as the agent's voice webhook would issue it for `callSid`. */
+export function streamTokenFor(callSid: string, authToken = LOCAL_DEV_AUTH_TOKEN, ttlSeconds = 30): string {
+  return new StreamTokens({ authToken, ttlSeconds }).issue(callSid);
 }
 
 export interface ConnectOptions {
@@ -69,9 +78,11 @@ export class TestTwilioClient {
   readonly closed: Promise<{ code: number; reason: string }>;
   private chunk = 0;
   private waiters: (() => void)[] = [];
+  private readonly authToken: string;
 
-  constructor(ws: WebSocket) {
+  constructor(ws: WebSocket, authToken = LOCAL_DEV_AUTH_TOKEN) {
     this.ws = ws;
+    this.authToken = authToken;
     ws.on('message', (data) => {
       this.messages.push(JSON.parse(data.toString()) as ServerMessage);
       for (const w of this.waiters.splice(0)) w();
@@ -87,7 +98,7 @@ export class TestTwilioClient {
   static async connect(agent: AgentAddress, options: ConnectOptions = {}): Promise<TestTwilioClient> {
     const r = await tryUpgrade(agent, options);
     if ('status' in r) throw new Error(`upgrade refused with HTTP ${r.status}`);
-    return new TestTwilioClient(r.ws);
+    return new TestTwilioClient(r.ws, options.token);
   }
 
   send(message: unknown): void {
@@ -98,8 +109,14 @@ export class TestTwilioClient {
     this.send({ event: 'connected', protocol: 'Call', version: '1.0.0' });
   }
 
+  /** Sends start with a valid stream token for this CallSid unless customParameters carries one ('' for none). */
   start(customParameters: Record<string, string> = {}): void {
     const { streamSid, callSid, accountSid } = this.sids;
+    if (!(STREAM_TOKEN_PARAMETER in customParameters))
+      customParameters = {
+        ...customParameters,
+        [STREAM_TOKEN_PARAMETER]: streamTokenFor(callSid, this.authToken),
+      };
     this.send({
       event: 'start',
       sequenceNumber: '1',
@@ -190,7 +207,7 @@ export function metricValue(text: string, name: string, labels: Record<string, s
 }
 
 export async function scrape(agent: AgentAddress): Promise<string> {
-  const res = await fetch(`${agent.url}/metrics`);
+  const res = await fetch(`${agent.adminUrl ?? agent.url}/metrics`);
   return res.text();
 }
 
@@ -200,4 +217,10 @@ export async function until(cond: () => boolean | Promise<boolean>, timeoutMs = 
     if (Date.now() > deadline) throw new Error('condition not reached in time');
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+/** POST /drain on the admin port with the token from the agent's drain token file, as the preStop hook does. */
+export async function postDrain(agent: { adminUrl: string; drainTokenPath: string }): Promise<Response> {
+  const token = readFileSync(agent.drainTokenPath, 'utf8').trim();
+  return fetch(`${agent.adminUrl}/drain`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
 }

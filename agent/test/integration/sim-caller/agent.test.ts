@@ -19,6 +19,7 @@ beforeAll(async () => {
   const config = {
     ...loadConfig({ TWILIO_AUTH_TOKEN: TOKEN, HOST: '127.0.0.1', POD_DELETION_COST_ENABLED: 'false' }),
     port: 0,
+    adminPort: 0,
   };
   agent = await startAgent({
     config,
@@ -69,9 +70,37 @@ describe('simulator against the real edge with the pass-through handler', () => 
       signature: { authToken: 'not-the-token', publicUrl: agent.publicHost },
     });
     expect(wrong.outcome).toBe('error');
-    expect(wrong.upgradeStatus).toBe(403);
+    expect(wrong.webhookStatus).toBe(403);
+    const wrongUpgrade = await placeCall({
+      url: agent.url,
+      script: [{ kind: 'silence', ms: 100 }],
+      signature: { authToken: 'not-the-token', publicUrl: agent.publicHost },
+      webhook: false,
+    });
+    expect(wrongUpgrade.upgradeStatus).toBe(403);
     const missing = await placeCall({ url: agent.url, script: [{ kind: 'silence', ms: 100 }] });
     expect(missing.upgradeStatus).toBe(403);
+  });
+
+  it('goes through the voice webhook like Twilio; a valid upgrade signature alone starts no call', async () => {
+    const viaWebhook = await placeCall({
+      url: agent.url,
+      script: [{ kind: 'silence', ms: 100 }],
+      signature: { authToken: TOKEN, publicUrl: agent.publicHost },
+    });
+    expect(viaWebhook.outcome).toBe('completed');
+    expect(viaWebhook.twiml?.streamUrl).toBe(`wss://${agent.publicHost}/ws/twilio-media`);
+    expect(viaWebhook.twiml?.parameters['streamToken']).toMatch(/^v1\.\d+\./);
+    expect(viaWebhook.twiml?.parameters['callSid']).toBe(viaWebhook.callSid);
+    // A leaked upgrade signature (the same for every call) without the webhook's token is refused.
+    const leaked = await placeCall({
+      url: agent.url,
+      script: [{ kind: 'silence', ms: 2000 }],
+      signature: { authToken: TOKEN, publicUrl: agent.publicHost },
+      webhook: false,
+    });
+    expect(leaked.outcome).toBe('server-closed');
+    expect([leaked.closeCode, leaked.closeReason]).toEqual([1008, 'stream_token_missing']);
   });
 
   it('runs several calls at once on the shared scheduler without cross-talk', async () => {

@@ -194,6 +194,7 @@ describe('what the simulator sends', () => {
       url: server.url,
       script: [silence(40)],
       signature: { authToken: token, publicUrl: 'voice.example.com' },
+      webhook: false,
     });
     expect(ok.outcome).toBe('completed');
     expect(ok.framesSent).toBe(2);
@@ -201,6 +202,7 @@ describe('what the simulator sends', () => {
       url: server.url,
       script: [silence(40)],
       signature: { authToken: 'wrong', publicUrl: 'voice.example.com' },
+      webhook: false,
     });
     expect(bad.outcome).toBe('error');
     expect(bad.upgradeStatus).toBe(403);

@@ -5,6 +5,7 @@ import {
   isValidUpgradeSignature,
   isValidWebhookSignature,
   mediaStreamUrl,
+  resolveTwilioAuth,
   signTwilioRequest,
 } from '../../../src/server/signature.ts';
 
@@ -91,5 +92,38 @@ describe('media stream upgrade signatures', () => {
   it('falls back to the local development token only when none is configured', () => {
     expect(effectiveAuthToken('')).toBe(LOCAL_DEV_AUTH_TOKEN);
     expect(effectiveAuthToken('real')).toBe('real');
+  });
+});
+
+describe('resolveTwilioAuth (no open door)', () => {
+  it('refuses to start with a public host, validation on and no auth token, naming the fix', () => {
+    expect(() =>
+      resolveTwilioAuth({
+        publicHost: 'voice.example.com',
+        twilioAuthToken: '',
+        twilioSignatureValidation: true,
+      }),
+    ).toThrow(/refusing to start.*TWILIO_AUTH_TOKEN.*authTokenSecretRef.*TWILIO_SIGNATURE_VALIDATION=false/s);
+  });
+
+  it('uses the configured token; the development token only for loopback peers without a public host', () => {
+    expect(
+      resolveTwilioAuth({
+        publicHost: 'voice.example.com',
+        twilioAuthToken: 't0k',
+        twilioSignatureValidation: true,
+      }),
+    ).toEqual({ authToken: 't0k', loopbackOnly: false });
+    expect(
+      resolveTwilioAuth({ publicHost: '', twilioAuthToken: '', twilioSignatureValidation: true }),
+    ).toEqual({ authToken: LOCAL_DEV_AUTH_TOKEN, loopbackOnly: true });
+    // Explicitly off: the operator chose it (a warning is logged at boot).
+    expect(
+      resolveTwilioAuth({
+        publicHost: 'voice.example.com',
+        twilioAuthToken: '',
+        twilioSignatureValidation: false,
+      }).loopbackOnly,
+    ).toBe(true);
   });
 });

@@ -74,3 +74,52 @@ describe('voice TwiML', () => {
     expect(p.name.length + p.value.length).toBeLessThan(500);
   });
 });
+
+describe('fallback after <Connect> (what a refused caller hears)', () => {
+  const none = { playUrl: '', sayText: '', dialNumber: '', redirectUrl: '' };
+  const verbsAfterConnect = (xml: string) => {
+    const body = xml.replace(/^[\s\S]*<\/Connect>/, '').replace(/<\/Response>$/, '');
+    return [...body.matchAll(/<([A-Z][a-zA-Z]*)/g)].map((m) => m[1]);
+  };
+
+  it('speaks the Hebrew apology with <Say language="he-IL"> by default, after the stream', () => {
+    const xml = buildVoiceTwiml({
+      publicHost: 'voice.example.com',
+      parameters: {},
+      fallback: { ...none, sayText: 'מצטערים, נסו שוב מאוחר יותר' },
+    });
+    expect(verbsAfterConnect(xml)).toEqual(['Say']);
+    expect(xml).toContain('<Say language="he-IL">מצטערים, נסו שוב מאוחר יותר</Say>');
+    expect(xml.indexOf('<Say')).toBeGreaterThan(xml.indexOf('</Connect>'));
+  });
+
+  it('plays a recording instead of speaking, then dials a number', () => {
+    const xml = buildVoiceTwiml({
+      publicHost: 'voice.example.com',
+      parameters: {},
+      fallback: {
+        ...none,
+        sayText: 'x',
+        playUrl: 'https://cdn.example.com/sorry.wav',
+        dialNumber: '+97231234567',
+      },
+    });
+    expect(verbsAfterConnect(xml)).toEqual(['Play', 'Dial']);
+    expect(xml).toContain('<Play>https://cdn.example.com/sorry.wav</Play><Dial>+97231234567</Dial>');
+  });
+
+  it('redirects to another TwiML URL', () => {
+    const xml = buildVoiceTwiml({
+      publicHost: 'voice.example.com',
+      parameters: {},
+      fallback: { ...none, redirectUrl: 'https://ivr.example.com/busy?x=1&y=2' },
+    });
+    expect(verbsAfterConnect(xml)).toEqual(['Redirect']);
+    expect(xml).toContain('<Redirect method="POST">https://ivr.example.com/busy?x=1&amp;y=2</Redirect>');
+  });
+
+  it('adds nothing when every field is empty', () => {
+    const xml = buildVoiceTwiml({ publicHost: 'voice.example.com', parameters: {}, fallback: none });
+    expect(verbsAfterConnect(xml)).toEqual([]);
+  });
+});
