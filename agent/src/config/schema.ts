@@ -75,6 +75,19 @@ export const schema = {
     cr: 'twilio.validateSignature',
     doc: 'Validate X-Twilio-Signature on webhooks and the media WebSocket upgrade. Turning it off logs a warning at boot.',
   }),
+  playgroundEnabled: bool({
+    env: 'PLAYGROUND_ENABLED',
+    default: false,
+    cr: 'playground.enabled',
+    doc: 'Serve the browser playground at /playground (talks to the agent over the Media Streams WebSocket). Off: every /playground route is 404.',
+  }),
+  playgroundToken: str({
+    env: 'PLAYGROUND_TOKEN',
+    default: '',
+    secret: true,
+    maxLength: 512,
+    doc: 'Bearer token the playground requires from any client that is not on loopback (set it from a Secret through VoiceAgent spec.env). Empty: only loopback clients (e.g. kubectl port-forward) may use the playground.',
+  }),
   maxCalls: int({
     env: 'MAX_CALLS',
     default: 200,
@@ -476,6 +489,13 @@ export const schema = {
     pattern: '^https?://.+$',
     cr: 'otlpEndpoint',
     doc: 'OTLP/HTTP endpoint for traces (e.g. http://jaeger:4318). Empty: tracing off.',
+  }),
+  traceUiUrl: str({
+    env: 'TRACE_UI_URL',
+    default: 'http://localhost:16686/trace/{traceId}',
+    pattern: '^(https?://.*\\{traceId\\}.*)?$',
+    cr: 'traceUiUrl',
+    doc: 'Link to one trace in the tracing UI ({traceId} is replaced); the playground links each turn to it when tracing is on. Default: Jaeger on localhost (kubectl port-forward). Empty: no link.',
   }),
   serviceName: str({
     env: 'OTEL_SERVICE_NAME',

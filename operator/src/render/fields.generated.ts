@@ -23,6 +23,12 @@ export const CR_FIELDS: readonly CrField[] = [
     kind: 'bool',
   },
   {
+    key: 'playgroundEnabled',
+    crPath: 'playground.enabled',
+    env: 'PLAYGROUND_ENABLED',
+    kind: 'bool',
+  },
+  {
     key: 'maxCalls',
     crPath: 'maxCallsPerPod',
     env: 'MAX_CALLS',
@@ -274,6 +280,12 @@ export const CR_FIELDS: readonly CrField[] = [
     env: 'OTEL_EXPORTER_OTLP_ENDPOINT',
     kind: 'string',
   },
+  {
+    key: 'traceUiUrl',
+    crPath: 'traceUiUrl',
+    env: 'TRACE_UI_URL',
+    kind: 'string',
+  },
 ];
 
 /** Env name of every agent setting, by schema key (secret and platform fields included). */
@@ -283,6 +295,8 @@ export const AGENT_ENV = {
   publicHost: 'PUBLIC_HOST',
   twilioAuthToken: 'TWILIO_AUTH_TOKEN',
   twilioSignatureValidation: 'TWILIO_SIGNATURE_VALIDATION',
+  playgroundEnabled: 'PLAYGROUND_ENABLED',
+  playgroundToken: 'PLAYGROUND_TOKEN',
   maxCalls: 'MAX_CALLS',
   drainSeconds: 'DRAIN_SECONDS',
   logLevel: 'LOG_LEVEL',
@@ -335,6 +349,7 @@ export const AGENT_ENV = {
   apologyText: 'APOLOGY_TEXT',
   bargeInMinMs: 'BARGE_IN_MIN_MS',
   otlpEndpoint: 'OTEL_EXPORTER_OTLP_ENDPOINT',
+  traceUiUrl: 'TRACE_UI_URL',
   serviceName: 'OTEL_SERVICE_NAME',
   podName: 'POD_NAME',
   podNamespace: 'POD_NAMESPACE',
