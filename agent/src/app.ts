@@ -24,6 +24,7 @@ import {
   signatureRejections,
 } from './server/metrics.ts';
 import { inClusterDeletionCost, type DeletionCostUpdater } from './server/deletion-cost.ts';
+import type { Playground } from './playground/routes.ts';
 
 export { LOCAL_DEV_AUTH_TOKEN } from './server/signature.ts';
 export type { Readiness } from './server/http.ts';
@@ -44,6 +45,8 @@ export interface AgentOptions {
   readonly tracing?: Pick<Tracing, 'webhookSpan'>;
   /** Test hook: the deletion-cost updater to use instead of the in-cluster one. */
   readonly deletionCost?: DeletionCostUpdater;
+  /** The browser playground (PLAYGROUND_ENABLED): its routes, and its ticket-authorised media upgrades. */
+  readonly playground?: Playground;
 }
 
 export interface RunningAgent {
@@ -140,6 +143,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     activeCalls: () => connections.size,
     requestDrain: (reason) => void drain.start(reason),
     ...(options.tracing ? { tracing: options.tracing } : {}),
+    ...(options.playground ? { playground: options.playground } : {}),
   });
 
   const refuse = (ws: WebSocket, reason: 'draining' | 'max_calls'): void => {
@@ -149,14 +153,14 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     ws.close(1013, reason);
   };
 
-  const onConnection = (ws: WebSocket): void => {
+  const onConnection = (ws: WebSocket, handlerFactory: CallHandlerFactory): void => {
     if (drain.draining || closing !== undefined) return refuse(ws, 'draining');
     if (connections.size >= config.maxCalls) return refuse(ws, 'max_calls');
     connectionSeq += 1;
     const conn = new MediaConnection({
       socket: ws,
       logger,
-      handlerFactory: options.handlerFactory,
+      handlerFactory,
       connectionId: `ws-${connectionSeq}`,
       startTimeoutMs: options.startTimeoutMs,
       onFinished: (c) => {
@@ -176,7 +180,13 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       refusedStreams.inc({ reason: 'not_found' });
       return rejectUpgrade(socket, 404, 'not found');
     }
-    if (config.twilioSignatureValidation) {
+    // A playground upgrade carries a server-issued ticket instead of a Twilio signature (playground/access.ts).
+    const playground = options.playground?.admitUpgrade(req);
+    if (playground?.ok === false) {
+      refusedStreams.inc({ reason: 'playground_ticket' });
+      return rejectUpgrade(socket, 403, playground.reason);
+    }
+    if (playground === undefined && config.twilioSignatureValidation) {
       const header = req.headers['x-twilio-signature'];
       const signature = Array.isArray(header) ? header[0] : header;
       if (!isValidUpgradeSignature(authToken, signature, publicHost)) {
@@ -189,7 +199,8 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
         return rejectUpgrade(socket, 403, 'invalid signature');
       }
     }
-    wss.handleUpgrade(req, socket, head, onConnection);
+    const factory = playground?.ok ? playground.bind(options.handlerFactory) : options.handlerFactory;
+    wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, factory));
   };
   app.server.on('upgrade', onUpgrade);
 

@@ -18,6 +18,7 @@ import { signatureRejections, streamStatusEvents } from './metrics.ts';
 import { STREAM_STATUS_PATH, VOICE_WEBHOOK_PATH, isValidWebhookSignature, webhookUrl } from './signature.ts';
 import { FORWARDED_CALL_FIELDS, buildVoiceTwiml } from './twiml.ts';
 import { TRACEPARENT_PARAMETER, type Tracing } from '../telemetry/tracing.ts';
+import type { Playground } from '../playground/routes.ts';
 
 export interface Readiness {
   readonly ready: boolean;
@@ -37,6 +38,8 @@ export interface HttpAppOptions {
   readonly requestDrain: (reason: string) => void;
   /** Starts the trace a call continues (its traceparent travels as a TwiML <Parameter>). */
   readonly tracing?: Pick<Tracing, 'webhookSpan'>;
+  /** The browser playground's routes (PLAYGROUND_ENABLED); absent: every /playground path is 404. */
+  readonly playground?: Pick<Playground, 'register'>;
 }
 
 const QUIET_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
@@ -173,6 +176,8 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     options.requestDrain('POST /drain');
     return reply.code(202).send({ draining: true, activeCalls: options.activeCalls() });
   });
+
+  if (options.playground !== undefined) await options.playground.register(app as unknown as FastifyInstance);
 
   return app as unknown as HttpApp;
 }
