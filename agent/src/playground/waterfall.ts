@@ -54,14 +54,9 @@ export function turnWaterfall(
     bars.push({ stage, label, startMs, endMs: Math.max(startMs, endMs) });
   };
   bar('stt', 'STT final', origin, r.finalMs);
-  bar(
-    'llm',
-    r.preemptive === 'hit' ? 'LLM first token (preemptive)' : 'LLM first token',
-    r.llmRequestMs,
-    r.llmFirstTokenMs,
-  );
+  bar('llm', 'LLM first token', r.llmRequestMs, r.llmFirstTokenMs);
   bar('tts', 'TTS first audio', r.ttsRequestMs, r.ttsFirstAudioMs);
-  bar('total', 'Total to first audio sent', origin, r.firstFrameSentMs);
+  bar('total', 'Total', origin, r.firstFrameSentMs);
   return {
     turnId: r.turnId,
     transcript: r.transcript,

@@ -170,15 +170,13 @@ export function renderTurn(list, w) {
     bar.style.left = `${((b.startMs - minMs) / span) * 100}%`;
     bar.style.width = `${Math.max(0.5, ((b.endMs - b.startMs) / span) * 100)}%`;
     track.append(bar);
-    if (minMs < 0) {
-      const zero = el('span', { class: 'zero' });
-      zero.style.left = `${(-minMs / span) * 100}%`;
-      track.append(zero);
-    }
+    const zero = el('span', { class: 'zero' });
+    zero.style.left = `${(-minMs / span) * 100}%`;
+    track.append(zero);
     dd.append(track);
-    const value =
-      b.startMs === 0 || b.stage === 'total' ? ms(b.endMs) : `${ms(b.endMs - b.startMs)} (at ${ms(b.endMs)})`;
-    dd.append(el('span', { class: 'value' }, value));
+    // The value is when the stage was done (the [LATENCY] figure); the bar also shows when it began.
+    track.title = `${b.label}: from ${ms(b.startMs)} to ${ms(b.endMs)} (${ms(b.endMs - b.startMs)})`;
+    dd.append(el('span', { class: 'value' }, ms(b.endMs)));
     row.append(dd);
     rows.append(row);
   }

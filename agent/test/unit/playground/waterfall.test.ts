@@ -56,7 +56,7 @@ describe('turn waterfall', () => {
       TEMPLATE,
     );
     expect(w.bars.map((b) => b.stage)).toEqual(['stt', 'llm']);
-    expect(w.bars[1]).toMatchObject({ startMs: -300, label: 'LLM first token (preemptive)' });
+    expect(w.bars[1]).toMatchObject({ startMs: -300, label: 'LLM first token' });
     expect(w.traceUrl).toBeUndefined();
   });
 
