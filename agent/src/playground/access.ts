@@ -21,6 +21,18 @@ export type AccessDecision =
   | { readonly ok: true; readonly via: 'loopback' | 'token' }
   | { readonly ok: false; readonly status: 401 | 403; readonly reason: string };
 
+/**
+ * True for a Host header naming this machine (localhost, 127.x, [::1], with any port). The
+ * loopback exemption needs both a loopback peer and such a Host: a proxy in the pod (a service
+ * mesh sidecar) also connects from loopback but forwards the public Host, and a DNS-rebinding
+ * page in a local browser sends its own name.
+ */
+export function isLoopbackHost(host: string | undefined): boolean {
+  if (host === undefined) return false;
+  const name = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.replace(/:\d+$/, '');
+  return name === 'localhost' || name === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(name);
+}
+
 /** The bearer token from an Authorization header, or undefined. */
 export function bearerToken(header: string | string[] | undefined): string | undefined {
   const value = Array.isArray(header) ? header[0] : header;

@@ -69,6 +69,9 @@ const sid = (prefix: string): string => `${prefix}${randomBytes(16).toString('he
 /** Issued, live and ended calls remembered at most (ended ones are forgotten first). */
 const MAX_KNOWN_CALLS = 256;
 
+/** Event feeds open at once for one call (a page needs one; a reload briefly two). */
+const MAX_SUBSCRIBERS_PER_CALL = 4;
+
 /** All playground calls share one recognisable account SID (it is not a Twilio account). */
 export const PLAYGROUND_ACCOUNT_SID = 'ACplayground';
 
@@ -178,19 +181,27 @@ export class PlaygroundCalls {
 
   /**
    * Subscribes to a call's events (backlog first, then live). 'not_found' for unknown calls,
-   * 'forbidden' for a wrong key; the caller then answers 404 / 403.
+   * 'forbidden' for a wrong key, 'busy' past the per-call feed limit (404 / 403 / 429).
    */
   subscribe(
     callSid: string,
     eventsKey: string | undefined,
     listener: (e: SequencedEvent) => void,
-  ): { readonly backlog: readonly SequencedEvent[]; unsubscribe(): void } | 'not_found' | 'forbidden' {
+  ):
+    | { readonly backlog: readonly SequencedEvent[]; unsubscribe(): void }
+    | 'not_found'
+    | 'forbidden'
+    | 'busy' {
     this.sweep();
     const call = this.calls.get(callSid);
     if (call === undefined) return 'not_found';
     if (eventsKey === undefined || !secretsEqual(eventsKey, call.eventsKey)) {
       playgroundRejections.inc({ reason: 'events_forbidden' });
       return 'forbidden';
+    }
+    if (call.subscribers.size >= MAX_SUBSCRIBERS_PER_CALL) {
+      playgroundRejections.inc({ reason: 'busy' });
+      return 'busy';
     }
     call.subscribers.add(listener);
     return { backlog: [...call.events], unsubscribe: () => call.subscribers.delete(listener) };

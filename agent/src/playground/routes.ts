@@ -17,6 +17,7 @@ import {
   TICKET_PROTOCOL_PREFIX,
   bearerToken,
   decideAccess,
+  isLoopbackHost,
   ticketFromProtocols,
 } from './access.ts';
 import { PlaygroundCalls, type IssuedSession, type SequencedEvent } from './calls.ts';
@@ -101,7 +102,7 @@ export function createPlayground(options: PlaygroundOptions): Playground {
 
   const authorize = async (request: FastifyRequest, reply: FastifyReply): Promise<boolean> => {
     const decision = decideAccess({
-      loopback: isLoopbackAddress(request.socket.remoteAddress),
+      loopback: isLoopbackAddress(request.socket.remoteAddress) && isLoopbackHost(request.headers.host),
       configuredToken: config.playgroundToken,
       presentedToken: bearerToken(request.headers.authorization),
     });
@@ -186,6 +187,7 @@ export function createPlayground(options: PlaygroundOptions): Playground {
         );
         if (sub === 'not_found') return reply.code(404).send({ error: 'no such playground call' });
         if (sub === 'forbidden') return reply.code(403).send({ error: 'wrong events key for this call' });
+        if (sub === 'busy') return reply.code(429).send({ error: 'too many event feeds for this call' });
         reply.hijack();
         raw.writeHead(200, {
           'content-type': 'text/event-stream; charset=utf-8',

@@ -13,6 +13,8 @@ const ui = {
   tokenRow: $('token-row'),
   token: $('token'),
   offline: $('offline'),
+  offlineTitle: $('offline-title'),
+  offlineText: $('offline-text'),
   offlineMore: $('offline-more'),
   script: $('script'),
   turns: $('turns'),
@@ -49,9 +51,11 @@ async function requestSession() {
 }
 
 function showProviders(session) {
-  const offline = session.recognition === 'emulated';
-  ui.offline.hidden = !offline;
-  if (offline) {
+  const emulated = session.recognition === 'emulated';
+  ui.script.hidden = !emulated;
+  ui.offlineTitle.textContent = emulated ? 'Recognition is emulated' : 'Offline providers';
+  ui.offlineText.hidden = !emulated;
+  if (emulated) {
     ui.script.replaceChildren(
       ...session.script.map((line, i) => {
         const li = document.createElement('li');
@@ -65,7 +69,10 @@ function showProviders(session) {
   if (session.providers.llm === 'scripted')
     notes.push('the answers come from a scripted responder, not a language model');
   if (session.providers.tts === 'local') notes.push('the voice is espeak-ng, not Google Text-to-Speech');
-  ui.offlineMore.textContent = notes.length ? `Also offline: ${notes.join('; ')}.` : '';
+  ui.offlineMore.textContent = notes.length
+    ? `${emulated ? 'Also offline: ' : 'Offline: '}${notes.join('; ')}.`
+    : '';
+  ui.offline.hidden = !emulated && notes.length === 0;
 }
 
 function advanceScript(finals) {
@@ -271,7 +278,7 @@ class Call {
     void this.ctx?.close();
     setStatus(text, 'idle');
     ui.call.textContent = 'Start call';
-    ui.call.setAttribute('aria-pressed', 'false');
+    ui.call.dataset.live = 'false';
     setLevel(ui.micLevel, 0);
     setLevel(ui.agentLevel, 0);
     call = undefined;
@@ -290,7 +297,7 @@ async function start() {
     call = new Call(session);
     await call.open();
     ui.call.textContent = 'End call';
-    ui.call.setAttribute('aria-pressed', 'true');
+    ui.call.dataset.live = 'true';
   } catch (err) {
     call?.finish(`Could not start: ${err.message}`);
     setStatus(`Could not start: ${err.message}`, 'error');

@@ -173,6 +173,14 @@ describe('playground routes', () => {
       remoteAddress: '127.0.0.1',
     });
     expect(fromPod.statusCode).toBe(200);
+    // A proxy inside the pod (mesh sidecar) connects from loopback but forwards the public Host: not exempt.
+    const viaProxy = await closed.inject({
+      method: 'POST',
+      url: '/playground/session',
+      remoteAddress: '127.0.0.6',
+      headers: { host: 'agent.example.com' },
+    });
+    expect(viaProxy.statusCode).toBe(403);
     await closed.close();
 
     const app = await build('a-long-playground-token');

@@ -3,6 +3,7 @@ import {
   PLAYGROUND_PROTOCOL,
   bearerToken,
   decideAccess,
+  isLoopbackHost,
   secretsEqual,
   ticketFromProtocols,
 } from '../../../src/playground/access.ts';
@@ -30,6 +31,21 @@ describe('playground access', () => {
     });
     expect(decideAccess({ ...base, presentedToken: 's3cret-token-longer' })).toMatchObject({ ok: false });
     expect(decideAccess({ ...base, presentedToken: 's3cret-token' })).toEqual({ ok: true, via: 'token' });
+  });
+
+  it('recognises Host headers that name this machine, with or without a port', () => {
+    for (const host of ['localhost', 'localhost:8080', '127.0.0.1:1234', '127.1.2.3', '[::1]:8080', '[::1]'])
+      expect(isLoopbackHost(host), host).toBe(true);
+    for (const host of [
+      undefined,
+      '',
+      'agent.example.com',
+      'localhost.evil.test',
+      '127.0.0.1.nip.io:80',
+      '[::2]:80',
+      '10.0.0.1',
+    ])
+      expect(isLoopbackHost(host), String(host)).toBe(false);
   });
 
   it('reads bearer tokens and compares secrets exactly', () => {

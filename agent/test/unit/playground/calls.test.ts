@@ -159,6 +159,16 @@ describe('playground calls: event feed', () => {
     expect(live).toHaveLength(2);
   });
 
+  it('limits the event feeds open for one call', () => {
+    const { calls, s } = started();
+    const subs = [1, 2, 3, 4].map(() => calls.subscribe(s.callSid, s.eventsKey, () => undefined));
+    expect(subs.every((sub) => typeof sub === 'object')).toBe(true);
+    expect(calls.subscribe(s.callSid, s.eventsKey, () => undefined)).toBe('busy');
+    const first = subs[0];
+    if (typeof first === 'object') first.unsubscribe();
+    expect(typeof calls.subscribe(s.callSid, s.eventsKey, () => undefined)).toBe('object');
+  });
+
   it('keeps a bounded backlog and forgets ended calls after a while', () => {
     const { calls, s, observer, clock } = started();
     for (let i = 0; i < 5; i++)
