@@ -67,10 +67,20 @@ export type UpgradeAdmission =
   | { readonly ok: true; bind(factory: CallHandlerFactory): CallHandlerFactory }
   | { readonly ok: false; readonly reason: string };
 
+/**
+ * Start parameters the voice webhook adds for a call besides the call's own fields (e.g. a
+ * per-call stream token that `start` must carry): a playground session gets the same.
+ */
+export type StreamParameterIssuer = (callSid: string) => Readonly<Record<string, string>>;
+
+export interface PlaygroundRouteOptions {
+  readonly extraStreamParameters?: StreamParameterIssuer;
+}
+
 export interface Playground {
   readonly calls: PlaygroundCalls;
   /** Registers the routes on the agent's fastify app. */
-  register(app: FastifyInstance): Promise<void>;
+  register(app: FastifyInstance, options?: PlaygroundRouteOptions): Promise<void>;
   /** Undefined: not a playground upgrade (Twilio rules apply). Otherwise the ticket's verdict. */
   admitUpgrade(req: IncomingMessage): UpgradeAdmission | undefined;
 }
@@ -114,8 +124,13 @@ export function createPlayground(options: PlaygroundOptions): Playground {
   };
 
   /** The start.customParameters the voice webhook would have put into TwiML for this call. */
-  const streamParameters = (session: IssuedSession, traceparent: string | undefined) => {
+  const streamParameters = (
+    session: IssuedSession,
+    traceparent: string | undefined,
+    extra: StreamParameterIssuer | undefined,
+  ) => {
     const parameters: Record<string, string> = {
+      ...extra?.(session.callSid),
       callSid: session.callSid,
       from: 'playground',
       to: 'agent',
@@ -133,7 +148,7 @@ export function createPlayground(options: PlaygroundOptions): Playground {
     return reply.headers(SECURITY_HEADERS).type(type).send(body);
   };
 
-  async function register(app: FastifyInstance): Promise<void> {
+  async function register(app: FastifyInstance, routeOptions: PlaygroundRouteOptions = {}): Promise<void> {
     app.get(PLAYGROUND_PATH, async (_request, reply) => sendAsset(reply, 'index.html'));
     app.get<{ Params: { file: string } }>(`${PLAYGROUND_PATH}/static/:file`, async (request, reply) =>
       sendAsset(reply, request.params.file),
@@ -158,7 +173,7 @@ export function createPlayground(options: PlaygroundOptions): Playground {
         callSid: session.callSid,
         streamSid: session.streamSid,
         accountSid: session.accountSid,
-        customParameters: streamParameters(session, span?.traceparent),
+        customParameters: streamParameters(session, span?.traceparent, routeOptions.extraStreamParameters),
         wsPath: MEDIA_STREAM_PATH,
         protocols: [PLAYGROUND_PROTOCOL, `${TICKET_PROTOCOL_PREFIX}${session.ticket}`],
         eventsPath: `${PLAYGROUND_PATH}/calls/${session.callSid}/events`,

@@ -1,5 +1,6 @@
 // The playground's HTTP routes and its ticket-authorised media upgrade, against a real agent
 // (fastify + ws on loopback) with a recording call handler; the browser test drives the page.
+import Fastify from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { startAgent, type RunningAgent } from '../../../src/app.ts';
@@ -196,6 +197,26 @@ describe('playground routes', () => {
     const ok = await post('Bearer a-long-playground-token');
     expect(ok.statusCode).toBe(200);
     expect(ok.json().callSid).toMatch(/^CA/);
+    await app.close();
+  });
+});
+
+describe('playground session parameters', () => {
+  it('carry what the voice webhook adds per call (e.g. a stream token for start), issued for the session’s call', async () => {
+    const config = defaultConfig({ playgroundEnabled: true });
+    const app = Fastify();
+    const issued: string[] = [];
+    await playgroundFor(config).register(app, {
+      extraStreamParameters: (callSid) => {
+        issued.push(callSid);
+        return { streamToken: `token-for-${callSid}` };
+      },
+    });
+    const res = await app.inject({ method: 'POST', url: '/playground/session', remoteAddress: '127.0.0.1' });
+    const s = res.json() as PlaygroundSessionResponse;
+    expect(issued).toEqual([s.callSid]);
+    expect(s.customParameters['streamToken']).toBe(`token-for-${s.callSid}`);
+    expect(s.customParameters['callSid']).toBe(s.callSid);
     await app.close();
   });
 });
