@@ -116,6 +116,7 @@ class Call {
     this.seq = 0;
     this.chunk = 0;
     this.finals = 0;
+    this.clears = 0;
     this.streaming = false;
     this.ended = false;
     this.abort = new AbortController();
@@ -225,8 +226,15 @@ class Call {
 
   onPlayer(msg) {
     if (msg.type === 'played') this.echoMark(msg.mark);
-    else if (msg.type === 'cleared') for (const name of msg.marks) this.echoMark(name);
-    else if (msg.type === 'level') setLevel(ui.agentLevel, msg.level);
+    else if (msg.type === 'cleared') {
+      // What the player dropped on `clear`, for people (and the browser test) to see.
+      this.clears += 1;
+      document.body.dataset.clears = String(this.clears);
+      document.body.dataset.clearedMarks = String(
+        Number(document.body.dataset.clearedMarks ?? 0) + msg.marks.length,
+      );
+      for (const name of msg.marks) this.echoMark(name);
+    } else if (msg.type === 'level') setLevel(ui.agentLevel, msg.level);
     else if (msg.type === 'speaking') document.body.dataset.agentSpeaking = String(msg.speaking);
   }
 

@@ -144,6 +144,9 @@ if (chromium === undefined) {
       ).toBe('rtl');
       // The first answer was cut by the barge-in: some of it played, the rest was cleared.
       expect(await count(page, '.msg.agent.answer .sentence[data-state="cleared"]')).toBeGreaterThan(0);
+      // ...because the page's player honoured `clear`: it dropped its queue and echoed the pending marks.
+      expect(Number(await page.evaluate<string>('document.body.dataset.clears'))).toBeGreaterThan(0);
+      expect(Number(await page.evaluate<string>('document.body.dataset.clearedMarks'))).toBeGreaterThan(0);
       expect(
         await page.evaluate<string>(`document.querySelector('.turn[data-turn="1"]').dataset.outcome`),
       ).toBe('interrupted');
