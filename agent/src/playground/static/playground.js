@@ -294,6 +294,14 @@ class Call {
 }
 
 async function start() {
+  if (!window.isSecureContext || !navigator.mediaDevices) {
+    // Browsers only give microphones (and AudioWorklets) to secure pages.
+    setStatus(
+      'This page needs a secure origin for the microphone: open it over HTTPS or on localhost (e.g. kubectl port-forward).',
+      'error',
+    );
+    return;
+  }
   ui.call.disabled = true;
   setStatus('Connecting…', 'connecting');
   try {

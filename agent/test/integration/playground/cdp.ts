@@ -54,7 +54,10 @@ export class Browser {
   }
 
   /** Starts chromium; `fakeAudio` is the WAV the fake microphone plays (once). */
-  static async launch(executable: string, options: { fakeAudio: string; width?: number; height?: number }) {
+  static async launch(
+    executable: string,
+    options: { fakeAudio: string; width?: number; height?: number; extraArgs?: readonly string[] },
+  ) {
     const profileDir = mkdtempSync(join(tmpdir(), 'hva-chromium-'));
     const proc = spawn(
       executable,
@@ -72,6 +75,7 @@ export class Browser {
         `--window-size=${options.width ?? 1280},${options.height ?? 900}`,
         `--user-data-dir=${profileDir}`,
         '--remote-debugging-port=0',
+        ...(options.extraArgs ?? []),
         'about:blank',
       ],
       { stdio: ['ignore', 'ignore', 'pipe'] },
