@@ -129,8 +129,9 @@ if (chromium === undefined) {
       );
       await page.waitFor(`document.querySelector('.msg.barge-in')`, 'a barge-in', STEP_MS);
       await page.waitFor(
-        `document.querySelectorAll('.turn').length >= 2`,
-        'two turns in the waterfall',
+        // A turn's record is final once all of its answer has played (or been cut).
+        `document.querySelector('.turn[data-outcome="interrupted"]') && document.querySelector('.turn[data-outcome="answered"]')`,
+        'an interrupted and an answered turn in the waterfall',
         STEP_MS,
       );
       await page.waitFor(
