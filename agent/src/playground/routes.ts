@@ -20,12 +20,12 @@ import {
   isLoopbackHost,
   ticketFromProtocols,
 } from './access.ts';
-import { PlaygroundCalls, type IssuedSession, type SequencedEvent } from './calls.ts';
+import { PlaygroundCalls, type IssuedSession } from './calls.ts';
+import { eventFeedPath, registerEventFeed } from './event-feed.ts';
 import { playgroundRejections, playgroundSessions } from './metrics.ts';
 
 export const PLAYGROUND_PATH = '/playground';
 export const PLAYGROUND_SESSION_PATH = '/playground/session';
-const SSE_HEARTBEAT_MS = 15_000;
 
 /** The page and its modules: a fixed list, read once (nothing else under /playground is a file). */
 const ASSETS: Readonly<Record<string, string>> = {
@@ -103,123 +103,107 @@ export interface PlaygroundSessionResponse {
   readonly tracing: boolean;
 }
 
+/** Reads the page's files once at start-up: a missing asset fails the boot, not the first visitor. */
+function loadAssets(): Map<string, Buffer> {
+  const assets = new Map<string, Buffer>();
+  for (const name of Object.keys(ASSETS)) assets.set(name, readFileSync(new URL(name, ASSET_DIR)));
+  return assets;
+}
+
+function sendAsset(reply: FastifyReply, assets: ReadonlyMap<string, Buffer>, name: string) {
+  const body = assets.get(name);
+  const type = ASSETS[name];
+  if (body === undefined || type === undefined) return reply.code(404).send({ error: 'not found' });
+  return reply.headers(SECURITY_HEADERS).type(type).send(body);
+}
+
+/** The start.customParameters the voice webhook would have put into TwiML for this call. */
+function streamParameters(
+  session: IssuedSession,
+  traceparent: string | undefined,
+  extra: StreamParameterIssuer | undefined,
+): Record<string, string> {
+  const parameters: Record<string, string> = {
+    ...extra?.(session.callSid),
+    callSid: session.callSid,
+    from: 'playground',
+    to: 'agent',
+    direction: 'inbound',
+    playground: '1',
+  };
+  if (traceparent !== undefined) parameters[TRACEPARENT_PARAMETER] = traceparent;
+  return parameters;
+}
+
+/** Loopback (peer and Host) or the configured token; otherwise answers 401/403 and returns false. */
+async function authorize(config: Config, request: FastifyRequest, reply: FastifyReply): Promise<boolean> {
+  const decision = decideAccess({
+    loopback: isLoopbackAddress(request.socket.remoteAddress) && isLoopbackHost(request.headers.host),
+    configuredToken: config.playgroundToken,
+    presentedToken: bearerToken(request.headers.authorization),
+  });
+  if (decision.ok) return true;
+  playgroundRejections.inc({ reason: decision.status === 401 ? 'unauthorized' : 'forbidden' });
+  request.log.warn({ remote: request.socket.remoteAddress, reason: decision.reason }, 'playground refused');
+  await reply.code(decision.status).send({ error: decision.reason });
+  return false;
+}
+
 export function createPlayground(options: PlaygroundOptions): Playground {
   const { config, logger } = options;
   const now = options.now ?? (() => performance.now());
   const calls = new PlaygroundCalls({ now, traceUrlTemplate: config.traceUiUrl });
-  const assets = new Map<string, Buffer>();
-  for (const name of Object.keys(ASSETS)) assets.set(name, readFileSync(new URL(name, ASSET_DIR)));
+  const assets = loadAssets();
 
-  const authorize = async (request: FastifyRequest, reply: FastifyReply): Promise<boolean> => {
-    const decision = decideAccess({
-      loopback: isLoopbackAddress(request.socket.remoteAddress) && isLoopbackHost(request.headers.host),
-      configuredToken: config.playgroundToken,
-      presentedToken: bearerToken(request.headers.authorization),
-    });
-    if (decision.ok) return true;
-    playgroundRejections.inc({ reason: decision.status === 401 ? 'unauthorized' : 'forbidden' });
-    request.log.warn({ remote: request.socket.remoteAddress, reason: decision.reason }, 'playground refused');
-    await reply.code(decision.status).send({ error: decision.reason });
-    return false;
-  };
-
-  /** The start.customParameters the voice webhook would have put into TwiML for this call. */
-  const streamParameters = (
-    session: IssuedSession,
-    traceparent: string | undefined,
+  /** POST /playground/session: what the voice webhook would issue, plus the stream ticket. */
+  const issueSession = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
     extra: StreamParameterIssuer | undefined,
   ) => {
-    const parameters: Record<string, string> = {
-      ...extra?.(session.callSid),
+    if (!(await authorize(config, request, reply))) return reply;
+    const session = calls.issue();
+    if (session === undefined) {
+      playgroundRejections.inc({ reason: 'busy' });
+      return reply.code(429).send({ error: 'too many playground sessions waiting to connect' });
+    }
+    const span = options.tracing?.webhookSpan({ route: PLAYGROUND_SESSION_PATH, callSid: session.callSid });
+    const script = options.emulatedScript;
+    script?.setScript(session.callSid, script.lines);
+    playgroundSessions.inc();
+    request.log.info(
+      { callId: session.callSid, callSid: session.callSid, remote: request.socket.remoteAddress },
+      'playground session issued',
+    );
+    const body: PlaygroundSessionResponse = {
       callSid: session.callSid,
-      from: 'playground',
-      to: 'agent',
-      direction: 'inbound',
-      playground: '1',
+      streamSid: session.streamSid,
+      accountSid: session.accountSid,
+      customParameters: streamParameters(session, span?.traceparent, extra),
+      wsPath: MEDIA_STREAM_PATH,
+      protocols: [PLAYGROUND_PROTOCOL, `${TICKET_PROTOCOL_PREFIX}${session.ticket}`],
+      eventsPath: eventFeedPath(session.callSid),
+      eventsKey: session.eventsKey,
+      expiresInMs: session.expiresInMs,
+      providers: options.live,
+      recognition: options.live.stt === 'emulator' ? 'emulated' : 'google',
+      script: script?.lines ?? [],
+      greeting: config.greetingText,
+      tracing: options.tracing?.enabled ?? false,
     };
-    if (traceparent !== undefined) parameters[TRACEPARENT_PARAMETER] = traceparent;
-    return parameters;
-  };
-
-  const sendAsset = (reply: FastifyReply, name: string) => {
-    const body = assets.get(name);
-    const type = ASSETS[name];
-    if (body === undefined || type === undefined) return reply.code(404).send({ error: 'not found' });
-    return reply.headers(SECURITY_HEADERS).type(type).send(body);
+    span?.end(200);
+    return reply.headers({ 'cache-control': 'no-store' }).send(body);
   };
 
   async function register(app: FastifyInstance, routeOptions: PlaygroundRouteOptions = {}): Promise<void> {
-    app.get(PLAYGROUND_PATH, async (_request, reply) => sendAsset(reply, 'index.html'));
+    app.get(PLAYGROUND_PATH, async (_request, reply) => sendAsset(reply, assets, 'index.html'));
     app.get<{ Params: { file: string } }>(`${PLAYGROUND_PATH}/static/:file`, async (request, reply) =>
-      sendAsset(reply, request.params.file),
+      sendAsset(reply, assets, request.params.file),
     );
-
-    app.post(PLAYGROUND_SESSION_PATH, async (request, reply) => {
-      if (!(await authorize(request, reply))) return reply;
-      const session = calls.issue();
-      if (session === undefined) {
-        playgroundRejections.inc({ reason: 'busy' });
-        return reply.code(429).send({ error: 'too many playground sessions waiting to connect' });
-      }
-      const span = options.tracing?.webhookSpan({ route: PLAYGROUND_SESSION_PATH, callSid: session.callSid });
-      const script = options.emulatedScript;
-      script?.setScript(session.callSid, script.lines);
-      playgroundSessions.inc();
-      request.log.info(
-        { callId: session.callSid, callSid: session.callSid, remote: request.socket.remoteAddress },
-        'playground session issued',
-      );
-      const body: PlaygroundSessionResponse = {
-        callSid: session.callSid,
-        streamSid: session.streamSid,
-        accountSid: session.accountSid,
-        customParameters: streamParameters(session, span?.traceparent, routeOptions.extraStreamParameters),
-        wsPath: MEDIA_STREAM_PATH,
-        protocols: [PLAYGROUND_PROTOCOL, `${TICKET_PROTOCOL_PREFIX}${session.ticket}`],
-        eventsPath: `${PLAYGROUND_PATH}/calls/${session.callSid}/events`,
-        eventsKey: session.eventsKey,
-        expiresInMs: session.expiresInMs,
-        providers: options.live,
-        recognition: options.live.stt === 'emulator' ? 'emulated' : 'google',
-        script: script?.lines ?? [],
-        greeting: config.greetingText,
-        tracing: options.tracing?.enabled ?? false,
-      };
-      span?.end(200);
-      return reply.headers({ 'cache-control': 'no-store' }).send(body);
-    });
-
-    app.get<{ Params: { callSid: string } }>(
-      `${PLAYGROUND_PATH}/calls/:callSid/events`,
-      async (request, reply) => {
-        const raw = reply.raw;
-        const write = (e: SequencedEvent): void => {
-          raw.write(`id: ${e.seq}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
-          if (e.type === 'ended') raw.end();
-        };
-        const sub = calls.subscribe(request.params.callSid, bearerToken(request.headers.authorization), (e) =>
-          write(e),
-        );
-        if (sub === 'not_found') return reply.code(404).send({ error: 'no such playground call' });
-        if (sub === 'forbidden') return reply.code(403).send({ error: 'wrong events key for this call' });
-        if (sub === 'busy') return reply.code(429).send({ error: 'too many event feeds for this call' });
-        reply.hijack();
-        raw.writeHead(200, {
-          'content-type': 'text/event-stream; charset=utf-8',
-          'cache-control': 'no-store',
-          'x-accel-buffering': 'no',
-          connection: 'keep-alive',
-        });
-        raw.write(': playground events\n\n');
-        const heartbeat = setInterval(() => raw.write(': ping\n\n'), SSE_HEARTBEAT_MS);
-        heartbeat.unref();
-        raw.on('close', () => {
-          clearInterval(heartbeat);
-          sub.unsubscribe();
-        });
-        for (const e of sub.backlog) write(e);
-      },
+    app.post(PLAYGROUND_SESSION_PATH, async (request, reply) =>
+      issueSession(request, reply, routeOptions.extraStreamParameters),
     );
+    registerEventFeed(app, calls);
   }
 
   function admitUpgrade(req: IncomingMessage): UpgradeAdmission | undefined {
