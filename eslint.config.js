@@ -13,6 +13,34 @@ export default tseslint.config(
     },
   },
   {
+    // The playground page and its AudioWorklets run in the browser (plain ES modules, no build).
+    files: ['agent/src/playground/static/**/*.js'],
+    languageOptions: {
+      globals: Object.fromEntries(
+        [
+          'AbortController',
+          'AudioContext',
+          'AudioWorkletNode',
+          'AudioWorkletProcessor',
+          'GainNode',
+          'TextDecoderStream',
+          'WebSocket',
+          'atob',
+          'btoa',
+          'document',
+          'fetch',
+          'location',
+          'navigator',
+          'registerProcessor',
+          'sampleRate',
+          'sessionStorage',
+          'setTimeout',
+          'window',
+        ].map((name) => [name, 'readonly']),
+      ),
+    },
+  },
+  {
     files: ['**/cli/**', '**/bench/**', 'test-env/**', 'scripts/**'],
     rules: { 'no-console': 'off' },
   },

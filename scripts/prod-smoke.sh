@@ -66,7 +66,8 @@ fi
 port="$("$node24" -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"
 admin_port="$("$node24" -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"
 step "runtime: node dist/main.js on port $port (admin: probes, metrics, drain on $admin_port)"
-NODE_ENV=production PORT="$port" ADMIN_PORT="$admin_port" HOST=127.0.0.1 LOG_LEVEL="${LOG_LEVEL:-info}" "$node24" dist/main.js >"$tmp/agent.log" 2>&1 &
+# PLAYGROUND_ENABLED: the page's static assets must be in dist (npm run build copies them).
+NODE_ENV=production PLAYGROUND_ENABLED=true PORT="$port" ADMIN_PORT="$admin_port" HOST=127.0.0.1 LOG_LEVEL="${LOG_LEVEL:-info}" "$node24" dist/main.js >"$tmp/agent.log" 2>&1 &
 pid=$!
 ok=""
 for _ in $(seq 1 150); do
@@ -81,6 +82,7 @@ if [[ -z "$ok" ]]; then
 fi
 step "/healthz: $(curl -fsS "http://127.0.0.1:$port/healthz")"
 step "/readyz:  $(curl -fsS "http://127.0.0.1:$admin_port/readyz")"
+step "/playground: $(curl -fsS -o /dev/null -w '%{http_code} %{content_type}' "http://127.0.0.1:$port/playground/static/capture-worklet.js")"
 kill -TERM "$pid"
 for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 if kill -0 "$pid" 2>/dev/null; then echo "prod-smoke: agent did not exit within 10 s of SIGTERM (no calls were active)" >&2; tail -n 20 "$tmp/agent.log" >&2; exit 1; fi

@@ -37,6 +37,7 @@ import {
   signatureRejections,
 } from './server/metrics.ts';
 import { inClusterDeletionCost, type DeletionCostUpdater } from './server/deletion-cost.ts';
+import type { Playground } from './playground/routes.ts';
 
 export { LOCAL_DEV_AUTH_TOKEN } from './server/signature.ts';
 export type { Readiness } from './server/http.ts';
@@ -64,6 +65,8 @@ export interface AgentOptions {
   readonly drainTokenDir?: string;
   /** Wall clock for stream token expiry (tests). Default Date.now. */
   readonly wallClock?: () => number;
+  /** The browser playground (PLAYGROUND_ENABLED): its routes, and its ticket-authorised media upgrades. */
+  readonly playground?: Playground;
 }
 
 export interface RunningAgent {
@@ -195,6 +198,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     fallback,
     ...(streamTokens ? { streamTokens } : {}),
     ...(options.tracing ? { tracing: options.tracing } : {}),
+    ...(options.playground ? { playground: options.playground } : {}),
   });
   let admin: HttpApp | undefined;
 
@@ -225,7 +229,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       );
   };
 
-  const onConnection = (ws: WebSocket): void => {
+  const onConnection = (ws: WebSocket, handlerFactory: CallHandlerFactory): void => {
     const refusal = gate.refuseSocket();
     // 1013 Try Again Later; Twilio then continues with the TwiML after <Connect> (the fallback).
     if (refusal !== undefined) return ws.close(1013, refusal);
@@ -233,7 +237,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     const conn = new MediaConnection({
       socket: ws,
       logger,
-      handlerFactory: options.handlerFactory,
+      handlerFactory,
       connectionId: `ws-${connectionSeq}`,
       startTimeoutMs: options.startTimeoutMs ?? config.startTimeoutMs,
       mediaTimeoutMs: config.mediaTimeoutMs,
@@ -260,7 +264,13 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       rejectedRequests.inc({ route: 'media_stream', reason: 'not_found' });
       return rejectUpgrade(socket, 404, 'not found');
     }
-    if (config.twilioSignatureValidation) {
+    // A playground upgrade carries a server-issued ticket instead of a Twilio signature (playground/access.ts).
+    const playground = options.playground?.admitUpgrade(req);
+    if (playground?.ok === false) {
+      refusedStreams.inc({ reason: 'playground_ticket' });
+      return rejectUpgrade(socket, 403, playground.reason);
+    }
+    if (playground === undefined && config.twilioSignatureValidation) {
       const header = req.headers['x-twilio-signature'];
       const signature = Array.isArray(header) ? header[0] : header;
       const remote = req.socket.remoteAddress;
@@ -279,7 +289,8 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
         return rejectUpgrade(socket, 403, 'invalid signature');
       }
     }
-    wss.handleUpgrade(req, socket, head, onConnection);
+    const factory = playground?.ok ? playground.bind(options.handlerFactory) : options.handlerFactory;
+    wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, factory));
   };
   app.server.on('upgrade', onUpgrade);
 

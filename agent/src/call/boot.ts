@@ -15,6 +15,8 @@ import { resolveTwilioAuth } from '../server/signature.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { initTracing, type Tracing, type TracingOptions } from '../telemetry/tracing.ts';
 import { createCallHandlerFactory, type SessionDeps } from './session.ts';
+import { createPlayground, type Playground } from '../playground/routes.ts';
+import { DEFAULT_SCRIPT } from '../sim/speech/emulator.ts';
 
 export interface BootOptions extends ProviderOptions {
   /** Install SIGTERM/SIGINT drain handlers (main only). */
@@ -94,6 +96,9 @@ export async function bootAgent(
     await tracing?.shutdown();
     throw err;
   }
+  const playground = config.playgroundEnabled
+    ? bootPlayground(config, logger, providers, tracing)
+    : undefined;
   const handlerFactory = createCallHandlerFactory({
     config: providers.effectiveConfig,
     stt: providers.stt,
@@ -103,6 +108,7 @@ export async function bootAgent(
     tracing,
     logger,
     ...(options.onTurn ? { onTurn: options.onTurn } : {}),
+    ...(playground ? { observe: playground.calls.observe } : {}),
   });
   const tracingRef = tracing;
   let closing: Promise<void> | undefined;
@@ -116,6 +122,7 @@ export async function bootAgent(
     handlerFactory,
     readiness: () => providers.readiness(),
     tracing,
+    ...(playground ? { playground } : {}),
     installSignalHandlers: options.installSignalHandlers ?? false,
     onExit:
       options.onExit ??
@@ -135,4 +142,31 @@ export async function bootAgent(
       return closing;
     },
   };
+}
+
+/** The browser playground (PLAYGROUND_ENABLED): offline, each call "hears" the emulator's default script. */
+function bootPlayground(config: Config, logger: Logger, providers: Providers, tracing: Tracing): Playground {
+  const emulator = providers.speechEmulator;
+  const playground = createPlayground({
+    config,
+    logger: logger.child({ component: 'playground' }),
+    live: providers.live,
+    tracing,
+    ...(emulator
+      ? {
+          emulatedScript: {
+            lines: DEFAULT_SCRIPT,
+            setScript: (callSid, lines) => emulator.setScript(callSid, lines),
+          },
+        }
+      : {}),
+  });
+  logger.warn(
+    {
+      path: '/playground',
+      token: config.playgroundToken === '' ? 'none (loopback clients only)' : 'required off loopback',
+    },
+    'browser playground enabled',
+  );
+  return playground;
 }

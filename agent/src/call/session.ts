@@ -30,7 +30,14 @@ import {
   turnOutcomes,
   turnsTotal,
 } from './metrics.ts';
-import { createPlayback, heardText, playbackGapMs, type Playback, type SegmentKind } from './playback.ts';
+import {
+  createPlayback,
+  heardText,
+  playbackGapMs,
+  type Playback,
+  type PlaybackSegment,
+  type SegmentKind,
+} from './playback.ts';
 import { createSpeechPipeline } from './speech-pipeline.ts';
 import { sharedTicker, type Ticker } from './ticker.ts';
 import {
@@ -42,6 +49,7 @@ import {
   type TurnRecord,
 } from './turn-record.ts';
 import type { CallContext, CallHandler, CallHandlerFactory, MarkOutcome } from './types.ts';
+import { safeObserver, type CallObserverFactory } from './observer.ts';
 
 /** Fixed phrases (greeting, apology, goodbye) synthesised once per process. */
 export interface PhraseSource {
@@ -63,6 +71,8 @@ export interface SessionDeps {
   readonly ticker?: Ticker;
   /** Observes every finished turn record (demo table, benchmarks, tests). */
   readonly onTurn?: (record: Readonly<TurnRecord>, callSid: string) => void;
+  /** Per-call observer of transcript, spoken segments, barge-ins and turn records (the playground feed). */
+  readonly observe?: CallObserverFactory;
 }
 
 /** How long an utterance that ended with no transcript waits for its late final before it is dropped. */
@@ -110,6 +120,10 @@ export function createCallSession(
     streamSid: info.streamSid,
     parentTraceparent: info.customParameters['traceparent'],
     startedAtMs: info.startedAtMs,
+  });
+  const observer = safeObserver(deps.observe?.(info), (err, method) => {
+    sessionErrors.inc({ where: 'observer' });
+    log.warn({ err, method }, 'call observer failed: no further events for this call');
   });
 
   const history = new ConversationHistory({
@@ -165,21 +179,39 @@ export function createCallSession(
 
   const playback: Playback = createPlayback(sink, {
     onFirstAudio(segment) {
+      observeSegment(segment);
       const r = records.get(segment.turnId);
       if (r && r.firstFrameSentMs === undefined && segment.firstSentAtMs !== undefined)
         r.firstFrameSentMs = segment.firstSentAtMs;
     },
     onResolved(segment) {
+      observeSegment(segment);
       const r = records.get(segment.turnId);
       if (r && segment.state === 'played' && segment.resolvedAtMs !== undefined)
         r.lastMarkPlayedMs = segment.resolvedAtMs;
     },
   });
 
+  function observeSegment(segment: PlaybackSegment): void {
+    const { id: segmentId, turnId, kind, text, state } = segment;
+    observer?.segment?.({ segmentId, turnId, kind, text, state, atMs: now() });
+  }
+
   // ---- STT ----
   const listener: SttListener = {
-    onPartial: (partial: SttPartial) => guard('stt-partial', () => feed({ type: 'partial', partial })),
-    onFinal: (final: SttFinal) => guard('stt-final', () => feed({ type: 'final', final })),
+    onPartial: (partial: SttPartial) => {
+      observer?.transcript?.({
+        text: partial.text,
+        isFinal: false,
+        stability: partial.stability,
+        atMs: now(),
+      });
+      guard('stt-partial', () => feed({ type: 'partial', partial }));
+    },
+    onFinal: (final: SttFinal) => {
+      observer?.transcript?.({ text: final.text, isFinal: true, stability: 1, atMs: now() });
+      guard('stt-final', () => feed({ type: 'final', final }));
+    },
     onState: (change) =>
       log.info({ sttState: change.state, reason: change.reason, atMs: change.atMs }, 'STT state'),
     onError: (error) =>
@@ -231,6 +263,8 @@ export function createCallSession(
   function onTurnEnded(turn: TurnEnd): void {
     if (handledUtterances.has(turn.utteranceId)) return;
     handledUtterances.add(turn.utteranceId);
+    const { utteranceId, transcript, rule } = turn;
+    observer?.turnEnded?.({ utteranceId, transcript, rule, atMs: turn.endedAtMs });
     if (handledUtterances.size > 1000)
       handledUtterances.delete(handledUtterances.values().next().value as number);
     turnsTotal.inc({ rule: turn.rule });
@@ -545,6 +579,7 @@ export function createCallSession(
     turn.outcome = 'interrupted';
     turn.ac.abort();
     log.info({ turnId: turn.turnId, reason, wasSpeaking }, 'agent interrupted by the caller');
+    observer?.bargeIn?.({ turnId: turn.turnId, wasSpeaking, atMs: now() });
     background('interrupt', finalize(turn, 'interrupted', MARK_SETTLE_TIMEOUT_MS));
   }
 
@@ -586,6 +621,7 @@ export function createCallSession(
     log.info({ turn: turnLogFields(r) }, formatLatencyLine(r));
     if (callTrace) callTrace.recordTurn(toTraceRecord(r));
     deps.onTurn?.(r, callId);
+    observer?.turnRecord?.(r, callTrace?.traceId);
   }
 
   // ---- greeting ----
@@ -665,6 +701,7 @@ export function createCallSession(
         log.warn({ err }, 'STT stream close failed');
       }
       callTrace?.end(now(), reason);
+      observer?.ended?.(reason);
       log.info({ reason, turns: turnCounter }, 'call session disposed');
     },
   };

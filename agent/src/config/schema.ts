@@ -126,6 +126,19 @@ export const schema = {
     cr: 'twilio.fallback.redirectUrl',
     doc: 'After the apology, hand a caller whose stream was refused to this TwiML URL (exclusive with FALLBACK_DIAL_NUMBER).',
   }),
+  playgroundEnabled: bool({
+    env: 'PLAYGROUND_ENABLED',
+    default: false,
+    cr: 'playground.enabled',
+    doc: 'Serve the browser playground at /playground (talks to the agent over the Media Streams WebSocket). Off: every /playground route is 404.',
+  }),
+  playgroundToken: str({
+    env: 'PLAYGROUND_TOKEN',
+    default: '',
+    secret: true,
+    maxLength: 512,
+    doc: 'Bearer token the playground requires from any client that is not on loopback (set it from a Secret through VoiceAgent spec.env). Empty: only loopback clients (e.g. kubectl port-forward) may use the playground.',
+  }),
   maxCalls: int({
     env: 'MAX_CALLS',
     default: 200,
@@ -559,6 +572,13 @@ export const schema = {
     pattern: '^https?://.+$',
     cr: 'otlpEndpoint',
     doc: 'OTLP/HTTP endpoint for traces (e.g. http://jaeger:4318). Empty: tracing off.',
+  }),
+  traceUiUrl: str({
+    env: 'TRACE_UI_URL',
+    default: 'http://localhost:16686/trace/{traceId}',
+    pattern: '^(https?://.*\\{traceId\\}.*)?$',
+    cr: 'traceUiUrl',
+    doc: 'Link to one trace in the tracing UI ({traceId} is replaced); the playground links each turn to it when tracing is on. Default: Jaeger on localhost (kubectl port-forward). Empty: no link.',
   }),
   serviceName: str({
     env: 'OTEL_SERVICE_NAME',

@@ -23,6 +23,7 @@ import { STREAM_TOKEN_PARAMETER, type StreamTokens } from './stream-token.ts';
 import { STREAM_STATUS_PATH, VOICE_WEBHOOK_PATH, isValidWebhookSignature, webhookUrl } from './signature.ts';
 import { FORWARDED_CALL_FIELDS, buildVoiceTwiml, type VoiceFallback } from './twiml.ts';
 import { TRACEPARENT_PARAMETER, type Tracing } from '../telemetry/tracing.ts';
+import type { Playground } from '../playground/routes.ts';
 
 export interface Readiness {
   readonly ready: boolean;
@@ -46,6 +47,8 @@ export interface HttpAppOptions {
   readonly rejectLog: RateLimitedLog;
   /** Starts the trace a call continues (its traceparent travels as a TwiML <Parameter>). */
   readonly tracing?: Pick<Tracing, 'webhookSpan'>;
+  /** The browser playground's routes (PLAYGROUND_ENABLED); absent: every /playground path is 404. */
+  readonly playground?: Pick<Playground, 'register'>;
 }
 
 export interface AdminAppOptions {
@@ -190,6 +193,15 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<HttpApp> {
 
   // Load balancers in front of the public port may need a health path of their own; it says nothing else.
   app.get('/healthz', async () => ({ status: 'ok' }));
+
+  // A playground session plays the voice webhook's role, so it issues the same per-call stream token.
+  const streamTokens = options.streamTokens;
+  if (options.playground !== undefined)
+    await options.playground.register(app as unknown as FastifyInstance, {
+      ...(streamTokens
+        ? { extraStreamParameters: (callSid: string) => ({ [STREAM_TOKEN_PARAMETER]: streamTokens.issue(callSid) }) }
+        : {}),
+    });
   return app;
 }
 

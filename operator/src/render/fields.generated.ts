@@ -47,6 +47,12 @@ export const CR_FIELDS: readonly CrField[] = [
     kind: 'string',
   },
   {
+    key: 'playgroundEnabled',
+    crPath: 'playground.enabled',
+    env: 'PLAYGROUND_ENABLED',
+    kind: 'bool',
+  },
+  {
     key: 'maxCalls',
     crPath: 'maxCallsPerPod',
     env: 'MAX_CALLS',
@@ -298,6 +304,12 @@ export const CR_FIELDS: readonly CrField[] = [
     env: 'OTEL_EXPORTER_OTLP_ENDPOINT',
     kind: 'string',
   },
+  {
+    key: 'traceUiUrl',
+    crPath: 'traceUiUrl',
+    env: 'TRACE_UI_URL',
+    kind: 'string',
+  },
 ];
 
 /** Env name of every agent setting, by schema key (secret and platform fields included). */
@@ -314,6 +326,8 @@ export const AGENT_ENV = {
   fallbackSayText: 'FALLBACK_SAY_TEXT',
   fallbackDialNumber: 'FALLBACK_DIAL_NUMBER',
   fallbackRedirectUrl: 'FALLBACK_REDIRECT_URL',
+  playgroundEnabled: 'PLAYGROUND_ENABLED',
+  playgroundToken: 'PLAYGROUND_TOKEN',
   maxCalls: 'MAX_CALLS',
   pendingStreamsMax: 'PENDING_STREAMS_MAX',
   startTimeoutMs: 'START_TIMEOUT_MS',
@@ -370,6 +384,7 @@ export const AGENT_ENV = {
   apologyText: 'APOLOGY_TEXT',
   bargeInMinMs: 'BARGE_IN_MIN_MS',
   otlpEndpoint: 'OTEL_EXPORTER_OTLP_ENDPOINT',
+  traceUiUrl: 'TRACE_UI_URL',
   serviceName: 'OTEL_SERVICE_NAME',
   podName: 'POD_NAME',
   podNamespace: 'POD_NAMESPACE',
