@@ -16,7 +16,7 @@ import type { Logger } from 'pino';
 import { GROUP, PLURAL, VERSION, type VoiceAgent } from '../api/types.ts';
 import { MANAGED_BY, OWNER_LABEL } from '../render/index.ts';
 import { resilientInformer, type ResilientInformer } from './informers.ts';
-import { LeaderElector } from './leader.ts';
+import { LeaderElector, type Clock, type LeaseTimings } from './leader.ts';
 import type { OperatorMetrics } from './metrics.ts';
 import { Reconciler } from './reconciler.ts';
 import { WorkQueue } from './queue.ts';
@@ -38,6 +38,8 @@ export interface ControllerOptions {
   workers?: number;
   informerRestartDelayMs?: number;
   backoff?: { baseMs: number; maxMs: number };
+  /** Lease timers (tests step time by hand); real timers by default. */
+  leaseClock?: Clock;
 }
 
 const MANAGED_SELECTOR = `app.kubernetes.io/managed-by=${MANAGED_BY}`;
@@ -184,6 +186,7 @@ export class Controller {
       leaseDurationSeconds: opts.leaseDurationSeconds,
       retryPeriodMs: opts.retryPeriodMs,
       renewDeadlineMs: opts.renewDeadlineMs,
+      clock: opts.leaseClock,
       logger,
       onStartedLeading: () => {
         metrics.leader.set(1);
@@ -195,6 +198,11 @@ export class Controller {
 
   get isLeader(): boolean {
     return this.elector.isLeader;
+  }
+
+  /** The Lease timings in effect (unset options take the defaults). */
+  get leaseTimings(): LeaseTimings {
+    return this.elector.timings;
   }
 
   /** Informers have listed once (the caches are usable). */
