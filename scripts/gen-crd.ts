@@ -13,10 +13,14 @@ import { schema, type ConfigKey, type Field } from '../agent/src/config/schema.t
 
 import { AUTOSCALING_DEFAULTS, GROUP, KIND, PLURAL, VERSION } from '../operator/src/api/types.ts';
 import { OPERATOR_CLUSTER_ROLE_NAME, OPERATOR_CLUSTER_ROLE_RULES } from '../operator/src/rbac.ts';
+import { OPERATOR_OWNED_ENV } from '../operator/src/render/env.ts';
+import { sttAdmissionRules } from './crd-stt-rules.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const CRD_PATH = join(root, 'crds', `${PLURAL}.${GROUP}.yaml`);
 export const FIELDS_TS_PATH = join(root, 'operator', 'src', 'render', 'fields.generated.ts');
+/** The chart's copy of the CRD (templates/crd.yaml reads it). */
+export const CHART_CRD_PATH = join(root, 'charts', 'hebrew-voice-agent', 'files', `${PLURAL}.${GROUP}.yaml`);
 export const CLUSTER_ROLE_PATH = join(root, 'operator', 'rbac', 'clusterrole.yaml');
 
 /** The operator's ClusterRole (rules from operator/src/rbac.ts), for the chart to template. */
@@ -46,6 +50,27 @@ function describe(key: string, field: Field): string {
   return `${field.doc}${unit} (agent env ${field.env}, schema key ${key})`;
 }
 
+/** CEL map literal of strings. */
+const celMap = (m: Record<string, string>) =>
+  `{${Object.entries(m)
+    .map(([k, v]) => `${celString(k)}: ${celString(v)}`)
+    .join(', ')}}`;
+
+/** CEL string literal (single-quoted). */
+const celString = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+
+/**
+ * A pattern as a CEL rule, so the rejection says what is allowed ("a host name ... without
+ * scheme or path") instead of quoting the regular expression. '' passes where it means unset.
+ */
+function patternRule(field: Field & { kind: 'string' }): JsonSchema {
+  const matches = `self.matches(${celString(field.pattern as string)})`;
+  return {
+    rule: field.default === '' ? `self == '' || ${matches}` : matches,
+    message: `must be ${field.allowed ?? `a string matching ${field.pattern}`}`,
+  };
+}
+
 /** OpenAPI v3 property for one schema field. Empty-string defaults mean "unset": no default. */
 export function fieldProperty(key: ConfigKey, field: Field): JsonSchema {
   const description = describe(key, field);
@@ -66,8 +91,8 @@ export function fieldProperty(key: ConfigKey, field: Field): JsonSchema {
       break;
     case 'string':
       Object.assign(base, { type: 'string' });
-      if (field.pattern !== undefined) base.pattern = field.pattern;
       if (field.maxLength !== undefined) base.maxLength = field.maxLength;
+      if (field.pattern !== undefined) base['x-kubernetes-validations'] = [patternRule(field)];
       break;
   }
   if (withDefault) base.default = field.default;
@@ -118,10 +143,37 @@ const quantityMap: JsonSchema = {
   },
 };
 
+/** repository[:tag][@sha256:digest] with at least a tag or a digest; a registry port is not a tag. */
+export const IMAGE_WITH_TAG_OR_DIGEST =
+  '^([^/\\s]+/)*[^/:@\\s]+(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}(@sha256:[a-f0-9]{64})?|@sha256:[a-f0-9]{64})$';
+
+/**
+ * Env the operator renders itself: a spec.env entry with one of these names would silently
+ * override (or be overridden by) a VoiceAgent field. Value: where to set it instead.
+ */
+export function operatorOwnedEnv(): Record<string, string> {
+  const owned: Record<string, string> = {};
+  for (const { crPath, field } of crFields()) owned[field.env] = `spec.${crPath}`;
+  return { ...owned, ...OPERATOR_OWNED_ENV };
+}
+
 /** Structural fields that are not agent settings (or are rendered specially, like secret refs). */
 function structuralSpec(): Record<string, JsonSchema> {
   return {
-    image: { type: 'string', description: 'Agent container image.', minLength: 1, maxLength: 512 },
+    image: {
+      type: 'string',
+      description: 'Agent container image, with a tag or a digest.',
+      minLength: 1,
+      maxLength: 512,
+      'x-kubernetes-validations': [
+        { rule: "self.matches('^\\\\S+$')", message: 'must not contain whitespace' },
+        {
+          rule: `self.matches(${celString(IMAGE_WITH_TAG_OR_DIGEST)})`,
+          message:
+            'must name a tag or a digest (e.g. ghcr.io/org/agent:1.2.3 or ghcr.io/org/agent@sha256:<64 hex>); without one every node pulls whatever :latest is at the time',
+        },
+      ],
+    },
     imagePullPolicy: { type: 'string', enum: ['Always', 'IfNotPresent', 'Never'], default: 'IfNotPresent' },
     replicas: {
       type: 'integer',
@@ -224,11 +276,25 @@ function structuralSpec(): Record<string, JsonSchema> {
           value: { type: 'string', maxLength: 32768 },
           valueFrom: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
         },
-        { required: ['name'] },
+        {
+          required: ['name'],
+          'x-kubernetes-validations': [
+            {
+              rule: `!(self.name in ${celMap(operatorOwnedEnv())})`,
+              messageExpression: `'spec.env ' + self.name + ' is rendered by the operator from ' + ${celMap(operatorOwnedEnv())}[self.name] + ': set that instead (an env entry would fight it)'`,
+            },
+          ],
+        },
       ),
+      'x-kubernetes-list-type': 'map',
+      'x-kubernetes-list-map-keys': ['name'],
     },
   };
 }
+
+/** User-managed, Compute Engine default and App Engine default service accounts. */
+export const GOOGLE_SERVICE_ACCOUNT =
+  '^[a-z0-9-]+@([a-z][a-z0-9-]*\\.iam|developer|appspot)\\.gserviceaccount\\.com$';
 
 /** Extra properties merged into the generated sub-objects (secret refs and prompt source). */
 function structuralNested(): Record<string, Record<string, JsonSchema>> {
@@ -266,8 +332,15 @@ function structuralNested(): Record<string, Record<string, JsonSchema>> {
           gcpServiceAccount: {
             type: 'string',
             maxLength: 253,
-            pattern: '^[a-z0-9-]+@[a-z0-9-]+\\.iam\\.gserviceaccount\\.com$',
-            description: 'Google service account email (iam.gke.io/gcp-service-account).',
+            description:
+              'Google service account email (iam.gke.io/gcp-service-account): a user-managed NAME@PROJECT.iam.gserviceaccount.com, or a default one (NUMBER-compute@developer.gserviceaccount.com, PROJECT@appspot.gserviceaccount.com).',
+            'x-kubernetes-validations': [
+              {
+                rule: `self.matches(${celString(GOOGLE_SERVICE_ACCOUNT)})`,
+                message:
+                  'must be a Google service account email: NAME@PROJECT.iam.gserviceaccount.com, NUMBER-compute@developer.gserviceaccount.com or PROJECT@appspot.gserviceaccount.com',
+              },
+            ],
           },
         },
         { required: ['gcpServiceAccount'] },
@@ -281,26 +354,6 @@ function structuralNested(): Record<string, Record<string, JsonSchema>> {
 }
 
 const SUB_OBJECT_RULES: Record<string, JsonSchema[]> = {
-  stt: [
-    {
-      rule: "!(has(self.apiVersion) && has(self.language) && has(self.model) && self.apiVersion == 'v1' && (self.language == 'he-IL' || self.language == 'iw-IL') && (self.model.startsWith('phone_call') || self.model.startsWith('latest_')))",
-      message:
-        "Hebrew (he-IL) on Speech v1 supports only the 'default' and 'command_and_search' models; phone_call and latest_* are rejected by Google: use stt.model 'default', or stt.apiVersion v2 with stt.model chirp_3",
-    },
-    {
-      rule: "!has(self.model) || !self.model.startsWith('chirp') || (has(self.apiVersion) && self.apiVersion == 'v2')",
-      message: 'chirp models (chirp_3) need stt.apiVersion v2',
-    },
-    {
-      rule: "!has(self.location) || (has(self.apiVersion) && self.apiVersion != 'v1') || self.location in ['global', 'eu', 'us']",
-      message:
-        'Speech v1 is served only from the global, eu and us endpoints: stt.location must be global, eu or us on v1',
-    },
-    {
-      rule: "!has(self.location) || !has(self.model) || self.model != 'chirp_3' || self.location in ['eu', 'us']",
-      message: 'chirp_3 is served from the eu and us multi-regions: stt.location must be eu or us',
-    },
-  ],
   llm: [
     {
       rule: '!(has(self.systemPrompt) && has(self.systemPromptFrom))',
@@ -318,20 +371,45 @@ const SUB_OBJECT_RULES: Record<string, JsonSchema[]> = {
 
 const SPEC_RULES: JsonSchema[] = [
   {
+    // Also what `kubectl scale` (the scale subresource writes spec.replicas) hears on an autoscaled agent.
     rule: '!(has(self.replicas) && has(self.autoscaling))',
-    message: 'set spec.replicas or spec.autoscaling, not both',
+    message:
+      'spec.replicas and spec.autoscaling are exclusive: an autoscaled VoiceAgent cannot be scaled by hand (kubectl scale); change autoscaling.minReplicas/maxReplicas, or remove spec.autoscaling to set a fixed spec.replicas',
   },
   {
-    rule: "!(has(self.stt) && has(self.stt.apiVersion) && has(self.region) && self.stt.apiVersion == 'v2' && !has(self.stt.location) && self.region == 'europe-west1')",
+    rule: '!has(self.autoscaling) || !has(self.maxCallsPerPod) || self.autoscaling.targetActiveCallsPerPod <= self.maxCallsPerPod',
     message:
-      'Speech v2 has no europe-west1 location: set stt.location (eu, or a v2 region such as europe-west4) when region is europe-west1',
+      'autoscaling.targetActiveCallsPerPod is above maxCallsPerPod: pods refuse calls beyond maxCallsPerPod, so the average never reaches the target and the autoscaler never scales up; lower the target or raise maxCallsPerPod',
   },
   {
     rule: '!has(self.serviceAccountName) || !has(self.google) || !has(self.google.workloadIdentity)',
     message:
       'google.workloadIdentity annotates the generated ServiceAccount: do not combine it with serviceAccountName (annotate that one yourself)',
   },
+  ...sttAdmissionRules(),
 ];
+
+/**
+ * Child objects are named <name> (Deployment, Service: a DNS-1035 label) and <name>-agent, and
+ * every pod carries the name as a label value: at most 63 characters, a lowercase letter first.
+ * (A CRD schema may constrain metadata.name; the error is reported on metadata.name.)
+ */
+export const NAME_SCHEMA: JsonSchema = {
+  type: 'object',
+  properties: {
+    name: {
+      type: 'string',
+      maxLength: 253,
+      'x-kubernetes-validations': [
+        {
+          rule: "size(self) <= 63 && self.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$')",
+          message:
+            "cannot name this agent's Service and pod labels: use at most 63 lowercase letters, digits and -, starting with a letter and ending with a letter or digit",
+        },
+      ],
+    },
+  },
+};
 
 /** The spec schema: generated config fields nested by their `cr` path, plus the structural fields. */
 export function specSchema(): JsonSchema {
@@ -448,7 +526,7 @@ export function buildCrd(): JsonSchema {
               properties: {
                 apiVersion: { type: 'string' },
                 kind: { type: 'string' },
-                metadata: { type: 'object' },
+                metadata: NAME_SCHEMA,
                 spec: specSchema(),
                 status: statusSchema(),
               },
@@ -501,6 +579,7 @@ async function main(): Promise<void> {
   const check = process.argv.includes('--check');
   const outputs: [string, string][] = [
     [CRD_PATH, renderCrdYaml()],
+    [CHART_CRD_PATH, renderCrdYaml()],
     [FIELDS_TS_PATH, await renderFieldsTs()],
     [CLUSTER_ROLE_PATH, await renderClusterRoleYaml()],
   ];

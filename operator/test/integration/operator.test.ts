@@ -178,48 +178,13 @@ afterAll(async () => {
 });
 
 describe('VoiceAgent CRD admission', () => {
-  it('rejects Hebrew + Speech v1 + phone_call / latest_* and says what to use', async () => {
-    for (const model of ['phone_call', 'latest_long', 'latest_short']) {
-      const message = await rejection({ image: IMAGE, stt: { apiVersion: 'v1', model, language: 'he-IL' } });
-      expect(message).toContain("use stt.model 'default', or stt.apiVersion v2 with stt.model chirp_3");
-    }
-    // the same models on v1 for another language are the user's call
-    const other = await createVa('english-phone', {
-      image: IMAGE,
-      stt: { model: 'phone_call', language: 'en-US' },
-    });
-    expect(other.spec.stt?.model).toBe('phone_call');
-  });
-
-  it('rejects chirp_3 on v1, bad locations for the API version, and region europe-west1 on v2 without a location', async () => {
-    expect(await rejection({ image: IMAGE, stt: { apiVersion: 'v1', model: 'chirp_3' } })).toContain(
-      'chirp models (chirp_3) need stt.apiVersion v2',
-    );
-    expect(await rejection({ image: IMAGE, stt: { apiVersion: 'v1', location: 'europe-west1' } })).toContain(
-      'stt.location must be global, eu or us on v1',
-    );
-    expect(
-      await rejection({
-        image: IMAGE,
-        stt: { apiVersion: 'v2', model: 'chirp_3', location: 'europe-west4' },
-      }),
-    ).toContain('chirp_3 is served from the eu and us multi-regions');
-    expect(
-      await rejection({ image: IMAGE, region: 'europe-west1', stt: { apiVersion: 'v2', model: 'chirp_3' } }),
-    ).toContain('Speech v2 has no europe-west1 location');
-    const ok = await createVa('chirp', {
-      image: IMAGE,
-      stt: { apiVersion: 'v2', model: 'chirp_3', location: 'eu' },
-    });
-    expect(ok.spec.stt?.model).toBe('chirp_3');
-  });
-
+  // Speech settings, names, images, env and limits: operator/test/integration/admission.test.ts.
   it('rejects min > max, replicas with autoscaling, KEDA without a server, and out-of-bounds / unknown values', async () => {
     expect(await rejection({ image: IMAGE, autoscaling: { minReplicas: 5, maxReplicas: 2 } })).toContain(
       'autoscaling.minReplicas must be <= autoscaling.maxReplicas',
     );
     expect(await rejection({ image: IMAGE, replicas: 2, autoscaling: {} })).toContain(
-      'set spec.replicas or spec.autoscaling, not both',
+      'spec.replicas and spec.autoscaling are exclusive',
     );
     expect(await rejection({ image: IMAGE, autoscaling: { provider: 'keda' } })).toContain(
       'needs autoscaling.keda.serverAddress',
