@@ -20,6 +20,9 @@ export const OPERATOR_CLUSTER_ROLE_RULES: V1PolicyRule[] = [
   { apiGroups: ['rbac.authorization.k8s.io'], resources: ['roles', 'rolebindings'], verbs: OWN },
   { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'patch'] },
   { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
+  // Referenced Secrets/ConfigMaps must exist with their keys (status says which is missing).
+  // Not a new power: whoever may create Deployments can already mount any Secret of the namespace.
+  { apiGroups: [''], resources: ['secrets', 'configmaps'], verbs: ['get'] },
   { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] },
 ];
 

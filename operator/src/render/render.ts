@@ -275,9 +275,24 @@ function hpa(va: VoiceAgent): V2HorizontalPodAutoscaler {
   };
 }
 
-/** PromQL for the KEDA trigger: total active calls of this agent's pods (KEDA divides by pods). */
+/**
+ * PromQL for the KEDA trigger: total active calls of this agent's pods (KEDA divides by pods).
+ * Pods are matched by their labels, not by a pod-name prefix (a long VoiceAgent name makes the
+ * Deployment truncate pod names): the chart's PodMonitor copies app.kubernetes.io/name and
+ * app.kubernetes.io/instance onto the series (podTargetLabels), as the common kubernetes-pods
+ * scrape config's labelmap does.
+ */
 export function kedaQuery(va: VoiceAgent): string {
-  return `sum(${ACTIVE_CALLS_METRIC}{namespace="${va.metadata.namespace}",pod=~"${va.metadata.name}-[a-z0-9]+-[a-z0-9]+"})`;
+  const labels = selectorLabels(va);
+  const matchers = Object.entries(labels)
+    .map(([k, v]) => `${promLabelName(k)}="${v}"`)
+    .join(',');
+  return `sum(${ACTIVE_CALLS_METRIC}{namespace="${va.metadata.namespace}",${matchers}})`;
+}
+
+/** A Kubernetes label key as Prometheus names it after relabelling (invalid characters -> _). */
+export function promLabelName(key: string): string {
+  return key.replace(/[^a-zA-Z0-9_]/g, '_');
 }
 
 function scaledObject(va: VoiceAgent): ScaledObject {

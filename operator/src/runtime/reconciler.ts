@@ -3,6 +3,7 @@
 // compute status from what the API server returned -> patch /status only if it changed ->
 // Events on significant changes. All business decisions live in render/ (pure).
 import {
+  ApiException,
   CoreV1Api,
   CustomObjectsApi,
   KubernetesObjectApi,
@@ -41,6 +42,42 @@ export interface ReconcilerOptions {
   /** Whether the Deployment exists in the informer cache (for the Created event). */
   hasDeployment: (namespace: string, name: string) => boolean;
   now?: () => Date;
+}
+
+/** Field manager that keeps spec.replicas at its value when an autoscaler takes over. */
+export const REPLICAS_HANDOVER_MANAGER = 'hva-operator-replicas-handover';
+
+/**
+ * The kind is not served (its CRD is not installed): the API group answers a plain-text 404
+ * ("404 page not found"), where a missing object answers a Status with reason NotFound.
+ */
+function isUnservedKind(err: unknown): boolean {
+  if (/Unrecognized API version and kind/i.test(apiMessage(err))) return true;
+  if (!(err instanceof ApiException) || err.code !== 404) return false;
+  return !/"reason"\s*:\s*"NotFound"/.test(
+    typeof err.body === 'string' ? err.body : JSON.stringify(err.body),
+  );
+}
+
+/** Whether `manager` holds spec.replicas through server-side apply. */
+function ownsReplicas(d: V1Deployment, manager: string): boolean {
+  return (d.metadata?.managedFields ?? []).some((m) => {
+    if (m.manager !== manager || m.operation !== 'Apply') return false;
+    const spec = (m.fieldsV1 as Record<string, Record<string, unknown>> | undefined)?.['f:spec'];
+    return spec !== undefined && 'f:replicas' in spec;
+  });
+}
+
+/** Every Secret key the rendered pods read, with the spec field that names it. */
+function secretReferences(va: VoiceAgent): { name: string; key: string; field: string }[] {
+  const refs: { name: string; key: string; field: string }[] = [];
+  const add = (ref: { name: string; key?: string } | undefined, key: string, field: string) => {
+    if (ref) refs.push({ name: ref.name, key: ref.key ?? key, field });
+  };
+  add(va.spec.twilio?.authTokenSecretRef, 'authToken', 'spec.twilio.authTokenSecretRef');
+  add(va.spec.llm?.apiKeySecretRef, 'apiKey', 'spec.llm.apiKeySecretRef');
+  add(va.spec.google?.credentialsSecretRef, 'key.json', 'spec.google.credentialsSecretRef');
+  return refs;
 }
 
 export class ReconcileError extends Error {
@@ -84,35 +121,38 @@ export class Reconciler {
     }
 
     const existedBefore = this.opts.hasDeployment(namespace, name);
+    const live = new Map<string, KubernetesObject>();
+    if (!observed.configError) {
+      const claims = await this.checkClaims(va, desired, live);
+      if (claims.missingDependency) {
+        observed.missingDependency = claims.missingDependency;
+        desired = desired.filter((o) => !claims.unserved.has(childId(o)));
+        retry = true;
+      }
+      if (claims.conflicts.length > 0) {
+        observed.ownershipConflicts = claims.conflicts;
+        desired = []; // stop: never take over an object this VoiceAgent does not control
+        log.warn({ conflicts: claims.conflicts }, 'ownership conflict: nothing applied');
+      }
+      observed.missingReferences = await this.missingReferences(va);
+    }
+
+    const configErrors: string[] = [];
     const applyErrors: string[] = [];
     for (const obj of observed.configError ? [] : desired) {
-      try {
-        const applied = await this.objects.patch(
-          obj,
-          undefined,
-          undefined,
-          FIELD_MANAGER,
-          true,
-          PatchStrategy.ServerSideApply,
-        );
-        if (obj.kind === 'Deployment') observed.deployment = applied as V1Deployment;
-      } catch (err) {
-        const code = apiCode(err);
-        const message = `${obj.kind} ${obj.metadata?.name}: ${apiMessage(err)}`;
-        if (code === 422 || code === 400) {
-          observed.configError = message;
-          this.opts.metrics.reconcileErrors.inc({ kind: 'invalid' });
-        } else {
-          applyErrors.push(message);
-          this.opts.metrics.reconcileErrors.inc({ kind: 'apply' });
-          retry = true;
-        }
-        log.warn({ child: childId(obj), code, err: message }, 'apply failed');
+      const result = await this.applyChild(va, obj, live.get(childId(obj)), log);
+      if (result.deployment) observed.deployment = result.deployment;
+      if (result.configError) configErrors.push(result.configError);
+      if (result.applyError) {
+        applyErrors.push(result.applyError);
+        retry = true;
       }
     }
+    // Every error is kept, not only the last.
+    if (configErrors.length > 0) observed.configError = configErrors.join('; ');
     if (applyErrors.length > 0) observed.applyError = applyErrors.join('; ');
 
-    if (!observed.configError) {
+    if (!observed.configError && !observed.ownershipConflicts) {
       try {
         await this.prune(va, desired, log);
       } catch (err) {
@@ -146,7 +186,172 @@ export class Reconciler {
       }
       await this.eventsForTransition(va, status.conditions ?? [], observed, existedBefore);
     }
-    if (retry) throw new ReconcileError(observed.applyError ?? 'prune failed');
+    if (retry)
+      throw new ReconcileError(
+        [observed.missingDependency, observed.applyError].filter(Boolean).join('; ') || 'prune failed',
+      );
+  }
+
+  /**
+   * Reads every child before applying anything: a name taken by an object without this
+   * VoiceAgent's controller ownerReference is a conflict (server-side apply with force would
+   * silently take it over), and a kind the cluster does not serve is a missing add-on.
+   */
+  private async checkClaims(
+    va: VoiceAgent,
+    desired: DesiredObject[],
+    live: Map<string, KubernetesObject>,
+  ): Promise<{ conflicts: string[]; missingDependency?: string; unserved: Set<string> }> {
+    const conflicts: string[] = [];
+    const unserved = new Set<string>();
+    let missingDependency: string | undefined;
+    for (const obj of desired) {
+      let current: KubernetesObject | undefined;
+      try {
+        current = await this.objects.read({
+          apiVersion: obj.apiVersion as string,
+          kind: obj.kind as string,
+          metadata: { name: obj.metadata?.name as string, namespace: va.metadata.namespace },
+        });
+      } catch (err) {
+        if (isUnservedKind(err)) {
+          unserved.add(childId(obj));
+          missingDependency =
+            obj.kind === 'ScaledObject'
+              ? `KEDA not installed: this cluster does not serve ${obj.apiVersion} ${obj.kind}, which autoscaling.provider keda needs. Install KEDA, or use autoscaling.provider hpa`
+              : `${obj.apiVersion} ${obj.kind} is not served by this cluster`;
+          continue;
+        }
+        if (apiCode(err) === 404) continue;
+        throw err;
+      }
+      live.set(childId(obj), current);
+      const owner = current.metadata?.ownerReferences?.find((r) => r.controller);
+      if (owner?.uid !== va.metadata.uid) {
+        const by = owner ? `controlled by ${owner.kind} ${owner.name}` : 'not controlled by any VoiceAgent';
+        conflicts.push(
+          `${obj.kind} ${obj.metadata?.name} already exists and is ${by}: the operator does not take it over (rename this VoiceAgent, or delete that ${obj.kind})`,
+        );
+      }
+    }
+    return { conflicts, missingDependency, unserved };
+  }
+
+  /** Server-side apply of one child, with the replica hand-over and hand-edit repair. */
+  private async applyChild(
+    va: VoiceAgent,
+    obj: DesiredObject,
+    current: KubernetesObject | undefined,
+    log: Logger,
+  ): Promise<{ deployment?: V1Deployment; configError?: string; applyError?: string }> {
+    const label = `${obj.kind} ${obj.metadata?.name}`;
+    try {
+      if (obj.kind === 'Deployment' && current)
+        await this.handOverReplicas(obj, current as V1Deployment, log);
+      const applied = await this.apply(obj);
+      return obj.kind === 'Deployment' ? { deployment: applied as V1Deployment } : {};
+    } catch (err) {
+      const code = apiCode(err);
+      const message = `${label}: ${apiMessage(err)}`;
+      log.warn({ child: childId(obj), code, err: message }, 'apply failed');
+      if ((code === 422 || code === 400) && current) {
+        // The child exists and is ours, so the spec is not what is wrong: someone changed it
+        // by hand so that the rendered fields no longer fit. Repair by re-creating it, except the
+        // Deployment (re-creating it would end calls): that one is reported for a human.
+        if (obj.kind !== 'Deployment') return this.recreate(va, obj, message, log);
+        this.opts.metrics.reconcileErrors.inc({ kind: 'apply' });
+        return {
+          applyError: `${label} was changed by hand so that the operator's fields cannot be applied (${apiMessage(err)}); undo that edit or delete the Deployment`,
+        };
+      }
+      if (code === 422 || code === 400) {
+        this.opts.metrics.reconcileErrors.inc({ kind: 'invalid' });
+        return { configError: message };
+      }
+      this.opts.metrics.reconcileErrors.inc({ kind: 'apply' });
+      return { applyError: message };
+    }
+  }
+
+  private apply(obj: DesiredObject, fieldManager = FIELD_MANAGER): Promise<KubernetesObject> {
+    return this.objects.patch(obj, undefined, undefined, fieldManager, true, PatchStrategy.ServerSideApply);
+  }
+
+  private async recreate(
+    va: VoiceAgent,
+    obj: DesiredObject,
+    cause: string,
+    log: Logger,
+  ): Promise<{ applyError?: string }> {
+    try {
+      await this.objects.delete({
+        apiVersion: obj.apiVersion,
+        kind: obj.kind,
+        metadata: { name: obj.metadata?.name, namespace: va.metadata.namespace },
+      });
+      await this.apply(obj);
+    } catch (err) {
+      this.opts.metrics.reconcileErrors.inc({ kind: 'apply' });
+      return { applyError: `${cause}; re-creating it failed: ${apiMessage(err)}` };
+    }
+    log.info({ child: childId(obj) }, 're-created a hand-edited child');
+    await this.event(
+      va,
+      'Warning',
+      'ChildRepaired',
+      `${obj.kind} ${obj.metadata?.name} was edited by hand so that the operator's fields could not be applied (${cause}); re-created it`,
+    );
+    return {};
+  }
+
+  /**
+   * Fixed replicas -> autoscaling: render() leaves spec.replicas out, and server-side apply
+   * would reset a field nobody else owns to its default (1). A second field manager takes the
+   * current value first, so the count stays until the autoscaler changes it.
+   */
+  private async handOverReplicas(obj: DesiredObject, current: V1Deployment, log: Logger): Promise<void> {
+    const wantsReplicas = (obj as V1Deployment).spec?.replicas !== undefined;
+    const replicas = current.spec?.replicas;
+    if (wantsReplicas || replicas === undefined || !ownsReplicas(current, FIELD_MANAGER)) return;
+    await this.apply(
+      {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: current.metadata?.name, namespace: current.metadata?.namespace },
+        spec: { replicas },
+      } as V1Deployment,
+      REPLICAS_HANDOVER_MANAGER,
+    );
+    log.info({ replicas }, 'replicas handed over to the autoscaler at the current count');
+  }
+
+  /** Referenced Secrets, keys and ConfigMaps that do not exist (the pods would not start). */
+  private async missingReferences(va: VoiceAgent): Promise<string[]> {
+    const missing: string[] = [];
+    const ns = va.metadata.namespace;
+    for (const ref of secretReferences(va)) {
+      try {
+        const secret = await this.core.readNamespacedSecret({ name: ref.name, namespace: ns });
+        if (!(ref.key in (secret.data ?? {})) && !(ref.key in (secret.stringData ?? {})))
+          missing.push(`Secret ${ref.name} has no key ${ref.key} (${ref.field})`);
+      } catch (err) {
+        if (apiCode(err) !== 404) throw err;
+        missing.push(`Secret ${ref.name} not found (${ref.field})`);
+      }
+    }
+    const prompt = va.spec.llm?.systemPromptFrom?.configMapKeyRef;
+    if (prompt) {
+      const key = prompt.key ?? 'systemPrompt';
+      try {
+        const cm = await this.core.readNamespacedConfigMap({ name: prompt.name, namespace: ns });
+        if (!(key in (cm.data ?? {})) && !(key in (cm.binaryData ?? {})))
+          missing.push(`ConfigMap ${prompt.name} has no key ${key} (spec.llm.systemPromptFrom)`);
+      } catch (err) {
+        if (apiCode(err) !== 404) throw err;
+        missing.push(`ConfigMap ${prompt.name} not found (spec.llm.systemPromptFrom)`);
+      }
+    }
+    return missing;
   }
 
   private async readDeployment(namespace: string, name: string): Promise<V1Deployment | undefined> {
@@ -247,6 +452,9 @@ export class Reconciler {
     if (config?.status === 'False') await this.event(va, 'Warning', 'InvalidConfig', config.message);
     const degraded = changed('Degraded');
     if (degraded?.status === 'True') await this.event(va, 'Warning', degraded.reason, degraded.message);
+    const references = changed('ReferencesResolved');
+    if (references?.status === 'False')
+      await this.event(va, 'Warning', references.reason, references.message);
   }
 
   private async event(va: VoiceAgent, type: EventType, reason: string, message: string): Promise<void> {

@@ -462,7 +462,7 @@ describe('reconcile', () => {
     expect(d.spec?.replicas).toBe(5);
   });
 
-  it('reports a missing KEDA as Degraded (ApplyFailed) and prunes the HPA it replaced', async () => {
+  it('reports a missing KEDA as Degraded (DependencyMissing) and prunes the HPA it replaced', async () => {
     await patchVaSpec('agent-b', {
       autoscaling: { provider: 'keda', keda: { serverAddress: 'http://prometheus:9090' } },
     });
@@ -470,8 +470,8 @@ describe('reconcile', () => {
       const got = await getVa('agent-b');
       return condition(got, 'Degraded')?.status === 'True' ? got : undefined;
     });
-    expect(condition(va, 'Degraded')?.reason).toBe('ApplyFailed');
-    expect(condition(va, 'Degraded')?.message).toContain('ScaledObject');
+    expect(condition(va, 'Degraded')?.reason).toBe('DependencyMissing');
+    expect(condition(va, 'Degraded')?.message).toContain('KEDA not installed');
     await waitFor('HPA pruned', async () => {
       try {
         await KubernetesObjectApi.makeApiClient(admin).read({

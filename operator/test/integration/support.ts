@@ -7,13 +7,15 @@ import {
   CustomObjectsApi,
   loadYaml,
   PatchStrategy,
+  RbacAuthorizationV1Api,
   setHeaderOptions,
   type KubeConfig,
+  type V1PolicyRule,
   type V1CustomResourceDefinition,
 } from '@kubernetes/client-node';
 import { expect } from 'vitest';
 import { CRD_PATH } from '../../../scripts/gen-crd.ts';
-import { startKubeApiServer, type KubeApiServer } from '../../../test-env/kube.ts';
+import { kubeConfigForToken, startKubeApiServer, type KubeApiServer } from '../../../test-env/kube.ts';
 import { GROUP, PLURAL, VERSION, type VoiceAgent } from '../../src/api/types.ts';
 import { apiCode, apiMessage } from '../../src/runtime/errors.ts';
 
@@ -97,3 +99,36 @@ export function voiceAgents(kc: KubeConfig, namespace: string) {
 
 export const condition = (va: VoiceAgent, type: string) =>
   va.status?.conditions?.find((c) => c.type === type);
+
+/**
+ * The operator's identity as the chart sets it up: a ServiceAccount bound to exactly the
+ * generated ClusterRole(s), authenticated with a TokenRequest token.
+ */
+export async function operatorKubeConfig(
+  kube: KubeApiServer,
+  namespace: string,
+  roles: { name: string; rules: V1PolicyRule[]; bind: boolean }[],
+): Promise<KubeConfig> {
+  const admin = kube.kubeConfig;
+  const core = admin.makeApiClient(CoreV1Api);
+  const rbac = admin.makeApiClient(RbacAuthorizationV1Api);
+  await core.createNamespacedServiceAccount({ namespace, body: { metadata: { name: 'hva-operator' } } });
+  for (const role of roles) {
+    await rbac.createClusterRole({ body: { metadata: { name: role.name }, rules: role.rules } });
+    if (!role.bind) continue;
+    await rbac.createClusterRoleBinding({
+      body: {
+        metadata: { name: role.name },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role.name },
+        subjects: [{ kind: 'ServiceAccount', name: 'hva-operator', namespace }],
+      },
+    });
+  }
+  const token = await core.createNamespacedServiceAccountToken({
+    name: 'hva-operator',
+    namespace,
+    body: { spec: { audiences: [], expirationSeconds: 3600 } },
+  });
+  if (!token.status?.token) throw new Error('TokenRequest returned no token');
+  return kubeConfigForToken(kube, token.status.token, 'hva-operator');
+}
