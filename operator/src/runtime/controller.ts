@@ -38,6 +38,8 @@ export interface ControllerOptions {
   workers?: number;
   informerRestartDelayMs?: number;
   backoff?: { baseMs: number; maxMs: number };
+  /** The ClusterRole agents are bound to (the chart's <release>-agent). */
+  agentClusterRole?: string;
   /** Lease timers (tests step time by hand); real timers by default. */
   leaseClock?: Clock;
 }
@@ -139,14 +141,6 @@ export class Controller {
             : policy.listPodDisruptionBudgetForAllNamespaces({ labelSelector }),
       },
       {
-        resource: 'roles',
-        path: nsPath('/apis/rbac.authorization.k8s.io/v1', 'roles'),
-        list: () =>
-          ns
-            ? rbac.listNamespacedRole({ namespace: ns, labelSelector })
-            : rbac.listRoleForAllNamespaces({ labelSelector }),
-      },
-      {
         resource: 'rolebindings',
         path: nsPath('/apis/rbac.authorization.k8s.io/v1', 'rolebindings'),
         list: () =>
@@ -177,6 +171,7 @@ export class Controller {
       metrics,
       getVoiceAgent: (namespace, name) => this.voiceAgents.cache.get(name, namespace),
       hasDeployment: (namespace, name) => this.informers[0]?.cache.get(name, namespace) !== undefined,
+      agentClusterRole: opts.agentClusterRole,
     });
 
     this.elector = new LeaderElector(kc, {

@@ -42,6 +42,8 @@ export interface ReconcilerOptions {
   /** Whether the Deployment exists in the informer cache (for the Created event). */
   hasDeployment: (namespace: string, name: string) => boolean;
   now?: () => Date;
+  /** The ClusterRole agents are bound to. */
+  agentClusterRole?: string;
 }
 
 /** Field manager that keeps spec.replicas at its value when an autoscaler takes over. */
@@ -115,7 +117,7 @@ export class Reconciler {
 
     let desired: DesiredObject[] = [];
     try {
-      desired = render(va);
+      desired = render(va, { agentClusterRole: this.opts.agentClusterRole });
     } catch (err) {
       observed.configError = `render failed: ${apiMessage(err)}`;
     }

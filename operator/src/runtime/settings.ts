@@ -1,10 +1,11 @@
 // Pure: the operator's settings from its environment (the chart sets these env vars). main.ts
 // and the tests build the Controller from the same function, so tests run the production defaults.
+import { AGENT_CLUSTER_ROLE_NAME } from '../rbac.ts';
 import type { ControllerOptions } from './controller.ts';
 
 export type OperatorSettings = Pick<
   ControllerOptions,
-  'identity' | 'leaseNamespace' | 'leaseName' | 'watchNamespace' | 'resyncMs' | 'workers'
+  'identity' | 'leaseNamespace' | 'leaseName' | 'watchNamespace' | 'resyncMs' | 'workers' | 'agentClusterRole'
 >;
 
 function intEnv(env: Record<string, string | undefined>, name: string, fallback: number): number {
@@ -27,6 +28,7 @@ export function operatorSettings(
     watchNamespace: env.WATCH_NAMESPACE || undefined,
     resyncMs: intEnv(env, 'RESYNC_SECONDS', 60) * 1000,
     workers: intEnv(env, 'WORKERS', 2) || 1,
+    agentClusterRole: env.AGENT_CLUSTER_ROLE || AGENT_CLUSTER_ROLE_NAME,
   };
 }
 

@@ -27,7 +27,12 @@ import { schema, type ConfigKey, type Field } from '../../../agent/src/config/sc
 import { CRD_PATH, NO_CRD_DEFAULT } from '../../../scripts/gen-crd.ts';
 import { kubeConfigForToken, startKubeApiServer, type KubeApiServer } from '../../../test-env/kube.ts';
 import { GROUP, PLURAL, VERSION, type VoiceAgent } from '../../src/api/types.ts';
-import { OPERATOR_CLUSTER_ROLE_NAME, OPERATOR_CLUSTER_ROLE_RULES } from '../../src/rbac.ts';
+import {
+  AGENT_CLUSTER_ROLE_NAME,
+  AGENT_CLUSTER_ROLE_RULES,
+  OPERATOR_CLUSTER_ROLE_NAME,
+  OPERATOR_CLUSTER_ROLE_RULES,
+} from '../../src/rbac.ts';
 import { Controller } from '../../src/runtime/controller.ts';
 import { apiCode, apiMessage } from '../../src/runtime/errors.ts';
 import { resilientInformer } from '../../src/runtime/informers.ts';
@@ -147,6 +152,9 @@ beforeAll(async () => {
   await rbac.createClusterRole({
     body: { metadata: { name: OPERATOR_CLUSTER_ROLE_NAME }, rules: OPERATOR_CLUSTER_ROLE_RULES },
   });
+  await rbac.createClusterRole({
+    body: { metadata: { name: AGENT_CLUSTER_ROLE_NAME }, rules: AGENT_CLUSTER_ROLE_RULES },
+  });
   await rbac.createClusterRoleBinding({
     body: {
       metadata: { name: OPERATOR_CLUSTER_ROLE_NAME },
@@ -237,7 +245,6 @@ describe('reconcile', () => {
     const objects = KubernetesObjectApi.makeApiClient(admin);
     const children = [
       ['v1', 'ServiceAccount', 'agent-a-agent'],
-      ['rbac.authorization.k8s.io/v1', 'Role', 'agent-a-agent'],
       ['rbac.authorization.k8s.io/v1', 'RoleBinding', 'agent-a-agent'],
       ['apps/v1', 'Deployment', 'agent-a'],
       ['v1', 'Service', 'agent-a'],
@@ -281,11 +288,14 @@ describe('reconcile', () => {
     );
     expect(condition(withStatus, 'ConfigValid')?.status).toBe('True');
     expect(condition(withStatus, 'Ready')?.status).toBe('False');
-    const events = await core().listNamespacedEvent({
-      namespace: NS,
-      fieldSelector: 'involvedObject.name=agent-a',
+    // Events are recorded after the status patch: wait for them rather than race them.
+    await waitFor('Created event', async () => {
+      const events = await core().listNamespacedEvent({
+        namespace: NS,
+        fieldSelector: 'involvedObject.name=agent-a',
+      });
+      return events.items.some((e) => e.reason === 'Created');
     });
-    expect(events.items.map((e) => e.reason)).toContain('Created');
   });
 
   it('a full-featured spec (secrets, ConfigMap prompt, Workload Identity, resources, env) is accepted end to end', async () => {

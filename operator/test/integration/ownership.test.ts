@@ -15,7 +15,12 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KubeApiServer } from '../../../test-env/kube.ts';
 import type { VoiceAgent } from '../../src/api/types.ts';
-import { OPERATOR_CLUSTER_ROLE_NAME, OPERATOR_CLUSTER_ROLE_RULES } from '../../src/rbac.ts';
+import {
+  AGENT_CLUSTER_ROLE_NAME,
+  AGENT_CLUSTER_ROLE_RULES,
+  OPERATOR_CLUSTER_ROLE_NAME,
+  OPERATOR_CLUSTER_ROLE_RULES,
+} from '../../src/rbac.ts';
 import { Controller } from '../../src/runtime/controller.ts';
 import { apiCode } from '../../src/runtime/errors.ts';
 import { createOperatorMetrics } from '../../src/runtime/metrics.ts';
@@ -43,6 +48,7 @@ beforeAll(async () => {
   va = voiceAgents(admin, NS);
   const kc = await operatorKubeConfig(kube, OPERATOR_NS, [
     { name: OPERATOR_CLUSTER_ROLE_NAME, rules: OPERATOR_CLUSTER_ROLE_RULES, bind: true },
+    { name: AGENT_CLUSTER_ROLE_NAME, rules: AGENT_CLUSTER_ROLE_RULES, bind: false },
   ]);
   controller = new Controller({
     kc,

@@ -46,7 +46,6 @@ describe('render', () => {
     const objects = render(voiceAgent('a', { ...minimalSpec, replicas: 3 }));
     expect(kinds(objects)).toEqual([
       'ServiceAccount',
-      'Role',
       'RoleBinding',
       'Deployment',
       'Service',
@@ -146,7 +145,6 @@ describe('render', () => {
     const va = voiceAgent('keda', kedaSpec);
     const objects = render(va);
     expect(kinds(objects)).toEqual([
-      'Role',
       'RoleBinding',
       'Deployment',
       'Service',
