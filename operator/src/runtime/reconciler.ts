@@ -3,7 +3,6 @@
 // compute status from what the API server returned -> patch /status only if it changed ->
 // Events on significant changes. All business decisions live in render/ (pure).
 import {
-  ApiException,
   CoreV1Api,
   CustomObjectsApi,
   KubernetesObjectApi,
@@ -27,6 +26,13 @@ import {
   type DesiredObject,
   type Observed,
 } from '../render/index.ts';
+import {
+  REPLICAS_HANDOVER_MANAGER,
+  checkClaims,
+  childId,
+  missingReferences,
+  ownsReplicas,
+} from './children.ts';
 import { apiCode, apiMessage } from './errors.ts';
 import type { OperatorMetrics } from './metrics.ts';
 
@@ -46,51 +52,11 @@ export interface ReconcilerOptions {
   agentClusterRole?: string;
 }
 
-/** Field manager that keeps spec.replicas at its value when an autoscaler takes over. */
-export const REPLICAS_HANDOVER_MANAGER = 'hva-operator-replicas-handover';
-
-/**
- * The kind is not served (its CRD is not installed): the API group answers a plain-text 404
- * ("404 page not found"), where a missing object answers a Status with reason NotFound.
- */
-function isUnservedKind(err: unknown): boolean {
-  if (/Unrecognized API version and kind/i.test(apiMessage(err))) return true;
-  if (!(err instanceof ApiException) || err.code !== 404) return false;
-  return !/"reason"\s*:\s*"NotFound"/.test(
-    typeof err.body === 'string' ? err.body : JSON.stringify(err.body),
-  );
-}
-
-/** Whether `manager` holds spec.replicas through server-side apply. */
-function ownsReplicas(d: V1Deployment, manager: string): boolean {
-  return (d.metadata?.managedFields ?? []).some((m) => {
-    if (m.manager !== manager || m.operation !== 'Apply') return false;
-    const spec = (m.fieldsV1 as Record<string, Record<string, unknown>> | undefined)?.['f:spec'];
-    return spec !== undefined && 'f:replicas' in spec;
-  });
-}
-
-/** Every Secret key the rendered pods read, with the spec field that names it. */
-function secretReferences(va: VoiceAgent): { name: string; key: string; field: string }[] {
-  const refs: { name: string; key: string; field: string }[] = [];
-  const add = (ref: { name: string; key?: string } | undefined, key: string, field: string) => {
-    if (ref) refs.push({ name: ref.name, key: ref.key ?? key, field });
-  };
-  add(va.spec.twilio?.authTokenSecretRef, 'authToken', 'spec.twilio.authTokenSecretRef');
-  add(va.spec.llm?.apiKeySecretRef, 'apiKey', 'spec.llm.apiKeySecretRef');
-  add(va.spec.google?.credentialsSecretRef, 'key.json', 'spec.google.credentialsSecretRef');
-  return refs;
-}
-
 export class ReconcileError extends Error {
   override name = 'ReconcileError';
 }
 
 type EventType = 'Normal' | 'Warning';
-
-function childId(o: { apiVersion?: string; kind?: string; metadata?: { name?: string } }): string {
-  return `${o.apiVersion}/${o.kind}/${o.metadata?.name}`;
-}
 
 export class Reconciler {
   private readonly objects: KubernetesObjectApi;
@@ -125,7 +91,7 @@ export class Reconciler {
     const existedBefore = this.opts.hasDeployment(namespace, name);
     const live = new Map<string, KubernetesObject>();
     if (!observed.configError) {
-      const claims = await this.checkClaims(va, desired, live);
+      const claims = await checkClaims(this.objects, va, desired, live);
       if (claims.missingDependency) {
         observed.missingDependency = claims.missingDependency;
         desired = desired.filter((o) => !claims.unserved.has(childId(o)));
@@ -136,7 +102,7 @@ export class Reconciler {
         desired = []; // stop: never take over an object this VoiceAgent does not control
         log.warn({ conflicts: claims.conflicts }, 'ownership conflict: nothing applied');
       }
-      observed.missingReferences = await this.missingReferences(va);
+      observed.missingReferences = await missingReferences(this.core, va);
     }
 
     const configErrors: string[] = [];
@@ -192,51 +158,6 @@ export class Reconciler {
       throw new ReconcileError(
         [observed.missingDependency, observed.applyError].filter(Boolean).join('; ') || 'prune failed',
       );
-  }
-
-  /**
-   * Reads every child before applying anything: a name taken by an object without this
-   * VoiceAgent's controller ownerReference is a conflict (server-side apply with force would
-   * silently take it over), and a kind the cluster does not serve is a missing add-on.
-   */
-  private async checkClaims(
-    va: VoiceAgent,
-    desired: DesiredObject[],
-    live: Map<string, KubernetesObject>,
-  ): Promise<{ conflicts: string[]; missingDependency?: string; unserved: Set<string> }> {
-    const conflicts: string[] = [];
-    const unserved = new Set<string>();
-    let missingDependency: string | undefined;
-    for (const obj of desired) {
-      let current: KubernetesObject | undefined;
-      try {
-        current = await this.objects.read({
-          apiVersion: obj.apiVersion as string,
-          kind: obj.kind as string,
-          metadata: { name: obj.metadata?.name as string, namespace: va.metadata.namespace },
-        });
-      } catch (err) {
-        if (isUnservedKind(err)) {
-          unserved.add(childId(obj));
-          missingDependency =
-            obj.kind === 'ScaledObject'
-              ? `KEDA not installed: this cluster does not serve ${obj.apiVersion} ${obj.kind}, which autoscaling.provider keda needs. Install KEDA, or use autoscaling.provider hpa`
-              : `${obj.apiVersion} ${obj.kind} is not served by this cluster`;
-          continue;
-        }
-        if (apiCode(err) === 404) continue;
-        throw err;
-      }
-      live.set(childId(obj), current);
-      const owner = current.metadata?.ownerReferences?.find((r) => r.controller);
-      if (owner?.uid !== va.metadata.uid) {
-        const by = owner ? `controlled by ${owner.kind} ${owner.name}` : 'not controlled by any VoiceAgent';
-        conflicts.push(
-          `${obj.kind} ${obj.metadata?.name} already exists and is ${by}: the operator does not take it over (rename this VoiceAgent, or delete that ${obj.kind})`,
-        );
-      }
-    }
-    return { conflicts, missingDependency, unserved };
   }
 
   /** Server-side apply of one child, with the replica hand-over and hand-edit repair. */
@@ -325,35 +246,6 @@ export class Reconciler {
       REPLICAS_HANDOVER_MANAGER,
     );
     log.info({ replicas }, 'replicas handed over to the autoscaler at the current count');
-  }
-
-  /** Referenced Secrets, keys and ConfigMaps that do not exist (the pods would not start). */
-  private async missingReferences(va: VoiceAgent): Promise<string[]> {
-    const missing: string[] = [];
-    const ns = va.metadata.namespace;
-    for (const ref of secretReferences(va)) {
-      try {
-        const secret = await this.core.readNamespacedSecret({ name: ref.name, namespace: ns });
-        if (!(ref.key in (secret.data ?? {})) && !(ref.key in (secret.stringData ?? {})))
-          missing.push(`Secret ${ref.name} has no key ${ref.key} (${ref.field})`);
-      } catch (err) {
-        if (apiCode(err) !== 404) throw err;
-        missing.push(`Secret ${ref.name} not found (${ref.field})`);
-      }
-    }
-    const prompt = va.spec.llm?.systemPromptFrom?.configMapKeyRef;
-    if (prompt) {
-      const key = prompt.key ?? 'systemPrompt';
-      try {
-        const cm = await this.core.readNamespacedConfigMap({ name: prompt.name, namespace: ns });
-        if (!(key in (cm.data ?? {})) && !(key in (cm.binaryData ?? {})))
-          missing.push(`ConfigMap ${prompt.name} has no key ${key} (spec.llm.systemPromptFrom)`);
-      } catch (err) {
-        if (apiCode(err) !== 404) throw err;
-        missing.push(`ConfigMap ${prompt.name} not found (spec.llm.systemPromptFrom)`);
-      }
-    }
-    return missing;
   }
 
   private async readDeployment(namespace: string, name: string): Promise<V1Deployment | undefined> {
