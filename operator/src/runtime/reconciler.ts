@@ -222,7 +222,7 @@ export class Reconciler {
       va,
       'Warning',
       'ChildRepaired',
-      `${obj.kind} ${obj.metadata?.name} was edited by hand so that the operator's fields could not be applied (${cause}); re-created it`,
+      `${obj.kind} ${obj.metadata?.name} could not take the operator's fields (${cause}): it was edited by hand, or an earlier operator version rendered an immutable field differently; re-created it`,
     );
     return {};
   }
