@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { OPERATOR_CLUSTER_ROLE_RULES } from '../../operator/src/rbac.ts';
+import { AGENT_CLUSTER_ROLE_RULES, OPERATOR_CLUSTER_ROLE_RULES } from '../../operator/src/rbac.ts';
 import { chartDir, find, fullValues, helm, helmOk, repoRoot, template, type K8sObject } from './helm.ts';
 
 type Rule = { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] };
@@ -28,6 +28,7 @@ describe('helm chart', () => {
     const objs = await template('hva', 'hva-system');
     expect(objs.map((o) => o.kind).sort()).toEqual(
       [
+        'ClusterRole',
         'ClusterRole',
         'ClusterRoleBinding',
         'CustomResourceDefinition',
@@ -65,7 +66,18 @@ describe('helm chart', () => {
     expect(pod.serviceAccountName).toBe('hva-hebrew-voice-agent-operator');
 
     // Exactly the operator's own rule list, with Leases moved to a namespaced, name-scoped Role.
-    const cluster = rulesOf(find(objs, 'ClusterRole'));
+    const cluster = rulesOf(find(objs, 'ClusterRole', 'hva-hebrew-voice-agent-operator'));
+    // Agents: patch pods and nothing else, bound per namespace; the operator may only bind it.
+    expect(rulesOf(find(objs, 'ClusterRole', 'hva-hebrew-voice-agent-operator-agent'))).toEqual(
+      AGENT_CLUSTER_ROLE_RULES,
+    );
+    expect(cluster).toContainEqual({
+      apiGroups: ['rbac.authorization.k8s.io'],
+      resources: ['clusterroles'],
+      resourceNames: ['hva-hebrew-voice-agent-operator-agent'],
+      verbs: ['bind'],
+    });
+    expect(allows(cluster, '', 'pods', 'patch')).toBe(false);
     const wanted = OPERATOR_CLUSTER_ROLE_RULES.filter((r) => !r.resources?.includes('leases'));
     const norm = (rules: Rule[]) =>
       rules
@@ -74,9 +86,11 @@ describe('helm chart', () => {
     expect(norm(cluster)).toEqual(norm(wanted as Rule[]));
     expect(allows(cluster, 'voice.hva.dev', 'voiceagents/status', 'patch')).toBe(true);
     expect(allows(cluster, 'voice.hva.dev', 'voiceagents', 'update')).toBe(false);
-    // Least privilege: no wildcards, no Secrets, no cluster-wide Leases.
+    // Least privilege: no wildcards, no listing Secrets, no cluster-wide Leases.
     expect(JSON.stringify(cluster)).not.toContain('"*"');
-    expect(allows(cluster, '', 'secrets', 'get')).toBe(false);
+    // Secrets: get by name only (to report a missing one), never list or watch.
+    expect(allows(cluster, '', 'secrets', 'list')).toBe(false);
+    expect(allows(cluster, '', 'secrets', 'watch')).toBe(false);
     expect(allows(cluster, 'coordination.k8s.io', 'leases', 'get')).toBe(false);
     const lease = rulesOf(find(objs, 'Role'));
     expect(lease).toEqual([
@@ -97,6 +111,7 @@ describe('helm chart', () => {
         'RESYNC_SECONDS',
         'WORKERS',
         'LEASE_NAME',
+        'AGENT_CLUSTER_ROLE',
         'POD_NAME',
         'POD_NAMESPACE',
       ]),
@@ -165,6 +180,7 @@ describe('helm chart', () => {
     [['--set', 'operator.port=80'], 'port'],
     [['--set', 'operator.workers=0'], 'workers'],
     [['--set', 'unknownKey=1'], 'unknownKey'],
+    [['--set', 'operator.leaseName='], 'leaseName'],
     [['--set', 'metrics.serviceMonitor.interval=often'], 'interval'],
     [['--set', 'image.digest=sha256:nothex'], 'digest'],
     [['--set', 'resources.requests.cpu=lots'], 'cpu'],

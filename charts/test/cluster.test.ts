@@ -149,7 +149,7 @@ describe('chart against a real kube-apiserver', () => {
     const broken = { ...production!, spec: { ...(production!.spec as object), replicas: 3 } } as K8sObject;
     await expect(
       kube.dryRunApply(broken, 'voice').catch((e: unknown) => Promise.reject(new Error(apiErrorMessage(e)))),
-    ).rejects.toThrow(/replicas or spec.autoscaling/);
+    ).rejects.toThrow(/spec.replicas and spec.autoscaling are exclusive/);
   });
 
   it('the operator, running as the chart ServiceAccount, reconciles the minimal example', async () => {
@@ -170,6 +170,8 @@ describe('chart against a real kube-apiserver', () => {
           POD_NAMESPACE: 'hva-system',
           POD_NAME: 'hva-operator-test',
           LEASE_NAME: 'hva-operator-leader',
+          // As the chart's Deployment sets it: the agent ClusterRole the operator may bind.
+          AGENT_CLUSTER_ROLE: 'hva-hebrew-voice-agent-operator-agent',
           PORT: String(port),
           LOG_LEVEL: 'info',
         },
@@ -199,8 +201,13 @@ describe('chart against a real kube-apiserver', () => {
       );
       expect(await kube.read('v1', 'Service', 'hebrew-agent', 'voice')).toBeDefined();
       expect(
-        await kube.read('rbac.authorization.k8s.io/v1', 'Role', 'hebrew-agent-agent', 'voice'),
-      ).toBeDefined();
+        await kube.read<{ roleRef: { kind: string; name: string } }>(
+          'rbac.authorization.k8s.io/v1',
+          'RoleBinding',
+          'hebrew-agent-agent',
+          'voice',
+        ),
+      ).toMatchObject({ roleRef: { kind: 'ClusterRole', name: expect.stringMatching(/-agent$/) } });
       const status = await waitFor('VoiceAgent status.observedGeneration', async () => {
         const va = await kube.read<{
           status?: { observedGeneration?: number; conditions?: { type: string }[] };

@@ -7,15 +7,7 @@ import { Controller } from './runtime/controller.ts';
 import { createLogger } from './runtime/logger.ts';
 import { createOperatorMetrics } from './runtime/metrics.ts';
 import { startProbeServer } from './runtime/server.ts';
-
-function intEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0)
-    throw new Error(`${name} must be a non-negative integer, got ${JSON.stringify(raw)}`);
-  return n;
-}
+import { operatorSettings, probePort } from './runtime/settings.ts';
 
 async function main(): Promise<void> {
   const logger = createLogger((process.env.LOG_LEVEL as LevelWithSilent | undefined) ?? 'info');
@@ -26,15 +18,10 @@ async function main(): Promise<void> {
     kc,
     logger,
     metrics,
-    identity: process.env.POD_NAME || hostname(),
-    leaseNamespace: process.env.POD_NAMESPACE || process.env.LEASE_NAMESPACE || 'default',
-    leaseName: process.env.LEASE_NAME || 'hva-operator',
-    watchNamespace: process.env.WATCH_NAMESPACE || undefined,
-    resyncMs: intEnv('RESYNC_SECONDS', 60) * 1000,
-    workers: intEnv('WORKERS', 2) || 1,
+    ...operatorSettings(process.env, hostname()),
   });
   const server = await startProbeServer({
-    port: intEnv('PROBE_PORT', 8081),
+    port: probePort(process.env),
     ready: () => controller.ready,
     registry: metrics.registry,
   });

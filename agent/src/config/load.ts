@@ -24,11 +24,21 @@ export function allowedRange(field: Field): string {
     case 'enum':
       return `one of ${field.values.join(', ')}`;
     case 'string': {
-      const parts = [field.pattern ? `a string matching ${field.pattern}` : 'a string'];
+      const parts = [field.allowed ?? (field.pattern ? `a string matching ${field.pattern}` : 'a string')];
       if (field.maxLength !== undefined) parts.push(`at most ${field.maxLength} characters`);
       return parts.join(', ');
     }
   }
+}
+
+/**
+ * Characters as Kubernetes counts a CRD maxLength: Unicode code points, so a limit means the
+ * same at admission and at boot (UTF-16 units would count an emoji twice; bytes, Hebrew twice).
+ */
+export function characterCount(s: string): number {
+  let n = 0;
+  for (const _ of s) n++;
+  return n;
 }
 
 type ParseResult = { ok: true; value: unknown } | { ok: false };
@@ -56,7 +66,7 @@ export function parseValue(field: Field, raw: string): ParseResult {
       return field.values.includes(text) ? { ok: true, value: text } : { ok: false };
     case 'string': {
       // Strings keep their raw value (prompts may have meaningful whitespace); patterns check the trimmed text.
-      if (field.maxLength !== undefined && raw.length > field.maxLength) return { ok: false };
+      if (field.maxLength !== undefined && characterCount(raw) > field.maxLength) return { ok: false };
       if (field.pattern && raw !== '' && !new RegExp(field.pattern).test(text)) return { ok: false };
       return { ok: true, value: field.pattern ? text : raw };
     }

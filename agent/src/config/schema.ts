@@ -32,6 +32,9 @@ export interface StringField extends FieldBase<string> {
   kind: 'string';
   /** Anchored regular expression the value must match (empty string is allowed when default is ''). */
   pattern?: string;
+  /** What the pattern allows, in words, for error messages (agent boot and CRD admission alike). */
+  allowed?: string;
+  /** Limit in characters (Unicode code points, as Kubernetes counts maxLength), not bytes. */
   maxLength?: number;
 }
 export interface EnumField<V extends string = string> extends FieldBase<V> {
@@ -67,6 +70,8 @@ export const schema = {
     env: 'PUBLIC_HOST',
     default: '',
     pattern: '^[A-Za-z0-9.-]+(:[0-9]{1,5})?$',
+    allowed: 'a host name with an optional :port, without scheme or path (e.g. voice.example.com)',
+    maxLength: 260,
     cr: 'twilio.publicHost',
     doc: 'Public host name Twilio reaches (no scheme, no path). Used for TwiML URLs and signature checks; never taken from the Host header. Empty: localhost:PORT (local use only).',
   }),
@@ -199,6 +204,8 @@ export const schema = {
     env: 'REGION',
     default: 'europe-west1',
     pattern: '^[a-z]+-[a-z]+[0-9]+$',
+    allowed: 'a Google Cloud region name (e.g. europe-west1)',
+    maxLength: 63,
     cr: 'region',
     doc: 'Compute region the pods run in; the Speech location is derived from it unless STT_LOCATION is set.',
   }),
@@ -227,6 +234,8 @@ export const schema = {
     env: 'STT_MODEL',
     default: 'default',
     pattern: '^[a-z0-9_]+$',
+    allowed: 'a model name of lowercase letters, digits and _ (e.g. default, chirp_3)',
+    maxLength: 63,
     cr: 'stt.model',
     doc: 'Recognition model. For Hebrew on v1 only default / command_and_search exist; chirp_3 needs v2.',
   }),
@@ -234,6 +243,8 @@ export const schema = {
     env: 'STT_LANGUAGE',
     default: 'he-IL',
     pattern: '^[a-z]{2,3}-[A-Z]{2}$',
+    allowed: 'a BCP-47 language-REGION code (e.g. he-IL)',
+    maxLength: 16,
     cr: 'stt.language',
     doc: 'Caller language (BCP-47). he-IL is sent to Google as iw-IL, the code the Speech API documents.',
   }),
@@ -241,6 +252,9 @@ export const schema = {
     env: 'STT_LOCATION',
     default: '',
     pattern: '^[a-z0-9-]+$',
+    allowed:
+      'a Speech location of lowercase letters, digits and - (global, eu, us or a v2 region such as europe-west4)',
+    maxLength: 63,
     cr: 'stt.location',
     doc: 'Explicit Speech location (global, eu, us, or a v2 region). Empty: derived from REGION.',
   }),
@@ -248,6 +262,8 @@ export const schema = {
     env: 'STT_ENDPOINT',
     default: '',
     pattern: '^[A-Za-z0-9.-]+(:[0-9]{1,5})?$',
+    allowed: 'a host name with an optional :port, without scheme or path (e.g. voice.example.com)',
+    maxLength: 260,
     doc: 'Override the Speech host[:port] (emulators). Empty: derived from API version and location.',
   }),
   sttEncoding: oneOf({
@@ -261,6 +277,8 @@ export const schema = {
     env: 'GOOGLE_CLOUD_PROJECT',
     default: '',
     pattern: '^[a-z][a-z0-9-]{4,29}$',
+    allowed: 'a Google Cloud project ID: 6 to 30 lowercase letters, digits and -, starting with a letter',
+    maxLength: 30,
     cr: 'google.project',
     doc: 'Google Cloud project (needed for v2 recognizer paths).',
   }),
@@ -428,6 +446,8 @@ export const schema = {
     env: 'OPENAI_BASE_URL',
     default: '',
     pattern: '^https?://.+$',
+    allowed: 'an http:// or https:// URL (e.g. https://api.openai.com/v1)',
+    maxLength: 2048,
     cr: 'llm.baseUrl',
     doc: 'OpenAI-compatible API base URL. Empty: api.openai.com.',
   }),
@@ -435,6 +455,8 @@ export const schema = {
     env: 'LLM_MODEL',
     default: 'gpt-4o-mini',
     pattern: '^[A-Za-z0-9._:/-]+$',
+    allowed: 'a model name of letters, digits and . _ : / -',
+    maxLength: 256,
     cr: 'llm.model',
     doc: 'Chat model.',
   }),
@@ -515,6 +537,8 @@ export const schema = {
     env: 'TTS_VOICE',
     default: 'he-IL-Wavenet-A',
     pattern: '^[a-z]{2,3}-[A-Z]{2}-[A-Za-z0-9]+(-[A-Za-z0-9]+)*$',
+    allowed: 'a Google voice name (e.g. he-IL-Wavenet-A)',
+    maxLength: 128,
     cr: 'tts.voice',
     doc: 'Google voice name. Chirp3-HD voices use StreamingSynthesize.',
   }),
@@ -538,6 +562,8 @@ export const schema = {
     env: 'TTS_ENDPOINT',
     default: '',
     pattern: '^[A-Za-z0-9.-]+(:[0-9]{1,5})?$',
+    allowed: 'a host name with an optional :port, without scheme or path (e.g. voice.example.com)',
+    maxLength: 260,
     doc: 'Override the Text-to-Speech host[:port] (emulators).',
   }),
 
@@ -570,6 +596,8 @@ export const schema = {
     env: 'OTEL_EXPORTER_OTLP_ENDPOINT',
     default: '',
     pattern: '^https?://.+$',
+    allowed: 'an http:// or https:// URL (e.g. http://jaeger:4318)',
+    maxLength: 2048,
     cr: 'otlpEndpoint',
     doc: 'OTLP/HTTP endpoint for traces (e.g. http://jaeger:4318). Empty: tracing off.',
   }),

@@ -1,6 +1,8 @@
 // Pure: which Speech API version / model / language / location combinations work, and where to
 // send them. Checked at boot so a known-bad combination fails fast with a message naming a
 // working alternative, and nothing is ever sent to a host that does not exist.
+// The tables below are the one source of these facts: scripts/crd-stt-rules.ts compiles them
+// into the VoiceAgent CRD's admission rules, and an integration test holds the two to agreement.
 import type { Config } from '../config/schema.ts';
 
 export type SttApiVersion = 'v1' | 'v2';
@@ -60,7 +62,8 @@ export function apiLanguageCode(language: string): string {
   return language;
 }
 
-const V1_LOCATIONS = ['global', 'eu', 'us'] as const;
+/** Speech v1 endpoints. */
+export const V1_LOCATIONS: readonly string[] = ['global', 'eu', 'us'];
 /** v2 locations with a `{location}-speech.googleapis.com` endpoint (global uses speech.googleapis.com). */
 export const V2_LOCATIONS: readonly string[] = [
   'global',
@@ -79,9 +82,9 @@ export const V2_LOCATIONS: readonly string[] = [
   'us-west1',
 ];
 /** Where chirp_3 streaming is GA. */
-const CHIRP3_LOCATIONS = ['eu', 'us'];
+export const CHIRP3_LOCATIONS: readonly string[] = ['eu', 'us'];
 
-const V1_MODELS = [
+export const V1_MODELS: readonly string[] = [
   'default',
   'command_and_search',
   'phone_call',
@@ -91,7 +94,7 @@ const V1_MODELS = [
   'medical_dictation',
   'medical_conversation',
 ];
-const V2_MODELS = [
+export const V2_MODELS: readonly string[] = [
   'chirp_3',
   'chirp_2',
   'chirp',
@@ -102,15 +105,40 @@ const V2_MODELS = [
   'latest_short',
 ];
 /** v1 models that serve iw-IL (phone_call and latest_* are rejected by the API for iw-IL). */
-const V1_HEBREW_MODELS = ['default', 'command_and_search'];
+export const V1_HEBREW_MODELS: readonly string[] = ['default', 'command_and_search'];
 
 const HEBREW_ALTERNATIVE =
   'use STT_MODEL=default (or command_and_search) on STT_API_VERSION=v1, or STT_MODEL=chirp_3 on STT_API_VERSION=v2 with STT_LOCATION=eu';
 
+/** Compute-region prefixes served by a Speech multi-region (checked in order). */
+export const REGION_PREFIX_LOCATIONS: readonly { readonly prefix: string; readonly location: string }[] = [
+  { prefix: 'europe-', location: 'eu' },
+  { prefix: 'us-', location: 'us' },
+  { prefix: 'northamerica-', location: 'us' },
+];
+
+/**
+ * Data-residency jurisdictions: a location (multi-region or region) and a compute region belong
+ * to one when they equal its multi-region or start with one of its prefixes. Audio from pods in
+ * one jurisdiction is never sent to a location in another.
+ */
+export const JURISDICTIONS: readonly {
+  readonly name: string;
+  readonly location: string;
+  readonly prefixes: readonly string[];
+}[] = [
+  { name: 'EU', location: 'eu', prefixes: ['europe-'] },
+  { name: 'US', location: 'us', prefixes: ['us-'] },
+];
+
+export function jurisdictionOf(place: string): string | undefined {
+  return JURISDICTIONS.find((j) => place === j.location || j.prefixes.some((p) => place.startsWith(p)))?.name;
+}
+
 /** Maps a compute region to the Speech location that serves it. */
 export function locationForRegion(region: string, apiVersion: SttApiVersion): string {
-  if (region.startsWith('europe-')) return 'eu';
-  if (region.startsWith('us-') || region.startsWith('northamerica-')) return 'us';
+  const match = REGION_PREFIX_LOCATIONS.find((r) => region.startsWith(r.prefix));
+  if (match) return match.location;
   return apiVersion === 'v1' ? 'global' : V2_LOCATIONS.includes(region) ? region : 'global';
 }
 
@@ -142,9 +170,17 @@ export function resolveSttTarget(config: SttTargetConfig): SttTarget {
 
   const explicit = config.sttLocation !== '';
   const location = explicit ? config.sttLocation : locationForRegion(config.region, apiVersion);
+  const podJurisdiction = jurisdictionOf(config.region);
+  const audioJurisdiction = jurisdictionOf(location);
+  if (podJurisdiction && audioJurisdiction && podJurisdiction !== audioJurisdiction) {
+    throw new SttConfigError(
+      `STT_LOCATION=${location} is in the ${audioJurisdiction} but the pods run in ${config.region} (${podJurisdiction}): ` +
+        `audio would leave the ${podJurisdiction}. Use STT_LOCATION=${locationForRegion(config.region, apiVersion)} or leave it empty to derive it from REGION.`,
+    );
+  }
 
   if (apiVersion === 'v1') {
-    if (!(V1_LOCATIONS as readonly string[]).includes(location)) {
+    if (!V1_LOCATIONS.includes(location)) {
       throw new SttConfigError(
         `STT_LOCATION=${location} does not exist for Speech v1: v1 serves only global, eu and us ` +
           `(speech.googleapis.com, eu-speech.googleapis.com, us-speech.googleapis.com). ` +

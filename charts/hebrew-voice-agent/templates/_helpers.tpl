@@ -1,6 +1,15 @@
-{{/* Chart name, truncated to the 63 characters Kubernetes names allow. */}}
+{{/* Chart name, short enough that "<name>-operator" is a valid label value (63 characters). */}}
 {{- define "hva.name" -}}
-{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- default .Chart.Name .Values.nameOverride | trunc 54 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+<fullname>-<suffix>, the full name shortened so the result stays within 63 characters.
+Usage: include "hva.fullnameWith" (dict "ctx" . "suffix" "agent")
+*/}}
+{{- define "hva.fullnameWith" -}}
+{{- $base := include "hva.fullname" .ctx | trunc (int (sub 62 (len .suffix))) | trimSuffix "-" }}
+{{- printf "%s-%s" $base .suffix }}
 {{- end }}
 
 {{/* Operator object names: <release>-<chart>, or just the release when it already contains the chart name. */}}

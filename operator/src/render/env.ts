@@ -75,3 +75,17 @@ export function renderEnv(spec: VoiceAgentSpec): V1EnvVar[] {
   }
   return env;
 }
+
+/**
+ * Env the operator renders from something other than a spec field with a `cr` path (those are
+ * added by scripts/gen-crd.ts): spec.env may not redefine any of them. Value: where it comes from.
+ */
+export const OPERATOR_OWNED_ENV: Readonly<Record<string, string>> = {
+  [AGENT_ENV.port]: 'the operator (the container port)',
+  [AGENT_ENV.podName]: 'the downward API (metadata.name)',
+  [AGENT_ENV.podNamespace]: 'the downward API (metadata.namespace)',
+  [AGENT_ENV.llmSystemPrompt]: 'spec.llm.systemPrompt or spec.llm.systemPromptFrom',
+  [AGENT_ENV.twilioAuthToken]: 'spec.twilio.authTokenSecretRef',
+  [AGENT_ENV.openaiApiKey]: 'spec.llm.apiKeySecretRef',
+  [AGENT_ENV.googleCredentials]: 'spec.google.credentialsSecretRef',
+};

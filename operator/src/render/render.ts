@@ -4,7 +4,6 @@ import type {
   KubernetesObject,
   V1Deployment,
   V1PodDisruptionBudget,
-  V1Role,
   V1RoleBinding,
   V1Service,
   V1ServiceAccount,
@@ -16,6 +15,7 @@ import type {
   V2HPAScalingRules,
 } from '@kubernetes/client-node';
 import { API_VERSION, AUTOSCALING_DEFAULTS, KIND, type VoiceAgent } from '../api/types.ts';
+import { AGENT_CLUSTER_ROLE_NAME } from '../rbac.ts';
 import { AGENT_ADMIN_PORT, AGENT_PORT, GOOGLE_KEY_DIR, renderEnv } from './env.ts';
 
 export const APP_NAME = 'hebrew-voice-agent';
@@ -63,7 +63,6 @@ export interface ScaledObject extends KubernetesObject {
 
 export type DesiredObject =
   | V1ServiceAccount
-  | V1Role
   | V1RoleBinding
   | V1Deployment
   | V1Service
@@ -289,9 +288,24 @@ function hpa(va: VoiceAgent): V2HorizontalPodAutoscaler {
   };
 }
 
-/** PromQL for the KEDA trigger: total active calls of this agent's pods (KEDA divides by pods). */
+/**
+ * PromQL for the KEDA trigger: total active calls of this agent's pods (KEDA divides by pods).
+ * Pods are matched by their labels, not by a pod-name prefix (a long VoiceAgent name makes the
+ * Deployment truncate pod names): the chart's PodMonitor copies app.kubernetes.io/name and
+ * app.kubernetes.io/instance onto the series (podTargetLabels), as the common kubernetes-pods
+ * scrape config's labelmap does.
+ */
 export function kedaQuery(va: VoiceAgent): string {
-  return `sum(${ACTIVE_CALLS_METRIC}{namespace="${va.metadata.namespace}",pod=~"${va.metadata.name}-[a-z0-9]+-[a-z0-9]+"})`;
+  const labels = selectorLabels(va);
+  const matchers = Object.entries(labels)
+    .map(([k, v]) => `${promLabelName(k)}="${v}"`)
+    .join(',');
+  return `sum(${ACTIVE_CALLS_METRIC}{namespace="${va.metadata.namespace}",${matchers}})`;
+}
+
+/** A Kubernetes label key as Prometheus names it after relabelling (invalid characters -> _). */
+export function promLabelName(key: string): string {
+  return key.replace(/[^a-zA-Z0-9_]/g, '_');
 }
 
 function scaledObject(va: VoiceAgent): ScaledObject {
@@ -337,28 +351,20 @@ function pdb(va: VoiceAgent): V1PodDisruptionBudget {
 }
 
 /**
- * Least privilege for the agent's pod-deletion-cost updates: get/patch pods in its own
- * namespace (RBAC cannot name pods that do not exist yet).
+ * Least privilege for the agent's pod-deletion-cost updates: a RoleBinding in the agent's own
+ * namespace to the agent ClusterRole (patch pods), which the chart installs once.
  */
-function agentRbac(va: VoiceAgent): [V1Role, V1RoleBinding] {
+function agentRoleBinding(va: VoiceAgent, agentClusterRole: string): V1RoleBinding {
   const name = `${va.metadata.name}-agent`;
-  return [
-    {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'Role',
-      metadata: meta(va, name),
-      rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'patch'] }],
-    },
-    {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'RoleBinding',
-      metadata: meta(va, name),
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
-      subjects: [
-        { kind: 'ServiceAccount', name: agentServiceAccountName(va), namespace: va.metadata.namespace },
-      ],
-    },
-  ];
+  return {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'RoleBinding',
+    metadata: meta(va, name),
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: agentClusterRole },
+    subjects: [
+      { kind: 'ServiceAccount', name: agentServiceAccountName(va), namespace: va.metadata.namespace },
+    ],
+  };
 }
 
 function serviceAccount(va: VoiceAgent): V1ServiceAccount {
@@ -374,11 +380,20 @@ function serviceAccount(va: VoiceAgent): V1ServiceAccount {
   };
 }
 
+export interface RenderOptions {
+  /** The ClusterRole agents are bound to (the chart's <release>-agent). */
+  agentClusterRole?: string;
+}
+
 /** Every object the VoiceAgent wants, in apply order. */
-export function render(va: VoiceAgent): DesiredObject[] {
+export function render(va: VoiceAgent, options: RenderOptions = {}): DesiredObject[] {
   const out: DesiredObject[] = [];
   if (!va.spec.serviceAccountName) out.push(serviceAccount(va));
-  out.push(...agentRbac(va), deployment(va), service(va));
+  out.push(
+    agentRoleBinding(va, options.agentClusterRole ?? AGENT_CLUSTER_ROLE_NAME),
+    deployment(va),
+    service(va),
+  );
   if (va.spec.autoscaling) out.push(va.spec.autoscaling.provider === 'keda' ? scaledObject(va) : hpa(va));
   if (va.spec.podDisruptionBudget?.enabled !== false) out.push(pdb(va));
   return out;

@@ -5,7 +5,13 @@ import type { V1Condition, V1Deployment } from '@kubernetes/client-node';
 import type { VoiceAgent, VoiceAgentStatus } from '../api/types.ts';
 import { selectorString } from './render.ts';
 
-export const CONDITION_TYPES = ['Ready', 'Progressing', 'Degraded', 'ConfigValid'] as const;
+export const CONDITION_TYPES = [
+  'Ready',
+  'Progressing',
+  'Degraded',
+  'ConfigValid',
+  'ReferencesResolved',
+] as const;
 export type ConditionType = (typeof CONDITION_TYPES)[number];
 
 export interface Observed {
@@ -17,6 +23,12 @@ export interface Observed {
   applyError?: string;
   /** The spec could not be rendered or was rejected as invalid (HTTP 422): not retried until it changes. */
   configError?: string;
+  /** Children whose name is taken by an object this VoiceAgent does not control (nothing applied). */
+  ownershipConflicts?: string[];
+  /** A cluster add-on the spec needs is not installed (KEDA). */
+  missingDependency?: string;
+  /** Referenced Secrets/ConfigMaps (or keys) that do not exist. */
+  missingReferences?: string[];
 }
 
 interface ConditionValue {
@@ -29,10 +41,27 @@ function deploymentCondition(d: V1Deployment | undefined, type: string) {
   return d?.status?.conditions?.find((c) => c.type === type);
 }
 
+/** Problems that make the agent Degraded regardless of the Deployment, most fundamental first. */
+function blockingProblem(observed: Observed): ConditionValue | undefined {
+  if (observed.ownershipConflicts?.length)
+    return { status: 'True', reason: 'OwnershipConflict', message: observed.ownershipConflicts.join('; ') };
+  if (observed.missingDependency)
+    return { status: 'True', reason: 'DependencyMissing', message: observed.missingDependency };
+  if (observed.applyError) return { status: 'True', reason: 'ApplyFailed', message: observed.applyError };
+  return undefined;
+}
+
+function referencesCondition(observed: Observed): ConditionValue {
+  return observed.missingReferences?.length
+    ? { status: 'False', reason: 'MissingReference', message: observed.missingReferences.join('; ') }
+    : { status: 'True', reason: 'AllFound', message: 'Every referenced Secret and ConfigMap exists' };
+}
+
 export function desiredConditions(va: VoiceAgent, observed: Observed): Record<ConditionType, ConditionValue> {
   const configValid: ConditionValue = observed.configError
     ? { status: 'False', reason: 'InvalidConfig', message: observed.configError }
     : { status: 'True', reason: 'Valid', message: 'Spec rendered and accepted by the API server' };
+  const references = referencesCondition(observed);
 
   const d = observed.deployment;
   if (!d) {
@@ -45,9 +74,8 @@ export function desiredConditions(va: VoiceAgent, observed: Observed): Record<Co
         reason: 'Creating',
         message: 'Creating children',
       },
-      Degraded: observed.applyError
-        ? { status: 'True', reason: 'ApplyFailed', message: observed.applyError }
-        : { status: 'False', reason: 'AsExpected', message: '' },
+      Degraded: blockingProblem(observed) ?? { status: 'False', reason: 'AsExpected', message: '' },
+      ReferencesResolved: references,
     };
   }
 
@@ -84,13 +112,20 @@ export function desiredConditions(va: VoiceAgent, observed: Observed): Record<Co
   const deadline = deploymentCondition(d, 'Progressing');
   const replicaFailure = deploymentCondition(d, 'ReplicaFailure');
   let degraded: ConditionValue = { status: 'False', reason: 'AsExpected', message: '' };
-  if (observed.applyError) degraded = { status: 'True', reason: 'ApplyFailed', message: observed.applyError };
+  const blocking = blockingProblem(observed);
+  if (blocking) degraded = blocking;
   else if (deadline?.status === 'False' && deadline.reason === 'ProgressDeadlineExceeded')
     degraded = { status: 'True', reason: 'ProgressDeadlineExceeded', message: deadline.message ?? '' };
   else if (replicaFailure?.status === 'True')
     degraded = { status: 'True', reason: 'ReplicaFailure', message: replicaFailure.message ?? '' };
 
-  return { ConfigValid: configValid, Ready: readyCond, Progressing: progressing, Degraded: degraded };
+  return {
+    ConfigValid: configValid,
+    Ready: readyCond,
+    Progressing: progressing,
+    Degraded: degraded,
+    ReferencesResolved: references,
+  };
 }
 
 /** The full status for this observation; `now` stamps conditions whose status changed. */

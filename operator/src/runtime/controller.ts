@@ -16,7 +16,7 @@ import type { Logger } from 'pino';
 import { GROUP, PLURAL, VERSION, type VoiceAgent } from '../api/types.ts';
 import { MANAGED_BY, OWNER_LABEL } from '../render/index.ts';
 import { resilientInformer, type ResilientInformer } from './informers.ts';
-import { LeaderElector } from './leader.ts';
+import { LeaderElector, type Clock, type LeaseTimings } from './leader.ts';
 import type { OperatorMetrics } from './metrics.ts';
 import { Reconciler } from './reconciler.ts';
 import { WorkQueue } from './queue.ts';
@@ -38,6 +38,10 @@ export interface ControllerOptions {
   workers?: number;
   informerRestartDelayMs?: number;
   backoff?: { baseMs: number; maxMs: number };
+  /** The ClusterRole agents are bound to (the chart's <release>-agent). */
+  agentClusterRole?: string;
+  /** Lease timers (tests step time by hand); real timers by default. */
+  leaseClock?: Clock;
 }
 
 const MANAGED_SELECTOR = `app.kubernetes.io/managed-by=${MANAGED_BY}`;
@@ -137,14 +141,6 @@ export class Controller {
             : policy.listPodDisruptionBudgetForAllNamespaces({ labelSelector }),
       },
       {
-        resource: 'roles',
-        path: nsPath('/apis/rbac.authorization.k8s.io/v1', 'roles'),
-        list: () =>
-          ns
-            ? rbac.listNamespacedRole({ namespace: ns, labelSelector })
-            : rbac.listRoleForAllNamespaces({ labelSelector }),
-      },
-      {
         resource: 'rolebindings',
         path: nsPath('/apis/rbac.authorization.k8s.io/v1', 'rolebindings'),
         list: () =>
@@ -175,6 +171,7 @@ export class Controller {
       metrics,
       getVoiceAgent: (namespace, name) => this.voiceAgents.cache.get(name, namespace),
       hasDeployment: (namespace, name) => this.informers[0]?.cache.get(name, namespace) !== undefined,
+      agentClusterRole: opts.agentClusterRole,
     });
 
     this.elector = new LeaderElector(kc, {
@@ -184,6 +181,7 @@ export class Controller {
       leaseDurationSeconds: opts.leaseDurationSeconds,
       retryPeriodMs: opts.retryPeriodMs,
       renewDeadlineMs: opts.renewDeadlineMs,
+      clock: opts.leaseClock,
       logger,
       onStartedLeading: () => {
         metrics.leader.set(1);
@@ -195,6 +193,11 @@ export class Controller {
 
   get isLeader(): boolean {
     return this.elector.isLeader;
+  }
+
+  /** The Lease timings in effect (unset options take the defaults). */
+  get leaseTimings(): LeaseTimings {
+    return this.elector.timings;
   }
 
   /** Informers have listed once (the caches are usable). */

@@ -1,21 +1,85 @@
 // Leader election on a coordination.k8s.io/v1 Lease (client-node has no helper). One candidate
 // holds the Lease and renews it; others take it over when it expires or is released. Optimistic
 // concurrency (resourceVersion) makes every take-over and renewal atomic: 409 = someone else won.
+// The clock is injected: production uses real timers, tests step time by hand against a real
+// API server, so "steps down within the renew deadline" is checked without waiting for it.
 import { ApiException, CoordinationV1Api, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 
-export interface LeaderElectionOptions {
+/** Time source and timers; the defaults are Date.now and the global timers. */
+export interface Clock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export const realClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => {
+    const t = setTimeout(fn, ms);
+    t.unref?.();
+    return t;
+  },
+  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+};
+
+/** The Lease calls the elector makes (CoordinationV1Api satisfies it). */
+export interface LeaseApi {
+  readNamespacedLease(p: { name: string; namespace: string }): Promise<V1Lease>;
+  createNamespacedLease(p: { namespace: string; body: V1Lease }): Promise<V1Lease>;
+  replaceNamespacedLease(p: { name: string; namespace: string; body: V1Lease }): Promise<V1Lease>;
+}
+
+/** Timings, as client-go's leaderelection defaults them (15 s / 10 s / 2 s). */
+export interface LeaseTimings {
+  /** How long a Lease is valid after its last renewal; candidates take over after that. */
+  leaseDurationSeconds: number;
+  /** The holder gives up leadership if it cannot renew for this long (< lease duration). */
+  renewDeadlineMs: number;
+  /** How often the holder renews and candidates retry. */
+  retryPeriodMs: number;
+}
+
+export const LEASE_DEFAULTS: LeaseTimings = {
+  leaseDurationSeconds: 15,
+  renewDeadlineMs: 10_000,
+  retryPeriodMs: 2_000,
+};
+
+export interface LeaderElectionOptions extends Partial<LeaseTimings> {
   namespace: string;
   name: string;
   identity: string;
-  leaseDurationSeconds?: number;
-  /** How often the holder renews and candidates retry. */
-  retryPeriodMs?: number;
-  /** The holder gives up leadership if it cannot renew for this long. */
-  renewDeadlineMs?: number;
   onStartedLeading: () => void;
   onStoppedLeading: () => void;
   logger: Logger;
+  clock?: Clock;
+  /** Defaults to CoordinationV1Api from the KubeConfig. */
+  api?: LeaseApi;
+}
+
+/**
+ * Fills unset timings from the defaults. An explicit `undefined` (an unset option passed
+ * through) never overrides a default, and the result is checked to be a working combination.
+ */
+export function leaseTimings(opts: Partial<LeaseTimings>): LeaseTimings {
+  const pick = <K extends keyof LeaseTimings>(k: K): number => opts[k] ?? LEASE_DEFAULTS[k];
+  const t: LeaseTimings = {
+    leaseDurationSeconds: pick('leaseDurationSeconds'),
+    renewDeadlineMs: pick('renewDeadlineMs'),
+    retryPeriodMs: pick('retryPeriodMs'),
+  };
+  for (const [k, v] of Object.entries(t))
+    if (!Number.isFinite(v) || v <= 0) throw new Error(`lease ${k} must be a positive number, got ${v}`);
+  if (t.renewDeadlineMs >= t.leaseDurationSeconds * 1000)
+    throw new Error(
+      `lease renewDeadlineMs (${t.renewDeadlineMs}) must be below leaseDurationSeconds (${t.leaseDurationSeconds} s), or two replicas can lead at once`,
+    );
+  if (t.retryPeriodMs >= t.renewDeadlineMs)
+    throw new Error(
+      `lease retryPeriodMs (${t.retryPeriodMs}) must be below renewDeadlineMs (${t.renewDeadlineMs})`,
+    );
+  return t;
 }
 
 /** RFC 3339 with microseconds, the only form metav1.MicroTime accepts. */
@@ -29,21 +93,25 @@ function timeOf(value: unknown): number {
   return 0;
 }
 
+const asMicroTime = (ms: number) => microTime(new Date(ms)) as unknown as Date;
+
 export class LeaderElector {
-  private readonly api: CoordinationV1Api;
-  private readonly opts: Required<
-    Omit<LeaderElectionOptions, 'onStartedLeading' | 'onStoppedLeading' | 'logger'>
-  > &
-    LeaderElectionOptions;
+  private readonly api: LeaseApi;
+  private readonly opts: LeaderElectionOptions;
+  readonly timings: LeaseTimings;
+  private readonly clock: Clock;
   private leading = false;
   private lastRenew = 0;
-  private timer: NodeJS.Timeout | undefined;
-  private stopped = false;
+  private tickTimer: unknown;
+  private deadlineTimer: unknown;
+  private stopped = true;
   private running: Promise<void> = Promise.resolve();
 
   constructor(kc: KubeConfig, opts: LeaderElectionOptions) {
-    this.api = kc.makeApiClient(CoordinationV1Api);
-    this.opts = { leaseDurationSeconds: 15, retryPeriodMs: 2000, renewDeadlineMs: 10_000, ...opts };
+    this.opts = opts;
+    this.timings = leaseTimings(opts);
+    this.clock = opts.clock ?? realClock;
+    this.api = opts.api ?? kc.makeApiClient(CoordinationV1Api);
   }
 
   get isLeader(): boolean {
@@ -52,23 +120,47 @@ export class LeaderElector {
 
   start(): void {
     this.stopped = false;
-    const tick = () => {
-      if (this.stopped) return;
-      this.running = this.tryAcquireOrRenew()
-        .catch((err) => this.opts.logger.warn({ err: String(err) }, 'lease: acquire/renew failed'))
-        .finally(() => {
-          if (this.leading && Date.now() - this.lastRenew > this.opts.renewDeadlineMs)
-            this.lose('renew deadline passed');
-          if (!this.stopped) this.timer = setTimeout(tick, this.opts.retryPeriodMs);
-        });
-    };
-    tick();
+    this.tick();
+  }
+
+  /** Resolves when the attempt in flight (if any) has finished. */
+  idle(): Promise<void> {
+    return this.running;
+  }
+
+  private tick(): void {
+    if (this.stopped) return;
+    const attempt = this.withTimeout(this.tryAcquireOrRenew(), this.timings.retryPeriodMs)
+      .catch((err: unknown) => {
+        this.opts.logger.warn({ err: String(err) }, 'lease: acquire/renew failed');
+      })
+      .finally(() => {
+        this.checkDeadline();
+        if (!this.stopped)
+          this.tickTimer = this.clock.setTimeout(() => this.tick(), this.timings.retryPeriodMs);
+      });
+    this.running = attempt;
+  }
+
+  /** A request that hangs must not hold the loop (or leadership) longer than one retry period. */
+  private withTimeout(p: Promise<void>, ms: number): Promise<void> {
+    let handle: unknown;
+    const timeout = new Promise<void>((_, reject) => {
+      handle = this.clock.setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    });
+    return Promise.race([p, timeout]).finally(() => this.clock.clearTimeout(handle));
+  }
+
+  private checkDeadline(): void {
+    if (this.leading && this.clock.now() - this.lastRenew >= this.timings.renewDeadlineMs)
+      this.lose('renew deadline passed');
   }
 
   /** Stops campaigning; a holder releases the Lease so another candidate takes over at once. */
   async stop(): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.timer);
+    this.clock.clearTimeout(this.tickTimer);
+    this.clock.clearTimeout(this.deadlineTimer);
     await this.running;
     if (!this.leading) return;
     try {
@@ -76,6 +168,7 @@ export class LeaderElector {
       if (lease?.spec?.holderIdentity === this.opts.identity) {
         lease.spec.holderIdentity = '';
         lease.spec.leaseDurationSeconds = 1;
+        this.normaliseTimes(lease);
         await this.api.replaceNamespacedLease({
           name: this.opts.name,
           namespace: this.opts.namespace,
@@ -90,14 +183,18 @@ export class LeaderElector {
   }
 
   private lose(why: string): void {
+    this.clock.clearTimeout(this.deadlineTimer);
     if (!this.leading) return;
     this.leading = false;
     this.opts.logger.warn({ lease: this.opts.name, why }, 'leadership lost');
     this.opts.onStoppedLeading();
   }
 
-  private win(): void {
-    this.lastRenew = Date.now();
+  private win(renewedAt: number): void {
+    this.lastRenew = renewedAt;
+    // Steps down at the deadline even while a renewal is still in flight.
+    this.clock.clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = this.clock.setTimeout(() => this.checkDeadline(), this.timings.renewDeadlineMs);
     if (this.leading) return;
     this.leading = true;
     this.opts.logger.info({ lease: this.opts.name, identity: this.opts.identity }, 'leadership acquired');
@@ -113,9 +210,18 @@ export class LeaderElector {
     }
   }
 
+  /** Dates read back from the API are re-sent as-is; MicroTime fields must keep microseconds. */
+  private normaliseTimes(lease: V1Lease): void {
+    const spec = lease.spec;
+    if (!spec) return;
+    if (spec.acquireTime) spec.acquireTime = asMicroTime(timeOf(spec.acquireTime));
+    if (spec.renewTime) spec.renewTime = asMicroTime(timeOf(spec.renewTime));
+  }
+
   private async tryAcquireOrRenew(): Promise<void> {
-    const now = new Date();
-    const { name, namespace, identity, leaseDurationSeconds } = this.opts;
+    const now = this.clock.now();
+    const { name, namespace, identity } = this.opts;
+    const { leaseDurationSeconds } = this.timings;
     const lease = await this.read();
     if (!lease) {
       try {
@@ -126,13 +232,13 @@ export class LeaderElector {
             spec: {
               holderIdentity: identity,
               leaseDurationSeconds,
-              acquireTime: microTime(now) as unknown as Date,
-              renewTime: microTime(now) as unknown as Date,
+              acquireTime: asMicroTime(now),
+              renewTime: asMicroTime(now),
               leaseTransitions: 0,
             },
           },
         });
-        this.win();
+        this.win(now);
       } catch (err) {
         if (!(err instanceof ApiException && err.code === 409)) throw err;
       }
@@ -141,7 +247,7 @@ export class LeaderElector {
     const spec = lease.spec ?? {};
     const holder = spec.holderIdentity ?? '';
     const expires = timeOf(spec.renewTime) + (spec.leaseDurationSeconds ?? leaseDurationSeconds) * 1000;
-    if (holder !== identity && holder !== '' && expires > now.getTime()) {
+    if (holder !== identity && holder !== '' && expires > now) {
       this.lose(`held by ${holder}`);
       return;
     }
@@ -150,20 +256,14 @@ export class LeaderElector {
       ...spec,
       holderIdentity: identity,
       leaseDurationSeconds,
-      renewTime: microTime(now) as unknown as Date,
-      ...(takeover
-        ? {
-            acquireTime: microTime(now) as unknown as Date,
-            leaseTransitions: (spec.leaseTransitions ?? 0) + 1,
-          }
-        : {}),
+      renewTime: asMicroTime(now),
+      acquireTime: takeover || !spec.acquireTime ? asMicroTime(now) : spec.acquireTime,
+      leaseTransitions: (spec.leaseTransitions ?? 0) + (takeover ? 1 : 0),
     };
-    // Dates read back from the API are re-sent as-is; normalise them to MicroTime strings.
-    if (lease.spec.acquireTime instanceof Date)
-      lease.spec.acquireTime = microTime(lease.spec.acquireTime) as unknown as Date;
+    this.normaliseTimes(lease);
     try {
       await this.api.replaceNamespacedLease({ name, namespace, body: lease });
-      this.win();
+      this.win(now);
     } catch (err) {
       if (err instanceof ApiException && err.code === 409) {
         this.lose('lease changed underneath (409)');

@@ -26,6 +26,13 @@ import {
   type DesiredObject,
   type Observed,
 } from '../render/index.ts';
+import {
+  REPLICAS_HANDOVER_MANAGER,
+  checkClaims,
+  childId,
+  missingReferences,
+  ownsReplicas,
+} from './children.ts';
 import { apiCode, apiMessage } from './errors.ts';
 import type { OperatorMetrics } from './metrics.ts';
 
@@ -41,6 +48,8 @@ export interface ReconcilerOptions {
   /** Whether the Deployment exists in the informer cache (for the Created event). */
   hasDeployment: (namespace: string, name: string) => boolean;
   now?: () => Date;
+  /** The ClusterRole agents are bound to. */
+  agentClusterRole?: string;
 }
 
 export class ReconcileError extends Error {
@@ -48,10 +57,6 @@ export class ReconcileError extends Error {
 }
 
 type EventType = 'Normal' | 'Warning';
-
-function childId(o: { apiVersion?: string; kind?: string; metadata?: { name?: string } }): string {
-  return `${o.apiVersion}/${o.kind}/${o.metadata?.name}`;
-}
 
 export class Reconciler {
   private readonly objects: KubernetesObjectApi;
@@ -78,41 +83,44 @@ export class Reconciler {
 
     let desired: DesiredObject[] = [];
     try {
-      desired = render(va);
+      desired = render(va, { agentClusterRole: this.opts.agentClusterRole });
     } catch (err) {
       observed.configError = `render failed: ${apiMessage(err)}`;
     }
 
     const existedBefore = this.opts.hasDeployment(namespace, name);
+    const live = new Map<string, KubernetesObject>();
+    if (!observed.configError) {
+      const claims = await checkClaims(this.objects, va, desired, live);
+      if (claims.missingDependency) {
+        observed.missingDependency = claims.missingDependency;
+        desired = desired.filter((o) => !claims.unserved.has(childId(o)));
+        retry = true;
+      }
+      if (claims.conflicts.length > 0) {
+        observed.ownershipConflicts = claims.conflicts;
+        desired = []; // stop: never take over an object this VoiceAgent does not control
+        log.warn({ conflicts: claims.conflicts }, 'ownership conflict: nothing applied');
+      }
+      observed.missingReferences = await missingReferences(this.core, va);
+    }
+
+    const configErrors: string[] = [];
     const applyErrors: string[] = [];
     for (const obj of observed.configError ? [] : desired) {
-      try {
-        const applied = await this.objects.patch(
-          obj,
-          undefined,
-          undefined,
-          FIELD_MANAGER,
-          true,
-          PatchStrategy.ServerSideApply,
-        );
-        if (obj.kind === 'Deployment') observed.deployment = applied as V1Deployment;
-      } catch (err) {
-        const code = apiCode(err);
-        const message = `${obj.kind} ${obj.metadata?.name}: ${apiMessage(err)}`;
-        if (code === 422 || code === 400) {
-          observed.configError = message;
-          this.opts.metrics.reconcileErrors.inc({ kind: 'invalid' });
-        } else {
-          applyErrors.push(message);
-          this.opts.metrics.reconcileErrors.inc({ kind: 'apply' });
-          retry = true;
-        }
-        log.warn({ child: childId(obj), code, err: message }, 'apply failed');
+      const result = await this.applyChild(va, obj, live.get(childId(obj)), log);
+      if (result.deployment) observed.deployment = result.deployment;
+      if (result.configError) configErrors.push(result.configError);
+      if (result.applyError) {
+        applyErrors.push(result.applyError);
+        retry = true;
       }
     }
+    // Every error is kept, not only the last.
+    if (configErrors.length > 0) observed.configError = configErrors.join('; ');
     if (applyErrors.length > 0) observed.applyError = applyErrors.join('; ');
 
-    if (!observed.configError) {
+    if (!observed.configError && !observed.ownershipConflicts) {
       try {
         await this.prune(va, desired, log);
       } catch (err) {
@@ -146,7 +154,98 @@ export class Reconciler {
       }
       await this.eventsForTransition(va, status.conditions ?? [], observed, existedBefore);
     }
-    if (retry) throw new ReconcileError(observed.applyError ?? 'prune failed');
+    if (retry)
+      throw new ReconcileError(
+        [observed.missingDependency, observed.applyError].filter(Boolean).join('; ') || 'prune failed',
+      );
+  }
+
+  /** Server-side apply of one child, with the replica hand-over and hand-edit repair. */
+  private async applyChild(
+    va: VoiceAgent,
+    obj: DesiredObject,
+    current: KubernetesObject | undefined,
+    log: Logger,
+  ): Promise<{ deployment?: V1Deployment; configError?: string; applyError?: string }> {
+    const label = `${obj.kind} ${obj.metadata?.name}`;
+    try {
+      if (obj.kind === 'Deployment' && current)
+        await this.handOverReplicas(obj, current as V1Deployment, log);
+      const applied = await this.apply(obj);
+      return obj.kind === 'Deployment' ? { deployment: applied as V1Deployment } : {};
+    } catch (err) {
+      const code = apiCode(err);
+      const message = `${label}: ${apiMessage(err)}`;
+      log.warn({ child: childId(obj), code, err: message }, 'apply failed');
+      if ((code === 422 || code === 400) && current) {
+        // The child exists and is ours, so the spec is not what is wrong: someone changed it
+        // by hand so that the rendered fields no longer fit. Repair by re-creating it, except the
+        // Deployment (re-creating it would end calls): that one is reported for a human.
+        if (obj.kind !== 'Deployment') return this.recreate(va, obj, message, log);
+        this.opts.metrics.reconcileErrors.inc({ kind: 'apply' });
+        return {
+          applyError: `${label} was changed by hand so that the operator's fields cannot be applied (${apiMessage(err)}); undo that edit or delete the Deployment`,
+        };
+      }
+      if (code === 422 || code === 400) {
+        this.opts.metrics.reconcileErrors.inc({ kind: 'invalid' });
+        return { configError: message };
+      }
+      this.opts.metrics.reconcileErrors.inc({ kind: 'apply' });
+      return { applyError: message };
+    }
+  }
+
+  private apply(obj: DesiredObject, fieldManager = FIELD_MANAGER): Promise<KubernetesObject> {
+    return this.objects.patch(obj, undefined, undefined, fieldManager, true, PatchStrategy.ServerSideApply);
+  }
+
+  private async recreate(
+    va: VoiceAgent,
+    obj: DesiredObject,
+    cause: string,
+    log: Logger,
+  ): Promise<{ applyError?: string }> {
+    try {
+      await this.objects.delete({
+        apiVersion: obj.apiVersion,
+        kind: obj.kind,
+        metadata: { name: obj.metadata?.name, namespace: va.metadata.namespace },
+      });
+      await this.apply(obj);
+    } catch (err) {
+      this.opts.metrics.reconcileErrors.inc({ kind: 'apply' });
+      return { applyError: `${cause}; re-creating it failed: ${apiMessage(err)}` };
+    }
+    log.info({ child: childId(obj) }, 're-created a hand-edited child');
+    await this.event(
+      va,
+      'Warning',
+      'ChildRepaired',
+      `${obj.kind} ${obj.metadata?.name} could not take the operator's fields (${cause}): it was edited by hand, or an earlier operator version rendered an immutable field differently; re-created it`,
+    );
+    return {};
+  }
+
+  /**
+   * Fixed replicas -> autoscaling: render() leaves spec.replicas out, and server-side apply
+   * would reset a field nobody else owns to its default (1). A second field manager takes the
+   * current value first, so the count stays until the autoscaler changes it.
+   */
+  private async handOverReplicas(obj: DesiredObject, current: V1Deployment, log: Logger): Promise<void> {
+    const wantsReplicas = (obj as V1Deployment).spec?.replicas !== undefined;
+    const replicas = current.spec?.replicas;
+    if (wantsReplicas || replicas === undefined || !ownsReplicas(current, FIELD_MANAGER)) return;
+    await this.apply(
+      {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: current.metadata?.name, namespace: current.metadata?.namespace },
+        spec: { replicas },
+      } as V1Deployment,
+      REPLICAS_HANDOVER_MANAGER,
+    );
+    log.info({ replicas }, 'replicas handed over to the autoscaler at the current count');
   }
 
   private async readDeployment(namespace: string, name: string): Promise<V1Deployment | undefined> {
@@ -247,6 +346,9 @@ export class Reconciler {
     if (config?.status === 'False') await this.event(va, 'Warning', 'InvalidConfig', config.message);
     const degraded = changed('Degraded');
     if (degraded?.status === 'True') await this.event(va, 'Warning', degraded.reason, degraded.message);
+    const references = changed('ReferencesResolved');
+    if (references?.status === 'False')
+      await this.event(va, 'Warning', references.reason, references.message);
   }
 
   private async event(va: VoiceAgent, type: EventType, reason: string, message: string): Promise<void> {

@@ -44,7 +44,13 @@ describe('committed CRD and env table', () => {
         expect([prop?.minimum, prop?.maximum], crPath).toEqual([field.min, field.max]);
       }
       if (field.kind === 'enum') expect(prop?.enum, crPath).toEqual(field.values);
-      if (field.kind === 'string' && field.pattern) expect(prop?.pattern, crPath).toBe(field.pattern);
+      if (field.kind === 'string' && field.pattern) {
+        // A CEL rule instead of a bare pattern, so the rejection says what is allowed.
+        const [rule] = prop?.['x-kubernetes-validations'] as { rule: string; message: string }[];
+        expect(rule?.rule, crPath).toContain(`self.matches('${field.pattern}')`);
+        expect(rule?.message, crPath).toBe(`must be ${field.allowed}`);
+        expect(prop?.maxLength, crPath).toBe(field.maxLength);
+      }
     }
   });
 

@@ -126,7 +126,13 @@ describe('resolveSttTarget: working combinations', () => {
     ],
     [
       'v2 chirp_3 explicit us',
-      { sttApiVersion: 'v2', sttModel: 'chirp_3', googleProject: 'my-proj', sttLocation: 'us' },
+      {
+        sttApiVersion: 'v2',
+        sttModel: 'chirp_3',
+        googleProject: 'my-proj',
+        sttLocation: 'us',
+        region: 'us-central1',
+      },
       {
         apiVersion: 'v2',
         model: 'chirp_3',
@@ -252,6 +258,16 @@ describe('resolveSttTarget: rejected combinations name a working alternative', (
       /v2 needs a v2 model such as chirp_3/,
     ],
     ['unknown v1 model', { sttModel: 'banana' }, /not a Speech v1 model/],
+    [
+      'EU pods sending audio to the US',
+      { sttApiVersion: 'v2', sttModel: 'chirp_3', googleProject: 'p', sttLocation: 'us' },
+      /STT_LOCATION=us is in the US but the pods run in europe-west1 \(EU\).*Use STT_LOCATION=eu/,
+    ],
+    [
+      'US pods sending audio to an EU region',
+      { sttLocation: 'eu', region: 'us-east1' },
+      /audio would leave the US/,
+    ],
   ];
   it.each(cases)('%s', (_name, overrides, message) => {
     expect(() => resolveSttTarget(cfg(overrides))).toThrow(SttConfigError);
