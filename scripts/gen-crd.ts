@@ -367,7 +367,7 @@ const SUB_OBJECT_RULES: Record<string, JsonSchema[]> = {
   // The agent refuses to start in this state (agent/src/server/signature.ts resolveTwilioAuth).
   twilio: [
     {
-      rule: '!has(self.publicHost) || has(self.authTokenSecretRef) || (has(self.validateSignature) && self.validateSignature == false)',
+      rule: "!has(self.publicHost) || self.publicHost == '' || has(self.authTokenSecretRef) || (has(self.validateSignature) && self.validateSignature == false)",
       message:
         'twilio.publicHost is set with signature validation on but no twilio.authTokenSecretRef: anyone could start calls; add the auth token Secret (or set twilio.validateSignature false on purpose)',
     },

@@ -47,7 +47,9 @@ describe('committed CRD and env table', () => {
       if (field.kind === 'string' && field.pattern) {
         // A CEL rule instead of a bare pattern, so the rejection says what is allowed.
         const [rule] = prop?.['x-kubernetes-validations'] as { rule: string; message: string }[];
-        expect(rule?.rule, crPath).toContain(`self.matches('${field.pattern}')`);
+        // The pattern as a CEL string literal: backslashes escaped.
+        const celPattern = field.pattern.replace(/\\/g, '\\\\');
+        expect(rule?.rule, crPath).toContain(`self.matches('${celPattern}')`);
         expect(rule?.message, crPath).toBe(`must be ${field.allowed}`);
         expect(prop?.maxLength, crPath).toBe(field.maxLength);
       }
