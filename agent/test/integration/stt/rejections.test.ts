@@ -85,9 +85,10 @@ describe('Google-shaped rejections fail the call loudly', () => {
   });
 
   it('v2 recognizer location that does not match the endpoint is rejected', async () => {
+    // The agent refuses STT_LOCATION=us for EU pods at boot; force the mismatched recognizer path.
     const { target, config } = forcedTarget(
-      {},
-      { sttApiVersion: 'v2', sttModel: 'chirp_3', sttLocation: 'us' },
+      { location: 'us', recognizer: 'projects/test-project/locations/us/recognizers/_' },
+      { sttApiVersion: 'v2', sttModel: 'chirp_3' },
     );
     const rec = await openAndWaitForFailure(createGoogleV2Provider(target, config), 'reject-location');
     expect(rec.errors[0]!.message).toBe(
