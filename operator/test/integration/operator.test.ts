@@ -37,10 +37,10 @@ import { Controller } from '../../src/runtime/controller.ts';
 import { apiCode, apiMessage } from '../../src/runtime/errors.ts';
 import { resilientInformer } from '../../src/runtime/informers.ts';
 import { createOperatorMetrics } from '../../src/runtime/metrics.ts';
+import { IMAGE, waitFor } from './support.ts';
 
 const NS = 'calls';
 const OPERATOR_NS = 'hva-system';
-const IMAGE = 'ghcr.io/hva/agent:0.1.0';
 const silent = pino({ level: 'silent' });
 
 let kube: KubeApiServer;
@@ -51,26 +51,6 @@ const controllers: Controller[] = [];
 const custom = () => admin.makeApiClient(CustomObjectsApi);
 const apps = () => admin.makeApiClient(AppsV1Api);
 const core = () => admin.makeApiClient(CoreV1Api);
-
-async function waitFor<T>(
-  what: string,
-  fn: () => Promise<T | undefined | false>,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await fn();
-      if (value !== undefined && value !== false) return value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}${last ? `: ${apiMessage(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 function startOperator(identity: string): Controller {
   const c = new Controller({
