@@ -190,6 +190,10 @@ export async function startKubeCluster(options: KubeClusterOptions = {}): Promis
           `--cert-dir=${kcmDir}`,
           `--horizontal-pod-autoscaler-sync-period=${options.hpaSyncPeriodSeconds ?? 1}s`,
           '--node-monitor-period=1s',
+          // kwok v0.7.0 refreshes a fake node's status about every 50 s and keeps no node Lease,
+          // so the default 50 s grace flaps the nodes NotReady, and the controller then marks
+          // their pods NotReady. Fake nodes never fail in these tests: wait an hour.
+          '--node-monitor-grace-period=1h',
           '--kube-api-qps=100',
           '--kube-api-burst=200',
           '--v=1',
