@@ -11,7 +11,15 @@ import { format, resolveConfig } from 'prettier';
 import { stringify } from 'yaml';
 import { schema, type ConfigKey, type Field } from '../agent/src/config/schema.ts';
 
-import { AUTOSCALING_DEFAULTS, GROUP, KIND, PLURAL, VERSION } from '../operator/src/api/types.ts';
+import {
+  AUTOSCALING_DEFAULTS,
+  GROUP,
+  KIND,
+  MIN_SCALE_DOWN_WINDOW_SECONDS,
+  PLURAL,
+  SCALE_DOWN_POLICY_PERIOD_SECONDS,
+  VERSION,
+} from '../operator/src/api/types.ts';
 import {
   AGENT_CLUSTER_ROLE_NAME,
   AGENT_CLUSTER_ROLE_RULES,
@@ -225,8 +233,7 @@ function structuralSpec(): Record<string, JsonSchema> {
           minimum: 0,
           maximum: 3600,
           default: AUTOSCALING_DEFAULTS.scaleDownWindowSeconds,
-          description:
-            'Scale-down stabilisation window; long calls want a long one. Scale-down is also limited to 1 pod per 2 minutes.',
+          description: `Scale-down stabilisation window; long calls want a long one. Scale-down is also limited to 1 pod per ${SCALE_DOWN_POLICY_PERIOD_SECONDS / 60} minutes; windows under ${MIN_SCALE_DOWN_WINDOW_SECONDS} s take effect as ${MIN_SCALE_DOWN_WINDOW_SECONDS} s so that limit also holds right after a scale-up.`,
         },
         keda: obj('KEDA prometheus trigger settings.', {
           serverAddress: {

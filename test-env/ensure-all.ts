@@ -1,12 +1,13 @@
-// Builds (or finds cached) every binary the integration tests use; CI calls this up front.
+// Builds (or finds cached) every binary the integration tests use; CI calls this up front and
+// prints each build's time.
 import { ensurePromqlEvaluator } from './promql.ts';
-import { ensureTool, TOOL_VERSIONS, type Tool } from './tools.ts';
+import { ensureTool, TOOLS, toolVersion } from './tools.ts';
 
-for (const tool of Object.keys(TOOL_VERSIONS) as Tool[]) {
+for (const tool of TOOLS) {
   const started = Date.now();
   const path = ensureTool(tool);
   console.log(
-    `[test-env] ${tool} ${TOOL_VERSIONS[tool]}: ${path} (${((Date.now() - started) / 1000).toFixed(1)} s)`,
+    `[test-env] ${tool} ${toolVersion(tool)}: ${path} (${((Date.now() - started) / 1000).toFixed(1)} s)`,
   );
 }
 const started = Date.now();

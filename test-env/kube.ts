@@ -21,7 +21,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
-import { cachedToolPath, ensureTool, TOOL_VERSIONS } from './tools.ts';
+import { cachedToolPath, ensureTool, toolVersion } from './tools.ts';
 
 export interface KubeApiServer {
   /** Admin kubeconfig (client certificate in system:masters), for helm/kubectl. */
@@ -32,6 +32,10 @@ export interface KubeApiServer {
   readonly server: string;
   /** PEM of the CA that signed the serving certificate (for token-based kubeconfigs). */
   readonly caData: string;
+  /** Temp dir holding certs/, the kubeconfig and the process output (removed by stop()). */
+  readonly dir: string;
+  /** ca.crt/ca.key (cluster CA), admin.crt/key; with aggregation also front-proxy-ca.crt. */
+  readonly certDir: string;
   /** kube-apiserver and etcd output so far (for failure messages). */
   output(): string;
   stop(): Promise<void>;
@@ -122,7 +126,104 @@ current-context: test
 `;
 }
 
-function startProcess(binary: string, args: string[], logFile: string): ChildProcess {
+/**
+ * Aggregation layer (kube-aggregator proxying to extension API servers such as a custom-metrics
+ * adapter): a separate front-proxy CA signs the client certificate the API server presents to
+ * the extension server, which trusts requests whose X-Remote-* headers come with it.
+ */
+function makeFrontProxyCerts(dir: string): string[] {
+  openssl(['genrsa', '-out', 'front-proxy-ca.key', '2048'], dir);
+  openssl(
+    [
+      'req',
+      '-x509',
+      '-new',
+      '-key',
+      'front-proxy-ca.key',
+      '-subj',
+      '/CN=hva-front-proxy-ca',
+      '-days',
+      '2',
+      '-out',
+      'front-proxy-ca.crt',
+    ],
+    dir,
+  );
+  openssl(['genrsa', '-out', 'front-proxy-client.key', '2048'], dir);
+  openssl(
+    ['req', '-new', '-key', 'front-proxy-client.key', '-subj', '/CN=front-proxy-client', '-out', 'fp.csr'],
+    dir,
+  );
+  openssl(
+    [
+      'x509',
+      '-req',
+      '-in',
+      'fp.csr',
+      '-CA',
+      'front-proxy-ca.crt',
+      '-CAkey',
+      'front-proxy-ca.key',
+      '-CAcreateserial',
+      '-days',
+      '2',
+      '-extfile',
+      'client.ext',
+      '-out',
+      'front-proxy-client.crt',
+    ],
+    dir,
+  );
+  return [
+    `--requestheader-client-ca-file=${join(dir, 'front-proxy-ca.crt')}`,
+    '--requestheader-allowed-names=front-proxy-client',
+    '--requestheader-username-headers=X-Remote-User',
+    '--requestheader-group-headers=X-Remote-Group',
+    '--requestheader-extra-headers-prefix=X-Remote-Extra-',
+    `--proxy-client-cert-file=${join(dir, 'front-proxy-client.crt')}`,
+    `--proxy-client-key-file=${join(dir, 'front-proxy-client.key')}`,
+  ];
+}
+
+/** Signs a serving certificate with the cluster CA (e.g. for an extension API server). */
+export function makeServingCert(
+  certDir: string,
+  name: string,
+  dnsNames: string[],
+): { cert: string; key: string } {
+  writeFileSync(
+    join(certDir, `${name}.ext`),
+    `subjectAltName=${['IP:127.0.0.1', ...dnsNames.map((d) => `DNS:${d}`)].join(',')}\nextendedKeyUsage=serverAuth\n`,
+  );
+  openssl(['genrsa', '-out', `${name}.key`, '2048'], certDir);
+  openssl(
+    ['req', '-new', '-key', `${name}.key`, '-subj', `/CN=${dnsNames[0] ?? name}`, '-out', `${name}.csr`],
+    certDir,
+  );
+  openssl(
+    [
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-days',
+      '2',
+      '-extfile',
+      `${name}.ext`,
+      '-out',
+      `${name}.crt`,
+    ],
+    certDir,
+  );
+  return { cert: join(certDir, `${name}.crt`), key: join(certDir, `${name}.key`) };
+}
+
+export function startProcess(binary: string, args: string[], logFile: string): ChildProcess {
   const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const append = (chunk: Buffer) => appendFileSync(logFile, chunk);
   child.stdout?.on('data', append);
@@ -130,7 +231,7 @@ function startProcess(binary: string, args: string[], logFile: string): ChildPro
   return child;
 }
 
-async function stopProcess(child: ChildProcess, timeoutMs = 10_000): Promise<void> {
+export async function stopProcess(child: ChildProcess, timeoutMs = 10_000): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.kill('SIGTERM');
@@ -164,11 +265,13 @@ function getReadyz(server: string, certDir: string): Promise<number> {
  * Starts etcd and kube-apiserver (building them first if they are not cached: minutes, once
  * per version) and resolves when /readyz answers 200.
  */
-export async function startKubeApiServer(options: { readyTimeoutMs?: number } = {}): Promise<KubeApiServer> {
+export async function startKubeApiServer(
+  options: { readyTimeoutMs?: number; aggregation?: boolean } = {},
+): Promise<KubeApiServer> {
   for (const tool of ['etcd', 'kubernetes'] as const) {
     if (!existsSync(cachedToolPath(tool))) {
       console.error(
-        `[test-env] ${tool} ${TOOL_VERSIONS[tool]} is not cached: BUILDING it from the Go module proxy now (several minutes on first run)`,
+        `[test-env] ${tool} ${toolVersion(tool)} is not cached: BUILDING it from the Go module proxy now (several minutes on first run)`,
       );
     }
   }
@@ -178,6 +281,7 @@ export async function startKubeApiServer(options: { readyTimeoutMs?: number } = 
   const dir = mkdtempSync(join(tmpdir(), 'hva-kube-'));
   const certDir = join(dir, 'certs');
   makeCerts(certDir);
+  const aggregationArgs = options.aggregation ? makeFrontProxyCerts(certDir) : [];
   const logFile = join(dir, 'output.log');
   writeFileSync(logFile, '');
 
@@ -216,6 +320,7 @@ export async function startKubeApiServer(options: { readyTimeoutMs?: number } = 
       '--allow-privileged=true',
       '--endpoint-reconciler-type=none',
       '--enable-priority-and-fairness=false',
+      ...aggregationArgs,
       '--v=0',
     ],
     logFile,
@@ -256,6 +361,8 @@ export async function startKubeApiServer(options: { readyTimeoutMs?: number } = 
     kubeconfigPath,
     kubeConfig,
     server,
+    dir,
+    certDir,
     caData: readFileSync(join(certDir, 'ca.crt'), 'utf8'),
     output,
     stop,

@@ -72,3 +72,8 @@ export const AUTOSCALING_DEFAULTS = {
   targetActiveCallsPerPod: 50,
   scaleDownWindowSeconds: 1800,
 } as const;
+
+/** Scale-down removes at most one pod per this many seconds (the CRD's promise). */
+export const SCALE_DOWN_POLICY_PERIOD_SECONDS = 120;
+/** The shortest stabilisation window that keeps that promise after a scale-up (render.ts). */
+export const MIN_SCALE_DOWN_WINDOW_SECONDS = SCALE_DOWN_POLICY_PERIOD_SECONDS + 30;

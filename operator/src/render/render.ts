@@ -14,7 +14,14 @@ import type {
   V2HorizontalPodAutoscaler,
   V2HPAScalingRules,
 } from '@kubernetes/client-node';
-import { API_VERSION, AUTOSCALING_DEFAULTS, KIND, type VoiceAgent } from '../api/types.ts';
+import {
+  API_VERSION,
+  AUTOSCALING_DEFAULTS,
+  KIND,
+  MIN_SCALE_DOWN_WINDOW_SECONDS,
+  SCALE_DOWN_POLICY_PERIOD_SECONDS,
+  type VoiceAgent,
+} from '../api/types.ts';
 import { AGENT_CLUSTER_ROLE_NAME } from '../rbac.ts';
 import { AGENT_ADMIN_PORT, AGENT_PORT, GOOGLE_KEY_DIR, renderEnv } from './env.ts';
 
@@ -242,13 +249,25 @@ function service(va: VoiceAgent): V1Service {
   };
 }
 
-/** Slow, call-friendly scale-down: a long window and at most one pod every two minutes. */
-function scaleDownRules(va: VoiceAgent): V2HPAScalingRules {
+/**
+ * Slow, call-friendly scale-down: a long window and at most one pod every two minutes.
+ *
+ * The HPA measures a Pods policy from the replica count at the start of its period, counting
+ * scale-ups inside the period as well as scale-downs (calculateScaleDownLimitWithBehaviors in
+ * kube-controller-manager). A scale-up from 1 to 3 followed within 120 s by a scale-down
+ * therefore starts from 1 and allows 3 -> 1 in one step. The stabilisation window holds the
+ * highest recommendation of the window, so no scale-down starts within a window of a scale-up;
+ * a window of at least the policy period keeps every scale-up outside the policy's period and
+ * the one-pod limit true. The floor adds two default HPA sync periods (15 s) so that a sync
+ * landing between a recommendation and its scale event cannot see one without the other.
+ * Shorter requested windows take effect as the floor.
+ */
+export function scaleDownRules(va: VoiceAgent): V2HPAScalingRules {
+  const window = va.spec.autoscaling?.scaleDownWindowSeconds ?? AUTOSCALING_DEFAULTS.scaleDownWindowSeconds;
   return {
-    stabilizationWindowSeconds:
-      va.spec.autoscaling?.scaleDownWindowSeconds ?? AUTOSCALING_DEFAULTS.scaleDownWindowSeconds,
+    stabilizationWindowSeconds: Math.max(window, MIN_SCALE_DOWN_WINDOW_SECONDS),
     selectPolicy: 'Min',
-    policies: [{ type: 'Pods', value: 1, periodSeconds: 120 }],
+    policies: [{ type: 'Pods', value: 1, periodSeconds: SCALE_DOWN_POLICY_PERIOD_SECONDS }],
   };
 }
 

@@ -1,7 +1,12 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { V1Deployment, V1Service, V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
+import type {
+  V1Deployment,
+  V1Service,
+  V2HorizontalPodAutoscaler,
+  V2HorizontalPodAutoscalerBehavior,
+} from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments, stringify } from 'yaml';
 import {
@@ -81,6 +86,34 @@ describe('render', () => {
       policies: [{ type: 'Pods', value: 1, periodSeconds: 120 }],
     });
     expect([hpa.spec?.minReplicas, hpa.spec?.maxReplicas]).toEqual([2, 20]);
+  });
+
+  it('keeps the one-pod-per-two-minutes scale-down promise for every allowed window', () => {
+    // The HPA counts scale-ups inside a Pods policy's period when it limits a scale-down, so a
+    // window shorter than the period allowed 3 -> 1 right after a 1 -> 3 scale-up (seen on the
+    // real controller; operator/test/integration/autoscaling.test.ts proves the fix there).
+    for (let window = 0; window <= 3600; window += 10) {
+      for (const spec of [autoscaledSpec, kedaSpec]) {
+        const objects = render(
+          voiceAgent('w', { ...spec, autoscaling: { ...spec.autoscaling, scaleDownWindowSeconds: window } }),
+        );
+        const behavior =
+          spec === kedaSpec
+            ? (
+                find<ScaledObject>(objects, 'ScaledObject').spec as {
+                  advanced: {
+                    horizontalPodAutoscalerConfig: { behavior: V2HorizontalPodAutoscalerBehavior };
+                  };
+                }
+              ).advanced.horizontalPodAutoscalerConfig.behavior
+            : find<V2HorizontalPodAutoscaler>(objects, 'HorizontalPodAutoscaler').spec?.behavior;
+        const scaleDown = behavior?.scaleDown;
+        expect(scaleDown?.policies).toEqual([{ type: 'Pods', value: 1, periodSeconds: 120 }]);
+        expect(scaleDown?.selectPolicy).toBe('Min');
+        expect(scaleDown?.stabilizationWindowSeconds).toBe(Math.max(window, 150));
+        expect(scaleDown?.stabilizationWindowSeconds).toBeGreaterThan(120);
+      }
+    }
   });
 
   it('drain-safe, locked-down pod template', () => {
