@@ -12,6 +12,7 @@ import {
 } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { backoffDelay } from './backoff.ts';
+import { apiCode, apiMessage } from './errors.ts';
 
 export interface ResilientInformer<T extends KubernetesObject> {
   readonly cache: ObjectCache<T>;
@@ -65,7 +66,8 @@ export function resilientInformer<T extends KubernetesObject>(opts: {
   informer.on('error', (err) => {
     if (stopped) return;
     failures++;
-    lastError = String(err);
+    const code = apiCode(err);
+    lastError = `${code ? `HTTP ${code}: ` : ''}${apiMessage(err).trim()}`;
     const base = opts.restartDelayMs ?? 5000;
     const retryInMs = backoffDelay(failures, {
       baseMs: base,
