@@ -13,6 +13,7 @@ import {
 import type { Logger } from 'pino';
 import { backoffDelay } from './backoff.ts';
 import { apiCode, apiMessage } from './errors.ts';
+import { realClock, type Clock } from './leader.ts';
 
 export interface ResilientInformer<T extends KubernetesObject> {
   readonly cache: ObjectCache<T>;
@@ -40,7 +41,12 @@ export function resilientInformer<T extends KubernetesObject>(opts: {
   onRestart?: () => void;
   logger: Logger;
   restartDelayMs?: number;
+  /** Restart timers (tests step time by hand); real timers by default. */
+  clock?: Clock;
+  /** Jitter source in [0, 1); Math.random by default. */
+  random?: () => number;
 }): ResilientInformer<T> {
+  const clock = opts.clock ?? realClock;
   let synced = false;
   let lastError: string | undefined;
   let failures = 0;
@@ -57,7 +63,7 @@ export function resilientInformer<T extends KubernetesObject>(opts: {
   };
   const informer: Informer<T> & ObjectCache<T> = makeInformer(opts.kc, opts.path, list, opts.labelSelector);
   let stopped = true;
-  let timer: NodeJS.Timeout | undefined;
+  let timer: unknown;
   for (const verb of ['add', 'update', 'delete'] as const)
     informer.on(verb, (obj: T) => {
       failures = 0; // the watch delivers again: the next error starts from the base delay
@@ -69,19 +75,18 @@ export function resilientInformer<T extends KubernetesObject>(opts: {
     const code = apiCode(err);
     lastError = `${code ? `HTTP ${code}: ` : ''}${apiMessage(err).trim()}`;
     const base = opts.restartDelayMs ?? 5000;
-    const retryInMs = backoffDelay(failures, {
-      baseMs: base,
-      maxMs: Math.max(base, INFORMER_MAX_RESTART_DELAY_MS),
-      jitter: 0.5,
-    });
+    const retryInMs = backoffDelay(
+      failures,
+      { baseMs: base, maxMs: Math.max(base, INFORMER_MAX_RESTART_DELAY_MS), jitter: 0.5 },
+      opts.random,
+    );
     opts.logger.warn({ resource: opts.resource, err: lastError, retryInMs }, 'informer stopped; restarting');
-    clearTimeout(timer);
-    timer = setTimeout(() => {
+    clock.clearTimeout(timer);
+    timer = clock.setTimeout(() => {
       if (stopped) return;
       opts.onRestart?.();
       informer.start().catch(() => undefined); // a failing start raises 'error' again
     }, retryInMs);
-    timer.unref();
   });
   return {
     cache: informer,
@@ -101,7 +106,7 @@ export function resilientInformer<T extends KubernetesObject>(opts: {
     },
     async stop() {
       stopped = true;
-      clearTimeout(timer);
+      clock.clearTimeout(timer);
       markSynced(); // nobody waits for a stopped informer
       await informer.stop();
       synced = false;
