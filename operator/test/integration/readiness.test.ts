@@ -102,6 +102,32 @@ describe('readiness against a real API server', () => {
   });
 });
 
+describe('Lease errors against a real API server', () => {
+  it('are counted in hva_operator_lease_errors_total and warned about once, not once per attempt', async () => {
+    const metrics = createOperatorMetrics();
+    const lines: { msg?: string }[] = [];
+    const controller = new Controller({
+      kc: kube.kubeConfig,
+      logger: pino({ level: 'warn' }, { write: (l: string) => lines.push(JSON.parse(l)) }),
+      metrics,
+      identity: 'op',
+      // A namespace that does not exist: every Lease read/create is refused (404).
+      leaseNamespace: 'no-such-namespace',
+    });
+    try {
+      await controller.start();
+      const errors = async () => (await metrics.leaseErrors.get()).values[0]?.value ?? 0;
+      // Two failed attempts (the second after the backoff), one warning.
+      await waitFor('two counted Lease errors', async () => (await errors()) >= 2);
+      expect(controller.readiness()).toEqual({ ready: true, reason: 'ready (standby)' });
+      expect(controller.isLeader).toBe(false);
+      expect(lines.filter((l) => l.msg === 'lease: acquire/renew failed')).toHaveLength(1);
+    } finally {
+      await controller.stop();
+    }
+  });
+});
+
 async function closedPort(): Promise<number> {
   return new Promise((resolve) => {
     const srv = createServer().listen(0, '127.0.0.1', () => {
