@@ -22,7 +22,7 @@ async function main(): Promise<void> {
   });
   const server = await startProbeServer({
     port: probePort(process.env),
-    ready: () => controller.ready,
+    readiness: () => controller.readiness(),
     registry: metrics.registry,
   });
   let shuttingDown = false;
@@ -36,8 +36,9 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+  // Resolves once every informer has listed (a failing list is retried; /readyz says why).
   await controller.start();
-  logger.info('operator started');
+  if (!shuttingDown) logger.info('operator started');
 }
 
 main().catch((err: unknown) => {

@@ -55,7 +55,7 @@ export class Controller {
   private readonly reconciler: Reconciler;
   private resyncTimer: NodeJS.Timeout | undefined;
   private workers: Promise<void> | undefined;
-  private informersSynced = false;
+  private campaigning = false;
   private stopping = false;
 
   constructor(opts: ControllerOptions) {
@@ -183,6 +183,7 @@ export class Controller {
       renewDeadlineMs: opts.renewDeadlineMs,
       clock: opts.leaseClock,
       logger,
+      onError: () => metrics.leaseErrors.inc(),
       onStartedLeading: () => {
         metrics.leader.set(1);
         this.resyncAll();
@@ -200,9 +201,29 @@ export class Controller {
     return this.elector.timings;
   }
 
-  /** Informers have listed once (the caches are usable). */
+  /**
+   * Ready once every informer has completed a list and this replica campaigns for the Lease
+   * (holding it or standing by). A list that fails keeps it not ready, with the reason.
+   */
+  readiness(): { ready: boolean; reason: string } {
+    const waiting = this.allInformers().filter((i) => !i.synced);
+    if (waiting.length > 0)
+      return {
+        ready: false,
+        reason: `informers not synced: ${waiting
+          .map((i) => `${i.resource}${i.lastError ? ` (${i.lastError})` : ''}`)
+          .join(', ')}`,
+      };
+    if (!this.campaigning) return { ready: false, reason: 'not campaigning for the Lease yet' };
+    return { ready: true, reason: this.elector.isLeader ? 'ready (leader)' : 'ready (standby)' };
+  }
+
   get ready(): boolean {
-    return this.informersSynced;
+    return this.readiness().ready;
+  }
+
+  private allInformers(): ResilientInformer<KubernetesObject>[] {
+    return [this.voiceAgents, ...this.informers];
   }
 
   private enqueue(va: KubernetesObject): void {
@@ -223,10 +244,14 @@ export class Controller {
 
   async start(): Promise<void> {
     const { logger, metrics } = this.opts;
-    await Promise.all([this.voiceAgents.start(), ...this.informers.map((i) => i.start())]);
-    this.informersSynced = true;
-    logger.info({ informers: this.informers.length + 1 }, 'informers synced');
+    const informers = this.allInformers();
+    await Promise.all(informers.map((i) => i.start()));
+    // A failed list does not reject start(); the informer retries, and we wait for its list.
+    await Promise.all(informers.map((i) => i.waitForSync()));
+    if (this.stopping) return;
+    logger.info({ informers: informers.length }, 'informers synced');
     this.elector.start();
+    this.campaigning = true;
     this.resyncTimer = setInterval(() => this.resyncAll(), this.opts.resyncMs ?? 60_000);
     this.resyncTimer.unref();
     this.workers = this.queue.run(
@@ -257,8 +282,9 @@ export class Controller {
     clearInterval(this.resyncTimer);
     this.queue.shutdown();
     await this.workers;
+    this.campaigning = false;
     await this.elector.stop();
-    await Promise.all([this.voiceAgents.stop(), ...this.informers.map((i) => i.stop())]);
+    await Promise.all(this.allInformers().map((i) => i.stop()));
     this.opts.metrics.leader.set(0);
   }
 }

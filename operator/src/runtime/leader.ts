@@ -5,6 +5,7 @@
 // API server, so "steps down within the renew deadline" is checked without waiting for it.
 import { ApiException, CoordinationV1Api, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { backoffDelay, WarnLimiter } from './backoff.ts';
 
 /** Time source and timers; the defaults are Date.now and the global timers. */
 export interface Clock {
@@ -56,7 +57,17 @@ export interface LeaderElectionOptions extends Partial<LeaseTimings> {
   clock?: Clock;
   /** Defaults to CoordinationV1Api from the KubeConfig. */
   api?: LeaseApi;
+  /** Every failed acquire/renew attempt (the caller counts them in a metric). */
+  onError?: (err: unknown) => void;
+  /** Jitter source in [0, 1); Math.random by default. */
+  random?: () => number;
 }
+
+/** A candidate that keeps failing waits up to this long (plus jitter) between attempts. */
+export const LEASE_MAX_BACKOFF_MS = 30_000;
+/** At most one acquire/renew warning per this interval; the others are counted. */
+export const LEASE_WARN_EVERY_MS = 60_000;
+const LEASE_JITTER = 0.5;
 
 /**
  * Fills unset timings from the defaults. An explicit `undefined` (an unset option passed
@@ -106,12 +117,16 @@ export class LeaderElector {
   private deadlineTimer: unknown;
   private stopped = true;
   private running: Promise<void> = Promise.resolve();
+  /** Consecutive failed attempts (an unreachable or refusing API server). */
+  private failures = 0;
+  private readonly warnings: WarnLimiter;
 
   constructor(kc: KubeConfig, opts: LeaderElectionOptions) {
     this.opts = opts;
     this.timings = leaseTimings(opts);
     this.clock = opts.clock ?? realClock;
     this.api = opts.api ?? kc.makeApiClient(CoordinationV1Api);
+    this.warnings = new WarnLimiter(LEASE_WARN_EVERY_MS, () => this.clock.now());
   }
 
   get isLeader(): boolean {
@@ -131,15 +146,51 @@ export class LeaderElector {
   private tick(): void {
     if (this.stopped) return;
     const attempt = this.withTimeout(this.tryAcquireOrRenew(), this.timings.retryPeriodMs)
-      .catch((err: unknown) => {
-        this.opts.logger.warn({ err: String(err) }, 'lease: acquire/renew failed');
-      })
+      .then(() => this.succeeded())
+      .catch((err: unknown) => this.failed(err))
       .finally(() => {
         this.checkDeadline();
-        if (!this.stopped)
-          this.tickTimer = this.clock.setTimeout(() => this.tick(), this.timings.retryPeriodMs);
+        if (!this.stopped) this.tickTimer = this.clock.setTimeout(() => this.tick(), this.nextDelay());
       });
     this.running = attempt;
+  }
+
+  private succeeded(): void {
+    if (this.failures > 0)
+      this.opts.logger.info(
+        { lease: this.opts.name, failures: this.failures },
+        'lease: API server answers again',
+      );
+    this.failures = 0;
+    this.warnings.reset();
+  }
+
+  /** Counted every time, logged at most once per LEASE_WARN_EVERY_MS (with what was held back). */
+  private failed(err: unknown): void {
+    this.failures++;
+    this.opts.onError?.(err);
+    const suppressed = this.warnings.take();
+    if (suppressed !== undefined)
+      this.opts.logger.warn(
+        { lease: this.opts.name, err: String(err), failures: this.failures, suppressed },
+        'lease: acquire/renew failed',
+      );
+  }
+
+  /**
+   * The retry period while attempts succeed. After failures: a leader keeps trying about once
+   * per retry period (with jitter) until its renew deadline; a candidate backs off exponentially
+   * from the retry period up to LEASE_MAX_BACKOFF_MS, with jitter.
+   */
+  private nextDelay(): number {
+    const { retryPeriodMs } = this.timings;
+    if (this.failures === 0) return retryPeriodMs;
+    const maxMs = this.leading ? retryPeriodMs : Math.max(retryPeriodMs, LEASE_MAX_BACKOFF_MS);
+    return backoffDelay(
+      this.failures,
+      { baseMs: retryPeriodMs, maxMs, jitter: LEASE_JITTER },
+      this.opts.random,
+    );
   }
 
   /** A request that hangs must not hold the loop (or leadership) longer than one retry period. */

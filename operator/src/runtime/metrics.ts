@@ -35,6 +35,11 @@ export function createOperatorMetrics() {
       help: '1 while this replica holds the Lease.',
       registers: [registry],
     }),
+    leaseErrors: new Counter({
+      name: 'hva_operator_lease_errors_total',
+      help: 'Failed Lease acquire/renew attempts (the warnings about them are rate-limited).',
+      registers: [registry],
+    }),
     informerRestarts: new Counter({
       name: 'hva_operator_informer_restarts_total',
       help: 'Informer restarts after a watch/list error.',

@@ -1,11 +1,11 @@
-// Health (/healthz: process alive), readiness (/readyz: informers synced) and /metrics.
+// Health (/healthz: process alive), readiness (/readyz: 200 or 503 with the reason) and /metrics.
 import { createServer, type Server } from 'node:http';
 import type { Registry } from 'prom-client';
 
 export function startProbeServer(opts: {
   port: number;
   host?: string;
-  ready: () => boolean;
+  readiness: () => { ready: boolean; reason: string };
   registry: Registry;
 }): Promise<Server> {
   const server = createServer((req, res) => {
@@ -15,10 +15,8 @@ export function startProbeServer(opts: {
     } else if (path === '/healthz') {
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
     } else if (path === '/readyz') {
-      const ok = opts.ready();
-      res
-        .writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' })
-        .end(ok ? 'ready' : 'informers not synced');
+      const { ready, reason } = opts.readiness();
+      res.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' }).end(reason);
     } else if (path === '/metrics') {
       opts.registry
         .metrics()

@@ -4,21 +4,21 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { CoordinationV1Api, CoreV1Api, Watch, type V1Lease } from '@kubernetes/client-node';
+import { CoordinationV1Api, Watch, type V1Lease } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startKubeApiServer, type KubeApiServer } from '../../../test-env/kube.ts';
+import type { KubeApiServer } from '../../../test-env/kube.ts';
 import { LEASE_DEFAULTS, LeaderElector, type LeaseApi } from '../../src/runtime/leader.ts';
 import { ManualClock } from '../support/manual-clock.ts';
-import { waitFor } from './support.ts';
+import { startClusterWithCrd, waitFor } from './support.ts';
 
 const NS = 'hva-system';
 const silent = pino({ level: 'silent' });
 let kube: KubeApiServer;
 
 beforeAll(async () => {
-  kube = await startKubeApiServer();
-  await kube.kubeConfig.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: NS } } });
+  // The CRD too: an operator whose VoiceAgent list fails is not ready and does not campaign.
+  kube = await startClusterWithCrd([NS]);
 });
 
 afterAll(async () => {
