@@ -203,7 +203,10 @@ export function createCallSession(
         log.debug({ utteranceId: out.utteranceId, atMs: out.atMs }, 'caller speech started');
         return;
       case 'partial':
-        maybeStartPreemptive(out.utteranceId, out.text, out.stability);
+        maybeStartPreemptive(out.utteranceId, out.text, out.stability, false);
+        return;
+      case 'callerPaused':
+        maybeStartPreemptive(out.utteranceId, out.text, out.stability, true);
         return;
       case 'lateFinal': {
         if (emptyTurn && emptyTurn.turn.utteranceId === out.utteranceId && out.text.trim() !== '') {
@@ -370,8 +373,16 @@ export function createCallSession(
     preemptive = undefined;
   }
 
-  /** A debounced partial: start the LLM early if it is stable and looks complete (kept only if the final matches). */
-  function maybeStartPreemptive(utteranceId: number, text: string, stability: number): void {
+  /**
+   * A debounced partial, or the latest transcript when the VAD says the caller stopped: start the
+   * LLM early if it qualifies (decidePreemptiveStart; kept only if the confirmed transcript matches).
+   */
+  function maybeStartPreemptive(
+    utteranceId: number,
+    text: string,
+    stability: number,
+    vadStop: boolean,
+  ): void {
     if (!config.llmPreemptive) return;
     if (playback.speaking || (current && !current.finalized)) return;
     const mine = preemptive?.utteranceId === utteranceId ? preemptive : undefined;
@@ -381,6 +392,7 @@ export function createCallSession(
         stability,
         // The VAD is between speechStart and speechEnd while the caller talks.
         callerSilent: utteranceStartMs === undefined,
+        vadStop,
         ...(mine ? { current: { candidate: mine.generation.candidate, starts: preemptiveStarts } } : {}),
       },
       { minStability: config.sttEarlyFinalMinStability },
@@ -424,8 +436,9 @@ export function createCallSession(
       signal,
       lookahead: 2,
       begin: (text) => playback.begin('answer', turn.turnId, text),
-      onSynthesisStart: (i) => {
+      onSynthesisStart: (i, text) => {
         if (i === 0) r.ttsRequestMs ??= now();
+        r.ttsChars = (r.ttsChars ?? 0) + text.length;
       },
       onFirstAudio: (i) => {
         if (i === 0) r.ttsFirstAudioMs ??= now();
@@ -436,8 +449,10 @@ export function createCallSession(
       },
     });
     const splitter: SentenceSplitter = components.createSplitter();
+    r.llmRequests = pre ? (r.preemptiveStarts ?? 1) : 0;
     const fresh = (): AsyncIterable<string> => {
       r.llmRequestMs = now();
+      r.llmRequests = (r.llmRequests ?? 0) + 1;
       return responder.respond({ callId, messages: history.messages(), signal: llmAc.signal });
     };
     let stream: AsyncIterable<string>;

@@ -270,7 +270,7 @@ export const schema = {
     min: 0,
     max: 1,
     cr: 'stt.earlyFinalization.minStability',
-    doc: 'Minimum interim stability for early finalization (0 = stability unset is accepted).',
+    doc: 'Minimum reported interim stability for early finalization and preemptive starts; an unset stability (0: v2 models never report one) is accepted and the other evidence decides.',
   }),
   sttEarlyFinalSilenceMs: int({
     env: 'STT_EARLY_FINAL_SILENCE_MS',
@@ -280,6 +280,15 @@ export const schema = {
     unit: 'ms',
     cr: 'stt.earlyFinalization.silenceMs',
     doc: 'Silence (local VAD) required before an early final is accepted.',
+  }),
+  sttSettledSilenceMs: int({
+    env: 'STT_SETTLED_SILENCE_MS',
+    default: 400,
+    min: 0,
+    max: 5000,
+    unit: 'ms',
+    cr: 'stt.earlyFinalization.settledSilenceMs',
+    doc: 'An unpunctuated interim that two consecutive responses agree on, not ending on a word that needs a continuation, ends the turn after this much silence (local VAD).',
   }),
   sttProbeOnBoot: bool({
     env: 'STT_PROBE_ON_BOOT',
@@ -304,6 +313,15 @@ export const schema = {
     unit: 'ms',
     cr: 'endpointing.minSilenceMs',
     doc: 'Silence that ends an utterance (after enough speech).',
+  }),
+  endpointIncompleteSilenceMs: int({
+    env: 'ENDPOINT_INCOMPLETE_SILENCE_MS',
+    default: 1500,
+    min: 0,
+    max: 10000,
+    unit: 'ms',
+    cr: 'endpointing.incompleteSilenceMs',
+    doc: 'Silence that ends an utterance whose transcript ends on a word that needs a continuation (preposition, conjunction, comma, abbreviation): mid-sentence pauses are not turn ends.',
   }),
   endpointMinBufferMs: int({
     env: 'ENDPOINT_MIN_BUFFER_MS',

@@ -1,6 +1,8 @@
 // Preemptive generation: start the model on a stable partial or early final, before the turn is
 // confirmed, and keep that answer only if the confirmed transcript says the same thing. The
 // decision (normalise + compare) is pure; PreemptiveGeneration does the buffering and aborting.
+import { stabilityAccepts } from '../stt/results.ts';
+import { transcriptCompleteness } from '../turn/completeness.ts';
 import type { ChatMessage, Responder } from './types.ts';
 import { llmPreemptive, llmPreemptiveSaved } from './metrics.ts';
 
@@ -25,12 +27,12 @@ export function preemptiveMatches(candidate: string, confirmed: string): boolean
   return a !== '' && a === normalizeHebrew(confirmed);
 }
 
-/** Ends like a finished sentence: . ? ! or … possibly followed by closing quotes/brackets. */
-const COMPLETE_END = /[.?!…][\s"'”’״׳)\]]*$/u;
-
-/** Whether a partial transcript reads like a finished utterance (it ends a sentence). */
+/**
+ * Whether a partial transcript reads like a finished utterance: it ends a sentence (. ? ! …),
+ * and that last "sentence" is not a dangling word or an abbreviation's dot (turn/completeness.ts).
+ */
 export function looksComplete(text: string): boolean {
-  return COMPLETE_END.test(text.trim());
+  return transcriptCompleteness(text) === 'complete';
 }
 
 /** Preemptive requests per utterance (the first start plus restarts); bounds tokens spent on guesses. */
@@ -43,6 +45,11 @@ export interface PreemptiveTriggerInput {
   readonly stability: number;
   /** The local VAD hears no caller speech right now (a pause or the end of the utterance). */
   readonly callerSilent: boolean;
+  /**
+   * The local VAD just said the caller stopped: the latest transcript is used stable or not
+   * (Google's tail stays at 0.01 until the final; waiting for it is the cost being avoided).
+   */
+  readonly vadStop?: boolean;
   /** The running preemptive request for this utterance, if any. */
   readonly current?: { readonly candidate: string; readonly starts: number };
 }
@@ -64,9 +71,11 @@ export type PreemptiveTrigger =
 
 /**
  * When to start (or restart) the model on a partial. A partial qualifies when it is stable (the
- * session only sees debounced partials; a reported stability must reach the minimum) AND looks
- * complete: it ends a sentence, or the caller has stopped talking. Growing mid-sentence prefixes
- * therefore start nothing; a later qualifying partial that says something else restarts the
+ * session only sees debounced partials; a reported stability must reach the minimum, unset is
+ * accepted: stabilityAccepts) AND looks complete: it ends a sentence, or the caller has stopped
+ * talking and the text does not end on a word that needs a continuation. At the VAD's stop the
+ * latest transcript qualifies whatever its stability. Growing mid-sentence prefixes therefore
+ * start nothing; a later qualifying partial that says something else restarts the
  * request, at most `maxStarts` requests per utterance, so guesses cannot spend tokens unbounded.
  * The confirmed transcript still decides (preemptiveMatches): a stale guess is a miss, never a
  * wrong answer.
@@ -77,13 +86,15 @@ export function decidePreemptiveStart(
 ): PreemptiveTrigger {
   const normalized = normalizeHebrew(input.text);
   if (normalized.length < (options.minChars ?? 2)) return { action: 'none', reason: 'too_short' };
-  if (input.stability > 0 && input.stability < options.minStability)
+  if (!input.vadStop && !stabilityAccepts(input.stability, options.minStability))
     return { action: 'none', reason: 'unstable' };
-  const reason = looksComplete(input.text)
-    ? 'sentence_end'
-    : input.callerSilent
-      ? 'caller_silent'
-      : undefined;
+  const completeness = transcriptCompleteness(input.text);
+  const reason =
+    completeness === 'complete'
+      ? 'sentence_end'
+      : (input.callerSilent || input.vadStop) && completeness === 'open'
+        ? 'caller_silent'
+        : undefined;
   if (reason === undefined) return { action: 'none', reason: 'incomplete' };
   const current = input.current;
   if (!current) return { action: 'start', reason };

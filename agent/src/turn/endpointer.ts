@@ -4,15 +4,17 @@
 //
 // An utterance opens on VAD speech start (or on STT text the VAD missed). It ends on the first
 // valid of:
-//   sttFinal       a non-empty STT final (unless the caller is audibly still talking past it:
-//                  then its text is kept and the utterance goes on);
-//   earlyFinal     a strong partial: longer than STT_EARLY_FINAL_MIN_CHARS, ending in . ? !,
-//                  stability >= STT_EARLY_FINAL_MIN_STABILITY (0 accepts unset), covering the
-//                  speech so far, after STT_EARLY_FINAL_SILENCE_MS of local silence;
+//   sttFinal       a non-empty STT final (unless the caller is audibly still talking past it, or
+//                  the transcript ends on a word that needs a continuation, e.g. Google's final
+//                  inside a mid-sentence pause: then its text is kept and the utterance goes on;
+//                  words the next final repeats are said once);
+//   earlyFinal / settledPartial  a partial that ends a sentence, or an unpunctuated one that two
+//                  responses agree on, read by end-of-turn.ts (completeness, stability);
 //   silence        the VAD declared speech end (after its hangover) and the silence since the
 //                  last voice (a voiced frame, or new words in a partial: the recognizer hears
 //                  speech the VAD may lose in noise) is >= ENDPOINT_MIN_SILENCE_MS, after >= ENDPOINT_MIN_UTTERANCE_MS
-//                  of voiced speech and >= ENDPOINT_MIN_BUFFER_MS of audio since the start;
+//                  of voiced speech and >= ENDPOINT_MIN_BUFFER_MS of audio since the start
+//                  (ENDPOINT_INCOMPLETE_SILENCE_MS when the transcript needs a continuation);
 //   noVoiceTimeout STT_TIMEOUT_MS without voice after the VAD declared speech end (or after the
 //                  last STT event when the VAD never heard this utterance), whatever its length.
 // A turn needs text: when silence or the timeout fires before any text exists, the decision is
@@ -21,6 +23,8 @@
 // After a turn ends, the next final that belongs to it yields 'lateFinal' (record only).
 import type { Config } from '../config/schema.ts';
 import type { SttFinal, SttPartial } from '../stt/types.ts';
+import { joinTranscriptPieces, transcriptCompleteness } from './completeness.ts';
+import { requiredSilenceMs, transcriptEndRule, type EndOfTurnConfig } from './end-of-turn.ts';
 import { endpointerAbandonedTotal, endpointerLateFinalsTotal } from './metrics.ts';
 import type {
   Endpointer,
@@ -33,33 +37,23 @@ import type {
 
 export type EndpointerConfig = Pick<
   Config,
-  | 'sttDebounceMs'
-  | 'sttTimeoutMs'
-  | 'vadHangoverMs'
-  | 'sttEarlyFinalization'
-  | 'sttEarlyFinalMinChars'
-  | 'sttEarlyFinalMinStability'
-  | 'sttEarlyFinalSilenceMs'
-  | 'endpointMinUtteranceMs'
-  | 'endpointMinSilenceMs'
-  | 'endpointMinBufferMs'
-> & {
-  /** With no text at all, how long a silence decision waits for STT text before giving up (default 2000). */
-  readonly noTextWaitMs?: number;
-  /** How long an ended turn keeps claiming STT output as its own (late final) (default 5000). */
-  readonly lateFinalWindowMs?: number;
-  /** A final does not end the turn when voice continued this long past its audio end (default 300). */
-  readonly finalOverrunMs?: number;
-  /** An early-final partial must cover the speech up to this close to the last voiced frame (default 400). */
-  readonly earlyFinalCoverageSlackMs?: number;
-  /**
-   * An interim with new words counts as caller voice up to its audio time minus this (default
-   * 250): it keeps the silence rule from ending a turn whose speech the VAD lost in noise.
-   */
-  readonly partialWordsLagMs?: number;
-};
-
-const TERMINAL_PUNCTUATION = /[.?!][\s"'”’״׳)\]]*$/u;
+  'sttDebounceMs' | 'sttTimeoutMs' | 'vadHangoverMs' | 'endpointMinUtteranceMs' | 'endpointMinBufferMs'
+> &
+  EndOfTurnConfig & {
+    /** With no text at all, how long a silence decision waits for STT text before giving up (default 2000). */
+    readonly noTextWaitMs?: number;
+    /** How long an ended turn keeps claiming STT output as its own (late final) (default 5000). */
+    readonly lateFinalWindowMs?: number;
+    /** A final does not end the turn when voice continued this long past its audio end (default 300). */
+    readonly finalOverrunMs?: number;
+    /** An early-final partial must cover the speech up to this close to the last voiced frame (default 400). */
+    readonly earlyFinalCoverageSlackMs?: number;
+    /**
+     * An interim with new words counts as caller voice up to its audio time minus this (default
+     * 250): it keeps the silence rule from ending a turn whose speech the VAD lost in noise.
+     */
+    readonly partialWordsLagMs?: number;
+  };
 
 interface Utterance {
   readonly id: number;
@@ -77,6 +71,8 @@ interface Utterance {
   /** Finals received while the caller kept talking; the transcript is these plus the live partial. */
   committed: string[];
   partial: SttPartial | undefined;
+  /** The live partial repeats the previous response's text (its tail was not revised). */
+  partialAgreed: boolean;
   firstPartialMs: number | undefined;
   lastSttAtMs: number | undefined;
   /** Audio time of the last partial that added words: the recognizer heard speech up to here. */
@@ -110,6 +106,8 @@ export function createEndpointer(config: EndpointerConfig): Endpointer {
     endpointMinBufferMs: config.endpointMinBufferMs,
     sttEarlyFinalMinChars: config.sttEarlyFinalMinChars,
     sttEarlyFinalSilenceMs: config.sttEarlyFinalSilenceMs,
+    sttSettledSilenceMs: config.sttSettledSilenceMs,
+    endpointIncompleteSilenceMs: config.endpointIncompleteSilenceMs,
     noTextWaitMs,
   })) {
     if (!Number.isFinite(v) || v < 0)
@@ -138,6 +136,7 @@ export function createEndpointer(config: EndpointerConfig): Endpointer {
       speechEndDeclaredMs: undefined,
       committed: [],
       partial: undefined,
+      partialAgreed: false,
       firstPartialMs: undefined,
       lastSttAtMs: undefined,
       lastWordsAudioMs: undefined,
@@ -151,8 +150,9 @@ export function createEndpointer(config: EndpointerConfig): Endpointer {
     return u;
   };
 
+  /** The finals kept so far and the live partial, words repeated across pieces said once. */
   const transcriptOf = (u: Utterance): string =>
-    [...u.committed, u.partial?.text.trim() ?? ''].filter((t) => t !== '').join(' ');
+    [...u.committed, u.partial?.text.trim() ?? ''].reduce(joinTranscriptPieces, '');
 
   const finish = (u: Utterance, rule: TurnEndRule, transcript: string, out: EndpointerOutput[]): void => {
     const turn: TurnEnd = {
@@ -235,6 +235,15 @@ export function createEndpointer(config: EndpointerConfig): Endpointer {
       u.vadSpeech = false;
       u.speechEndMs = frame.eventTimeMs ?? u.lastVoicedEndMs ?? atMs;
       u.speechEndDeclaredMs = frameEnd;
+      const text = transcriptOf(u);
+      if (text !== '')
+        out.push({
+          type: 'callerPaused',
+          utteranceId: u.id,
+          text,
+          stability: u.partial?.stability ?? 0,
+          atMs: frameEnd,
+        });
     }
   };
 
@@ -243,10 +252,12 @@ export function createEndpointer(config: EndpointerConfig): Endpointer {
     const text = p.text.trim();
     if (text === '') return;
     const u = current ?? open(Math.min(p.audioTimeMs, p.receivedAtMs), out);
-    if (text !== (u.partial?.text.trim() ?? '')) {
+    const previous = u.partial?.text.trim() ?? '';
+    if (text !== previous) {
       // The words were spoken somewhat before the audio time the interim covers.
       u.lastWordsAudioMs = (p.audioTimeMs > 0 ? p.audioTimeMs : p.receivedAtMs) - partialLagMs;
     }
+    u.partialAgreed = text === previous;
     u.partial = p;
     u.firstPartialMs ??= p.receivedAtMs;
     u.lastSttAtMs = p.receivedAtMs;
@@ -273,35 +284,18 @@ export function createEndpointer(config: EndpointerConfig): Endpointer {
       u.lastFrameVoiced &&
       u.lastVoicedEndMs !== undefined &&
       u.lastVoicedEndMs > f.audioEndMs + finalOverrunMs;
-    if (stillTalking) {
-      // Google closed a segment mid-utterance; answering now would cut the caller off.
+    const transcript = [...u.committed, text].reduce(joinTranscriptPieces, '');
+    if (stillTalking || transcriptCompleteness(transcript) === 'incomplete') {
+      // Google closed a segment mid-utterance (the caller talks on, or paused mid-sentence):
+      // answering now would cut the caller off. The silence rules decide, with this text.
       u.committed.push(text);
       u.partial = undefined;
+      u.partialAgreed = false;
       u.debounced = undefined;
       return;
     }
     u.partial = undefined;
-    finish(u, 'sttFinal', [...u.committed, text].join(' '), out);
-  };
-
-  const earlyFinalReady = (u: Utterance): boolean => {
-    const p = u.partial;
-    if (!config.sttEarlyFinalization || !p) return false;
-    const text = transcriptOf(u);
-    if (text.length <= config.sttEarlyFinalMinChars || !TERMINAL_PUNCTUATION.test(text)) return false;
-    if (config.sttEarlyFinalMinStability > 0 && p.stability < config.sttEarlyFinalMinStability) return false;
-    if (u.lastFrameVoiced) return false;
-    const silenceFrom = u.lastVoicedEndMs ?? p.receivedAtMs;
-    if (nowMs - silenceFrom < config.sttEarlyFinalSilenceMs) return false;
-    // A partial that stops well before the caller's last voiced audio misses words.
-    if (
-      u.lastVoicedEndMs !== undefined &&
-      p.audioTimeMs > 0 &&
-      p.audioTimeMs < u.lastVoicedEndMs - coverageSlackMs
-    ) {
-      return false;
-    }
-    return true;
+    finish(u, 'sttFinal', transcript, out);
   };
 
   const evaluate = (out: EndpointerOutput[]): void => {
@@ -324,8 +318,10 @@ export function createEndpointer(config: EndpointerConfig): Endpointer {
         out.push({ type: 'partial', utteranceId: u.id, text, stability: p.stability, atMs: nowMs });
       }
     }
-    if (earlyFinalReady(u)) {
-      finish(u, 'earlyFinal', transcriptOf(u), out);
+    const transcript = transcriptOf(u);
+    const early = transcriptEndRule({ ...u, transcript }, config, nowMs, coverageSlackMs);
+    if (early !== undefined) {
+      finish(u, early, transcript, out);
       return;
     }
     if (u.vadSpeech) return;
@@ -336,7 +332,7 @@ export function createEndpointer(config: EndpointerConfig): Endpointer {
     const silentSince = u.speechEndMs === undefined ? undefined : Math.max(u.speechEndMs, heardUntil);
     if (
       silentSince !== undefined &&
-      nowMs - silentSince >= config.endpointMinSilenceMs &&
+      nowMs - silentSince >= requiredSilenceMs(transcript, config) &&
       u.voicedMs >= config.endpointMinUtteranceMs &&
       nowMs - u.speechStartMs >= config.endpointMinBufferMs
     ) {
@@ -348,8 +344,11 @@ export function createEndpointer(config: EndpointerConfig): Endpointer {
         ? undefined
         : Math.max(u.speechEndDeclaredMs, heardUntil + config.vadHangoverMs)
       : u.lastSttAtMs;
-    if (quietSince !== undefined && nowMs - quietSince >= config.sttTimeoutMs)
-      endOrHold(u, 'noVoiceTimeout', out);
+    // A transcript that needs a continuation waits as long as the silence rule would.
+    const needed = requiredSilenceMs(transcript, config);
+    const timeoutMs =
+      needed > config.endpointMinSilenceMs ? Math.max(config.sttTimeoutMs, needed) : config.sttTimeoutMs;
+    if (quietSince !== undefined && nowMs - quietSince >= timeoutMs) endOrHold(u, 'noVoiceTimeout', out);
   };
 
   const handle = (input: EndpointerInput): EndpointerOutput[] => {

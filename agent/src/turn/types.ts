@@ -20,7 +20,7 @@ export interface Vad {
 }
 
 // ---- Endpointing ----
-export type TurnEndRule = 'silence' | 'noVoiceTimeout' | 'sttFinal' | 'earlyFinal';
+export type TurnEndRule = 'silence' | 'noVoiceTimeout' | 'sttFinal' | 'earlyFinal' | 'settledPartial';
 
 export interface TurnEnd {
   readonly utteranceId: number;
@@ -45,6 +45,17 @@ export type EndpointerOutput =
   /** A debounced interim for preemptive generation / display. */
   | {
       readonly type: 'partial';
+      readonly utteranceId: number;
+      readonly text: string;
+      readonly stability: number;
+      readonly atMs: number;
+    }
+  /**
+   * The local VAD says the caller stopped (speech end after its hangover) and the utterance has
+   * text: the latest transcript, stable or not, for a preemptive start. May precede a resumption.
+   */
+  | {
+      readonly type: 'callerPaused';
       readonly utteranceId: number;
       readonly text: string;
       readonly stability: number;

@@ -155,6 +155,12 @@ export const CR_FIELDS: readonly CrField[] = [
     kind: 'int',
   },
   {
+    key: 'sttSettledSilenceMs',
+    crPath: 'stt.earlyFinalization.settledSilenceMs',
+    env: 'STT_SETTLED_SILENCE_MS',
+    kind: 'int',
+  },
+  {
     key: 'sttProbeOnBoot',
     crPath: 'stt.probeOnBoot',
     env: 'STT_PROBE_ON_BOOT',
@@ -170,6 +176,12 @@ export const CR_FIELDS: readonly CrField[] = [
     key: 'endpointMinSilenceMs',
     crPath: 'endpointing.minSilenceMs',
     env: 'ENDPOINT_MIN_SILENCE_MS',
+    kind: 'int',
+  },
+  {
+    key: 'endpointIncompleteSilenceMs',
+    crPath: 'endpointing.incompleteSilenceMs',
+    env: 'ENDPOINT_INCOMPLETE_SILENCE_MS',
     kind: 'int',
   },
   {
@@ -310,9 +322,11 @@ export const AGENT_ENV = {
   sttEarlyFinalMinChars: 'STT_EARLY_FINAL_MIN_CHARS',
   sttEarlyFinalMinStability: 'STT_EARLY_FINAL_MIN_STABILITY',
   sttEarlyFinalSilenceMs: 'STT_EARLY_FINAL_SILENCE_MS',
+  sttSettledSilenceMs: 'STT_SETTLED_SILENCE_MS',
   sttProbeOnBoot: 'STT_PROBE_ON_BOOT',
   endpointMinUtteranceMs: 'ENDPOINT_MIN_UTTERANCE_MS',
   endpointMinSilenceMs: 'ENDPOINT_MIN_SILENCE_MS',
+  endpointIncompleteSilenceMs: 'ENDPOINT_INCOMPLETE_SILENCE_MS',
   endpointMinBufferMs: 'ENDPOINT_MIN_BUFFER_MS',
   llmProvider: 'LLM_PROVIDER',
   openaiApiKey: 'OPENAI_API_KEY',

@@ -71,6 +71,9 @@ describe('decidePreemptiveStart', () => {
     ['אני גר ברחוב הרצל עשרים ושתיים בתל', false],
     ['שלום,', false],
     ['ד"ר', false],
+    ['אני רוצה לבדוק את.', false],
+    ['קבעתי תור אצל ד"ר.', false],
+    ['צריך להביא ת.ז.', false],
   ])('looksComplete(%s) = %s', (text, expected) => {
     expect(looksComplete(text)).toBe(expected);
   });
@@ -118,6 +121,24 @@ describe('decidePreemptiveStart', () => {
     expect(decidePreemptiveStart({ text: 'שלום. אני רוצה', ...speaking, current }, opts).reason).toBe(
       'incomplete',
     );
+  });
+
+  it("at the VAD's stop the latest transcript starts the model whatever its stability (Google's tail is 0.01)", () => {
+    const tail = { stability: 0.01, callerSilent: true };
+    expect(decidePreemptiveStart({ text: 'אני גר ברחוב הרצל', ...tail }, opts).action).toBe('none');
+    expect(decidePreemptiveStart({ text: 'אני גר ברחוב הרצל', ...tail, vadStop: true }, opts)).toEqual({
+      action: 'start',
+      reason: 'caller_silent',
+    });
+  });
+
+  it('a silent caller whose transcript ends on a word needing a continuation starts nothing (a pause)', () => {
+    expect(
+      decidePreemptiveStart(
+        { text: 'אני רוצה לבדוק את', stability: 0, callerSilent: true, vadStop: true },
+        opts,
+      ),
+    ).toEqual({ action: 'none', reason: 'incomplete' });
   });
 
   it('caps the requests per utterance', () => {

@@ -129,11 +129,13 @@ describe('endpointer: early finalization', () => {
     expect(r.lateFinals).toHaveLength(1);
   });
 
-  it('minimum stability 0 accepts a partial whose stability is unset', () => {
+  it('a partial whose stability is unset (v2) is accepted whatever the minimum, like the preemptive rule', () => {
     const r = runTimeline(utterance(1500), strong(0), testConfig({ sttEarlyFinalMinStability: 0 }));
     expect(r.turns.map((t) => t.rule)).toEqual(['earlyFinal']);
     const r2 = runTimeline(utterance(1500), strong(0));
-    expect(r2.turns.map((t) => t.rule)).toEqual(['silence']);
+    expect(r2.turns.map((t) => t.rule)).toEqual(['earlyFinal']);
+    // A reported stability below the minimum is not.
+    expect(runTimeline(utterance(1500), strong(0.01)).turns.map((t) => t.rule)).toEqual(['silence']);
   });
 
   it('needs more than the minimum characters and terminal punctuation', () => {

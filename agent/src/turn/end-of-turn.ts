@@ -1,0 +1,72 @@
+// The end-of-turn rules that read the transcript, not only the silence: pure functions of what
+// the endpointer knows about the utterance. Kept apart from the state machine (endpointer.ts).
+//
+//   earlyFinal      a partial that ends a sentence (complete: not a dangling word, not an
+//                   abbreviation's dot), long enough, stable (stabilityAccepts), covering the
+//                   speech, after STT_EARLY_FINAL_SILENCE_MS of local silence;
+//   settledPartial  an unpunctuated partial (Google's interims carry no punctuation) that two
+//                   consecutive responses agree on, whose last word does not need a continuation,
+//                   covering the speech, after STT_SETTLED_SILENCE_MS of local silence;
+//   silence / noVoiceTimeout wait ENDPOINT_INCOMPLETE_SILENCE_MS instead when the transcript ends
+//                   on a word that needs a continuation (a mid-sentence pause, not a turn end).
+import type { Config } from '../config/schema.ts';
+import { stabilityAccepts } from '../stt/results.ts';
+import type { SttPartial } from '../stt/types.ts';
+import { transcriptCompleteness } from './completeness.ts';
+import type { TurnEndRule } from './types.ts';
+
+export type EndOfTurnConfig = Pick<
+  Config,
+  | 'sttEarlyFinalization'
+  | 'sttEarlyFinalMinChars'
+  | 'sttEarlyFinalMinStability'
+  | 'sttEarlyFinalSilenceMs'
+  | 'sttSettledSilenceMs'
+  | 'endpointMinSilenceMs'
+  | 'endpointIncompleteSilenceMs'
+>;
+
+/** What the rules read about the open utterance. */
+export interface UtteranceView {
+  readonly transcript: string;
+  readonly partial: SttPartial | undefined;
+  /** The last two interim responses said the same thing (the tail was not revised). */
+  readonly partialAgreed: boolean;
+  readonly lastFrameVoiced: boolean;
+  readonly lastVoicedEndMs: number | undefined;
+}
+
+/** Which transcript rule, if any, ends the utterance at `nowMs`. */
+export function transcriptEndRule(
+  u: UtteranceView,
+  config: EndOfTurnConfig,
+  nowMs: number,
+  coverageSlackMs: number,
+): Extract<TurnEndRule, 'earlyFinal' | 'settledPartial'> | undefined {
+  const p = u.partial;
+  if (!config.sttEarlyFinalization || !p || u.lastFrameVoiced) return undefined;
+  // A partial that stops well before the caller's last voiced audio misses words.
+  if (
+    u.lastVoicedEndMs !== undefined &&
+    p.audioTimeMs > 0 &&
+    p.audioTimeMs < u.lastVoicedEndMs - coverageSlackMs
+  )
+    return undefined;
+  const silentMs = nowMs - (u.lastVoicedEndMs ?? p.receivedAtMs);
+  const completeness = transcriptCompleteness(u.transcript);
+  if (completeness === 'complete') {
+    if (u.transcript.length <= config.sttEarlyFinalMinChars) return undefined;
+    if (!stabilityAccepts(p.stability, config.sttEarlyFinalMinStability)) return undefined;
+    return silentMs >= config.sttEarlyFinalSilenceMs ? 'earlyFinal' : undefined;
+  }
+  if (completeness === 'open' && u.partialAgreed && silentMs >= config.sttSettledSilenceMs)
+    return 'settledPartial';
+  return undefined;
+}
+
+/** Silence that ends the utterance by the silence rule, given how its transcript ends. */
+export function requiredSilenceMs(transcript: string, config: EndOfTurnConfig): number {
+  return transcript.trim() !== '' && transcriptCompleteness(transcript) === 'incomplete'
+    ? Math.max(config.endpointMinSilenceMs, config.endpointIncompleteSilenceMs)
+    : config.endpointMinSilenceMs;
+}
