@@ -46,8 +46,9 @@ export interface PreemptiveTriggerInput {
   /** The local VAD hears no caller speech right now (a pause or the end of the utterance). */
   readonly callerSilent: boolean;
   /**
-   * The local VAD just said the caller stopped: the latest transcript is used stable or not
-   * (Google's tail stays at 0.01 until the final; waiting for it is the cost being avoided).
+   * The local VAD just said the caller stopped. Whenever the caller is silent the latest
+   * transcript is used stable or not (Google's tail stays at 0.01 until the final; waiting for
+   * it is the cost being avoided).
    */
   readonly vadStop?: boolean;
   /** The running preemptive request for this utterance, if any. */
@@ -86,13 +87,15 @@ export function decidePreemptiveStart(
 ): PreemptiveTrigger {
   const normalized = normalizeHebrew(input.text);
   if (normalized.length < (options.minChars ?? 2)) return { action: 'none', reason: 'too_short' };
-  if (!input.vadStop && !stabilityAccepts(input.stability, options.minStability))
+  // Once the caller is silent no more words are coming to settle the tail: the latest text is the guess.
+  const silent = input.callerSilent || input.vadStop === true;
+  if (!silent && !stabilityAccepts(input.stability, options.minStability))
     return { action: 'none', reason: 'unstable' };
   const completeness = transcriptCompleteness(input.text);
   const reason =
     completeness === 'complete'
       ? 'sentence_end'
-      : (input.callerSilent || input.vadStop) && completeness === 'open'
+      : silent && completeness === 'open'
         ? 'caller_silent'
         : undefined;
   if (reason === undefined) return { action: 'none', reason: 'incomplete' };

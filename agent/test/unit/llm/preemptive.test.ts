@@ -95,10 +95,10 @@ describe('decidePreemptiveStart', () => {
     ).toEqual({ action: 'start', reason: 'caller_silent' });
   });
 
-  it('refuses unstable and too short partials; unset stability (0) is accepted', () => {
-    expect(decidePreemptiveStart({ text: 'מה השעה?', stability: 0.5, callerSilent: true }, opts).action).toBe(
-      'none',
-    );
+  it('refuses unstable partials while the caller speaks, and too short ones; unset stability (0) is accepted', () => {
+    expect(
+      decidePreemptiveStart({ text: 'מה השעה?', stability: 0.5, callerSilent: false }, opts).action,
+    ).toBe('none');
     expect(decidePreemptiveStart({ text: 'כ.', stability: 0.9, callerSilent: true }, opts)).toEqual({
       action: 'none',
       reason: 'too_short',
@@ -124,8 +124,8 @@ describe('decidePreemptiveStart', () => {
   });
 
   it("at the VAD's stop the latest transcript starts the model whatever its stability (Google's tail is 0.01)", () => {
-    const tail = { stability: 0.01, callerSilent: true };
-    expect(decidePreemptiveStart({ text: 'אני גר ברחוב הרצל', ...tail }, opts).action).toBe('none');
+    const tail = { stability: 0.01, callerSilent: false };
+    expect(decidePreemptiveStart({ text: 'אני גר ברחוב הרצל.', ...tail }, opts).action).toBe('none');
     expect(decidePreemptiveStart({ text: 'אני גר ברחוב הרצל', ...tail, vadStop: true }, opts)).toEqual({
       action: 'start',
       reason: 'caller_silent',
@@ -139,6 +139,16 @@ describe('decidePreemptiveStart', () => {
         opts,
       ),
     ).toEqual({ action: 'none', reason: 'incomplete' });
+  });
+
+  it('a revised transcript after the stop restarts the model whatever its stability', () => {
+    const current = { candidate: 'אני גר ברחוב הרצל זה', starts: 1 };
+    expect(
+      decidePreemptiveStart(
+        { text: 'אני גר ברחוב הרצל', stability: 0.01, callerSilent: true, current },
+        opts,
+      ),
+    ).toEqual({ action: 'restart', reason: 'caller_silent' });
   });
 
   it('caps the requests per utterance', () => {
