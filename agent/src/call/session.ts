@@ -203,10 +203,10 @@ export function createCallSession(
         log.debug({ utteranceId: out.utteranceId, atMs: out.atMs }, 'caller speech started');
         return;
       case 'partial':
-        maybeStartPreemptive(out.utteranceId, out.text, out.stability, false);
+        maybeStartPreemptive(out.utteranceId, out.text, out.stability, false, out.agreed);
         return;
       case 'callerPaused':
-        maybeStartPreemptive(out.utteranceId, out.text, out.stability, true);
+        maybeStartPreemptive(out.utteranceId, out.text, out.stability, true, false);
         return;
       case 'lateFinal': {
         if (emptyTurn && emptyTurn.turn.utteranceId === out.utteranceId && out.text.trim() !== '') {
@@ -382,6 +382,7 @@ export function createCallSession(
     text: string,
     stability: number,
     vadStop: boolean,
+    agreed: boolean,
   ): void {
     if (!config.llmPreemptive) return;
     if (playback.speaking || (current && !current.finalized)) return;
@@ -393,6 +394,7 @@ export function createCallSession(
         // The VAD is between speechStart and speechEnd while the caller talks.
         callerSilent: utteranceStartMs === undefined,
         vadStop,
+        agreed,
         ...(mine ? { current: { candidate: mine.generation.candidate, starts: preemptiveStarts } } : {}),
       },
       { minStability: config.sttEarlyFinalMinStability },

@@ -425,6 +425,15 @@ export const schema = {
     cr: 'llm.preemptive',
     doc: 'Start the LLM on a stable partial / early final; kept only if the confirmed transcript matches.',
   }),
+  llmPreemptiveSilenceMs: int({
+    env: 'LLM_PREEMPTIVE_SILENCE_MS',
+    default: 220,
+    min: 0,
+    max: 5000,
+    unit: 'ms',
+    cr: 'llm.preemptiveSilenceMs',
+    doc: 'Silence (no voiced frame) after which the LLM is started on the latest transcript, stable or not; kept only if the confirmed transcript matches.',
+  }),
 
   // --- text-to-speech ---
   ttsProvider: oneOf({

@@ -51,6 +51,8 @@ export interface PreemptiveTriggerInput {
    * it is the cost being avoided).
    */
   readonly vadStop?: boolean;
+  /** Two consecutive recognizer responses said this text (Google revises unstable tails). */
+  readonly agreed?: boolean;
   /** The running preemptive request for this utterance, if any. */
   readonly current?: { readonly candidate: string; readonly starts: number };
 }
@@ -67,7 +69,7 @@ export type PreemptiveTrigger =
   | { readonly action: 'start' | 'restart'; readonly reason: 'sentence_end' | 'caller_silent' }
   | {
       readonly action: 'none';
-      readonly reason: 'too_short' | 'unstable' | 'incomplete' | 'unchanged' | 'max_starts';
+      readonly reason: 'too_short' | 'unstable' | 'incomplete' | 'unchanged' | 'unagreed' | 'max_starts';
     };
 
 /**
@@ -102,6 +104,10 @@ export function decidePreemptiveStart(
   const current = input.current;
   if (!current) return { action: 'start', reason };
   if (normalizeHebrew(current.candidate) === normalized) return { action: 'none', reason: 'unchanged' };
+  // A silent caller adds no words: a different text is a revised tail, worth a new request only
+  // once the recognizer repeats it (a new stop after more speech always qualifies).
+  if (reason === 'caller_silent' && !input.vadStop && !input.agreed)
+    return { action: 'none', reason: 'unagreed' };
   if (current.starts >= (options.maxStarts ?? PREEMPTIVE_MAX_STARTS))
     return { action: 'none', reason: 'max_starts' };
   return { action: 'restart', reason };

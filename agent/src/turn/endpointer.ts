@@ -37,7 +37,12 @@ import type {
 
 export type EndpointerConfig = Pick<
   Config,
-  'sttDebounceMs' | 'sttTimeoutMs' | 'vadHangoverMs' | 'endpointMinUtteranceMs' | 'endpointMinBufferMs'
+  | 'sttDebounceMs'
+  | 'sttTimeoutMs'
+  | 'vadHangoverMs'
+  | 'endpointMinUtteranceMs'
+  | 'endpointMinBufferMs'
+  | 'llmPreemptiveSilenceMs'
 > &
   EndOfTurnConfig & {
     /** With no text at all, how long a silence decision waits for STT text before giving up (default 2000). */
@@ -80,9 +85,11 @@ interface Utterance {
   /** A silence/timeout decision waiting for text. */
   pendingRule: TurnEndRule | undefined;
   pendingSinceMs: number;
-  /** Debounce: the partial waiting to be reported and the text last reported. */
+  /** Debounce: the partial waiting to be reported and the text (and agreement) last reported. */
   debounced: SttPartial | undefined;
   reportedText: string;
+  /** callerPaused was emitted for the current stretch of silence. */
+  pauseReported: boolean;
 }
 
 interface EndedUtterance {
@@ -108,6 +115,7 @@ export function createEndpointer(config: EndpointerConfig): Endpointer {
     sttEarlyFinalSilenceMs: config.sttEarlyFinalSilenceMs,
     sttSettledSilenceMs: config.sttSettledSilenceMs,
     endpointIncompleteSilenceMs: config.endpointIncompleteSilenceMs,
+    llmPreemptiveSilenceMs: config.llmPreemptiveSilenceMs,
     noTextWaitMs,
   })) {
     if (!Number.isFinite(v) || v < 0)
@@ -144,6 +152,7 @@ export function createEndpointer(config: EndpointerConfig): Endpointer {
       pendingSinceMs: 0,
       debounced: undefined,
       reportedText: '',
+      pauseReported: false,
     };
     current = u;
     out.push({ type: 'speechStarted', utteranceId: u.id, atMs: speechStartMs });
@@ -235,16 +244,8 @@ export function createEndpointer(config: EndpointerConfig): Endpointer {
       u.vadSpeech = false;
       u.speechEndMs = frame.eventTimeMs ?? u.lastVoicedEndMs ?? atMs;
       u.speechEndDeclaredMs = frameEnd;
-      const text = transcriptOf(u);
-      if (text !== '')
-        out.push({
-          type: 'callerPaused',
-          utteranceId: u.id,
-          text,
-          stability: u.partial?.stability ?? 0,
-          atMs: frameEnd,
-        });
     }
+    if (frame.voiced) u.pauseReported = false;
   };
 
   const onPartial = (p: SttPartial, out: EndpointerOutput[]): void => {
@@ -298,6 +299,15 @@ export function createEndpointer(config: EndpointerConfig): Endpointer {
     finish(u, 'sttFinal', transcript, out);
   };
 
+  /** The caller has been silent long enough to guess the answer on the latest transcript. */
+  const reportPause = (u: Utterance, transcript: string, out: EndpointerOutput[]): void => {
+    if (u.pauseReported || u.lastFrameVoiced || u.lastVoicedEndMs === undefined || transcript === '') return;
+    if (nowMs - u.lastVoicedEndMs < config.llmPreemptiveSilenceMs) return;
+    u.pauseReported = true;
+    const stability = u.partial?.stability ?? 0;
+    out.push({ type: 'callerPaused', utteranceId: u.id, text: transcript, stability, atMs: nowMs });
+  };
+
   const evaluate = (out: EndpointerOutput[]): void => {
     const u = current;
     if (!u) return;
@@ -313,12 +323,21 @@ export function createEndpointer(config: EndpointerConfig): Endpointer {
       const p = u.debounced;
       u.debounced = undefined;
       const text = transcriptOf(u);
-      if (text !== u.reportedText) {
-        u.reportedText = text;
-        out.push({ type: 'partial', utteranceId: u.id, text, stability: p.stability, atMs: nowMs });
+      const key = u.partialAgreed ? `${text}\u0000agreed` : text;
+      if (key !== u.reportedText) {
+        u.reportedText = key;
+        out.push({
+          type: 'partial',
+          utteranceId: u.id,
+          text,
+          stability: p.stability,
+          agreed: u.partialAgreed,
+          atMs: nowMs,
+        });
       }
     }
     const transcript = transcriptOf(u);
+    reportPause(u, transcript, out);
     const early = transcriptEndRule({ ...u, transcript }, config, nowMs, coverageSlackMs);
     if (early !== undefined) {
       finish(u, early, transcript, out);

@@ -48,10 +48,12 @@ export type EndpointerOutput =
       readonly utteranceId: number;
       readonly text: string;
       readonly stability: number;
+      /** Two consecutive responses said this (reported again when agreement comes). */
+      readonly agreed: boolean;
       readonly atMs: number;
     }
   /**
-   * The local VAD says the caller stopped (speech end after its hangover) and the utterance has
+   * The caller stopped (LLM_PREEMPTIVE_SILENCE_MS without a voiced frame) and the utterance has
    * text: the latest transcript, stable or not, for a preemptive start. May precede a resumption.
    */
   | {

@@ -251,6 +251,12 @@ export const CR_FIELDS: readonly CrField[] = [
     kind: 'bool',
   },
   {
+    key: 'llmPreemptiveSilenceMs',
+    crPath: 'llm.preemptiveSilenceMs',
+    env: 'LLM_PREEMPTIVE_SILENCE_MS',
+    kind: 'int',
+  },
+  {
     key: 'ttsVoice',
     crPath: 'tts.voice',
     env: 'TTS_VOICE',
@@ -340,6 +346,7 @@ export const AGENT_ENV = {
   llmStallTimeoutMs: 'LLM_STALL_TIMEOUT_MS',
   llmMaxHistoryTurns: 'LLM_MAX_HISTORY_TURNS',
   llmPreemptive: 'LLM_PREEMPTIVE',
+  llmPreemptiveSilenceMs: 'LLM_PREEMPTIVE_SILENCE_MS',
   ttsProvider: 'TTS_PROVIDER',
   ttsVoice: 'TTS_VOICE',
   ttsSpeakingRate: 'TTS_SPEAKING_RATE',

@@ -141,14 +141,16 @@ describe('decidePreemptiveStart', () => {
     ).toEqual({ action: 'none', reason: 'incomplete' });
   });
 
-  it('a revised transcript after the stop restarts the model whatever its stability', () => {
+  it('a revised transcript after the stop restarts the model once two responses agree on it, whatever its stability', () => {
     const current = { candidate: 'אני גר ברחוב הרצל זה', starts: 1 };
-    expect(
-      decidePreemptiveStart(
-        { text: 'אני גר ברחוב הרצל', stability: 0.01, callerSilent: true, current },
-        opts,
-      ),
-    ).toEqual({ action: 'restart', reason: 'caller_silent' });
+    const revised = { text: 'אני גר ברחוב הרצל', stability: 0.01, callerSilent: true, current };
+    expect(decidePreemptiveStart(revised, opts)).toEqual({ action: 'none', reason: 'unagreed' });
+    expect(decidePreemptiveStart({ ...revised, agreed: true }, opts)).toEqual({
+      action: 'restart',
+      reason: 'caller_silent',
+    });
+    // A new stop after more speech is not a revision.
+    expect(decidePreemptiveStart({ ...revised, vadStop: true }, opts).action).toBe('restart');
   });
 
   it('caps the requests per utterance', () => {
