@@ -316,7 +316,7 @@ export const schema = {
   }),
   endpointIncompleteSilenceMs: int({
     env: 'ENDPOINT_INCOMPLETE_SILENCE_MS',
-    default: 1500,
+    default: 1200,
     min: 0,
     max: 10000,
     unit: 'ms',

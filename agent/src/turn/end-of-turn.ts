@@ -8,11 +8,12 @@
 //                   consecutive responses agree on, whose last word does not need a continuation,
 //                   covering the speech, after STT_SETTLED_SILENCE_MS of local silence;
 //   silence / noVoiceTimeout wait ENDPOINT_INCOMPLETE_SILENCE_MS instead when the transcript ends
-//                   on a word that needs a continuation (a mid-sentence pause, not a turn end).
+//                   on a word that needs a continuation (a mid-sentence pause, not a turn end),
+//                   or has no sentence end although this call's recognizer punctuates interims.
 import type { Config } from '../config/schema.ts';
 import { stabilityAccepts } from '../stt/results.ts';
 import type { SttPartial } from '../stt/types.ts';
-import { transcriptCompleteness } from './completeness.ts';
+import { transcriptCompleteness, type Completeness } from './completeness.ts';
 import type { TurnEndRule } from './types.ts';
 
 export type EndOfTurnConfig = Pick<
@@ -34,6 +35,17 @@ export interface UtteranceView {
   readonly partialAgreed: boolean;
   readonly lastFrameVoiced: boolean;
   readonly lastVoicedEndMs: number | undefined;
+  /**
+   * This call's recognizer has punctuated an interim sentence end: it marks the ends it hears, so
+   * an unpunctuated transcript after silence is a mid-sentence pause, not a finished turn.
+   */
+  readonly punctuatingInterims: boolean;
+}
+
+/** How the rules read the transcript, given what the recognizer is known to punctuate. */
+export function effectiveCompleteness(transcript: string, punctuatingInterims: boolean): Completeness {
+  const c = transcriptCompleteness(transcript);
+  return c === 'open' && punctuatingInterims ? 'incomplete' : c;
 }
 
 /** Which transcript rule, if any, ends the utterance at `nowMs`. */
@@ -53,7 +65,7 @@ export function transcriptEndRule(
   )
     return undefined;
   const silentMs = nowMs - (u.lastVoicedEndMs ?? p.receivedAtMs);
-  const completeness = transcriptCompleteness(u.transcript);
+  const completeness = effectiveCompleteness(u.transcript, u.punctuatingInterims);
   if (completeness === 'complete') {
     if (u.transcript.length <= config.sttEarlyFinalMinChars) return undefined;
     if (!stabilityAccepts(p.stability, config.sttEarlyFinalMinStability)) return undefined;
@@ -65,8 +77,12 @@ export function transcriptEndRule(
 }
 
 /** Silence that ends the utterance by the silence rule, given how its transcript ends. */
-export function requiredSilenceMs(transcript: string, config: EndOfTurnConfig): number {
-  return transcript.trim() !== '' && transcriptCompleteness(transcript) === 'incomplete'
+export function requiredSilenceMs(
+  transcript: string,
+  config: EndOfTurnConfig,
+  punctuatingInterims = false,
+): number {
+  return transcript.trim() !== '' && effectiveCompleteness(transcript, punctuatingInterims) === 'incomplete'
     ? Math.max(config.endpointMinSilenceMs, config.endpointIncompleteSilenceMs)
     : config.endpointMinSilenceMs;
 }

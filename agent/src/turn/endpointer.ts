@@ -130,6 +130,8 @@ export function createEndpointer(config: EndpointerConfig): Endpointer {
   let vadInSpeech = false;
   /** A turn ended inside the VAD speech segment that is still going on (early final). */
   let endedInsideSegment = false;
+  /** This call's recognizer punctuates sentence ends in its interims (learned from what it sent). */
+  let punctuatingInterims = false;
 
   const open = (speechStartMs: number, out: EndpointerOutput[]): Utterance => {
     const u: Utterance = {
@@ -259,6 +261,7 @@ export function createEndpointer(config: EndpointerConfig): Endpointer {
       u.lastWordsAudioMs = (p.audioTimeMs > 0 ? p.audioTimeMs : p.receivedAtMs) - partialLagMs;
     }
     u.partialAgreed = text === previous;
+    if (!punctuatingInterims && transcriptCompleteness(text) === 'complete') punctuatingInterims = true;
     u.partial = p;
     u.firstPartialMs ??= p.receivedAtMs;
     u.lastSttAtMs = p.receivedAtMs;
@@ -338,7 +341,12 @@ export function createEndpointer(config: EndpointerConfig): Endpointer {
     }
     const transcript = transcriptOf(u);
     reportPause(u, transcript, out);
-    const early = transcriptEndRule({ ...u, transcript }, config, nowMs, coverageSlackMs);
+    const early = transcriptEndRule(
+      { ...u, transcript, punctuatingInterims },
+      config,
+      nowMs,
+      coverageSlackMs,
+    );
     if (early !== undefined) {
       finish(u, early, transcript, out);
       return;
@@ -351,7 +359,7 @@ export function createEndpointer(config: EndpointerConfig): Endpointer {
     const silentSince = u.speechEndMs === undefined ? undefined : Math.max(u.speechEndMs, heardUntil);
     if (
       silentSince !== undefined &&
-      nowMs - silentSince >= requiredSilenceMs(transcript, config) &&
+      nowMs - silentSince >= requiredSilenceMs(transcript, config, punctuatingInterims) &&
       u.voicedMs >= config.endpointMinUtteranceMs &&
       nowMs - u.speechStartMs >= config.endpointMinBufferMs
     ) {
@@ -364,7 +372,7 @@ export function createEndpointer(config: EndpointerConfig): Endpointer {
         : Math.max(u.speechEndDeclaredMs, heardUntil + config.vadHangoverMs)
       : u.lastSttAtMs;
     // A transcript that needs a continuation waits as long as the silence rule would.
-    const needed = requiredSilenceMs(transcript, config);
+    const needed = requiredSilenceMs(transcript, config, punctuatingInterims);
     const timeoutMs =
       needed > config.endpointMinSilenceMs ? Math.max(config.sttTimeoutMs, needed) : config.sttTimeoutMs;
     if (quietSince !== undefined && nowMs - quietSince >= timeoutMs) endOrHold(u, 'noVoiceTimeout', out);
@@ -400,6 +408,7 @@ export function createEndpointer(config: EndpointerConfig): Endpointer {
     ended = undefined;
     vadInSpeech = false;
     endedInsideSegment = false;
+    punctuatingInterims = false;
     nowMs = 0;
   };
 

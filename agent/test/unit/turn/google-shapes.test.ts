@@ -131,3 +131,31 @@ describe('a final inside a mid-sentence pause', () => {
     ]);
   });
 });
+
+describe('a recognizer that punctuates its interims (the reference shape)', () => {
+  it('once it has punctuated a sentence end, an unpunctuated transcript in a pause is mid-sentence', () => {
+    const script: SttScript[] = [
+      // An earlier sentence of the call came punctuated: this recognizer marks the ends it hears.
+      { atMs: 700, kind: 'partial', text: 'כן.', stability: 0.9, audioTimeMs: 700 },
+      { atMs: 1400, kind: 'partial', text: 'כן. הזמנתי מכם מקרר', stability: 0.9, audioTimeMs: 1400 },
+      { atMs: 1700, kind: 'partial', text: 'כן. הזמנתי מכם מקרר', stability: 0.9, audioTimeMs: 1700 },
+      {
+        atMs: 3000,
+        kind: 'partial',
+        text: 'כן. הזמנתי מכם מקרר לפני שבועיים.',
+        stability: 0.9,
+        audioTimeMs: 3000,
+      },
+    ];
+    const r = runTimeline(withPause(), script);
+    expect(r.turns.map((t) => [t.rule, t.transcript])).toEqual([
+      ['earlyFinal', 'כן. הזמנתי מכם מקרר לפני שבועיים.'],
+    ]);
+    // The same pause with a recognizer that never punctuates interims settles on the prefix.
+    const google = runTimeline(
+      withPause(),
+      script.slice(1, 3).map((e) => ({ ...e, text: 'הזמנתי מכם מקרר' })),
+    );
+    expect(google.turns[0]!.rule).toBe('settledPartial');
+  });
+});
