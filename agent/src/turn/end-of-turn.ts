@@ -13,7 +13,7 @@
 import type { Config } from '../config/schema.ts';
 import { stabilityAccepts } from '../stt/results.ts';
 import type { SttPartial } from '../stt/types.ts';
-import { transcriptCompleteness, type Completeness } from './completeness.ts';
+import { endsWithDanglingWord, transcriptCompleteness, type Completeness } from './completeness.ts';
 import type { TurnEndRule } from './types.ts';
 
 export type EndOfTurnConfig = Pick<
@@ -81,8 +81,15 @@ export function requiredSilenceMs(
   transcript: string,
   config: EndOfTurnConfig,
   punctuatingInterims = false,
+  tailSettled = true,
 ): number {
-  return transcript.trim() !== '' && effectiveCompleteness(transcript, punctuatingInterims) === 'incomplete'
-    ? Math.max(config.endpointMinSilenceMs, config.endpointIncompleteSilenceMs)
-    : config.endpointMinSilenceMs;
+  const t = transcript.trim();
+  if (t === '' || effectiveCompleteness(t, punctuatingInterims) !== 'incomplete')
+    return config.endpointMinSilenceMs;
+  // A dangling last word in an unpunctuated tail that the recognizer has just revised (no two
+  // responses agree on it) is a guess, not evidence of a pause: Google's tail words are wrong
+  // often enough that waiting for it would delay finished turns.
+  if (!tailSettled && !punctuatingInterims && !/[.?!…,;:]$/u.test(t) && endsWithDanglingWord(t))
+    return config.endpointMinSilenceMs;
+  return Math.max(config.endpointMinSilenceMs, config.endpointIncompleteSilenceMs);
 }

@@ -359,7 +359,13 @@ export function createEndpointer(config: EndpointerConfig): Endpointer {
     const silentSince = u.speechEndMs === undefined ? undefined : Math.max(u.speechEndMs, heardUntil);
     if (
       silentSince !== undefined &&
-      nowMs - silentSince >= requiredSilenceMs(transcript, config, punctuatingInterims) &&
+      nowMs - silentSince >=
+        requiredSilenceMs(
+          transcript,
+          config,
+          punctuatingInterims,
+          u.partial === undefined || u.partialAgreed,
+        ) &&
       u.voicedMs >= config.endpointMinUtteranceMs &&
       nowMs - u.speechStartMs >= config.endpointMinBufferMs
     ) {
@@ -372,7 +378,12 @@ export function createEndpointer(config: EndpointerConfig): Endpointer {
         : Math.max(u.speechEndDeclaredMs, heardUntil + config.vadHangoverMs)
       : u.lastSttAtMs;
     // A transcript that needs a continuation waits as long as the silence rule would.
-    const needed = requiredSilenceMs(transcript, config, punctuatingInterims);
+    const needed = requiredSilenceMs(
+      transcript,
+      config,
+      punctuatingInterims,
+      u.partial === undefined || u.partialAgreed,
+    );
     const timeoutMs =
       needed > config.endpointMinSilenceMs ? Math.max(config.sttTimeoutMs, needed) : config.sttTimeoutMs;
     if (quietSince !== undefined && nowMs - quietSince >= timeoutMs) endOrHold(u, 'noVoiceTimeout', out);

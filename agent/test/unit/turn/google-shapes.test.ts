@@ -95,6 +95,8 @@ describe('a final inside a mid-sentence pause', () => {
   const script = (finalAt: number, second: string): SttScript[] => [
     { atMs: 1000, kind: 'partial', text: 'אני רוצה', stability: 0.01, audioTimeMs: 1000 },
     { atMs: 1400, kind: 'partial', text: 'אני רוצה לבדוק את', stability: 0.01, audioTimeMs: 1400 },
+    // Interims go on into the pause and repeat the words heard: the dangling word is agreed on.
+    { atMs: 1650, kind: 'partial', text: 'אני רוצה לבדוק את', stability: 0.01, audioTimeMs: 1650 },
     { atMs: finalAt, kind: 'final', text: 'אני רוצה לבדוק את.', audioStartMs: 500, audioEndMs: 1600 },
     {
       atMs: 2800,
@@ -157,5 +159,29 @@ describe('a recognizer that punctuates its interims (the reference shape)', () =
       script.slice(1, 3).map((e) => ({ ...e, text: 'הזמנתי מכם מקרר' })),
     );
     expect(google.turns[0]!.rule).toBe('settledPartial');
+  });
+});
+
+describe('a dangling word only in a just-revised unstable tail', () => {
+  it('is a guess: the plain silence rule applies; two responses agreeing on it make it a pause', () => {
+    const revised = interims(0.01, [
+      [2100, FULL],
+      [2300, 'שלום אני רוצה לבדוק את ההזמנה של'],
+    ]);
+    const r = runTimeline(oneSentence(), revised);
+    expect(r.turns.map((t) => t.rule)).toEqual(['silence']);
+    expect(r.turns[0]!.endedAtMs - r.turns[0]!.speechEndMs!).toBeLessThan(
+      testConfig().endpointIncompleteSilenceMs,
+    );
+    const agreed = runTimeline(
+      oneSentence(),
+      interims(0.01, [
+        [2100, 'שלום אני רוצה לבדוק את ההזמנה של'],
+        [2300, 'שלום אני רוצה לבדוק את ההזמנה של'],
+      ]),
+    );
+    expect(agreed.turns[0]!.endedAtMs - agreed.turns[0]!.speechEndMs!).toBeGreaterThanOrEqual(
+      testConfig().endpointIncompleteSilenceMs,
+    );
   });
 });
