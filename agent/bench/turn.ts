@@ -174,7 +174,7 @@ const lines = [
   `preemptive requests per turn: ${fmtStarts(records)}; head start on hits p50 ${f(pct(savedS(records), 50))} s`,
   `LLM requests per turn (preemptive starts + fresh requests): ${perTurn(records, (r) => r.llmRequests ?? 0)}; TTS characters per turn: ${perTurn(records, (r) => r.ttsChars ?? 0)}`,
   `Speech emulator: ${speechStats?.interimsSent ?? 0} interim responses, ${speechStats?.finalsSent ?? 0} finals (${speechStats?.midUtteranceFinals ?? 0} inside mid-utterance pauses)`,
-  `transcripts answered with other words than the caller said (a revised tail committed): ${cuts.wrong}/${cuts.utterances}`,
+  `turns answered on words the caller did not say (a revised tail committed): ${cuts.wrong}/${records.length}`,
   ...(values['pause-set']
     ? [
         `pause set: false cuts ${cuts.cut}/${cuts.utterances} utterances (${((100 * cuts.cut) / Math.max(1, cuts.utterances)).toFixed(1)} %): ${cuts.byFixture}`,
@@ -209,8 +209,9 @@ function perTurn(rs: readonly TurnRecord[], pick: (r: TurnRecord) => number): st
 }
 
 /**
- * Pause set: an utterance is cut when the agent ended a turn on less than the whole sentence
- * (its transcript a strict prefix of the line, the caller still mid-sentence), whatever came after.
+ * Pause set: an utterance is cut when the agent ended a turn on only part of it (a turn whose
+ * transcript is a strict piece of the line: the caller was still mid-sentence). A turn whose
+ * words are in no line is a wrong-word commit (a revised tail answered as heard).
  */
 function falseCuts(): { cut: number; wrong: number; utterances: number; byFixture: string } {
   const lines = fixtureTranscripts(fixtureDir);
@@ -219,26 +220,22 @@ function falseCuts(): { cut: number; wrong: number; utterances: number; byFixtur
   let cut = 0;
   let wrong = 0;
   for (const sid of callSids) {
-    const turns = (recordsByCall.get(sid) ?? []).map((r) => normalizeHebrew(r.transcript));
+    const partial = new Set<number>();
     let u = 0;
-    let cutHere = false;
-    for (const t of turns) {
-      const want = expected[u];
-      if (want === undefined) break;
-      if (t !== want && want.startsWith(t)) {
-        cutHere = true;
+    for (const r of recordsByCall.get(sid) ?? []) {
+      const t = normalizeHebrew(r.transcript);
+      let k = u;
+      while (k < expected.length && !expected[k]!.includes(t)) k++;
+      if (k === expected.length) {
+        wrong++;
         continue;
       }
-      if (cutHere) {
-        cut++;
-        perFixture.set(utterances[u]!, (perFixture.get(utterances[u]!) ?? 0) + 1);
-      } else if (t !== want) wrong++;
-      cutHere = false;
-      u++;
+      u = k;
+      if (t !== expected[k]) partial.add(k);
     }
-    if (cutHere) {
+    for (const k of partial) {
       cut++;
-      perFixture.set(utterances[u]!, (perFixture.get(utterances[u]!) ?? 0) + 1);
+      perFixture.set(utterances[k]!, (perFixture.get(utterances[k]!) ?? 0) + 1);
     }
   }
   const byFixture = [...perFixture].map(([k, v]) => `${k} ${v}`).join(', ') || 'none';

@@ -355,7 +355,7 @@ interface CallScript {
 /** Speech starting within this distance of a known utterance is the same utterance replayed. */
 const REPLAY_MATCH_MS = 400;
 /** Silence inside a marked line that counts as the caller's pause (longer than gaps between words). */
-const PART_GAP_MS = 280;
+const PART_GAP_MS = 200;
 /** A marked line whose caller never resumes ends after this much silence. */
 const ABANDONED_LINE_MS = 4000;
 
