@@ -5,7 +5,7 @@ import type { Config } from '../config/schema.ts';
 import { decodeMulaw } from '../audio/mulaw.ts';
 import { ResponderError } from '../llm/errors.ts';
 import { ConversationHistory } from '../llm/history.ts';
-import { PreemptiveGeneration, decidePreemptiveStart } from '../llm/preemptive.ts';
+import { PreemptiveGeneration, answerText, decidePreemptiveStart } from '../llm/preemptive.ts';
 import { SCRIPTED_GOODBYE } from '../llm/scripted.ts';
 import type { Responder } from '../llm/types.ts';
 import type { AudioChunk, SttFinal, SttListener, SttPartial, SttStream, StreamingStt } from '../stt/types.ts';
@@ -312,8 +312,14 @@ export function createCallSession(
     };
   }
 
-  function startAnswer(turn: TurnEnd): void {
-    const userText = turn.transcript.trim();
+  function startAnswer(confirmedTurn: TurnEnd): void {
+    const guess =
+      preemptive?.utteranceId === confirmedTurn.utteranceId ? preemptive.generation.candidate : undefined;
+    const userText = answerText(guess, confirmedTurn.transcript.trim(), confirmedTurn.tailSettled ?? true);
+    const turn =
+      userText === confirmedTurn.transcript.trim()
+        ? confirmedTurn
+        : { ...confirmedTurn, transcript: userText };
     const previous = current;
     if (
       previous &&

@@ -35,6 +35,26 @@ export function looksComplete(text: string): boolean {
   return transcriptCompleteness(text) === 'complete';
 }
 
+/** Words at the end of an interim that the recognizer may still revise (Google: a 1-2 word tail). */
+export const UNSTABLE_TAIL_WORDS = 2;
+
+/**
+ * What to answer when the turn is confirmed on an interim whose tail was just revised. When the
+ * running guess differs from it only inside the unstable tail (same words before it, at most one
+ * word more or less), neither text is better evidence than the other (the final is ~1 s away):
+ * the guess is kept, so its request is a hit instead of a coin-flip miss. Otherwise, and whenever
+ * the tail is settled, the confirmed transcript decides.
+ */
+export function answerText(candidate: string | undefined, confirmed: string, tailSettled: boolean): string {
+  if (tailSettled || candidate === undefined) return confirmed;
+  const a = candidate.trim().split(/\s+/).map(normalizeHebrew);
+  const b = confirmed.trim().split(/\s+/).map(normalizeHebrew);
+  const head = Math.min(a.length, b.length) - UNSTABLE_TAIL_WORDS;
+  if (head < 1 || Math.abs(a.length - b.length) > 1) return confirmed;
+  for (let i = 0; i < head; i++) if (a[i] !== b[i]) return confirmed;
+  return candidate.trim();
+}
+
 /** Preemptive requests per utterance (the first start plus restarts); bounds tokens spent on guesses. */
 export const PREEMPTIVE_MAX_STARTS = 3;
 

@@ -174,6 +174,7 @@ export function createEndpointer(config: EndpointerConfig): Endpointer {
       speechEndMs: u.speechEndMs ?? (u.lastFrameVoiced ? undefined : u.lastVoicedEndMs),
       firstPartialMs: u.firstPartialMs,
       endedAtMs: nowMs,
+      tailSettled: u.partial === undefined || u.partialAgreed,
     };
     out.push({ type: 'turnEnded', turn });
     ended = { id: u.id, endedAtMs: nowMs, speechEndMs: turn.speechEndMs, awaitingFinal: rule !== 'sttFinal' };

@@ -32,6 +32,11 @@ export interface TurnEnd {
   readonly firstPartialMs: number | undefined;
   /** When the turn was decided (audio clock / call clock, ms). */
   readonly endedAtMs: number;
+  /**
+   * The transcript's last words are settled: they came from a final, or two recognizer responses
+   * agreed on them. False when the turn ends on an interim whose tail was just revised.
+   */
+  readonly tailSettled?: boolean;
 }
 
 export type EndpointerInput =

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   PREEMPTIVE_MAX_STARTS,
   PreemptiveGeneration,
+  answerText,
   decidePreemptiveStart,
   looksComplete,
   normalizeHebrew,
@@ -238,5 +239,19 @@ describe('PreemptiveGeneration', () => {
     });
     turn.abort();
     expect(responder.requests[1]!.signal.aborted).toBe(true);
+  });
+});
+
+describe('answerText: a guess that differs only inside the unstable tail', () => {
+  const confirmed = 'מה שעות הפתיחה שלכם ביום שישי';
+  it('is kept when the confirmed tail was just revised (neither is better evidence)', () => {
+    expect(answerText('מה שעות הפתיחה שלכם ביום הוא', confirmed, false)).toBe('מה שעות הפתיחה שלכם ביום הוא');
+    expect(answerText(`${confirmed} זה`, confirmed, false)).toBe(`${confirmed} זה`);
+  });
+  it('is not kept when the tail is settled, the head differs, or nothing was guessed', () => {
+    expect(answerText('מה שעות הפתיחה שלכם ביום הוא', confirmed, true)).toBe(confirmed);
+    expect(answerText('מה השעה עכשיו בבקשה ביום שישי', confirmed, false)).toBe(confirmed);
+    expect(answerText('מה שעות', confirmed, false)).toBe(confirmed);
+    expect(answerText(undefined, confirmed, false)).toBe(confirmed);
   });
 });
