@@ -5,11 +5,13 @@
 // writing a response to the agent's listener receiving the event (p50/p99/max).
 //
 //   npx node agent/bench/stt.ts [--calls 200] [--seconds 40] [--rotation 20] [--out docs/bench/stt-run.json]
+//                               [--profile ../shared/bench/google-like-profile.json]
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { defaultConfig } from '../src/config/load.ts';
+import { selectProfile } from '../src/sim/profile.ts';
 import { startSpeechEmulator } from '../src/sim/speech/emulator.ts';
 import { createSttProvider } from '../src/stt/index.ts';
 import { registry } from '../src/telemetry/metrics.ts';
@@ -22,8 +24,11 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '40' },
     rotation: { type: 'string', default: '20' },
     out: { type: 'string' },
+    // Latency profile (default $HVA_REFERENCE_PROFILE or ../shared/bench/reference-profile.json).
+    profile: { type: 'string' },
   },
 });
+const PROFILE = selectProfile(values.profile);
 const CALLS = Number(values.calls);
 const SECONDS = Number(values.seconds);
 const ROTATION = Number(values.rotation);
@@ -194,6 +199,7 @@ const result = {
   },
   cpuSecondsPerCallMinute: (cpu.user + cpu.system) / 1e6 / CALLS / (wallS / 60),
   cpuCoresUsed: (cpu.user + cpu.system) / 1e6 / wallS,
+  profile: PROFILE,
   /** 1-minute load average of the machine at the start and the end of the run. */
   loadAverage1m: { start: Math.round(load0[0]! * 100) / 100, end: Math.round(loadavg()[0]! * 100) / 100 },
   emulator: {

@@ -1,11 +1,15 @@
 // Turn latency benchmark: caller speech end -> first agent audio frame sent, per stage, over N
-// simulated calls, with every provider emulated on the shared reference latency profile
-// (/work/shared/bench/reference-profile.json, unmodified): the Speech API emulator (in-process,
+// simulated calls, with every provider emulated on a latency profile (default
+// ../shared/bench/reference-profile.json, or --profile / $HVA_REFERENCE_PROFILE, e.g.
+// ../shared/bench/google-like-profile.json, unmodified): the Speech API emulator (in-process,
 // reached by the real gRPC client), the OpenAI emulator (real `openai` client, SSE) and the
 // Text-to-Speech emulator (real Google TTS client). The agent is the real app on port 0.
 //
 //   npm run bench:turn -- [--calls 20] [--concurrency 4] [--utterances hello,question,address]
 //                         [--voice he-IL-Wavenet-A | he-IL-Chirp3-HD-Kore] [--no-preemptive]
+//                         [--profile path] [--pause-set]
+//     --pause-set: the utterances of agent/test/fixtures/audio/pauses (one mid-sentence pause of
+//     300-900 ms each); reports the false-cut rate (turns ended while the caller was mid-sentence).
 //   npm run bench:turn -- --overhead [--requests 30]
 //     the emulators' own cost with latency 'none' (no profile delay at all): request -> first
 //     audio / first token through the real clients, cold (local synthesis) and cached.
@@ -15,7 +19,10 @@ import { bootAgent } from '../src/call/boot.ts';
 import { runConversation } from '../src/call/conversation.ts';
 import type { TurnRecord } from '../src/call/turn-record.ts';
 import { loadConfig } from '../src/config/load.ts';
-import { referenceProfilePath } from '../src/sim/profile.ts';
+import { join } from 'node:path';
+import { FIXTURE_AUDIO_DIR, fixtureTranscripts } from '../src/call/conversation.ts';
+import { normalizeHebrew } from '../src/llm/preemptive.ts';
+import { selectProfile } from '../src/sim/profile.ts';
 import { startOpenAiEmulator } from '../src/sim/openai/server.ts';
 import { startTtsEmulator } from '../src/sim/tts/server.ts';
 import { GoogleSynthesizer } from '../src/tts/google.ts';
@@ -36,8 +43,12 @@ const { values } = parseArgs({
     verbose: { type: 'boolean', default: false },
     overhead: { type: 'boolean', default: false },
     requests: { type: 'string', default: '30' },
+    profile: { type: 'string' },
+    'pause-set': { type: 'boolean', default: false },
   },
 });
+// Before any emulator starts: they all read the selected profile.
+const profile = selectProfile(values.profile);
 
 if (values.overhead) {
   await measureEmulatorOverhead(Number(values.requests));
@@ -45,13 +56,16 @@ if (values.overhead) {
 }
 const calls = Number(values.calls);
 const concurrency = Math.max(1, Number(values.concurrency));
-const utterances = values.utterances.split(',').map((s) => s.trim());
+const PAUSE_DIR = join(FIXTURE_AUDIO_DIR, 'pauses');
+const fixtureDir = values['pause-set'] ? PAUSE_DIR : FIXTURE_AUDIO_DIR;
+const utterances = values['pause-set']
+  ? [...fixtureTranscripts(PAUSE_DIR).keys()]
+  : values.utterances.split(',').map((s) => s.trim());
 
 const loadAtStart = os
   .loadavg()
   .map((l) => l.toFixed(2))
   .join(' ');
-const profile = referenceProfilePath();
 const openai = await startOpenAiEmulator({ host: '127.0.0.1', port: 0, latency: 'reference', seed: 11 });
 const tts = await startTtsEmulator({ host: '127.0.0.1', port: 0, latency: 'reference', seed: 13 });
 const config = Object.freeze({
@@ -72,26 +86,34 @@ const config = Object.freeze({
   adminPort: 0,
 });
 const records: TurnRecord[] = [];
+const recordsByCall = new Map<string, TurnRecord[]>();
 const booted = await bootAgent(config, createLogger('warn', process.stderr), {
   speechEmulator: { profile, seed: 17 },
   onExit: () => undefined,
-  onTurn: (r) => records.push(structuredClone(r)),
+  onTurn: (r, callSid) => {
+    const copy = structuredClone(r);
+    records.push(copy);
+    recordsByCall.set(callSid, [...(recordsByCall.get(callSid) ?? []), copy]);
+  },
 });
 
 const started = performance.now();
 let next = 0;
 let failed = 0;
 const callerGaps: number[] = [];
+const callSids: string[] = [];
 async function worker(): Promise<void> {
   for (;;) {
     const i = next++;
     if (i >= calls) return;
-    const { call } = await runConversation({
+    const { call, callSid } = await runConversation({
       agentUrl: booted.agent.url,
       publicHost: booted.agent.publicHost,
       utterances,
+      fixtureDir,
       speechEmulator: booted.providers.speechEmulator,
     });
+    callSids.push(callSid);
     if (call.outcome === 'error') failed++;
     for (const t of call.turns) if (t.latencyMs !== undefined) callerGaps.push(t.latencyMs / 1000);
     process.stderr.write(`call ${i + 1}/${calls}: ${call.outcome}\n`);
@@ -143,12 +165,22 @@ const ttsStats = tts.stats();
 const llmStats = openai.stats();
 const hits = records.filter((r) => r.preemptive === 'hit').length;
 const misses = records.filter((r) => r.preemptive === 'miss').length;
+const speechStats = booted.providers.speechEmulator?.stats();
+const cuts = falseCuts();
 
 const lines = [
   `calls ${calls} (concurrency ${concurrency}, ${utterances.join(', ')}), turns ${records.length}, failed calls ${failed}, wall ${wallS.toFixed(1)} s`,
   `voice ${values.voice}; profile ${profile}; preemptive ${values.preemptive ? 'on' : 'off'} (hit ${hits}, miss ${misses})`,
   `silence inside answers (a sentence's audio late for the previous one's end): turns with a gap ${gaps.filter((g) => g > 0).length}/${gaps.length}, p50 ${f(pct(gaps, 50))} s, p95 ${f(pct(gaps, 95))} s, max ${f(pct(gaps, 100))} s`,
   `preemptive requests per turn: ${fmtStarts(records)}; head start on hits p50 ${f(pct(savedS(records), 50))} s`,
+  `LLM requests per turn (preemptive starts + fresh requests): ${perTurn(records, (r) => r.llmRequests ?? 0)}; TTS characters per turn: ${perTurn(records, (r) => r.ttsChars ?? 0)}`,
+  `Speech emulator: ${speechStats?.interimsSent ?? 0} interim responses, ${speechStats?.finalsSent ?? 0} finals (${speechStats?.midUtteranceFinals ?? 0} inside mid-utterance pauses)`,
+  `turns answered on words the caller did not say (a revised tail committed): ${cuts.wrong}/${records.length}`,
+  ...(values['pause-set']
+    ? [
+        `pause set: false cuts ${cuts.cut}/${cuts.utterances} utterances (${((100 * cuts.cut) / Math.max(1, cuts.utterances)).toFixed(1)} %): ${cuts.byFixture}`,
+      ]
+    : []),
   `TTS emulator: ${ttsStats.syntheses} syntheses (cache hits ${ttsStats.cacheHits}); answers late because local synthesis was not done: ${ttsStats.overruns} (${describeLate(ttsStats.overrunMs)})`,
   `OpenAI emulator: ${llmStats.streams} streams; first tokens > 2 ms late: ${llmStats.lateFirstTokens} (${describeLate(llmStats.firstTokenLateMs)})`,
   `load average at start ${loadAtStart}, at end ${os
@@ -170,6 +202,45 @@ process.exit(failed > 0 ? 1 : 0);
 function describeLate(ms: readonly number[]): string {
   if (ms.length === 0) return 'none';
   return `p50 ${pct([...ms], 50)!.toFixed(0)} ms, max ${Math.max(...ms).toFixed(0)} ms`;
+}
+
+function perTurn(rs: readonly TurnRecord[], pick: (r: TurnRecord) => number): string {
+  const total = rs.reduce((a, r) => a + pick(r), 0);
+  return `${(total / Math.max(1, rs.length)).toFixed(2)} (${total} for ${rs.length} turns)`;
+}
+
+/**
+ * Pause set: an utterance is cut when the agent ended a turn on only part of it (a turn whose
+ * transcript is a strict piece of the line: the caller was still mid-sentence). A turn whose
+ * words are in no line is a wrong-word commit (a revised tail answered as heard).
+ */
+function falseCuts(): { cut: number; wrong: number; utterances: number; byFixture: string } {
+  const lines = fixtureTranscripts(fixtureDir);
+  const expected = utterances.map((u) => normalizeHebrew((lines.get(u) ?? '').replace(/\s*\|\s*/g, ' ')));
+  const perFixture = new Map<string, number>();
+  let cut = 0;
+  let wrong = 0;
+  for (const sid of callSids) {
+    const partial = new Set<number>();
+    let u = 0;
+    for (const r of recordsByCall.get(sid) ?? []) {
+      const t = normalizeHebrew(r.transcript);
+      let k = u;
+      while (k < expected.length && !expected[k]!.includes(t)) k++;
+      if (k === expected.length) {
+        wrong++;
+        continue;
+      }
+      u = k;
+      if (t !== expected[k]) partial.add(k);
+    }
+    for (const k of partial) {
+      cut++;
+      perFixture.set(utterances[k]!, (perFixture.get(utterances[k]!) ?? 0) + 1);
+    }
+  }
+  const byFixture = [...perFixture].map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
+  return { cut, wrong, utterances: callSids.length * utterances.length, byFixture };
 }
 
 function fmtStarts(rs: readonly TurnRecord[]): string {

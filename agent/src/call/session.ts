@@ -5,7 +5,7 @@ import type { Config } from '../config/schema.ts';
 import { decodeMulaw } from '../audio/mulaw.ts';
 import { ResponderError } from '../llm/errors.ts';
 import { ConversationHistory } from '../llm/history.ts';
-import { PreemptiveGeneration, decidePreemptiveStart } from '../llm/preemptive.ts';
+import { PreemptiveGeneration, answerText, decidePreemptiveStart } from '../llm/preemptive.ts';
 import { SCRIPTED_GOODBYE } from '../llm/scripted.ts';
 import type { Responder } from '../llm/types.ts';
 import type { AudioChunk, SttFinal, SttListener, SttPartial, SttStream, StreamingStt } from '../stt/types.ts';
@@ -235,7 +235,10 @@ export function createCallSession(
         log.debug({ utteranceId: out.utteranceId, atMs: out.atMs }, 'caller speech started');
         return;
       case 'partial':
-        maybeStartPreemptive(out.utteranceId, out.text, out.stability);
+        maybeStartPreemptive(out.utteranceId, out.text, out.stability, false, out.agreed);
+        return;
+      case 'callerPaused':
+        maybeStartPreemptive(out.utteranceId, out.text, out.stability, true, false);
         return;
       case 'lateFinal': {
         if (emptyTurn && emptyTurn.turn.utteranceId === out.utteranceId && out.text.trim() !== '') {
@@ -343,8 +346,14 @@ export function createCallSession(
     };
   }
 
-  function startAnswer(turn: TurnEnd): void {
-    const userText = turn.transcript.trim();
+  function startAnswer(confirmedTurn: TurnEnd): void {
+    const guess =
+      preemptive?.utteranceId === confirmedTurn.utteranceId ? preemptive.generation.candidate : undefined;
+    const userText = answerText(guess, confirmedTurn.transcript.trim(), confirmedTurn.tailSettled ?? true);
+    const turn =
+      userText === confirmedTurn.transcript.trim()
+        ? confirmedTurn
+        : { ...confirmedTurn, transcript: userText };
     const previous = current;
     if (
       previous &&
@@ -404,8 +413,17 @@ export function createCallSession(
     preemptive = undefined;
   }
 
-  /** A debounced partial: start the LLM early if it is stable and looks complete (kept only if the final matches). */
-  function maybeStartPreemptive(utteranceId: number, text: string, stability: number): void {
+  /**
+   * A debounced partial, or the latest transcript when the VAD says the caller stopped: start the
+   * LLM early if it qualifies (decidePreemptiveStart; kept only if the confirmed transcript matches).
+   */
+  function maybeStartPreemptive(
+    utteranceId: number,
+    text: string,
+    stability: number,
+    vadStop: boolean,
+    agreed: boolean,
+  ): void {
     if (!config.llmPreemptive) return;
     if (playback.speaking || (current && !current.finalized)) return;
     const mine = preemptive?.utteranceId === utteranceId ? preemptive : undefined;
@@ -415,6 +433,8 @@ export function createCallSession(
         stability,
         // The VAD is between speechStart and speechEnd while the caller talks.
         callerSilent: utteranceStartMs === undefined,
+        vadStop,
+        agreed,
         ...(mine ? { current: { candidate: mine.generation.candidate, starts: preemptiveStarts } } : {}),
       },
       { minStability: config.sttEarlyFinalMinStability },
@@ -458,8 +478,9 @@ export function createCallSession(
       signal,
       lookahead: 2,
       begin: (text) => playback.begin('answer', turn.turnId, text),
-      onSynthesisStart: (i) => {
+      onSynthesisStart: (i, text) => {
         if (i === 0) r.ttsRequestMs ??= now();
+        r.ttsChars = (r.ttsChars ?? 0) + text.length;
       },
       onFirstAudio: (i) => {
         if (i === 0) r.ttsFirstAudioMs ??= now();
@@ -470,8 +491,10 @@ export function createCallSession(
       },
     });
     const splitter: SentenceSplitter = components.createSplitter();
+    r.llmRequests = pre ? (r.preemptiveStarts ?? 1) : 0;
     const fresh = (): AsyncIterable<string> => {
       r.llmRequestMs = now();
+      r.llmRequests = (r.llmRequests ?? 0) + 1;
       return responder.respond({ callId, messages: history.messages(), signal: llmAc.signal });
     };
     let stream: AsyncIterable<string>;

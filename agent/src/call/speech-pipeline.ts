@@ -15,7 +15,8 @@ export interface SpeechPipelineOptions {
   readonly lookahead?: number;
   /** Opens the playback segment for a sentence (its spoken text) when its turn to be sent comes. */
   readonly begin: (text: string, index: number) => SegmentWriter;
-  readonly onSynthesisStart?: (index: number) => void;
+  /** A sentence's synthesis was requested (the characters are what TTS bills). */
+  readonly onSynthesisStart?: (index: number, text: string) => void;
   readonly onFirstAudio?: (index: number) => void;
   /** Called once when synthesis fails (before finish() rejects), so the caller can stop the LLM early. */
   readonly onError?: (error: SynthesisError) => void;
@@ -73,7 +74,7 @@ export function createSpeechPipeline(options: SpeechPipelineOptions): SpeechPipe
 
   const launch = (job: Job): void => {
     job.started = true;
-    options.onSynthesisStart?.(job.index);
+    options.onSynthesisStart?.(job.index, job.text);
     void (async () => {
       try {
         let first = true;

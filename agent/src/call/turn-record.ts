@@ -32,11 +32,15 @@ export interface TurnRecord {
   /** Preemptive requests started for this utterance (first start plus restarts). */
   preemptiveStarts?: number;
   llmRequestMs?: number;
+  /** LLM requests this turn cost: preemptive starts (kept or wasted) plus a fresh request on a miss. */
+  llmRequests?: number;
   llmFirstTokenMs?: number;
   llmEndMs?: number;
   firstSentenceMs?: number;
   ttsRequestMs?: number;
   ttsFirstAudioMs?: number;
+  /** Characters sent to speech synthesis for this turn (what TTS bills). */
+  ttsChars?: number;
   firstFrameSentMs?: number;
   lastMarkPlayedMs?: number;
   interruptedMs?: number;
@@ -108,6 +112,8 @@ export function turnLogFields(r: TurnRecord): Record<string, unknown> {
     lastMarkPlayedMs: rel(r.lastMarkPlayedMs),
     interruptedMs: rel(r.interruptedMs),
     answerChars: r.answerChars,
+    llmRequests: r.llmRequests,
+    ttsChars: r.ttsChars,
     heardChars: r.heardChars,
     sentences: r.sentences,
     sentencesPlayed: r.sentencesPlayed,

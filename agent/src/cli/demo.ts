@@ -4,6 +4,7 @@
 // in a WAV. Exits non-zero when a caller turn got no answer.
 //
 //   npm run demo -- [--out out/demo-call.wav] [--utterances hello,question,thanks] [--verbose]
+//                   [--profile ../shared/bench/google-like-profile.json]
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -11,6 +12,7 @@ import { bootAgent } from '../call/boot.ts';
 import { formatTurnTable, runConversation, turnRows } from '../call/conversation.ts';
 import type { TurnRecord } from '../call/turn-record.ts';
 import { loadConfig } from '../config/load.ts';
+import { selectProfile } from '../sim/profile.ts';
 import { createLogger } from '../telemetry/logger.ts';
 
 const { values } = parseArgs({
@@ -18,8 +20,11 @@ const { values } = parseArgs({
     out: { type: 'string', default: 'out/demo-call.wav' },
     utterances: { type: 'string', default: 'hello,question,thanks' },
     verbose: { type: 'boolean', default: false },
+    // Latency profile of the emulated Speech API (default $HVA_REFERENCE_PROFILE or the reference).
+    profile: { type: 'string' },
   },
 });
+const profile = selectProfile(values.profile);
 
 const started = performance.now();
 const outPath = resolve(process.cwd(), values.out);
@@ -60,7 +65,7 @@ const booted = await bootAgent(config, logger, {
 let exitCode = 1;
 try {
   console.log(
-    `agent ${booted.agent.url} (offline: emulated STT, scripted LLM, local espeak-ng TTS); calling with ${utterances.join(', ')}`,
+    `agent ${booted.agent.url} (offline: emulated STT, scripted LLM, local espeak-ng TTS); profile ${profile}; calling with ${utterances.join(', ')}`,
   );
   const { call } = await runConversation({
     agentUrl: booted.agent.url,

@@ -390,7 +390,7 @@ export const schema = {
     min: 0,
     max: 1,
     cr: 'stt.earlyFinalization.minStability',
-    doc: 'Minimum interim stability for early finalization (0 = stability unset is accepted).',
+    doc: 'Minimum reported interim stability for early finalization and preemptive starts; an unset stability (0: v2 models never report one) is accepted and the other evidence decides.',
   }),
   sttEarlyFinalSilenceMs: int({
     env: 'STT_EARLY_FINAL_SILENCE_MS',
@@ -400,6 +400,15 @@ export const schema = {
     unit: 'ms',
     cr: 'stt.earlyFinalization.silenceMs',
     doc: 'Silence (local VAD) required before an early final is accepted.',
+  }),
+  sttSettledSilenceMs: int({
+    env: 'STT_SETTLED_SILENCE_MS',
+    default: 400,
+    min: 0,
+    max: 5000,
+    unit: 'ms',
+    cr: 'stt.earlyFinalization.settledSilenceMs',
+    doc: 'An unpunctuated interim that two consecutive responses agree on, not ending on a word that needs a continuation, ends the turn after this much silence (local VAD).',
   }),
   sttProbeOnBoot: bool({
     env: 'STT_PROBE_ON_BOOT',
@@ -424,6 +433,15 @@ export const schema = {
     unit: 'ms',
     cr: 'endpointing.minSilenceMs',
     doc: 'Silence that ends an utterance (after enough speech).',
+  }),
+  endpointIncompleteSilenceMs: int({
+    env: 'ENDPOINT_INCOMPLETE_SILENCE_MS',
+    default: 1200,
+    min: 0,
+    max: 10000,
+    unit: 'ms',
+    cr: 'endpointing.incompleteSilenceMs',
+    doc: 'Silence that ends an utterance whose transcript ends on a word that needs a continuation (preposition, conjunction, comma, abbreviation): mid-sentence pauses are not turn ends.',
   }),
   endpointMinBufferMs: int({
     env: 'ENDPOINT_MIN_BUFFER_MS',
@@ -530,6 +548,15 @@ export const schema = {
     default: true,
     cr: 'llm.preemptive',
     doc: 'Start the LLM on a stable partial / early final; kept only if the confirmed transcript matches.',
+  }),
+  llmPreemptiveSilenceMs: int({
+    env: 'LLM_PREEMPTIVE_SILENCE_MS',
+    default: 220,
+    min: 0,
+    max: 5000,
+    unit: 'ms',
+    cr: 'llm.preemptiveSilenceMs',
+    doc: 'Silence (no voiced frame) after which the LLM is started on the latest transcript, stable or not; kept only if the confirmed transcript matches.',
   }),
 
   // --- text-to-speech ---

@@ -1,6 +1,8 @@
 // Preemptive generation: start the model on a stable partial or early final, before the turn is
 // confirmed, and keep that answer only if the confirmed transcript says the same thing. The
 // decision (normalise + compare) is pure; PreemptiveGeneration does the buffering and aborting.
+import { stabilityAccepts } from '../stt/results.ts';
+import { transcriptCompleteness } from '../turn/completeness.ts';
 import type { ChatMessage, Responder } from './types.ts';
 import { llmPreemptive, llmPreemptiveSaved } from './metrics.ts';
 import { normalizeHebrew, preemptiveMatches } from '../text/compare.ts';
@@ -8,12 +10,32 @@ import { normalizeHebrew, preemptiveMatches } from '../text/compare.ts';
 // The comparison itself is Hebrew text logic (text/compare.ts); re-exported for existing callers.
 export { normalizeHebrew, preemptiveMatches };
 
-/** Ends like a finished sentence: . ? ! or … possibly followed by closing quotes/brackets. */
-const COMPLETE_END = /[.?!…][\s"'”’״׳)\]]*$/u;
-
-/** Whether a partial transcript reads like a finished utterance (it ends a sentence). */
+/**
+ * Whether a partial transcript reads like a finished utterance: it ends a sentence (. ? ! …),
+ * and that last "sentence" is not a dangling word or an abbreviation's dot (turn/completeness.ts).
+ */
 export function looksComplete(text: string): boolean {
-  return COMPLETE_END.test(text.trim());
+  return transcriptCompleteness(text) === 'complete';
+}
+
+/** Words at the end of an interim that the recognizer may still revise (Google: a 1-2 word tail). */
+export const UNSTABLE_TAIL_WORDS = 2;
+
+/**
+ * What to answer when the turn is confirmed on an interim whose tail was just revised. When the
+ * running guess differs from it only inside the unstable tail (same words before it, at most one
+ * word more or less), neither text is better evidence than the other (the final is ~1 s away):
+ * the guess is kept, so its request is a hit instead of a coin-flip miss. Otherwise, and whenever
+ * the tail is settled, the confirmed transcript decides.
+ */
+export function answerText(candidate: string | undefined, confirmed: string, tailSettled: boolean): string {
+  if (tailSettled || candidate === undefined) return confirmed;
+  const a = candidate.trim().split(/\s+/).map(normalizeHebrew);
+  const b = confirmed.trim().split(/\s+/).map(normalizeHebrew);
+  const head = Math.min(a.length, b.length) - UNSTABLE_TAIL_WORDS;
+  if (head < 1 || Math.abs(a.length - b.length) > 1) return confirmed;
+  for (let i = 0; i < head; i++) if (a[i] !== b[i]) return confirmed;
+  return candidate.trim();
 }
 
 /** Preemptive requests per utterance (the first start plus restarts); bounds tokens spent on guesses. */
@@ -26,6 +48,14 @@ export interface PreemptiveTriggerInput {
   readonly stability: number;
   /** The local VAD hears no caller speech right now (a pause or the end of the utterance). */
   readonly callerSilent: boolean;
+  /**
+   * The local VAD just said the caller stopped. Whenever the caller is silent the latest
+   * transcript is used stable or not (Google's tail stays at 0.01 until the final; waiting for
+   * it is the cost being avoided).
+   */
+  readonly vadStop?: boolean;
+  /** Two consecutive recognizer responses said this text (Google revises unstable tails). */
+  readonly agreed?: boolean;
   /** The running preemptive request for this utterance, if any. */
   readonly current?: { readonly candidate: string; readonly starts: number };
 }
@@ -42,14 +72,16 @@ export type PreemptiveTrigger =
   | { readonly action: 'start' | 'restart'; readonly reason: 'sentence_end' | 'caller_silent' }
   | {
       readonly action: 'none';
-      readonly reason: 'too_short' | 'unstable' | 'incomplete' | 'unchanged' | 'max_starts';
+      readonly reason: 'too_short' | 'unstable' | 'incomplete' | 'unchanged' | 'unagreed' | 'max_starts';
     };
 
 /**
  * When to start (or restart) the model on a partial. A partial qualifies when it is stable (the
- * session only sees debounced partials; a reported stability must reach the minimum) AND looks
- * complete: it ends a sentence, or the caller has stopped talking. Growing mid-sentence prefixes
- * therefore start nothing; a later qualifying partial that says something else restarts the
+ * session only sees debounced partials; a reported stability must reach the minimum, unset is
+ * accepted: stabilityAccepts) AND looks complete: it ends a sentence, or the caller has stopped
+ * talking and the text does not end on a word that needs a continuation. At the VAD's stop the
+ * latest transcript qualifies whatever its stability. Growing mid-sentence prefixes therefore
+ * start nothing; a later qualifying partial that says something else restarts the
  * request, at most `maxStarts` requests per utterance, so guesses cannot spend tokens unbounded.
  * The confirmed transcript still decides (preemptiveMatches): a stale guess is a miss, never a
  * wrong answer.
@@ -60,17 +92,25 @@ export function decidePreemptiveStart(
 ): PreemptiveTrigger {
   const normalized = normalizeHebrew(input.text);
   if (normalized.length < (options.minChars ?? 2)) return { action: 'none', reason: 'too_short' };
-  if (input.stability > 0 && input.stability < options.minStability)
+  // Once the caller is silent no more words are coming to settle the tail: the latest text is the guess.
+  const silent = input.callerSilent || input.vadStop === true;
+  if (!silent && !stabilityAccepts(input.stability, options.minStability))
     return { action: 'none', reason: 'unstable' };
-  const reason = looksComplete(input.text)
-    ? 'sentence_end'
-    : input.callerSilent
-      ? 'caller_silent'
-      : undefined;
+  const completeness = transcriptCompleteness(input.text);
+  const reason =
+    completeness === 'complete'
+      ? 'sentence_end'
+      : silent && completeness === 'open'
+        ? 'caller_silent'
+        : undefined;
   if (reason === undefined) return { action: 'none', reason: 'incomplete' };
   const current = input.current;
   if (!current) return { action: 'start', reason };
   if (normalizeHebrew(current.candidate) === normalized) return { action: 'none', reason: 'unchanged' };
+  // A silent caller adds no words: a different text is a revised tail, worth a new request only
+  // once the recognizer repeats it (a new stop after more speech always qualifies).
+  if (reason === 'caller_silent' && !input.vadStop && !input.agreed)
+    return { action: 'none', reason: 'unagreed' };
   if (current.starts >= (options.maxStarts ?? PREEMPTIVE_MAX_STARTS))
     return { action: 'none', reason: 'max_starts' };
   return { action: 'restart', reason };

@@ -45,6 +45,15 @@ export function referenceProfilePath(): string {
   );
 }
 
+/**
+ * A CLI's --profile flag: when given, it becomes $HVA_REFERENCE_PROFILE so every emulator of the
+ * process (Speech, OpenAI, TTS) reads the same file. Returns the profile path in use.
+ */
+export function selectProfile(flag: string | undefined): string {
+  if (flag !== undefined && flag !== '') process.env['HVA_REFERENCE_PROFILE'] = flag;
+  return referenceProfilePath();
+}
+
 /** Reads a profile file (default: the reference); the embedded copy only when the default file is absent. */
 export function loadReferenceProfile(path?: string): ReferenceProfile {
   try {

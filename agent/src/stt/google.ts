@@ -19,8 +19,10 @@ import {
   type RawStream,
   type RawStreamEvents,
   type RawStreamOptions,
+  type RawResult,
   type RawStreamingProvider,
 } from './raw.ts';
+import { responseResults } from './results.ts';
 
 export const CALL_ID_HEADER = 'x-hva-call-id';
 /** Call-clock ms of a stream's first audio byte; Google ignores it, the emulator uses it to match replayed speech. */
@@ -145,16 +147,18 @@ function wireRawStream(
   call.on('data', (resp: Record<string, unknown>) => {
     if (done) return;
     const results = (resp.results as Array<Record<string, unknown>> | undefined) ?? [];
-    for (const r of results) {
+    const parsed = results.map((r): RawResult => {
       const alt = (r.alternatives as Array<{ transcript?: string; confidence?: number }> | undefined)?.[0];
-      events.onResult({
+      return {
         text: alt?.transcript ?? '',
         isFinal: r.isFinal === true,
         stability: typeof r.stability === 'number' ? r.stability : 0,
         confidence: alt?.confidence ?? 0,
         endOffsetMs: durationToMs(r.resultEndTime ?? r.resultEndOffset),
-      });
-    }
+      };
+    });
+    // One interim per response: the stable head and the unstable tail together.
+    for (const r of responseResults(parsed)) events.onResult(r);
     const ev = resp.speechEventType;
     if (ev === 'SPEECH_ACTIVITY_BEGIN' || ev === 2)
       events.onSpeechEvent('begin', durationToMs(resp.speechEventTime ?? resp.speechEventOffset));

@@ -4,15 +4,17 @@
 //
 // An utterance opens on VAD speech start (or on STT text the VAD missed). It ends on the first
 // valid of:
-//   sttFinal       a non-empty STT final (unless the caller is audibly still talking past it:
-//                  then its text is kept and the utterance goes on);
-//   earlyFinal     a strong partial: longer than STT_EARLY_FINAL_MIN_CHARS, ending in . ? !,
-//                  stability >= STT_EARLY_FINAL_MIN_STABILITY (0 accepts unset), covering the
-//                  speech so far, after STT_EARLY_FINAL_SILENCE_MS of local silence;
+//   sttFinal       a non-empty STT final (unless the caller is audibly still talking past it, or
+//                  the transcript ends on a word that needs a continuation, e.g. Google's final
+//                  inside a mid-sentence pause: then its text is kept and the utterance goes on;
+//                  words the next final repeats are said once);
+//   earlyFinal / settledPartial  a partial that ends a sentence, or an unpunctuated one that two
+//                  responses agree on, read by end-of-turn.ts (completeness, stability);
 //   silence        the VAD declared speech end (after its hangover) and the silence since the
 //                  last voice (a voiced frame, or new words in a partial: the recognizer hears
 //                  speech the VAD may lose in noise) is >= ENDPOINT_MIN_SILENCE_MS, after >= ENDPOINT_MIN_UTTERANCE_MS
-//                  of voiced speech and >= ENDPOINT_MIN_BUFFER_MS of audio since the start;
+//                  of voiced speech and >= ENDPOINT_MIN_BUFFER_MS of audio since the start
+//                  (ENDPOINT_INCOMPLETE_SILENCE_MS when the transcript needs a continuation);
 //   noVoiceTimeout STT_TIMEOUT_MS without voice after the VAD declared speech end (or after the
 //                  last STT event when the VAD never heard this utterance), whatever its length.
 // A turn needs text: when silence or the timeout fires before any text exists, the decision is
@@ -21,6 +23,8 @@
 // After a turn ends, the next final that belongs to it yields 'lateFinal' (record only).
 import type { Config } from '../config/schema.ts';
 import type { SttFinal, SttPartial } from '../stt/types.ts';
+import { joinTranscriptPieces, transcriptCompleteness } from './completeness.ts';
+import { requiredSilenceMs, transcriptEndRule, type EndOfTurnConfig } from './end-of-turn.ts';
 import { endpointerAbandonedTotal, endpointerLateFinalsTotal } from './metrics.ts';
 import type {
   Endpointer,
@@ -36,30 +40,25 @@ export type EndpointerConfig = Pick<
   | 'sttDebounceMs'
   | 'sttTimeoutMs'
   | 'vadHangoverMs'
-  | 'sttEarlyFinalization'
-  | 'sttEarlyFinalMinChars'
-  | 'sttEarlyFinalMinStability'
-  | 'sttEarlyFinalSilenceMs'
   | 'endpointMinUtteranceMs'
-  | 'endpointMinSilenceMs'
   | 'endpointMinBufferMs'
-> & {
-  /** With no text at all, how long a silence decision waits for STT text before giving up (default 2000). */
-  readonly noTextWaitMs?: number;
-  /** How long an ended turn keeps claiming STT output as its own (late final) (default 5000). */
-  readonly lateFinalWindowMs?: number;
-  /** A final does not end the turn when voice continued this long past its audio end (default 300). */
-  readonly finalOverrunMs?: number;
-  /** An early-final partial must cover the speech up to this close to the last voiced frame (default 400). */
-  readonly earlyFinalCoverageSlackMs?: number;
-  /**
-   * An interim with new words counts as caller voice up to its audio time minus this (default
-   * 250): it keeps the silence rule from ending a turn whose speech the VAD lost in noise.
-   */
-  readonly partialWordsLagMs?: number;
-};
-
-const TERMINAL_PUNCTUATION = /[.?!][\s"'”’״׳)\]]*$/u;
+  | 'llmPreemptiveSilenceMs'
+> &
+  EndOfTurnConfig & {
+    /** With no text at all, how long a silence decision waits for STT text before giving up (default 2000). */
+    readonly noTextWaitMs?: number;
+    /** How long an ended turn keeps claiming STT output as its own (late final) (default 5000). */
+    readonly lateFinalWindowMs?: number;
+    /** A final does not end the turn when voice continued this long past its audio end (default 300). */
+    readonly finalOverrunMs?: number;
+    /** An early-final partial must cover the speech up to this close to the last voiced frame (default 400). */
+    readonly earlyFinalCoverageSlackMs?: number;
+    /**
+     * An interim with new words counts as caller voice up to its audio time minus this (default
+     * 250): it keeps the silence rule from ending a turn whose speech the VAD lost in noise.
+     */
+    readonly partialWordsLagMs?: number;
+  };
 
 interface Utterance {
   readonly id: number;
@@ -77,6 +76,8 @@ interface Utterance {
   /** Finals received while the caller kept talking; the transcript is these plus the live partial. */
   committed: string[];
   partial: SttPartial | undefined;
+  /** The live partial repeats the previous response's text (its tail was not revised). */
+  partialAgreed: boolean;
   firstPartialMs: number | undefined;
   lastSttAtMs: number | undefined;
   /** Audio time of the last partial that added words: the recognizer heard speech up to here. */
@@ -84,9 +85,11 @@ interface Utterance {
   /** A silence/timeout decision waiting for text. */
   pendingRule: TurnEndRule | undefined;
   pendingSinceMs: number;
-  /** Debounce: the partial waiting to be reported and the text last reported. */
+  /** Debounce: the partial waiting to be reported and the text (and agreement) last reported. */
   debounced: SttPartial | undefined;
   reportedText: string;
+  /** callerPaused was emitted for the current stretch of silence. */
+  pauseReported: boolean;
 }
 
 interface EndedUtterance {
@@ -110,6 +113,9 @@ export function createEndpointer(config: EndpointerConfig): Endpointer {
     endpointMinBufferMs: config.endpointMinBufferMs,
     sttEarlyFinalMinChars: config.sttEarlyFinalMinChars,
     sttEarlyFinalSilenceMs: config.sttEarlyFinalSilenceMs,
+    sttSettledSilenceMs: config.sttSettledSilenceMs,
+    endpointIncompleteSilenceMs: config.endpointIncompleteSilenceMs,
+    llmPreemptiveSilenceMs: config.llmPreemptiveSilenceMs,
     noTextWaitMs,
   })) {
     if (!Number.isFinite(v) || v < 0)
@@ -124,6 +130,8 @@ export function createEndpointer(config: EndpointerConfig): Endpointer {
   let vadInSpeech = false;
   /** A turn ended inside the VAD speech segment that is still going on (early final). */
   let endedInsideSegment = false;
+  /** This call's recognizer punctuates sentence ends in its interims (learned from what it sent). */
+  let punctuatingInterims = false;
 
   const open = (speechStartMs: number, out: EndpointerOutput[]): Utterance => {
     const u: Utterance = {
@@ -138,6 +146,7 @@ export function createEndpointer(config: EndpointerConfig): Endpointer {
       speechEndDeclaredMs: undefined,
       committed: [],
       partial: undefined,
+      partialAgreed: false,
       firstPartialMs: undefined,
       lastSttAtMs: undefined,
       lastWordsAudioMs: undefined,
@@ -145,14 +154,16 @@ export function createEndpointer(config: EndpointerConfig): Endpointer {
       pendingSinceMs: 0,
       debounced: undefined,
       reportedText: '',
+      pauseReported: false,
     };
     current = u;
     out.push({ type: 'speechStarted', utteranceId: u.id, atMs: speechStartMs });
     return u;
   };
 
+  /** The finals kept so far and the live partial, words repeated across pieces said once. */
   const transcriptOf = (u: Utterance): string =>
-    [...u.committed, u.partial?.text.trim() ?? ''].filter((t) => t !== '').join(' ');
+    [...u.committed, u.partial?.text.trim() ?? ''].reduce(joinTranscriptPieces, '');
 
   const finish = (u: Utterance, rule: TurnEndRule, transcript: string, out: EndpointerOutput[]): void => {
     const turn: TurnEnd = {
@@ -163,6 +174,7 @@ export function createEndpointer(config: EndpointerConfig): Endpointer {
       speechEndMs: u.speechEndMs ?? (u.lastFrameVoiced ? undefined : u.lastVoicedEndMs),
       firstPartialMs: u.firstPartialMs,
       endedAtMs: nowMs,
+      tailSettled: u.partial === undefined || u.partialAgreed,
     };
     out.push({ type: 'turnEnded', turn });
     ended = { id: u.id, endedAtMs: nowMs, speechEndMs: turn.speechEndMs, awaitingFinal: rule !== 'sttFinal' };
@@ -236,6 +248,7 @@ export function createEndpointer(config: EndpointerConfig): Endpointer {
       u.speechEndMs = frame.eventTimeMs ?? u.lastVoicedEndMs ?? atMs;
       u.speechEndDeclaredMs = frameEnd;
     }
+    if (frame.voiced) u.pauseReported = false;
   };
 
   const onPartial = (p: SttPartial, out: EndpointerOutput[]): void => {
@@ -243,10 +256,13 @@ export function createEndpointer(config: EndpointerConfig): Endpointer {
     const text = p.text.trim();
     if (text === '') return;
     const u = current ?? open(Math.min(p.audioTimeMs, p.receivedAtMs), out);
-    if (text !== (u.partial?.text.trim() ?? '')) {
+    const previous = u.partial?.text.trim() ?? '';
+    if (text !== previous) {
       // The words were spoken somewhat before the audio time the interim covers.
       u.lastWordsAudioMs = (p.audioTimeMs > 0 ? p.audioTimeMs : p.receivedAtMs) - partialLagMs;
     }
+    u.partialAgreed = text === previous;
+    if (!punctuatingInterims && transcriptCompleteness(text) === 'complete') punctuatingInterims = true;
     u.partial = p;
     u.firstPartialMs ??= p.receivedAtMs;
     u.lastSttAtMs = p.receivedAtMs;
@@ -273,35 +289,27 @@ export function createEndpointer(config: EndpointerConfig): Endpointer {
       u.lastFrameVoiced &&
       u.lastVoicedEndMs !== undefined &&
       u.lastVoicedEndMs > f.audioEndMs + finalOverrunMs;
-    if (stillTalking) {
-      // Google closed a segment mid-utterance; answering now would cut the caller off.
+    const transcript = [...u.committed, text].reduce(joinTranscriptPieces, '');
+    if (stillTalking || transcriptCompleteness(transcript) === 'incomplete') {
+      // Google closed a segment mid-utterance (the caller talks on, or paused mid-sentence):
+      // answering now would cut the caller off. The silence rules decide, with this text.
       u.committed.push(text);
       u.partial = undefined;
+      u.partialAgreed = false;
       u.debounced = undefined;
       return;
     }
     u.partial = undefined;
-    finish(u, 'sttFinal', [...u.committed, text].join(' '), out);
+    finish(u, 'sttFinal', transcript, out);
   };
 
-  const earlyFinalReady = (u: Utterance): boolean => {
-    const p = u.partial;
-    if (!config.sttEarlyFinalization || !p) return false;
-    const text = transcriptOf(u);
-    if (text.length <= config.sttEarlyFinalMinChars || !TERMINAL_PUNCTUATION.test(text)) return false;
-    if (config.sttEarlyFinalMinStability > 0 && p.stability < config.sttEarlyFinalMinStability) return false;
-    if (u.lastFrameVoiced) return false;
-    const silenceFrom = u.lastVoicedEndMs ?? p.receivedAtMs;
-    if (nowMs - silenceFrom < config.sttEarlyFinalSilenceMs) return false;
-    // A partial that stops well before the caller's last voiced audio misses words.
-    if (
-      u.lastVoicedEndMs !== undefined &&
-      p.audioTimeMs > 0 &&
-      p.audioTimeMs < u.lastVoicedEndMs - coverageSlackMs
-    ) {
-      return false;
-    }
-    return true;
+  /** The caller has been silent long enough to guess the answer on the latest transcript. */
+  const reportPause = (u: Utterance, transcript: string, out: EndpointerOutput[]): void => {
+    if (u.pauseReported || u.lastFrameVoiced || u.lastVoicedEndMs === undefined || transcript === '') return;
+    if (nowMs - u.lastVoicedEndMs < config.llmPreemptiveSilenceMs) return;
+    u.pauseReported = true;
+    const stability = u.partial?.stability ?? 0;
+    out.push({ type: 'callerPaused', utteranceId: u.id, text: transcript, stability, atMs: nowMs });
   };
 
   const evaluate = (out: EndpointerOutput[]): void => {
@@ -319,13 +327,29 @@ export function createEndpointer(config: EndpointerConfig): Endpointer {
       const p = u.debounced;
       u.debounced = undefined;
       const text = transcriptOf(u);
-      if (text !== u.reportedText) {
-        u.reportedText = text;
-        out.push({ type: 'partial', utteranceId: u.id, text, stability: p.stability, atMs: nowMs });
+      const key = u.partialAgreed ? `${text}\u0000agreed` : text;
+      if (key !== u.reportedText) {
+        u.reportedText = key;
+        out.push({
+          type: 'partial',
+          utteranceId: u.id,
+          text,
+          stability: p.stability,
+          agreed: u.partialAgreed,
+          atMs: nowMs,
+        });
       }
     }
-    if (earlyFinalReady(u)) {
-      finish(u, 'earlyFinal', transcriptOf(u), out);
+    const transcript = transcriptOf(u);
+    reportPause(u, transcript, out);
+    const early = transcriptEndRule(
+      { ...u, transcript, punctuatingInterims },
+      config,
+      nowMs,
+      coverageSlackMs,
+    );
+    if (early !== undefined) {
+      finish(u, early, transcript, out);
       return;
     }
     if (u.vadSpeech) return;
@@ -336,7 +360,13 @@ export function createEndpointer(config: EndpointerConfig): Endpointer {
     const silentSince = u.speechEndMs === undefined ? undefined : Math.max(u.speechEndMs, heardUntil);
     if (
       silentSince !== undefined &&
-      nowMs - silentSince >= config.endpointMinSilenceMs &&
+      nowMs - silentSince >=
+        requiredSilenceMs(
+          transcript,
+          config,
+          punctuatingInterims,
+          u.partial === undefined || u.partialAgreed,
+        ) &&
       u.voicedMs >= config.endpointMinUtteranceMs &&
       nowMs - u.speechStartMs >= config.endpointMinBufferMs
     ) {
@@ -348,8 +378,16 @@ export function createEndpointer(config: EndpointerConfig): Endpointer {
         ? undefined
         : Math.max(u.speechEndDeclaredMs, heardUntil + config.vadHangoverMs)
       : u.lastSttAtMs;
-    if (quietSince !== undefined && nowMs - quietSince >= config.sttTimeoutMs)
-      endOrHold(u, 'noVoiceTimeout', out);
+    // A transcript that needs a continuation waits as long as the silence rule would.
+    const needed = requiredSilenceMs(
+      transcript,
+      config,
+      punctuatingInterims,
+      u.partial === undefined || u.partialAgreed,
+    );
+    const timeoutMs =
+      needed > config.endpointMinSilenceMs ? Math.max(config.sttTimeoutMs, needed) : config.sttTimeoutMs;
+    if (quietSince !== undefined && nowMs - quietSince >= timeoutMs) endOrHold(u, 'noVoiceTimeout', out);
   };
 
   const handle = (input: EndpointerInput): EndpointerOutput[] => {
@@ -382,6 +420,7 @@ export function createEndpointer(config: EndpointerConfig): Endpointer {
     ended = undefined;
     vadInSpeech = false;
     endedInsideSegment = false;
+    punctuatingInterims = false;
     nowMs = 0;
   };
 

@@ -20,7 +20,7 @@ export interface Vad {
 }
 
 // ---- Endpointing ----
-export type TurnEndRule = 'silence' | 'noVoiceTimeout' | 'sttFinal' | 'earlyFinal';
+export type TurnEndRule = 'silence' | 'noVoiceTimeout' | 'sttFinal' | 'earlyFinal' | 'settledPartial';
 
 export interface TurnEnd {
   readonly utteranceId: number;
@@ -32,6 +32,11 @@ export interface TurnEnd {
   readonly firstPartialMs: number | undefined;
   /** When the turn was decided (audio clock / call clock, ms). */
   readonly endedAtMs: number;
+  /**
+   * The transcript's last words are settled: they came from a final, or two recognizer responses
+   * agreed on them. False when the turn ends on an interim whose tail was just revised.
+   */
+  readonly tailSettled?: boolean;
 }
 
 export type EndpointerInput =
@@ -45,6 +50,19 @@ export type EndpointerOutput =
   /** A debounced interim for preemptive generation / display. */
   | {
       readonly type: 'partial';
+      readonly utteranceId: number;
+      readonly text: string;
+      readonly stability: number;
+      /** Two consecutive responses said this (reported again when agreement comes). */
+      readonly agreed: boolean;
+      readonly atMs: number;
+    }
+  /**
+   * The caller stopped (LLM_PREEMPTIVE_SILENCE_MS without a voiced frame) and the utterance has
+   * text: the latest transcript, stable or not, for a preemptive start. May precede a resumption.
+   */
+  | {
+      readonly type: 'callerPaused';
       readonly utteranceId: number;
       readonly text: string;
       readonly stability: number;

@@ -185,6 +185,12 @@ export const CR_FIELDS: readonly CrField[] = [
     kind: 'int',
   },
   {
+    key: 'sttSettledSilenceMs',
+    crPath: 'stt.earlyFinalization.settledSilenceMs',
+    env: 'STT_SETTLED_SILENCE_MS',
+    kind: 'int',
+  },
+  {
     key: 'sttProbeOnBoot',
     crPath: 'stt.probeOnBoot',
     env: 'STT_PROBE_ON_BOOT',
@@ -200,6 +206,12 @@ export const CR_FIELDS: readonly CrField[] = [
     key: 'endpointMinSilenceMs',
     crPath: 'endpointing.minSilenceMs',
     env: 'ENDPOINT_MIN_SILENCE_MS',
+    kind: 'int',
+  },
+  {
+    key: 'endpointIncompleteSilenceMs',
+    crPath: 'endpointing.incompleteSilenceMs',
+    env: 'ENDPOINT_INCOMPLETE_SILENCE_MS',
     kind: 'int',
   },
   {
@@ -267,6 +279,12 @@ export const CR_FIELDS: readonly CrField[] = [
     crPath: 'llm.preemptive',
     env: 'LLM_PREEMPTIVE',
     kind: 'bool',
+  },
+  {
+    key: 'llmPreemptiveSilenceMs',
+    crPath: 'llm.preemptiveSilenceMs',
+    env: 'LLM_PREEMPTIVE_SILENCE_MS',
+    kind: 'int',
   },
   {
     key: 'ttsVoice',
@@ -359,9 +377,11 @@ export const AGENT_ENV = {
   sttEarlyFinalMinChars: 'STT_EARLY_FINAL_MIN_CHARS',
   sttEarlyFinalMinStability: 'STT_EARLY_FINAL_MIN_STABILITY',
   sttEarlyFinalSilenceMs: 'STT_EARLY_FINAL_SILENCE_MS',
+  sttSettledSilenceMs: 'STT_SETTLED_SILENCE_MS',
   sttProbeOnBoot: 'STT_PROBE_ON_BOOT',
   endpointMinUtteranceMs: 'ENDPOINT_MIN_UTTERANCE_MS',
   endpointMinSilenceMs: 'ENDPOINT_MIN_SILENCE_MS',
+  endpointIncompleteSilenceMs: 'ENDPOINT_INCOMPLETE_SILENCE_MS',
   endpointMinBufferMs: 'ENDPOINT_MIN_BUFFER_MS',
   llmProvider: 'LLM_PROVIDER',
   openaiApiKey: 'OPENAI_API_KEY',
@@ -375,6 +395,7 @@ export const AGENT_ENV = {
   llmStallTimeoutMs: 'LLM_STALL_TIMEOUT_MS',
   llmMaxHistoryTurns: 'LLM_MAX_HISTORY_TURNS',
   llmPreemptive: 'LLM_PREEMPTIVE',
+  llmPreemptiveSilenceMs: 'LLM_PREEMPTIVE_SILENCE_MS',
   ttsProvider: 'TTS_PROVIDER',
   ttsVoice: 'TTS_VOICE',
   ttsSpeakingRate: 'TTS_SPEAKING_RATE',

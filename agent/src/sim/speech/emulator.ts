@@ -11,8 +11,10 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import type { Logger } from '../../telemetry/logger.ts';
 import { silentLogger } from '../../telemetry/logger.ts';
-import { sampleLogNormal, seededRandom, type Percentiles } from '../profile.ts';
+import { referenceProfilePath, sampleLogNormal, seededRandom, type Percentiles } from '../profile.ts';
+import { TIDY_BEHAVIOUR } from './behaviour.ts';
 import { loadProfile, type SpeechLatencyProfile } from './profile.ts';
+import { ScriptedUtterance, spokenLine, utteranceSeed, type ShapedResult } from './utterance.ts';
 import {
   DEFAULT_SEGMENTER,
   EnergySegmenter,
@@ -110,6 +112,8 @@ export interface SpeechEmulatorStats {
   recognizeInFlightMax: number;
   interimsSent: number;
   finalsSent: number;
+  /** Finals sent inside a mid-utterance pause (behaviour midUtteranceFinalAfterPauseMs). */
+  midUtteranceFinals: number;
   faultsApplied: number;
   audioBytes: number;
   /** Last error status per kind, e.g. { OUT_OF_RANGE: 2 }. */
@@ -350,6 +354,10 @@ interface CallScript {
 
 /** Speech starting within this distance of a known utterance is the same utterance replayed. */
 const REPLAY_MATCH_MS = 400;
+/** Silence inside a marked line that counts as the caller's pause (longer than gaps between words). */
+const PART_GAP_MS = 200;
+/** A marked line whose caller never resumes ends after this much silence. */
+const ABANDONED_LINE_MS = 4000;
 
 interface StreamFaults {
   unavailableAfterMs?: number;
@@ -363,8 +371,10 @@ export async function startSpeechEmulator(options: SpeechEmulatorOptions = {}): 
   const logger = options.logger ?? silentLogger;
   const profile: SpeechLatencyProfile =
     typeof options.profile === 'object' ? options.profile : loadProfile(options.profile);
+  const behaviour = profile.behaviour ?? TIDY_BEHAVIOUR;
   const scale = options.latencyScale ?? 1;
-  const rng = seededRandom(options.seed ?? 0x5eed);
+  const seed = options.seed ?? 0x5eed;
+  const rng = seededRandom(seed);
   const streamLimitMs = (options.streamLimitSeconds ?? 305) * 1000;
   const audioTimeoutMs = options.audioTimeoutMs ?? 10_000;
   const segmenterOpts: SegmenterOptions = { ...DEFAULT_SEGMENTER, ...options.segmenter };
@@ -380,6 +390,7 @@ export async function startSpeechEmulator(options: SpeechEmulatorOptions = {}): 
     recognizeInFlightMax: 0,
     interimsSent: 0,
     finalsSent: 0,
+    midUtteranceFinals: 0,
     faultsApplied: 0,
     audioBytes: 0,
     errorsSent: {},
@@ -473,7 +484,20 @@ export async function startSpeechEmulator(options: SpeechEmulatorOptions = {}): 
     const finalQueue: Array<{ dueAt: number; text: string; endMs: number }> = [];
     let halfClosed = false;
     // Current utterance (between the VAD's start and end).
-    let utterance: { startMs: number; line?: string; interimTimer?: NodeJS.Timeout } | undefined;
+    let utterance:
+      | {
+          startMs: number;
+          line?: string;
+          interimTimer?: NodeJS.Timeout;
+          shaped?: ScriptedUtterance;
+          /** The emulator's segment ended but the line has parts left: a mid-sentence pause. */
+          paused?: boolean;
+          /** A silence inside the line is under way (its parts advance when voice resumes). */
+          inGap?: boolean;
+          /** A mid-utterance final was already sent in the current gap. */
+          gapFinalSent?: boolean;
+        }
+      | undefined;
     // Assigned below; cleanup() may run first (a fault at open).
     // eslint-disable-next-line prefer-const
     let audioTimer: NodeJS.Timeout | undefined;
@@ -531,26 +555,34 @@ export async function startSpeechEmulator(options: SpeechEmulatorOptions = {}): 
     }
 
     function send(isFinal: boolean, text: string, stability: number, endMs: number): void {
-      const result =
-        apiVersion === 'v1'
-          ? {
-              alternatives: [{ transcript: text, confidence: isFinal ? 0.92 : 0 }],
-              isFinal,
-              stability,
-              resultEndTime: toDuration(endMs),
-              languageCode: settings?.languageCode.toLowerCase(),
-            }
-          : {
-              alternatives: [{ transcript: text, confidence: isFinal ? 0.92 : 0 }],
-              isFinal,
-              stability,
-              resultEndOffset: toDuration(endMs),
-              languageCode: settings?.languageCode.toLowerCase(),
-            };
-      call.write({ results: [result] });
+      sendResults(isFinal, [{ text, stability }], endMs);
+    }
+
+    /** One response holding `results` in order (Google may split one interim into several). */
+    function sendResults(isFinal: boolean, shaped: readonly ShapedResult[], endMs: number): void {
+      if (shaped.length === 0) return;
+      const results = shaped.map(({ text, stability }) => {
+        const alternatives = [{ transcript: text, confidence: isFinal ? 0.92 : 0 }];
+        const languageCode = settings?.languageCode.toLowerCase();
+        // Stability 0 is proto3's default: not on the wire, i.e. unset, as Google sends it.
+        return apiVersion === 'v1'
+          ? { alternatives, isFinal, stability, resultEndTime: toDuration(endMs), languageCode }
+          : { alternatives, isFinal, stability, resultEndOffset: toDuration(endMs), languageCode };
+      });
+      call.write({ results });
       if (isFinal) stats.finalsSent++;
       else stats.interimsSent++;
+      const text = shaped.map((r) => r.text).join('');
       options.onResponse?.({ callId, apiVersion, isFinal, text, sentAt: performance.now() });
+    }
+
+    /** The utterance's shaped words for `line` (made again if the line it peeked changed). */
+    function shapedFor(u: NonNullable<typeof utterance>, line: string): ScriptedUtterance {
+      if (u.shaped?.line !== line) {
+        const random = seededRandom(utteranceSeed(seed, callId, (baseMs ?? 0) + u.startMs));
+        u.shaped = new ScriptedUtterance(line, u.startMs, behaviour, apiVersion, random);
+      }
+      return u.shaped;
     }
 
     function sendEvent(kind: 'begin' | 'end', atMs: number): void {
@@ -572,11 +604,8 @@ export async function startSpeechEmulator(options: SpeechEmulatorOptions = {}): 
         if (!stalled() && finalQueue.length === 0) {
           // The same line the final will carry: placed at speech start, or (without a stream
           // base) the next unused line, which the final takes.
-          const words = (u.line ?? peekLine(callId)).split(/\s+/).filter((w) => w !== '');
-          const spokenMs = Math.max(0, audioMs - u.startMs);
-          const n = Math.min(words.length, Math.max(1, Math.ceil(spokenMs / 350)));
-          const stability = Math.min(0.9, 0.2 + (0.7 * n) / Math.max(1, words.length));
-          if (words.length > 0) send(false, words.slice(0, n).join(' '), stability, audioMs);
+          const shaped = shapedFor(u, u.line ?? peekLine(callId));
+          sendResults(false, shaped.interim(audioMs), audioMs);
         }
         scheduleInterim(latency(profile.interimIntervalMs));
       });
@@ -586,6 +615,12 @@ export async function startSpeechEmulator(options: SpeechEmulatorOptions = {}): 
       ev: { type: 'start'; atMs: number } | { type: 'end'; atMs: number; decidedAtMs: number },
     ): void {
       if (ev.type === 'start') {
+        if (utterance?.paused) {
+          // The caller goes on after a mid-sentence pause: the same line continues.
+          utterance.paused = false;
+          scheduleInterim(latency(profile.interimIntervalMs));
+          return;
+        }
         utterance =
           baseMs === undefined
             ? { startMs: ev.atMs }
@@ -594,25 +629,71 @@ export async function startSpeechEmulator(options: SpeechEmulatorOptions = {}): 
         scheduleInterim(latency(profile.firstPartialAfterSpeechStartMs));
         return;
       }
-      if (utterance?.interimTimer) {
-        clearTimeout(utterance.interimTimer);
-        timers.delete(utterance.interimTimer);
+      const u = utterance;
+      if (u?.interimTimer) {
+        clearTimeout(u.interimTimer);
+        timers.delete(u.interimTimer);
       }
-      const placedLine = utterance?.line;
+      if (u && shapedFor(u, u.line ?? peekLine(callId)).hasMoreParts) {
+        // A pause inside a line whose script says the caller goes on.
+        u.paused = true;
+        return;
+      }
+      endUtterance(ev.atMs, ev.decidedAtMs);
+    }
+
+    function endUtterance(atMs: number, decidedAtMs: number): void {
+      const u = utterance;
+      const placedLine = u?.line;
       utterance = undefined;
-      sendEvent('end', ev.atMs);
+      sendEvent('end', atMs);
       // The final covers the speech and a little of the silence after it, never the next speech.
-      const endMs = Math.min(ev.decidedAtMs, ev.atMs + 100);
-      const alreadyWaited = ev.decidedAtMs - ev.atMs;
+      const endMs = Math.min(decidedAtMs, atMs + 100);
+      const alreadyWaited = decidedAtMs - atMs;
       const delay =
         Math.max(0, latency(profile.finalAfterSpeechEndMs) - (scale === 0 ? 0 : alreadyWaited)) + sf.extraMs;
       // Without a stream base the line is taken now, so interims of the next utterance (which
       // peek the next unused line) already show the line its final will carry.
-      const text = placedLine ?? takeLine(callId);
-      const now = performance.now();
+      const line = placedLine ?? takeLine(callId);
+      const text = u ? shapedFor(u, line).endFinal() : spokenLine(line);
+      queueFinal(performance.now() + delay, text, endMs);
+    }
+
+    function queueFinal(dueAt: number, text: string, endMs: number): void {
       const last = finalQueue[finalQueue.length - 1];
-      finalQueue.push({ dueAt: Math.max(now + delay, last?.dueAt ?? 0), text, endMs });
+      finalQueue.push({ dueAt: Math.max(dueAt, last?.dueAt ?? 0), text, endMs });
       if (finalQueue.length === 1) scheduleFinal();
+    }
+
+    /**
+     * Silence inside a line with parts left (the pause set): the next part starts when voice
+     * resumes; Google-like profiles send a final for the words so far once the pause is long
+     * enough; a caller who never resumes ends the line.
+     */
+    function followPause(): void {
+      const u = utterance;
+      if (!u?.shaped || !segmenter || !(u.shaped.hasMoreParts || u.inGap)) return;
+      const lastVoiced = segmenter.lastVoicedMs;
+      const silentFor = segmenter.processedMs - lastVoiced;
+      if (silentFor < PART_GAP_MS) {
+        if (u.inGap) {
+          u.inGap = false;
+          u.gapFinalSent = false;
+          u.shaped.nextPart(lastVoiced - 20);
+        }
+        return;
+      }
+      u.inGap = true;
+      const finalAfter = behaviour.midUtteranceFinalAfterPauseMs;
+      if (finalAfter !== undefined && !u.gapFinalSent && silentFor >= finalAfter) {
+        u.gapFinalSent = true;
+        const text = u.shaped.midFinal();
+        if (text !== undefined) {
+          stats.midUtteranceFinals++;
+          queueFinal(performance.now(), text, lastVoiced + 100);
+        }
+      }
+      if (u.paused && silentFor >= ABANDONED_LINE_MS) endUtterance(lastVoiced, segmenter.processedMs);
     }
 
     function scheduleFinal(): void {
@@ -679,6 +760,7 @@ export async function startSpeechEmulator(options: SpeechEmulatorOptions = {}): 
         audioTimer?.refresh();
         audioMs += audio.length / bytesPerMs;
         for (const ev of segmenter!.push(audio)) onSegment(ev);
+        followPause();
       } catch (err) {
         if (err instanceof StatusError) fail(err.code, err.message);
         else fail(grpc.status.INTERNAL, String(err));
@@ -790,7 +872,7 @@ export async function startSpeechEmulator(options: SpeechEmulatorOptions = {}): 
     setTimeout(() => {
       recognizeInFlight--;
       const results = spans.map(([, end, text]) => {
-        const alt = { transcript: text, confidence: 0.9 };
+        const alt = { transcript: spokenLine(text), confidence: 0.9 };
         return apiVersion === 'v1'
           ? { alternatives: [alt], resultEndTime: toDuration(end), languageCode: languageCode.toLowerCase() }
           : {
@@ -820,7 +902,16 @@ export async function startSpeechEmulator(options: SpeechEmulatorOptions = {}): 
       err ? reject(err) : resolve(p),
     );
   });
-  logger.info({ host, port }, 'speech emulator listening');
+  logger.info(
+    {
+      host,
+      port,
+      profile:
+        typeof options.profile === 'object' ? 'given object' : (options.profile ?? referenceProfilePath()),
+      shape: profile.behaviour ? 'profile behaviour (Google-like results)' : 'tidy',
+    },
+    'speech emulator listening',
+  );
 
   return {
     port,

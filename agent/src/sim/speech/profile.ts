@@ -7,8 +7,10 @@ import {
   type Percentiles,
   type ReferenceProfile,
 } from '../profile.ts';
+import { parseBehaviour, type SpeechBehaviour } from './behaviour.ts';
 
-export type SpeechLatencyProfile = ReferenceProfile['stt'];
+/** The latencies plus how results are shaped (absent: the tidy shape). */
+export type SpeechLatencyProfile = ReferenceProfile['stt'] & { readonly behaviour?: SpeechBehaviour };
 
 const KEYS: readonly (keyof SpeechLatencyProfile)[] = [
   'firstPartialAfterSpeechStartMs',
@@ -34,7 +36,8 @@ export function parseProfile(json: unknown): SpeechLatencyProfile {
     }
     out[key] = { p50: v.p50, p95: v.p95 };
   }
-  return out as unknown as SpeechLatencyProfile;
+  const behaviour = stt['behaviour'] === undefined ? undefined : parseBehaviour(stt['behaviour']);
+  return { ...(out as unknown as SpeechLatencyProfile), ...(behaviour ? { behaviour } : {}) };
 }
 
 /** Reads a profile file; without a path, the shared reference profile (or its embedded copy). */

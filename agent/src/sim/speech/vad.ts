@@ -46,6 +46,11 @@ export class EnergySegmenter {
     return this.inSpeech;
   }
 
+  /** End of the last voiced frame (ms of audio). */
+  get lastVoicedMs(): number {
+    return this.lastVoicedEndMs;
+  }
+
   /** Audio consumed so far (ms), complete frames only. */
   get processedMs(): number {
     return this.frameIndex * FRAME_MS;

@@ -237,7 +237,7 @@ describe('call session: greeting, DTMF, apologies', () => {
 
 describe('call session: preemptive generation', () => {
   const partial = (h: Harness, text: string) =>
-    h.emit({ type: 'partial', utteranceId: 1, text, stability: 0.9, atMs: h.sink.clock });
+    h.emit({ type: 'partial', utteranceId: 1, text, stability: 0.9, agreed: false, atMs: h.sink.clock });
 
   it('keeps the early answer when the confirmed transcript matches (one request)', async () => {
     const h = createHarness({ llmPreemptive: true });
@@ -272,7 +272,7 @@ describe('call session: preemptive generation', () => {
 
 describe('call session: preemptive trigger', () => {
   const partial = (h: Harness, text: string) =>
-    h.emit({ type: 'partial', utteranceId: 1, text, stability: 0.9, atMs: h.sink.clock });
+    h.emit({ type: 'partial', utteranceId: 1, text, stability: 0.9, agreed: false, atMs: h.sink.clock });
 
   it('while the caller speaks, only a partial that ends a sentence starts the model; an extension restarts it', async () => {
     const h = createHarness({ llmPreemptive: true });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   PREEMPTIVE_MAX_STARTS,
   PreemptiveGeneration,
+  answerText,
   decidePreemptiveStart,
   looksComplete,
   normalizeHebrew,
@@ -71,6 +72,9 @@ describe('decidePreemptiveStart', () => {
     ['אני גר ברחוב הרצל עשרים ושתיים בתל', false],
     ['שלום,', false],
     ['ד"ר', false],
+    ['אני רוצה לבדוק את.', false],
+    ['קבעתי תור אצל ד"ר.', false],
+    ['צריך להביא ת.ז.', false],
   ])('looksComplete(%s) = %s', (text, expected) => {
     expect(looksComplete(text)).toBe(expected);
   });
@@ -92,10 +96,10 @@ describe('decidePreemptiveStart', () => {
     ).toEqual({ action: 'start', reason: 'caller_silent' });
   });
 
-  it('refuses unstable and too short partials; unset stability (0) is accepted', () => {
-    expect(decidePreemptiveStart({ text: 'מה השעה?', stability: 0.5, callerSilent: true }, opts).action).toBe(
-      'none',
-    );
+  it('refuses unstable partials while the caller speaks, and too short ones; unset stability (0) is accepted', () => {
+    expect(
+      decidePreemptiveStart({ text: 'מה השעה?', stability: 0.5, callerSilent: false }, opts).action,
+    ).toBe('none');
     expect(decidePreemptiveStart({ text: 'כ.', stability: 0.9, callerSilent: true }, opts)).toEqual({
       action: 'none',
       reason: 'too_short',
@@ -118,6 +122,36 @@ describe('decidePreemptiveStart', () => {
     expect(decidePreemptiveStart({ text: 'שלום. אני רוצה', ...speaking, current }, opts).reason).toBe(
       'incomplete',
     );
+  });
+
+  it("at the VAD's stop the latest transcript starts the model whatever its stability (Google's tail is 0.01)", () => {
+    const tail = { stability: 0.01, callerSilent: false };
+    expect(decidePreemptiveStart({ text: 'אני גר ברחוב הרצל.', ...tail }, opts).action).toBe('none');
+    expect(decidePreemptiveStart({ text: 'אני גר ברחוב הרצל', ...tail, vadStop: true }, opts)).toEqual({
+      action: 'start',
+      reason: 'caller_silent',
+    });
+  });
+
+  it('a silent caller whose transcript ends on a word needing a continuation starts nothing (a pause)', () => {
+    expect(
+      decidePreemptiveStart(
+        { text: 'אני רוצה לבדוק את', stability: 0, callerSilent: true, vadStop: true },
+        opts,
+      ),
+    ).toEqual({ action: 'none', reason: 'incomplete' });
+  });
+
+  it('a revised transcript after the stop restarts the model once two responses agree on it, whatever its stability', () => {
+    const current = { candidate: 'אני גר ברחוב הרצל זה', starts: 1 };
+    const revised = { text: 'אני גר ברחוב הרצל', stability: 0.01, callerSilent: true, current };
+    expect(decidePreemptiveStart(revised, opts)).toEqual({ action: 'none', reason: 'unagreed' });
+    expect(decidePreemptiveStart({ ...revised, agreed: true }, opts)).toEqual({
+      action: 'restart',
+      reason: 'caller_silent',
+    });
+    // A new stop after more speech is not a revision.
+    expect(decidePreemptiveStart({ ...revised, vadStop: true }, opts).action).toBe('restart');
   });
 
   it('caps the requests per utterance', () => {
@@ -205,5 +239,19 @@ describe('PreemptiveGeneration', () => {
     });
     turn.abort();
     expect(responder.requests[1]!.signal.aborted).toBe(true);
+  });
+});
+
+describe('answerText: a guess that differs only inside the unstable tail', () => {
+  const confirmed = 'מה שעות הפתיחה שלכם ביום שישי';
+  it('is kept when the confirmed tail was just revised (neither is better evidence)', () => {
+    expect(answerText('מה שעות הפתיחה שלכם ביום הוא', confirmed, false)).toBe('מה שעות הפתיחה שלכם ביום הוא');
+    expect(answerText(`${confirmed} זה`, confirmed, false)).toBe(`${confirmed} זה`);
+  });
+  it('is not kept when the tail is settled, the head differs, or nothing was guessed', () => {
+    expect(answerText('מה שעות הפתיחה שלכם ביום הוא', confirmed, true)).toBe(confirmed);
+    expect(answerText('מה השעה עכשיו בבקשה ביום שישי', confirmed, false)).toBe(confirmed);
+    expect(answerText('מה שעות', confirmed, false)).toBe(confirmed);
+    expect(answerText(undefined, confirmed, false)).toBe(confirmed);
   });
 });

@@ -129,11 +129,13 @@ describe('endpointer: early finalization', () => {
     expect(r.lateFinals).toHaveLength(1);
   });
 
-  it('minimum stability 0 accepts a partial whose stability is unset', () => {
+  it('a partial whose stability is unset (v2) is accepted whatever the minimum, like the preemptive rule', () => {
     const r = runTimeline(utterance(1500), strong(0), testConfig({ sttEarlyFinalMinStability: 0 }));
     expect(r.turns.map((t) => t.rule)).toEqual(['earlyFinal']);
     const r2 = runTimeline(utterance(1500), strong(0));
-    expect(r2.turns.map((t) => t.rule)).toEqual(['silence']);
+    expect(r2.turns.map((t) => t.rule)).toEqual(['earlyFinal']);
+    // A reported stability below the minimum is not.
+    expect(runTimeline(utterance(1500), strong(0.01)).turns.map((t) => t.rule)).toEqual(['silence']);
   });
 
   it('needs more than the minimum characters and terminal punctuation', () => {
@@ -250,14 +252,19 @@ describe('endpointer: STT details', () => {
       { atMs: 900, kind: 'partial', text: 'של', stability: 0.1 },
       { atMs: 960, kind: 'partial', text: 'שלום', stability: 0.2 },
       { atMs: 1020, kind: 'partial', text: 'שלום אני', stability: 0.3 },
-      { atMs: 1500, kind: 'partial', text: 'שלום אני', stability: 0.4 }, // same text: not repeated
+      // Same text: reported once more, as agreed by two responses (the preemptive restart rule reads it).
+      { atMs: 1500, kind: 'partial', text: 'שלום אני', stability: 0.4 },
       { atMs: 1700, kind: 'partial', text: 'שלום אני רוצה', stability: 0.5 },
     ];
     const r = runTimeline(utterance(1500), script);
-    expect(r.partials.map((p) => p.text)).toEqual(['שלום אני', 'שלום אני רוצה']);
-    expect(r.outputs.filter((o) => o.type === 'partial').map((o) => o.outAtMs)).toEqual([1140, 1820]);
+    expect(r.partials.map((p) => [p.text, p.agreed])).toEqual([
+      ['שלום אני', false],
+      ['שלום אני', true],
+      ['שלום אני רוצה', false],
+    ]);
+    expect(r.outputs.filter((o) => o.type === 'partial').map((o) => o.outAtMs)).toEqual([1140, 1620, 1820]);
     const none = runTimeline(utterance(1500), script, testConfig({ sttDebounceMs: 0 }));
-    expect(none.partials.map((p) => p.text)).toEqual(['של', 'שלום', 'שלום אני', 'שלום אני רוצה']);
+    expect(none.partials.map((p) => p.text)).toEqual(['של', 'שלום', 'שלום אני', 'שלום אני', 'שלום אני רוצה']);
   });
 
   it('a final while the caller audibly goes on is kept, and the turn waits for the rest', () => {

@@ -1,0 +1,95 @@
+// The end-of-turn rules that read the transcript, not only the silence: pure functions of what
+// the endpointer knows about the utterance. Kept apart from the state machine (endpointer.ts).
+//
+//   earlyFinal      a partial that ends a sentence (complete: not a dangling word, not an
+//                   abbreviation's dot), long enough, stable (stabilityAccepts), covering the
+//                   speech, after STT_EARLY_FINAL_SILENCE_MS of local silence;
+//   settledPartial  an unpunctuated partial (Google's interims carry no punctuation) that two
+//                   consecutive responses agree on, whose last word does not need a continuation,
+//                   covering the speech, after STT_SETTLED_SILENCE_MS of local silence;
+//   silence / noVoiceTimeout wait ENDPOINT_INCOMPLETE_SILENCE_MS instead when the transcript ends
+//                   on a word that needs a continuation (a mid-sentence pause, not a turn end),
+//                   or has no sentence end although this call's recognizer punctuates interims.
+import type { Config } from '../config/schema.ts';
+import { stabilityAccepts } from '../stt/results.ts';
+import type { SttPartial } from '../stt/types.ts';
+import { endsWithDanglingWord, transcriptCompleteness, type Completeness } from './completeness.ts';
+import type { TurnEndRule } from './types.ts';
+
+export type EndOfTurnConfig = Pick<
+  Config,
+  | 'sttEarlyFinalization'
+  | 'sttEarlyFinalMinChars'
+  | 'sttEarlyFinalMinStability'
+  | 'sttEarlyFinalSilenceMs'
+  | 'sttSettledSilenceMs'
+  | 'endpointMinSilenceMs'
+  | 'endpointIncompleteSilenceMs'
+>;
+
+/** What the rules read about the open utterance. */
+export interface UtteranceView {
+  readonly transcript: string;
+  readonly partial: SttPartial | undefined;
+  /** The last two interim responses said the same thing (the tail was not revised). */
+  readonly partialAgreed: boolean;
+  readonly lastFrameVoiced: boolean;
+  readonly lastVoicedEndMs: number | undefined;
+  /**
+   * This call's recognizer has punctuated an interim sentence end: it marks the ends it hears, so
+   * an unpunctuated transcript after silence is a mid-sentence pause, not a finished turn.
+   */
+  readonly punctuatingInterims: boolean;
+}
+
+/** How the rules read the transcript, given what the recognizer is known to punctuate. */
+export function effectiveCompleteness(transcript: string, punctuatingInterims: boolean): Completeness {
+  const c = transcriptCompleteness(transcript);
+  return c === 'open' && punctuatingInterims ? 'incomplete' : c;
+}
+
+/** Which transcript rule, if any, ends the utterance at `nowMs`. */
+export function transcriptEndRule(
+  u: UtteranceView,
+  config: EndOfTurnConfig,
+  nowMs: number,
+  coverageSlackMs: number,
+): Extract<TurnEndRule, 'earlyFinal' | 'settledPartial'> | undefined {
+  const p = u.partial;
+  if (!config.sttEarlyFinalization || !p || u.lastFrameVoiced) return undefined;
+  // A partial that stops well before the caller's last voiced audio misses words.
+  if (
+    u.lastVoicedEndMs !== undefined &&
+    p.audioTimeMs > 0 &&
+    p.audioTimeMs < u.lastVoicedEndMs - coverageSlackMs
+  )
+    return undefined;
+  const silentMs = nowMs - (u.lastVoicedEndMs ?? p.receivedAtMs);
+  const completeness = effectiveCompleteness(u.transcript, u.punctuatingInterims);
+  if (completeness === 'complete') {
+    if (u.transcript.length <= config.sttEarlyFinalMinChars) return undefined;
+    if (!stabilityAccepts(p.stability, config.sttEarlyFinalMinStability)) return undefined;
+    return silentMs >= config.sttEarlyFinalSilenceMs ? 'earlyFinal' : undefined;
+  }
+  if (completeness === 'open' && u.partialAgreed && silentMs >= config.sttSettledSilenceMs)
+    return 'settledPartial';
+  return undefined;
+}
+
+/** Silence that ends the utterance by the silence rule, given how its transcript ends. */
+export function requiredSilenceMs(
+  transcript: string,
+  config: EndOfTurnConfig,
+  punctuatingInterims = false,
+  tailSettled = true,
+): number {
+  const t = transcript.trim();
+  if (t === '' || effectiveCompleteness(t, punctuatingInterims) !== 'incomplete')
+    return config.endpointMinSilenceMs;
+  // A dangling last word in an unpunctuated tail that the recognizer has just revised (no two
+  // responses agree on it) is a guess, not evidence of a pause: Google's tail words are wrong
+  // often enough that waiting for it would delay finished turns.
+  if (!tailSettled && !punctuatingInterims && !/[.?!…,;:]$/u.test(t) && endsWithDanglingWord(t))
+    return config.endpointMinSilenceMs;
+  return Math.max(config.endpointMinSilenceMs, config.endpointIncompleteSilenceMs);
+}
