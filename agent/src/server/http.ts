@@ -199,7 +199,11 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<HttpApp> {
   if (options.playground !== undefined)
     await options.playground.register(app as unknown as FastifyInstance, {
       ...(streamTokens
-        ? { extraStreamParameters: (callSid: string) => ({ [STREAM_TOKEN_PARAMETER]: streamTokens.issue(callSid) }) }
+        ? {
+            extraStreamParameters: (callSid: string) => ({
+              [STREAM_TOKEN_PARAMETER]: streamTokens.issue(callSid),
+            }),
+          }
         : {}),
     });
   return app;
