@@ -10,10 +10,10 @@
 //   await cluster.stop();
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { request } from 'node:http';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { ApiregistrationV1Api, CoreV1Api, type V1Node } from '@kubernetes/client-node';
 import {
+  freePort,
   makeServingCert,
   startKubeApiServer,
   startProcess,
@@ -41,20 +41,6 @@ export interface KubeClusterOptions {
 const ADAPTER_SERVICE = 'hva-metrics-adapter';
 const ADAPTER_NAMESPACE = 'kube-system';
 const FAKE_NODE_LABEL = 'hva.dev/fake-node';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() =>
-        typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no free port')),
-      );
-    });
-  });
-}
 
 async function waitFor<T>(
   what: string,

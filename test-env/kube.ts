@@ -41,7 +41,8 @@ export interface KubeApiServer {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
+/** A free loopback TCP port (closed again before it is returned). */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.unref();
@@ -59,6 +60,32 @@ function openssl(args: string[], cwd: string): void {
   execFileSync('openssl', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
+/** A key and a certificate for `subject`, signed by the CA in `dir` with the extensions file `ext`. */
+function signLeafCert(dir: string, name: string, subject: string, ext: string): void {
+  openssl(['genrsa', '-out', `${name}.key`, '2048'], dir);
+  openssl(['req', '-new', '-key', `${name}.key`, '-subj', subject, '-out', `${name}.csr`], dir);
+  openssl(
+    [
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-days',
+      '2',
+      '-extfile',
+      ext,
+      '-out',
+      `${name}.crt`,
+    ],
+    dir,
+  );
+}
+
 /** CA, apiserver serving cert (127.0.0.1/localhost), admin client cert, service-account keys. */
 function makeCerts(dir: string): void {
   mkdirSync(dir, { recursive: true });
@@ -72,30 +99,7 @@ function makeCerts(dir: string): void {
     'subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes.default.svc\nextendedKeyUsage=serverAuth\n',
   );
   writeFileSync(join(dir, 'client.ext'), 'extendedKeyUsage=clientAuth\n');
-  const leaf = (name: string, subject: string, ext: string) => {
-    openssl(['genrsa', '-out', `${name}.key`, '2048'], dir);
-    openssl(['req', '-new', '-key', `${name}.key`, '-subj', subject, '-out', `${name}.csr`], dir);
-    openssl(
-      [
-        'x509',
-        '-req',
-        '-in',
-        `${name}.csr`,
-        '-CA',
-        'ca.crt',
-        '-CAkey',
-        'ca.key',
-        '-CAcreateserial',
-        '-days',
-        '2',
-        '-extfile',
-        ext,
-        '-out',
-        `${name}.crt`,
-      ],
-      dir,
-    );
-  };
+  const leaf = (name: string, subject: string, ext: string) => signLeafCert(dir, name, subject, ext);
   leaf('serving', '/CN=kube-apiserver', 'serving.ext');
   leaf('admin', '/O=system:masters/CN=hva-test-admin', 'client.ext');
   openssl(['genrsa', '-out', 'sa.key', '2048'], dir);
@@ -195,31 +199,7 @@ export function makeServingCert(
     join(certDir, `${name}.ext`),
     `subjectAltName=${['IP:127.0.0.1', ...dnsNames.map((d) => `DNS:${d}`)].join(',')}\nextendedKeyUsage=serverAuth\n`,
   );
-  openssl(['genrsa', '-out', `${name}.key`, '2048'], certDir);
-  openssl(
-    ['req', '-new', '-key', `${name}.key`, '-subj', `/CN=${dnsNames[0] ?? name}`, '-out', `${name}.csr`],
-    certDir,
-  );
-  openssl(
-    [
-      'x509',
-      '-req',
-      '-in',
-      `${name}.csr`,
-      '-CA',
-      'ca.crt',
-      '-CAkey',
-      'ca.key',
-      '-CAcreateserial',
-      '-days',
-      '2',
-      '-extfile',
-      `${name}.ext`,
-      '-out',
-      `${name}.crt`,
-    ],
-    certDir,
-  );
+  signLeafCert(certDir, name, `/CN=${dnsNames[0] ?? name}`, `${name}.ext`);
   return { cert: join(certDir, `${name}.crt`), key: join(certDir, `${name}.key`) };
 }
 
