@@ -77,6 +77,9 @@ export async function* respondWithTools(request: RespondRequest, o: ToolLoopOpti
         } else calls = event.calls;
       }
       if (calls === undefined || request.signal.aborted) return;
+      // The model has answered (with calls): an empty delta tells the consumer so, and its
+      // first-token deadline stops counting while the tools run.
+      yield '';
       if (last) {
         // A server that ignores tool_choice none: stop here rather than loop.
         toolRoundsExhausted.inc();

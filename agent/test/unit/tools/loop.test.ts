@@ -71,10 +71,15 @@ function setup(rounds: Round[], over: Partial<ToolLoopOptions> = {}, transfer = 
     },
   );
   const out: string[] = [];
+  /** Empty deltas: the model answered with tool calls (the consumer's first-token deadline stops). */
+  const empties: number[] = [];
   const done = (async () => {
-    for await (const d of stream) out.push(d);
+    for await (const d of stream) {
+      if (d === '') empties.push(clock.now());
+      else out.push(d);
+    }
   })();
-  return { clock, http, responder, timings, actions, exchanges, out, done };
+  return { clock, http, responder, timings, actions, exchanges, out, empties, done };
 }
 
 const metric = async (name: string, labels: Record<string, string>): Promise<number> => {
@@ -89,6 +94,7 @@ describe('respondWithTools', () => {
       (req) => [{ type: 'text', text: `יש תור ב-${req.messages.at(-1)!.content}.` }],
     ]);
     await t.clock.advance(300);
+    expect(t.empties).toEqual([0]);
     expect(t.http.sent).toHaveLength(1);
     const sent = t.http.sent[0]!;
     const headers = sent.init.headers as Record<string, string>;
