@@ -35,3 +35,10 @@ export const toolRoundsExhausted = new Counter({
   help: 'Answers whose model kept calling tools past LLM_TOOL_MAX_ROUNDS (the last round was text only).',
   registers: [registry],
 });
+
+export const callActions = new Counter({
+  name: 'hva_call_actions_total',
+  help: 'Built-in actions performed on calls, by action (end_call, transfer, send_dtmf) and result (ok, failed).',
+  labelNames: ['action', 'result'] as const,
+  registers: [registry],
+});
