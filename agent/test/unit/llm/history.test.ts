@@ -63,3 +63,34 @@ describe('ConversationHistory', () => {
     expect(h.length).toBe(2);
   });
 });
+
+describe('ConversationHistory tool exchanges', () => {
+  const calls = [{ id: 'call_1', name: 'check_availability', arguments: '{"day":"tomorrow"}' }];
+  it('keeps the calls and results before what was heard, without the words said around them', () => {
+    const h = new ConversationHistory({ systemPrompt: '', maxTurns: 5 });
+    h.addUser('יש תור מחר?');
+    h.addToolExchange([
+      { role: 'assistant', content: 'רגע.', toolCalls: calls },
+      { role: 'tool', toolCallId: 'call_1', content: '10:00' },
+    ]);
+    h.addAssistant('רגע. יש תור בעשר.');
+    expect(h.messages()).toEqual([
+      { role: 'user', content: 'יש תור מחר?' },
+      { role: 'assistant', content: '', toolCalls: calls },
+      { role: 'tool', toolCallId: 'call_1', content: '10:00' },
+      { role: 'assistant', content: 'רגע. יש תור בעשר.' },
+    ]);
+  });
+
+  it('a dropped turn never leaves a tool result without its call at the start', () => {
+    const h = new ConversationHistory({ systemPrompt: '', maxTurns: 1 });
+    h.addUser('א');
+    h.addToolExchange([
+      { role: 'assistant', content: '', toolCalls: calls },
+      { role: 'tool', toolCallId: 'call_1', content: 'x' },
+    ]);
+    h.addAssistant('ב');
+    h.addUser('ג');
+    expect(h.messages()).toEqual([{ role: 'user', content: 'ג' }]);
+  });
+});
