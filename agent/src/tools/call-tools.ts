@@ -1,19 +1,42 @@
 // The tools of one call, ready for its answers: the process-wide tool config (loaded at boot)
-// bound to this call's clock, responder and DTMF output. An answer asks `respond` for its text
-// stream; the hooks tell the answer's handle what happened (tool timings for its record, the
-// action to perform once heard, the exchange for the history).
+// bound to this call's clock, responder and DTMF output. Each answer has an AnswerTools state:
+// its tool timings (for the turn record), the action to perform once heard, and the exchange
+// for the history. A preemptive answer (started on a guess) gets its state through
+// `preemptive`, gated: its tools run only once `take` confirms it, so a guess never acts.
 import type { Config } from '../config/schema.ts';
-import type { RespondRequest, Responder } from '../llm/types.ts';
+import type { ChatMessage, RespondRequest, Responder } from '../llm/types.ts';
 import type { ToolConfig } from './config.ts';
-import { respondWithTools, type ToolLoopOptions } from './loop.ts';
+import { respondWithTools, type ToolTiming } from './loop.ts';
 import { createToolRunner, type AgentToolRunner } from './runner.ts';
-import type { ToolClock } from './types.ts';
+import type { CallAction, ToolClock } from './types.ts';
 
-export type AnswerHooks = Pick<ToolLoopOptions, 'onToolCall' | 'onAction' | 'onExchange' | 'gate'>;
+/** What one answer's tools did. */
+export class AnswerTools {
+  readonly timings: ToolTiming[] = [];
+  readonly exchange: ChatMessage[] = [];
+  action: CallAction | undefined;
+  /** Tools wait for it; open unless the answer is a preemptive guess. */
+  readonly gate: Promise<void>;
+  private release!: () => void;
+
+  constructor(open = true) {
+    this.gate = new Promise((resolve) => (this.release = resolve));
+    if (open) this.release();
+  }
+
+  open(): void {
+    this.release();
+  }
+}
 
 export interface CallTools {
   readonly runner: AgentToolRunner;
-  respond(request: RespondRequest, hooks: AnswerHooks): AsyncIterable<string>;
+  /** An answer's text stream with tools; `state` collects what its tools did. */
+  respond(request: RespondRequest, state: AnswerTools): AsyncIterable<string>;
+  /** For preemptive requests: tools declared, but run only after `take(request.signal)`. */
+  readonly preemptive: Responder;
+  /** The preemptive request with this signal was kept: its tools may run; its state. */
+  take(signal: AbortSignal): AnswerTools | undefined;
 }
 
 export interface CallToolsDeps {
@@ -46,19 +69,37 @@ export function createCallTools(deps: CallToolsDeps): CallTools | undefined {
     ...(sendDtmf ? { sendDtmf: (digits: string) => sendDtmf(digits) } : {}),
     http: { clock, ...(deps.fetch ? { fetch: deps.fetch } : {}) },
   });
+  const pending = new WeakMap<AbortSignal, AnswerTools>();
+  const respond = (request: RespondRequest, state: AnswerTools): AsyncIterable<string> =>
+    respondWithTools(request, {
+      responder: deps.responder,
+      runner,
+      clock,
+      maxRounds: config.llmToolMaxRounds,
+      fillerAfterMs: config.toolFillerAfterMs,
+      fillerText: config.toolFillerText,
+      errorText: config.toolErrorText,
+      actionText: (a) => (a.type === 'end_call' ? config.goodbyeText : config.transferText),
+      gate: state.gate,
+      onToolCall: (t) => state.timings.push(t),
+      onAction: (a) => (state.action ??= a),
+      onExchange: (m) => state.exchange.push(...m),
+    });
   return {
     runner,
-    respond: (request, hooks) =>
-      respondWithTools(request, {
-        responder: deps.responder,
-        runner,
-        clock,
-        maxRounds: config.llmToolMaxRounds,
-        fillerAfterMs: config.toolFillerAfterMs,
-        fillerText: config.toolFillerText,
-        errorText: config.toolErrorText,
-        actionText: (a) => (a.type === 'end_call' ? config.goodbyeText : config.transferText),
-        ...hooks,
-      }),
+    respond,
+    preemptive: {
+      name: deps.responder.name,
+      respond(request) {
+        const state = new AnswerTools(false);
+        pending.set(request.signal, state);
+        return respond(request, state);
+      },
+    },
+    take(signal) {
+      const state = pending.get(signal);
+      state?.open();
+      return state;
+    },
   };
 }
