@@ -1,13 +1,10 @@
 // The speech-to-text contract the call session depends on. Providers (Google v1, Google v2,
 // one-shot Recognize) implement SttProvider; the resilient wrapper composes them.
+import type { AudioChunk } from '../audio/types.ts';
 import type { Logger } from '../telemetry/logger.ts';
 
-/** Audio from the caller: raw mu-law 8 kHz, stamped with its position on the call's audio clock. */
-export interface AudioChunk {
-  readonly mulaw: Buffer;
-  /** Call audio-clock time of the first sample, in ms since the stream started. */
-  readonly audioTimeMs: number;
-}
+// Re-exported so STT code (and branches written before the move) keep one import site.
+export type { AudioChunk };
 
 export interface SttPartial {
   readonly text: string;
