@@ -1,61 +1,37 @@
-// One CallSession per Twilio stream: composes VAD -> batcher -> STT -> endpointer -> LLM ->
-// splitter -> TTS -> playback, owns the call clock, the conversation history and the per-turn
-// record. Providers are only seen through their interfaces (stt/llm/tts types.ts).
+// One CallSession per Twilio stream: the policy between the caller's side (user-turns.ts) and
+// the agent's side (agent-speech.ts). It decides which utterance is answered, when a new one
+// supersedes or interrupts what the agent is saying, what the conversation history keeps (only
+// what the caller heard), and when the call ends (actions.ts). Every timer is on one clock
+// (clock.ts). Target shape: ../shared/design-call-session.md.
 import type { Config } from '../config/schema.ts';
-import { decodeMulaw } from '../audio/mulaw.ts';
-import { ResponderError } from '../llm/errors.ts';
 import { ConversationHistory } from '../llm/history.ts';
-import { PreemptiveGeneration, answerText, decidePreemptiveStart } from '../llm/preemptive.ts';
+import { answerText } from '../llm/preemptive.ts';
 import { SCRIPTED_GOODBYE } from '../llm/scripted.ts';
 import type { Responder } from '../llm/types.ts';
-import type { AudioChunk, SttFinal, SttListener, SttPartial, SttStream, StreamingStt } from '../stt/types.ts';
+import type { StreamingStt } from '../stt/types.ts';
 import type { Logger } from '../telemetry/logger.ts';
-import type { CallTrace, Tracing } from '../telemetry/tracing.ts';
+import type { Tracing } from '../telemetry/tracing.ts';
 import type { Synthesizer } from '../tts/types.ts';
-import type { Endpointer, EndpointerOutput, TurnEnd, Vad, VadFrame } from '../turn/types.ts';
+import type { TurnEnd } from '../turn/types.ts';
+import { streamActions, type CallActions } from './actions.ts';
 import {
-  defaultTurnComponents,
-  type AudioBatcher,
-  type BargeInDetector,
-  type SentenceSplitter,
-  type TurnComponents,
-} from './components.ts';
-import {
-  apologiesTotal,
-  bargeInsTotal,
-  dtmfTotal,
-  preemptiveStarts as preemptiveStartsTotal,
-  sessionErrors,
-  turnLatency,
-  turnOutcomes,
-  turnsTotal,
-} from './metrics.ts';
-import {
-  createPlayback,
-  heardText,
-  playbackGapMs,
-  type Playback,
-  type PlaybackSegment,
-  type SegmentKind,
-} from './playback.ts';
-import { createSpeechPipeline } from './speech-pipeline.ts';
-import { sharedTicker, type Ticker } from './ticker.ts';
-import {
-  formatLatencyLine,
-  latencyStages,
-  toTraceRecord,
-  turnLogFields,
-  type TurnOutcome,
-  type TurnRecord,
-} from './turn-record.ts';
-import type { CallContext, CallHandler, CallHandlerFactory, MarkOutcome } from './types.ts';
-import { safeObserver, type CallObserverFactory } from './observer.ts';
+  answerRecord,
+  createSpeechRegistry,
+  SpeechHandle,
+  type AgentSpeechDeps,
+  type PhraseSource,
+} from './agent-speech.ts';
+import type { CallClock } from './clock.ts';
+import { defaultTurnComponents, type TurnComponents } from './components.ts';
+import { bargeInsTotal, dtmfTotal, turnOutcomes, turnsTotal } from './metrics.ts';
+import type { CallObserverFactory } from './observer.ts';
+import { PreemptiveSlot } from './preemptive-slot.ts';
+import { createCallScope } from './scope.ts';
+import type { TurnRecord } from './turn-record.ts';
+import type { CallContext, CallHandler, CallHandlerFactory } from './types.ts';
+import { createUserTurns, type UserTurnEvents } from './user-turns.ts';
 
-/** Fixed phrases (greeting, apology, goodbye) synthesised once per process. */
-export interface PhraseSource {
-  /** Raw mu-law 8 kHz audio of the text (cached after the first call). */
-  get(text: string): Promise<Buffer>;
-}
+export type { PhraseSource };
 
 export interface SessionDeps {
   readonly config: Config;
@@ -67,8 +43,10 @@ export interface SessionDeps {
   readonly logger: Logger;
   /** VAD, endpointer, batcher, splitter, barge-in rule; defaults to the turn/ modules. */
   readonly components?: Partial<TurnComponents>;
-  /** Drives endpointing deadlines; defaults to the process-wide 20 ms ticker. */
-  readonly ticker?: Ticker;
+  /** The call's one clock; defaults to real timers on the call's time and the shared 20 ms ticker. */
+  readonly clock?: (ctx: CallContext) => CallClock;
+  /** How the call is ended, transferred or sent DTMF; defaults to closing the media stream. */
+  readonly actions?: (ctx: CallContext) => CallActions;
   /** Observes every finished turn record (demo table, benchmarks, tests). */
   readonly onTurn?: (record: Readonly<TurnRecord>, callSid: string) => void;
   /** Per-call observer of transcript, spoken segments, barge-ins and turn records (the playground feed). */
@@ -77,23 +55,7 @@ export interface SessionDeps {
 
 /** How long an utterance that ended with no transcript waits for its late final before it is dropped. */
 export const EMPTY_TURN_FINAL_WAIT_MS = 2000;
-/** How long a barge-in waits for the cleared/played echoes of the interrupted answer. */
-export const MARK_SETTLE_TIMEOUT_MS = 1500;
-const FRAME_MS = 20;
-const FRAME_SAMPLES = 160;
-
-interface AgentTurn {
-  readonly turnId: number;
-  readonly kind: 'greeting' | 'answer';
-  readonly ac: AbortController;
-  readonly record: TurnRecord | undefined;
-  /** The caller text this answer responds to. */
-  readonly userText: string;
-  fullText: string;
-  outcome: TurnOutcome | undefined;
-  finalized: boolean;
-  settling: Promise<void> | undefined;
-}
+export { MARK_SETTLE_TIMEOUT_MS } from './agent-speech.ts';
 
 export function createCallHandlerFactory(deps: SessionDeps): CallHandlerFactory {
   const components: TurnComponents = { ...defaultTurnComponents, ...deps.components };
@@ -105,163 +67,73 @@ export function createCallSession(
   deps: SessionDeps,
   components: TurnComponents,
 ): CallHandler {
-  const { config, responder, synthesizer, phrases } = deps;
-  const { info, sink } = ctx;
-  const callId = info.callSid;
-  const log = ctx.logger;
-  const now = (): number => sink.now();
-
-  const vad: Vad = components.createVad(config);
-  const endpointer: Endpointer = components.createEndpointer(config);
-  const bargeIn: BargeInDetector = components.createBargeInDetector(config);
-  const batcher: AudioBatcher = components.createBatcher(config, (chunk) => sttStream.write(chunk));
-  const callTrace: CallTrace | undefined = deps.tracing?.startCallSpan({
-    callSid: info.callSid,
-    streamSid: info.streamSid,
-    parentTraceparent: info.customParameters['traceparent'],
-    startedAtMs: info.startedAtMs,
-  });
-  const observer = safeObserver(deps.observe?.(info), (err, method) => {
-    sessionErrors.inc({ where: 'observer' });
-    log.warn({ err, method }, 'call observer failed: no further events for this call');
-  });
-
+  const { config } = deps;
+  const scope = createCallScope(ctx, deps);
+  const { callId, log, clock, timers, guard, background, observer } = scope;
+  const actions = deps.actions?.(ctx) ?? streamActions(ctx.sink);
+  const { playback, track, recordsOf } = createSpeechRegistry(ctx.sink, scope);
   const history = new ConversationHistory({
     systemPrompt: config.llmSystemPrompt,
     maxTurns: config.llmMaxHistoryTurns,
   });
-  /** A preemptive LLM request started on a stable partial of the utterance still being spoken. */
-  let preemptive:
-    { utteranceId: number; generation: PreemptiveGeneration; controller: AbortController } | undefined;
-  let preemptiveStarts = 0;
   let disposed = false;
   let turnCounter = 0;
-  let current: AgentTurn | undefined;
+  /** What the agent is saying (or last said); undefined before the first thing. */
+  let current: SpeechHandle | undefined;
   /** Utterances already answered (or deliberately not answered): exactly once. */
   const handledUtterances = new Set<number>();
-  const records = new Map<number, TurnRecord>();
-  let utteranceStartMs: number | undefined;
-  let emptyTurn: { turn: TurnEnd; timer: NodeJS.Timeout } | undefined;
+  let emptyTurn: { turn: TurnEnd; timer: unknown } | undefined;
   /** Utterance whose speech interrupted the agent: its turn is answered even though it began during playback. */
   let bargedInDuringSpeech = false;
-  const timers = new Set<NodeJS.Timeout>();
-  const pcmScratch = new Int16Array(FRAME_SAMPLES * 8);
 
-  // Runs fn(arg) so one failing step is logged and counted without ending the call; the
-  // argument form lets per-frame callers pass a hoisted function instead of a fresh closure.
-  const guard = <A>(where: string, fn: (arg: A) => void, arg?: A): void => {
-    try {
-      fn(arg as A);
-    } catch (err) {
-      sessionErrors.inc({ where });
-      log.error({ err, where }, 'call session error');
-    }
-  };
-  const background = (where: string, p: Promise<unknown>): void => {
-    p.catch((err: unknown) => {
-      sessionErrors.inc({ where });
-      log.error({ err, where }, 'call session error');
-    });
-  };
-  const setTimer = (fn: () => void, ms: number): NodeJS.Timeout => {
-    const t = setTimeout(() => {
-      timers.delete(t);
-      guard('timer', fn);
-    }, ms);
-    timers.add(t);
-    return t;
-  };
-  const clearTimer = (t: NodeJS.Timeout | undefined): void => {
-    if (t === undefined) return;
-    clearTimeout(t);
-    timers.delete(t);
-  };
-
-  const playback: Playback = createPlayback(sink, {
-    onFirstAudio(segment) {
-      observeSegment(segment);
-      const r = records.get(segment.turnId);
-      if (r && r.firstFrameSentMs === undefined && segment.firstSentAtMs !== undefined)
-        r.firstFrameSentMs = segment.firstSentAtMs;
+  const now = (): number => clock.now();
+  const { responder, synthesizer, phrases } = deps;
+  const speech: AgentSpeechDeps = {
+    ...{ config, responder, synthesizer, phrases, components, playback, timers, now, callId, logger: log },
+    messages: () => history.messages(),
+    closed: () => disposed,
+    // Only what was heard; the next user message is added after this (an answer waits for it).
+    onSettled: (handle, heard) => {
+      history.addAssistant(heard);
+      if (handle.record) scope.report(handle.record);
     },
-    onResolved(segment) {
-      observeSegment(segment);
-      const r = records.get(segment.turnId);
-      if (r && segment.state === 'played' && segment.resolvedAtMs !== undefined)
-        r.lastMarkPlayedMs = segment.resolvedAtMs;
-    },
+  };
+  const preemptive = new PreemptiveSlot({
+    ...{ config, responder, callId, logger: log, now },
+    messagesWithUser: (text) => history.messagesWithUser(text),
   });
 
-  function observeSegment(segment: PlaybackSegment): void {
-    const { id: segmentId, turnId, kind, text, state } = segment;
-    observer?.segment?.({ segmentId, turnId, kind, text, state, atMs: now() });
-  }
-
-  // ---- STT ----
-  const listener: SttListener = {
-    onPartial: (partial: SttPartial) => {
-      observer?.transcript?.({
-        text: partial.text,
-        isFinal: false,
-        stability: partial.stability,
-        atMs: now(),
-      });
-      guard('stt-partial', () => feed({ type: 'partial', partial }));
+  const events: UserTurnEvents = {
+    // n9 (issue 9): taking a turn back when the caller resumes before any answer audio belongs
+    // here: `current.kind === 'answer' && !current.hasAudio` -> current.supersede().
+    speechStarted: () => undefined,
+    partial: (partial) => {
+      if (!config.llmPreemptive) return;
+      if (playback.speaking || (current && !current.finalized)) return;
+      preemptive.consider(partial, !userTurns.callerSpeaking);
     },
-    onFinal: (final: SttFinal) => {
-      observer?.transcript?.({ text: final.text, isFinal: true, stability: 1, atMs: now() });
-      guard('stt-final', () => feed({ type: 'final', final }));
-    },
-    onState: (change) =>
-      log.info({ sttState: change.state, reason: change.reason, atMs: change.atMs }, 'STT state'),
-    onError: (error) =>
-      log.warn({ code: error.code, retryable: error.retryable, err: error.message }, 'STT error'),
-  };
-  const sttStream: SttStream = deps.stt.open({ callId, logger: log, now }, listener);
-
-  const unsubscribeTick = (deps.ticker ?? sharedTicker).subscribe(() => {
-    if (!disposed) guard('tick', feedTick);
-  });
-
-  // ---- endpointer outputs ----
-  function feed(input: Parameters<Endpointer['handle']>[0]): void {
-    if (disposed) return;
-    for (const out of endpointer.handle(input)) onEndpointerOutput(out);
-  }
-
-  function onEndpointerOutput(out: EndpointerOutput): void {
-    switch (out.type) {
-      case 'speechStarted':
-        log.debug({ utteranceId: out.utteranceId, atMs: out.atMs }, 'caller speech started');
-        return;
-      case 'partial':
-        maybeStartPreemptive(out.utteranceId, out.text, out.stability, false, out.agreed);
-        return;
-      case 'callerPaused':
-        maybeStartPreemptive(out.utteranceId, out.text, out.stability, true, false);
-        return;
-      case 'lateFinal': {
-        if (emptyTurn && emptyTurn.turn.utteranceId === out.utteranceId && out.text.trim() !== '') {
-          const { turn, timer } = emptyTurn;
-          clearTimer(timer);
-          emptyTurn = undefined;
-          startAnswer({ ...turn, transcript: out.text, endedAtMs: out.atMs });
-          return;
-        }
-        for (const r of records.values()) {
-          if (r.utteranceId === out.utteranceId) r.lateFinalText = out.text;
-        }
-        log.info(
-          { utteranceId: out.utteranceId, chars: out.text.length },
-          'late final recorded (no new answer)',
-        );
+    lateFinal: (utteranceId, text, atMs) => {
+      if (emptyTurn && emptyTurn.turn.utteranceId === utteranceId && text.trim() !== '') {
+        const { turn, timer } = emptyTurn;
+        timers.clear(timer);
+        emptyTurn = undefined;
+        startAnswer({ ...turn, transcript: text, endedAtMs: atMs });
         return;
       }
-      case 'turnEnded':
-        onTurnEnded(out.turn);
-        return;
-    }
-  }
+      for (const r of recordsOf(utteranceId)) r.lateFinalText = text;
+      log.info({ utteranceId, chars: text.length }, 'late final recorded (no new answer)');
+    },
+    turnEnded: (turn) => onTurnEnded(turn),
+    bargeIn: () => {
+      bargedInDuringSpeech = true;
+      interrupt('barge-in');
+    },
+  };
+  const agentSpeaking = (): boolean => playback.speaking;
+  const userTurns = createUserTurns(
+    { config, components, stt: deps.stt, clock, callId, logger: log, observer, guard, agentSpeaking },
+    events,
+  );
 
   function onTurnEnded(turn: TurnEnd): void {
     if (handledUtterances.has(turn.utteranceId)) return;
@@ -270,30 +142,28 @@ export function createCallSession(
     observer?.turnEnded?.({ utteranceId, transcript, rule, atMs: turn.endedAtMs });
     if (handledUtterances.size > 1000)
       handledUtterances.delete(handledUtterances.values().next().value as number);
-    turnsTotal.inc({ rule: turn.rule });
-    const agentTalking = playback.speaking;
+    turnsTotal.inc({ rule });
     const interrupted = bargedInDuringSpeech;
     bargedInDuringSpeech = false;
-    if (agentTalking && !interrupted) {
+    if (playback.speaking && !interrupted) {
       // Speech shorter than the barge-in threshold during agent speech: a noise or backchannel.
       turnOutcomes.inc({ outcome: 'ignored' });
       log.info(
-        { utteranceId: turn.utteranceId, rule: turn.rule },
+        { utteranceId, rule },
         'caller turn during agent speech below barge-in threshold: not answered',
       );
       return;
     }
-    if (turn.transcript.trim() === '') {
+    if (transcript.trim() === '') {
       // The endpointer decided before any text arrived (e.g. no-voice timeout): wait for the final.
       if (emptyTurn) {
-        clearTimer(emptyTurn.timer);
+        timers.clear(emptyTurn.timer);
         finishUnanswered(emptyTurn.turn);
       }
-      const timer = setTimer(() => {
-        if (emptyTurn?.turn === turn) {
-          emptyTurn = undefined;
-          finishUnanswered(turn);
-        }
+      const timer = timers.set(() => {
+        if (emptyTurn?.turn !== turn) return;
+        emptyTurn = undefined;
+        finishUnanswered(turn);
       }, EMPTY_TURN_FINAL_WAIT_MS);
       emptyTurn = { turn, timer };
       return;
@@ -309,51 +179,11 @@ export function createCallSession(
     );
   }
 
-  // ---- audio in ----
-  function onVadFrame(frame: VadFrame, atMs: number): void {
-    if (frame.event === 'speechStart') {
-      utteranceStartMs = frame.eventTimeMs ?? atMs;
-    }
-    if (frame.event === 'speechEnd' && utteranceStartMs !== undefined) {
-      sttStream.markUtterance?.(utteranceStartMs, frame.eventTimeMs ?? atMs);
-      utteranceStartMs = undefined;
-    }
-    const agentSpeaking = playback.speaking;
-    if (bargeIn.process(frame, FRAME_MS, agentSpeaking) && agentSpeaking) {
-      bargedInDuringSpeech = true;
-      interrupt('barge-in');
-    }
-    feed({ type: 'vad', atMs, frame, frameMs: FRAME_MS });
-  }
-
-  // ---- answers ----
-  function nextRecord(turnId: number, turn: TurnEnd): TurnRecord {
-    const fromVad = turn.speechEndMs !== undefined;
-    return {
-      turnId,
-      utteranceId: turn.utteranceId,
-      rule: turn.rule,
-      transcript: turn.transcript,
-      speechStartMs: turn.speechStartMs,
-      speechEndMs: turn.speechEndMs ?? turn.endedAtMs,
-      speechEndFromVad: fromVad,
-      firstPartialMs: turn.firstPartialMs,
-      finalMs: turn.endedAtMs,
-      answerChars: 0,
-      heardChars: 0,
-      sentences: 0,
-      sentencesPlayed: 0,
-    };
-  }
-
-  function startAnswer(confirmedTurn: TurnEnd): void {
-    const guess =
-      preemptive?.utteranceId === confirmedTurn.utteranceId ? preemptive.generation.candidate : undefined;
-    const userText = answerText(guess, confirmedTurn.transcript.trim(), confirmedTurn.tailSettled ?? true);
+  function startAnswer(confirmed: TurnEnd): void {
+    const guess = preemptive.candidateFor(confirmed.utteranceId);
+    const userText = answerText(guess, confirmed.transcript.trim(), confirmed.tailSettled ?? true);
     const turn =
-      userText === confirmedTurn.transcript.trim()
-        ? confirmedTurn
-        : { ...confirmedTurn, transcript: userText };
+      userText === confirmed.transcript.trim() ? confirmed : { ...confirmed, transcript: userText };
     const previous = current;
     if (
       previous &&
@@ -364,366 +194,78 @@ export function createCallSession(
     ) {
       // The caller kept talking before any of the previous answer was heard: the history merges
       // the two user messages (nothing of the old answer was played), and one answer follows.
-      previous.outcome = 'superseded';
-      previous.ac.abort();
+      previous.supersede();
     }
     const turnId = ++turnCounter;
-    const record = nextRecord(turnId, turn);
-    records.set(turnId, record);
-    if (records.size > 50) records.delete(records.keys().next().value as number);
-    const agentTurn: AgentTurn = {
-      turnId,
-      kind: 'answer',
-      ac: new AbortController(),
-      record,
-      userText,
-      fullText: '',
-      outcome: undefined,
-      finalized: false,
-      settling: undefined,
-    };
-    const pre = preemptive?.utteranceId === turn.utteranceId ? preemptive : undefined;
+    const record = answerRecord(turnId, turn);
+    const pre = preemptive.take(turn.utteranceId);
     if (pre) {
       record.preemptiveCandidate = pre.generation.candidate;
-      record.preemptiveStarts = preemptiveStarts;
+      record.preemptiveStarts = pre.starts;
     }
-    if (preemptive && !pre) cancelPreemptive();
-    preemptive = undefined;
-    const settlePrev =
-      previous && !previous.finalized
-        ? finalize(previous, previous.outcome ?? 'superseded', 0)
-        : Promise.resolve();
-    current = agentTurn;
+    const handle = track(
+      new SpeechHandle(speech, { id: turnId, kind: 'answer', userText, record, ...(pre ? { pre } : {}) }),
+    );
+    const settlePrev = previous && !previous.finalized ? previous.close('superseded') : Promise.resolve();
+    current = handle;
+    const answered = settlePrev.then(() => handle.speakAnswer(() => history.addUser(userText)));
     background(
       'answer',
-      settlePrev.then(() => {
-        if (agentTurn.ac.signal.aborted || disposed) {
-          pre?.generation.cancel();
-          return;
-        }
-        history.addUser(userText);
-        return runAnswer(agentTurn, pre);
-      }),
+      answered.then((completed) => completed && afterAnswer(handle)),
     );
   }
 
-  function cancelPreemptive(): void {
-    preemptive?.generation.cancel();
-    preemptive?.controller.abort();
-    preemptive = undefined;
-  }
-
-  /**
-   * A debounced partial, or the latest transcript when the VAD says the caller stopped: start the
-   * LLM early if it qualifies (decidePreemptiveStart; kept only if the confirmed transcript matches).
-   */
-  function maybeStartPreemptive(
-    utteranceId: number,
-    text: string,
-    stability: number,
-    vadStop: boolean,
-    agreed: boolean,
-  ): void {
-    if (!config.llmPreemptive) return;
-    if (playback.speaking || (current && !current.finalized)) return;
-    const mine = preemptive?.utteranceId === utteranceId ? preemptive : undefined;
-    const decision = decidePreemptiveStart(
-      {
-        text,
-        stability,
-        // The VAD is between speechStart and speechEnd while the caller talks.
-        callerSilent: utteranceStartMs === undefined,
-        vadStop,
-        agreed,
-        ...(mine ? { current: { candidate: mine.generation.candidate, starts: preemptiveStarts } } : {}),
-      },
-      { minStability: config.sttEarlyFinalMinStability },
-    );
-    if (decision.action === 'none') {
-      if (decision.reason === 'max_starts')
-        preemptiveStartsTotal.inc({ action: 'none', reason: 'max_starts' });
-      return;
-    }
-    cancelPreemptive();
-    preemptiveStarts = mine ? preemptiveStarts + 1 : 1;
-    preemptiveStartsTotal.inc({ action: decision.action, reason: decision.reason });
-    log.debug(
-      { utteranceId, action: decision.action, reason: decision.reason, chars: text.length, stability },
-      'preemptive LLM request',
-    );
-    const controller = new AbortController();
-    const generation = new PreemptiveGeneration(
-      responder,
-      { callId, candidate: text, messages: history.messagesWithUser(text), signal: controller.signal },
-      now,
-    );
-    preemptive = { utteranceId, generation, controller };
-  }
-
-  async function runAnswer(turn: AgentTurn, pre: typeof preemptive): Promise<void> {
-    const r = turn.record as TurnRecord;
-    const signal = turn.ac.signal;
-    const llmAc = new AbortController();
-    const abortLlm = (): void => llmAc.abort();
-    signal.addEventListener('abort', abortLlm, { once: true });
-    let timedOut = false;
-    const firstTokenTimer = setTimer(() => {
-      timedOut = true;
-      llmAc.abort();
-    }, config.llmFirstTokenTimeoutMs);
-    let failure: 'llm_error' | 'llm_timeout' | 'tts_error' | undefined;
-    const pipeline = createSpeechPipeline({
-      synthesizer,
-      callId,
-      signal,
-      lookahead: 2,
-      begin: (text) => playback.begin('answer', turn.turnId, text),
-      onSynthesisStart: (i, text) => {
-        if (i === 0) r.ttsRequestMs ??= now();
-        r.ttsChars = (r.ttsChars ?? 0) + text.length;
-      },
-      onFirstAudio: (i) => {
-        if (i === 0) r.ttsFirstAudioMs ??= now();
-      },
-      onError: () => {
-        failure ??= 'tts_error';
-        llmAc.abort();
-      },
-    });
-    const splitter: SentenceSplitter = components.createSplitter();
-    r.llmRequests = pre ? (r.preemptiveStarts ?? 1) : 0;
-    const fresh = (): AsyncIterable<string> => {
-      r.llmRequestMs = now();
-      r.llmRequests = (r.llmRequests ?? 0) + 1;
-      return responder.respond({ callId, messages: history.messages(), signal: llmAc.signal });
-    };
-    let stream: AsyncIterable<string>;
-    if (pre) {
-      const startedAt = now();
-      llmAc.signal.addEventListener('abort', () => pre.controller.abort(), { once: true });
-      const outcome = pre.generation.confirm(turn.userText, fresh);
-      r.preemptive = outcome.result;
-      if (outcome.result === 'hit') r.llmRequestMs = startedAt - outcome.savedMs;
-      stream = outcome.stream;
-    } else stream = fresh();
-    try {
-      for await (const delta of stream) {
-        if (llmAc.signal.aborted) break;
-        if (r.llmFirstTokenMs === undefined) {
-          r.llmFirstTokenMs = now();
-          clearTimer(firstTokenTimer);
-        }
-        turn.fullText += delta;
-        for (const sentence of splitter.push(delta)) {
-          r.firstSentenceMs ??= now();
-          pipeline.push(sentence);
-        }
-      }
-      if (timedOut && r.llmFirstTokenMs === undefined) failure ??= 'llm_timeout';
-      else if (!llmAc.signal.aborted) {
-        for (const sentence of splitter.flush()) {
-          r.firstSentenceMs ??= now();
-          pipeline.push(sentence);
-        }
-      }
-    } catch (err) {
-      if (!signal.aborted && failure === undefined) {
-        failure =
-          timedOut || (err instanceof ResponderError && err.kind === 'timeout') ? 'llm_timeout' : 'llm_error';
-        log.warn({ err, turnId: turn.turnId }, 'responder failed');
-      }
-    } finally {
-      r.llmEndMs = now();
-      clearTimer(firstTokenTimer);
-      signal.removeEventListener('abort', abortLlm);
-    }
-    try {
-      await pipeline.finish();
-    } catch (err) {
-      if (!signal.aborted) {
-        failure ??= 'tts_error';
-        log.warn({ err, turnId: turn.turnId }, 'speech synthesis failed mid-answer');
-      }
-    }
-    r.sentences = pipeline.sentences;
-    r.answerChars = turn.fullText.length;
-    if (signal.aborted || disposed) return;
-    if (failure !== undefined) {
-      apologiesTotal.inc({ cause: failure });
-      turn.outcome = 'apology';
-      await playPhrase('apology', turn.turnId, config.apologyText, signal);
-    }
-    await playback.settled(turn.turnId);
-    if (turn.finalized) return;
-    await finalize(turn, turn.outcome ?? 'answered', 0);
-    if (
-      turn.outcome === undefined &&
-      turn.fullText.trim() === SCRIPTED_GOODBYE &&
-      !disposed &&
-      current === turn
-    ) {
-      // The offline responder said goodbye and the caller heard it: end the stream like a person would.
-      log.info({ turnId: turn.turnId }, 'goodbye played: hanging up');
-      sink.hangup('goodbye');
-    }
-  }
-
-  async function playPhrase(
-    kind: SegmentKind,
-    turnId: number,
-    text: string,
-    signal: AbortSignal,
-  ): Promise<void> {
-    if (text.trim() === '') return;
-    let audio: Buffer;
-    try {
-      audio = await phrases.get(text);
-    } catch (err) {
-      log.error({ err, kind }, 'cached phrase unavailable');
-      return;
-    }
-    if (signal.aborted || disposed) return;
-    const writer = playback.begin(kind, turnId, text);
-    writer.write(audio);
-    writer.end();
+  function afterAnswer(handle: SpeechHandle): void {
+    // The offline responder said goodbye and the caller heard it: end the call like a person would.
+    if (handle.outcome !== undefined || handle.fullText.trim() !== SCRIPTED_GOODBYE) return;
+    if (disposed || current !== handle) return;
+    log.info({ turnId: handle.id }, 'goodbye played: hanging up');
+    actions.endCall('goodbye');
   }
 
   /** Stops the agent: clear Twilio's buffer, abort LLM/TTS, keep in history only what was heard. */
   function interrupt(reason: string): void {
-    const turn = current;
-    if (!turn || turn.finalized) {
-      if (playback.speaking) playback.clear();
-      return;
-    }
+    const handle = current;
     const wasSpeaking = playback.speaking;
     if (wasSpeaking) playback.clear();
+    if (!handle || handle.finalized) return;
     bargeInsTotal.inc();
-    if (turn.record) turn.record.interruptedMs = now();
-    turn.outcome = 'interrupted';
-    turn.ac.abort();
-    log.info({ turnId: turn.turnId, reason, wasSpeaking }, 'agent interrupted by the caller');
-    observer?.bargeIn?.({ turnId: turn.turnId, wasSpeaking, atMs: now() });
-    background('interrupt', finalize(turn, 'interrupted', MARK_SETTLE_TIMEOUT_MS));
+    log.info({ turnId: handle.id, reason, wasSpeaking }, 'agent interrupted by the caller');
+    observer?.bargeIn?.({ turnId: handle.id, wasSpeaking, atMs: clock.now() });
+    background('interrupt', handle.interrupt());
   }
 
-  /** Records what was heard (after the turn's marks settle, bounded) and emits the turn record once. */
-  function finalize(turn: AgentTurn, outcome: TurnOutcome, settleTimeoutMs: number): Promise<void> {
-    if (turn.settling) return turn.settling;
-    turn.ac.abort();
-    const settle = async (): Promise<void> => {
-      if (settleTimeoutMs > 0 && !disposed) {
-        let t: NodeJS.Timeout | undefined;
-        await Promise.race([
-          playback.settled(turn.turnId),
-          new Promise<void>((resolve) => (t = setTimer(resolve, settleTimeoutMs))),
-        ]);
-        clearTimer(t);
-      }
-      turn.finalized = true;
-      const segments = playback.segmentsOf(turn.turnId);
-      const heard = heardText(segments);
-      // Only what was heard; the next user message is added after this (startAnswer waits for it).
-      history.addAssistant(heard.text);
-      const r = turn.record;
-      if (!r) return;
-      r.outcome = outcome;
-      r.heardChars = heard.chars;
-      r.sentencesPlayed = heard.sentences;
-      r.playbackGapMs = playbackGapMs(segments);
-      emitRecord(r);
-    };
-    turn.settling = settle();
-    return turn.settling;
-  }
-
-  function emitRecord(r: TurnRecord): void {
-    turnOutcomes.inc({ outcome: r.outcome ?? 'answered' });
-    const stages = latencyStages(r);
-    for (const [stage, seconds] of Object.entries(stages))
-      turnLatency.observe({ stage }, Math.max(0, seconds));
-    log.info({ turn: turnLogFields(r) }, formatLatencyLine(r));
-    if (callTrace) callTrace.recordTurn(toTraceRecord(r));
-    deps.onTurn?.(r, callId);
-    observer?.turnRecord?.(r, callTrace?.traceId);
-  }
-
-  // ---- greeting ----
   if (config.greetingText.trim() !== '') {
-    const greeting: AgentTurn = {
-      turnId: 0,
-      kind: 'greeting',
-      ac: new AbortController(),
-      record: undefined,
-      userText: '',
-      fullText: config.greetingText,
-      outcome: undefined,
-      finalized: false,
-      settling: undefined,
-    };
+    const greeting = track(new SpeechHandle(speech, { id: 0, kind: 'greeting' }));
     current = greeting;
-    background(
-      'greeting',
-      (async () => {
-        await playPhrase('greeting', 0, config.greetingText, greeting.ac.signal);
-        await playback.settled(0);
-        if (!greeting.finalized && current === greeting) await finalize(greeting, 'answered', 0);
-      })(),
-    );
+    background('greeting', greeting.speakPhrase(config.greetingText));
   }
-
-  // Per 20 ms frame: hoisted so the hot path allocates no closure.
-  const processAudio = (chunk: AudioChunk): void => {
-    batcher.push(chunk);
-    const n = chunk.mulaw.length;
-    const pcm = decodeMulaw(chunk.mulaw, n <= pcmScratch.length ? pcmScratch.subarray(0, n) : undefined);
-    for (let off = 0; off + FRAME_SAMPLES <= n; off += FRAME_SAMPLES) {
-      const atMs = chunk.audioTimeMs + (off / FRAME_SAMPLES) * FRAME_MS;
-      const frame = vad.process(pcm.subarray(off, off + FRAME_SAMPLES), atMs);
-      onVadFrame(frame, atMs);
-    }
-  };
-  const feedTick = (): void => {
-    feed({ type: 'tick', atMs: now() });
-  };
 
   return {
-    onAudio(chunk: AudioChunk): void {
-      if (disposed) return;
-      guard('audio', processAudio, chunk);
+    onAudio(chunk) {
+      if (!disposed) userTurns.onAudio(chunk);
     },
-    onMark(name: string, outcome: MarkOutcome): void {
-      if (disposed) return;
-      guard('mark', () => {
-        playback.onMark(name, outcome);
-      });
+    onMark(name, outcome) {
+      if (!disposed) guard('mark', () => void playback.onMark(name, outcome));
     },
-    onDtmf(digit: string): void {
+    onDtmf(digit) {
       if (disposed) return;
       dtmfTotal.inc();
       history.addDtmf(digit);
       log.info({ digit }, 'DTMF digit');
     },
-    async dispose(reason: string): Promise<void> {
+    async dispose(reason) {
       if (disposed) return;
-      const turn = current;
-      if (turn && !turn.finalized && !turn.settling) {
-        turn.outcome ??= 'ended';
-        await finalize(turn, turn.outcome, 0);
-      }
+      const handle = current;
+      if (handle && !handle.finalized && !handle.finalizing) await handle.close('ended');
       disposed = true;
-      unsubscribeTick();
-      for (const t of timers) clearTimeout(t);
-      timers.clear();
+      timers.clearAll();
       emptyTurn = undefined;
-      current?.ac.abort();
+      current?.stop();
+      preemptive.cancel();
       playback.dispose();
-      batcher.flush();
-      try {
-        await sttStream.close();
-      } catch (err) {
-        log.warn({ err }, 'STT stream close failed');
-      }
-      callTrace?.end(now(), reason);
+      await userTurns.close();
+      scope.callTrace?.end(clock.now(), reason);
       observer?.ended?.(reason);
       log.info({ reason, turns: turnCounter }, 'call session disposed');
     },

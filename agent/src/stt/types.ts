@@ -51,11 +51,21 @@ export interface SttListener {
   onError(error: SttError): void;
 }
 
+/** Timers behind an interface so rotation, backoff and probes are testable with a fake clock. */
+export interface Scheduler {
+  /** Monotonic ms. */
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
 export interface SttSessionContext {
   readonly callId: string;
   readonly logger: Logger;
   /** The call's monotonic clock in ms (same origin as AudioChunk.audioTimeMs). */
   readonly now: () => number;
+  /** The call's timers (call/clock.ts); when absent the provider uses its own scheduler. */
+  readonly scheduler?: Scheduler;
 }
 
 /** One recognition session for one call. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ResponderError } from '../../../src/llm/errors.ts';
 import { DTMF_PREFIX } from '../../../src/llm/history.ts';
+import { createCallClock } from '../../../src/call/clock.ts';
 import { createIntervalTicker } from '../../../src/call/ticker.ts';
 import { bargeInsTotal } from '../../../src/call/metrics.ts';
 import type { TurnRecord } from '../../../src/call/turn-record.ts';
@@ -201,7 +202,12 @@ describe('call session: greeting, DTMF, apologies', () => {
     const h = createHarness({ llmFirstTokenTimeoutMs: 100 });
     h.responder.answers.push({ delayMs: 5000, deltas: ['מאוחר מדי.'] });
     h.turnEnded(1, 'שאלה');
-    await new Promise((r) => setTimeout(r, 200));
+    await flush();
+    h.clock.advance(99);
+    await flush();
+    expect(h.responder.requests[0]?.signal.aborted).toBe(false);
+    expect(h.phrases.gets).toEqual([]);
+    h.clock.advance(1); // the first-token deadline, on the call's clock
     await flush();
     expect(h.responder.requests[0]?.signal.aborted).toBe(true);
     expect(h.phrases.gets).toEqual([h.config.apologyText]);
@@ -326,10 +332,10 @@ describe('call session: dispose', () => {
     h.responder.answers.push({ deltas: ['ארוך. '], hang: true });
     h.turnEnded(1, 'שאלה');
     await flush();
-    expect(h.ticker.subscribers).toBe(1);
+    expect(h.clock.tickSubscribers).toBe(1);
     await h.handler.dispose('stop');
     expect(h.stt.closed).toBe(1);
-    expect(h.ticker.subscribers).toBe(0);
+    expect(h.clock.tickSubscribers).toBe(0);
     expect(h.responder.requests[0]?.signal.aborted).toBe(true);
     expect(lastRecord(h).outcome).toBe('ended');
     // later events are ignored
@@ -343,7 +349,10 @@ describe('call session: dispose', () => {
     const baseline = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
     for (let round = 0; round < 5; round++) {
       const hs = Array.from({ length: 40 }, () =>
-        createHarness({ llmFirstTokenTimeoutMs: 30_000 }, { ticker }),
+        createHarness(
+          { llmFirstTokenTimeoutMs: 30_000 },
+          { clock: (ctx) => createCallClock(() => ctx.sink.now(), ticker) },
+        ),
       );
       for (const [i, h] of hs.entries()) {
         // Still waiting for the first token: the deadline timer and the responder's wait are live.
