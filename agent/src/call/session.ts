@@ -3,15 +3,11 @@
 // supersedes or interrupts what the agent is saying, what the conversation history keeps (only
 // what the caller heard), and when the call ends (actions.ts). Every timer is on one clock
 // (clock.ts). Target shape: ../shared/design-call-session.md.
+import type { AudioChunk } from '../audio/types.ts';
 import type { Config } from '../config/schema.ts';
 import { ConversationHistory } from '../llm/history.ts';
 import { answerText } from '../llm/preemptive.ts';
 import { SCRIPTED_GOODBYE } from '../llm/scripted.ts';
-import type { Responder } from '../llm/types.ts';
-import type { StreamingStt } from '../stt/types.ts';
-import type { Logger } from '../telemetry/logger.ts';
-import type { Tracing } from '../telemetry/tracing.ts';
-import type { Synthesizer } from '../tts/types.ts';
 import type { TurnEnd } from '../turn/types.ts';
 import { streamActions, type CallActions } from './actions.ts';
 import {
@@ -20,38 +16,16 @@ import {
   SpeechHandle,
   type AgentSpeechDeps,
   type PhraseSource,
+  type SpeechRegistry,
 } from './agent-speech.ts';
-import type { CallClock } from './clock.ts';
 import { defaultTurnComponents, type TurnComponents } from './components.ts';
 import { bargeInsTotal, dtmfTotal, turnOutcomes, turnsTotal } from './metrics.ts';
-import type { CallObserverFactory } from './observer.ts';
 import { PreemptiveSlot } from './preemptive-slot.ts';
-import { createCallScope } from './scope.ts';
-import type { TurnRecord } from './turn-record.ts';
-import type { CallContext, CallHandler, CallHandlerFactory } from './types.ts';
-import { createUserTurns, type UserTurnEvents } from './user-turns.ts';
+import { createCallScope, type CallScope, type SessionDeps } from './scope.ts';
+import type { CallContext, CallHandler, CallHandlerFactory, MarkOutcome } from './types.ts';
+import { createUserTurns, type UserTurnEvents, type UserTurns } from './user-turns.ts';
 
-export type { PhraseSource };
-
-export interface SessionDeps {
-  readonly config: Config;
-  readonly stt: StreamingStt;
-  readonly responder: Responder;
-  readonly synthesizer: Synthesizer;
-  readonly phrases: PhraseSource;
-  readonly tracing?: Tracing;
-  readonly logger: Logger;
-  /** VAD, endpointer, batcher, splitter, barge-in rule; defaults to the turn/ modules. */
-  readonly components?: Partial<TurnComponents>;
-  /** The call's one clock; defaults to real timers on the call's time and the shared 20 ms ticker. */
-  readonly clock?: (ctx: CallContext) => CallClock;
-  /** How the call is ended, transferred or sent DTMF; defaults to closing the media stream. */
-  readonly actions?: (ctx: CallContext) => CallActions;
-  /** Observes every finished turn record (demo table, benchmarks, tests). */
-  readonly onTurn?: (record: Readonly<TurnRecord>, callSid: string) => void;
-  /** Per-call observer of transcript, spoken segments, barge-ins and turn records (the playground feed). */
-  readonly observe?: CallObserverFactory;
-}
+export type { PhraseSource, SessionDeps };
 
 /** How long an utterance that ended with no transcript waits for its late final before it is dropped. */
 export const EMPTY_TURN_FINAL_WAIT_MS = 2000;
@@ -67,85 +41,110 @@ export function createCallSession(
   deps: SessionDeps,
   components: TurnComponents,
 ): CallHandler {
-  const { config } = deps;
-  const scope = createCallScope(ctx, deps);
-  const { callId, log, clock, timers, guard, background, observer } = scope;
-  const actions = deps.actions?.(ctx) ?? streamActions(ctx.sink);
-  const { playback, track, recordsOf } = createSpeechRegistry(ctx.sink, scope);
-  const history = new ConversationHistory({
-    systemPrompt: config.llmSystemPrompt,
-    maxTurns: config.llmMaxHistoryTurns,
-  });
-  let disposed = false;
-  let turnCounter = 0;
+  return new CallSession(ctx, deps, components);
+}
+
+class CallSession implements CallHandler {
+  private readonly config: Config;
+  private readonly scope: CallScope;
+  private readonly actions: CallActions;
+  private readonly speech: AgentSpeechDeps;
+  private readonly registry: SpeechRegistry;
+  private readonly history: ConversationHistory;
+  private readonly preemptive: PreemptiveSlot;
+  private readonly userTurns: UserTurns;
+  private disposed = false;
+  private turnCounter = 0;
   /** What the agent is saying (or last said); undefined before the first thing. */
-  let current: SpeechHandle | undefined;
+  private current: SpeechHandle | undefined;
   /** Utterances already answered (or deliberately not answered): exactly once. */
-  const handledUtterances = new Set<number>();
-  let emptyTurn: { turn: TurnEnd; timer: unknown } | undefined;
-  /** Utterance whose speech interrupted the agent: its turn is answered even though it began during playback. */
-  let bargedInDuringSpeech = false;
+  private readonly handledUtterances = new Set<number>();
+  private emptyTurn: { turn: TurnEnd; timer: unknown } | undefined;
+  /** The utterance interrupted the agent: its turn is answered though it began during playback. */
+  private bargedInDuringSpeech = false;
 
-  const now = (): number => clock.now();
-  const { responder, synthesizer, phrases } = deps;
-  const speech: AgentSpeechDeps = {
-    ...{ config, responder, synthesizer, phrases, components, playback, timers, now, callId, logger: log },
-    messages: () => history.messages(),
-    closed: () => disposed,
-    // Only what was heard; the next user message is added after this (an answer waits for it).
-    onSettled: (handle, heard) => {
-      history.addAssistant(heard);
-      if (handle.record) scope.report(handle.record);
-    },
-  };
-  const preemptive = new PreemptiveSlot({
-    ...{ config, responder, callId, logger: log, now },
-    messagesWithUser: (text) => history.messagesWithUser(text),
-  });
+  constructor(ctx: CallContext, deps: SessionDeps, components: TurnComponents) {
+    const config = (this.config = deps.config);
+    const scope = (this.scope = createCallScope(ctx, deps));
+    const { callId, log, clock, timers, guard, observer } = scope;
+    this.actions = deps.actions?.(ctx) ?? streamActions(ctx.sink);
+    this.registry = createSpeechRegistry(ctx.sink, scope);
+    const history = (this.history = new ConversationHistory({
+      systemPrompt: config.llmSystemPrompt,
+      maxTurns: config.llmMaxHistoryTurns,
+    }));
+    const now = (): number => clock.now();
+    const { responder, synthesizer, phrases } = deps;
+    const playback = this.registry.playback;
+    this.speech = {
+      ...{ config, responder, synthesizer, phrases, components, playback, timers, now, callId, logger: log },
+      messages: () => history.messages(),
+      closed: () => this.disposed,
+      // Only what was heard; the next user message is added after this (an answer waits for it).
+      onSettled: (handle, heard) => {
+        history.addAssistant(heard);
+        if (handle.record) scope.report(handle.record);
+      },
+    };
+    this.preemptive = new PreemptiveSlot({
+      ...{ config, responder, callId, logger: log, now },
+      messagesWithUser: (text) => history.messagesWithUser(text),
+    });
+    const agentSpeaking = (): boolean => playback.speaking;
+    this.userTurns = createUserTurns(
+      { config, components, stt: deps.stt, clock, callId, logger: log, observer, guard, agentSpeaking },
+      this.userTurnEvents(),
+    );
+    if (config.greetingText.trim() !== '') {
+      const greeting = this.registry.track(new SpeechHandle(this.speech, { id: 0, kind: 'greeting' }));
+      this.current = greeting;
+      scope.background('greeting', greeting.speakPhrase(config.greetingText));
+    }
+  }
 
-  const events: UserTurnEvents = {
-    // n9 (issue 9): taking a turn back when the caller resumes before any answer audio belongs
-    // here: `current.kind === 'answer' && !current.hasAudio` -> current.supersede().
-    speechStarted: () => undefined,
-    partial: (partial) => {
-      if (!config.llmPreemptive) return;
-      if (playback.speaking || (current && !current.finalized)) return;
-      preemptive.consider(partial, !userTurns.callerSpeaking);
-    },
-    lateFinal: (utteranceId, text, atMs) => {
-      if (emptyTurn && emptyTurn.turn.utteranceId === utteranceId && text.trim() !== '') {
-        const { turn, timer } = emptyTurn;
-        timers.clear(timer);
-        emptyTurn = undefined;
-        startAnswer({ ...turn, transcript: text, endedAtMs: atMs });
-        return;
-      }
-      for (const r of recordsOf(utteranceId)) r.lateFinalText = text;
-      log.info({ utteranceId, chars: text.length }, 'late final recorded (no new answer)');
-    },
-    turnEnded: (turn) => onTurnEnded(turn),
-    bargeIn: () => {
-      bargedInDuringSpeech = true;
-      interrupt('barge-in');
-    },
-  };
-  const agentSpeaking = (): boolean => playback.speaking;
-  const userTurns = createUserTurns(
-    { config, components, stt: deps.stt, clock, callId, logger: log, observer, guard, agentSpeaking },
-    events,
-  );
+  private userTurnEvents(): UserTurnEvents {
+    return {
+      // n9 (issue 9): taking a turn back when the caller resumes before any answer audio belongs
+      // here: `current.kind === 'answer' && !current.hasAudio` -> current.supersede().
+      speechStarted: () => undefined,
+      partial: (partial) => {
+        if (!this.config.llmPreemptive) return;
+        if (this.registry.playback.speaking || (this.current && !this.current.finalized)) return;
+        this.preemptive.consider(partial, !this.userTurns.callerSpeaking);
+      },
+      lateFinal: (utteranceId, text, atMs) => this.onLateFinal(utteranceId, text, atMs),
+      turnEnded: (turn) => this.onTurnEnded(turn),
+      bargeIn: () => {
+        this.bargedInDuringSpeech = true;
+        this.interrupt('barge-in');
+      },
+    };
+  }
 
-  function onTurnEnded(turn: TurnEnd): void {
-    if (handledUtterances.has(turn.utteranceId)) return;
-    handledUtterances.add(turn.utteranceId);
+  private onLateFinal(utteranceId: number, text: string, atMs: number): void {
+    const empty = this.emptyTurn;
+    if (empty && empty.turn.utteranceId === utteranceId && text.trim() !== '') {
+      this.scope.timers.clear(empty.timer);
+      this.emptyTurn = undefined;
+      this.startAnswer({ ...empty.turn, transcript: text, endedAtMs: atMs });
+      return;
+    }
+    for (const r of this.registry.recordsOf(utteranceId)) r.lateFinalText = text;
+    this.scope.log.info({ utteranceId, chars: text.length }, 'late final recorded (no new answer)');
+  }
+
+  private onTurnEnded(turn: TurnEnd): void {
     const { utteranceId, transcript, rule } = turn;
+    const { log, observer, timers } = this.scope;
+    if (this.handledUtterances.has(utteranceId)) return;
+    this.handledUtterances.add(utteranceId);
+    if (this.handledUtterances.size > 1000)
+      this.handledUtterances.delete(this.handledUtterances.values().next().value as number);
     observer?.turnEnded?.({ utteranceId, transcript, rule, atMs: turn.endedAtMs });
-    if (handledUtterances.size > 1000)
-      handledUtterances.delete(handledUtterances.values().next().value as number);
     turnsTotal.inc({ rule });
-    const interrupted = bargedInDuringSpeech;
-    bargedInDuringSpeech = false;
-    if (playback.speaking && !interrupted) {
+    const interrupted = this.bargedInDuringSpeech;
+    this.bargedInDuringSpeech = false;
+    if (this.registry.playback.speaking && !interrupted) {
       // Speech shorter than the barge-in threshold during agent speech: a noise or backchannel.
       turnOutcomes.inc({ outcome: 'ignored' });
       log.info(
@@ -154,120 +153,103 @@ export function createCallSession(
       );
       return;
     }
-    if (transcript.trim() === '') {
-      // The endpointer decided before any text arrived (e.g. no-voice timeout): wait for the final.
-      if (emptyTurn) {
-        timers.clear(emptyTurn.timer);
-        finishUnanswered(emptyTurn.turn);
-      }
-      const timer = timers.set(() => {
-        if (emptyTurn?.turn !== turn) return;
-        emptyTurn = undefined;
-        finishUnanswered(turn);
-      }, EMPTY_TURN_FINAL_WAIT_MS);
-      emptyTurn = { turn, timer };
-      return;
+    if (transcript.trim() !== '') return this.startAnswer(turn);
+    // The endpointer decided before any text arrived (e.g. no-voice timeout): wait for the final.
+    if (this.emptyTurn) {
+      timers.clear(this.emptyTurn.timer);
+      this.finishUnanswered(this.emptyTurn.turn);
     }
-    startAnswer(turn);
+    const timer = timers.set(() => {
+      if (this.emptyTurn?.turn !== turn) return;
+      this.emptyTurn = undefined;
+      this.finishUnanswered(turn);
+    }, EMPTY_TURN_FINAL_WAIT_MS);
+    this.emptyTurn = { turn, timer };
   }
 
-  function finishUnanswered(turn: TurnEnd): void {
+  private finishUnanswered(turn: TurnEnd): void {
     turnOutcomes.inc({ outcome: 'no_transcript' });
-    log.info(
-      { utteranceId: turn.utteranceId, rule: turn.rule },
-      'caller turn ended without a transcript: not answered',
-    );
+    const { utteranceId, rule } = turn;
+    this.scope.log.info({ utteranceId, rule }, 'caller turn ended without a transcript: not answered');
   }
 
-  function startAnswer(confirmed: TurnEnd): void {
-    const guess = preemptive.candidateFor(confirmed.utteranceId);
+  private startAnswer(confirmed: TurnEnd): void {
+    const guess = this.preemptive.candidateFor(confirmed.utteranceId);
     const userText = answerText(guess, confirmed.transcript.trim(), confirmed.tailSettled ?? true);
     const turn =
       userText === confirmed.transcript.trim() ? confirmed : { ...confirmed, transcript: userText };
-    const previous = current;
-    if (
-      previous &&
-      !previous.finalized &&
-      previous.kind === 'answer' &&
-      previous.outcome === undefined &&
-      !playback.speaking
-    ) {
+    const previous = this.current;
+    if (previous?.kind === 'answer' && !previous.finalized && previous.outcome === undefined) {
       // The caller kept talking before any of the previous answer was heard: the history merges
       // the two user messages (nothing of the old answer was played), and one answer follows.
-      previous.supersede();
+      if (!this.registry.playback.speaking) previous.supersede();
     }
-    const turnId = ++turnCounter;
-    const record = answerRecord(turnId, turn);
-    const pre = preemptive.take(turn.utteranceId);
+    const record = answerRecord(++this.turnCounter, turn);
+    const pre = this.preemptive.take(turn.utteranceId);
     if (pre) {
       record.preemptiveCandidate = pre.generation.candidate;
       record.preemptiveStarts = pre.starts;
     }
-    const handle = track(
-      new SpeechHandle(speech, { id: turnId, kind: 'answer', userText, record, ...(pre ? { pre } : {}) }),
-    );
+    const init = { id: record.turnId, kind: 'answer' as const, userText, record, ...(pre ? { pre } : {}) };
+    const handle = this.registry.track(new SpeechHandle(this.speech, init));
     const settlePrev = previous && !previous.finalized ? previous.close('superseded') : Promise.resolve();
-    current = handle;
-    const answered = settlePrev.then(() => handle.speakAnswer(() => history.addUser(userText)));
-    background(
+    this.current = handle;
+    const answered = settlePrev.then(() => handle.speakAnswer(() => this.history.addUser(userText)));
+    this.scope.background(
       'answer',
-      answered.then((completed) => completed && afterAnswer(handle)),
+      answered.then((completed) => completed && this.afterAnswer(handle)),
     );
   }
 
-  function afterAnswer(handle: SpeechHandle): void {
+  private afterAnswer(handle: SpeechHandle): void {
     // The offline responder said goodbye and the caller heard it: end the call like a person would.
     if (handle.outcome !== undefined || handle.fullText.trim() !== SCRIPTED_GOODBYE) return;
-    if (disposed || current !== handle) return;
-    log.info({ turnId: handle.id }, 'goodbye played: hanging up');
-    actions.endCall('goodbye');
+    if (this.disposed || this.current !== handle) return;
+    this.scope.log.info({ turnId: handle.id }, 'goodbye played: hanging up');
+    this.actions.endCall('goodbye');
   }
 
   /** Stops the agent: clear Twilio's buffer, abort LLM/TTS, keep in history only what was heard. */
-  function interrupt(reason: string): void {
-    const handle = current;
+  private interrupt(reason: string): void {
+    const handle = this.current;
+    const { playback } = this.registry;
     const wasSpeaking = playback.speaking;
     if (wasSpeaking) playback.clear();
     if (!handle || handle.finalized) return;
     bargeInsTotal.inc();
-    log.info({ turnId: handle.id, reason, wasSpeaking }, 'agent interrupted by the caller');
-    observer?.bargeIn?.({ turnId: handle.id, wasSpeaking, atMs: clock.now() });
-    background('interrupt', handle.interrupt());
+    this.scope.log.info({ turnId: handle.id, reason, wasSpeaking }, 'agent interrupted by the caller');
+    this.scope.observer?.bargeIn?.({ turnId: handle.id, wasSpeaking, atMs: this.scope.clock.now() });
+    this.scope.background('interrupt', handle.interrupt());
   }
 
-  if (config.greetingText.trim() !== '') {
-    const greeting = track(new SpeechHandle(speech, { id: 0, kind: 'greeting' }));
-    current = greeting;
-    background('greeting', greeting.speakPhrase(config.greetingText));
+  onAudio(chunk: AudioChunk): void {
+    if (!this.disposed) this.userTurns.onAudio(chunk);
   }
 
-  return {
-    onAudio(chunk) {
-      if (!disposed) userTurns.onAudio(chunk);
-    },
-    onMark(name, outcome) {
-      if (!disposed) guard('mark', () => void playback.onMark(name, outcome));
-    },
-    onDtmf(digit) {
-      if (disposed) return;
-      dtmfTotal.inc();
-      history.addDtmf(digit);
-      log.info({ digit }, 'DTMF digit');
-    },
-    async dispose(reason) {
-      if (disposed) return;
-      const handle = current;
-      if (handle && !handle.finalized && !handle.finalizing) await handle.close('ended');
-      disposed = true;
-      timers.clearAll();
-      emptyTurn = undefined;
-      current?.stop();
-      preemptive.cancel();
-      playback.dispose();
-      await userTurns.close();
-      scope.callTrace?.end(clock.now(), reason);
-      observer?.ended?.(reason);
-      log.info({ reason, turns: turnCounter }, 'call session disposed');
-    },
-  };
+  onMark(name: string, outcome: MarkOutcome): void {
+    if (!this.disposed) this.scope.guard('mark', () => void this.registry.playback.onMark(name, outcome));
+  }
+
+  onDtmf(digit: string): void {
+    if (this.disposed) return;
+    dtmfTotal.inc();
+    this.history.addDtmf(digit);
+    this.scope.log.info({ digit }, 'DTMF digit');
+  }
+
+  async dispose(reason: string): Promise<void> {
+    if (this.disposed) return;
+    const handle = this.current;
+    if (handle && !handle.finalized && !handle.finalizing) await handle.close('ended');
+    this.disposed = true;
+    this.scope.timers.clearAll();
+    this.emptyTurn = undefined;
+    this.current?.stop();
+    this.preemptive.cancel();
+    this.registry.playback.dispose();
+    await this.userTurns.close();
+    this.scope.callTrace?.end(this.scope.clock.now(), reason);
+    this.scope.observer?.ended?.(reason);
+    this.scope.log.info({ reason, turns: this.turnCounter }, 'call session disposed');
+  }
 }

@@ -7,7 +7,7 @@ import type { AudioChunk } from '../audio/types.ts';
 import type { Config } from '../config/schema.ts';
 import type { SttListener, SttStream, StreamingStt } from '../stt/types.ts';
 import type { Logger } from '../telemetry/logger.ts';
-import type { EndpointerInput, TurnEnd, VadFrame } from '../turn/types.ts';
+import type { EndpointerInput, EndpointerOutput, TurnEnd, VadFrame } from '../turn/types.ts';
 import type { CallClock } from './clock.ts';
 import type { TurnComponents } from './components.ts';
 import type { CallObserver } from './observer.ts';
@@ -60,7 +60,7 @@ export interface UserTurns {
 }
 
 export function createUserTurns(deps: UserTurnsDeps, events: UserTurnEvents): UserTurns {
-  const { config, components, clock, observer, guard, logger: log } = deps;
+  const { config, components, clock, guard, logger: log } = deps;
   const vad = components.createVad(config);
   const endpointer = components.createEndpointer(config);
   const bargeIn = components.createBargeInDetector(config);
@@ -69,28 +69,9 @@ export function createUserTurns(deps: UserTurnsDeps, events: UserTurnEvents): Us
   let utteranceStartMs: number | undefined;
   let closed = false;
 
-  const listener: SttListener = {
-    onPartial: (partial) => {
-      observer?.transcript?.({
-        text: partial.text,
-        isFinal: false,
-        stability: partial.stability,
-        atMs: clock.now(),
-      });
-      guard('stt-partial', () => feed({ type: 'partial', partial }));
-    },
-    onFinal: (final) => {
-      observer?.transcript?.({ text: final.text, isFinal: true, stability: 1, atMs: clock.now() });
-      guard('stt-final', () => feed({ type: 'final', final }));
-    },
-    onState: (change) =>
-      log.info({ sttState: change.state, reason: change.reason, atMs: change.atMs }, 'STT state'),
-    onError: (error) =>
-      log.warn({ code: error.code, retryable: error.retryable, err: error.message }, 'STT error'),
-  };
   const sttStream: SttStream = deps.stt.open(
     { callId: deps.callId, logger: log, now: () => clock.now(), scheduler: clock },
-    listener,
+    sttListener(deps, (input, where) => guard(where, feed, input)),
   );
   const feedTick = (): void => feed({ type: 'tick', atMs: clock.now() });
   const unsubscribeTick = clock.onTick(() => {
@@ -99,26 +80,7 @@ export function createUserTurns(deps: UserTurnsDeps, events: UserTurnEvents): Us
 
   function feed(input: EndpointerInput): void {
     if (closed) return;
-    for (const out of endpointer.handle(input)) {
-      switch (out.type) {
-        case 'speechStarted':
-          log.debug({ utteranceId: out.utteranceId, atMs: out.atMs }, 'caller speech started');
-          events.speechStarted(out.utteranceId, out.atMs);
-          break;
-        case 'partial':
-          events.partial({ ...out, paused: false });
-          break;
-        case 'callerPaused':
-          events.partial({ ...out, agreed: false, paused: true });
-          break;
-        case 'lateFinal':
-          events.lateFinal(out.utteranceId, out.text, out.atMs);
-          break;
-        case 'turnEnded':
-          events.turnEnded(out.turn);
-          break;
-      }
-    }
+    for (const out of endpointer.handle(input)) dispatch(out, events, log);
   }
 
   function onVadFrame(frame: VadFrame, atMs: number): void {
@@ -162,4 +124,49 @@ export function createUserTurns(deps: UserTurnsDeps, events: UserTurnEvents): Us
       }
     },
   };
+}
+
+/** STT results go to the endpointer (and the observer); state changes and errors to the log. */
+function sttListener(
+  deps: Pick<UserTurnsDeps, 'observer' | 'clock' | 'logger'>,
+  feed: (input: EndpointerInput, where: string) => void,
+): SttListener {
+  const { observer, clock, logger: log } = deps;
+  return {
+    onPartial: (partial) => {
+      const { text, stability } = partial;
+      observer?.transcript?.({ text, isFinal: false, stability, atMs: clock.now() });
+      feed({ type: 'partial', partial }, 'stt-partial');
+    },
+    onFinal: (final) => {
+      observer?.transcript?.({ text: final.text, isFinal: true, stability: 1, atMs: clock.now() });
+      feed({ type: 'final', final }, 'stt-final');
+    },
+    onState: (change) =>
+      log.info({ sttState: change.state, reason: change.reason, atMs: change.atMs }, 'STT state'),
+    onError: (error) =>
+      log.warn({ code: error.code, retryable: error.retryable, err: error.message }, 'STT error'),
+  };
+}
+
+/** One endpointer output as the typed event the session listens to. */
+function dispatch(out: EndpointerOutput, events: UserTurnEvents, log: Logger): void {
+  switch (out.type) {
+    case 'speechStarted':
+      log.debug({ utteranceId: out.utteranceId, atMs: out.atMs }, 'caller speech started');
+      events.speechStarted(out.utteranceId, out.atMs);
+      return;
+    case 'partial':
+      events.partial({ ...out, paused: false });
+      return;
+    case 'callerPaused':
+      events.partial({ ...out, agreed: false, paused: true });
+      return;
+    case 'lateFinal':
+      events.lateFinal(out.utteranceId, out.text, out.atMs);
+      return;
+    case 'turnEnded':
+      events.turnEnded(out.turn);
+      return;
+  }
 }

@@ -4,6 +4,7 @@ import { DTMF_PREFIX } from '../../../src/llm/history.ts';
 import { createCallClock } from '../../../src/call/clock.ts';
 import { createIntervalTicker } from '../../../src/call/ticker.ts';
 import { bargeInsTotal } from '../../../src/call/metrics.ts';
+import { EMPTY_TURN_FINAL_WAIT_MS, MARK_SETTLE_TIMEOUT_MS } from '../../../src/call/session.ts';
 import type { TurnRecord } from '../../../src/call/turn-record.ts';
 import { createHarness, flush, type Harness } from './fakes.ts';
 
@@ -322,6 +323,47 @@ describe('call session: preemptive trigger', () => {
     expect(h.responder.requests.slice(0, 3).every((r) => r.signal.aborted)).toBe(true);
     expect(lastRecord(h)).toMatchObject({ preemptive: 'miss', preemptiveStarts: 3 });
     expect(h.synthesizer.requests.map((r) => r.text)).toEqual(['נכון.']);
+    await h.handler.dispose('test');
+  });
+});
+
+describe('call session: one clock', () => {
+  it('gives the STT stream the call clock, so its retry and rotation timers run on it', async () => {
+    const h = createHarness();
+    expect(h.stt.ctx?.scheduler).toBe(h.clock);
+    expect(h.stt.ctx?.now()).toBe(h.clock.now());
+    await h.handler.dispose('test');
+  });
+
+  it('an empty turn waits EMPTY_TURN_FINAL_WAIT_MS on the call clock for its final, then is dropped', async () => {
+    const h = createHarness();
+    h.turnEnded(3, '', 'noVoiceTimeout');
+    h.clock.advance(EMPTY_TURN_FINAL_WAIT_MS - 1);
+    h.emit({ type: 'lateFinal', utteranceId: 3, text: 'עדיין בזמן', atMs: h.sink.clock });
+    await flush();
+    expect(h.responder.requests).toHaveLength(1);
+    h.turnEnded(4, '', 'noVoiceTimeout');
+    h.clock.advance(EMPTY_TURN_FINAL_WAIT_MS);
+    h.emit({ type: 'lateFinal', utteranceId: 4, text: 'מאוחר מדי', atMs: h.sink.clock });
+    await flush();
+    expect(h.responder.requests).toHaveLength(1);
+    await h.handler.dispose('test');
+  });
+
+  it('an interrupted answer whose marks never echo is settled after MARK_SETTLE_TIMEOUT_MS of call time', async () => {
+    const h = createHarness({ bargeInMinMs: 300 });
+    h.responder.answers.push({ deltas: ['משפט ראשון. ', 'משפט שני. '], hang: true });
+    h.turnEnded(1, 'ספר לי');
+    await flush();
+    h.audio('speech', 400); // barge-in: clear sent, but Twilio never echoes the marks
+    await flush();
+    expect(h.records).toHaveLength(0);
+    h.clock.advance(MARK_SETTLE_TIMEOUT_MS - 400);
+    await flush();
+    expect(h.records).toHaveLength(0);
+    h.clock.advance(400);
+    await flush();
+    expect(lastRecord(h)).toMatchObject({ outcome: 'interrupted', sentencesPlayed: 0 });
     await h.handler.dispose('test');
   });
 });
