@@ -137,6 +137,9 @@ export class SpeechHandle {
   async speakAnswer(before: () => void): Promise<boolean> {
     if (this.signal.aborted || this.deps.closed()) {
       this.pre?.generation.cancel();
+      // Superseded before it began: the caller still said it, and the next answer's message
+      // merges with it (otherwise two turns ended back to back would lose the first).
+      if (this.outcome === 'superseded' && !this.deps.closed()) before();
       return false;
     }
     before();

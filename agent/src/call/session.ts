@@ -5,7 +5,7 @@
 // (clock.ts). Target shape: ../shared/design-call-session.md.
 import type { AudioChunk } from '../audio/types.ts';
 import type { Config } from '../config/schema.ts';
-import { ConversationHistory } from '../llm/history.ts';
+import { ConversationHistory, DTMF_PREFIX } from '../llm/history.ts';
 import { answerText } from '../llm/preemptive.ts';
 import { SCRIPTED_GOODBYE } from '../llm/scripted.ts';
 import type { TurnEnd } from '../turn/types.ts';
@@ -19,7 +19,8 @@ import {
   type SpeechRegistry,
 } from './agent-speech.ts';
 import { defaultTurnComponents, type TurnComponents } from './components.ts';
-import { bargeInsTotal, dtmfTotal, turnOutcomes, turnsTotal } from './metrics.ts';
+import { bargeInsTotal, callPolicyActions, dtmfTotal, turnOutcomes, turnsTotal } from './metrics.ts';
+import { CallPolicies } from './policies.ts';
 import { PreemptiveSlot } from './preemptive-slot.ts';
 import { createCallScope, type CallScope, type SessionDeps } from './scope.ts';
 import type { CallContext, CallHandler, CallHandlerFactory, MarkOutcome } from './types.ts';
@@ -29,6 +30,8 @@ export type { PhraseSource, SessionDeps };
 
 /** How long an utterance that ended with no transcript waits for its late final before it is dropped. */
 export const EMPTY_TURN_FINAL_WAIT_MS = 2000;
+/** The longest a closing sentence may take to be heard before the call ends anyway. */
+export const CLOSING_MAX_WAIT_MS = 20_000;
 export { MARK_SETTLE_TIMEOUT_MS } from './agent-speech.ts';
 
 export function createCallHandlerFactory(deps: SessionDeps): CallHandlerFactory {
@@ -62,6 +65,13 @@ class CallSession implements CallHandler {
   private emptyTurn: { turn: TurnEnd; timer: unknown } | undefined;
   /** The utterance interrupted the agent: its turn is answered though it began during playback. */
   private bargedInDuringSpeech = false;
+  private readonly policies: CallPolicies;
+  /** The closing sentence is being said: no more answers, re-prompts or barge-ins. */
+  private closing = false;
+  /** Ids of re-prompts and closings (negative: answer records stay numbered 1, 2, ...). */
+  private phraseIds = 0;
+  /** Utterance ids of DTMF turns (negative: apart from the endpointer's). */
+  private dtmfTurnIds = 0;
 
   constructor(ctx: CallContext, deps: SessionDeps, components: TurnComponents) {
     const config = (this.config = deps.config);
@@ -84,6 +94,8 @@ class CallSession implements CallHandler {
       onSettled: (handle, heard) => {
         history.addAssistant(heard);
         if (handle.record) scope.report(handle.record);
+        if (handle === this.current && (handle.outcome === undefined || handle.outcome === 'apology'))
+          this.waitForCaller();
       },
     };
     this.preemptive = new PreemptiveSlot({
@@ -95,18 +107,23 @@ class CallSession implements CallHandler {
       { config, components, stt: deps.stt, clock, callId, logger: log, observer, guard, agentSpeaking },
       this.userTurnEvents(),
     );
+    this.policies = new CallPolicies(timers, config, {
+      reprompt: (text, n) => this.say('prompt', text, `reprompt_${n}`),
+      close: (text, reason) => this.closeCall(text, reason),
+      dtmfTurn: (digits, firstAtMs) => this.onDtmfTurn(digits, firstAtMs),
+    });
     if (config.greetingText.trim() !== '') {
       const greeting = this.registry.track(new SpeechHandle(this.speech, { id: 0, kind: 'greeting' }));
       this.current = greeting;
       scope.background('greeting', greeting.speakPhrase(config.greetingText));
-    }
+    } else this.waitForCaller();
   }
 
   private userTurnEvents(): UserTurnEvents {
     return {
       // n9 (issue 9): taking a turn back when the caller resumes before any answer audio belongs
       // here: `current.kind === 'answer' && !current.hasAudio` -> current.supersede().
-      speechStarted: () => undefined,
+      speechStarted: () => this.policies.silence.busy(),
       partial: (partial) => {
         if (!this.config.llmPreemptive) return;
         if (this.registry.playback.speaking || (this.current && !this.current.finalized)) return;
@@ -115,6 +132,7 @@ class CallSession implements CallHandler {
       lateFinal: (utteranceId, text, atMs) => this.onLateFinal(utteranceId, text, atMs),
       turnEnded: (turn) => this.onTurnEnded(turn),
       bargeIn: () => {
+        if (this.closing) return;
         this.bargedInDuringSpeech = true;
         this.interrupt('barge-in');
       },
@@ -142,6 +160,7 @@ class CallSession implements CallHandler {
       this.handledUtterances.delete(this.handledUtterances.values().next().value as number);
     observer?.turnEnded?.({ utteranceId, transcript, rule, atMs: turn.endedAtMs });
     turnsTotal.inc({ rule });
+    if (this.closing) return;
     const interrupted = this.bargedInDuringSpeech;
     this.bargedInDuringSpeech = false;
     if (this.registry.playback.speaking && !interrupted) {
@@ -171,9 +190,15 @@ class CallSession implements CallHandler {
     turnOutcomes.inc({ outcome: 'no_transcript' });
     const { utteranceId, rule } = turn;
     this.scope.log.info({ utteranceId, rule }, 'caller turn ended without a transcript: not answered');
+    this.waitForCaller();
   }
 
-  private startAnswer(confirmed: TurnEnd): void {
+  private startAnswer(confirmed: TurnEnd, dtmfDigits?: string): void {
+    if (this.closing) return;
+    this.policies.silence.busy();
+    this.policies.silence.heard();
+    // Keys pressed and not sent yet go with this turn, before what the caller said.
+    const pendingDigits = this.policies.dtmf.takePending();
     const guess = this.preemptive.candidateFor(confirmed.utteranceId);
     const userText = answerText(guess, confirmed.transcript.trim(), confirmed.tailSettled ?? true);
     const turn =
@@ -194,7 +219,12 @@ class CallSession implements CallHandler {
     const handle = this.registry.track(new SpeechHandle(this.speech, init));
     const settlePrev = previous && !previous.finalized ? previous.close('superseded') : Promise.resolve();
     this.current = handle;
-    const answered = settlePrev.then(() => handle.speakAnswer(() => this.history.addUser(userText)));
+    const toHistory = (): void => {
+      if (pendingDigits !== '') this.history.addDtmf(pendingDigits);
+      if (dtmfDigits !== undefined) this.history.addDtmf(dtmfDigits);
+      else this.history.addUser(userText);
+    };
+    const answered = settlePrev.then(() => handle.speakAnswer(toHistory));
     this.scope.background(
       'answer',
       answered.then((completed) => completed && this.afterAnswer(handle)),
@@ -206,7 +236,68 @@ class CallSession implements CallHandler {
     if (handle.outcome !== undefined || handle.fullText.trim() !== SCRIPTED_GOODBYE) return;
     if (this.disposed || this.current !== handle) return;
     this.scope.log.info({ turnId: handle.id }, 'goodbye played: hanging up');
+    this.closing = true;
+    this.policies.silence.stop();
     this.actions.endCall('goodbye');
+  }
+
+  /** The agent finished and nobody talks: the silence policy starts counting. */
+  private waitForCaller(): void {
+    if (this.closing || this.disposed || this.userTurns.callerSpeaking) return;
+    if (this.registry.playback.speaking || (this.current && !this.current.finalized)) return;
+    this.policies.silence.idle();
+  }
+
+  /** A phrase the agent says on its own (a re-prompt), as the current handle. */
+  private say(kind: 'prompt', text: string, action: string): void {
+    callPolicyActions.inc({ action });
+    const handle = this.registry.track(new SpeechHandle(this.speech, { id: --this.phraseIds, kind }));
+    this.current = handle;
+    this.scope.background(kind, handle.speakPhrase(text));
+  }
+
+  /** Stops whatever the agent says, says the closing sentence, then ends the call once it was heard. */
+  private closeCall(text: string, reason: 'max_duration' | 'silence'): void {
+    if (this.closing || this.disposed) return;
+    this.closing = true;
+    this.policies.silence.stop();
+    callPolicyActions.inc({ action: `close_${reason}` });
+    this.scope.log.info({ reason }, 'closing the call');
+    const previous = this.current;
+    if (this.registry.playback.speaking) this.registry.playback.clear();
+    const settlePrev = previous && !previous.finalized ? previous.close('ended') : Promise.resolve();
+    const goodbye = this.registry.track(
+      new SpeechHandle(this.speech, { id: --this.phraseIds, kind: 'goodbye' }),
+    );
+    this.current = goodbye;
+    // Bounded: a closing whose mark never echoes still ends the call.
+    const heard = settlePrev.then(() => goodbye.speakPhrase(text));
+    const bound = this.scope.timers.delay(CLOSING_MAX_WAIT_MS).promise;
+    this.scope.background(
+      'closing',
+      Promise.race([heard, bound]).then(() => this.endCall(reason)),
+    );
+  }
+
+  private endCall(reason: string): void {
+    if (!this.disposed) this.actions.endCall(reason);
+  }
+
+  /** Keys pressed on the phone, complete (finish key or inter-digit timeout): a caller turn. */
+  private onDtmfTurn(digits: string, firstAtMs: number): void {
+    if (this.closing || this.disposed) return;
+    callPolicyActions.inc({ action: 'dtmf_turn' });
+    const now = this.scope.clock.now();
+    const transcript = `${DTMF_PREFIX} ${digits}`;
+    const utteranceId = --this.dtmfTurnIds;
+    this.scope.observer?.turnEnded?.({ utteranceId, transcript, rule: 'dtmf', atMs: now });
+    turnsTotal.inc({ rule: 'dtmf' });
+    if (this.registry.playback.speaking) this.interrupt('dtmf');
+    const turn: TurnEnd = {
+      ...{ utteranceId, transcript, rule: 'dtmf', speechStartMs: firstAtMs, speechEndMs: undefined },
+      ...{ firstPartialMs: undefined, endedAtMs: now, tailSettled: true },
+    };
+    this.startAnswer(turn, digits);
   }
 
   /** Stops the agent: clear Twilio's buffer, abort LLM/TTS, keep in history only what was heard. */
@@ -233,8 +324,11 @@ class CallSession implements CallHandler {
   onDtmf(digit: string): void {
     if (this.disposed) return;
     dtmfTotal.inc();
-    this.history.addDtmf(digit);
     this.scope.log.info({ digit }, 'DTMF digit');
+    if (this.closing) return;
+    this.policies.silence.busy();
+    this.policies.silence.heard();
+    this.policies.dtmf.press(digit, this.scope.clock.now());
   }
 
   async dispose(reason: string): Promise<void> {
