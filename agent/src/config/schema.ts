@@ -627,7 +627,7 @@ export const schema = {
   // --- call policies ---
   callMaxDurationSeconds: int({
     env: 'CALL_MAX_DURATION_SECONDS',
-    default: 1800,
+    default: 3600,
     min: 0,
     max: 86400,
     unit: 's',
