@@ -15,6 +15,7 @@ import { sessionErrors } from './metrics.ts';
 import { safeObserver, type CallObserver, type CallObserverFactory } from './observer.ts';
 import { createTurnReporter } from './report.ts';
 import type { TurnRecord } from './turn-record.ts';
+import type { ToolConfig } from '../tools/config.ts';
 import type { CallContext } from './types.ts';
 
 /** What a call session is made from (one set per process; one session per call). */
@@ -32,6 +33,10 @@ export interface SessionDeps {
   readonly clock?: (ctx: CallContext) => CallClock;
   /** How the call is ended, transferred or sent DTMF; defaults to closing the media stream. */
   readonly actions?: (ctx: CallContext) => CallActions;
+  /** HTTP tools and transfer targets the model may use (tools/config.ts); none: text answers only. */
+  readonly tools?: ToolConfig;
+  /** How HTTP tools reach their backends (tests); default: global fetch. */
+  readonly toolFetch?: typeof fetch;
   /** Observes every finished turn record (demo table, benchmarks, tests). */
   readonly onTurn?: (record: Readonly<TurnRecord>, callSid: string) => void;
   /** Per-call observer of transcript, spoken segments, barge-ins and turn records (the playground feed). */

@@ -25,6 +25,8 @@ import { PreemptiveSlot } from './preemptive-slot.ts';
 import { createCallScope, type CallScope, type SessionDeps } from './scope.ts';
 import type { CallContext, CallHandler, CallHandlerFactory, MarkOutcome } from './types.ts';
 import { createUserTurns, type UserTurnEvents, type UserTurns } from './user-turns.ts';
+import { createCallTools } from '../tools/call-tools.ts';
+import type { CallAction } from '../tools/types.ts';
 
 export type { PhraseSource, SessionDeps };
 
@@ -86,12 +88,26 @@ class CallSession implements CallHandler {
     const now = (): number => clock.now();
     const { responder, synthesizer, phrases } = deps;
     const playback = this.registry.playback;
+    const sendDtmf = this.actions.sendDtmf?.bind(this.actions);
+    const tools = deps.tools
+      ? createCallTools({
+          config,
+          tools: deps.tools,
+          responder,
+          clock,
+          ...(sendDtmf ? { sendDtmf } : {}),
+          ...(deps.toolFetch ? { fetch: deps.toolFetch } : {}),
+        })
+      : undefined;
     this.speech = {
       ...{ config, responder, synthesizer, phrases, components, playback, timers, now, callId, logger: log },
+      ...(tools ? { tools } : {}),
       messages: () => history.messages(),
       closed: () => this.disposed,
       // Only what was heard; the next user message is added after this (an answer waits for it).
+      // Tool calls and results are kept whether or not the words around them were heard.
       onSettled: (handle, heard) => {
+        if (handle.toolState) history.addToolExchange(handle.toolState.exchange);
         history.addAssistant(heard);
         if (handle.record) scope.report(handle.record);
         if (handle === this.current && (handle.outcome === undefined || handle.outcome === 'apology'))
@@ -99,7 +115,8 @@ class CallSession implements CallHandler {
       },
     };
     this.preemptive = new PreemptiveSlot({
-      ...{ config, responder, callId, logger: log, now },
+      // With tools, a guess declares them too, and runs them only if it is kept.
+      ...{ config, responder: tools?.preemptive ?? responder, callId, logger: log, now },
       messagesWithUser: (text) => history.messagesWithUser(text),
     });
     const agentSpeaking = (): boolean => playback.speaking;
@@ -232,6 +249,9 @@ class CallSession implements CallHandler {
   }
 
   private afterAnswer(handle: SpeechHandle): void {
+    const action = handle.toolState?.action;
+    if (action !== undefined && handle.outcome === undefined && !this.disposed && this.current === handle)
+      return this.perform(action, handle);
     // The offline responder said goodbye and the caller heard it: end the call like a person would.
     if (handle.outcome !== undefined || handle.fullText.trim() !== SCRIPTED_GOODBYE) return;
     if (this.disposed || this.current !== handle) return;
@@ -239,6 +259,31 @@ class CallSession implements CallHandler {
     this.closing = true;
     this.policies.silence.stop();
     this.actions.endCall('goodbye');
+  }
+
+  /**
+   * The model ended the call or asked for a transfer, and the caller heard what it said before:
+   * now act. A transfer Twilio refuses is said honestly and the conversation goes on.
+   */
+  private perform(action: CallAction, handle: SpeechHandle): void {
+    this.closing = true;
+    this.policies.silence.stop();
+    if (action.type === 'end_call') {
+      this.scope.log.info({ turnId: handle.id }, 'the model ended the call: goodbye heard, hanging up');
+      return this.endCall('goodbye');
+    }
+    const transfer = this.actions.transfer?.bind(this.actions);
+    const target = action.target.name;
+    this.scope.log.info({ turnId: handle.id, target }, 'transferring the call');
+    const done = transfer ? transfer(target) : Promise.reject(new Error('transfers are not configured'));
+    this.scope.background(
+      'transfer',
+      done.catch((err: unknown) => {
+        this.scope.log.warn({ err, target }, 'transfer failed: the call goes on');
+        this.closing = false;
+        if (!this.disposed) this.say('prompt', this.config.toolErrorText, 'transfer_failed');
+      }),
+    );
   }
 
   /** The agent finished and nobody talks: the silence policy starts counting. */

@@ -1,6 +1,7 @@
 // The per-turn record: every timestamp of one caller turn and the agent's answer, on the call
 // clock (ms since the stream's `start`). It is the only input to the [LATENCY] line, the
 // latency metrics and the turn span, so the three always agree. Pure.
+import type { ToolTiming } from '../tools/loop.ts';
 import type { TurnTraceRecord } from '../telemetry/tracing.ts';
 import {
   formatLatencyLine as formatTurnLatency,
@@ -32,6 +33,8 @@ export interface TurnRecord {
   /** Preemptive requests started for this utterance (first start plus restarts). */
   preemptiveStarts?: number;
   llmRequestMs?: number;
+  /** Tool calls of the answer, on the call clock (tools/loop.ts): spans, log fields. */
+  tools?: ToolTiming[];
   /** LLM requests this turn cost: preemptive starts (kept or wasted) plus a fresh request on a miss. */
   llmRequests?: number;
   llmFirstTokenMs?: number;
@@ -86,6 +89,7 @@ export function toTraceRecord(r: TurnRecord): TurnTraceRecord {
     playbackEndMs: r.interruptedMs ?? r.lastMarkPlayedMs,
     interrupted: r.interruptedMs !== undefined,
     preemptiveHit: r.preemptive === 'hit',
+    ...(r.tools !== undefined && r.tools.length > 0 ? { tools: r.tools } : {}),
   };
 }
 
@@ -113,6 +117,12 @@ export function turnLogFields(r: TurnRecord): Record<string, unknown> {
     interruptedMs: rel(r.interruptedMs),
     answerChars: r.answerChars,
     llmRequests: r.llmRequests,
+    ...(r.tools !== undefined && r.tools.length > 0
+      ? {
+          tools: r.tools.map((t) => `${t.name}:${t.outcome}`),
+          toolMs: Math.round(r.tools.reduce((ms, t) => ms + (t.endMs - t.startMs), 0)),
+        }
+      : {}),
     ttsChars: r.ttsChars,
     heardChars: r.heardChars,
     sentences: r.sentences,
