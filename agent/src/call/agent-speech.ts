@@ -252,6 +252,7 @@ export class SpeechHandle {
       const request = { callId, messages: this.deps.messages(), signal: llmAc.signal };
       if (tools === undefined) return responder.respond(request);
       this.toolState = new AnswerTools();
+      this.toolState.fillerDeadlineMs = r.speechEndMs + this.deps.config.toolFillerAfterMs;
       return tools.respond(request, this.toolState);
     };
     if (!pre) return fresh();
@@ -259,7 +260,11 @@ export class SpeechHandle {
     llmAc.signal.addEventListener('abort', () => pre.controller.abort(), { once: true });
     const outcome = pre.generation.confirm(this.userText, fresh);
     // A kept guess may now run the tools it asked for (tools/call-tools.ts).
-    if (outcome.result === 'hit' && tools !== undefined) this.toolState = tools.take(pre.controller.signal);
+    if (outcome.result === 'hit' && tools !== undefined) {
+      this.toolState = tools.takePreemptive();
+      if (this.toolState)
+        this.toolState.fillerDeadlineMs = r.speechEndMs + this.deps.config.toolFillerAfterMs;
+    }
     r.preemptive = outcome.result;
     if (outcome.result === 'hit') r.llmRequestMs = startedAt - outcome.savedMs;
     return outcome.stream;

@@ -2,7 +2,9 @@
 // bound to this call's clock, responder and DTMF output. Each answer has an AnswerTools state:
 // its tool timings (for the turn record), the action to perform once heard, and the exchange
 // for the history. A preemptive answer (started on a guess) gets its state through
-// `preemptive`, gated: its tools run only once `take` confirms it, so a guess never acts.
+// `preemptive`, gated: its tools run only once `takePreemptive` confirms it, so a guess never
+// acts. The session keeps at most one guess at a time (a new one cancels the last), so the
+// latest guess is the one an answer can take over.
 import type { Config } from '../config/schema.ts';
 import type { ChatMessage, RespondRequest, Responder } from '../llm/types.ts';
 import type { ToolConfig } from './config.ts';
@@ -13,6 +15,8 @@ import type { CallAction, ToolClock } from './types.ts';
 /** What one answer's tools did. */
 export class AnswerTools {
   readonly timings: ToolTiming[] = [];
+  /** Call-clock time the filler should start by (the caller's speech end + TOOL_FILLER_AFTER_MS). */
+  fillerDeadlineMs: number | undefined;
   readonly exchange: ChatMessage[] = [];
   action: CallAction | undefined;
   /** Tools wait for it; open unless the answer is a preemptive guess. */
@@ -33,10 +37,10 @@ export interface CallTools {
   readonly runner: AgentToolRunner;
   /** An answer's text stream with tools; `state` collects what its tools did. */
   respond(request: RespondRequest, state: AnswerTools): AsyncIterable<string>;
-  /** For preemptive requests: tools declared, but run only after `take(request.signal)`. */
+  /** For preemptive requests: tools declared, but run only after `takePreemptive()`. */
   readonly preemptive: Responder;
-  /** The preemptive request with this signal was kept: its tools may run; its state. */
-  take(signal: AbortSignal): AnswerTools | undefined;
+  /** The latest preemptive request was kept: its tools may run now; its state. */
+  takePreemptive(): AnswerTools | undefined;
 }
 
 export interface CallToolsDeps {
@@ -69,7 +73,7 @@ export function createCallTools(deps: CallToolsDeps): CallTools | undefined {
     ...(sendDtmf ? { sendDtmf: (digits: string) => sendDtmf(digits) } : {}),
     http: { clock, ...(deps.fetch ? { fetch: deps.fetch } : {}) },
   });
-  const pending = new WeakMap<AbortSignal, AnswerTools>();
+  let latestGuess: AnswerTools | undefined;
   const respond = (request: RespondRequest, state: AnswerTools): AsyncIterable<string> =>
     respondWithTools(request, {
       responder: deps.responder,
@@ -81,6 +85,7 @@ export function createCallTools(deps: CallToolsDeps): CallTools | undefined {
       errorText: config.toolErrorText,
       actionText: (a) => (a.type === 'end_call' ? config.goodbyeText : config.transferText),
       gate: state.gate,
+      fillerDeadlineMs: () => state.fillerDeadlineMs,
       onToolCall: (t) => state.timings.push(t),
       onAction: (a) => (state.action ??= a),
       onExchange: (m) => state.exchange.push(...m),
@@ -92,12 +97,13 @@ export function createCallTools(deps: CallToolsDeps): CallTools | undefined {
       name: deps.responder.name,
       respond(request) {
         const state = new AnswerTools(false);
-        pending.set(request.signal, state);
+        latestGuess = state;
         return respond(request, state);
       },
     },
-    take(signal) {
-      const state = pending.get(signal);
+    takePreemptive() {
+      const state = latestGuess;
+      latestGuess = undefined;
       state?.open();
       return state;
     },

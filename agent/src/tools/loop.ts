@@ -34,12 +34,27 @@ export interface ToolLoopOptions {
   readonly errorText: string;
   /** Said when the model ended the call / transferred without a sentence of its own. */
   readonly actionText: (action: CallAction) => string;
+  /**
+   * Call-clock time by which the filler should have started (the caller's speech end +
+   * fillerAfterMs): a tool that starts late gets it sooner, though never before it ran
+   * FILLER_MIN_TOOL_MS, so that the caller hears something soon after they stopped talking.
+   */
+  readonly fillerDeadlineMs?: () => number | undefined;
   /** Tools wait for it (a preemptive answer runs tools only once its turn is confirmed). */
   readonly gate?: Promise<void>;
   readonly onToolCall?: (timing: ToolTiming) => void;
   readonly onAction?: (action: CallAction) => void;
   /** The assistant tool-call messages and tool results of this answer, for the history. */
   readonly onExchange?: (messages: readonly ChatMessage[]) => void;
+}
+
+/** A tool this fast never gets a filler, whatever the deadline. */
+export const FILLER_MIN_TOOL_MS = 200;
+
+/** How long tools may run before the filler: fillerAfterMs, or less to meet the deadline. */
+export function fillerDelayMs(nowMs: number, fillerAfterMs: number, deadlineMs: number | undefined): number {
+  if (deadlineMs === undefined) return fillerAfterMs;
+  return Math.min(fillerAfterMs, Math.max(FILLER_MIN_TOOL_MS, deadlineMs - nowMs));
 }
 
 /** Text said by the agent itself is followed by a space so the splitter can close the sentence. */
@@ -86,16 +101,13 @@ export async function* respondWithTools(request: RespondRequest, o: ToolLoopOpti
         if (roundText.trim() === '') yield spoken(o.errorText);
         return;
       }
-      if (o.gate !== undefined) await o.gate;
+      if (o.gate !== undefined) await untilOpenOrAborted(o.gate, request.signal);
       if (request.signal.aborted) return;
 
+      const fillerAfter = fillerDelayMs(o.clock.now(), o.fillerAfterMs, o.fillerDeadlineMs?.());
       const running = calls.map((call) => runOne(call));
       const waitsOnBackend = calls.some((c) => !o.runner.isBuiltin(c.name));
-      if (
-        !fillerSaid &&
-        waitsOnBackend &&
-        (await slowerThan(Promise.all(running), o.fillerAfterMs, o.clock))
-      ) {
+      if (!fillerSaid && waitsOnBackend && (await slowerThan(Promise.all(running), fillerAfter, o.clock))) {
         if (request.signal.aborted) return;
         fillerSaid = true;
         toolFillers.inc();
@@ -137,6 +149,19 @@ export async function* respondWithTools(request: RespondRequest, o: ToolLoopOpti
     o.onToolCall?.({ name: call.name, startMs, endMs, outcome: label });
     return outcome;
   }
+}
+
+/** Waits for the gate; an aborted request stops waiting (a discarded guess never hangs). */
+function untilOpenOrAborted(gate: Promise<void>, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    signal.addEventListener('abort', done, { once: true });
+    void gate.then(done);
+  });
 }
 
 /** True when `work` is still running after `ms` on the clock (then it keeps running). */

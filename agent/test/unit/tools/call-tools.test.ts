@@ -58,22 +58,25 @@ describe('createCallTools', () => {
   });
 
   it('a preemptive guess runs no tool until it is taken; a discarded one never does', async () => {
-    // rounds in request order: the kept guess, the discarded guess, the kept guess's second round
+    // rounds in request order: the discarded guess, the kept guess, the kept guess's second round
     const { callTools, posted } = setup([[bookCall], [bookCall], finalRound]);
-    const kept = new AbortController();
+    // The session cancels a guess before it starts the next one: only the latest can be kept.
     const discarded = new AbortController();
-    const keptText = drain(callTools.preemptive.respond({ callId: 'CA', messages: [], signal: kept.signal }));
-    void drain(callTools.preemptive.respond({ callId: 'CA', messages: [], signal: discarded.signal })).catch(
-      () => '',
+    const kept = new AbortController();
+    const first = drain(
+      callTools.preemptive.respond({ callId: 'CA', messages: [], signal: discarded.signal }),
     );
     await flush();
-    expect(posted).toEqual([]);
-    const state = callTools.take(kept.signal)!;
     discarded.abort();
+    await first;
+    const keptText = drain(callTools.preemptive.respond({ callId: 'CA', messages: [], signal: kept.signal }));
+    await flush();
+    expect(posted).toEqual([]);
+    const state = callTools.takePreemptive()!;
     expect(await keptText).toBe('קבעתי.');
     expect(posted).toHaveLength(1);
     expect(state.action).toEqual({ type: 'end_call' });
-    expect(callTools.take(new AbortController().signal)).toBeUndefined();
+    expect(callTools.takePreemptive()).toBeUndefined();
   });
 
   it('no tools with a responder that cannot call them (the scripted one)', () => {

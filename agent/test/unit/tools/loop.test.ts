@@ -253,3 +253,27 @@ describe('respondWithTools', () => {
     expect(t.out).toEqual(['יש.']);
   });
 });
+
+describe('filler deadline', () => {
+  it('a tool that starts late gets the filler sooner, never before it ran 200 ms', async () => {
+    const { fillerDelayMs } = await import('../../../src/tools/loop.ts');
+    expect(fillerDelayMs(0, 700, undefined)).toBe(700);
+    expect(fillerDelayMs(100, 700, 700)).toBe(600);
+    expect(fillerDelayMs(450, 700, 700)).toBe(250);
+    expect(fillerDelayMs(650, 700, 700)).toBe(200);
+    expect(fillerDelayMs(0, 700, 5000)).toBe(700);
+  });
+
+  it('the loop uses the deadline: a tool started 450 ms before it gets the filler after 250 ms', async () => {
+    const t = setup([[call('check_availability', { date: '2026-12-02' })], [{ type: 'text', text: 'יש.' }]], {
+      fillerDeadlineMs: () => 250,
+    });
+    await t.clock.advance(249);
+    expect(t.out).toEqual([]);
+    await t.clock.advance(1);
+    expect(t.out).toEqual(['רגע, אני בודקת. ']);
+    t.http.answer(new Response('ok'));
+    await t.clock.advance(1);
+    await t.done;
+  });
+});
