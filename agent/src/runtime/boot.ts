@@ -12,7 +12,7 @@ import { initTracing, type Tracing, type TracingOptions } from '../telemetry/tra
 import { createCallHandlerFactory, type SessionDeps } from '../call/session.ts';
 import { createPlayground, type Playground } from '../playground/routes.ts';
 import { DEFAULT_SCRIPT } from '../sim/speech/emulator.ts';
-import { twilioCallActions } from '../tools/call-actions.ts';
+import { twilioCallActions } from '../twilio/call-actions.ts';
 import { loadToolConfig, type ToolConfig } from '../tools/config.ts';
 import { TwilioRest } from '../twilio/rest.ts';
 

@@ -4,10 +4,10 @@
 // with a <Dial> of the target over REST; Twilio then leaves <Connect>, which ends this stream.
 // DTMF: in-band tones on the stream (tools/dtmf-tones.ts).
 import type { CallStartInfo, MediaSink } from '../call/types.ts';
-import { transferTwiml, type TwilioRest } from '../twilio/rest.ts';
-import { dtmfAudio } from './dtmf-tones.ts';
-import { callActions } from './metrics.ts';
-import type { TransferTarget } from './types.ts';
+import { transferTwiml, type TwilioRest } from './rest.ts';
+import { dtmfAudio } from '../tools/dtmf-tones.ts';
+import { callActions } from '../tools/metrics.ts';
+import type { TransferTarget } from '../tools/types.ts';
 
 export interface TwilioCallActionsOptions {
   readonly sink: Pick<MediaSink, 'hangup' | 'sendMedia'>;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { twilioCallActions } from '../../../src/tools/call-actions.ts';
+import { twilioCallActions } from '../../../src/twilio/call-actions.ts';
 import { dtmfAudio } from '../../../src/tools/dtmf-tones.ts';
 
 const info = { accountSid: `AC${'1'.repeat(32)}`, callSid: `CA${'2'.repeat(32)}` };
