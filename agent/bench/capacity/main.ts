@@ -260,6 +260,7 @@ async function main(): Promise<void> {
     profiles: sweeps,
   };
   writeSweep(report, outDir);
+  console.log(renderSweepMarkdown(report, 'capacity'));
   for (const p of sweeps) console.error(`bench: ${p.name}: knee ${kneeOf(p).calls ?? 'none'}`);
 }
 
@@ -270,7 +271,6 @@ export function writeSweep(report: SweepReport, outDir: string): void {
   for (const [name, svg] of sweepCharts(report)) writeFileSync(join(assetDir, name), svg);
   const md = renderSweepMarkdown(report, 'capacity');
   writeFileSync(join(outDir, 'capacity.md'), md);
-  console.log(md);
   if (resolve(outDir) === join(REPO_ROOT, 'docs', 'bench')) {
     const readme = join(REPO_ROOT, 'README.md');
     writeFileSync(

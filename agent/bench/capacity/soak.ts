@@ -222,6 +222,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       samples,
     };
     writeSoak(result, o.outDir);
+    console.log(renderSoakMarkdown(result, 'capacity'));
     return result;
   } finally {
     await agent.stop();
@@ -235,5 +236,4 @@ export function writeSoak(r: SoakResult, outDir: string): void {
   for (const [name, svg] of soakCharts(r)) writeFileSync(join(assetDir, name), svg);
   const md = renderSoakMarkdown(r, 'capacity');
   writeFileSync(join(outDir, 'soak.md'), md);
-  console.log(md);
 }
