@@ -11,6 +11,8 @@ export interface AgentTurn {
   readonly rule: string | undefined;
   /** Speech end -> first agent frame sent, ms (undefined: no answer sent). */
   readonly totalMs: number | undefined;
+  /** The caller's speech end on the call clock (ms since the stream's start). */
+  readonly speechEndMs: number | undefined;
   readonly fields: Readonly<Record<string, unknown>>;
 }
 
@@ -47,12 +49,14 @@ export function parseAgentLogLine(line: string): AgentLogLine | undefined {
   if (t !== null && typeof t === 'object' && typeof callSid === 'string') {
     const f = t as Record<string, unknown>;
     const total = f['firstFrameSentMs'];
+    const speechEnd = f['speechEndMs'];
     turn = {
       callSid,
       loggedAtMs: timeOf(o['time']) ?? 0,
       outcome: typeof f['outcome'] === 'string' ? f['outcome'] : undefined,
       rule: typeof f['rule'] === 'string' ? f['rule'] : undefined,
       totalMs: typeof total === 'number' ? total : undefined,
+      speechEndMs: typeof speechEnd === 'number' ? speechEnd : undefined,
       fields: f,
     };
   }

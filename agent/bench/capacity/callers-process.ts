@@ -1,7 +1,7 @@
 // The capacity benchmark's third process: the simulated Twilio callers. Keeps `slots` whole
 // calls running (each slot places its next call as soon as the previous one ends), registers each
-// call's script with the Speech emulator first, and reports every finished call over IPC.
-// Started by harness.ts (runCallers); exits after `done`.
+// call's script with the Speech emulator first, reports every finished call over IPC, and at
+// `stopAtMs` hangs up whatever still runs. Started by harness.ts (runCallers); exits after `done`.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
@@ -36,26 +36,22 @@ async function run(spec: CallersSpec): Promise<void> {
   const lag = monitorEventLoopDelay({ resolution: 10 });
   lag.enable();
   const cpu0 = process.cpuUsage();
-  let nextIndex = spec.firstIndex ?? 0;
-  let measuredInFlight = 0;
-  const fillers = new Set<SimulatedCall>();
-  /** Set once the measured calls are done: no call is placed after it. */
-  let stopping = false;
-  let allMeasuredDone: () => void = () => undefined;
-  const measuredDone = new Promise<void>((r) => (allMeasuredDone = r));
+  const firstIndex = spec.firstIndex ?? 0;
+  const maxCalls = spec.maxCalls ?? Infinity;
+  let nextIndex = firstIndex;
+  const running = new Set<SimulatedCall>();
+  const hungUp = new Set<SimulatedCall>();
+  let stopped = false;
   const t0 = epochNow();
-
-  const keepGoing = (): boolean => !stopping && (epochNow() < spec.measureUntilMs || measuredInFlight > 0);
+  const mayPlace = (): boolean => !stopped && epochNow() < spec.stopAtMs && nextIndex - firstIndex < maxCalls;
 
   async function placeOne(): Promise<void> {
     const plan = planCall(spec.runId, nextIndex++, fixtures, spec.fixturesDir);
     const placedAt = epochNow();
-    const measured = placedAt >= spec.measureFromMs && placedAt < spec.measureUntilMs;
-    if (measured) measuredInFlight++;
     try {
       await registerScript(spec.control, plan);
       const script = await resolveScript(plan.script, audioCache);
-      if (stopping && !measured) return;
+      if (stopped) return;
       let openAt: number | undefined;
       const call = new SimulatedCall({
         url: spec.agentUrl.replace(/^http/, 'ws'),
@@ -69,32 +65,33 @@ async function run(spec: CallersSpec): Promise<void> {
           if (e.type === 'open') openAt = epochNow();
         },
       });
-      if (!measured) fillers.add(call);
+      running.add(call);
       const result = await call.run();
-      fillers.delete(call);
-      send({ type: 'call', call: summarize(plan, result, measured, placedAt, openAt) });
+      running.delete(call);
+      send({ type: 'call', call: summarize(plan, result, hungUp.has(call), placedAt, openAt) });
     } catch (err) {
-      send({ type: 'call', call: failedCall(plan, measured, placedAt, err) });
-    } finally {
-      if (measured && --measuredInFlight === 0 && epochNow() >= spec.measureUntilMs) allMeasuredDone();
+      send({ type: 'call', call: failedCall(plan, placedAt, err) });
     }
   }
 
   async function slot(s: number): Promise<void> {
     await sleep(t0 + slotStartMs(s, spec.slots, spec.rampMs) - epochNow());
-    while (keepGoing()) await placeOne();
+    while (mayPlace()) await placeOne();
   }
 
   const slots = Array.from({ length: spec.slots }, (_, s) => slot(s));
-  // Measured calls may all have ended before the window closed (short windows).
-  void sleep(spec.measureUntilMs - epochNow()).then(() => {
-    if (measuredInFlight === 0) allMeasuredDone();
-  });
-  await measuredDone;
-  stopping = true;
-  // The load has been kept up until the last measured call ended: hang up the fillers.
-  for (const c of fillers) c.hangup();
+  const stopTimer = setTimeout(
+    () => {
+      stopped = true;
+      for (const c of running) {
+        hungUp.add(c);
+        c.hangup();
+      }
+    },
+    Math.max(0, spec.stopAtMs - epochNow()),
+  );
   await Promise.all(slots);
+  clearTimeout(stopTimer);
   lag.disable();
   const used = process.cpuUsage(cpu0);
   send({
@@ -102,7 +99,7 @@ async function run(spec: CallersSpec): Promise<void> {
     cpuMs: (used.user + used.system) / 1000,
     rssBytes: readProcStat(process.pid).rssBytes,
     lagP99Ms: Math.max(0, lag.percentile(99) / 1e6 - 10),
-    placed: nextIndex - (spec.firstIndex ?? 0),
+    placed: nextIndex - firstIndex,
   });
 }
 
@@ -118,21 +115,19 @@ async function registerScript(control: string, plan: PlannedCall): Promise<void>
 function summarize(
   plan: PlannedCall,
   r: CallResult,
-  measured: boolean,
+  hungUp: boolean,
   placedAtMs: number,
   openAtMs: number | undefined,
 ): CallSummary {
   const base = openAtMs ?? placedAtMs;
-  // A hang-up by the harness (a filler call ended when the measured ones were done) is not an error.
-  const hungUp = !measured && r.outcome === 'completed' && r.turns.length < plan.turns.length;
   return {
     index: plan.index,
     callSid: plan.callSid,
-    measured,
     placedAtMs,
     openAtMs,
     endedAtMs: epochNow(),
-    outcome: hungUp ? 'hung-up' : r.outcome,
+    // Ended by the harness at stopAtMs, not by the agent or the network.
+    outcome: hungUp && r.outcome === 'completed' ? 'hung-up' : r.outcome,
     ...(r.error !== undefined ? { error: r.error } : {}),
     turns: r.turns.map((t) => ({
       label: t.label,
@@ -148,11 +143,10 @@ function summarize(
   };
 }
 
-function failedCall(plan: PlannedCall, measured: boolean, placedAtMs: number, err: unknown): CallSummary {
+function failedCall(plan: PlannedCall, placedAtMs: number, err: unknown): CallSummary {
   return {
     index: plan.index,
     callSid: plan.callSid,
-    measured,
     placedAtMs,
     openAtMs: undefined,
     endedAtMs: epochNow(),

@@ -49,7 +49,7 @@ export type EmulatorsMessage =
   | { readonly type: 'ready'; readonly endpoints: EmulatorEndpoints }
   | { readonly type: 'failed'; readonly error: string };
 
-/** What the callers' process is asked to do: keep `slots` calls running, measure some of them. */
+/** What the callers' process is asked to do: keep `slots` whole calls running until `stopAtMs`. */
 export interface CallersSpec {
   /** ws://host:port or http://host:port of the agent's Twilio-facing listener. */
   readonly agentUrl: string;
@@ -64,14 +64,16 @@ export interface CallersSpec {
   readonly runId: string;
   /** Concurrent calls to keep up (each slot places its next call when the previous one ends). */
   readonly slots: number;
+  /** Slot s places its first call at slotStartMs(s, slots, rampMs) after the start. */
   readonly rampMs: number;
   /**
-   * Epoch ms: calls placed in [measureFromMs, measureUntilMs) are measured; slots keep placing
-   * (unmeasured) calls until every measured call has ended, so the load stays at `slots`, then
-   * hang up the rest.
+   * Epoch ms: no call is placed from then on, and every call still running is hung up (a `stop`
+   * like a caller hanging up; reported as outcome 'hung-up'). Measure windows end at least
+   * ANSWER_TIMEOUT_MS before it, so every measured turn had its full chance of an answer.
    */
-  readonly measureFromMs: number;
-  readonly measureUntilMs: number;
+  readonly stopAtMs: number;
+  /** Place at most this many calls in all (e.g. 1 for a warm-up call). Default: no limit. */
+  readonly maxCalls?: number;
   /** First call index (a warm-up run and the run proper do not share sids). */
   readonly firstIndex?: number;
 }
@@ -80,7 +82,6 @@ export interface CallersSpec {
 export interface CallSummary {
   readonly index: number;
   readonly callSid: string;
-  readonly measured: boolean;
   /** Epoch ms: placed, stream open (start sent), ended. */
   readonly placedAtMs: number;
   readonly openAtMs: number | undefined;
@@ -94,7 +95,7 @@ export interface CallSummary {
     /** Caller gap: speech end -> agent audio playing (ms); undefined: no answer heard. */
     readonly gapMs: number | undefined;
   }>;
-  /** Scripted turns never reached (the call ended early). */
+  /** Scripted turns never reached (the call ended early or was hung up). */
   readonly turnsMissing: number;
   readonly waitTimeouts: number;
   readonly clears: number;

@@ -1,7 +1,5 @@
 // The soak's figures and report: memory slope by least squares, handles and sockets against the
 // baseline, turns answered, latency by minute. Pure: samples in, numbers and text out.
-import type { AgentTurn } from './agent-log.ts';
-import type { CallSummary } from './protocol.ts';
 import type { MachineFacts } from './report.ts';
 import { leastSquares, quantiles, type Quantiles } from './stats.ts';
 import { renderLineChart } from './svg.ts';
@@ -99,26 +97,23 @@ export function resourceDiff(
   return out;
 }
 
-/** Turn latency (agent) and caller gap per minute since `t0` (epoch ms); minute 1 is [0, 60 s). */
+/** Turn latency (agent) and caller gap per minute since `t0` (epoch ms) of the speech end; minute 1 is [0, 60 s). */
 export function latencyByMinute(
   t0: number,
-  turns: readonly AgentTurn[],
-  calls: readonly CallSummary[],
+  agentTurns: ReadonlyArray<{ readonly atMs: number; readonly totalMs: number }>,
+  callerTurns: ReadonlyArray<{ readonly speechEndAtMs: number; readonly gapMs: number | undefined }>,
 ): MinuteLatency[] {
   const agent = new Map<number, number[]>();
   const caller = new Map<number, number[]>();
   const minuteOf = (at: number): number => Math.floor((at - t0) / 60_000) + 1;
-  for (const t of turns) {
-    if (t.totalMs === undefined) continue;
-    const m = minuteOf(t.loggedAtMs);
-    agent.set(m, [...(agent.get(m) ?? []), t.totalMs / 1000]);
-  }
-  for (const c of calls)
-    for (const t of c.turns) {
-      if (t.gapMs === undefined) continue;
-      const m = minuteOf(t.speechEndAtMs);
-      caller.set(m, [...(caller.get(m) ?? []), t.gapMs / 1000]);
-    }
+  const add = (m: Map<number, number[]>, k: number, v: number): void => {
+    const list = m.get(k);
+    if (list) list.push(v);
+    else m.set(k, [v]);
+  };
+  for (const t of agentTurns) add(agent, minuteOf(t.atMs), t.totalMs / 1000);
+  for (const t of callerTurns)
+    if (t.gapMs !== undefined) add(caller, minuteOf(t.speechEndAtMs), t.gapMs / 1000);
   const minutes = [...new Set([...agent.keys(), ...caller.keys()])]
     .filter((m) => m >= 1)
     .sort((a, b) => a - b);

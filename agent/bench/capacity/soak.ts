@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { rampMsFor } from './conversation.ts';
+import { ANSWER_TIMEOUT_MS, rampMsFor } from './conversation.ts';
 import {
   callersTarget,
   runCallers,
@@ -28,6 +28,7 @@ import {
 } from './soak-report.ts';
 import { counters, lagFromScrape } from './step.ts';
 import { overlapS } from './stats.ts';
+import { windowed } from './summary.ts';
 
 export interface SoakOptions {
   readonly profileName: string;
@@ -81,14 +82,13 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     const baselineBoot = await snapshot(agent);
     const target = callersTarget(agent, o.emulators.endpoints);
     // One warm-up call: connection pools to the emulators and lazy modules exist afterwards.
-    const now = epochNow();
     await runCallers({
       ...target,
       runId: o.runId,
       slots: 1,
       rampMs: 0,
-      measureFromMs: now - 1,
-      measureUntilMs: now + 1,
+      stopAtMs: epochNow() + 180_000,
+      maxCalls: 1,
       firstIndex: 0,
     }).done;
     await sleep(5000);
@@ -103,8 +103,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       runId: o.runId,
       slots: o.calls,
       rampMs: rampMsFor(o.calls),
-      measureFromMs: t0 - 1,
-      measureUntilMs: until,
+      // Turns that end before `until` get their full answer timeout before the hang-up.
+      stopAtMs: until + ANSWER_TIMEOUT_MS + 1000,
       firstIndex: 1,
     });
     const cpu0 = agent.procStat().cpuMs;
@@ -145,11 +145,12 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     }
     const atEnd = await agent.scrape();
     const loadAvgEnd = loadavg();
-    const measured = outcome.calls.filter((c) => c.measured);
-    const sids = new Set(measured.map((c) => c.callSid));
-    const agentTurns = agent.turns.filter((t) => sids.has(t.callSid));
-    const callerTurns = measured.flatMap((c) => c.turns);
-    const missing = measured.reduce((a, c) => a + c.turnsMissing, 0);
+    const {
+      calls: measured,
+      callerTurns,
+      missing,
+      agentTurns,
+    } = windowed({ calls_: outcome.calls, agentTurns: agent.turns, windowFromMs: t0, windowUntilMs: until });
     const callSeconds = outcome.calls.reduce(
       (a, c) => (c.openAtMs === undefined ? a : a + overlapS(c.openAtMs, c.endedAtMs, t0, until)),
       0,
@@ -202,7 +203,16 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       baseline,
       end,
       leftOver: resourceDiff(baseline, end),
-      byMinute: latencyByMinute(t0, agentTurns, measured),
+      byMinute: latencyByMinute(
+        t0,
+        agentTurns.flatMap((t) => {
+          const open = measured.find((c) => c.callSid === t.callSid)?.openAtMs;
+          return open === undefined || t.speechEndMs === undefined || t.totalMs === undefined
+            ? []
+            : [{ atMs: open + t.speechEndMs, totalMs: t.totalMs }];
+        }),
+        callerTurns,
+      ),
       lagP99MsMax: lagP99s.length ? Math.max(...lagP99s) : undefined,
       lagMaxMs: lagMaxes.length ? Math.max(...lagMaxes) : undefined,
       errors: {

@@ -3,7 +3,7 @@
 // frame counters from its own /metrics, turn records from its log) next to what the callers heard.
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { rampMsFor } from './conversation.ts';
+import { ANSWER_TIMEOUT_MS, rampMsFor } from './conversation.ts';
 import {
   callersTarget,
   startAgentProcess,
@@ -26,10 +26,12 @@ export interface StepOptions {
   readonly agentExecArgv?: readonly string[];
   readonly log?: (line: string) => void;
   /**
-   * Measure every call from the first one (no ramp, no settling): for smoke runs of a few calls,
-   * whose whole calls are longer than the window. Default false.
+   * Measure from the first call on (no ramp, no settling): for smoke runs of a few calls. The
+   * window also ends early when every call has ended. Default false.
    */
   readonly measureFromStart?: boolean;
+  /** Place at most this many calls in all (smoke runs: one call per slot). */
+  readonly maxCalls?: number;
 }
 
 const epochNow = (): number => performance.timeOrigin + performance.now();
@@ -90,16 +92,22 @@ async function measure(
   const emu0 = await o.emulators.stats();
   const rampMs = rampMsFor(o.calls);
   const t0 = epochNow();
-  const measureFromMs = o.measureFromStart ? t0 - 1 : t0 + rampMs + SETTLE_MS;
+  const measureFromMs = o.measureFromStart ? t0 : t0 + rampMs + SETTLE_MS;
   const measureUntilMs = measureFromMs + o.durationS * 1000;
   const run = runCallers({
     ...callersTarget(agent, o.emulators.endpoints),
     runId: o.runId,
     slots: o.calls,
     rampMs,
-    measureFromMs,
-    measureUntilMs,
+    // Every turn that ended inside the window gets its full answer timeout before the hang-up.
+    stopAtMs: measureUntilMs + ANSWER_TIMEOUT_MS + 1000,
+    ...(o.maxCalls !== undefined ? { maxCalls: o.maxCalls } : {}),
   });
+  let callersDone = false;
+  run.done.then(
+    () => (callersDone = true),
+    () => (callersDone = true),
+  );
   await sleep(measureFromMs - epochNow());
   const w0 = epochNow();
   const proc0 = agent.procStat();
@@ -113,17 +121,18 @@ async function measure(
     }
   }, 1000);
   const progress = setInterval(() => {
-    const ended = run.calls.length;
     log(
-      `  ${o.calls} calls: ${((epochNow() - w0) / 1000).toFixed(0)} s into the window, ${ended} calls ended`,
+      `  ${o.calls} calls: ${((epochNow() - w0) / 1000).toFixed(0)} s into the window, ${run.calls.length} calls ended`,
     );
   }, 15_000);
-  await sleep(measureUntilMs - epochNow());
+  while (epochNow() < measureUntilMs && !callersDone) await sleep(Math.min(250, measureUntilMs - epochNow()));
   const w1 = epochNow();
   const proc1 = agent.procStat();
   const m1 = await agent.scrape();
   clearInterval(rssTimer);
-  log(`  ${o.calls} calls: window done; waiting for the measured calls to end`);
+  log(
+    `  ${o.calls} calls: window done; the callers hang up in ${((ANSWER_TIMEOUT_MS + 1000) / 1000).toFixed(0)} s`,
+  );
   let outcome;
   try {
     outcome = await run.done;

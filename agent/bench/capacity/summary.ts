@@ -14,7 +14,7 @@ export interface StepInputs {
   readonly windowUntilMs: number;
   readonly loadAvgStart: readonly number[];
   readonly loadAvgEnd: readonly number[];
-  /** Every call the callers placed (measured and fillers). */
+  /** Every call the callers placed. */
   readonly calls_: readonly CallSummary[];
   readonly agentTurns: readonly AgentTurn[];
   /** Agent CPU (user + system) and system alone inside the window, ms. */
@@ -45,10 +45,12 @@ export interface StepResult {
   readonly windowS: number;
   readonly loadAvgStart: readonly number[];
   readonly loadAvgEnd: readonly number[];
-  /** Calls placed inside the window (each runs to its end under the same load). */
+  /** Calls that were up at some time inside the window. */
   readonly measuredCalls: number;
+  /** Their outcomes ('hung-up': ended by the harness after the window). */
   readonly outcomes: Readonly<Record<string, number>>;
-  /** Caller turns of measured calls, and those that got no answer (incl. never reached). */
+  /** Caller turns that ended inside the window, and those that got no answer (plus the turns of
+   *  calls that failed inside the window and never came). */
   readonly callerTurns: number;
   readonly turnsNotAnswered: number;
   readonly agentTurns: number;
@@ -99,12 +101,34 @@ function count<T>(items: readonly T[], key: (t: T) => string): Record<string, nu
   return out;
 }
 
+/** The part of the observations that falls in the window: turns by their speech end. */
+export function windowed(i: Pick<StepInputs, 'calls_' | 'agentTurns' | 'windowFromMs' | 'windowUntilMs'>): {
+  calls: CallSummary[];
+  callerTurns: CallSummary['turns'][number][];
+  missing: number;
+  agentTurns: AgentTurn[];
+} {
+  const inWindow = (t: number): boolean => t >= i.windowFromMs && t < i.windowUntilMs;
+  const calls = i.calls_.filter(
+    (c) => (c.openAtMs ?? c.placedAtMs) < i.windowUntilMs && c.endedAtMs >= i.windowFromMs,
+  );
+  const callerTurns = calls.flatMap((c) => c.turns.filter((t) => inWindow(t.speechEndAtMs)));
+  // A call that failed inside the window took its remaining turns with it.
+  const missing = calls
+    .filter((c) => (c.outcome === 'error' || c.outcome === 'server-closed') && inWindow(c.endedAtMs))
+    .reduce((a, c) => a + c.turnsMissing, 0);
+  const opened = new Map(
+    calls.flatMap((c) => (c.openAtMs === undefined ? [] : [[c.callSid, c.openAtMs] as const])),
+  );
+  const agentTurns = i.agentTurns.filter((t) => {
+    const open = opened.get(t.callSid);
+    return open !== undefined && t.speechEndMs !== undefined && inWindow(open + t.speechEndMs);
+  });
+  return { calls, callerTurns, missing, agentTurns };
+}
+
 export function summarizeStep(i: StepInputs): StepResult {
-  const measured = i.calls_.filter((c) => c.measured);
-  const sids = new Set(measured.map((c) => c.callSid));
-  const agentTurns = i.agentTurns.filter((t) => sids.has(t.callSid));
-  const callerTurns = measured.flatMap((c) => c.turns);
-  const missing = measured.reduce((a, c) => a + c.turnsMissing, 0);
+  const { calls: measured, callerTurns, missing, agentTurns } = windowed(i);
   const notAnswered = callerTurns.filter((t) => t.gapMs === undefined).length + missing;
   const totals = agentTurns.flatMap((t) => (t.totalMs === undefined ? [] : [t.totalMs / 1000]));
   const gaps = callerTurns.flatMap((t) => (t.gapMs === undefined ? [] : [t.gapMs / 1000]));
@@ -116,6 +140,7 @@ export function summarizeStep(i: StepInputs): StepResult {
   );
   const outcomes = count(measured, (c) => c.outcome);
   const callErrors = measured.filter((c) => c.outcome === 'error' || c.outcome === 'server-closed').length;
+  const answerable = callerTurns.length + missing;
   const errors: Record<string, number> = {
     'call failed or cut (callers)': callErrors,
     'protocol errors (callers)': measured.reduce((a, c) => a + c.protocolErrors, 0),
@@ -132,11 +157,11 @@ export function summarizeStep(i: StepInputs): StepResult {
     .filter(([k]) => k !== 'answer wait timeouts (callers)')
     .reduce((a, [, v]) => a + v, 0);
   const reasons: string[] = [];
-  if (measured.length === 0) reasons.push('no call was measured');
+  if (callerTurns.length === 0) reasons.push('no caller turn ended inside the window');
   if (measured.length > 0 && callErrors / measured.length > BROKEN_SHARE)
     reasons.push(`${callErrors}/${measured.length} calls failed`);
-  if (callerTurns.length + missing > 0 && notAnswered / (callerTurns.length + missing) > BROKEN_SHARE)
-    reasons.push(`${notAnswered}/${callerTurns.length + missing} turns not answered`);
+  if (answerable > 0 && notAnswered / answerable > BROKEN_SHARE)
+    reasons.push(`${notAnswered}/${answerable} turns not answered`);
   if (i.lag.p99 > BROKEN_LAG_P99_MS) reasons.push(`event-loop lag p99 ${i.lag.p99.toFixed(0)} ms`);
   const wallS = i.callersWallMs / 1000;
   return {
@@ -149,7 +174,7 @@ export function summarizeStep(i: StepInputs): StepResult {
     loadAvgEnd: i.loadAvgEnd,
     measuredCalls: measured.length,
     outcomes,
-    callerTurns: callerTurns.length + missing,
+    callerTurns: answerable,
     turnsNotAnswered: notAnswered,
     agentTurns: agentTurns.length,
     agentOutcomes: count(agentTurns, (t) => t.outcome ?? 'answered'),

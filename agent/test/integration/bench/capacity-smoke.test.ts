@@ -35,7 +35,9 @@ describe('npm run bench: smoke', () => {
     step = await runStep({
       profileName: 'reference',
       calls: CALLS,
-      durationS: 5,
+      // The window ends as soon as the three calls have (about 45 s).
+      durationS: 90,
+      maxCalls: CALLS,
       emulators,
       runId: `5b0e${Date.now().toString(16)}`,
       agentEntry: AGENT_SRC_ENTRY,

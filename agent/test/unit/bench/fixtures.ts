@@ -7,7 +7,6 @@ import type { StepInputs } from '../../../bench/capacity/summary.ts';
 export function call(over: Partial<CallSummary> & { index: number }): CallSummary {
   return {
     callSid: `CA${over.index}`,
-    measured: true,
     placedAtMs: 1000,
     openAtMs: 1100,
     endedAtMs: 41_100,
@@ -26,17 +25,37 @@ export function call(over: Partial<CallSummary> & { index: number }): CallSummar
   };
 }
 
+/** An agent turn record; speechEndMs is on the call clock (the default call opens at epoch 1100). */
 export function turn(
   callSid: string,
   totalMs: number | undefined,
   outcome = 'answered',
-  loggedAtMs = 6000,
+  speechEndMs = 3900,
 ): AgentTurn {
-  return { callSid, loggedAtMs, outcome, rule: 'silence', totalMs, fields: {} };
+  return {
+    callSid,
+    loggedAtMs: 1100 + speechEndMs + 5000,
+    outcome,
+    rule: 'silence',
+    totalMs,
+    speechEndMs,
+    fields: {},
+  };
 }
 
 export function stepInputs(over: Partial<StepInputs> = {}): StepInputs {
-  const calls_ = [call({ index: 1 }), call({ index: 2 }), call({ index: 3, measured: false })];
+  // Call 3 starts after the window: nothing of it counts.
+  const calls_ = [
+    call({ index: 1 }),
+    call({ index: 2 }),
+    call({
+      index: 3,
+      placedAtMs: 50_000,
+      openAtMs: 50_100,
+      endedAtMs: 90_000,
+      turns: [{ label: 'hello', speechEndAtMs: 55_000, gapMs: 9000 }],
+    }),
+  ];
   return {
     profile: 'reference',
     calls: 2,

@@ -5,7 +5,6 @@ import {
   slopePerHour,
   type ResourceSnapshot,
 } from '../../../bench/capacity/soak-report.ts';
-import { call, turn } from './fixtures.ts';
 
 describe('soak figures', () => {
   it('reports the memory slope per hour from samples in seconds', () => {
@@ -33,24 +32,18 @@ describe('soak figures', () => {
     });
   });
 
-  it('buckets agent turns by log time and caller gaps by speech end, minute 1 first', () => {
+  it('buckets turns by the minute of their speech end, minute 1 first', () => {
     const t0 = 1_000_000;
     const m = latencyByMinute(
       t0,
       [
-        turn('CA1', 500, 'answered', t0 + 10_000),
-        turn('CA1', 700, 'answered', t0 + 70_000),
-        turn('CA1', undefined),
+        { atMs: t0 + 10_000, totalMs: 500 },
+        { atMs: t0 + 70_000, totalMs: 700 },
       ],
       [
-        call({
-          index: 1,
-          turns: [
-            { label: 'a', speechEndAtMs: t0 + 5000, gapMs: 200 },
-            { label: 'b', speechEndAtMs: t0 + 125_000, gapMs: 400 },
-            { label: 'c', speechEndAtMs: t0 + 126_000, gapMs: undefined },
-          ],
-        }),
+        { speechEndAtMs: t0 + 5000, gapMs: 200 },
+        { speechEndAtMs: t0 + 125_000, gapMs: 400 },
+        { speechEndAtMs: t0 + 126_000, gapMs: undefined },
       ],
     );
     expect(m.map((x) => x.minute)).toEqual([1, 2, 3]);
