@@ -139,7 +139,7 @@ export function slotStartMs(slot: number, slots: number, rampMs: number): number
   return (rampMs * slot) / Math.max(1, slots) + ((slot * golden) % 1) * 20;
 }
 
-/** The ramp for N concurrent calls: 40 ms per call, between 1 and 20 s. */
+/** The ramp for N concurrent calls: 25 ms per call (40 new calls a second), between 1 and 15 s. */
 export function rampMsFor(calls: number): number {
-  return Math.min(20_000, Math.max(1000, calls * 40));
+  return Math.min(15_000, Math.max(1000, calls * 25));
 }

@@ -167,7 +167,7 @@ export function agentEnv(
     TTS_PROVIDER: 'google',
     TTS_ENDPOINT: endpoints.tts,
     MAX_CALLS: String(maxCalls),
-    PENDING_STREAMS_MAX: String(Math.max(100, maxCalls)),
+    PENDING_STREAMS_MAX: String(Math.min(1000, Math.max(100, maxCalls))),
     POD_DELETION_COST_ENABLED: 'false',
     OTEL_EXPORTER_OTLP_ENDPOINT: '',
     // The production default: one [LATENCY] line per turn is how the harness reads turn records.

@@ -18,6 +18,7 @@ import {
 } from './harness.ts';
 import type { EmulatorPassThrough } from './protocol.ts';
 import {
+  keepNotes,
   kneeOf,
   readmeTable,
   renderSweepMarkdown,
@@ -25,11 +26,11 @@ import {
   stepTable,
   sweepCharts,
   type MachineFacts,
-  type ProfileSweep,
   type SweepReport,
 } from './report.ts';
 import { runSoak } from './soak.ts';
-import { runStep } from './step.ts';
+import { ANSWER_TIMEOUT_MS, rampMsFor } from './conversation.ts';
+import { runStep, SETTLE_MS } from './step.ts';
 import type { StepResult } from './summary.ts';
 
 export const HELP = `Usage: npm run bench -- [options]
@@ -50,6 +51,7 @@ whole calls for --duration seconds; then N grows by --beyond until a step breaks
   --agent-env <K=V>       extra agent setting (repeatable), e.g. --agent-env LLM_PREEMPTIVE=false
   --agent-entry <e>       dist (default: agent/dist/main.js, built when stale), src, or a path
   --seed <n>              emulator seed (default 1)
+  --deadline <HH:MM|ISO>  start no step that could not end by then (the report keeps what ran)
 Soak:
   --soak                  30 minutes at 100 concurrent calls, calls starting and ending all the
                           time; RSS/heap slope, handles and sockets back to baseline, latency by minute
@@ -161,6 +163,7 @@ async function main(): Promise<void> {
       soak: { type: 'boolean', default: false },
       'soak-calls': { type: 'string', default: '100' },
       'soak-minutes': { type: 'string', default: '30' },
+      deadline: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -210,58 +213,89 @@ async function main(): Promise<void> {
     return;
   }
 
+  const deadline = values.deadline === undefined ? undefined : parseDeadline(values.deadline);
   const startedAt = new Date().toISOString();
-  const sweeps: ProfileSweep[] = [];
-  for (const profile of profiles) {
-    const results: StepResult[] = [];
-    let stoppedBecause: string | undefined;
-    await withEmulators(profile, seed, emulatorOptions, async (emulators) => {
-      for (const calls of stepsToRun(steps, beyond, maxCalls)) {
-        console.error(`bench: ${profile.name}, ${calls} calls x ${durationS} s; load ${fmtLoad()}`);
-        let r: StepResult;
-        try {
-          r = await runStep({
-            profileName: profile.name,
-            calls,
-            durationS,
-            emulators,
-            runId: runId(),
-            agentEntry,
-            agentEnv,
-          });
-        } catch (err) {
-          stoppedBecause = `${calls} calls: ${(err as Error).message}`;
-          console.error(`bench: ${stoppedBecause}`);
-          break;
-        }
-        results.push(r);
-        console.error(stepTable([r]).split('\n')[2]);
-        if (r.broken !== undefined) {
-          stoppedBecause = `${calls} calls broke (${r.broken})`;
-          break;
-        }
-      }
-    });
-    sweeps.push({
-      name: profile.name,
-      path: profile.path,
-      steps: results,
-      ...(stoppedBecause ? { stoppedBecause } : {}),
-    });
-  }
-  const report: SweepReport = {
+  const sweeps = profiles.map((p) => ({
+    profile: p,
+    steps: [] as StepResult[],
+    stoppedBecause: undefined as string | undefined,
+  }));
+  const reportNow = (done: boolean): SweepReport => ({
     kind: 'sweep',
     startedAt,
-    finishedAt: new Date().toISOString(),
+    finishedAt: done ? new Date().toISOString() : `(running: ${new Date().toISOString()})`,
     command,
     machine: machineFacts(),
     durationS,
     emulatorOptions,
-    profiles: sweeps,
-  };
+    profiles: sweeps.map((w) => ({
+      name: w.profile.name,
+      path: w.profile.path,
+      steps: w.steps,
+      ...(w.stoppedBecause ? { stoppedBecause: w.stoppedBecause } : {}),
+    })),
+  });
+  // Every profile's emulators at once (idle ones cost nothing): the profiles take turns at each
+  // N, so a sweep cut short by --deadline still compares them at the same steps.
+  const emulators = await Promise.all(
+    profiles.map((p) => startEmulators({ profile: p.file, seed, options: emulatorOptions })),
+  );
+  try {
+    for (const calls of stepsToRun(steps, beyond, maxCalls)) {
+      const live = sweeps.filter((w) => w.stoppedBecause === undefined);
+      if (live.length === 0) break;
+      for (const w of live) {
+        if (deadline !== undefined && Date.now() + stepEstimateMs(calls, durationS) > deadline) {
+          w.stoppedBecause = `--deadline ${values.deadline}: no time left for ${calls} calls`;
+          continue;
+        }
+        console.error(`bench: ${w.profile.name}, ${calls} calls x ${durationS} s; load ${fmtLoad()}`);
+        try {
+          const r = await runStep({
+            profileName: w.profile.name,
+            calls,
+            durationS,
+            emulators: emulators[profiles.indexOf(w.profile)]!,
+            runId: runId(),
+            agentEntry,
+            agentEnv,
+          });
+          w.steps.push(r);
+          console.error(stepTable([r]).split('\n')[2]);
+          if (r.broken !== undefined) w.stoppedBecause = `${calls} calls broke (${r.broken})`;
+        } catch (err) {
+          w.stoppedBecause = `${calls} calls: ${(err as Error).message}`;
+          console.error(`bench: ${w.stoppedBecause}`);
+        }
+        // After every step: a sweep cut short still leaves its report.
+        writeSweep(reportNow(false), outDir);
+      }
+    }
+  } finally {
+    await Promise.all(emulators.map((e) => e.close()));
+  }
+  const report = reportNow(true);
   writeSweep(report, outDir);
   console.log(renderSweepMarkdown(report, 'capacity'));
-  for (const p of sweeps) console.error(`bench: ${p.name}: knee ${kneeOf(p).calls ?? 'none'}`);
+  for (const p of report.profiles) console.error(`bench: ${p.name}: knee ${kneeOf(p).calls ?? 'none'}`);
+}
+
+/** Wall time one step takes at most: agent start, ramp, settling, window, hang-up delay. */
+export function stepEstimateMs(calls: number, durationS: number): number {
+  return 15_000 + rampMsFor(calls) + SETTLE_MS + durationS * 1000 + ANSWER_TIMEOUT_MS + 5000;
+}
+
+/** --deadline: an ISO time or HH:MM (today, local time). */
+export function parseDeadline(v: string, now = new Date()): number {
+  const hm = /^(\d{1,2}):(\d{2})$/.exec(v);
+  if (hm) {
+    const d = new Date(now);
+    d.setHours(Number(hm[1]), Number(hm[2]), 0, 0);
+    return d.getTime();
+  }
+  const t = Date.parse(v);
+  if (Number.isNaN(t)) throw new Error(`--deadline ${v}: expected HH:MM or an ISO time`);
+  return t;
 }
 
 export function writeSweep(report: SweepReport, outDir: string): void {
@@ -270,7 +304,8 @@ export function writeSweep(report: SweepReport, outDir: string): void {
   writeFileSync(join(assetDir, 'sweep.json'), `${JSON.stringify(report, null, 1)}\n`);
   for (const [name, svg] of sweepCharts(report)) writeFileSync(join(assetDir, name), svg);
   const md = renderSweepMarkdown(report, 'capacity');
-  writeFileSync(join(outDir, 'capacity.md'), md);
+  const mdPath = join(outDir, 'capacity.md');
+  writeFileSync(mdPath, keepNotes(existsSync(mdPath) ? readFileSync(mdPath, 'utf8') : '', md));
   if (resolve(outDir) === join(REPO_ROOT, 'docs', 'bench')) {
     const readme = join(REPO_ROOT, 'README.md');
     writeFileSync(

@@ -197,7 +197,7 @@ export function renderSweepMarkdown(r: SweepReport, chartDir: string): string {
     '',
     `- Machine: ${m.cpus} x ${m.cpuModel}, ${n(m.memoryGiB, 1)} GiB, Node ${m.node}, Linux ${m.kernel}. The agent, the emulators and the callers share these cores (and other people's work: see the load averages; a 1-minute load of ${LOADED_AT} or more is marked loaded).`,
     '- Three processes: the agent (`node agent/dist/main.js`, the production entry point, built; providers pointed at the emulators, LOG_LEVEL=info), the emulators (Speech gRPC, OpenAI HTTP/SSE, TTS gRPC) and the simulated Twilio callers. Agent CPU and RSS come from `/proc/<pid>/stat`; event-loop lag, frame and error counters from its own admin `/metrics`; turn latency from its `[LATENCY]` log lines.',
-    `- Each step: a fresh agent; N caller slots, each placing whole calls back to back (greeting, hello, a sentence with a 300-900 ms pause, a question interrupted by a barge-in, the barge-in, an address; think times of 0.4-1.6 s). Calls start over a ramp (40 ms per call, 1-20 s), then 5 s to settle, then a ${r.durationS} s window; calls placed in the window are measured to their end while the slots keep the load at N.`,
+    `- Each step: a fresh agent; N caller slots, each placing whole calls back to back (greeting, hello, a sentence with a 300-900 ms pause, a question interrupted by a barge-in, the barge-in, an address; think times of 0.4-1.6 s). Calls start over a ramp (25 ms per call, 1-15 s), then 5 s to settle, then a ${r.durationS} s window: every caller turn that ends inside it is measured (caller gap, answered or not) with the agent's record of it; the load stays at N until 16 s after the window (the answer timeout), then the callers hang up.`,
     `- Emulator options: \`${JSON.stringify(r.emulatorOptions ?? {})}\`.`,
     '',
   ];
@@ -267,4 +267,17 @@ export function replaceBetweenMarkers(doc: string, name: string, body: string): 
   const b = doc.indexOf(end);
   if (a < 0 || b < a) return `${doc.trimEnd()}\n\n${start}\n${body}\n${end}\n`;
   return `${doc.slice(0, a + start.length)}\n${body}\n${doc.slice(b)}`;
+}
+
+/**
+ * A regenerated report keeps the hand-written notes of the previous one: the block between
+ * `<!-- notes:start -->` and `<!-- notes:end -->` is carried over (appended at the end).
+ */
+export function keepNotes(previous: string, generated: string): string {
+  const start = '<!-- notes:start -->';
+  const end = '<!-- notes:end -->';
+  const a = previous.indexOf(start);
+  const b = previous.indexOf(end);
+  if (a < 0 || b < a) return generated;
+  return `${generated.trimEnd()}\n\n${previous.slice(a, b + end.length)}\n`;
 }

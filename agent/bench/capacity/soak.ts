@@ -2,7 +2,7 @@
 // minutes, calls starting and ending all the time. Sampled every 10 s: RSS (/proc), heap, lag
 // and active calls (its /metrics). Handles and sockets are compared with a baseline taken after
 // one warm-up call, once every call has ended.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -15,7 +15,7 @@ import {
   type EmulatorsHandle,
 } from './harness.ts';
 import { byLabel, sumOf, valueOf } from './prom.ts';
-import type { MachineFacts } from './report.ts';
+import { keepNotes, type MachineFacts } from './report.ts';
 import {
   latencyByMinute,
   renderSoakMarkdown,
@@ -94,6 +94,9 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     await sleep(5000);
     const baseline = await snapshot(agent);
     const atStart = await agent.scrape();
+    const errorLogs = (): number => (agent.logLevels.get('error') ?? 0) + (agent.logLevels.get('fatal') ?? 0);
+    // Errors logged while booting (a provider check retried on a busy machine) are not the calls'.
+    const bootErrorLogs = errorLogs();
     log(`soak: baseline taken; ${o.calls} calls for ${o.minutes} min`);
 
     const t0 = epochNow();
@@ -227,7 +230,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         ),
         'late frames (agent)': (c1['lateFrames'] ?? 0) - (c0['lateFrames'] ?? 0),
         'dropped frames (agent)': (c1['droppedFrames'] ?? 0) - (c0['droppedFrames'] ?? 0),
-        'error log lines (agent)': (agent.logLevels.get('error') ?? 0) + (agent.logLevels.get('fatal') ?? 0),
+        'error log lines (agent)': errorLogs() - bootErrorLogs,
       },
       samples,
     };
@@ -245,5 +248,6 @@ export function writeSoak(r: SoakResult, outDir: string): void {
   writeFileSync(join(assetDir, 'soak.json'), `${JSON.stringify(r, null, 1)}\n`);
   for (const [name, svg] of soakCharts(r)) writeFileSync(join(assetDir, name), svg);
   const md = renderSoakMarkdown(r, 'capacity');
-  writeFileSync(join(outDir, 'soak.md'), md);
+  const mdPath = join(outDir, 'soak.md');
+  writeFileSync(mdPath, keepNotes(existsSync(mdPath) ? readFileSync(mdPath, 'utf8') : '', md));
 }

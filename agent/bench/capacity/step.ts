@@ -89,6 +89,9 @@ async function measure(
   await sleep(1000);
   const idle = agent.procStat();
   const atStart = await agent.scrape();
+  // Errors logged while booting (e.g. a provider check retried on a busy machine) are not the calls'.
+  const errorLogs = (): number => (agent.logLevels.get('error') ?? 0) + (agent.logLevels.get('fatal') ?? 0);
+  const bootErrorLogs = errorLogs();
   const emu0 = await o.emulators.stats();
   const rampMs = rampMsFor(o.calls);
   const t0 = epochNow();
@@ -161,8 +164,10 @@ async function measure(
     lag: lagFromScrape(m1),
     windowCounters: diff(counters(m0), counters(m1)),
     stepCounters: diff(counters(atStart), counters(atEnd)),
-    agentErrorLogs: (agent.logLevels.get('error') ?? 0) + (agent.logLevels.get('fatal') ?? 0),
-    agentLastErrors: [...agent.lastErrors],
+    agentErrorLogs: errorLogs() - bootErrorLogs,
+    agentLastErrors: agent.lastErrors.slice(
+      Math.max(0, agent.lastErrors.length - (errorLogs() - bootErrorLogs)),
+    ),
     emulatorsCpuMs: emu1.cpuMs - emu0.cpuMs,
     callersCpuMs: outcome.cpuMs,
     callersLagP99Ms: outcome.lagP99Ms,

@@ -72,7 +72,7 @@ describe('call sids, think times, starts', () => {
     const phases = new Set(starts.map((t) => Math.floor(t % 20)));
     expect(phases.size).toBeGreaterThan(15);
     expect(rampMsFor(1)).toBe(1000);
-    expect(rampMsFor(100)).toBe(4000);
-    expect(rampMsFor(5000)).toBe(20_000);
+    expect(rampMsFor(100)).toBe(2500);
+    expect(rampMsFor(5000)).toBe(15_000);
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  keepNotes,
   kneeOf,
   loadLabel,
   readmeTable,
@@ -88,5 +89,15 @@ describe('replaceBetweenMarkers', () => {
     const doc = 'a\n<!-- x:start -->\nold\n<!-- x:end -->\nb\n';
     expect(replaceBetweenMarkers(doc, 'x', 'new')).toBe('a\n<!-- x:start -->\nnew\n<!-- x:end -->\nb\n');
     expect(replaceBetweenMarkers('a\n', 'x', 'new')).toBe('a\n\n<!-- x:start -->\nnew\n<!-- x:end -->\n');
+  });
+});
+
+describe('keepNotes', () => {
+  it('carries the hand-written notes of the previous report into the regenerated one', () => {
+    const previous = '# old\nfigures\n\n<!-- notes:start -->\n## Notes\nwhy\n<!-- notes:end -->\n';
+    expect(keepNotes(previous, '# new\n')).toBe(
+      '# new\n\n<!-- notes:start -->\n## Notes\nwhy\n<!-- notes:end -->\n',
+    );
+    expect(keepNotes('# old, no notes\n', '# new\n')).toBe('# new\n');
   });
 });
