@@ -86,7 +86,8 @@ async function measure(
   loadAvgStart: number[],
   log: (line: string) => void,
 ): Promise<StepResult> {
-  await sleep(1000);
+  // Let boot garbage be collected before the idle RSS is taken.
+  await sleep(3000);
   const idle = agent.procStat();
   const atStart = await agent.scrape();
   // Errors logged while booting (e.g. a provider check retried on a busy machine) are not the calls'.
