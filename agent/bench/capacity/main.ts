@@ -50,6 +50,8 @@ whole calls for --duration seconds; then N grows by --beyond until a step breaks
                           {"speech":{...},"openai":{...},"tts":{...}} (see protocol.ts)
   --agent-env <K=V>       extra agent setting (repeatable), e.g. --agent-env LLM_PREEMPTIVE=false
   --agent-entry <e>       dist (default: agent/dist/main.js, built when stale), src, or a path
+  --agent-node-arg <a>    Node option for the agent process (repeatable), e.g.
+                          --agent-node-arg=--cpu-prof --agent-node-arg=--cpu-prof-dir=out/prof
   --seed <n>              emulator seed (default 1)
   --deadline <HH:MM|ISO>  start no step that could not end by then (the report keeps what ran)
 Soak:
@@ -86,7 +88,7 @@ function resolveProfiles(list: string): Profile[] {
     });
 }
 
-function parseEmulatorOptions(v: string | undefined): EmulatorPassThrough {
+export function parseEmulatorOptions(v: string | undefined): EmulatorPassThrough {
   if (v === undefined || v === '') return {};
   const text = v.startsWith('@') ? readFileSync(v.slice(1), 'utf8') : v;
   const o = JSON.parse(text) as unknown;
@@ -98,7 +100,7 @@ function parseEmulatorOptions(v: string | undefined): EmulatorPassThrough {
   return o as EmulatorPassThrough;
 }
 
-function parseAgentEnv(list: readonly string[]): Record<string, string> {
+export function parseAgentEnv(list: readonly string[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const kv of list) {
     const eq = kv.indexOf('=');
@@ -159,6 +161,7 @@ async function main(): Promise<void> {
       'emulator-options': { type: 'string' },
       'agent-env': { type: 'string', multiple: true, default: [] },
       'agent-entry': { type: 'string', default: 'dist' },
+      'agent-node-arg': { type: 'string', multiple: true, default: [] },
       seed: { type: 'string', default: '1' },
       soak: { type: 'boolean', default: false },
       'soak-calls': { type: 'string', default: '100' },
@@ -259,6 +262,7 @@ async function main(): Promise<void> {
             runId: runId(),
             agentEntry,
             agentEnv,
+            agentExecArgv: values['agent-node-arg'],
           });
           w.steps.push(r);
           console.error(stepTable([r]).split('\n')[2]);
