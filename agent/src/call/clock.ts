@@ -27,6 +27,8 @@ export function createCallClock(now: () => number, ticker: Ticker = sharedTicker
 
 /** Timers a call owns: each callback is guarded, and all are released at once when the call ends. */
 export interface OwnedTimers {
+  /** The clock's time (the timers' time origin). */
+  now(): number;
   set(fn: () => void, ms: number): TimerHandle;
   clear(handle: TimerHandle | undefined): void;
   /** A promise resolved after ms (released with the rest at call end: it then never resolves). */
@@ -45,6 +47,7 @@ export function ownedTimers(clock: CallClock, guard: (where: string, fn: () => v
     return handle;
   };
   return {
+    now: () => clock.now(),
     set,
     clear(handle) {
       if (handle === undefined || !live.delete(handle)) return;

@@ -3,6 +3,8 @@
 // the model as one caller message (DtmfCollector). The maximum call duration is one timer in
 // the session. What is said and how the call ends is the session's (session.ts).
 import type { Config } from '../config/schema.ts';
+import { DTMF_PREFIX } from '../llm/history.ts';
+import type { TurnEnd } from '../turn/types.ts';
 import type { OwnedTimers, TimerHandle } from './clock.ts';
 
 export interface SilenceWatchEvents {
@@ -120,7 +122,7 @@ export interface PolicyHost {
   /** Say the closing sentence, then end the call. */
   close(text: string, reason: 'max_duration' | 'silence'): void;
   /** Keys pressed on the phone, complete: answer them as a caller turn. */
-  dtmfTurn(digits: string, firstAtMs: number): void;
+  dtmfTurn(turn: TurnEnd, digits: string): void;
 }
 
 /** The three policies of one call, configured from the VoiceAgent (config schema defaults). */
@@ -133,11 +135,28 @@ export class CallPolicies {
       reprompt: (n) => host.reprompt(config.silenceRepromptText, n),
       giveUp: () => host.close(config.silenceClosingText, 'silence'),
     });
-    this.dtmf = new DtmfCollector(timers, config, (digits, firstAtMs) => host.dtmfTurn(digits, firstAtMs));
+    let dtmfTurns = 0;
+    this.dtmf = new DtmfCollector(timers, config, (digits, firstAtMs) =>
+      host.dtmfTurn(dtmfTurnEnd(--dtmfTurns, digits, firstAtMs, timers.now()), digits),
+    );
     if (config.callMaxDurationSeconds > 0)
       timers.set(
         () => host.close(config.callClosingText, 'max_duration'),
         config.callMaxDurationSeconds * 1000,
       );
   }
+}
+
+/** Keys as a caller turn: a negative utterance id (apart from the endpointer's), rule 'dtmf'. */
+export function dtmfTurnEnd(utteranceId: number, digits: string, firstAtMs: number, nowMs: number): TurnEnd {
+  return {
+    utteranceId,
+    transcript: `${DTMF_PREFIX} ${digits}`,
+    rule: 'dtmf',
+    speechStartMs: firstAtMs,
+    speechEndMs: undefined,
+    firstPartialMs: undefined,
+    endedAtMs: nowMs,
+    tailSettled: true,
+  };
 }

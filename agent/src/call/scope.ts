@@ -1,14 +1,23 @@
-// What a session is made from (SessionDeps), and what every part of one call shares: its clock
-// and owned timers, the guard that keeps one failing step from ending the call, its trace span,
-// its (optional) observer and the reporter of finished turn records.
+// What a session is made from (SessionDeps), what every part of one call shares (CallScope: its
+// clock and owned timers, the guard that keeps one failing step from ending the call, its trace
+// span, its optional observer, the reporter of finished turn records), and the agent-side parts
+// a session composes (CallParts: playback and handles, history, speech deps, preemptive slot).
 import type { Config } from '../config/schema.ts';
 import type { Responder } from '../llm/types.ts';
 import type { StreamingStt } from '../stt/types.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { CallTrace, Tracing } from '../telemetry/tracing.ts';
 import type { Synthesizer } from '../tts/types.ts';
-import type { CallActions } from './actions.ts';
-import type { PhraseSource } from './agent-speech.ts';
+import { ConversationHistory } from '../llm/history.ts';
+import { streamActions, type CallActions } from './actions.ts';
+import {
+  createSpeechRegistry,
+  type AgentSpeechDeps,
+  type PhraseSource,
+  type SpeechHandle,
+  type SpeechRegistry,
+} from './agent-speech.ts';
+import { PreemptiveSlot } from './preemptive-slot.ts';
 import type { TurnComponents } from './components.ts';
 import { createCallClock, ownedTimers, type CallClock, type OwnedTimers } from './clock.ts';
 import { sessionErrors } from './metrics.ts';
@@ -16,6 +25,7 @@ import { safeObserver, type CallObserver, type CallObserverFactory } from './obs
 import { createTurnReporter } from './report.ts';
 import type { TurnRecord } from './turn-record.ts';
 import type { ToolConfig } from '../tools/config.ts';
+import { createCallTools } from '../tools/call-tools.ts';
 import type { CallContext } from './types.ts';
 
 /** What a call session is made from (one set per process; one session per call). */
@@ -94,4 +104,64 @@ export function createCallScope(ctx: CallContext, deps: SessionDeps): CallScope 
     observer,
     report: createTurnReporter({ callId, logger: log, callTrace, observer, onTurn: deps.onTurn }),
   };
+}
+
+/** The parts of one call the session composes (the caller side is added by the session). */
+export interface CallParts {
+  readonly scope: CallScope;
+  readonly actions: CallActions;
+  readonly registry: SpeechRegistry;
+  readonly history: ConversationHistory;
+  readonly speech: AgentSpeechDeps;
+  readonly preemptive: PreemptiveSlot;
+}
+
+export function createCallParts(
+  ctx: CallContext,
+  deps: SessionDeps,
+  components: TurnComponents,
+  session: { closed(): boolean; settled(handle: SpeechHandle): void },
+): CallParts {
+  const { config, responder, synthesizer, phrases } = deps;
+  const scope = createCallScope(ctx, deps);
+  const { callId, log: logger, clock, timers } = scope;
+  const registry = createSpeechRegistry(ctx.sink, scope);
+  const history = new ConversationHistory({
+    systemPrompt: config.llmSystemPrompt,
+    maxTurns: config.llmMaxHistoryTurns,
+  });
+  const now = (): number => clock.now();
+  const playback = registry.playback;
+  const actions = deps.actions?.(ctx) ?? streamActions(ctx.sink);
+  const sendDtmf = actions.sendDtmf?.bind(actions);
+  const tools = deps.tools
+    ? createCallTools({
+        config,
+        tools: deps.tools,
+        responder,
+        clock,
+        ...(sendDtmf ? { sendDtmf } : {}),
+        ...(deps.toolFetch ? { fetch: deps.toolFetch } : {}),
+      })
+    : undefined;
+  const speech: AgentSpeechDeps = {
+    ...{ config, responder, synthesizer, phrases, components, playback, timers, now, callId, logger },
+    ...(tools ? { tools } : {}),
+    messages: () => history.messages(),
+    closed: () => session.closed(),
+    // Only what was heard; the next user message is added after this (an answer waits for it).
+    // An answer's tool calls and results are kept whether or not the words around them were heard.
+    onSettled: (handle, heard) => {
+      if (handle.toolState) history.addToolExchange(handle.toolState.exchange);
+      history.addAssistant(heard);
+      if (handle.record) scope.report(handle.record);
+      session.settled(handle);
+    },
+  };
+  const preemptive = new PreemptiveSlot({
+    // With tools, a guess declares them too, and runs them only if it is kept.
+    ...{ config, responder: tools?.preemptive ?? responder, callId, logger, now },
+    messagesWithUser: (text) => history.messagesWithUser(text),
+  });
+  return { scope, actions, registry, history, speech, preemptive };
 }

@@ -5,14 +5,13 @@
 // (clock.ts). Target shape: ../shared/design-call-session.md.
 import type { AudioChunk } from '../audio/types.ts';
 import type { Config } from '../config/schema.ts';
-import { ConversationHistory, DTMF_PREFIX } from '../llm/history.ts';
+import { ConversationHistory } from '../llm/history.ts';
 import { answerText } from '../llm/preemptive.ts';
 import { SCRIPTED_GOODBYE } from '../llm/scripted.ts';
 import type { TurnEnd } from '../turn/types.ts';
-import { streamActions, type CallActions } from './actions.ts';
+import type { CallActions } from './actions.ts';
 import {
   answerRecord,
-  createSpeechRegistry,
   SpeechHandle,
   type AgentSpeechDeps,
   type PhraseSource,
@@ -22,10 +21,9 @@ import { defaultTurnComponents, type TurnComponents } from './components.ts';
 import { bargeInsTotal, callPolicyActions, dtmfTotal, turnOutcomes, turnsTotal } from './metrics.ts';
 import { CallPolicies } from './policies.ts';
 import { PreemptiveSlot } from './preemptive-slot.ts';
-import { createCallScope, type CallScope, type SessionDeps } from './scope.ts';
+import { createCallParts, type CallScope, type SessionDeps } from './scope.ts';
 import type { CallContext, CallHandler, CallHandlerFactory, MarkOutcome } from './types.ts';
 import { createUserTurns, type UserTurnEvents, type UserTurns } from './user-turns.ts';
-import { createCallTools } from '../tools/call-tools.ts';
 import type { CallAction } from '../tools/types.ts';
 
 export type { PhraseSource, SessionDeps };
@@ -72,53 +70,20 @@ class CallSession implements CallHandler {
   private closing = false;
   /** Ids of re-prompts and closings (negative: answer records stay numbered 1, 2, ...). */
   private phraseIds = 0;
-  /** Utterance ids of DTMF turns (negative: apart from the endpointer's). */
-  private dtmfTurnIds = 0;
 
   constructor(ctx: CallContext, deps: SessionDeps, components: TurnComponents) {
     const config = (this.config = deps.config);
-    const scope = (this.scope = createCallScope(ctx, deps));
-    const { callId, log, clock, timers, guard, observer } = scope;
-    this.actions = deps.actions?.(ctx) ?? streamActions(ctx.sink);
-    this.registry = createSpeechRegistry(ctx.sink, scope);
-    const history = (this.history = new ConversationHistory({
-      systemPrompt: config.llmSystemPrompt,
-      maxTurns: config.llmMaxHistoryTurns,
-    }));
-    const now = (): number => clock.now();
-    const { responder, synthesizer, phrases } = deps;
-    const playback = this.registry.playback;
-    const sendDtmf = this.actions.sendDtmf?.bind(this.actions);
-    const tools = deps.tools
-      ? createCallTools({
-          config,
-          tools: deps.tools,
-          responder,
-          clock,
-          ...(sendDtmf ? { sendDtmf } : {}),
-          ...(deps.toolFetch ? { fetch: deps.toolFetch } : {}),
-        })
-      : undefined;
-    this.speech = {
-      ...{ config, responder, synthesizer, phrases, components, playback, timers, now, callId, logger: log },
-      ...(tools ? { tools } : {}),
-      messages: () => history.messages(),
+    const parts = createCallParts(ctx, deps, components, {
       closed: () => this.disposed,
-      // Only what was heard; the next user message is added after this (an answer waits for it).
-      // Tool calls and results are kept whether or not the words around them were heard.
-      onSettled: (handle, heard) => {
-        if (handle.toolState) history.addToolExchange(handle.toolState.exchange);
-        history.addAssistant(heard);
-        if (handle.record) scope.report(handle.record);
-        if (handle === this.current && (handle.outcome === undefined || handle.outcome === 'apology'))
-          this.waitForCaller();
+      settled: (handle) => {
+        const normalEnd = handle.outcome === undefined || handle.outcome === 'apology';
+        if (handle === this.current && normalEnd) this.waitForCaller();
       },
-    };
-    this.preemptive = new PreemptiveSlot({
-      // With tools, a guess declares them too, and runs them only if it is kept.
-      ...{ config, responder: tools?.preemptive ?? responder, callId, logger: log, now },
-      messagesWithUser: (text) => history.messagesWithUser(text),
     });
+    ({ scope: this.scope, actions: this.actions, registry: this.registry } = parts);
+    ({ history: this.history, speech: this.speech, preemptive: this.preemptive } = parts);
+    const { callId, log, clock, timers, guard, observer } = this.scope;
+    const playback = this.registry.playback;
     const agentSpeaking = (): boolean => playback.speaking;
     this.userTurns = createUserTurns(
       { config, components, stt: deps.stt, clock, callId, logger: log, observer, guard, agentSpeaking },
@@ -127,12 +92,12 @@ class CallSession implements CallHandler {
     this.policies = new CallPolicies(timers, config, {
       reprompt: (text, n) => this.say('prompt', text, `reprompt_${n}`),
       close: (text, reason) => this.closeCall(text, reason),
-      dtmfTurn: (digits, firstAtMs) => this.onDtmfTurn(digits, firstAtMs),
+      dtmfTurn: (turn, digits) => this.onDtmfTurn(turn, digits),
     });
     if (config.greetingText.trim() !== '') {
       const greeting = this.registry.track(new SpeechHandle(this.speech, { id: 0, kind: 'greeting' }));
       this.current = greeting;
-      scope.background('greeting', greeting.speakPhrase(config.greetingText));
+      this.scope.background('greeting', greeting.speakPhrase(config.greetingText));
     } else this.waitForCaller();
   }
 
@@ -329,19 +294,13 @@ class CallSession implements CallHandler {
   }
 
   /** Keys pressed on the phone, complete (finish key or inter-digit timeout): a caller turn. */
-  private onDtmfTurn(digits: string, firstAtMs: number): void {
+  private onDtmfTurn(turn: TurnEnd, digits: string): void {
     if (this.closing || this.disposed) return;
     callPolicyActions.inc({ action: 'dtmf_turn' });
-    const now = this.scope.clock.now();
-    const transcript = `${DTMF_PREFIX} ${digits}`;
-    const utteranceId = --this.dtmfTurnIds;
-    this.scope.observer?.turnEnded?.({ utteranceId, transcript, rule: 'dtmf', atMs: now });
-    turnsTotal.inc({ rule: 'dtmf' });
+    const { utteranceId, transcript, rule, endedAtMs: atMs } = turn;
+    this.scope.observer?.turnEnded?.({ utteranceId, transcript, rule, atMs });
+    turnsTotal.inc({ rule });
     if (this.registry.playback.speaking) this.interrupt('dtmf');
-    const turn: TurnEnd = {
-      ...{ utteranceId, transcript, rule: 'dtmf', speechStartMs: firstAtMs, speechEndMs: undefined },
-      ...{ firstPartialMs: undefined, endedAtMs: now, tailSettled: true },
-    };
     this.startAnswer(turn, digits);
   }
 
