@@ -46,7 +46,7 @@ class ToolModel {
   }
 }
 
-function setup(actions?: Partial<CallActions>) {
+function setup(actions?: Partial<CallActions>, overrides: Record<string, unknown> = {}) {
   const model = new ToolModel();
   let release: ((r: Response) => void) | undefined;
   const fetched: string[] = [];
@@ -59,7 +59,7 @@ function setup(actions?: Partial<CallActions>) {
   }) as unknown as typeof fetch;
   const performed: string[] = [];
   const h: Harness = createHarness(
-    {},
+    { dtmfActionEnabled: true, ...overrides },
     {
       responder: model,
       tools,
@@ -69,6 +69,9 @@ function setup(actions?: Partial<CallActions>) {
         transfer: async (target) => {
           performed.push(`transfer:${target}`);
           if (actions?.transfer) await actions.transfer(target);
+        },
+        sendDtmf: async (digits) => {
+          performed.push(`dtmf:${digits}`);
         },
       }),
     },
@@ -128,6 +131,7 @@ describe('a call session with tools', () => {
       'check_availability',
       'end_call',
       'transfer_call',
+      'send_dtmf',
     ]);
   });
 
@@ -166,5 +170,47 @@ describe('a call session with tools', () => {
     await flush();
     expect(refused.performed).toEqual(['transfer:reception']);
     expect(refused.h.phrases.gets).toContain('סליחה, לא הצלחתי לבדוק את זה כרגע.');
+  });
+
+  it('send_dtmf plays the digits through the actions and the answer goes on', async () => {
+    const t = setup();
+    t.model.rounds = [
+      () => [call('send_dtmf', { digits: '12#' })],
+      (req) => [{ type: 'text', text: req.messages.at(-1)!.content === 'sent 12#' ? 'הקשתי.' : '?' }],
+    ];
+    t.h.turnEnded(1, 'תקיש אחת שתיים סולמית');
+    await t.h.clock.run(200);
+    expect(t.performed).toEqual(['dtmf:12#']);
+    expect(spoken(t.h)).toEqual(['הקשתי.']);
+  });
+
+  it('a preemptive guess that asked for a tool runs it only once its turn is kept', async () => {
+    const t = setup({}, { llmPreemptive: true });
+    t.model.rounds = [
+      () => [call('check_availability', { day: 'tomorrow' })],
+      () => [{ type: 'text', text: 'יש תור.' }],
+    ];
+    t.h.emit({
+      type: 'partial',
+      utteranceId: 1,
+      text: 'יש תור מחר?',
+      stability: 0.9,
+      agreed: false,
+      atMs: t.h.sink.clock,
+    });
+    await t.h.clock.run(1000);
+    expect(t.model.requests).toHaveLength(1);
+    expect(t.fetched).toEqual([]); // a guess never calls the backend
+    t.h.turnEnded(1, 'יש תור מחר?');
+    await t.h.clock.run(100);
+    expect(t.fetched).toEqual(['http://backend.test/availability']);
+    t.answer('10:00');
+    await t.h.clock.run(100);
+    expect(spoken(t.h)).toEqual(['יש תור.']);
+    t.h.sink.echoAll(t.h.handler, 'played');
+    await t.h.clock.run(100);
+    const record = t.h.records[0] as TurnRecord;
+    expect(record.preemptive).toBe('hit');
+    expect(record.tools?.map((x) => x.name)).toEqual(['check_availability']);
   });
 });
