@@ -246,7 +246,7 @@ class CallSession implements CallHandler {
       done.catch((err: unknown) => {
         this.scope.log.warn({ err, target }, 'transfer failed: the call goes on');
         this.closing = false;
-        if (!this.disposed) this.say('prompt', this.config.toolErrorText, 'transfer_failed');
+        if (!this.disposed) this.say('prompt', this.config.transferFailedText, 'transfer_failed');
       }),
     );
   }

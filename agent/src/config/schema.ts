@@ -691,6 +691,13 @@ export const schema = {
     cr: 'transfer.text',
     doc: 'Said before a transfer when the model said nothing itself.',
   }),
+  transferFailedText: str({
+    env: 'TRANSFER_FAILED_TEXT',
+    default: 'סליחה, לא הצלחתי להעביר את השיחה כרגע. אפשר להמשיך איתי.',
+    maxLength: 1000,
+    cr: 'transfer.failedText',
+    doc: 'Said when Twilio refuses a transfer (or REST credentials are missing); the call goes on with the agent.',
+  }),
   transferTargetsJson: str({
     env: 'TRANSFER_TARGETS_JSON',
     default: '',

@@ -359,6 +359,12 @@ export const CR_FIELDS: readonly CrField[] = [
     kind: 'string',
   },
   {
+    key: 'transferFailedText',
+    crPath: 'transfer.failedText',
+    env: 'TRANSFER_FAILED_TEXT',
+    kind: 'string',
+  },
+  {
     key: 'dtmfActionEnabled',
     crPath: 'actions.sendDtmf',
     env: 'DTMF_ACTION_ENABLED',
@@ -515,6 +521,7 @@ export const AGENT_ENV = {
   greetingText: 'GREETING_TEXT',
   goodbyeText: 'GOODBYE_TEXT',
   transferText: 'TRANSFER_TEXT',
+  transferFailedText: 'TRANSFER_FAILED_TEXT',
   transferTargetsJson: 'TRANSFER_TARGETS_JSON',
   dtmfActionEnabled: 'DTMF_ACTION_ENABLED',
   apologyText: 'APOLOGY_TEXT',

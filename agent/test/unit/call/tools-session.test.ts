@@ -169,7 +169,7 @@ describe('a call session with tools', () => {
     await refused.h.clock.run(100);
     await flush();
     expect(refused.performed).toEqual(['transfer:reception']);
-    expect(refused.h.phrases.gets).toContain('סליחה, לא הצלחתי לבדוק את זה כרגע.');
+    expect(refused.h.phrases.gets).toContain('סליחה, לא הצלחתי להעביר את השיחה כרגע. אפשר להמשיך איתי.');
   });
 
   it('send_dtmf plays the digits through the actions and the answer goes on', async () => {
