@@ -86,3 +86,13 @@ describe('render: tools, transfer targets, Twilio API key', () => {
     ).toEqual([]);
   });
 });
+
+describe('references: the tools’ and the API key’s Secrets are checked like the others', () => {
+  it('lists every Secret key the rendered pods read, with the field that names it', async () => {
+    const { secretReferences } = await import('../../src/runtime/children.ts');
+    expect(secretReferences(voiceAgent('tools', spec))).toEqual([
+      { name: 'twilio-key', key: 'apiKeySecret', field: 'spec.twilio.apiKeySecretRef' },
+      { name: 'booking-hmac', key: 'key', field: 'spec.tools[0].secretRef' },
+    ]);
+  });
+});
