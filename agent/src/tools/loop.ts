@@ -48,6 +48,9 @@ export interface ToolLoopOptions {
   readonly onExchange?: (messages: readonly ChatMessage[]) => void;
 }
 
+/** Tool calls run per model round; a model asking for more gets an error for the rest. */
+export const MAX_CALLS_PER_ROUND = 8;
+
 /** A tool this fast never gets a filler, whatever the deadline. */
 export const FILLER_MIN_TOOL_MS = 200;
 
@@ -105,7 +108,8 @@ export async function* respondWithTools(request: RespondRequest, o: ToolLoopOpti
       if (request.signal.aborted) return;
 
       const fillerAfter = fillerDelayMs(o.clock.now(), o.fillerAfterMs, o.fillerDeadlineMs?.());
-      const running = calls.map((call) => runOne(call));
+      // Calls past the limit are answered with an error, not run (every call needs its answer).
+      const running = calls.map((call, i) => (i < MAX_CALLS_PER_ROUND ? runOne(call) : refuse(call)));
       const waitsOnBackend = calls.some((c) => !o.runner.isBuiltin(c.name));
       if (!fillerSaid && waitsOnBackend && (await slowerThan(Promise.all(running), fillerAfter, o.clock))) {
         if (request.signal.aborted) return;
@@ -136,6 +140,17 @@ export async function* respondWithTools(request: RespondRequest, o: ToolLoopOpti
     }
   } finally {
     if (exchange.length > 0) o.onExchange?.(exchange);
+  }
+
+  function refuse(call: ToolCall): Promise<ToolOutcome> {
+    toolCallsTotal.inc({ tool: call.name, outcome: 'too_many_calls' });
+    toolErrors.inc({ tool: call.name, reason: 'too_many_calls' });
+    return Promise.resolve({
+      kind: 'error',
+      reason: 'too_many_calls',
+      content: `error: at most ${MAX_CALLS_PER_ROUND} tool calls per turn; this one was not run`,
+      tellCaller: false,
+    });
   }
 
   async function runOne(call: ToolCall): Promise<ToolOutcome> {

@@ -4,7 +4,7 @@ import { registry } from '../telemetry/metrics.ts';
 
 export const toolCalls = new Counter({
   name: 'hva_tool_calls_total',
-  help: 'Tool calls the model made, by tool and outcome (ok, action, or the error reason: unknown_tool, invalid_arguments, timeout, http_error, network, bad_response, action_failed).',
+  help: 'Tool calls the model made, by tool and outcome (ok, action, or the error reason: unknown_tool, invalid_arguments, timeout, http_error, network, bad_response, action_failed, too_many_calls).',
   labelNames: ['tool', 'outcome'] as const,
   registers: [registry],
 });

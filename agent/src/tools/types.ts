@@ -44,7 +44,8 @@ export type ToolErrorReason =
   | 'http_error'
   | 'network'
   | 'bad_response'
-  | 'action_failed';
+  | 'action_failed'
+  | 'too_many_calls';
 
 /** A call the agent performs after the caller heard what was said before it. */
 export type CallAction =

@@ -277,3 +277,22 @@ describe('filler deadline', () => {
     await t.done;
   });
 });
+
+describe('bounded calls per round', () => {
+  it('a model asking for more than 8 calls at once gets an error for the rest; each call is answered', async () => {
+    const many = {
+      type: 'tool_calls' as const,
+      calls: Array.from({ length: 10 }, (_, i) => ({ id: `c${i}`, name: 'end_call_not', arguments: '{}' })),
+    };
+    const t = setup([[many], [{ type: 'text', text: 'בסדר.' }]]);
+    await t.clock.advance(1);
+    await t.done;
+    const answers = t.responder.requests[1]!.messages.filter((m) => m.role === 'tool');
+    expect(answers).toHaveLength(10);
+    expect(answers.slice(0, 8).every((m) => m.content.includes('there is no tool named end_call_not'))).toBe(
+      true,
+    );
+    expect(answers.slice(8).every((m) => m.content.includes('at most 8 tool calls per turn'))).toBe(true);
+    expect(t.timings).toHaveLength(8);
+  });
+});
