@@ -443,6 +443,15 @@ export const schema = {
     cr: 'endpointing.incompleteSilenceMs',
     doc: 'Silence that ends an utterance whose transcript ends on a word that needs a continuation (preposition, conjunction, comma, abbreviation): mid-sentence pauses are not turn ends.',
   }),
+  endpointTakeBackMs: int({
+    env: 'ENDPOINT_TAKE_BACK_MS',
+    default: 4000,
+    min: 0,
+    max: 30000,
+    unit: 'ms',
+    cr: 'endpointing.takeBackMs',
+    doc: 'A turn ended in a pause is taken back silently when the caller resumes within this long after it and before any answer audio was sent: the answer is dropped, nothing enters the history, and one answer follows the whole sentence. 0 disables.',
+  }),
   endpointMinBufferMs: int({
     env: 'ENDPOINT_MIN_BUFFER_MS',
     default: 500,

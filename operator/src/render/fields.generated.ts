@@ -215,6 +215,12 @@ export const CR_FIELDS: readonly CrField[] = [
     kind: 'int',
   },
   {
+    key: 'endpointTakeBackMs',
+    crPath: 'endpointing.takeBackMs',
+    env: 'ENDPOINT_TAKE_BACK_MS',
+    kind: 'int',
+  },
+  {
     key: 'endpointMinBufferMs',
     crPath: 'endpointing.minBufferMs',
     env: 'ENDPOINT_MIN_BUFFER_MS',
@@ -382,6 +388,7 @@ export const AGENT_ENV = {
   endpointMinUtteranceMs: 'ENDPOINT_MIN_UTTERANCE_MS',
   endpointMinSilenceMs: 'ENDPOINT_MIN_SILENCE_MS',
   endpointIncompleteSilenceMs: 'ENDPOINT_INCOMPLETE_SILENCE_MS',
+  endpointTakeBackMs: 'ENDPOINT_TAKE_BACK_MS',
   endpointMinBufferMs: 'ENDPOINT_MIN_BUFFER_MS',
   llmProvider: 'LLM_PROVIDER',
   openaiApiKey: 'OPENAI_API_KEY',
