@@ -45,8 +45,17 @@ const { values } = parseArgs({
     requests: { type: 'string', default: '30' },
     profile: { type: 'string' },
     'pause-set': { type: 'boolean', default: false },
+    // Agent settings for an experiment, e.g. --env LLM_PREEMPTIVE_SILENCE_MS=120 (repeatable).
+    env: { type: 'string', multiple: true, default: [] },
   },
 });
+const envOverrides = Object.fromEntries(
+  values.env.map((kv) => {
+    const i = kv.indexOf('=');
+    if (i <= 0) throw new Error(`--env expects KEY=VALUE, got ${kv}`);
+    return [kv.slice(0, i), kv.slice(i + 1)];
+  }),
+);
 // Before any emulator starts: they all read the selected profile.
 const profile = selectProfile(values.profile);
 
@@ -81,6 +90,7 @@ const config = Object.freeze({
     LLM_PREEMPTIVE: String(values.preemptive),
     POD_DELETION_COST_ENABLED: 'false',
     LOG_LEVEL: 'warn',
+    ...envOverrides,
   }),
   port: 0,
   adminPort: 0,
@@ -131,8 +141,11 @@ function pct(values: number[], p: number): number | undefined {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 }
 const f = (v: number | undefined): string => (v === undefined ? '-' : v.toFixed(3));
+// Turns taken back (withdrawn before any answer audio) are not caller turns: their cost (LLM
+// requests, TTS characters) is counted, their stage times are not.
+const turns = records.filter((r) => !takenBack(r));
 const since = (pick: (r: TurnRecord) => number | undefined): number[] =>
-  records.flatMap((r) => {
+  turns.flatMap((r) => {
     const t = pick(r);
     return t === undefined ? [] : [(t - r.speechEndMs) / 1000];
   });
@@ -148,7 +161,7 @@ const stages: Array<[string, number[]]> = [
   ['caller gap (simulator: WAV end -> agent audio playing)', callerGaps],
 ];
 const rules = new Map<string, number>();
-for (const r of records) rules.set(r.rule, (rules.get(r.rule) ?? 0) + 1);
+for (const r of turns) rules.set(r.rule, (rules.get(r.rule) ?? 0) + 1);
 const outcomes = new Map<string, number>();
 for (const r of records) outcomes.set(r.outcome ?? '-', (outcomes.get(r.outcome ?? '-') ?? 0) + 1);
 if (values.verbose) {
@@ -163,22 +176,22 @@ if (values.verbose) {
 const gaps = records.flatMap((r) => (r.playbackGapMs === undefined ? [] : [r.playbackGapMs / 1000]));
 const ttsStats = tts.stats();
 const llmStats = openai.stats();
-const hits = records.filter((r) => r.preemptive === 'hit').length;
-const misses = records.filter((r) => r.preemptive === 'miss').length;
+const hits = turns.filter((r) => r.preemptive === 'hit').length;
+const misses = turns.filter((r) => r.preemptive === 'miss').length;
 const speechStats = booted.providers.speechEmulator?.stats();
 const cuts = falseCuts();
 
 const lines = [
-  `calls ${calls} (concurrency ${concurrency}, ${utterances.join(', ')}), turns ${records.length}, failed calls ${failed}, wall ${wallS.toFixed(1)} s`,
-  `voice ${values.voice}; profile ${profile}; preemptive ${values.preemptive ? 'on' : 'off'} (hit ${hits}, miss ${misses})`,
+  `calls ${calls} (concurrency ${concurrency}, ${utterances.join(', ')}), turns ${turns.length} (+${records.length - turns.length} taken back), failed calls ${failed}, wall ${wallS.toFixed(1)} s`,
+  `voice ${values.voice}; profile ${profile}; settings ${values.env.join(' ') || 'defaults'}; preemptive ${values.preemptive ? 'on' : 'off'} (hit ${hits}, miss ${misses})`,
   `silence inside answers (a sentence's audio late for the previous one's end): turns with a gap ${gaps.filter((g) => g > 0).length}/${gaps.length}, p50 ${f(pct(gaps, 50))} s, p95 ${f(pct(gaps, 95))} s, max ${f(pct(gaps, 100))} s`,
   `preemptive requests per turn: ${fmtStarts(records)}; head start on hits p50 ${f(pct(savedS(records), 50))} s`,
   `LLM requests per turn (preemptive starts + fresh requests): ${perTurn(records, (r) => r.llmRequests ?? 0)}; TTS characters per turn: ${perTurn(records, (r) => r.ttsChars ?? 0)}`,
   `Speech emulator: ${speechStats?.interimsSent ?? 0} interim responses, ${speechStats?.finalsSent ?? 0} finals (${speechStats?.midUtteranceFinals ?? 0} inside mid-utterance pauses)`,
-  `turns answered on words the caller did not say (a revised tail committed): ${cuts.wrong}/${records.length}`,
+  `turns answered on words the caller did not say (a revised tail committed): ${cuts.wrong}/${turns.length}`,
   ...(values['pause-set']
     ? [
-        `pause set: false cuts ${cuts.cut}/${cuts.utterances} utterances (${((100 * cuts.cut) / Math.max(1, cuts.utterances)).toFixed(1)} %): ${cuts.byFixture}`,
+        `pause set: false cuts (answer heard or turn committed on part of a line) ${cuts.cut}/${cuts.utterances} utterances (${((100 * cuts.cut) / Math.max(1, cuts.utterances)).toFixed(1)} %): ${cuts.byFixture}; turns taken back (caller resumed before any answer audio) ${cuts.resumed}`,
       ]
     : []),
   `TTS emulator: ${ttsStats.syntheses} syntheses (cache hits ${ttsStats.cacheHits}); answers late because local synthesis was not done: ${ttsStats.overruns} (${describeLate(ttsStats.overrunMs)})`,
@@ -206,24 +219,39 @@ function describeLate(ms: readonly number[]): string {
 
 function perTurn(rs: readonly TurnRecord[], pick: (r: TurnRecord) => number): string {
   const total = rs.reduce((a, r) => a + pick(r), 0);
-  return `${(total / Math.max(1, rs.length)).toFixed(2)} (${total} for ${rs.length} turns)`;
+  const n = rs.filter((r) => !takenBack(r)).length;
+  return `${(total / Math.max(1, n)).toFixed(2)} (${total} for ${n} turns)`;
 }
 
 /**
- * Pause set: an utterance is cut when the agent ended a turn on only part of it (a turn whose
- * transcript is a strict piece of the line: the caller was still mid-sentence). A turn whose
- * words are in no line is a wrong-word commit (a revised tail answered as heard).
+ * Pause set. A false cut: the agent ended a turn on only part of a line (the caller was still
+ * mid-sentence: the turn's transcript is a strict piece of the line) AND that cut cost the caller
+ * something: its answer was heard (audio sent) or the turn was committed to the conversation
+ * (every outcome but 'takenBack'). A turn taken back (the caller resumed before any answer audio;
+ * withdrawn silently, nothing committed) is a resumption, not a false cut. A turn whose words are
+ * in no line is a wrong-word commit (a revised tail answered as heard).
  */
-function falseCuts(): { cut: number; wrong: number; utterances: number; byFixture: string } {
+function falseCuts(): {
+  cut: number;
+  wrong: number;
+  resumed: number;
+  utterances: number;
+  byFixture: string;
+} {
   const lines = fixtureTranscripts(fixtureDir);
   const expected = utterances.map((u) => normalizeHebrew((lines.get(u) ?? '').replace(/\s*\|\s*/g, ' ')));
   const perFixture = new Map<string, number>();
   let cut = 0;
   let wrong = 0;
+  let resumed = 0;
   for (const sid of callSids) {
     const partial = new Set<number>();
     let u = 0;
     for (const r of recordsByCall.get(sid) ?? []) {
+      if (takenBack(r)) {
+        resumed++;
+        continue;
+      }
       const t = normalizeHebrew(r.transcript);
       let k = u;
       while (k < expected.length && !expected[k]!.includes(t)) k++;
@@ -240,13 +268,18 @@ function falseCuts(): { cut: number; wrong: number; utterances: number; byFixtur
     }
   }
   const byFixture = [...perFixture].map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
-  return { cut, wrong, utterances: callSids.length * utterances.length, byFixture };
+  return { cut, wrong, resumed, utterances: callSids.length * utterances.length, byFixture };
+}
+
+/** Withdrawn before any answer audio: the caller resumed (turn/take-back.ts). */
+function takenBack(r: TurnRecord): boolean {
+  return (r.outcome as string | undefined) === 'takenBack';
 }
 
 function fmtStarts(rs: readonly TurnRecord[]): string {
-  const n = rs.map((r) => r.preemptiveStarts ?? 0);
-  const total = n.reduce((a, b) => a + b, 0);
-  return `${(total / Math.max(1, rs.length)).toFixed(2)} (${total} requests for ${rs.length} turns)`;
+  const total = rs.reduce((a, r) => a + (r.preemptiveStarts ?? 0), 0);
+  const n = rs.filter((r) => !takenBack(r)).length;
+  return `${(total / Math.max(1, n)).toFixed(2)} (${total} requests for ${n} turns)`;
 }
 
 function savedS(rs: readonly TurnRecord[]): number[] {

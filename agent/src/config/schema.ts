@@ -567,6 +567,15 @@ export const schema = {
     cr: 'llm.preemptiveSilenceMs',
     doc: 'Silence (no voiced frame) after which the LLM is started on the latest transcript, stable or not; kept only if the confirmed transcript matches.',
   }),
+  llmPreemptiveAgreedSilenceMs: int({
+    env: 'LLM_PREEMPTIVE_AGREED_SILENCE_MS',
+    default: 220,
+    min: 0,
+    max: 5000,
+    unit: 'ms',
+    cr: 'llm.preemptiveAgreedSilenceMs',
+    doc: 'Silence after which the LLM is started early when the last two recognizer responses agree on the transcript (its tail was not revised); the later LLM_PREEMPTIVE_SILENCE_MS applies otherwise. Equal to it: no early start.',
+  }),
 
   // --- text-to-speech ---
   ttsProvider: oneOf({

@@ -11,6 +11,7 @@ export type EndpointerConfig = Pick<
   | 'endpointMinUtteranceMs'
   | 'endpointMinBufferMs'
   | 'llmPreemptiveSilenceMs'
+  | 'llmPreemptiveAgreedSilenceMs'
 > &
   EndOfTurnConfig & {
     /** With no text at all, how long a silence decision waits for STT text before giving up (default 2000). */
@@ -58,6 +59,7 @@ export function endpointerTuning(config: EndpointerConfig): EndpointerTuning {
     sttSettledSilenceMs: config.sttSettledSilenceMs,
     endpointIncompleteSilenceMs: config.endpointIncompleteSilenceMs,
     llmPreemptiveSilenceMs: config.llmPreemptiveSilenceMs,
+    llmPreemptiveAgreedSilenceMs: config.llmPreemptiveAgreedSilenceMs,
     noTextWaitMs: t.noTextWaitMs,
   })) {
     if (!Number.isFinite(v) || v < 0)

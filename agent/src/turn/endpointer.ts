@@ -231,7 +231,11 @@ export function createEndpointer(config: EndpointerConfig): Endpointer {
   /** The caller has been silent long enough to guess the answer on the latest transcript. */
   const reportPause = (u: Utterance, transcript: string, out: EndpointerOutput[]): void => {
     if (u.pauseReported || u.lastFrameVoiced || u.lastVoicedEndMs === undefined || transcript === '') return;
-    if (nowMs - u.lastVoicedEndMs < config.llmPreemptiveSilenceMs) return;
+    // Two responses agreeing on the words (no revised tail) is evidence enough to start sooner.
+    const neededMs = u.partialAgreed
+      ? Math.min(config.llmPreemptiveAgreedSilenceMs, config.llmPreemptiveSilenceMs)
+      : config.llmPreemptiveSilenceMs;
+    if (nowMs - u.lastVoicedEndMs < neededMs) return;
     u.pauseReported = true;
     const stability = u.partial?.stability ?? 0;
     out.push({ type: 'callerPaused', utteranceId: u.id, text: transcript, stability, atMs: nowMs });

@@ -293,6 +293,12 @@ export const CR_FIELDS: readonly CrField[] = [
     kind: 'int',
   },
   {
+    key: 'llmPreemptiveAgreedSilenceMs',
+    crPath: 'llm.preemptiveAgreedSilenceMs',
+    env: 'LLM_PREEMPTIVE_AGREED_SILENCE_MS',
+    kind: 'int',
+  },
+  {
     key: 'ttsVoice',
     crPath: 'tts.voice',
     env: 'TTS_VOICE',
@@ -403,6 +409,7 @@ export const AGENT_ENV = {
   llmMaxHistoryTurns: 'LLM_MAX_HISTORY_TURNS',
   llmPreemptive: 'LLM_PREEMPTIVE',
   llmPreemptiveSilenceMs: 'LLM_PREEMPTIVE_SILENCE_MS',
+  llmPreemptiveAgreedSilenceMs: 'LLM_PREEMPTIVE_AGREED_SILENCE_MS',
   ttsProvider: 'TTS_PROVIDER',
   ttsVoice: 'TTS_VOICE',
   ttsSpeakingRate: 'TTS_SPEAKING_RATE',
