@@ -16,8 +16,8 @@
 import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { bootAgent } from '../src/call/boot.ts';
-import { FIXTURE_AUDIO_DIR, fixtureTranscripts, runConversation } from '../src/call/conversation.ts';
+import { bootAgent } from '../src/runtime/boot.ts';
+import { FIXTURE_AUDIO_DIR, fixtureTranscripts, runConversation } from '../src/sim/conversation.ts';
 import { turnLogFields } from '../src/call/turn-record.ts';
 import { loadConfig } from '../src/config/load.ts';
 import { selectProfile } from '../src/sim/profile.ts';

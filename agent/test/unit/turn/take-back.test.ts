@@ -2,7 +2,7 @@
 // decision, the transcript merge, and the endpointer continuing the withdrawn turn (real VAD on
 // synthetic voice, fake time).
 import { describe, expect, it } from 'vitest';
-import { concat, dbToAmplitude, silence, speechLike } from '../../../src/turn/synthetic-audio.ts';
+import { concat, dbToAmplitude, silence, speechLike } from '../../../src/sim/synthetic-audio.ts';
 import { decideTakeBack, mergeResumedTranscript } from '../../../src/turn/take-back.ts';
 import { runTimeline, type SttScript } from './timeline.ts';
 
