@@ -13,6 +13,7 @@
 //   npm run bench:turn -- --overhead [--requests 30]
 //     the emulators' own cost with latency 'none' (turn-overhead.ts).
 // In-process (default): the agent (bootAgent), the emulators and the callers share this process.
+// --processes: three processes through the capacity harness (turn-processes.ts), for many calls.
 import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -25,6 +26,7 @@ import { startOpenAiEmulator } from '../src/sim/openai/server.ts';
 import { startTtsEmulator } from '../src/sim/tts/server.ts';
 import { createLogger } from '../src/telemetry/logger.ts';
 import { measureEmulatorOverhead } from './turn-overhead.ts';
+import { runInProcesses } from './turn-processes.ts';
 import {
   countBy,
   falseCuts,
@@ -55,6 +57,8 @@ const { values } = parseArgs({
     'pause-set': { type: 'boolean', default: false },
     // Agent settings for an experiment, e.g. --env LLM_PREEMPTIVE_SILENCE_MS=120 (repeatable).
     env: { type: 'string', multiple: true, default: [] },
+    // The agent, the emulators and the callers in three processes (turn-processes.ts).
+    processes: { type: 'boolean', default: false },
   },
 });
 // Before any emulator starts: they all read the selected profile.
@@ -95,7 +99,25 @@ interface RunResult {
   readonly notes: string[];
 }
 
-const run = await runInProcess();
+// The same agent settings either way (the process harness adds production defaults).
+const agentSettings: Record<string, string> = {
+  TTS_VOICE: values.voice,
+  LLM_PREEMPTIVE: String(values.preemptive),
+  // The callers here never stay silent on purpose: no re-prompts in the measurements.
+  SILENCE_REPROMPT_SECONDS: '0',
+  ...envOverrides,
+};
+const run = values.processes
+  ? await runInProcesses({
+      profile,
+      calls,
+      concurrency,
+      utterances,
+      ...(values['pause-set'] ? { subdir: 'pauses' } : {}),
+      env: agentSettings,
+      log: (line) => process.stderr.write(`${line}\n`),
+    })
+  : await runInProcess();
 report(run);
 process.exit(run.failed > 0 ? 1 : 0);
 
@@ -111,11 +133,9 @@ async function runInProcess(): Promise<RunResult> {
       OPENAI_API_KEY: 'sk-bench',
       TTS_PROVIDER: 'google',
       TTS_ENDPOINT: tts.endpoint,
-      TTS_VOICE: values.voice,
-      LLM_PREEMPTIVE: String(values.preemptive),
       POD_DELETION_COST_ENABLED: 'false',
       LOG_LEVEL: 'warn',
-      ...envOverrides,
+      ...agentSettings,
     }),
     port: 0,
     adminPort: 0,
@@ -187,7 +207,7 @@ function report(r: RunResult): void {
   const withText = r.samples.every((s) => s.transcript !== undefined);
   const cuts = withText ? falseCuts(byCall, utterances, fixtureTranscripts(fixtureDir)) : undefined;
   const lines = [
-    `calls ${calls} (concurrency ${concurrency}, ${utterances.join(', ')}), turns ${turns.length} (+${r.samples.length - turns.length} taken back), failed calls ${r.failed}, wall ${r.wallS.toFixed(1)} s`,
+    `${values.processes ? 'three processes (agent, emulators, callers)' : 'one process'}; calls ${calls} (concurrency ${concurrency}, ${utterances.join(', ')}), turns ${turns.length} (+${r.samples.length - turns.length} taken back), failed calls ${r.failed}, wall ${r.wallS.toFixed(1)} s`,
     `voice ${values.voice}; profile ${profile}; settings ${values.env.join(' ') || 'defaults'}; preemptive ${values.preemptive ? 'on' : 'off'} (hit ${count('preemptive', 'hit')}, miss ${count('preemptive', 'miss')})`,
     `silence inside answers (a sentence's audio late for the previous one's end): turns with a gap ${gaps.filter((g) => g > 0).length}/${gaps.length}, p50 ${fmt(pct(gaps, 50))} s, p95 ${fmt(pct(gaps, 95))} s, max ${fmt(pct(gaps, 100))} s`,
     `preemptive requests per turn: ${perTurn(r.samples, 'preemptiveStarts')}; head start on hits p50 ${fmt(pct(saved, 50))} s`,

@@ -569,7 +569,7 @@ export const schema = {
   }),
   llmPreemptiveAgreedSilenceMs: int({
     env: 'LLM_PREEMPTIVE_AGREED_SILENCE_MS',
-    default: 220,
+    default: 100,
     min: 0,
     max: 5000,
     unit: 'ms',

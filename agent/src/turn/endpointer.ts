@@ -26,7 +26,7 @@
 import type { SttFinal, SttPartial } from '../stt/types.ts';
 import { transcriptCompleteness } from './completeness.ts';
 import { endpointerTuning, type EndpointerConfig } from './endpointer-config.ts';
-import { transcriptEndRule } from './end-of-turn.ts';
+import { effectiveCompleteness, transcriptEndRule } from './end-of-turn.ts';
 import { endpointerAbandonedTotal, endpointerLateFinalsTotal } from './metrics.ts';
 import type {
   Endpointer,
@@ -231,8 +231,10 @@ export function createEndpointer(config: EndpointerConfig): Endpointer {
   /** The caller has been silent long enough to guess the answer on the latest transcript. */
   const reportPause = (u: Utterance, transcript: string, out: EndpointerOutput[]): void => {
     if (u.pauseReported || u.lastFrameVoiced || u.lastVoicedEndMs === undefined || transcript === '') return;
-    // Two responses agreeing on the words (no revised tail) is evidence enough to start sooner.
-    const neededMs = u.partialAgreed
+    // Two responses agreeing on words that could end the turn (no revised tail, no dangling word,
+    // not an unpunctuated text from a recognizer that punctuates) are evidence enough to start sooner.
+    const early = u.partialAgreed && effectiveCompleteness(transcript, punctuatingInterims) !== 'incomplete';
+    const neededMs = early
       ? Math.min(config.llmPreemptiveAgreedSilenceMs, config.llmPreemptiveSilenceMs)
       : config.llmPreemptiveSilenceMs;
     if (nowMs - u.lastVoicedEndMs < neededMs) return;
