@@ -24,6 +24,8 @@ export interface ProcessRunOptions {
   readonly subdir?: string;
   /** Agent settings (schema env names) on top of the harness's production defaults. */
   readonly env: Readonly<Record<string, string>>;
+  /** Spread the callers' first calls over this long (capacity/conversation.ts slotStartMs); 0: in step. */
+  readonly rampMs: number;
   readonly log: (line: string) => void;
 }
 
@@ -52,8 +54,8 @@ export async function runInProcesses(o: ProcessRunOptions): Promise<ProcessRunRe
         ...callersTarget(agent, emulators.endpoints),
         runId: `turn${Date.now().toString(16)}`,
         slots: Math.min(o.concurrency, o.calls),
-        // All callers start together, as in the in-process run (the hardest case for the agent).
-        rampMs: 0,
+        // 0: all callers start together, as in the in-process run (every turn of every call at once).
+        rampMs: o.rampMs,
         stopAtMs: Date.now() + 60 * 60_000,
         maxCalls: o.calls,
         utterances: { names: o.utterances, ...(o.subdir ? { subdir: o.subdir } : {}) },

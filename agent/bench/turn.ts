@@ -59,6 +59,8 @@ const { values } = parseArgs({
     env: { type: 'string', multiple: true, default: [] },
     // The agent, the emulators and the callers in three processes (turn-processes.ts).
     processes: { type: 'boolean', default: false },
+    // --processes: spread the callers' first calls over this many ms (0: all at once, in step).
+    'ramp-ms': { type: 'string', default: '0' },
   },
 });
 // Before any emulator starts: they all read the selected profile.
@@ -115,6 +117,7 @@ const run = values.processes
       utterances,
       ...(values['pause-set'] ? { subdir: 'pauses' } : {}),
       env: agentSettings,
+      rampMs: Number(values['ramp-ms']),
       log: (line) => process.stderr.write(`${line}\n`),
     })
   : await runInProcess();
@@ -207,7 +210,7 @@ function report(r: RunResult): void {
   const withText = r.samples.every((s) => s.transcript !== undefined);
   const cuts = withText ? falseCuts(byCall, utterances, fixtureTranscripts(fixtureDir)) : undefined;
   const lines = [
-    `${values.processes ? 'three processes (agent, emulators, callers)' : 'one process'}; calls ${calls} (concurrency ${concurrency}, ${utterances.join(', ')}), turns ${turns.length} (+${r.samples.length - turns.length} taken back), failed calls ${r.failed}, wall ${r.wallS.toFixed(1)} s`,
+    `${values.processes ? `three processes (agent, emulators, callers), callers started over ${values['ramp-ms']} ms` : 'one process'}; calls ${calls} (concurrency ${concurrency}, ${utterances.join(', ')}), turns ${turns.length} (+${r.samples.length - turns.length} taken back), failed calls ${r.failed}, wall ${r.wallS.toFixed(1)} s`,
     `voice ${values.voice}; profile ${profile}; settings ${values.env.join(' ') || 'defaults'}; preemptive ${values.preemptive ? 'on' : 'off'} (hit ${count('preemptive', 'hit')}, miss ${count('preemptive', 'miss')})`,
     `silence inside answers (a sentence's audio late for the previous one's end): turns with a gap ${gaps.filter((g) => g > 0).length}/${gaps.length}, p50 ${fmt(pct(gaps, 50))} s, p95 ${fmt(pct(gaps, 95))} s, max ${fmt(pct(gaps, 100))} s`,
     `preemptive requests per turn: ${perTurn(r.samples, 'preemptiveStarts')}; head start on hits p50 ${fmt(pct(saved, 50))} s`,
