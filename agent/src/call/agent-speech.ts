@@ -117,6 +117,14 @@ export class SpeechHandle {
     this.outcome = 'superseded';
     this.ac.abort();
   }
+  /**
+   * Withdraws the answer before any of it was heard (the caller went on speaking): stops it and
+   * finalizes at once with nothing heard (turn/take-back.ts).
+   */
+  takeBack(): Promise<void> {
+    this.outcome = 'takenBack';
+    return this.finalize('takenBack', 0);
+  }
   /** Stops producing without finalizing (call end). */
   stop(): void {
     this.ac.abort();
@@ -325,6 +333,7 @@ export function answerRecord(turnId: number, turn: TurnEnd): TurnRecord {
     speechEndFromVad: turn.speechEndMs !== undefined,
     firstPartialMs: turn.firstPartialMs,
     finalMs: turn.endedAtMs,
+    ...(turn.resumptions ? { resumptions: turn.resumptions } : {}),
     answerChars: 0,
     heardChars: 0,
     sentences: 0,

@@ -10,7 +10,15 @@ import {
 } from '../turn/latency.ts';
 import type { TurnEndRule } from '../turn/types.ts';
 
-export type TurnOutcome = 'answered' | 'interrupted' | 'apology' | 'superseded' | 'no_transcript' | 'ended';
+export type TurnOutcome =
+  | 'answered'
+  | 'interrupted'
+  | 'apology'
+  | 'superseded'
+  | 'no_transcript'
+  | 'ended'
+  /** Withdrawn before any of it was heard: the caller went on (turn/take-back.ts). */
+  | 'takenBack';
 
 export interface TurnRecord {
   /** 1-based answer index within the call. */
@@ -32,6 +40,8 @@ export interface TurnRecord {
   preemptiveCandidate?: string;
   /** Preemptive requests started for this utterance (first start plus restarts). */
   preemptiveStarts?: number;
+  /** Turns taken back that this one continues (the caller resumed before any answer audio). */
+  resumptions?: number;
   llmRequestMs?: number;
   /** Tool calls of the answer, on the call clock (tools/loop.ts): spans, log fields. */
   tools?: ToolTiming[];
@@ -103,6 +113,8 @@ export function turnLogFields(r: TurnRecord): Record<string, unknown> {
     rule: r.rule,
     outcome: r.outcome,
     preemptive: r.preemptive,
+    preemptiveStarts: r.preemptiveStarts,
+    resumptions: r.resumptions,
     speechEndMs: Math.round(r.speechEndMs),
     speechEndFromVad: r.speechEndFromVad,
     firstPartialMs: rel(r.firstPartialMs),

@@ -55,6 +55,8 @@ export interface UserTurns {
   onAudio(chunk: AudioChunk): void;
   /** The VAD is between a speech start and its end. */
   readonly callerSpeaking: boolean;
+  /** The session withdrew turn `utteranceId`: the caller's open utterance continues it. */
+  takeBack(utteranceId: number): void;
   /** Stops the ticks, flushes the batcher and closes the STT stream. */
   close(): Promise<void>;
 }
@@ -108,6 +110,9 @@ export function createUserTurns(deps: UserTurnsDeps, events: UserTurnEvents): Us
   return {
     onAudio(chunk) {
       if (!closed) guard('audio', processAudio, chunk);
+    },
+    takeBack(utteranceId) {
+      if (!closed) guard('take-back', feed, { type: 'takeBack', utteranceId, atMs: clock.now() });
     },
     get callerSpeaking() {
       return utteranceStartMs !== undefined;
@@ -167,6 +172,12 @@ function dispatch(out: EndpointerOutput, events: UserTurnEvents, log: Logger): v
       return;
     case 'turnEnded':
       events.turnEnded(out.turn);
+      return;
+    case 'turnTakenBack':
+      log.info(
+        { utteranceId: out.utteranceId, into: out.into },
+        'caller turn taken back: the caller went on',
+      );
       return;
   }
 }

@@ -468,6 +468,15 @@ export const schema = {
     cr: 'endpointing.incompleteSilenceMs',
     doc: 'Silence that ends an utterance whose transcript ends on a word that needs a continuation (preposition, conjunction, comma, abbreviation): mid-sentence pauses are not turn ends.',
   }),
+  endpointTakeBackMs: int({
+    env: 'ENDPOINT_TAKE_BACK_MS',
+    default: 4000,
+    min: 0,
+    max: 30000,
+    unit: 'ms',
+    cr: 'endpointing.takeBackMs',
+    doc: 'A turn ended in a pause is taken back silently when the caller resumes within this long after it and before any answer audio was sent: the answer is dropped, nothing enters the history, and one answer follows the whole sentence. 0 disables.',
+  }),
   endpointMinBufferMs: int({
     env: 'ENDPOINT_MIN_BUFFER_MS',
     default: 500,
@@ -626,6 +635,15 @@ export const schema = {
     unit: 'ms',
     cr: 'llm.preemptiveSilenceMs',
     doc: 'Silence (no voiced frame) after which the LLM is started on the latest transcript, stable or not; kept only if the confirmed transcript matches.',
+  }),
+  llmPreemptiveAgreedSilenceMs: int({
+    env: 'LLM_PREEMPTIVE_AGREED_SILENCE_MS',
+    default: 100,
+    min: 0,
+    max: 5000,
+    unit: 'ms',
+    cr: 'llm.preemptiveAgreedSilenceMs',
+    doc: 'Silence after which the LLM is started early when the last two recognizer responses agree on the transcript (its tail was not revised); the later LLM_PREEMPTIVE_SILENCE_MS applies otherwise. Equal to it: no early start.',
   }),
 
   // --- text-to-speech ---

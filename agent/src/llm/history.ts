@@ -43,6 +43,24 @@ export class ConversationHistory {
     this.trim();
   }
 
+  /**
+   * Withdraws `text`, the end of the last user message: a turn taken back because the caller went
+   * on before any answer was heard (the merged turn brings the whole sentence). False when the
+   * last message is not that user text (nothing changed).
+   */
+  retractUser(text: string): boolean {
+    const t = text.trim();
+    const last = this.turns.at(-1);
+    if (t === '' || last?.role !== 'user') return false;
+    if (last.content === t) {
+      this.turns.pop();
+      return true;
+    }
+    if (!last.content.endsWith(` ${t}`)) return false;
+    this.turns[this.turns.length - 1] = { role: 'user', content: last.content.slice(0, -(t.length + 1)) };
+    return true;
+  }
+
   /** DTMF digits as text; consecutive presses extend one message. */
   addDtmf(digits: string): void {
     const d = digits.replace(/[^0-9*#A-D]/g, '');

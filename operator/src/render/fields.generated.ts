@@ -227,6 +227,12 @@ export const CR_FIELDS: readonly CrField[] = [
     kind: 'int',
   },
   {
+    key: 'endpointTakeBackMs',
+    crPath: 'endpointing.takeBackMs',
+    env: 'ENDPOINT_TAKE_BACK_MS',
+    kind: 'int',
+  },
+  {
     key: 'endpointMinBufferMs',
     crPath: 'endpointing.minBufferMs',
     env: 'ENDPOINT_MIN_BUFFER_MS',
@@ -320,6 +326,12 @@ export const CR_FIELDS: readonly CrField[] = [
     key: 'llmPreemptiveSilenceMs',
     crPath: 'llm.preemptiveSilenceMs',
     env: 'LLM_PREEMPTIVE_SILENCE_MS',
+    kind: 'int',
+  },
+  {
+    key: 'llmPreemptiveAgreedSilenceMs',
+    crPath: 'llm.preemptiveAgreedSilenceMs',
+    env: 'LLM_PREEMPTIVE_AGREED_SILENCE_MS',
     kind: 'int',
   },
   {
@@ -493,6 +505,7 @@ export const AGENT_ENV = {
   endpointMinUtteranceMs: 'ENDPOINT_MIN_UTTERANCE_MS',
   endpointMinSilenceMs: 'ENDPOINT_MIN_SILENCE_MS',
   endpointIncompleteSilenceMs: 'ENDPOINT_INCOMPLETE_SILENCE_MS',
+  endpointTakeBackMs: 'ENDPOINT_TAKE_BACK_MS',
   endpointMinBufferMs: 'ENDPOINT_MIN_BUFFER_MS',
   llmProvider: 'LLM_PROVIDER',
   openaiApiKey: 'OPENAI_API_KEY',
@@ -513,6 +526,7 @@ export const AGENT_ENV = {
   toolErrorText: 'TOOL_ERROR_TEXT',
   llmPreemptive: 'LLM_PREEMPTIVE',
   llmPreemptiveSilenceMs: 'LLM_PREEMPTIVE_SILENCE_MS',
+  llmPreemptiveAgreedSilenceMs: 'LLM_PREEMPTIVE_AGREED_SILENCE_MS',
   ttsProvider: 'TTS_PROVIDER',
   ttsVoice: 'TTS_VOICE',
   ttsSpeakingRate: 'TTS_SPEAKING_RATE',

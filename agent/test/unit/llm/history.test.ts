@@ -2,6 +2,24 @@ import { describe, expect, it } from 'vitest';
 import { ConversationHistory, DTMF_PREFIX, heardText } from '../../../src/llm/history.ts';
 
 describe('ConversationHistory', () => {
+  it('retractUser withdraws a taken-back turn: the whole message, or its end when merged', () => {
+    const h = new ConversationHistory({ systemPrompt: '', maxTurns: 10 });
+    h.addUser('שלום');
+    h.addAssistant('שלום, במה אפשר לעזור?');
+    h.addUser('אני רוצה');
+    expect(h.retractUser('אני רוצה')).toBe(true);
+    expect(h.messages().map((m) => m.role)).toEqual(['user', 'assistant']);
+    h.addUser('כן');
+    h.addUser('אני רוצה');
+    expect(h.retractUser('אני רוצה')).toBe(true);
+    expect(h.messages().at(-1)).toEqual({ role: 'user', content: 'כן' });
+    // Not the last user text: nothing changes.
+    expect(h.retractUser('משהו אחר')).toBe(false);
+    h.addAssistant('בסדר');
+    expect(h.retractUser('כן')).toBe(false);
+    expect(h.length).toBe(4);
+  });
+
   it('starts with the system prompt and keeps turns in order', () => {
     const h = new ConversationHistory({ systemPrompt: 'מערכת', maxTurns: 5 });
     h.addUser('שלום');
