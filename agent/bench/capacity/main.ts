@@ -3,6 +3,7 @@
 // Three processes (harness.ts): the built agent, the emulators, the callers. Writes JSON, a
 // Markdown report and SVG charts (docs/bench/capacity.md, docs/bench/capacity/) and the README's
 // short table.
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
@@ -110,9 +111,18 @@ export function parseAgentEnv(list: readonly string[]): Record<string, string> {
   return out;
 }
 
+/** The commit the agent was built from, '+dirty' when agent/src has uncommitted changes. */
+function revision(): string {
+  const git = (args: string[]): string =>
+    spawnSync('git', args, { cwd: REPO_ROOT, encoding: 'utf8' }).stdout?.trim() ?? '';
+  const head = git(['rev-parse', '--short', 'HEAD']) || 'unknown';
+  return git(['status', '--porcelain', '--', 'agent/src']) === '' ? head : `${head}+dirty`;
+}
+
 export function machineFacts(): MachineFacts {
   const c = cpus();
   return {
+    revision: revision(),
     cpus: c.length,
     cpuModel: c[0]?.model ?? 'unknown',
     memoryGiB: totalmem() / 2 ** 30,

@@ -5,6 +5,8 @@ import type { StepResult } from './summary.ts';
 import { renderLineChart, type Series } from './svg.ts';
 
 export interface MachineFacts {
+  /** The agent code measured: git commit (and '+dirty' when agent/src had changes). */
+  readonly revision: string;
   readonly cpus: number;
   readonly cpuModel: string;
   readonly memoryGiB: number;
@@ -193,7 +195,7 @@ export function renderSweepMarkdown(r: SweepReport, chartDir: string): string {
     '',
     '<!-- Written by `npm run bench` (agent/bench/capacity); edit the generator, not this file. -->',
     '',
-    `Run ${r.startedAt} -> ${r.finishedAt}: \`${r.command}\`.`,
+    `Run ${r.startedAt} -> ${r.finishedAt}: \`${r.command}\`, agent code at ${m.revision}.`,
     '',
     `- Machine: ${m.cpus} x ${m.cpuModel}, ${n(m.memoryGiB, 1)} GiB, Node ${m.node}, Linux ${m.kernel}. The agent, the emulators and the callers share these cores (and other people's work: see the load averages; a 1-minute load of ${LOADED_AT} or more is marked loaded).`,
     '- Three processes: the agent (`node agent/dist/main.js`, the production entry point, built; providers pointed at the emulators, LOG_LEVEL=info), the emulators (Speech gRPC, OpenAI HTTP/SSE, TTS gRPC) and the simulated Twilio callers. Agent CPU and RSS come from `/proc/<pid>/stat`; event-loop lag, frame and error counters from its own admin `/metrics`; turn latency from its `[LATENCY]` log lines.',

@@ -151,7 +151,7 @@ export function renderSoakMarkdown(r: SoakResult, chartDir: string): string {
     '',
     '<!-- Written by `npm run bench -- --soak` (agent/bench/capacity); edit the generator, not this file. -->',
     '',
-    `Run ${r.startedAt} -> ${r.finishedAt}: \`${r.command}\`; profile ${r.profile} (\`${r.profilePath}\`).`,
+    `Run ${r.startedAt} -> ${r.finishedAt}: \`${r.command}\`; agent code at ${r.machine.revision}; profile ${r.profile} (\`${r.profilePath}\`).`,
     '',
     `- Machine: ${r.machine.cpus} x ${r.machine.cpuModel}, Node ${r.machine.node}; shared with other work. 1-minute load average: ${n(r.loadAvgStart[0], 2)} at the start, ${n(r.loadAvgEnd[0], 2)} at the end, ${n(r.loadAvg1Range[0], 2)}-${n(r.loadAvg1Range[1], 2)} during the run${loaded ? " (**a loaded machine**: latency and lag figures include other people's work)" : ''}.`,
     `- ${r.calls} concurrent whole calls for ${r.minutes} minutes (each caller slot places its next call as soon as one ends: calls start and end all the time), the same conversation as the sweep (agent/bench/capacity/conversation.ts), a fresh agent process (\`node agent/dist/main.js\`).`,

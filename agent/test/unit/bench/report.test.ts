@@ -27,7 +27,14 @@ const report: SweepReport = {
   startedAt: '2026-12-01T14:00:00.000Z',
   finishedAt: '2026-12-01T14:30:00.000Z',
   command: 'npm run bench',
-  machine: { cpus: 2, cpuModel: 'Test CPU', memoryGiB: 24, node: 'v24.9.0', kernel: '6.1' },
+  machine: {
+    revision: 'abc1234',
+    cpus: 2,
+    cpuModel: 'Test CPU',
+    memoryGiB: 24,
+    node: 'v24.9.0',
+    kernel: '6.1',
+  },
   durationS: 60,
   emulatorOptions: {},
   profiles: [
@@ -53,6 +60,7 @@ describe('sweep report', () => {
   it('renders a table row per step, the knee, the stop reason and the charts', () => {
     const md = renderSweepMarkdown(report, 'capacity');
     expect(md).toContain('# Capacity');
+    expect(md).toContain('agent code at abc1234');
     expect(md.match(/^\| (1|50|100|200) \| 2 \|/gm)).toHaveLength(4);
     expect(md).toContain('**Knee (reference): 100 concurrent calls**');
     expect(md).toContain('Sweep stopped: 200 calls broke (test).');
