@@ -71,8 +71,8 @@ export function stepTable(steps: readonly StepResult[]): string {
 
 export function detailTable(steps: readonly StepResult[]): string {
   const rows = [
-    '| calls | window (s) | call-seconds | agent CPU system | heap used (MB) | RSS max (MB) | barge-ins (agent / caller clears) | agent turn outcomes | caller late echoes | emulators CPU | callers CPU / lag p99 (ms) | errors by kind | broken |',
-    '|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---|---|',
+    '| calls | window (s) | machine busy (cores, all processes) | call-seconds | agent CPU system | heap used (MB) | RSS max (MB) | barge-ins (agent / caller clears) | agent turn outcomes | caller late echoes | emulators CPU | callers CPU / lag p99 (ms) | errors by kind | broken |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---|---|',
   ];
   for (const s of steps) {
     const errs = Object.entries(s.errors)
@@ -83,7 +83,7 @@ export function detailTable(steps: readonly StepResult[]): string {
       .map(([k, v]) => `${k} ${v}`)
       .join(', ');
     rows.push(
-      `| ${s.calls} | ${n(s.windowS)} | ${n(s.callSeconds)} | ${n(s.agentCpuSystemPct)} % | ${n(s.heapUsedMb)} | ${n(s.rssMaxMb)} |` +
+      `| ${s.calls} | ${n(s.windowS)} | ${n(s.machineBusyCores, 2)} of ${s.machineCores} | ${n(s.callSeconds)} | ${n(s.agentCpuSystemPct)} % | ${n(s.heapUsedMb)} | ${n(s.rssMaxMb)} |` +
         ` ${s.bargeIns} / ${s.callerClears} | ${outcomes || '-'} | ${s.callerLateEchoes} | ${n(s.emulatorsCpuPct)} % |` +
         ` ${n(s.callersCpuPct)} % / ${n(s.callersLagP99Ms, 1)} | ${errs || 'none'} | ${s.broken ?? 'no'} |`,
     );
@@ -233,6 +233,7 @@ export function renderSweepMarkdown(r: SweepReport, chartDir: string): string {
     '- **CPU ms per call-second**: agent CPU (user + system) in the window / seconds of calls in the window (any call, open to end). **RSS per call**: (RSS at the window end - idle RSS) / N.',
     '- **lag**: `hva_event_loop_lag_seconds` (perf_hooks.monitorEventLoopDelay, 10 ms resolution) over the window, less the 10 ms sampling interval.',
     '- **late / dropped frames**: `hva_late_frames_total` / `hva_dropped_frames_total` in the window. **errors**: failed or cut calls, protocol errors, agent session/handler errors, apologies, refused streams, calls ended by the edge, malformed frames and error log lines over the whole step (wait timeouts are listed in the details).',
+    "- **machine busy**: cores busy on average in the window, all processes (/proc/stat): with the agent, emulators and callers taking their share, the rest is other people's work on the shared machine.",
     '- **turns not answered**: caller turns of measured calls with no agent audio after them, plus turns never reached.',
     '- **knee**: the largest N, counted from the bottom up to the first failing step, where lag p99 <= 20 ms and turn-latency p95 is within 10 % of the 50-call figure.',
     '- A step is **broken** (the sweep stops after it) when > 5 % of calls fail, > 5 % of turns go unanswered, or lag p99 > 500 ms.',

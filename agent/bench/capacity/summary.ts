@@ -35,6 +35,9 @@ export interface StepInputs {
   readonly callersCpuMs: number;
   readonly callersLagP99Ms: number;
   readonly callersWallMs: number;
+  /** Cores busy on average during the window, every process of the machine (/proc/stat). */
+  readonly machineBusyCores: number;
+  readonly machineCores: number;
 }
 
 export interface StepResult {
@@ -85,6 +88,9 @@ export interface StepResult {
   readonly emulatorsCpuPct: number;
   readonly callersCpuPct: number;
   readonly callersLagP99Ms: number;
+  /** Cores busy on average during the window, every process of the machine (ours and others'). */
+  readonly machineBusyCores: number;
+  readonly machineCores: number;
   /** Why the step counts as broken (the sweep stops after it); undefined when it held. */
   readonly broken: string | undefined;
 }
@@ -205,6 +211,8 @@ export function summarizeStep(i: StepInputs): StepResult {
     emulatorsCpuPct: wallS > 0 ? (i.emulatorsCpuMs / (wallS * 1000)) * 100 : 0,
     callersCpuPct: wallS > 0 ? (i.callersCpuMs / (wallS * 1000)) * 100 : 0,
     callersLagP99Ms: i.callersLagP99Ms,
+    machineBusyCores: i.machineBusyCores,
+    machineCores: i.machineCores,
     broken: reasons.length === 0 ? undefined : reasons.join('; '),
   };
 }
