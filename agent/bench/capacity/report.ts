@@ -71,13 +71,16 @@ export function stepTable(steps: readonly StepResult[]): string {
 
 export function detailTable(steps: readonly StepResult[]): string {
   const rows = [
-    '| calls | window (s) | machine busy (cores, all processes) | call-seconds | agent CPU system | heap used (MB) | RSS max (MB) | barge-ins (agent / caller clears) | agent turn outcomes | caller late echoes | emulators CPU | callers CPU / lag p99 (ms) | errors by kind | broken |',
-    '|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---|---|',
+    '| calls | window (s) | machine busy (cores, all processes) | call-seconds | agent CPU system | heap used (MB) | RSS max (MB) | barge-ins (agent / caller clears) | agent turn outcomes | caller late echoes | emulators CPU | callers CPU / lag p99 (ms) | unanswered by turn | errors by kind | broken |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---|---|---|',
   ];
   for (const s of steps) {
     const errs = Object.entries(s.errors)
       .filter(([, v]) => v > 0)
       .map(([k, v]) => `${k}: ${v}`)
+      .join(', ');
+    const unanswered = Object.entries(s.notAnsweredByLabel ?? {})
+      .map(([k, v]) => `${k} ${v}`)
       .join(', ');
     const outcomes = Object.entries(s.agentOutcomes)
       .map(([k, v]) => `${k} ${v}`)
@@ -85,7 +88,7 @@ export function detailTable(steps: readonly StepResult[]): string {
     rows.push(
       `| ${s.calls} | ${n(s.windowS)} | ${n(s.machineBusyCores, 2)} of ${s.machineCores} | ${n(s.callSeconds)} | ${n(s.agentCpuSystemPct)} % | ${n(s.heapUsedMb)} | ${n(s.rssMaxMb)} |` +
         ` ${s.bargeIns} / ${s.callerClears} | ${outcomes || '-'} | ${s.callerLateEchoes} | ${n(s.emulatorsCpuPct)} % |` +
-        ` ${n(s.callersCpuPct)} % / ${n(s.callersLagP99Ms, 1)} | ${errs || 'none'} | ${s.broken ?? 'no'} |`,
+        ` ${n(s.callersCpuPct)} % / ${n(s.callersLagP99Ms, 1)} | ${unanswered || '-'} | ${errs || 'none'} | ${s.broken ?? 'no'} |`,
     );
   }
   return rows.join('\n');

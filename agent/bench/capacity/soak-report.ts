@@ -49,6 +49,7 @@ export interface SoakResult {
   readonly outcomes: Readonly<Record<string, number>>;
   readonly callerTurns: number;
   readonly turnsNotAnswered: number;
+  readonly notAnsweredByLabel: Readonly<Record<string, number>>;
   readonly agentTurns: number;
   readonly agentOutcomes: Readonly<Record<string, number>>;
   /** Least-squares slopes over the samples after the warm-up minutes, MB per hour. */
@@ -161,9 +162,13 @@ export function renderSoakMarkdown(r: SoakResult, chartDir: string): string {
     `- Calls: ${r.callsPlaced} placed; outcomes ${Object.entries(r.outcomes)
       .map(([k, v]) => `${k} ${v}`)
       .join(', ')}.`,
-    `- Turns: ${r.callerTurns} caller turns, **${r.turnsNotAnswered} not answered**; agent turn records ${r.agentTurns} (${Object.entries(
-      r.agentOutcomes,
-    )
+    `- Turns: ${r.callerTurns} caller turns, **${r.turnsNotAnswered} not answered**${
+      r.turnsNotAnswered > 0
+        ? ` (${Object.entries(r.notAnsweredByLabel)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ')})`
+        : ''
+    }; agent turn records ${r.agentTurns} (${Object.entries(r.agentOutcomes)
       .map(([k, v]) => `${k} ${v}`)
       .join(', ')}).`,
     `- Memory: RSS slope **${n(r.rssSlopeMbPerHour, 1)} MB/hour**, heap used **${n(r.heapSlopeMbPerHour, 1)} MB/hour** (least squares over the samples after the first ${r.warmupMinutes} minutes; over all samples ${n(r.rssSlopeAllMbPerHour, 1)} and ${n(r.heapSlopeAllMbPerHour, 1)} MB/hour).`,

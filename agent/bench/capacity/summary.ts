@@ -56,6 +56,8 @@ export interface StepResult {
    *  calls that failed inside the window and never came). */
   readonly callerTurns: number;
   readonly turnsNotAnswered: number;
+  /** Unanswered caller turns by fixture label (which part of the conversation goes unanswered). */
+  readonly notAnsweredByLabel: Readonly<Record<string, number>>;
   readonly agentTurns: number;
   readonly agentOutcomes: Readonly<Record<string, number>>;
   /** Agent: caller speech end -> first agent frame sent, s. */
@@ -182,6 +184,10 @@ export function summarizeStep(i: StepInputs): StepResult {
     outcomes,
     callerTurns: answerable,
     turnsNotAnswered: notAnswered,
+    notAnsweredByLabel: count(
+      callerTurns.filter((t) => t.gapMs === undefined),
+      (t) => t.label,
+    ),
     agentTurns: agentTurns.length,
     agentOutcomes: count(agentTurns, (t) => t.outcome ?? 'answered'),
     latencyS: quantiles(totals),
