@@ -23,11 +23,11 @@ import {
   kneeOf,
   readmeTable,
   renderSweepMarkdown,
-  replaceBetweenMarkers,
   stepTable,
   sweepCharts,
   type MachineFacts,
   type SweepReport,
+  withReadmeCapacity,
 } from './report.ts';
 import { runSoak } from './soak.ts';
 import { ANSWER_TIMEOUT_MS, rampMsFor } from './conversation.ts';
@@ -324,10 +324,9 @@ export function writeSweep(report: SweepReport, outDir: string): void {
     const readme = join(REPO_ROOT, 'README.md');
     writeFileSync(
       readme,
-      replaceBetweenMarkers(
+      withReadmeCapacity(
         readFileSync(readme, 'utf8'),
-        'capacity',
-        `${readmeTable(report)}\n\nFrom [docs/bench/capacity.md](docs/bench/capacity.md) (\`npm run bench\`, ${report.startedAt.slice(0, 16)} UTC).`,
+        `${readmeTable(report)}\n\nMeasured by \`npm run bench\` (${report.startedAt.slice(0, 16)} UTC, shared 2-core machine; see the load averages) with the agent, the emulators and the callers on the same cores: [docs/bench/capacity.md](docs/bench/capacity.md), soak: [docs/bench/soak.md](docs/bench/soak.md).`,
       ),
     );
   }

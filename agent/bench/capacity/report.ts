@@ -287,3 +287,14 @@ export function keepNotes(previous: string, generated: string): string {
   if (a < 0 || b < a) return generated;
   return `${generated.trimEnd()}\n\n${previous.slice(a, b + end.length)}\n`;
 }
+
+/**
+ * The README's capacity section: replaced between its markers, or added (heading and markers)
+ * before `## Development` the first time.
+ */
+export function withReadmeCapacity(readme: string, body: string): string {
+  if (readme.includes('<!-- capacity:start -->')) return replaceBetweenMarkers(readme, 'capacity', body);
+  const section = `## Capacity per agent process\n\n<!-- capacity:start -->\n${body}\n<!-- capacity:end -->\n\n`;
+  const at = readme.indexOf('## Development');
+  return at < 0 ? `${readme.trimEnd()}\n\n${section}` : `${readme.slice(0, at)}${section}${readme.slice(at)}`;
+}

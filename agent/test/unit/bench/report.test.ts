@@ -8,6 +8,7 @@ import {
   replaceBetweenMarkers,
   sweepCharts,
   type SweepReport,
+  withReadmeCapacity,
 } from '../../../bench/capacity/report.ts';
 import { summarizeStep, type StepResult } from '../../../bench/capacity/summary.ts';
 import { stepInputs, turn } from './fixtures.ts';
@@ -107,5 +108,17 @@ describe('keepNotes', () => {
       '# new\n\n<!-- notes:start -->\n## Notes\nwhy\n<!-- notes:end -->\n',
     );
     expect(keepNotes('# old, no notes\n', '# new\n')).toBe('# new\n');
+  });
+});
+
+describe('withReadmeCapacity', () => {
+  it('adds the section before Development once, then replaces its body', () => {
+    const readme = '# X\n\n## Usage\n\ntext\n\n## Development\n\nmore\n';
+    const once = withReadmeCapacity(readme, 'table 1');
+    expect(once).toBe(
+      '# X\n\n## Usage\n\ntext\n\n## Capacity per agent process\n\n<!-- capacity:start -->\ntable 1\n<!-- capacity:end -->\n\n## Development\n\nmore\n',
+    );
+    const twice = withReadmeCapacity(once, 'table 2');
+    expect(twice).toBe(once.replace('table 1', 'table 2'));
   });
 });
