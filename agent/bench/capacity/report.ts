@@ -141,7 +141,11 @@ export function sweepCharts(r: SweepReport): Map<string, string> {
         yMin: 0,
         yMax: 1,
         xMin: 0,
-        series: p.steps.map((s) => ({ name: `${s.calls} calls`, points: s.latencyCdf, step: true })),
+        series: p.steps.map((s) => ({
+          name: `${s.calls} call${s.calls === 1 ? '' : 's'}`,
+          points: s.latencyCdf,
+          step: true,
+        })),
       }),
     );
     charts.set(
