@@ -1,0 +1,199 @@
+// Cost of a whole call to the agent process: agent CPU ms per call-second at N concurrent calls.
+// The agent runs as its own child process (agent/src/main.ts, the production entry point, with
+// the Google clients pointed at the emulators); the three emulators and the callers run here, so
+// the agent's CPU (/proc/<pid>/stat) is apart from the load generator's. A profiling driver for
+// issue 13 part 2 (docs/bench/cost.md); `npm run bench` (agent/bench/capacity/) is the sweep.
+//
+//   node agent/bench/cost.ts [--calls 50] [--duration 60] [--ramp 10] [--cpu-prof <dir>]
+//                            [--heap-prof <dir>] [--profile path] [--log-level info]
+//
+// Each call: greeting, then Hebrew fixture utterances answered by the agent one after another
+// (one of them a barge-in: the caller talks over the start of the answer), until the duration
+// ends; a call that finishes its script is replaced by a new one, so N stay up.
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { LOCAL_DEV_AUTH_TOKEN } from '../src/app.ts';
+import { FIXTURE_AUDIO_DIR, fixtureTranscripts } from '../src/call/conversation.ts';
+import { placeCall, randomSid, type CallStepSpec } from '../src/sim/caller/index.ts';
+import { startOpenAiEmulator } from '../src/sim/openai/server.ts';
+import { selectProfile } from '../src/sim/profile.ts';
+import { startSpeechEmulator } from '../src/sim/speech/emulator.ts';
+import { startTtsEmulator } from '../src/sim/tts/server.ts';
+
+const { values } = parseArgs({
+  options: {
+    calls: { type: 'string', default: '50' },
+    duration: { type: 'string', default: '60' },
+    ramp: { type: 'string', default: '10' },
+    'cpu-prof': { type: 'string' },
+    'heap-prof': { type: 'string' },
+    profile: { type: 'string' },
+    'log-level': { type: 'string', default: 'info' },
+  },
+});
+const calls = Number(values.calls);
+const durationMs = Number(values.duration) * 1000;
+const rampMs = Number(values.ramp) * 1000;
+const profile = selectProfile(values.profile);
+const load = (): string =>
+  os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+const loadAtStart = load();
+
+const speech = await startSpeechEmulator({ host: '127.0.0.1', port: 0, profile, seed: 17 });
+const openai = await startOpenAiEmulator({ host: '127.0.0.1', port: 0, latency: 'reference', seed: 11 });
+const tts = await startTtsEmulator({ host: '127.0.0.1', port: 0, latency: 'reference', seed: 13 });
+
+const port = 20000 + Math.floor(Math.random() * 20000);
+const nodeArgs = [
+  ...(values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof']] : []),
+  ...(values['heap-prof'] ? ['--heap-prof', '--heap-prof-dir', values['heap-prof']] : []),
+  join(import.meta.dirname, '..', 'src', 'main.ts'),
+];
+const agent = spawn(process.execPath, nodeArgs, {
+  env: {
+    ...process.env,
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    ADMIN_PORT: String(port + 1),
+    STT_PROVIDER: 'google',
+    STT_ENDPOINT: speech.address,
+    LLM_PROVIDER: 'openai',
+    OPENAI_BASE_URL: openai.url,
+    OPENAI_API_KEY: 'sk-bench',
+    TTS_PROVIDER: 'google',
+    TTS_ENDPOINT: tts.endpoint,
+    MAX_CALLS: String(calls + 50),
+    POD_DELETION_COST_ENABLED: 'false',
+    LOG_LEVEL: values['log-level'],
+  },
+  stdio: ['ignore', process.env.AGENT_LOG ? 'inherit' : 'ignore', 'inherit'],
+});
+const pid = agent.pid!;
+const agentExited = new Promise((r) => agent.once('exit', r));
+const agentUrl = `http://127.0.0.1:${port}`;
+for (let i = 0; ; i++) {
+  const ok = await fetch(`http://127.0.0.1:${port + 1}/readyz`)
+    .then((r) => r.ok)
+    .catch(() => false);
+  if (ok) break;
+  if (i > 600) throw new Error('agent not ready after 60 s');
+  await new Promise((r) => setTimeout(r, 100));
+}
+
+const CLK_TCK = 100;
+/** utime + stime of the agent in ms, and its RSS in MB. */
+function agentStat(): { cpuMs: number; rssMb: number } {
+  const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(f[11]) + Number(f[12]);
+  return { cpuMs: (ticks * 1000) / CLK_TCK, rssMb: (Number(f[21]) * 4096) / 2 ** 20 };
+}
+
+const transcripts = fixtureTranscripts();
+const utterances = ['hello', 'question', 'address', 'thanks', 'long', 'short'];
+const audioCache = new Map<string, Promise<Buffer>>();
+const started = performance.now();
+const endAt = started + rampMs + durationMs;
+let active = 0;
+let callSeconds = 0;
+let lastChange = performance.now();
+let windowOpen = false;
+const touch = (delta: number): void => {
+  const now = performance.now();
+  if (windowOpen) callSeconds += (active * (now - lastChange)) / 1000;
+  lastChange = now;
+  active += delta;
+};
+let turns = 0;
+let unanswered = 0;
+let errors = 0;
+let placed = 0;
+
+function script(): CallStepSpec[] {
+  const s: CallStepSpec[] = [{ kind: 'waitForAgent', until: 'end', timeoutMs: 15000, quietMs: 600 }];
+  utterances.forEach((u, i) => {
+    s.push({ kind: 'play', file: join(FIXTURE_AUDIO_DIR, `${u}.wav`), label: u });
+    // The third answer is interrupted: the caller talks as soon as the agent starts.
+    if (i === 2) s.push({ kind: 'waitForAgent', until: 'start', timeoutMs: 15000 });
+    else s.push({ kind: 'waitForAgent', until: 'end', timeoutMs: 15000, quietMs: 600 });
+    s.push({ kind: 'silence', ms: 300 });
+  });
+  s.push({ kind: 'stop' });
+  return s;
+}
+
+async function caller(delayMs: number): Promise<void> {
+  await new Promise((r) => setTimeout(r, delayMs));
+  while (performance.now() < endAt - 5000) {
+    const callSid = randomSid('CA');
+    speech.setScript(
+      callSid,
+      utterances.map((u) => transcripts.get(u)!),
+    );
+    placed++;
+    touch(+1);
+    const result = await placeCall({
+      url: agentUrl.replace(/^http/, 'ws'),
+      callSid,
+      script: script(),
+      signature: { authToken: LOCAL_DEV_AUTH_TOKEN, publicUrl: `localhost:${port}` },
+      audioCache,
+      cheapFraming: true,
+      maxDurationMs: Math.max(1000, endAt - performance.now()),
+    });
+    touch(-1);
+    if (result.outcome === 'error') errors++;
+    for (const t of result.turns) {
+      turns++;
+      if (t.latencyMs === undefined) unanswered++;
+    }
+  }
+}
+
+const runners = Array.from({ length: calls }, (_, i) => caller((i * rampMs) / calls));
+// Window: from 3 s after the last call started until the calls start to end.
+await new Promise((r) => setTimeout(r, rampMs + 3000));
+touch(0);
+windowOpen = true;
+const before = agentStat();
+const windowStart = performance.now();
+const idle = before.rssMb;
+await new Promise((r) => setTimeout(r, Math.max(1000, durationMs - 8000)));
+touch(0);
+windowOpen = false;
+const after = agentStat();
+const windowS = (performance.now() - windowStart) / 1000;
+const loadInWindow = load();
+await Promise.all(runners);
+// SIGTERM drains (no calls are left) and exits 0; --cpu-prof is written on that exit. A signal
+// after the drain closed the handlers would kill the process before the profile is written.
+agent.kill('SIGTERM');
+const killTimer = setTimeout(() => agent.kill('SIGKILL'), 20_000);
+await agentExited;
+clearTimeout(killTimer);
+await Promise.all([speech.close(), openai.close(), tts.close()]);
+
+const cpuMs = after.cpuMs - before.cpuMs;
+console.log(
+  JSON.stringify({
+    calls,
+    windowS: Number(windowS.toFixed(1)),
+    callSeconds: Math.round(callSeconds),
+    agentCpuPct: Number(((100 * cpuMs) / (windowS * 1000)).toFixed(1)),
+    msPerCallSecond: Number((cpuMs / callSeconds).toFixed(2)),
+    rssMb: Math.round(after.rssMb),
+    rssAtWindowStartMb: Math.round(idle),
+    placed,
+    turns,
+    unanswered,
+    errors,
+    load: { start: loadAtStart, window: loadInWindow, end: load() },
+  }),
+);
+process.exit(0);
