@@ -112,6 +112,9 @@ const touch = (delta: number): void => {
 };
 let turns = 0;
 let unanswered = 0;
+let waitTimeouts = 0;
+let worstSendLagMs = 0;
+const latencies: number[] = [];
 let errors = 0;
 let placed = 0;
 
@@ -149,9 +152,12 @@ async function caller(delayMs: number): Promise<void> {
     });
     touch(-1);
     if (result.outcome === 'error') errors++;
+    waitTimeouts += result.waitTimeouts;
+    worstSendLagMs = Math.max(worstSendLagMs, result.sendLag.p99Ms);
     for (const t of result.turns) {
       turns++;
       if (t.latencyMs === undefined) unanswered++;
+      else latencies.push(t.latencyMs);
     }
   }
 }
@@ -162,12 +168,14 @@ await new Promise((r) => setTimeout(r, rampMs + 3000));
 touch(0);
 windowOpen = true;
 const before = agentStat();
+const driverBefore = process.cpuUsage();
 const windowStart = performance.now();
 const idle = before.rssMb;
 await new Promise((r) => setTimeout(r, Math.max(1000, durationMs - 8000)));
 touch(0);
 windowOpen = false;
 const after = agentStat();
+const driverCpu = process.cpuUsage(driverBefore);
 const windowS = (performance.now() - windowStart) / 1000;
 const loadInWindow = load();
 await Promise.all(runners);
@@ -180,6 +188,9 @@ clearTimeout(killTimer);
 await Promise.all([speech.close(), openai.close(), tts.close()]);
 
 const cpuMs = after.cpuMs - before.cpuMs;
+latencies.sort((a, b) => a - b);
+const pct = (p: number): number | undefined =>
+  latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))];
 console.log(
   JSON.stringify({
     calls,
@@ -191,8 +202,14 @@ console.log(
     rssAtWindowStartMb: Math.round(idle),
     placed,
     turns,
+    // Turns with no answer heard: cut by the end of the run, or waits that timed out.
     unanswered,
+    waitTimeouts,
+    callerGapMs: { p50: pct(50), p95: pct(95) },
     errors,
+    // The load generator's own CPU (callers and emulators): near 100 % it, not the agent, limits.
+    driverCpuPct: Number(((100 * (driverCpu.user + driverCpu.system)) / 1000 / (windowS * 1000)).toFixed(1)),
+    callerSendLagP99MaxMs: worstSendLagMs,
     load: { start: loadAtStart, window: loadInWindow, end: load() },
   }),
 );

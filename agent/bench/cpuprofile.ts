@@ -31,6 +31,9 @@ const { values, positionals } = parseArgs({
     by: { type: 'string', default: 'function' },
     // Where a function's self time comes from: its callers' stacks (3 frames), for names containing this.
     callers: { type: 'string' },
+    // Inclusive time by activity: name=substring pairs, e.g. 'vad=turn/vad.ts,llm=openai'; a
+    // sample counts for the first activity any frame of its stack matches (in the order given).
+    inclusive: { type: 'string' },
   },
 });
 const file = positionals[0];
@@ -72,6 +75,20 @@ function keyOf(n: ProfileNode): string {
   return `${functionName || '(anonymous)'} ${u}${u ? `:${lineNumber + 1}` : ''}`;
 }
 
+const activities = (values.inclusive ?? '').split(',').flatMap((pair) => {
+  const [name, pattern] = pair.split('=');
+  return name && pattern ? [{ name, pattern }] : [];
+});
+function activityOf(id: number): string {
+  const frames: string[] = [];
+  for (let p: number | undefined = id; p !== undefined; p = parentOf.get(p)) {
+    const f = byId.get(p)!.callFrame;
+    frames.push(`${f.url} ${f.functionName}`);
+  }
+  for (const a of activities) if (frames.some((f) => f.includes(a.pattern))) return a.name;
+  const leaf = byId.get(id)!;
+  return `other: ${values.by === 'function' ? keyOf(leaf) : shortUrl(leaf.callFrame.url) || leaf.callFrame.functionName}`;
+}
 const skipUs = Number(values.skip) * 1e6;
 const untilUs = Number(values.until) * 1e6;
 const self = new Map<string, number>();
@@ -88,9 +105,14 @@ for (let i = 0; i < profile.samples.length; i++) {
     continue;
   }
   total++;
+  if (values.inclusive !== undefined) {
+    const key = activityOf(node.id);
+    self.set(key, (self.get(key) ?? 0) + 1);
+    continue;
+  }
   if (values.callers !== undefined) {
     if (!name.includes(values.callers)) continue;
-    const key = stackOf(node.id, 4);
+    const key = stackOf(node.id, Number(process.env.DEPTH ?? 4));
     self.set(key, (self.get(key) ?? 0) + 1);
     continue;
   }
