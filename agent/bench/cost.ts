@@ -32,6 +32,12 @@ const { values } = parseArgs({
     'heap-prof': { type: 'string' },
     profile: { type: 'string' },
     'log-level': { type: 'string', default: 'info' },
+    // Another build of the agent's entry point (e.g. an older commit's agent/src/main.ts, for A/B).
+    agent: { type: 'string' },
+    // Extra V8/Node flags for the agent process only, e.g. '--max-semi-space-size=16'.
+    'agent-flags': { type: 'string', default: '' },
+    // fixed (default): a timed script, the same work every run; interactive: wait for answers.
+    timeline: { type: 'string', default: 'fixed' },
   },
 });
 const calls = Number(values.calls);
@@ -51,9 +57,10 @@ const tts = await startTtsEmulator({ host: '127.0.0.1', port: 0, latency: 'refer
 
 const port = 20000 + Math.floor(Math.random() * 20000);
 const nodeArgs = [
+  ...values['agent-flags'].split(' ').filter((f) => f !== ''),
   ...(values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof']] : []),
   ...(values['heap-prof'] ? ['--heap-prof', '--heap-prof-dir', values['heap-prof']] : []),
-  join(import.meta.dirname, '..', 'src', 'main.ts'),
+  values.agent ?? join(import.meta.dirname, '..', 'src', 'main.ts'),
 ];
 const agent = spawn(process.execPath, nodeArgs, {
   env: {
@@ -88,11 +95,15 @@ for (let i = 0; ; i++) {
 
 const CLK_TCK = 100;
 /** utime + stime of the agent in ms, and its RSS in MB. */
-function agentStat(): { cpuMs: number; rssMb: number } {
+function agentStat(): { cpuMs: number; sysMs: number; rssMb: number } {
   const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
   const ticks = Number(f[11]) + Number(f[12]);
-  return { cpuMs: (ticks * 1000) / CLK_TCK, rssMb: (Number(f[21]) * 4096) / 2 ** 20 };
+  return {
+    cpuMs: (ticks * 1000) / CLK_TCK,
+    sysMs: (Number(f[12]) * 1000) / CLK_TCK,
+    rssMb: (Number(f[21]) * 4096) / 2 ** 20,
+  };
 }
 
 const transcripts = fixtureTranscripts();
@@ -119,13 +130,27 @@ let errors = 0;
 let placed = 0;
 
 function script(): CallStepSpec[] {
-  const s: CallStepSpec[] = [{ kind: 'waitForAgent', until: 'end', timeoutMs: 15000, quietMs: 600 }];
+  if (values.timeline === 'interactive') {
+    const s: CallStepSpec[] = [{ kind: 'waitForAgent', until: 'end', timeoutMs: 15000, quietMs: 600 }];
+    utterances.forEach((u, i) => {
+      s.push({ kind: 'play', file: join(FIXTURE_AUDIO_DIR, `${u}.wav`), label: u });
+      // The third answer is interrupted: the caller talks as soon as the agent starts.
+      if (i === 2) s.push({ kind: 'waitForAgent', until: 'start', timeoutMs: 15000 });
+      else s.push({ kind: 'waitForAgent', until: 'end', timeoutMs: 15000, quietMs: 600 });
+      s.push({ kind: 'silence', ms: 300 });
+    });
+    s.push({ kind: 'stop' });
+    return s;
+  }
+  // Fixed: the same audio at the same times whatever the agent does, so every run asks the
+  // agent for the same work (on a loaded machine a caller that waits for answers does less when
+  // the agent is slow, and CPU per call-second follows). Greeting, then each utterance followed
+  // by time for the answer; after the third the caller talks again 1.5 s after finishing, into
+  // the answer (a barge-in).
+  const s: CallStepSpec[] = [{ kind: 'silence', ms: 3000 }];
   utterances.forEach((u, i) => {
     s.push({ kind: 'play', file: join(FIXTURE_AUDIO_DIR, `${u}.wav`), label: u });
-    // The third answer is interrupted: the caller talks as soon as the agent starts.
-    if (i === 2) s.push({ kind: 'waitForAgent', until: 'start', timeoutMs: 15000 });
-    else s.push({ kind: 'waitForAgent', until: 'end', timeoutMs: 15000, quietMs: 600 });
-    s.push({ kind: 'silence', ms: 300 });
+    s.push({ kind: 'silence', ms: i === 2 ? 1500 : 5000 });
   });
   s.push({ kind: 'stop' });
   return s;
@@ -198,6 +223,8 @@ console.log(
     callSeconds: Math.round(callSeconds),
     agentCpuPct: Number(((100 * cpuMs) / (windowS * 1000)).toFixed(1)),
     msPerCallSecond: Number((cpuMs / callSeconds).toFixed(2)),
+    // Of which in the kernel (socket reads and writes).
+    sysMsPerCallSecond: Number(((after.sysMs - before.sysMs) / callSeconds).toFixed(2)),
     rssMb: Math.round(after.rssMb),
     rssAtWindowStartMb: Math.round(idle),
     placed,
