@@ -16,7 +16,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { LOCAL_DEV_AUTH_TOKEN } from '../src/app.ts';
-import { FIXTURE_AUDIO_DIR, fixtureTranscripts } from '../src/call/conversation.ts';
+import { FIXTURE_AUDIO_DIR, fixtureTranscripts } from '../src/sim/conversation.ts';
 import { placeCall, randomSid, type CallStepSpec } from '../src/sim/caller/index.ts';
 import { startOpenAiEmulator } from '../src/sim/openai/server.ts';
 import { selectProfile } from '../src/sim/profile.ts';
