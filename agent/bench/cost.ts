@@ -6,11 +6,17 @@
 //
 //   node agent/bench/cost.ts [--calls 50] [--duration 60] [--ramp 10] [--cpu-prof <dir>]
 //                            [--heap-prof <dir>] [--profile path] [--log-level info]
+//                            [--agent <main.ts>] [--agent-b <main.ts>] [--agent-flags '...']
 //
-// Each call: greeting, then Hebrew fixture utterances answered by the agent one after another
-// (one of them a barge-in: the caller talks over the start of the answer), until the duration
-// ends; a call that finishes its script is replaced by a new one, so N stay up.
-import { spawn } from 'node:child_process';
+// Each call: greeting, then Hebrew fixture utterances, each followed by time for the answer (one
+// answer is interrupted by the caller: a barge-in), until the duration ends; a call that
+// finishes its script is replaced by a new one, so N stay up.
+//
+// Paired A/B (--agent-b): two agent processes (say an older commit's tree and this one) run side
+// by side, calls alternating between them, against the same emulators. On a machine shared with
+// other jobs, successive runs differ by 20-40 %; side by side, both builds see the same load at
+// the same moment, so their difference is the change's.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -34,6 +40,7 @@ const { values } = parseArgs({
     'log-level': { type: 'string', default: 'info' },
     // Another build of the agent's entry point (e.g. an older commit's agent/src/main.ts, for A/B).
     agent: { type: 'string' },
+    'agent-b': { type: 'string' },
     // Extra V8/Node flags for the agent process only, e.g. '--max-semi-space-size=16'.
     'agent-flags': { type: 'string', default: '' },
     // fixed (default): a timed script, the same work every run; interactive: wait for answers.
@@ -55,47 +62,91 @@ const speech = await startSpeechEmulator({ host: '127.0.0.1', port: 0, profile, 
 const openai = await startOpenAiEmulator({ host: '127.0.0.1', port: 0, latency: 'reference', seed: 11 });
 const tts = await startTtsEmulator({ host: '127.0.0.1', port: 0, latency: 'reference', seed: 13 });
 
-const port = 20000 + Math.floor(Math.random() * 20000);
-const nodeArgs = [
-  ...values['agent-flags'].split(' ').filter((f) => f !== ''),
-  ...(values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof']] : []),
-  ...(values['heap-prof'] ? ['--heap-prof', '--heap-prof-dir', values['heap-prof']] : []),
-  values.agent ?? join(import.meta.dirname, '..', 'src', 'main.ts'),
-];
-const agent = spawn(process.execPath, nodeArgs, {
-  env: {
-    ...process.env,
-    HOST: '127.0.0.1',
-    PORT: String(port),
-    ADMIN_PORT: String(port + 1),
-    STT_PROVIDER: 'google',
-    STT_ENDPOINT: speech.address,
-    LLM_PROVIDER: 'openai',
-    OPENAI_BASE_URL: openai.url,
-    OPENAI_API_KEY: 'sk-bench',
-    TTS_PROVIDER: 'google',
-    TTS_ENDPOINT: tts.endpoint,
-    MAX_CALLS: String(calls + 50),
-    POD_DELETION_COST_ENABLED: 'false',
-    LOG_LEVEL: values['log-level'],
-  },
-  stdio: ['ignore', process.env.AGENT_LOG ? 'inherit' : 'ignore', 'inherit'],
-});
-const pid = agent.pid!;
-const agentExited = new Promise((r) => agent.once('exit', r));
-const agentUrl = `http://127.0.0.1:${port}`;
-for (let i = 0; ; i++) {
-  const ok = await fetch(`http://127.0.0.1:${port + 1}/readyz`)
-    .then((r) => r.ok)
-    .catch(() => false);
-  if (ok) break;
-  if (i > 600) throw new Error('agent not ready after 60 s');
-  await new Promise((r) => setTimeout(r, 100));
+interface AgentRun {
+  readonly label: string;
+  readonly child: ChildProcess;
+  readonly exited: Promise<unknown>;
+  readonly port: number;
+  active: number;
+  callSeconds: number;
+  lastChange: number;
+  turns: number;
+  unanswered: number;
+  waitTimeouts: number;
+  errors: number;
+  placed: number;
+  worstSendLagMs: number;
+  readonly latencies: number[];
+  before?: ProcStat;
+  after?: ProcStat;
 }
 
+async function startAgent(label: string, entry: string, port: number): Promise<AgentRun> {
+  const nodeArgs = [
+    ...values['agent-flags'].split(' ').filter((f) => f !== ''),
+    ...(values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof']] : []),
+    ...(values['heap-prof'] ? ['--heap-prof', '--heap-prof-dir', values['heap-prof']] : []),
+    entry,
+  ];
+  const child = spawn(process.execPath, nodeArgs, {
+    env: {
+      ...process.env,
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      ADMIN_PORT: String(port + 1),
+      STT_PROVIDER: 'google',
+      STT_ENDPOINT: speech.address,
+      LLM_PROVIDER: 'openai',
+      OPENAI_BASE_URL: openai.url,
+      OPENAI_API_KEY: 'sk-bench',
+      TTS_PROVIDER: 'google',
+      TTS_ENDPOINT: tts.endpoint,
+      MAX_CALLS: String(calls + 50),
+      POD_DELETION_COST_ENABLED: 'false',
+      LOG_LEVEL: values['log-level'],
+    },
+    stdio: ['ignore', process.env.AGENT_LOG ? 'inherit' : 'ignore', 'inherit'],
+  });
+  const exited = new Promise((r) => child.once('exit', r));
+  for (let i = 0; ; i++) {
+    const ok = await fetch(`http://127.0.0.1:${port + 1}/readyz`)
+      .then((r) => r.ok)
+      .catch(() => false);
+    if (ok) break;
+    if (i > 600) throw new Error(`agent ${label} not ready after 60 s`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    label,
+    child,
+    exited,
+    port,
+    active: 0,
+    callSeconds: 0,
+    lastChange: performance.now(),
+    turns: 0,
+    unanswered: 0,
+    waitTimeouts: 0,
+    errors: 0,
+    placed: 0,
+    worstSendLagMs: 0,
+    latencies: [],
+  };
+}
+
+const basePort = 20000 + Math.floor(Math.random() * 20000);
+const thisTree = join(import.meta.dirname, '..', 'src', 'main.ts');
+const agents: AgentRun[] = [await startAgent('a', values.agent ?? thisTree, basePort)];
+if (values['agent-b'] !== undefined) agents.push(await startAgent('b', values['agent-b'], basePort + 2));
+
 const CLK_TCK = 100;
-/** utime + stime of the agent in ms, and its RSS in MB. */
-function agentStat(): { cpuMs: number; sysMs: number; rssMb: number } {
+interface ProcStat {
+  readonly cpuMs: number;
+  readonly sysMs: number;
+  readonly rssMb: number;
+}
+/** utime + stime of a process in ms, its kernel part, and its RSS in MB. */
+function procStat(pid: number): ProcStat {
   const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
   const ticks = Number(f[11]) + Number(f[12]);
@@ -111,23 +162,13 @@ const utterances = ['hello', 'question', 'address', 'thanks', 'long', 'short'];
 const audioCache = new Map<string, Promise<Buffer>>();
 const started = performance.now();
 const endAt = started + rampMs + durationMs;
-let active = 0;
-let callSeconds = 0;
-let lastChange = performance.now();
 let windowOpen = false;
-const touch = (delta: number): void => {
+const touch = (a: AgentRun, delta: number): void => {
   const now = performance.now();
-  if (windowOpen) callSeconds += (active * (now - lastChange)) / 1000;
-  lastChange = now;
-  active += delta;
+  if (windowOpen) a.callSeconds += (a.active * (now - a.lastChange)) / 1000;
+  a.lastChange = now;
+  a.active += delta;
 };
-let turns = 0;
-let unanswered = 0;
-let waitTimeouts = 0;
-let worstSendLagMs = 0;
-const latencies: number[] = [];
-let errors = 0;
-let placed = 0;
 
 function script(): CallStepSpec[] {
   if (values.timeline === 'interactive') {
@@ -156,7 +197,7 @@ function script(): CallStepSpec[] {
   return s;
 }
 
-async function caller(delayMs: number): Promise<void> {
+async function caller(a: AgentRun, delayMs: number): Promise<void> {
   await new Promise((r) => setTimeout(r, delayMs));
   while (performance.now() < endAt - 5000) {
     const callSid = randomSid('CA');
@@ -164,80 +205,93 @@ async function caller(delayMs: number): Promise<void> {
       callSid,
       utterances.map((u) => transcripts.get(u)!),
     );
-    placed++;
-    touch(+1);
+    a.placed++;
+    touch(a, +1);
     const result = await placeCall({
-      url: agentUrl.replace(/^http/, 'ws'),
+      url: `ws://127.0.0.1:${a.port}`,
       callSid,
       script: script(),
-      signature: { authToken: LOCAL_DEV_AUTH_TOKEN, publicUrl: `localhost:${port}` },
+      signature: { authToken: LOCAL_DEV_AUTH_TOKEN, publicUrl: `localhost:${a.port}` },
       audioCache,
       cheapFraming: true,
       maxDurationMs: Math.max(1000, endAt - performance.now()),
     });
-    touch(-1);
-    if (result.outcome === 'error') errors++;
-    waitTimeouts += result.waitTimeouts;
-    worstSendLagMs = Math.max(worstSendLagMs, result.sendLag.p99Ms);
+    touch(a, -1);
+    if (result.outcome === 'error') a.errors++;
+    a.waitTimeouts += result.waitTimeouts;
+    a.worstSendLagMs = Math.max(a.worstSendLagMs, result.sendLag.p99Ms);
     for (const t of result.turns) {
-      turns++;
-      if (t.latencyMs === undefined) unanswered++;
-      else latencies.push(t.latencyMs);
+      a.turns++;
+      if (t.latencyMs === undefined) a.unanswered++;
+      else a.latencies.push(t.latencyMs);
     }
   }
 }
 
-const runners = Array.from({ length: calls }, (_, i) => caller((i * rampMs) / calls));
+// Calls alternate between the agents (each gets calls / agents.length), phases spread over the ramp.
+const runners = Array.from({ length: calls * agents.length }, (_, i) =>
+  caller(
+    agents[i % agents.length]!,
+    (Math.floor(i / agents.length) * rampMs) / calls + (i % agents.length) * 7,
+  ),
+);
 // Window: from 3 s after the last call started until the calls start to end.
 await new Promise((r) => setTimeout(r, rampMs + 3000));
-touch(0);
+for (const a of agents) touch(a, 0);
 windowOpen = true;
-const before = agentStat();
+for (const a of agents) a.before = procStat(a.child.pid!);
 const driverBefore = process.cpuUsage();
 const windowStart = performance.now();
-const idle = before.rssMb;
 await new Promise((r) => setTimeout(r, Math.max(1000, durationMs - 8000)));
-touch(0);
+for (const a of agents) touch(a, 0);
 windowOpen = false;
-const after = agentStat();
+for (const a of agents) a.after = procStat(a.child.pid!);
 const driverCpu = process.cpuUsage(driverBefore);
 const windowS = (performance.now() - windowStart) / 1000;
 const loadInWindow = load();
 await Promise.all(runners);
 // SIGTERM drains (no calls are left) and exits 0; --cpu-prof is written on that exit. A signal
 // after the drain closed the handlers would kill the process before the profile is written.
-agent.kill('SIGTERM');
-const killTimer = setTimeout(() => agent.kill('SIGKILL'), 20_000);
-await agentExited;
-clearTimeout(killTimer);
+for (const a of agents) {
+  a.child.kill('SIGTERM');
+  const killTimer = setTimeout(() => a.child.kill('SIGKILL'), 20_000);
+  await a.exited;
+  clearTimeout(killTimer);
+}
 await Promise.all([speech.close(), openai.close(), tts.close()]);
 
-const cpuMs = after.cpuMs - before.cpuMs;
-latencies.sort((a, b) => a - b);
-const pct = (p: number): number | undefined =>
-  latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))];
-console.log(
-  JSON.stringify({
-    calls,
-    windowS: Number(windowS.toFixed(1)),
-    callSeconds: Math.round(callSeconds),
-    agentCpuPct: Number(((100 * cpuMs) / (windowS * 1000)).toFixed(1)),
-    msPerCallSecond: Number((cpuMs / callSeconds).toFixed(2)),
-    // Of which in the kernel (socket reads and writes).
-    sysMsPerCallSecond: Number(((after.sysMs - before.sysMs) / callSeconds).toFixed(2)),
-    rssMb: Math.round(after.rssMb),
-    rssAtWindowStartMb: Math.round(idle),
-    placed,
-    turns,
-    // Turns with no answer heard: cut by the end of the run, or waits that timed out.
-    unanswered,
-    waitTimeouts,
-    callerGapMs: { p50: pct(50), p95: pct(95) },
-    errors,
-    // The load generator's own CPU (callers and emulators): near 100 % it, not the agent, limits.
-    driverCpuPct: Number(((100 * (driverCpu.user + driverCpu.system)) / 1000 / (windowS * 1000)).toFixed(1)),
-    callerSendLagP99MaxMs: worstSendLagMs,
-    load: { start: loadAtStart, window: loadInWindow, end: load() },
-  }),
-);
+for (const a of agents) {
+  const cpuMs = a.after!.cpuMs - a.before!.cpuMs;
+  const latencies = a.latencies.sort((x, y) => x - y);
+  const pct = (p: number): number | undefined =>
+    latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))];
+  console.log(
+    JSON.stringify({
+      agent: a.label,
+      entry: a.label === 'a' ? (values.agent ?? thisTree) : values['agent-b'],
+      calls,
+      windowS: Number(windowS.toFixed(1)),
+      callSeconds: Math.round(a.callSeconds),
+      agentCpuPct: Number(((100 * cpuMs) / (windowS * 1000)).toFixed(1)),
+      msPerCallSecond: Number((cpuMs / a.callSeconds).toFixed(2)),
+      // Of which in the kernel (socket reads and writes).
+      sysMsPerCallSecond: Number(((a.after!.sysMs - a.before!.sysMs) / a.callSeconds).toFixed(2)),
+      rssMb: Math.round(a.after!.rssMb),
+      rssAtWindowStartMb: Math.round(a.before!.rssMb),
+      placed: a.placed,
+      turns: a.turns,
+      // Turns with no answer heard: cut by the end of the run, or waits that timed out.
+      unanswered: a.unanswered,
+      waitTimeouts: a.waitTimeouts,
+      callerGapMs: { p50: pct(50), p95: pct(95) },
+      errors: a.errors,
+      // The load generator's own CPU (callers and emulators): near 100 % it, not the agent, limits.
+      driverCpuPct: Number(
+        ((100 * (driverCpu.user + driverCpu.system)) / 1000 / (windowS * 1000)).toFixed(1),
+      ),
+      callerSendLagP99MaxMs: a.worstSendLagMs,
+      load: { start: loadAtStart, window: loadInWindow, end: load() },
+    }),
+  );
+}
 process.exit(0);
