@@ -43,6 +43,8 @@ const { values } = parseArgs({
     'agent-b': { type: 'string' },
     // Extra V8/Node flags for the agent process only, e.g. '--max-semi-space-size=16'.
     'agent-flags': { type: 'string', default: '' },
+    // Flags for agent b only (A/B of a Node/V8 setting on the same build).
+    'agent-b-flags': { type: 'string', default: '' },
     // fixed (default): a timed script, the same work every run; interactive: wait for answers.
     timeline: { type: 'string', default: 'fixed' },
   },
@@ -81,9 +83,9 @@ interface AgentRun {
   after?: ProcStat;
 }
 
-async function startAgent(label: string, entry: string, port: number): Promise<AgentRun> {
+async function startAgent(label: string, entry: string, port: number, flags = ''): Promise<AgentRun> {
   const nodeArgs = [
-    ...values['agent-flags'].split(' ').filter((f) => f !== ''),
+    ...`${values['agent-flags']} ${flags}`.split(' ').filter((f) => f !== ''),
     ...(values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof']] : []),
     ...(values['heap-prof'] ? ['--heap-prof', '--heap-prof-dir', values['heap-prof']] : []),
     entry,
@@ -137,7 +139,8 @@ async function startAgent(label: string, entry: string, port: number): Promise<A
 const basePort = 20000 + Math.floor(Math.random() * 20000);
 const thisTree = join(import.meta.dirname, '..', 'src', 'main.ts');
 const agents: AgentRun[] = [await startAgent('a', values.agent ?? thisTree, basePort)];
-if (values['agent-b'] !== undefined) agents.push(await startAgent('b', values['agent-b'], basePort + 2));
+if (values['agent-b'] !== undefined)
+  agents.push(await startAgent('b', values['agent-b'], basePort + 2, values['agent-b-flags']));
 
 const CLK_TCK = 100;
 interface ProcStat {
