@@ -63,52 +63,6 @@ function callOptions(callId: string, baseMs?: number): { otherArgs: { headers: R
 }
 
 /**
- * The streams go to the client's gRPC stub directly once the client has built it, not through
- * gax's stream wrapper: gax adds nothing to a bidi StreamingRecognize (no retries, no routing
- * header; the same stub, channel, credentials and message codecs), but every audio write passed
- * through its duplexify/readable-stream layers, and every stream ended by cancel built a new
- * protobuf error decoder (about 2 ms each). docs/bench/cost.md has the figures.
- */
-interface SpeechStub {
-  streamingRecognize(metadata: grpc.Metadata): DuplexCall;
-}
-interface GaxSpeechClient {
-  initialize(): Promise<unknown>;
-  _streamingRecognize(options: unknown): unknown;
-}
-
-class DirectStreams {
-  private readonly stubs = new WeakMap<object, SpeechStub>();
-
-  /** Starts building the client's stub; until it is there, streams go through gax. */
-  track<C extends GaxSpeechClient>(client: C): C {
-    client.initialize().then(
-      (stub) => {
-        const s = stub as Partial<SpeechStub> | undefined;
-        if (typeof s?.streamingRecognize === 'function') this.stubs.set(client, s as SpeechStub);
-      },
-      // gax reports the same failure on the first call.
-      () => undefined,
-    );
-    return client;
-  }
-
-  open(client: GaxSpeechClient, callId: string, baseMs: number | undefined): DuplexCall {
-    const stub = this.stubs.get(client);
-    const options = callOptions(callId, baseMs);
-    if (stub === undefined) return client._streamingRecognize(options) as DuplexCall;
-    const metadata = new grpc.Metadata();
-    // The headers gax would send: its client header (x-goog-api-client), then ours.
-    const defaults = (
-      client as { _defaults?: Record<string, { otherArgs?: { headers?: Record<string, unknown> } }> }
-    )._defaults?.['streamingRecognize']?.otherArgs?.headers;
-    for (const [key, value] of Object.entries({ ...defaults, ...options.otherArgs.headers }))
-      if (typeof value === 'string') metadata.set(key, value);
-    return stub.streamingRecognize(metadata);
-  }
-}
-
-/**
  * One-shot Recognize: the wrapper owns retries (gax would otherwise retry UNAVAILABLE for up to
  * 10 minutes inside one call, holding back every later utterance), and the request has a deadline.
  */
@@ -254,9 +208,9 @@ export function createGoogleV1Provider(
   config: SttProviderConfig,
 ): RawStreamingProvider & OneShotRecognizer {
   const opts = speechClientOptions(target, config);
-  const direct = new DirectStreams();
-  const pool = new ClientPool<SpeechClientV1>(Math.ceil(config.maxCalls / STREAMS_PER_CLIENT), () =>
-    direct.track(new speech.v1.SpeechClient(opts as ConstructorParameters<typeof speech.v1.SpeechClient>[0])),
+  const pool = new ClientPool<SpeechClientV1>(
+    Math.ceil(config.maxCalls / STREAMS_PER_CLIENT),
+    () => new speech.v1.SpeechClient(opts as ConstructorParameters<typeof speech.v1.SpeechClient>[0]),
   );
   const hints = phrases(config);
   const recognitionConfig = {
@@ -276,7 +230,9 @@ export function createGoogleV1Provider(
   return {
     name: 'google-v1',
     open(callId, events, options) {
-      const call = direct.open(pool.get(), callId, options?.baseMs);
+      const call = pool
+        .get()
+        ._streamingRecognize(callOptions(callId, options?.baseMs)) as unknown as DuplexCall;
       call.write({ streamingConfig });
       return wireRawStream(call, events, (mulaw) => ({ audioContent: toWire(mulaw, config.sttEncoding) }));
     },
@@ -301,9 +257,9 @@ export function createGoogleV2Provider(
     throw new Error('Speech v2 needs a recognizer path (GOOGLE_CLOUD_PROJECT)');
   const recognizer = target.recognizer;
   const opts = speechClientOptions(target, config);
-  const direct = new DirectStreams();
-  const pool = new ClientPool<SpeechClientV2>(Math.ceil(config.maxCalls / STREAMS_PER_CLIENT), () =>
-    direct.track(new speech.v2.SpeechClient(opts as ConstructorParameters<typeof speech.v2.SpeechClient>[0])),
+  const pool = new ClientPool<SpeechClientV2>(
+    Math.ceil(config.maxCalls / STREAMS_PER_CLIENT),
+    () => new speech.v2.SpeechClient(opts as ConstructorParameters<typeof speech.v2.SpeechClient>[0]),
   );
   const hints = phrases(config);
   const recognitionConfig = {
@@ -335,7 +291,9 @@ export function createGoogleV2Provider(
   return {
     name: 'google-v2',
     open(callId, events, options) {
-      const call = direct.open(pool.get(), callId, options?.baseMs);
+      const call = pool
+        .get()
+        ._streamingRecognize(callOptions(callId, options?.baseMs)) as unknown as DuplexCall;
       call.write({ recognizer, streamingConfig });
       return wireRawStream(call, events, (mulaw) => ({ audio: toWire(mulaw, config.sttEncoding) }));
     },
