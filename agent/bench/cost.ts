@@ -45,6 +45,8 @@ const { values } = parseArgs({
     'agent-flags': { type: 'string', default: '' },
     // Flags for agent b only (A/B of a Node/V8 setting on the same build).
     'agent-b-flags': { type: 'string', default: '' },
+    // Settings for agent b only, K=V[,K=V] (A/B of a setting, e.g. STT_BATCH_MS=100).
+    'agent-b-env': { type: 'string', default: '' },
     // fixed (default): a timed script, the same work every run; interactive: wait for answers.
     timeline: { type: 'string', default: 'fixed' },
   },
@@ -83,7 +85,13 @@ interface AgentRun {
   after?: ProcStat;
 }
 
-async function startAgent(label: string, entry: string, port: number, flags = ''): Promise<AgentRun> {
+async function startAgent(
+  label: string,
+  entry: string,
+  port: number,
+  flags = '',
+  env: Record<string, string> = {},
+): Promise<AgentRun> {
   const nodeArgs = [
     ...`${values['agent-flags']} ${flags}`.split(' ').filter((f) => f !== ''),
     ...(values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof']] : []),
@@ -106,6 +114,7 @@ async function startAgent(label: string, entry: string, port: number, flags = ''
       MAX_CALLS: String(calls + 50),
       POD_DELETION_COST_ENABLED: 'false',
       LOG_LEVEL: values['log-level'],
+      ...env,
     },
     stdio: ['ignore', process.env.AGENT_LOG ? 'inherit' : 'ignore', 'inherit'],
   });
@@ -140,7 +149,20 @@ const basePort = 20000 + Math.floor(Math.random() * 20000);
 const thisTree = join(import.meta.dirname, '..', 'src', 'main.ts');
 const agents: AgentRun[] = [await startAgent('a', values.agent ?? thisTree, basePort)];
 if (values['agent-b'] !== undefined)
-  agents.push(await startAgent('b', values['agent-b'], basePort + 2, values['agent-b-flags']));
+  agents.push(
+    await startAgent(
+      'b',
+      values['agent-b'],
+      basePort + 2,
+      values['agent-b-flags'],
+      Object.fromEntries(
+        values['agent-b-env']
+          .split(',')
+          .filter((kv) => kv.includes('='))
+          .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+      ),
+    ),
+  );
 
 const CLK_TCK = 100;
 interface ProcStat {
