@@ -25,15 +25,19 @@ export interface ChatMessageIn {
   tool_calls?: { id: string; type: string; function: { name: string; arguments: string } }[];
 }
 
-export type OpenAiFault =
-  /** 429 with Retry-After (seconds) for the next `times` requests. */
+export type OpenAiFault = /** 429 with Retry-After (seconds) for the next `times` requests. */
+(
   | { type: 'rate_limit'; times?: number; retryAfterSeconds?: number }
   /** A 5xx (default 500) for the next `times` requests. */
   | { type: 'server_error'; times?: number; status?: number }
   /** Sends `afterTokens` tokens, then nothing (connection held open) for the next `times` requests. */
   | { type: 'stall'; times?: number; afterTokens?: number }
   /** The first token waits `delayMs` for the next `times` requests. */
-  | { type: 'slow_first_token'; times?: number; delayMs: number };
+  | { type: 'slow_first_token'; times?: number; delayMs: number }
+) & {
+  /** Only requests this accepts get the fault (and use up `times`); default: every request. */
+  readonly when?: (messages: readonly ChatMessageIn[]) => boolean;
+};
 
 export interface OpenAiLatency {
   readonly timeToFirstTokenMs: Percentiles;
@@ -171,8 +175,8 @@ export async function startOpenAiEmulator(options: OpenAiEmulatorOptions = {}): 
     if (stats.firstTokenLateMs.length > 10_000) stats.firstTokenLateMs.shift();
   };
 
-  const takeFault = (): OpenAiFault | null => {
-    if (!fault) return null;
+  const takeFault = (messages: readonly ChatMessageIn[]): OpenAiFault | null => {
+    if (!fault || (fault.when && !fault.when(messages))) return null;
     const f = fault;
     if (--f.remaining <= 0) fault = null;
     return f;
@@ -238,7 +242,7 @@ export async function startOpenAiEmulator(options: OpenAiEmulatorOptions = {}): 
         null,
       );
     }
-    const f = takeFault();
+    const f = takeFault(messages as ChatMessageIn[]);
     if (f?.type === 'rate_limit') {
       record.status = 429;
       return sendError(
