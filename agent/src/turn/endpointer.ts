@@ -47,6 +47,8 @@ import {
 
 export type { EndpointerConfig } from './endpointer-config.ts';
 
+const PUNCTUATED_WORD = /[.,?!;:…](\s|$)/u;
+
 interface EndedUtterance {
   readonly turn: TurnEnd;
   awaitingFinal: boolean;
@@ -159,7 +161,10 @@ export function createEndpointer(config: EndpointerConfig): Endpointer {
       u.lastWordsAudioMs = (p.audioTimeMs > 0 ? p.audioTimeMs : p.receivedAtMs) - tuning.partialLagMs;
     }
     u.partialAgreed = text === previous;
-    if (!punctuatingInterims && transcriptCompleteness(text) === 'complete') punctuatingInterims = true;
+    // Any punctuation mark ending a word (a comma too, not "1,000") shows a recognizer that
+    // punctuates its interims (Google's streaming interims carry none).
+    if (!punctuatingInterims && (transcriptCompleteness(text) === 'complete' || PUNCTUATED_WORD.test(text)))
+      punctuatingInterims = true;
     u.partial = p;
     u.firstPartialMs ??= p.receivedAtMs;
     u.lastSttAtMs = p.receivedAtMs;

@@ -101,21 +101,24 @@ describe('Google-shaped interims (no punctuation)', () => {
     expect(revised[0]).toBeGreaterThanOrEqual(220);
   });
 
-  it('no early start on an unpunctuated text from a recognizer seen to punctuate (a mid-sentence pause there)', () => {
-    const config = testConfig({ llmPreemptiveAgreedSilenceMs: 100, llmPreemptiveSilenceMs: 220 });
-    const r = runTimeline(
-      oneSentence(),
-      [
-        { atMs: 800, kind: 'partial', text: 'שלום.', stability: 0.9, audioTimeMs: 800 },
-        { atMs: 1900, kind: 'partial', text: FULL, stability: 0.9, audioTimeMs: 1900 },
-        { atMs: 1960, kind: 'partial', text: FULL, stability: 0.9, audioTimeMs: 1960 },
-      ],
-      config,
-    );
-    const lastVoiced = r.vadFrames.filter((f) => f.voiced).at(-1)!.atMs + 20;
-    const paused = r.outputs.filter((o) => o.type === 'callerPaused').map((o) => o.outAtMs - lastVoiced);
-    expect(paused[0]).toBeGreaterThanOrEqual(220);
-  });
+  it.each(['שלום.', 'שלום,'])(
+    'no early start on an unpunctuated text from a recognizer seen to punctuate (%s)',
+    (seen) => {
+      const config = testConfig({ llmPreemptiveAgreedSilenceMs: 100, llmPreemptiveSilenceMs: 220 });
+      const r = runTimeline(
+        oneSentence(),
+        [
+          { atMs: 800, kind: 'partial', text: seen, stability: 0.9, audioTimeMs: 800 },
+          { atMs: 1900, kind: 'partial', text: FULL, stability: 0.9, audioTimeMs: 1900 },
+          { atMs: 1960, kind: 'partial', text: FULL, stability: 0.9, audioTimeMs: 1960 },
+        ],
+        config,
+      );
+      const lastVoiced = r.vadFrames.filter((f) => f.voiced).at(-1)!.atMs + 20;
+      const paused = r.outputs.filter((o) => o.type === 'callerPaused').map((o) => o.outAtMs - lastVoiced);
+      expect(paused[0]).toBeGreaterThanOrEqual(220);
+    },
+  );
 });
 
 describe('early final never on a dangling word or an abbreviation dot', () => {
