@@ -14,6 +14,7 @@
 // "voiced" stretch is stationary (steady noise or a tone: speech never keeps its level within a
 // couple of dB for half a second).
 import type { Vad, VadFrame } from './types.ts';
+import { biquadCoefficients, OnsetWindow, TwoBandFilter } from './vad-filters.ts';
 
 export const VAD_SAMPLE_RATE = 8000;
 const SAMPLES_PER_MS = VAD_SAMPLE_RATE / 1000;
@@ -100,30 +101,6 @@ export function frameFeatures(pcm: ArrayLike<number>): FrameFeatures {
     energyDbfs: 10 * Math.log10(meanSq / (FULL_SCALE * FULL_SCALE) + 1e-12),
     crestFactor: rms > 0 ? peak / rms : 0,
     zeroCrossingRate: n > 1 ? crossings / (n - 1) : 0,
-  };
-}
-
-/** Second-order Butterworth coefficients (RBJ biquad), normalised by a0. */
-interface BiquadCoefficients {
-  readonly b0: number;
-  readonly b1: number;
-  readonly b2: number;
-  readonly a1: number;
-  readonly a2: number;
-}
-
-function biquadCoefficients(kind: 'highpass' | 'lowpass', cornerHz: number): BiquadCoefficients {
-  const w0 = (2 * Math.PI * cornerHz) / VAD_SAMPLE_RATE;
-  const cos = Math.cos(w0);
-  const alpha = Math.sin(w0) / Math.SQRT2;
-  const a0 = 1 + alpha;
-  const b0 = (kind === 'highpass' ? (1 + cos) / 2 : (1 - cos) / 2) / a0;
-  return {
-    b0,
-    b1: (kind === 'highpass' ? -(1 + cos) : 1 - cos) / a0,
-    b2: b0,
-    a1: (-2 * cos) / a0,
-    a2: (1 - alpha) / a0,
   };
 }
 
@@ -223,98 +200,33 @@ export function createVad(config: VadConfig): Vad {
   const tuning: EnergyVadTuning = { ...DEFAULT_VAD_TUNING, ...config.vadTuning };
   const hangoverMs = config.vadHangoverMs;
   const onsetFrames = frameCount(tuning, 'onsetFrames');
-  const onsetWindow = frameCount(tuning, 'onsetWindowFrames');
+  const onsetWindowFrames = frameCount(tuning, 'onsetWindowFrames');
   const stationaryFrames = frameCount(tuning, 'stationaryFrames');
-  const hp = biquadCoefficients('highpass', tuning.highPassHz);
-  const lp = biquadCoefficients('lowpass', tuning.lowBandHz);
+  const hp = biquadCoefficients('highpass', tuning.highPassHz, VAD_SAMPLE_RATE);
+  const lp = biquadCoefficients('lowpass', tuning.lowBandHz, VAD_SAMPLE_RATE);
 
-  // Filter states (x1, x2 = last inputs; y1, y2 = last outputs) of the high-pass and of the
-  // low-pass that runs on the high-passed signal.
-  let hx1 = 0;
-  let hx2 = 0;
-  let hy1 = 0;
-  let hy2 = 0;
-  let lx1 = 0;
-  let lx2 = 0;
-  let ly1 = 0;
-  let ly2 = 0;
+  let filter = new TwoBandFilter(hp, lp);
   let fullBand = new Band(tuning, stationaryFrames);
   let lowBand = new Band(tuning, stationaryFrames);
   let inSpeech = false;
   let lastVoicedEndMs = 0;
-  // The last `onsetWindow` raw decisions with their frame start times (a ring, oldest at onsetHead).
-  const onsetVoiced = new Uint8Array(onsetWindow);
-  const onsetStartMs = new Float64Array(onsetWindow);
-  let onsetHead = 0;
-  let onsetSize = 0;
+  const onset = new OnsetWindow(onsetWindowFrames);
 
   const reset = (): void => {
-    hx1 = hx2 = hy1 = hy2 = lx1 = lx2 = ly1 = ly2 = 0;
+    filter = new TwoBandFilter(hp, lp);
     fullBand = new Band(tuning, stationaryFrames);
     lowBand = new Band(tuning, stationaryFrames);
     inSpeech = false;
     lastVoicedEndMs = 0;
-    onsetHead = 0;
-    onsetSize = 0;
-  };
-
-  const rememberOnset = (voiced: boolean, startMs: number): void => {
-    if (onsetWindow === 0) return;
-    let at: number;
-    if (onsetSize < onsetWindow) at = (onsetHead + onsetSize++) % onsetWindow;
-    else {
-      at = onsetHead;
-      onsetHead = (onsetHead + 1) % onsetWindow;
-    }
-    onsetVoiced[at] = voiced ? 1 : 0;
-    onsetStartMs[at] = startMs;
+    onset.clear();
   };
 
   const process = (pcm: Int16Array, audioTimeMs: number): VadFrame => {
     if (!Number.isFinite(audioTimeMs)) throw new RangeError(`audioTimeMs must be finite, got ${audioTimeMs}`);
     const n = pcm.length;
     const frameEndMs = audioTimeMs + n / SAMPLES_PER_MS;
-    // One pass: high-pass each sample, take its energy and peak, low-pass it and take that
-    // energy. The same arithmetic, in the same order, as filtering into buffers and measuring
-    // them (frameFeatures), without the buffers.
-    let x1 = hx1;
-    let x2 = hx2;
-    let y1 = hy1;
-    let y2 = hy2;
-    let u1 = lx1;
-    let u2 = lx2;
-    let z1 = ly1;
-    let z2 = ly2;
-    let sumSq = 0;
-    let peak = 0;
-    let lowSumSq = 0;
-    const { b0: hb0, b1: hb1, b2: hb2, a1: ha1, a2: ha2 } = hp;
-    const { b0: lb0, b1: lb1, b2: lb2, a1: la1, a2: la2 } = lp;
-    for (let i = 0; i < n; i++) {
-      const x = pcm[i]!;
-      const y = hb0 * x + hb1 * x1 + hb2 * x2 - ha1 * y1 - ha2 * y2;
-      x2 = x1;
-      x1 = x;
-      y2 = y1;
-      y1 = y;
-      sumSq += y * y;
-      const a = y < 0 ? -y : y;
-      if (a > peak) peak = a;
-      const z = lb0 * y + lb1 * u1 + lb2 * u2 - la1 * z1 - la2 * z2;
-      u2 = u1;
-      u1 = y;
-      z2 = z1;
-      z1 = z;
-      lowSumSq += z * z;
-    }
-    hx1 = x1;
-    hx2 = x2;
-    hy1 = y1;
-    hy2 = y2;
-    lx1 = u1;
-    lx2 = u2;
-    ly1 = z1;
-    ly2 = z2;
+    filter.measure(pcm);
+    const { sumSq, peak, lowSumSq } = filter;
     // Digital silence reads as -120 dB; clamp so it cannot distort the floor or its spread.
     const e = Math.max(FLOOR_MIN_DBFS, energyDbfs(sumSq, n));
     // Voiced speech keeps most of its energy below ~1 kHz where broadband noise has little:
@@ -328,19 +240,12 @@ export function createVad(config: VadConfig): Vad {
     const voiced = (loudFull || loudLow) && !click;
     fullBand.adapt(e, voiced);
     lowBand.adapt(eLow, voiced);
-    rememberOnset(voiced, audioTimeMs);
+    onset.push(voiced, audioTimeMs);
 
     if (voiced) {
       if (inSpeech) lastVoicedEndMs = frameEndMs;
       else {
-        let count = 0;
-        let firstStartMs: number | undefined;
-        for (let k = 0; k < onsetSize; k++) {
-          const at = (onsetHead + k) % onsetWindow;
-          if (onsetVoiced[at] === 0) continue;
-          count++;
-          firstStartMs ??= onsetStartMs[at];
-        }
+        const { count, firstStartMs } = onset.voicedCount();
         if (count >= onsetFrames) {
           inSpeech = true;
           lastVoicedEndMs = frameEndMs;
@@ -351,7 +256,7 @@ export function createVad(config: VadConfig): Vad {
     }
     if (inSpeech && frameEndMs - lastVoicedEndMs >= hangoverMs) {
       inSpeech = false;
-      onsetSize = 0;
+      onset.clear();
       return { voiced, speech: false, event: 'speechEnd', eventTimeMs: lastVoicedEndMs };
     }
     return UNVOICED[inSpeech ? 1 : 0]!;
