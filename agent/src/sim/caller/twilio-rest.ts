@@ -8,7 +8,7 @@
 // fields. A redirect replaces the call's TwiML, which ends its <Connect><Stream>: subscribers (the
 // caller simulator) are told, to stop the stream as Twilio does.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { XMLValidator } from 'fast-xml-parser';
+import type { validationOptions, ValidationError } from 'fast-xml-parser';
 
 export interface RestRequestRecord {
   readonly method: string;
@@ -51,9 +51,18 @@ export interface TwilioRestEmulatorOptions {
 const CALL_PATH = /^\/2010-04-01\/Accounts\/(AC[0-9a-f]{32})\/Calls\/(CA[0-9a-f]{32})\.json$/;
 const MAX_TWIML = 4000;
 
+type XmlValidate = (xml: string, options?: validationOptions) => true | ValidationError;
+
+/** fast-xml-parser is a dev dependency: loaded only when the emulator starts (never in production). */
+async function loadXmlValidate(): Promise<XmlValidate> {
+  const { XMLValidator } = await import('fast-xml-parser');
+  return (xml, options) => XMLValidator.validate(xml, options);
+}
+
 /** Twilio's own checks of a calls-update form. Returns [status, code, message] of a refusal. */
 export function checkCallUpdate(
   params: Readonly<Record<string, string>>,
+  validateXml: XmlValidate,
 ): [number, number, string] | undefined {
   const { Status: status, Url: url, Twiml: twiml } = params;
   if (status === undefined && url === undefined && twiml === undefined)
@@ -65,7 +74,7 @@ export function checkCallUpdate(
   if (twiml !== undefined) {
     if (twiml.length > MAX_TWIML)
       return [400, 21219, `Twiml is ${twiml.length} characters; the limit is ${MAX_TWIML}`];
-    const valid = XMLValidator.validate(twiml);
+    const valid = validateXml(twiml);
     if (valid !== true) return [400, 12100, `Document parse failure: ${valid.err.msg}`];
     if (!/^\s*(<\?xml[^>]*\?>\s*)?<Response[\s/>]/.test(twiml))
       return [400, 12100, 'Document parse failure: the root element must be <Response>'];
@@ -84,6 +93,7 @@ function basicUser(header: string | undefined): { user: string; pass: string } |
 export async function startTwilioRestEmulator(
   options: TwilioRestEmulatorOptions,
 ): Promise<TwilioRestEmulator> {
+  const validateXml = await loadXmlValidate();
   const completed = new Set<string>();
   const updates = new Map<string, CallUpdate[]>();
   const listeners = new Map<string, Set<(u: CallUpdate) => void>>();
@@ -123,7 +133,7 @@ export async function startTwilioRestEmulator(
     if (!authorised) return refuse(401, 20003, 'Authenticate');
     if (contentType !== 'application/x-www-form-urlencoded')
       return refuse(400, 20001, `Unsupported content type ${contentType || '(none)'}: send a form`);
-    const problem = checkCallUpdate(params);
+    const problem = checkCallUpdate(params, validateXml);
     if (problem) return refuse(...problem);
     if (completed.has(callSid)) return refuse(400, 21220, 'Call is not in-progress. Cannot redirect.');
     const update: CallUpdate =
