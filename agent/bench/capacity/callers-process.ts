@@ -6,7 +6,15 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { resolveScript, SimulatedCall, type CallResult } from '../../src/sim/caller/index.ts';
-import { parseTranscripts, planCall, selectFixtures, slotStartMs, type PlannedCall } from './conversation.ts';
+import {
+  parseTranscripts,
+  planCall,
+  planUtterances,
+  selectFixtures,
+  slotStartMs,
+  type Fixture,
+  type PlannedCall,
+} from './conversation.ts';
 import type { CallSummary, CallersCommand, CallersMessage, CallersSpec } from './protocol.ts';
 import { readProcStat } from './prom.ts';
 
@@ -32,6 +40,7 @@ async function run(spec: CallersSpec): Promise<void> {
     parseTranscripts(readFileSync(join(spec.fixturesDir, 'transcripts.tsv'), 'utf8')),
     parseTranscripts(readFileSync(join(spec.fixturesDir, 'pauses', 'transcripts.tsv'), 'utf8'), 'pauses'),
   );
+  const named = spec.utterances ? namedFixtures(spec.fixturesDir, spec.utterances) : [];
   const audioCache = new Map<string, Promise<Buffer>>();
   const lag = monitorEventLoopDelay({ resolution: 10 });
   lag.enable();
@@ -46,7 +55,9 @@ async function run(spec: CallersSpec): Promise<void> {
   const mayPlace = (): boolean => !stopped && epochNow() < spec.stopAtMs && nextIndex - firstIndex < maxCalls;
 
   async function placeOne(): Promise<void> {
-    const plan = planCall(spec.runId, nextIndex++, fixtures, spec.fixturesDir);
+    const plan = spec.utterances
+      ? planUtterances(spec.runId, nextIndex++, named, spec.fixturesDir)
+      : planCall(spec.runId, nextIndex++, fixtures, spec.fixturesDir);
     const placedAt = epochNow();
     try {
       await registerScript(spec.control, plan);
@@ -100,6 +111,17 @@ async function run(spec: CallersSpec): Promise<void> {
     rssBytes: readProcStat(process.pid).rssBytes,
     lagP99Ms: Math.max(0, lag.percentile(99) / 1e6 - 10),
     placed: nextIndex - firstIndex,
+  });
+}
+
+/** bench:turn's utterances (CallersSpec.utterances) from their transcripts.tsv. */
+function namedFixtures(dir: string, u: NonNullable<CallersSpec['utterances']>): Fixture[] {
+  const sub = u.subdir ?? '';
+  const list = parseTranscripts(readFileSync(join(dir, sub, 'transcripts.tsv'), 'utf8'), sub);
+  return u.names.map((n) => {
+    const f = list.find((x) => x.name === n);
+    if (!f) throw new Error(`utterance '${n}' missing from ${join(dir, sub, 'transcripts.tsv')}`);
+    return f;
   });
 }
 

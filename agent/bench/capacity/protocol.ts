@@ -76,6 +76,11 @@ export interface CallersSpec {
   readonly maxCalls?: number;
   /** First call index (a warm-up run and the run proper do not share sids). */
   readonly firstIndex?: number;
+  /**
+   * Instead of the capacity conversation (conversation.ts planCall): these fixtures in order, each
+   * answered before the next (bench:turn, planUtterances), from fixturesDir or its `subdir`.
+   */
+  readonly utterances?: { readonly names: readonly string[]; readonly subdir?: string };
 }
 
 /** One finished call as the callers' process reports it. */
