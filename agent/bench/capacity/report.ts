@@ -100,7 +100,7 @@ export function kneeText(p: ProfileSweep): string {
   const head =
     k.calls === undefined
       ? `**Knee (${p.name}): none** of the steps met the rule`
-      : `**Knee (${p.name}): ${k.calls} concurrent calls**`;
+      : `**Knee (${p.name}): ${k.calls} concurrent call${k.calls === 1 ? '' : 's'}**`;
   const base =
     k.baselineCalls === undefined
       ? 'no baseline p95'
@@ -252,7 +252,7 @@ export function renderSweepMarkdown(r: SweepReport, chartDir: string): string {
 /** The README's short table (between markers). */
 export function readmeTable(r: SweepReport): string {
   const rows = [
-    '| profile | knee (calls) | CPU ms per call-s at 50 / at the knee | RSS per call | turn latency p95 at 50 / at the knee | load 1 min |',
+    '| profile | knee (calls) | CPU ms per call-s at 50 / at the knee | RSS per call at 50 | turn latency p95 at 50 / at the knee | load 1 min |',
     '|---|---:|---:|---:|---:|---|',
   ];
   for (const p of r.profiles) {
@@ -262,7 +262,7 @@ export function readmeTable(r: SweepReport): string {
     const sk = at(k.calls);
     const loads = p.steps.flatMap((s) => [s.loadAvgStart[0] ?? 0, s.loadAvgEnd[0] ?? 0]);
     rows.push(
-      `| ${p.name} | ${k.calls ?? 'none'} | ${n(s50?.cpuMsPerCallSecond, 1)} / ${n(sk?.cpuMsPerCallSecond, 1)} | ${n(sk?.rssPerCallKb ?? s50?.rssPerCallKb)} KB |` +
+      `| ${p.name} | ${k.calls ?? 'none'} | ${n(s50?.cpuMsPerCallSecond, 1)} / ${n(sk?.cpuMsPerCallSecond, 1)} | ${n(s50?.rssPerCallKb)} KB |` +
         ` ${s3(s50?.latencyS.p95)} / ${s3(sk?.latencyS.p95)} s | ${n(Math.min(...loads), 2)}-${n(Math.max(...loads), 2)} |`,
     );
   }
