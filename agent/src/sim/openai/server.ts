@@ -25,16 +25,17 @@ export interface ChatMessageIn {
   tool_calls?: { id: string; type: string; function: { name: string; arguments: string } }[];
 }
 
-export type OpenAiFault = /** 429 with Retry-After (seconds) for the next `times` requests. */
-(
+type OpenAiFaultKind =
+  /** 429 with Retry-After (seconds) for the next `times` requests. */
   | { type: 'rate_limit'; times?: number; retryAfterSeconds?: number }
   /** A 5xx (default 500) for the next `times` requests. */
   | { type: 'server_error'; times?: number; status?: number }
   /** Sends `afterTokens` tokens, then nothing (connection held open) for the next `times` requests. */
   | { type: 'stall'; times?: number; afterTokens?: number }
   /** The first token waits `delayMs` for the next `times` requests. */
-  | { type: 'slow_first_token'; times?: number; delayMs: number }
-) & {
+  | { type: 'slow_first_token'; times?: number; delayMs: number };
+
+export type OpenAiFault = OpenAiFaultKind & {
   /** Only requests this accepts get the fault (and use up `times`); default: every request. */
   readonly when?: (messages: readonly ChatMessageIn[]) => boolean;
 };
