@@ -4,6 +4,7 @@
 // mid-stream, a slow first token). It speaks the real wire protocol so the real `openai` client runs.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { LlmFaultHook } from '../faults/window-hooks.ts';
 import { loadReferenceProfile, logNormalSampler, seededRandom, type Percentiles } from '../profile.ts';
 
 export interface ChatMessageIn {
@@ -34,6 +35,8 @@ export interface OpenAiEmulatorOptions {
   readonly seed?: number;
   /** The answer text for a request; default: a deterministic echo of the last user message. */
   readonly answer?: (messages: readonly ChatMessageIn[]) => string;
+  /** A fault plan's say on each chat request (sim/faults/window-hooks.ts); setFault() takes precedence. */
+  readonly faultHook?: LlmFaultHook;
 }
 
 export interface RecordedRequest {
@@ -219,7 +222,11 @@ export async function startOpenAiEmulator(options: OpenAiEmulatorOptions = {}): 
         null,
       );
     }
-    const f = takeFault();
+    const f: OpenAiFault | null = takeFault() ?? options.faultHook?.request() ?? null;
+    const arrivedAtEpoch = Date.now() - (performance.now() - arrivedAt);
+    res.on('finish', () => {
+      if (record.completed) options.faultHook?.completed(arrivedAtEpoch);
+    });
     if (f?.type === 'rate_limit') {
       record.status = 429;
       return sendError(
@@ -230,6 +237,9 @@ export async function startOpenAiEmulator(options: OpenAiEmulatorOptions = {}): 
         'rate_limit_exceeded',
         {
           'retry-after': String(f.retryAfterSeconds ?? 0),
+          // What OpenAI sends beside it (headers of the exhausted limit).
+          'x-ratelimit-remaining-requests': '0',
+          'x-ratelimit-reset-requests': `${f.retryAfterSeconds ?? 0}s`,
         },
       );
     }

@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import type { Logger } from '../../telemetry/logger.ts';
+import type { SpeechStreamFaultHook } from '../faults/speech-hook.ts';
 import { silentLogger } from '../../telemetry/logger.ts';
 import { referenceProfilePath, sampleLogNormal, seededRandom, type Percentiles } from '../profile.ts';
 import { TIDY_BEHAVIOUR } from './behaviour.ts';
@@ -92,6 +93,8 @@ export interface SpeechEmulatorOptions {
   readonly logger?: Logger;
   /** Called as each streaming response is written (benchmarks correlate it with the agent's event). */
   readonly onResponse?: (info: EmulatorResponseInfo) => void;
+  /** A fault plan's say on each new stream (sim/faults/speech-hook.ts): fail it, when, with what. */
+  readonly streamFaults?: SpeechStreamFaultHook;
 }
 
 export interface EmulatorResponseInfo {
@@ -520,6 +523,14 @@ export async function startSpeechEmulator(options: SpeechEmulatorOptions = {}): 
       if (f.kind === 'slow') sf.extraMs = f.extraMs;
     }
 
+    const planned = options.streamFaults?.(callId);
+    let plannedArmed = false;
+    const failPlanned = (): void => {
+      if (closed || !planned) return;
+      planned.fired();
+      fail(planned.code, planned.details);
+    };
+
     function later(ms: number, fn: () => void): NodeJS.Timeout {
       const t = setTimeout(() => {
         timers.delete(t);
@@ -620,6 +631,10 @@ export async function startSpeechEmulator(options: SpeechEmulatorOptions = {}): 
           utterance.paused = false;
           scheduleInterim(latency(profile.interimIntervalMs));
           return;
+        }
+        if (planned?.afterSpeechMs !== undefined && utterance === undefined && !plannedArmed) {
+          plannedArmed = true;
+          later(planned.afterSpeechMs, failPlanned);
         }
         utterance =
           baseMs === undefined
@@ -726,6 +741,7 @@ export async function startSpeechEmulator(options: SpeechEmulatorOptions = {}): 
         `Exceeded maximum allowed stream duration of ${Math.round(streamLimitMs / 1000)} seconds.`,
       );
     });
+    if (planned?.afterMs !== undefined) later(planned.afterMs, failPlanned);
     if (sf.unavailableAfterMs !== undefined)
       later(sf.unavailableAfterMs, () =>
         fail(grpc.status.UNAVAILABLE, 'The service is currently unavailable.'),
