@@ -19,13 +19,16 @@ export type PlannedLlmFault =
   | { readonly type: 'stall'; readonly afterTokens: number };
 
 export interface LlmFaultHook {
+  /** The hook's clock (wall ms): the emulator notes a request's arrival with it. */
+  now(): number;
   /** Asked when a valid chat request arrives; null: serve it normally. */
   request(): PlannedLlmFault | null;
-  /** A request that arrived at `arrivedAtEpochMs` was answered in full. */
+  /** A request that arrived at `arrivedAtEpochMs` (from now()) was answered in full. */
   completed(arrivedAtEpochMs: number): void;
 }
 
 export interface TtsFaultHook {
+  now(): number;
   /** Asked when a synthesis (unary or stream) starts; null: serve it. */
   request(): { readonly code: 'UNAVAILABLE'; readonly message: string } | null;
   completed(arrivedAtEpochMs: number): void;
@@ -87,6 +90,7 @@ export function createLlmFaultHook(
   );
   if (rules.length === 0) return undefined;
   return {
+    now: () => clock.now(),
     request() {
       const now = clock.now();
       for (const r of rules) {
@@ -122,6 +126,7 @@ export function createTtsFaultHook(
   const rules = windows<TtsOutageFault>(plan, ['tts-outage'], () => 1);
   if (rules.length === 0) return undefined;
   return {
+    now: () => clock.now(),
     request() {
       const now = clock.now();
       for (const r of rules) {

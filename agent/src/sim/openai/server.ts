@@ -223,7 +223,7 @@ export async function startOpenAiEmulator(options: OpenAiEmulatorOptions = {}): 
       );
     }
     const f: OpenAiFault | null = takeFault() ?? options.faultHook?.request() ?? null;
-    const arrivedAtEpoch = Date.now() - (performance.now() - arrivedAt);
+    const arrivedAtEpoch = options.faultHook?.now() ?? 0;
     res.on('finish', () => {
       if (record.completed) options.faultHook?.completed(arrivedAtEpoch);
     });

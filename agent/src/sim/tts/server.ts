@@ -236,9 +236,10 @@ export async function startTtsEmulator(options: TtsEmulatorOptions = {}): Promis
     const planned = options.faultHook?.request();
     return planned ? { type: 'error', code: grpc.status[planned.code], message: planned.message } : null;
   };
-  /** Tells the plan a synthesis that arrived at `arrivedAt` (performance.now) was served in full. */
-  const noteServed = (arrivedAt: number): void =>
-    options.faultHook?.completed(Date.now() - (performance.now() - arrivedAt));
+  /** The plan's time of a synthesis' arrival, for noteServed. */
+  const planNow = (): number => options.faultHook?.now() ?? 0;
+  /** Tells the plan a synthesis that arrived at `arrivedAt` (planNow) was served in full. */
+  const noteServed = (arrivedAt: number): void => options.faultHook?.completed(arrivedAt);
 
   /** Validates the voice like Google: a name that does not exist is INVALID_ARGUMENT. */
   const checkVoice = (voice: VoiceParams | undefined): grpc.ServiceError | TtsVoice => {
@@ -304,6 +305,7 @@ export async function startTtsEmulator(options: TtsEmulatorOptions = {}): Promis
       callback(e);
     };
     const arrivedAt = performance.now();
+    const planArrival = planNow();
     void (async () => {
       const f = takeErrorFault();
       if (f && f.type === 'error')
@@ -356,7 +358,7 @@ export async function startTtsEmulator(options: TtsEmulatorOptions = {}): Promis
         dataLength: body.length,
       });
       callback(null, { audioContent: Buffer.concat([header, body]) });
-      noteServed(arrivedAt);
+      noteServed(planArrival);
     })();
   };
 
@@ -383,7 +385,7 @@ export async function startTtsEmulator(options: TtsEmulatorOptions = {}): Promis
     const texts: string[] = [];
     let ended = false;
     let wake: (() => void) | undefined;
-    const streamArrivedAt = performance.now();
+    const streamArrivedAt = planNow();
     const errorFault = takeErrorFault();
     const midFault = takeFault('fail_mid_stream');
     call.on(
