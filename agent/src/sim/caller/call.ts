@@ -139,6 +139,8 @@ export interface TurnTiming {
    * began: what the caller heard in reply (this agent names them <kind>-<turn>-<segment>).
    */
   readonly marksPlayed?: readonly string[];
+  /** When the first of those marks was echoed (its segment had played), ms since `start`. */
+  readonly firstMarkPlayedMs?: number;
 }
 
 export type ProtocolErrorCounts = Record<ProtocolErrorKind, number> & { total: number };
@@ -217,6 +219,7 @@ interface MutableTurn {
   agentAudioStartMs?: number;
   latencyMs?: number;
   marksPlayed?: string[];
+  firstMarkPlayedMs?: number;
 }
 
 /**
@@ -684,7 +687,10 @@ export class SimulatedCall {
     if (outcome === 'played') {
       this.marksPlayed++;
       const turn = this.turns[this.turns.length - 1];
-      if (turn && Number.isFinite(turn.speechEndMs)) (turn.marksPlayed ??= []).push(name);
+      if (turn && Number.isFinite(turn.speechEndMs)) {
+        (turn.marksPlayed ??= []).push(name);
+        turn.firstMarkPlayedMs ??= atMs;
+      }
     } else this.marksCleared++;
     this.send(markEchoMessage(++this.seq, this.streamSid, name));
     this.emit({ type: 'mark-echo', atMs, name, outcome });

@@ -74,3 +74,5 @@ export function createFaultInjector(plan: FaultPlan, options: FaultInjectorOptio
     stop: () => caller?.stop(),
   };
 }
+export { chaosReport, formatChaosTable, heardReply } from './report.ts';
+export type { ChaosCall, ChaosReportInput, FaultReport, Heard } from './report.ts';
