@@ -76,3 +76,5 @@ export function createFaultInjector(plan: FaultPlan, options: FaultInjectorOptio
 }
 export { chaosReport, formatChaosTable, heardReply } from './report.ts';
 export type { ChaosCall, ChaosReportInput, FaultReport, Heard } from './report.ts';
+export { createSwitchableFaults } from './switchable.ts';
+export type { SwitchableFaults } from './switchable.ts';

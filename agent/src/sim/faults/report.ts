@@ -53,6 +53,11 @@ export interface ChaosReportInput {
   readonly agentLostCalls?: number;
 }
 
+/** Outcomes that end a call in the middle of its script (the benchmark's own hang-up is 'hung-up'). */
+const ENDED_EARLY = new Set(['dropped', 'hung-up']);
+/** Outcomes of a call that went as its caller meant. */
+const ENDED_WELL = new Set(['completed', 'hung-up']);
+
 const SEGMENT_KIND = /^(answer|apology|greeting|goodbye|filler|prompt)-/;
 
 /** The reply to turn `i` of a call, from the agent's played marks (<kind>-<turn>-<segment>). */
@@ -62,7 +67,8 @@ export function heardReply(call: ChaosCall, i: number): Heard {
   if (kinds.includes('apology')) return 'apology';
   if (kinds.length > 0 || t.agentAudioStartMs !== undefined) return 'answer';
   const last = i === call.turns.length - 1;
-  return last && call.outcome === 'dropped' ? 'cut' : 'silence';
+  // A call cut by the network, or hung up by the harness at the end of a run, had no time to hear it.
+  return last && ENDED_EARLY.has(call.outcome) ? 'cut' : 'silence';
 }
 
 interface AbsTurn {
@@ -145,7 +151,7 @@ export function chaosReport(input: ChaosReportInput): FaultReport[] {
     for (const call of input.calls) {
       if (affected.has(call)) continue;
       const lost = call.turns.filter((_, i) => heardReply(call, i) === 'silence').length;
-      if (lost > 0 || call.outcome !== 'completed') collateralCalls++;
+      if (lost > 0 || !ENDED_WELL.has(call.outcome)) collateralCalls++;
       collateralTurns += lost;
     }
     const recoveries = events

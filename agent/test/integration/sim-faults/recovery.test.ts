@@ -14,15 +14,13 @@ import { loadConfig } from '../../../src/config/load.ts';
 import { normalizeHebrew } from '../../../src/llm/preemptive.ts';
 import {
   createFaultInjector,
+  createSwitchableFaults,
   parseFaultPlan,
   systemFaultClock,
   type CallFaultHook,
   type FaultClock,
   type FaultInjector,
   type FaultTimers,
-  type LlmFaultHook,
-  type SpeechStreamFaultHook,
-  type TtsFaultHook,
 } from '../../../src/sim/faults/index.ts';
 import {
   placeCall,
@@ -63,14 +61,10 @@ class PlanTime implements FaultClock, FaultTimers {
   }
 }
 
-// The emulators are started once; each test swaps in its own plan through these.
-let speechHook: SpeechStreamFaultHook | undefined;
-let llmHook: LlmFaultHook | undefined;
-let ttsHook: TtsFaultHook | undefined;
+// The emulators are started once; each test swaps in its own plan.
+const faults = createSwitchableFaults();
 function usePlan(injector: FaultInjector): FaultInjector {
-  speechHook = injector.emulatorOptions.speech.streamFaults;
-  llmHook = injector.emulatorOptions.openai.faultHook;
-  ttsHook = injector.emulatorOptions.tts.faultHook;
+  faults.use(injector);
   return injector;
 }
 
@@ -82,19 +76,11 @@ const records = new Map<string, TurnRecord[]>();
 beforeAll(async () => {
   openai = await startOpenAiEmulator({
     latency: { timeToFirstTokenMs: { p50: 150, p95: 300 }, tokensPerSecond: 150 },
-    faultHook: {
-      now: () => llmHook?.now() ?? 0,
-      request: () => llmHook?.request() ?? null,
-      completed: (t) => llmHook?.completed(t),
-    },
+    ...faults.emulatorOptions.openai,
   });
   tts = await startTtsEmulator({
     latency: { timeToFirstAudioMs: { p50: 100, p95: 200 }, realtimeFactor: 8 },
-    faultHook: {
-      now: () => ttsHook?.now() ?? 0,
-      request: () => ttsHook?.request() ?? null,
-      completed: (t) => ttsHook?.completed(t),
-    },
+    ...faults.emulatorOptions.tts,
   });
   const config = Object.freeze({
     ...loadConfig({
@@ -111,7 +97,7 @@ beforeAll(async () => {
     adminPort: 0,
   });
   booted = await bootAgent(config, silentLogger, {
-    speechEmulator: { latencyScale: 0.5, streamFaults: (callId) => speechHook?.(callId) },
+    speechEmulator: { latencyScale: 0.5, ...faults.emulatorOptions.speech },
     onExit: () => undefined,
     onTurn: (r, callSid) => {
       const list = records.get(callSid) ?? [];

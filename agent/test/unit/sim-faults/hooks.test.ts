@@ -4,6 +4,7 @@ import { status } from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
 import {
   createFaultInjector,
+  createSwitchableFaults,
   parseFaultPlan,
   ShareSelector,
   faultRandom,
@@ -210,5 +211,33 @@ describe('ws-drop hook', () => {
     dropper.register({ callSid: 'CA9', drop: () => dropped.push('CA9') });
     time.advance(600_000);
     expect(dropped).not.toContain('CA9');
+  });
+});
+
+describe('switchable faults', () => {
+  it('serves no faults until a plan is in use, then that plan, and stops the old one on a switch', () => {
+    const time = new FakeTime();
+    const sw = createSwitchableFaults();
+    const { speech, openai, tts } = sw.emulatorOptions;
+    expect(speech.streamFaults('CA1')).toBeUndefined();
+    expect(openai.faultHook.request()).toBeNull();
+    expect(tts.faultHook.request()).toBeNull();
+    const plan = parseFaultPlan([
+      'llm-429-burst:at=0s,for=1s',
+      'ws-drop:every=1s',
+      'stt-stream-fail:100%@open',
+    ]);
+    const first = createFaultInjector(plan, { clock: time, timers: time });
+    sw.use(first);
+    expect(sw.current).toBe(first);
+    expect(openai.faultHook.request()).toEqual({ type: 'rate_limit', retryAfterSeconds: 1 });
+    expect(openai.faultHook.now()).toBe(EPOCH);
+    expect(speech.streamFaults('CA1')).toMatchObject({ afterMs: 0 });
+    const dropped: string[] = [];
+    first.caller!.register({ callSid: 'CA1', drop: () => dropped.push('CA1') });
+    sw.use(undefined);
+    time.advance(5000);
+    expect(dropped).toEqual([]);
+    expect(openai.faultHook.request()).toBeNull();
   });
 });

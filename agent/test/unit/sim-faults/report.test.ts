@@ -36,6 +36,9 @@ describe('heardReply', () => {
     expect([0, 1, 2, 3].map((i) => heardReply(c, i))).toEqual(['answer', 'apology', 'silence', 'silence']);
     const cut = { ...c, outcome: 'dropped' };
     expect(heardReply(cut, 3)).toBe('cut');
+    expect(heardReply(cut, 2)).toBe('silence');
+    // The benchmark hangs up whatever still runs at the end of its window.
+    expect(heardReply({ ...c, outcome: 'hung-up' }, 3)).toBe('cut');
   });
 });
 
@@ -74,7 +77,7 @@ describe('chaosReport', () => {
     const plan = parseFaultPlan(['stt-stream-fail:20%@mid', 'ws-drop:every=60s']);
     const hit = call('CAhit', 0, [['answer-1-1'], ['answer-2-2'], ['answer-3-3']]);
     const dropped = call('CAdrop', 0, [['answer-1-1'], undefined], 'dropped');
-    const fine = call('CAfine', 0, [['answer-1-1']]);
+    const fine = call('CAfine', 0, [['answer-1-1'], undefined], 'hung-up');
     const events: FaultEvent[] = [
       {
         fault: 'stt-stream-fail',
