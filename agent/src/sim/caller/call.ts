@@ -141,6 +141,8 @@ export interface TurnTiming {
   readonly marksPlayed?: readonly string[];
   /** When the first of those marks was echoed (its segment had played), ms since `start`. */
   readonly firstMarkPlayedMs?: number;
+  /** Marks of the reply echoed as cleared: the caller talked over them (a barge-in). */
+  readonly marksCleared?: readonly string[];
 }
 
 export type ProtocolErrorCounts = Record<ProtocolErrorKind, number> & { total: number };
@@ -220,6 +222,7 @@ interface MutableTurn {
   latencyMs?: number;
   marksPlayed?: string[];
   firstMarkPlayedMs?: number;
+  marksCleared?: string[];
 }
 
 /**
@@ -691,7 +694,12 @@ export class SimulatedCall {
         (turn.marksPlayed ??= []).push(name);
         turn.firstMarkPlayedMs ??= atMs;
       }
-    } else this.marksCleared++;
+    } else {
+      this.marksCleared++;
+      // A reply cut by the caller's next utterance (still under way): it replied to the last one finished.
+      const turn = this.turns.findLast((t) => Number.isFinite(t.speechEndMs));
+      if (turn) (turn.marksCleared ??= []).push(name);
+    }
     this.send(markEchoMessage(++this.seq, this.streamSid, name));
     this.emit({ type: 'mark-echo', atMs, name, outcome });
   }
@@ -767,7 +775,11 @@ export class SimulatedCall {
       jitter: { ...this.jitterHist.summary(), late: this.lateEchoes },
       protocolErrors: { ...this.errors },
       ...(this.rttHist ? { echoRtt: this.rttHist.summary() } : {}),
-      turns: this.turns.map((t) => ({ ...t, ...(t.marksPlayed ? { marksPlayed: [...t.marksPlayed] } : {}) })),
+      turns: this.turns.map((t) => ({
+        ...t,
+        ...(t.marksPlayed ? { marksPlayed: [...t.marksPlayed] } : {}),
+        ...(t.marksCleared ? { marksCleared: [...t.marksCleared] } : {}),
+      })),
       ...(this.capture && this.opts.record
         ? { recording: this.capture.render(this.opts.record, durationMs) }
         : {}),

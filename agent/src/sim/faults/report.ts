@@ -17,6 +17,7 @@ export interface ChaosCall {
     readonly agentAudioStartMs?: number;
     readonly marksPlayed?: readonly string[];
     readonly firstMarkPlayedMs?: number;
+    readonly marksCleared?: readonly string[];
   }>;
 }
 
@@ -63,7 +64,10 @@ const SEGMENT_KIND = /^(answer|apology|greeting|goodbye|filler|prompt)-/;
 /** The reply to turn `i` of a call, from the agent's played marks (<kind>-<turn>-<segment>). */
 export function heardReply(call: ChaosCall, i: number): Heard {
   const t = call.turns[i]!;
-  const kinds = (t.marksPlayed ?? []).map((m) => SEGMENT_KIND.exec(m)?.[1] ?? 'other');
+  // Cleared segments count too: the caller talked over a reply that had started playing.
+  const kinds = [...(t.marksPlayed ?? []), ...(t.marksCleared ?? [])].map(
+    (m) => SEGMENT_KIND.exec(m)?.[1] ?? 'other',
+  );
   if (kinds.includes('apology')) return 'apology';
   if (kinds.length > 0 || t.agentAudioStartMs !== undefined) return 'answer';
   const last = i === call.turns.length - 1;

@@ -39,6 +39,12 @@ describe('heardReply', () => {
     expect(heardReply(cut, 2)).toBe('silence');
     // The benchmark hangs up whatever still runs at the end of its window.
     expect(heardReply({ ...c, outcome: 'hung-up' }, 3)).toBe('cut');
+    // A reply the caller talked over (its marks echoed as cleared) was still heard.
+    const bargedIn: ChaosCall = {
+      ...c,
+      turns: [{ speechStartMs: 0, speechEndMs: 1000, marksCleared: ['apology-1-1'] }],
+    };
+    expect(heardReply(bargedIn, 0)).toBe('apology');
   });
 });
 
