@@ -61,15 +61,19 @@ const ENDED_WELL = new Set(['completed', 'hung-up']);
 
 const SEGMENT_KIND = /^(answer|apology|greeting|goodbye|filler|prompt)-/;
 
-/** The reply to turn `i` of a call, from the agent's played marks (<kind>-<turn>-<segment>). */
+/**
+ * The reply to turn `i` of a call, from the agent's marks (<kind>-<turn>-<segment>) played or
+ * talked over after it: an apology, else an answer (or goodbye); a silence re-prompt or a filler
+ * alone is no reply. Without marks, audible agent audio counts as an answer.
+ */
 export function heardReply(call: ChaosCall, i: number): Heard {
   const t = call.turns[i]!;
   // Cleared segments count too: the caller talked over a reply that had started playing.
-  const kinds = [...(t.marksPlayed ?? []), ...(t.marksCleared ?? [])].map(
-    (m) => SEGMENT_KIND.exec(m)?.[1] ?? 'other',
-  );
+  const names = [...(t.marksPlayed ?? []), ...(t.marksCleared ?? [])];
+  const kinds = names.map((m) => SEGMENT_KIND.exec(m)?.[1] ?? 'other');
   if (kinds.includes('apology')) return 'apology';
-  if (kinds.length > 0 || t.agentAudioStartMs !== undefined) return 'answer';
+  if (kinds.some((k) => k === 'answer' || k === 'goodbye' || k === 'other')) return 'answer';
+  if (names.length === 0 && t.agentAudioStartMs !== undefined) return 'answer';
   const last = i === call.turns.length - 1;
   // A call cut by the network, or hung up by the harness at the end of a run, had no time to hear it.
   return last && ENDED_EARLY.has(call.outcome) ? 'cut' : 'silence';

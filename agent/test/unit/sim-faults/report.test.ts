@@ -45,6 +45,16 @@ describe('heardReply', () => {
       turns: [{ speechStartMs: 0, speechEndMs: 1000, marksCleared: ['apology-1-1'] }],
     };
     expect(heardReply(bargedIn, 0)).toBe('apology');
+    // A silence re-prompt after a turn is not a reply to it.
+    const prompted: ChaosCall = {
+      ...c,
+      turns: [{ speechStartMs: 0, speechEndMs: 1000, marksPlayed: ['prompt-2-4'], agentAudioStartMs: 9000 }],
+    };
+    expect(heardReply(prompted, 0)).toBe('silence');
+    // An agent that sends no marks: audible audio is the answer.
+    expect(
+      heardReply({ ...c, turns: [{ speechStartMs: 0, speechEndMs: 1000, agentAudioStartMs: 1500 }] }, 0),
+    ).toBe('answer');
   });
 });
 
