@@ -35,8 +35,11 @@ export interface FaultReport {
   readonly heard: Record<Heard, number>;
   /** Touched turns with no reply at all, which the fault did not make impossible (cut turns excluded). */
   readonly turnsLost: number;
-  /** Calls the fault did not touch that still lost a turn or did not complete. */
-  readonly collateral: { readonly calls: number; readonly turnsLost: number };
+  /**
+   * Calls the fault did not touch that still had a turn without an answer (an apology or silence:
+   * another fault's doing, or the load) or did not complete.
+   */
+  readonly collateral: { readonly calls: number; readonly turnsNotAnswered: number };
   /** Turns of affected calls that began after the fault had passed, and how many heard an answer. */
   readonly after: { readonly turns: number; readonly answered: number };
   /** Fault to service again (reconnect, first normal answer after the window), ms. */
@@ -158,7 +161,10 @@ export function chaosReport(input: ChaosReportInput): FaultReport[] {
     let collateralTurns = 0;
     for (const call of input.calls) {
       if (affected.has(call)) continue;
-      const lost = call.turns.filter((_, i) => heardReply(call, i) === 'silence').length;
+      const lost = call.turns.filter((_, i) => {
+        const h = heardReply(call, i);
+        return h === 'silence' || h === 'apology';
+      }).length;
       if (lost > 0 || !ENDED_WELL.has(call.outcome)) collateralCalls++;
       collateralTurns += lost;
     }
@@ -176,7 +182,7 @@ export function chaosReport(input: ChaosReportInput): FaultReport[] {
       turnsTouched: touched.size,
       heard,
       turnsLost: heard.silence,
-      collateral: { calls: collateralCalls, turnsLost: collateralTurns },
+      collateral: { calls: collateralCalls, turnsNotAnswered: collateralTurns },
       after: { turns: afterTurns, answered: afterAnswered },
       recoveryMs: {
         count: recoveries.length,
@@ -197,10 +203,10 @@ export function formatChaosTable(reports: readonly FaultReport[]): string {
         : r.recoveryMs.count === 0
           ? '-'
           : `${r.recoveryMs.p50} / ${r.recoveryMs.max} ms (${r.recoveryMs.count})`;
-    return `| \`${r.fault}\` | ${r.injected} | ${r.callsAffected} | ${r.turnsTouched} | ${r.heard.answer} / ${r.heard.apology} / ${r.heard.silence} / ${r.heard.cut} | ${r.turnsLost} | ${r.collateral.calls} / ${r.collateral.turnsLost} | ${r.after.answered}/${r.after.turns} | ${rec} |`;
+    return `| \`${r.fault}\` | ${r.injected} | ${r.callsAffected} | ${r.turnsTouched} | ${r.heard.answer} / ${r.heard.apology} / ${r.heard.silence} / ${r.heard.cut} | ${r.turnsLost} | ${r.collateral.calls} / ${r.collateral.turnsNotAnswered} | ${r.after.answered}/${r.after.turns} | ${rec} |`;
   });
   return [
-    '| fault | injected | calls affected | turns touched | heard: answer / apology / silence / cut | turns lost | collateral: calls / turns lost | answered after | recovery p50 / max |',
+    '| fault | injected | calls affected | turns touched | heard: answer / apology / silence / cut | turns lost | collateral: calls / turns not answered | answered after | recovery p50 / max |',
     '|---|---:|---:|---:|---|---:|---|---:|---|',
     ...rows,
   ].join('\n');

@@ -66,7 +66,7 @@ describe('chaosReport', () => {
     // Starts later: turns at 9.5 s (silence: the reply is lost), 14.5 s (apology), 19.5 s (answer).
     const b = call('CAb', 8500, [undefined, ['apology-2-1'], ['answer-3-2']]);
     // Untouched by the window but lost a turn: collateral.
-    const c = call('CAc', 100_000, [['answer-1-1'], undefined]);
+    const c = call('CAc', 100_000, [['answer-1-1'], undefined, ['apology-3-2']]);
     const events: FaultEvent[] = [
       { fault: 'tts-outage', type: 'injected', atEpochMs: EPOCH + 11_000 },
       { fault: 'tts-outage', type: 'injected', atEpochMs: EPOCH + 12_000 },
@@ -80,12 +80,12 @@ describe('chaosReport', () => {
       turnsTouched: 3,
       heard: { answer: 0, apology: 2, silence: 1, cut: 0 },
       turnsLost: 1,
-      collateral: { calls: 1, turnsLost: 1 },
+      collateral: { calls: 1, turnsNotAnswered: 2 },
       after: { turns: 2, answered: 2 },
       recoveryMs: { count: 1, p50: 300, max: 300 },
     });
     expect(formatChaosTable([r!])).toContain(
-      '| `tts-outage:at=10s,for=5s,code=UNAVAILABLE` | 2 | 2 | 3 | 0 / 2 / 1 / 0 | 1 | 1 / 1 | 2/2 | 300 / 300 ms (1) |',
+      '| `tts-outage:at=10s,for=5s,code=UNAVAILABLE` | 2 | 2 | 3 | 0 / 2 / 1 / 0 | 1 | 1 / 2 | 2/2 | 300 / 300 ms (1) |',
     );
   });
 
@@ -119,7 +119,7 @@ describe('chaosReport', () => {
       heard: { answer: 1, apology: 0, silence: 0, cut: 0 },
       turnsLost: 0,
       // The dropped call is collateral for the STT fault (another fault's doing).
-      collateral: { calls: 1, turnsLost: 0 },
+      collateral: { calls: 1, turnsNotAnswered: 0 },
       after: { turns: 1, answered: 1 },
       recoveryMs: { count: 1, p50: 100, max: 100 },
     });
@@ -128,7 +128,7 @@ describe('chaosReport', () => {
       callsAffected: 1,
       heard: { answer: 0, apology: 0, silence: 0, cut: 1 },
       turnsLost: 0,
-      collateral: { calls: 0, turnsLost: 0 },
+      collateral: { calls: 0, turnsNotAnswered: 0 },
       notes: ['agent counted 1 of 1 dropped calls as lost (hva_calls_lost_total)'],
     });
     expect(formatChaosTable([drop!])).toContain('n/a (call over)');
