@@ -4,7 +4,12 @@
 // and both report the first request served after the window. The plan clock is a fake one.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFaultInjector, parseFaultPlan, type FaultClock } from '../../../src/sim/faults/index.ts';
+import { defaultConfig } from '../../../src/config/load.ts';
 import { startOpenAiEmulator, type OpenAiEmulator } from '../../../src/sim/openai/server.ts';
+import { startSpeechEmulator, type SpeechEmulator } from '../../../src/sim/speech/emulator.ts';
+import { resolveSttTarget } from '../../../src/stt/capabilities.ts';
+import { createGoogleV1Provider } from '../../../src/stt/google.ts';
+import type { RawStreamEvents } from '../../../src/stt/raw.ts';
 import { startTtsEmulator, type TtsEmulator } from '../../../src/sim/tts/server.ts';
 import { GoogleSynthesizer } from '../../../src/tts/google.ts';
 import { SynthesizerError } from '../../../src/tts/errors.ts';
@@ -133,5 +138,56 @@ describe('TTS emulator with tts-outage', () => {
     expect(events.filter((e) => e.type === 'injected')).toHaveLength(2);
     // The plan clock went back into the window for the second voice: two recoveries.
     expect(events.filter((e) => e.type === 'recovered').map((e) => e.afterMs)).toEqual([0, 0]);
+  });
+});
+
+describe('Speech emulator with stt-stream-fail', () => {
+  const injector = createFaultInjector(
+    parseFaultPlan(['stt-stream-fail:calls=100%,at=300ms,code=UNAVAILABLE']),
+    { clock: time, epochMs: 0 },
+  );
+  let emu: SpeechEmulator;
+  beforeAll(async () => {
+    emu = await startSpeechEmulator({ latencyScale: 0, ...injector.emulatorOptions.speech });
+  });
+  afterAll(async () => {
+    await emu?.close();
+  });
+
+  it('fails the planned stream with the status through the real client; the reconnect is served and logged', async () => {
+    const config = defaultConfig({ sttEndpoint: emu.address, maxCalls: 1 });
+    const provider = createGoogleV1Provider(resolveSttTarget(config), config);
+    try {
+      const failed = new Promise<unknown>((resolve) => {
+        const events: RawStreamEvents = {
+          onOpen: () => undefined,
+          onResult: () => undefined,
+          onSpeechEvent: () => undefined,
+          onError: resolve,
+          onEnd: () => undefined,
+        };
+        const stream = provider.open('CA1', events);
+        stream.write(Buffer.alloc(800, 0xff));
+      });
+      time.t = 1000;
+      expect(await failed).toMatchObject({ code: 14, details: 'The service is currently unavailable.' });
+      time.t = 1250;
+      const again = provider.open('CA1', {
+        onOpen: () => undefined,
+        onResult: () => undefined,
+        onSpeechEvent: () => undefined,
+        onError: () => undefined,
+        onEnd: () => undefined,
+      });
+      again.write(Buffer.alloc(800, 0xff));
+      await expect.poll(() => injector.log.events().length).toBe(2);
+      expect(injector.log.events().map((e) => [e.type, e.callId, e.detail, e.afterMs])).toEqual([
+        ['injected', 'CA1', 'UNAVAILABLE', undefined],
+        ['recovered', 'CA1', undefined, 250],
+      ]);
+      again.cancel();
+    } finally {
+      await provider.close();
+    }
   });
 });
