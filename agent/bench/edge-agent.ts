@@ -4,7 +4,7 @@
 // parent over IPC, so the parent's hundreds of simulated callers do not disturb the numbers.
 import { PerformanceObserver, monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { startAgent } from '../src/app.ts';
-import { passthroughFactory } from '../src/call/passthrough.ts';
+import { passthroughFactory } from '../src/sim/passthrough.ts';
 import { loadConfig } from '../src/config/load.ts';
 import { createLogger } from '../src/telemetry/logger.ts';
 

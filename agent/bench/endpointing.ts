@@ -22,7 +22,7 @@ import {
   speechLabels,
   whiteNoise,
   type Signal,
-} from '../src/turn/synthetic-audio.ts';
+} from '../src/sim/synthetic-audio.ts';
 import {
   FIXTURE_TEXT,
   fixture,

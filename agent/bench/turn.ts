@@ -15,12 +15,12 @@
 //     audio / first token through the real clients, cold (local synthesis) and cached.
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { bootAgent } from '../src/call/boot.ts';
-import { runConversation } from '../src/call/conversation.ts';
+import { bootAgent } from '../src/runtime/boot.ts';
+import { runConversation } from '../src/sim/conversation.ts';
 import type { TurnRecord } from '../src/call/turn-record.ts';
 import { loadConfig } from '../src/config/load.ts';
 import { join } from 'node:path';
-import { FIXTURE_AUDIO_DIR, fixtureTranscripts } from '../src/call/conversation.ts';
+import { FIXTURE_AUDIO_DIR, fixtureTranscripts } from '../src/sim/conversation.ts';
 import { normalizeHebrew } from '../src/llm/preemptive.ts';
 import { selectProfile } from '../src/sim/profile.ts';
 import { startOpenAiEmulator } from '../src/sim/openai/server.ts';

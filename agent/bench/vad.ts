@@ -29,7 +29,7 @@ import {
   tone,
   whiteNoise,
   type Signal,
-} from '../src/turn/synthetic-audio.ts';
+} from '../src/sim/synthetic-audio.ts';
 
 const FIXTURES = join(import.meta.dirname, '../test/fixtures/audio');
 const NAMES = ['hello', 'question', 'address', 'thanks', 'short', 'long'];

@@ -1,6 +1,6 @@
 // The agent process: config from the environment, then bootAgent. Works with no cloud
 // credentials at all (embedded Speech emulator, scripted responder, local espeak-ng).
-import { bootAgent } from './call/boot.ts';
+import { bootAgent } from './runtime/boot.ts';
 import { ConfigError, loadConfig } from './config/load.ts';
 import type { Config } from './config/schema.ts';
 import { createLogger } from './telemetry/logger.ts';

@@ -3,7 +3,7 @@
 // the call clock. A gap or overlap in the incoming times (lost frames) closes the batch first,
 // so a batch is always contiguous audio. Pure apart from the sink it calls.
 import type { Config } from '../config/schema.ts';
-import type { AudioChunk } from '../stt/types.ts';
+import type { AudioChunk } from '../audio/types.ts';
 
 /** mu-law at 8 kHz: one byte per sample, 8 bytes per millisecond. */
 const BYTES_PER_MS = 8;

@@ -2,7 +2,7 @@
 // of them. Defaults are the real modules (turn/, audio/batcher.ts, tts/splitter.ts); the
 // interfaces here are the structural subsets the session uses.
 import type { Config } from '../config/schema.ts';
-import type { AudioChunk } from '../stt/types.ts';
+import type { AudioChunk } from '../audio/types.ts';
 import type { Endpointer, Vad, VadFrame } from '../turn/types.ts';
 import { createBatcher } from '../audio/batcher.ts';
 import { createSentenceSplitter } from '../tts/splitter.ts';

@@ -62,6 +62,17 @@ export const apologiesTotal = once(
     }),
 );
 
+export const callPolicyActions = once(
+  'hva_call_policy_actions_total',
+  (r) =>
+    new Counter({
+      name: 'hva_call_policy_actions_total',
+      help: 'Call policy actions: silence re-prompts, calls closed for silence or at the maximum duration, DTMF turns.',
+      labelNames: ['action'] as const,
+      registers: [r],
+    }),
+);
+
 export const dtmfTotal = once(
   'hva_dtmf_digits_total',
   (r) =>

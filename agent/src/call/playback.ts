@@ -3,7 +3,7 @@
 // says whether Twilio played it or dropped it on `clear`. Only played segments count as heard.
 import type { MarkOutcome, MediaSink } from './types.ts';
 
-export type SegmentKind = 'greeting' | 'answer' | 'apology' | 'goodbye';
+export type SegmentKind = 'greeting' | 'answer' | 'apology' | 'filler' | 'goodbye' | 'prompt';
 export type SegmentState = 'sending' | 'pending' | 'played' | 'cleared' | 'abandoned';
 
 export interface PlaybackSegment {

@@ -1,99 +1,37 @@
-// One CallSession per Twilio stream: composes VAD -> batcher -> STT -> endpointer -> LLM ->
-// splitter -> TTS -> playback, owns the call clock, the conversation history and the per-turn
-// record. Providers are only seen through their interfaces (stt/llm/tts types.ts).
+// One CallSession per Twilio stream: the policy between the caller's side (user-turns.ts) and
+// the agent's side (agent-speech.ts). It decides which utterance is answered, when a new one
+// supersedes or interrupts what the agent is saying, what the conversation history keeps (only
+// what the caller heard), and when the call ends (actions.ts). Every timer is on one clock
+// (clock.ts). Target shape: ../shared/design-call-session.md.
+import type { AudioChunk } from '../audio/types.ts';
 import type { Config } from '../config/schema.ts';
-import { decodeMulaw } from '../audio/mulaw.ts';
-import { ResponderError } from '../llm/errors.ts';
 import { ConversationHistory } from '../llm/history.ts';
-import { PreemptiveGeneration, answerText, decidePreemptiveStart } from '../llm/preemptive.ts';
+import { answerText } from '../llm/preemptive.ts';
 import { SCRIPTED_GOODBYE } from '../llm/scripted.ts';
-import type { Responder } from '../llm/types.ts';
-import type { AudioChunk, SttFinal, SttListener, SttPartial, SttStream, StreamingStt } from '../stt/types.ts';
-import type { Logger } from '../telemetry/logger.ts';
-import type { CallTrace, Tracing } from '../telemetry/tracing.ts';
-import type { Synthesizer } from '../tts/types.ts';
-import type { Endpointer, EndpointerOutput, TurnEnd, Vad, VadFrame } from '../turn/types.ts';
+import type { TurnEnd } from '../turn/types.ts';
+import type { CallActions } from './actions.ts';
 import {
-  defaultTurnComponents,
-  type AudioBatcher,
-  type BargeInDetector,
-  type SentenceSplitter,
-  type TurnComponents,
-} from './components.ts';
-import {
-  apologiesTotal,
-  bargeInsTotal,
-  dtmfTotal,
-  preemptiveStarts as preemptiveStartsTotal,
-  sessionErrors,
-  turnLatency,
-  turnOutcomes,
-  turnsTotal,
-} from './metrics.ts';
-import {
-  createPlayback,
-  heardText,
-  playbackGapMs,
-  type Playback,
-  type PlaybackSegment,
-  type SegmentKind,
-} from './playback.ts';
-import { createSpeechPipeline } from './speech-pipeline.ts';
-import { sharedTicker, type Ticker } from './ticker.ts';
-import {
-  formatLatencyLine,
-  latencyStages,
-  toTraceRecord,
-  turnLogFields,
-  type TurnOutcome,
-  type TurnRecord,
-} from './turn-record.ts';
+  answerRecord,
+  SpeechHandle,
+  type AgentSpeechDeps,
+  type PhraseSource,
+  type SpeechRegistry,
+} from './agent-speech.ts';
+import { defaultTurnComponents, type TurnComponents } from './components.ts';
+import { bargeInsTotal, callPolicyActions, dtmfTotal, turnOutcomes, turnsTotal } from './metrics.ts';
+import { CallPolicies } from './policies.ts';
+import { PreemptiveSlot } from './preemptive-slot.ts';
+import { createCallParts, type CallScope, type SessionDeps } from './scope.ts';
 import type { CallContext, CallHandler, CallHandlerFactory, MarkOutcome } from './types.ts';
-import { safeObserver, type CallObserverFactory } from './observer.ts';
+import { createUserTurns, type UserTurnEvents, type UserTurns } from './user-turns.ts';
 
-/** Fixed phrases (greeting, apology, goodbye) synthesised once per process. */
-export interface PhraseSource {
-  /** Raw mu-law 8 kHz audio of the text (cached after the first call). */
-  get(text: string): Promise<Buffer>;
-}
-
-export interface SessionDeps {
-  readonly config: Config;
-  readonly stt: StreamingStt;
-  readonly responder: Responder;
-  readonly synthesizer: Synthesizer;
-  readonly phrases: PhraseSource;
-  readonly tracing?: Tracing;
-  readonly logger: Logger;
-  /** VAD, endpointer, batcher, splitter, barge-in rule; defaults to the turn/ modules. */
-  readonly components?: Partial<TurnComponents>;
-  /** Drives endpointing deadlines; defaults to the process-wide 20 ms ticker. */
-  readonly ticker?: Ticker;
-  /** Observes every finished turn record (demo table, benchmarks, tests). */
-  readonly onTurn?: (record: Readonly<TurnRecord>, callSid: string) => void;
-  /** Per-call observer of transcript, spoken segments, barge-ins and turn records (the playground feed). */
-  readonly observe?: CallObserverFactory;
-}
+export type { PhraseSource, SessionDeps };
 
 /** How long an utterance that ended with no transcript waits for its late final before it is dropped. */
 export const EMPTY_TURN_FINAL_WAIT_MS = 2000;
-/** How long a barge-in waits for the cleared/played echoes of the interrupted answer. */
-export const MARK_SETTLE_TIMEOUT_MS = 1500;
-const FRAME_MS = 20;
-const FRAME_SAMPLES = 160;
-
-interface AgentTurn {
-  readonly turnId: number;
-  readonly kind: 'greeting' | 'answer';
-  readonly ac: AbortController;
-  readonly record: TurnRecord | undefined;
-  /** The caller text this answer responds to. */
-  readonly userText: string;
-  fullText: string;
-  outcome: TurnOutcome | undefined;
-  finalized: boolean;
-  settling: Promise<void> | undefined;
-}
+/** The longest a closing sentence may take to be heard before the call ends anyway. */
+export const CLOSING_MAX_WAIT_MS = 20_000;
+export { MARK_SETTLE_TIMEOUT_MS } from './agent-speech.ts';
 
 export function createCallHandlerFactory(deps: SessionDeps): CallHandlerFactory {
   const components: TurnComponents = { ...defaultTurnComponents, ...deps.components };
@@ -105,627 +43,282 @@ export function createCallSession(
   deps: SessionDeps,
   components: TurnComponents,
 ): CallHandler {
-  const { config, responder, synthesizer, phrases } = deps;
-  const { info, sink } = ctx;
-  const callId = info.callSid;
-  const log = ctx.logger;
-  const now = (): number => sink.now();
+  return new CallSession(ctx, deps, components);
+}
 
-  const vad: Vad = components.createVad(config);
-  const endpointer: Endpointer = components.createEndpointer(config);
-  const bargeIn: BargeInDetector = components.createBargeInDetector(config);
-  const batcher: AudioBatcher = components.createBatcher(config, (chunk) => sttStream.write(chunk));
-  const callTrace: CallTrace | undefined = deps.tracing?.startCallSpan({
-    callSid: info.callSid,
-    streamSid: info.streamSid,
-    parentTraceparent: info.customParameters['traceparent'],
-    startedAtMs: info.startedAtMs,
-  });
-  const observer = safeObserver(deps.observe?.(info), (err, method) => {
-    sessionErrors.inc({ where: 'observer' });
-    log.warn({ err, method }, 'call observer failed: no further events for this call');
-  });
-
-  const history = new ConversationHistory({
-    systemPrompt: config.llmSystemPrompt,
-    maxTurns: config.llmMaxHistoryTurns,
-  });
-  /** A preemptive LLM request started on a stable partial of the utterance still being spoken. */
-  let preemptive:
-    { utteranceId: number; generation: PreemptiveGeneration; controller: AbortController } | undefined;
-  let preemptiveStarts = 0;
-  let disposed = false;
-  let turnCounter = 0;
-  let current: AgentTurn | undefined;
+class CallSession implements CallHandler {
+  private readonly config: Config;
+  private readonly scope: CallScope;
+  private readonly actions: CallActions;
+  private readonly speech: AgentSpeechDeps;
+  private readonly registry: SpeechRegistry;
+  private readonly history: ConversationHistory;
+  private readonly preemptive: PreemptiveSlot;
+  private readonly userTurns: UserTurns;
+  private disposed = false;
+  private turnCounter = 0;
+  /** What the agent is saying (or last said); undefined before the first thing. */
+  private current: SpeechHandle | undefined;
   /** Utterances already answered (or deliberately not answered): exactly once. */
-  const handledUtterances = new Set<number>();
-  const records = new Map<number, TurnRecord>();
-  let utteranceStartMs: number | undefined;
-  let emptyTurn: { turn: TurnEnd; timer: NodeJS.Timeout } | undefined;
-  /** Utterance whose speech interrupted the agent: its turn is answered even though it began during playback. */
-  let bargedInDuringSpeech = false;
-  const timers = new Set<NodeJS.Timeout>();
-  const pcmScratch = new Int16Array(FRAME_SAMPLES * 8);
+  private readonly handledUtterances = new Set<number>();
+  private emptyTurn: { turn: TurnEnd; timer: unknown } | undefined;
+  /** The utterance interrupted the agent: its turn is answered though it began during playback. */
+  private bargedInDuringSpeech = false;
+  private readonly policies: CallPolicies;
+  /** The closing sentence is being said: no more answers, re-prompts or barge-ins. */
+  private closing = false;
+  /** Ids of re-prompts and closings (negative: answer records stay numbered 1, 2, ...). */
+  private phraseIds = 0;
 
-  // Runs fn(arg) so one failing step is logged and counted without ending the call; the
-  // argument form lets per-frame callers pass a hoisted function instead of a fresh closure.
-  const guard = <A>(where: string, fn: (arg: A) => void, arg?: A): void => {
-    try {
-      fn(arg as A);
-    } catch (err) {
-      sessionErrors.inc({ where });
-      log.error({ err, where }, 'call session error');
-    }
-  };
-  const background = (where: string, p: Promise<unknown>): void => {
-    p.catch((err: unknown) => {
-      sessionErrors.inc({ where });
-      log.error({ err, where }, 'call session error');
+  constructor(ctx: CallContext, deps: SessionDeps, components: TurnComponents) {
+    const config = (this.config = deps.config);
+    const parts = createCallParts(ctx, deps, components, {
+      closed: () => this.disposed,
+      settled: (handle) => {
+        const normalEnd = handle.outcome === undefined || handle.outcome === 'apology';
+        if (handle === this.current && normalEnd) this.waitForCaller();
+      },
     });
-  };
-  const setTimer = (fn: () => void, ms: number): NodeJS.Timeout => {
-    const t = setTimeout(() => {
-      timers.delete(t);
-      guard('timer', fn);
-    }, ms);
-    timers.add(t);
-    return t;
-  };
-  const clearTimer = (t: NodeJS.Timeout | undefined): void => {
-    if (t === undefined) return;
-    clearTimeout(t);
-    timers.delete(t);
-  };
-
-  const playback: Playback = createPlayback(sink, {
-    onFirstAudio(segment) {
-      observeSegment(segment);
-      const r = records.get(segment.turnId);
-      if (r && r.firstFrameSentMs === undefined && segment.firstSentAtMs !== undefined)
-        r.firstFrameSentMs = segment.firstSentAtMs;
-    },
-    onResolved(segment) {
-      observeSegment(segment);
-      const r = records.get(segment.turnId);
-      if (r && segment.state === 'played' && segment.resolvedAtMs !== undefined)
-        r.lastMarkPlayedMs = segment.resolvedAtMs;
-    },
-  });
-
-  function observeSegment(segment: PlaybackSegment): void {
-    const { id: segmentId, turnId, kind, text, state } = segment;
-    observer?.segment?.({ segmentId, turnId, kind, text, state, atMs: now() });
+    ({ scope: this.scope, actions: this.actions, registry: this.registry } = parts);
+    ({ history: this.history, speech: this.speech, preemptive: this.preemptive } = parts);
+    const { callId, log, clock, timers, guard, observer } = this.scope;
+    const playback = this.registry.playback;
+    const agentSpeaking = (): boolean => playback.speaking;
+    this.userTurns = createUserTurns(
+      { config, components, stt: deps.stt, clock, callId, logger: log, observer, guard, agentSpeaking },
+      this.userTurnEvents(),
+    );
+    this.policies = new CallPolicies(timers, config, {
+      reprompt: (text, n) => this.say('prompt', text, `reprompt_${n}`),
+      close: (text, reason) => this.closeCall(text, reason),
+      dtmfTurn: (turn, digits) => this.onDtmfTurn(turn, digits),
+    });
+    if (config.greetingText.trim() !== '') {
+      const greeting = this.registry.track(new SpeechHandle(this.speech, { id: 0, kind: 'greeting' }));
+      this.current = greeting;
+      this.scope.background('greeting', greeting.speakPhrase(config.greetingText));
+    } else this.waitForCaller();
   }
 
-  // ---- STT ----
-  const listener: SttListener = {
-    onPartial: (partial: SttPartial) => {
-      observer?.transcript?.({
-        text: partial.text,
-        isFinal: false,
-        stability: partial.stability,
-        atMs: now(),
-      });
-      guard('stt-partial', () => feed({ type: 'partial', partial }));
-    },
-    onFinal: (final: SttFinal) => {
-      observer?.transcript?.({ text: final.text, isFinal: true, stability: 1, atMs: now() });
-      guard('stt-final', () => feed({ type: 'final', final }));
-    },
-    onState: (change) =>
-      log.info({ sttState: change.state, reason: change.reason, atMs: change.atMs }, 'STT state'),
-    onError: (error) =>
-      log.warn({ code: error.code, retryable: error.retryable, err: error.message }, 'STT error'),
-  };
-  const sttStream: SttStream = deps.stt.open({ callId, logger: log, now }, listener);
-
-  const unsubscribeTick = (deps.ticker ?? sharedTicker).subscribe(() => {
-    if (!disposed) guard('tick', feedTick);
-  });
-
-  // ---- endpointer outputs ----
-  function feed(input: Parameters<Endpointer['handle']>[0]): void {
-    if (disposed) return;
-    for (const out of endpointer.handle(input)) onEndpointerOutput(out);
+  private userTurnEvents(): UserTurnEvents {
+    return {
+      // n9 (issue 9): taking a turn back when the caller resumes before any answer audio belongs
+      // here: `current.kind === 'answer' && !current.hasAudio` -> current.supersede().
+      speechStarted: () => this.policies.silence.busy(),
+      partial: (partial) => {
+        if (!this.config.llmPreemptive) return;
+        if (this.registry.playback.speaking || (this.current && !this.current.finalized)) return;
+        this.preemptive.consider(partial, !this.userTurns.callerSpeaking);
+      },
+      lateFinal: (utteranceId, text, atMs) => this.onLateFinal(utteranceId, text, atMs),
+      turnEnded: (turn) => this.onTurnEnded(turn),
+      bargeIn: () => {
+        if (this.closing) return;
+        this.bargedInDuringSpeech = true;
+        this.interrupt('barge-in');
+      },
+    };
   }
 
-  function onEndpointerOutput(out: EndpointerOutput): void {
-    switch (out.type) {
-      case 'speechStarted':
-        log.debug({ utteranceId: out.utteranceId, atMs: out.atMs }, 'caller speech started');
-        return;
-      case 'partial':
-        maybeStartPreemptive(out.utteranceId, out.text, out.stability, false, out.agreed);
-        return;
-      case 'callerPaused':
-        maybeStartPreemptive(out.utteranceId, out.text, out.stability, true, false);
-        return;
-      case 'lateFinal': {
-        if (emptyTurn && emptyTurn.turn.utteranceId === out.utteranceId && out.text.trim() !== '') {
-          const { turn, timer } = emptyTurn;
-          clearTimer(timer);
-          emptyTurn = undefined;
-          startAnswer({ ...turn, transcript: out.text, endedAtMs: out.atMs });
-          return;
-        }
-        for (const r of records.values()) {
-          if (r.utteranceId === out.utteranceId) r.lateFinalText = out.text;
-        }
-        log.info(
-          { utteranceId: out.utteranceId, chars: out.text.length },
-          'late final recorded (no new answer)',
-        );
-        return;
-      }
-      case 'turnEnded':
-        onTurnEnded(out.turn);
-        return;
+  private onLateFinal(utteranceId: number, text: string, atMs: number): void {
+    const empty = this.emptyTurn;
+    if (empty && empty.turn.utteranceId === utteranceId && text.trim() !== '') {
+      this.scope.timers.clear(empty.timer);
+      this.emptyTurn = undefined;
+      this.startAnswer({ ...empty.turn, transcript: text, endedAtMs: atMs });
+      return;
     }
+    for (const r of this.registry.recordsOf(utteranceId)) r.lateFinalText = text;
+    this.scope.log.info({ utteranceId, chars: text.length }, 'late final recorded (no new answer)');
   }
 
-  function onTurnEnded(turn: TurnEnd): void {
-    if (handledUtterances.has(turn.utteranceId)) return;
-    handledUtterances.add(turn.utteranceId);
+  private onTurnEnded(turn: TurnEnd): void {
     const { utteranceId, transcript, rule } = turn;
+    const { log, observer, timers } = this.scope;
+    if (this.handledUtterances.has(utteranceId)) return;
+    this.handledUtterances.add(utteranceId);
+    if (this.handledUtterances.size > 1000)
+      this.handledUtterances.delete(this.handledUtterances.values().next().value as number);
     observer?.turnEnded?.({ utteranceId, transcript, rule, atMs: turn.endedAtMs });
-    if (handledUtterances.size > 1000)
-      handledUtterances.delete(handledUtterances.values().next().value as number);
-    turnsTotal.inc({ rule: turn.rule });
-    const agentTalking = playback.speaking;
-    const interrupted = bargedInDuringSpeech;
-    bargedInDuringSpeech = false;
-    if (agentTalking && !interrupted) {
+    turnsTotal.inc({ rule });
+    if (this.closing) return;
+    const interrupted = this.bargedInDuringSpeech;
+    this.bargedInDuringSpeech = false;
+    if (this.registry.playback.speaking && !interrupted) {
       // Speech shorter than the barge-in threshold during agent speech: a noise or backchannel.
       turnOutcomes.inc({ outcome: 'ignored' });
       log.info(
-        { utteranceId: turn.utteranceId, rule: turn.rule },
+        { utteranceId, rule },
         'caller turn during agent speech below barge-in threshold: not answered',
       );
       return;
     }
-    if (turn.transcript.trim() === '') {
-      // The endpointer decided before any text arrived (e.g. no-voice timeout): wait for the final.
-      if (emptyTurn) {
-        clearTimer(emptyTurn.timer);
-        finishUnanswered(emptyTurn.turn);
-      }
-      const timer = setTimer(() => {
-        if (emptyTurn?.turn === turn) {
-          emptyTurn = undefined;
-          finishUnanswered(turn);
-        }
-      }, EMPTY_TURN_FINAL_WAIT_MS);
-      emptyTurn = { turn, timer };
-      return;
+    if (transcript.trim() !== '') return this.startAnswer(turn);
+    // The endpointer decided before any text arrived (e.g. no-voice timeout): wait for the final.
+    if (this.emptyTurn) {
+      timers.clear(this.emptyTurn.timer);
+      this.finishUnanswered(this.emptyTurn.turn);
     }
-    startAnswer(turn);
+    const timer = timers.set(() => {
+      if (this.emptyTurn?.turn !== turn) return;
+      this.emptyTurn = undefined;
+      this.finishUnanswered(turn);
+    }, EMPTY_TURN_FINAL_WAIT_MS);
+    this.emptyTurn = { turn, timer };
   }
 
-  function finishUnanswered(turn: TurnEnd): void {
+  private finishUnanswered(turn: TurnEnd): void {
     turnOutcomes.inc({ outcome: 'no_transcript' });
-    log.info(
-      { utteranceId: turn.utteranceId, rule: turn.rule },
-      'caller turn ended without a transcript: not answered',
-    );
+    const { utteranceId, rule } = turn;
+    this.scope.log.info({ utteranceId, rule }, 'caller turn ended without a transcript: not answered');
+    this.waitForCaller();
   }
 
-  // ---- audio in ----
-  function onVadFrame(frame: VadFrame, atMs: number): void {
-    if (frame.event === 'speechStart') {
-      utteranceStartMs = frame.eventTimeMs ?? atMs;
-    }
-    if (frame.event === 'speechEnd' && utteranceStartMs !== undefined) {
-      sttStream.markUtterance?.(utteranceStartMs, frame.eventTimeMs ?? atMs);
-      utteranceStartMs = undefined;
-    }
-    const agentSpeaking = playback.speaking;
-    if (bargeIn.process(frame, FRAME_MS, agentSpeaking) && agentSpeaking) {
-      bargedInDuringSpeech = true;
-      interrupt('barge-in');
-    }
-    feed({ type: 'vad', atMs, frame, frameMs: FRAME_MS });
-  }
-
-  // ---- answers ----
-  function nextRecord(turnId: number, turn: TurnEnd): TurnRecord {
-    const fromVad = turn.speechEndMs !== undefined;
-    return {
-      turnId,
-      utteranceId: turn.utteranceId,
-      rule: turn.rule,
-      transcript: turn.transcript,
-      speechStartMs: turn.speechStartMs,
-      speechEndMs: turn.speechEndMs ?? turn.endedAtMs,
-      speechEndFromVad: fromVad,
-      firstPartialMs: turn.firstPartialMs,
-      finalMs: turn.endedAtMs,
-      answerChars: 0,
-      heardChars: 0,
-      sentences: 0,
-      sentencesPlayed: 0,
-    };
-  }
-
-  function startAnswer(confirmedTurn: TurnEnd): void {
-    const guess =
-      preemptive?.utteranceId === confirmedTurn.utteranceId ? preemptive.generation.candidate : undefined;
-    const userText = answerText(guess, confirmedTurn.transcript.trim(), confirmedTurn.tailSettled ?? true);
+  private startAnswer(confirmed: TurnEnd, dtmfDigits?: string): void {
+    if (this.closing) return;
+    this.policies.silence.busy();
+    this.policies.silence.heard();
+    // Keys pressed and not sent yet go with this turn, before what the caller said.
+    const pendingDigits = this.policies.dtmf.takePending();
+    const guess = this.preemptive.candidateFor(confirmed.utteranceId);
+    const userText = answerText(guess, confirmed.transcript.trim(), confirmed.tailSettled ?? true);
     const turn =
-      userText === confirmedTurn.transcript.trim()
-        ? confirmedTurn
-        : { ...confirmedTurn, transcript: userText };
-    const previous = current;
-    if (
-      previous &&
-      !previous.finalized &&
-      previous.kind === 'answer' &&
-      previous.outcome === undefined &&
-      !playback.speaking
-    ) {
+      userText === confirmed.transcript.trim() ? confirmed : { ...confirmed, transcript: userText };
+    const previous = this.current;
+    if (previous?.kind === 'answer' && !previous.finalized && previous.outcome === undefined) {
       // The caller kept talking before any of the previous answer was heard: the history merges
       // the two user messages (nothing of the old answer was played), and one answer follows.
-      previous.outcome = 'superseded';
-      previous.ac.abort();
+      if (!this.registry.playback.speaking) previous.supersede();
     }
-    const turnId = ++turnCounter;
-    const record = nextRecord(turnId, turn);
-    records.set(turnId, record);
-    if (records.size > 50) records.delete(records.keys().next().value as number);
-    const agentTurn: AgentTurn = {
-      turnId,
-      kind: 'answer',
-      ac: new AbortController(),
-      record,
-      userText,
-      fullText: '',
-      outcome: undefined,
-      finalized: false,
-      settling: undefined,
-    };
-    const pre = preemptive?.utteranceId === turn.utteranceId ? preemptive : undefined;
+    const record = answerRecord(++this.turnCounter, turn);
+    const pre = this.preemptive.take(turn.utteranceId);
     if (pre) {
       record.preemptiveCandidate = pre.generation.candidate;
-      record.preemptiveStarts = preemptiveStarts;
+      record.preemptiveStarts = pre.starts;
     }
-    if (preemptive && !pre) cancelPreemptive();
-    preemptive = undefined;
-    const settlePrev =
-      previous && !previous.finalized
-        ? finalize(previous, previous.outcome ?? 'superseded', 0)
-        : Promise.resolve();
-    current = agentTurn;
-    background(
-      'answer',
-      settlePrev.then(() => {
-        if (agentTurn.ac.signal.aborted || disposed) {
-          pre?.generation.cancel();
-          return;
-        }
-        history.addUser(userText);
-        return runAnswer(agentTurn, pre);
-      }),
-    );
-  }
-
-  function cancelPreemptive(): void {
-    preemptive?.generation.cancel();
-    preemptive?.controller.abort();
-    preemptive = undefined;
-  }
-
-  /**
-   * A debounced partial, or the latest transcript when the VAD says the caller stopped: start the
-   * LLM early if it qualifies (decidePreemptiveStart; kept only if the confirmed transcript matches).
-   */
-  function maybeStartPreemptive(
-    utteranceId: number,
-    text: string,
-    stability: number,
-    vadStop: boolean,
-    agreed: boolean,
-  ): void {
-    if (!config.llmPreemptive) return;
-    if (playback.speaking || (current && !current.finalized)) return;
-    const mine = preemptive?.utteranceId === utteranceId ? preemptive : undefined;
-    const decision = decidePreemptiveStart(
-      {
-        text,
-        stability,
-        // The VAD is between speechStart and speechEnd while the caller talks.
-        callerSilent: utteranceStartMs === undefined,
-        vadStop,
-        agreed,
-        ...(mine ? { current: { candidate: mine.generation.candidate, starts: preemptiveStarts } } : {}),
-      },
-      { minStability: config.sttEarlyFinalMinStability },
-    );
-    if (decision.action === 'none') {
-      if (decision.reason === 'max_starts')
-        preemptiveStartsTotal.inc({ action: 'none', reason: 'max_starts' });
-      return;
-    }
-    cancelPreemptive();
-    preemptiveStarts = mine ? preemptiveStarts + 1 : 1;
-    preemptiveStartsTotal.inc({ action: decision.action, reason: decision.reason });
-    log.debug(
-      { utteranceId, action: decision.action, reason: decision.reason, chars: text.length, stability },
-      'preemptive LLM request',
-    );
-    const controller = new AbortController();
-    const generation = new PreemptiveGeneration(
-      responder,
-      { callId, candidate: text, messages: history.messagesWithUser(text), signal: controller.signal },
-      now,
-    );
-    preemptive = { utteranceId, generation, controller };
-  }
-
-  async function runAnswer(turn: AgentTurn, pre: typeof preemptive): Promise<void> {
-    const r = turn.record as TurnRecord;
-    const signal = turn.ac.signal;
-    const llmAc = new AbortController();
-    const abortLlm = (): void => llmAc.abort();
-    signal.addEventListener('abort', abortLlm, { once: true });
-    let timedOut = false;
-    const firstTokenTimer = setTimer(() => {
-      timedOut = true;
-      llmAc.abort();
-    }, config.llmFirstTokenTimeoutMs);
-    let failure: 'llm_error' | 'llm_timeout' | 'tts_error' | undefined;
-    const pipeline = createSpeechPipeline({
-      synthesizer,
-      callId,
-      signal,
-      lookahead: 2,
-      begin: (text) => playback.begin('answer', turn.turnId, text),
-      onSynthesisStart: (i, text) => {
-        if (i === 0) r.ttsRequestMs ??= now();
-        r.ttsChars = (r.ttsChars ?? 0) + text.length;
-      },
-      onFirstAudio: (i) => {
-        if (i === 0) r.ttsFirstAudioMs ??= now();
-      },
-      onError: () => {
-        failure ??= 'tts_error';
-        llmAc.abort();
-      },
-    });
-    const splitter: SentenceSplitter = components.createSplitter();
-    r.llmRequests = pre ? (r.preemptiveStarts ?? 1) : 0;
-    const fresh = (): AsyncIterable<string> => {
-      r.llmRequestMs = now();
-      r.llmRequests = (r.llmRequests ?? 0) + 1;
-      return responder.respond({ callId, messages: history.messages(), signal: llmAc.signal });
+    const init = { id: record.turnId, kind: 'answer' as const, userText, record, ...(pre ? { pre } : {}) };
+    const handle = this.registry.track(new SpeechHandle(this.speech, init));
+    const settlePrev = previous && !previous.finalized ? previous.close('superseded') : Promise.resolve();
+    this.current = handle;
+    const toHistory = (): void => {
+      if (pendingDigits !== '') this.history.addDtmf(pendingDigits);
+      if (dtmfDigits !== undefined) this.history.addDtmf(dtmfDigits);
+      else this.history.addUser(userText);
     };
-    let stream: AsyncIterable<string>;
-    if (pre) {
-      const startedAt = now();
-      llmAc.signal.addEventListener('abort', () => pre.controller.abort(), { once: true });
-      const outcome = pre.generation.confirm(turn.userText, fresh);
-      r.preemptive = outcome.result;
-      if (outcome.result === 'hit') r.llmRequestMs = startedAt - outcome.savedMs;
-      stream = outcome.stream;
-    } else stream = fresh();
-    try {
-      for await (const delta of stream) {
-        if (llmAc.signal.aborted) break;
-        if (r.llmFirstTokenMs === undefined) {
-          r.llmFirstTokenMs = now();
-          clearTimer(firstTokenTimer);
-        }
-        turn.fullText += delta;
-        for (const sentence of splitter.push(delta)) {
-          r.firstSentenceMs ??= now();
-          pipeline.push(sentence);
-        }
-      }
-      if (timedOut && r.llmFirstTokenMs === undefined) failure ??= 'llm_timeout';
-      else if (!llmAc.signal.aborted) {
-        for (const sentence of splitter.flush()) {
-          r.firstSentenceMs ??= now();
-          pipeline.push(sentence);
-        }
-      }
-    } catch (err) {
-      if (!signal.aborted && failure === undefined) {
-        failure =
-          timedOut || (err instanceof ResponderError && err.kind === 'timeout') ? 'llm_timeout' : 'llm_error';
-        log.warn({ err, turnId: turn.turnId }, 'responder failed');
-      }
-    } finally {
-      r.llmEndMs = now();
-      clearTimer(firstTokenTimer);
-      signal.removeEventListener('abort', abortLlm);
-    }
-    try {
-      await pipeline.finish();
-    } catch (err) {
-      if (!signal.aborted) {
-        failure ??= 'tts_error';
-        log.warn({ err, turnId: turn.turnId }, 'speech synthesis failed mid-answer');
-      }
-    }
-    r.sentences = pipeline.sentences;
-    r.answerChars = turn.fullText.length;
-    if (signal.aborted || disposed) return;
-    if (failure !== undefined) {
-      apologiesTotal.inc({ cause: failure });
-      turn.outcome = 'apology';
-      await playPhrase('apology', turn.turnId, config.apologyText, signal);
-    }
-    await playback.settled(turn.turnId);
-    if (turn.finalized) return;
-    await finalize(turn, turn.outcome ?? 'answered', 0);
-    if (
-      turn.outcome === undefined &&
-      turn.fullText.trim() === SCRIPTED_GOODBYE &&
-      !disposed &&
-      current === turn
-    ) {
-      // The offline responder said goodbye and the caller heard it: end the stream like a person would.
-      log.info({ turnId: turn.turnId }, 'goodbye played: hanging up');
-      sink.hangup('goodbye');
-    }
+    const answered = settlePrev.then(() => handle.speakAnswer(toHistory));
+    this.scope.background(
+      'answer',
+      answered.then((completed) => completed && this.afterAnswer(handle)),
+    );
   }
 
-  async function playPhrase(
-    kind: SegmentKind,
-    turnId: number,
-    text: string,
-    signal: AbortSignal,
-  ): Promise<void> {
-    if (text.trim() === '') return;
-    let audio: Buffer;
-    try {
-      audio = await phrases.get(text);
-    } catch (err) {
-      log.error({ err, kind }, 'cached phrase unavailable');
-      return;
-    }
-    if (signal.aborted || disposed) return;
-    const writer = playback.begin(kind, turnId, text);
-    writer.write(audio);
-    writer.end();
+  private afterAnswer(handle: SpeechHandle): void {
+    // The offline responder said goodbye and the caller heard it: end the call like a person would.
+    if (handle.outcome !== undefined || handle.fullText.trim() !== SCRIPTED_GOODBYE) return;
+    if (this.disposed || this.current !== handle) return;
+    this.scope.log.info({ turnId: handle.id }, 'goodbye played: hanging up');
+    this.closing = true;
+    this.policies.silence.stop();
+    this.actions.endCall('goodbye');
+  }
+
+  /** The agent finished and nobody talks: the silence policy starts counting. */
+  private waitForCaller(): void {
+    if (this.closing || this.disposed || this.userTurns.callerSpeaking) return;
+    if (this.registry.playback.speaking || (this.current && !this.current.finalized)) return;
+    this.policies.silence.idle();
+  }
+
+  /** A phrase the agent says on its own (a re-prompt), as the current handle. */
+  private say(kind: 'prompt', text: string, action: string): void {
+    callPolicyActions.inc({ action });
+    const handle = this.registry.track(new SpeechHandle(this.speech, { id: --this.phraseIds, kind }));
+    this.current = handle;
+    this.scope.background(kind, handle.speakPhrase(text));
+  }
+
+  /** Stops whatever the agent says, says the closing sentence, then ends the call once it was heard. */
+  private closeCall(text: string, reason: 'max_duration' | 'silence'): void {
+    if (this.closing || this.disposed) return;
+    this.closing = true;
+    this.policies.silence.stop();
+    callPolicyActions.inc({ action: `close_${reason}` });
+    this.scope.log.info({ reason }, 'closing the call');
+    const previous = this.current;
+    if (this.registry.playback.speaking) this.registry.playback.clear();
+    const settlePrev = previous && !previous.finalized ? previous.close('ended') : Promise.resolve();
+    const goodbye = this.registry.track(
+      new SpeechHandle(this.speech, { id: --this.phraseIds, kind: 'goodbye' }),
+    );
+    this.current = goodbye;
+    // Bounded: a closing whose mark never echoes still ends the call.
+    const heard = settlePrev.then(() => goodbye.speakPhrase(text));
+    const bound = this.scope.timers.delay(CLOSING_MAX_WAIT_MS).promise;
+    this.scope.background(
+      'closing',
+      Promise.race([heard, bound]).then(() => this.endCall(reason)),
+    );
+  }
+
+  private endCall(reason: string): void {
+    if (!this.disposed) this.actions.endCall(reason);
+  }
+
+  /** Keys pressed on the phone, complete (finish key or inter-digit timeout): a caller turn. */
+  private onDtmfTurn(turn: TurnEnd, digits: string): void {
+    if (this.closing || this.disposed) return;
+    callPolicyActions.inc({ action: 'dtmf_turn' });
+    const { utteranceId, transcript, rule, endedAtMs: atMs } = turn;
+    this.scope.observer?.turnEnded?.({ utteranceId, transcript, rule, atMs });
+    turnsTotal.inc({ rule });
+    if (this.registry.playback.speaking) this.interrupt('dtmf');
+    this.startAnswer(turn, digits);
   }
 
   /** Stops the agent: clear Twilio's buffer, abort LLM/TTS, keep in history only what was heard. */
-  function interrupt(reason: string): void {
-    const turn = current;
-    if (!turn || turn.finalized) {
-      if (playback.speaking) playback.clear();
-      return;
-    }
+  private interrupt(reason: string): void {
+    const handle = this.current;
+    const { playback } = this.registry;
     const wasSpeaking = playback.speaking;
     if (wasSpeaking) playback.clear();
+    if (!handle || handle.finalized) return;
     bargeInsTotal.inc();
-    if (turn.record) turn.record.interruptedMs = now();
-    turn.outcome = 'interrupted';
-    turn.ac.abort();
-    log.info({ turnId: turn.turnId, reason, wasSpeaking }, 'agent interrupted by the caller');
-    observer?.bargeIn?.({ turnId: turn.turnId, wasSpeaking, atMs: now() });
-    background('interrupt', finalize(turn, 'interrupted', MARK_SETTLE_TIMEOUT_MS));
+    this.scope.log.info({ turnId: handle.id, reason, wasSpeaking }, 'agent interrupted by the caller');
+    this.scope.observer?.bargeIn?.({ turnId: handle.id, wasSpeaking, atMs: this.scope.clock.now() });
+    this.scope.background('interrupt', handle.interrupt());
   }
 
-  /** Records what was heard (after the turn's marks settle, bounded) and emits the turn record once. */
-  function finalize(turn: AgentTurn, outcome: TurnOutcome, settleTimeoutMs: number): Promise<void> {
-    if (turn.settling) return turn.settling;
-    turn.ac.abort();
-    const settle = async (): Promise<void> => {
-      if (settleTimeoutMs > 0 && !disposed) {
-        let t: NodeJS.Timeout | undefined;
-        await Promise.race([
-          playback.settled(turn.turnId),
-          new Promise<void>((resolve) => (t = setTimer(resolve, settleTimeoutMs))),
-        ]);
-        clearTimer(t);
-      }
-      turn.finalized = true;
-      const segments = playback.segmentsOf(turn.turnId);
-      const heard = heardText(segments);
-      // Only what was heard; the next user message is added after this (startAnswer waits for it).
-      history.addAssistant(heard.text);
-      const r = turn.record;
-      if (!r) return;
-      r.outcome = outcome;
-      r.heardChars = heard.chars;
-      r.sentencesPlayed = heard.sentences;
-      r.playbackGapMs = playbackGapMs(segments);
-      emitRecord(r);
-    };
-    turn.settling = settle();
-    return turn.settling;
+  onAudio(chunk: AudioChunk): void {
+    if (!this.disposed) this.userTurns.onAudio(chunk);
   }
 
-  function emitRecord(r: TurnRecord): void {
-    turnOutcomes.inc({ outcome: r.outcome ?? 'answered' });
-    const stages = latencyStages(r);
-    for (const [stage, seconds] of Object.entries(stages))
-      turnLatency.observe({ stage }, Math.max(0, seconds));
-    log.info({ turn: turnLogFields(r) }, formatLatencyLine(r));
-    if (callTrace) callTrace.recordTurn(toTraceRecord(r));
-    deps.onTurn?.(r, callId);
-    observer?.turnRecord?.(r, callTrace?.traceId);
+  onMark(name: string, outcome: MarkOutcome): void {
+    if (!this.disposed) this.scope.guard('mark', () => void this.registry.playback.onMark(name, outcome));
   }
 
-  // ---- greeting ----
-  if (config.greetingText.trim() !== '') {
-    const greeting: AgentTurn = {
-      turnId: 0,
-      kind: 'greeting',
-      ac: new AbortController(),
-      record: undefined,
-      userText: '',
-      fullText: config.greetingText,
-      outcome: undefined,
-      finalized: false,
-      settling: undefined,
-    };
-    current = greeting;
-    background(
-      'greeting',
-      (async () => {
-        await playPhrase('greeting', 0, config.greetingText, greeting.ac.signal);
-        await playback.settled(0);
-        if (!greeting.finalized && current === greeting) await finalize(greeting, 'answered', 0);
-      })(),
-    );
+  onDtmf(digit: string): void {
+    if (this.disposed) return;
+    dtmfTotal.inc();
+    this.scope.log.info({ digit }, 'DTMF digit');
+    if (this.closing) return;
+    this.policies.silence.busy();
+    this.policies.silence.heard();
+    this.policies.dtmf.press(digit, this.scope.clock.now());
   }
 
-  // Per 20 ms frame: hoisted so the hot path allocates no closure.
-  const processAudio = (chunk: AudioChunk): void => {
-    batcher.push(chunk);
-    const n = chunk.mulaw.length;
-    const pcm = decodeMulaw(chunk.mulaw, n <= pcmScratch.length ? pcmScratch.subarray(0, n) : undefined);
-    for (let off = 0; off + FRAME_SAMPLES <= n; off += FRAME_SAMPLES) {
-      const atMs = chunk.audioTimeMs + (off / FRAME_SAMPLES) * FRAME_MS;
-      const frame = vad.process(pcm.subarray(off, off + FRAME_SAMPLES), atMs);
-      onVadFrame(frame, atMs);
-    }
-  };
-  const feedTick = (): void => {
-    feed({ type: 'tick', atMs: now() });
-  };
-
-  return {
-    onAudio(chunk: AudioChunk): void {
-      if (disposed) return;
-      guard('audio', processAudio, chunk);
-    },
-    onMark(name: string, outcome: MarkOutcome): void {
-      if (disposed) return;
-      guard('mark', () => {
-        playback.onMark(name, outcome);
-      });
-    },
-    onDtmf(digit: string): void {
-      if (disposed) return;
-      dtmfTotal.inc();
-      history.addDtmf(digit);
-      log.info({ digit }, 'DTMF digit');
-    },
-    async dispose(reason: string): Promise<void> {
-      if (disposed) return;
-      const turn = current;
-      if (turn && !turn.finalized && !turn.settling) {
-        turn.outcome ??= 'ended';
-        await finalize(turn, turn.outcome, 0);
-      }
-      disposed = true;
-      unsubscribeTick();
-      for (const t of timers) clearTimeout(t);
-      timers.clear();
-      emptyTurn = undefined;
-      current?.ac.abort();
-      playback.dispose();
-      batcher.flush();
-      try {
-        await sttStream.close();
-      } catch (err) {
-        log.warn({ err }, 'STT stream close failed');
-      }
-      callTrace?.end(now(), reason);
-      observer?.ended?.(reason);
-      log.info({ reason, turns: turnCounter }, 'call session disposed');
-    },
-  };
+  async dispose(reason: string): Promise<void> {
+    if (this.disposed) return;
+    const handle = this.current;
+    if (handle && !handle.finalized && !handle.finalizing) await handle.close('ended');
+    this.disposed = true;
+    this.scope.timers.clearAll();
+    this.emptyTurn = undefined;
+    this.current?.stop();
+    this.preemptive.cancel();
+    this.registry.playback.dispose();
+    await this.userTurns.close();
+    this.scope.callTrace?.end(this.scope.clock.now(), reason);
+    this.scope.observer?.ended?.(reason);
+    this.scope.log.info({ reason, turns: this.turnCounter }, 'call session disposed');
+  }
 }

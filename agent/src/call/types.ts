@@ -2,7 +2,7 @@
 // The edge owns the WebSocket, parsing, mark bookkeeping and metrics; a CallHandler owns the
 // conversation. The edge creates one handler per stream on `start` and disposes it exactly once.
 import type { Logger } from '../telemetry/logger.ts';
-import type { AudioChunk } from '../stt/types.ts';
+import type { AudioChunk } from '../audio/types.ts';
 
 export interface CallStartInfo {
   readonly callSid: string;

@@ -8,8 +8,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { bootAgent } from '../call/boot.ts';
-import { formatTurnTable, runConversation, turnRows } from '../call/conversation.ts';
+import { bootAgent } from '../runtime/boot.ts';
+import { formatTurnTable, runConversation, turnRows } from '../sim/conversation.ts';
 import type { TurnRecord } from '../call/turn-record.ts';
 import { loadConfig } from '../config/load.ts';
 import { selectProfile } from '../sim/profile.ts';

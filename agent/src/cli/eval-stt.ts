@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
-import { resolveSttChoice } from '../providers.ts';
+import { resolveSttChoice } from '../runtime/providers.ts';
 import { startSpeechEmulator, type SpeechEmulator } from '../sim/speech/emulator.ts';
 import { createLogger, type Logger } from '../telemetry/logger.ts';
 import { CorpusError, loadCorpus, parseTranscriptTsv, type Recording } from '../eval/corpus.ts';

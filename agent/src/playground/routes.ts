@@ -7,7 +7,7 @@ import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { CallHandlerFactory } from '../call/types.ts';
 import type { Config } from '../config/schema.ts';
-import type { LiveProviders } from '../providers.ts';
+import type { LiveProviders } from '../config/providers.ts';
 import { isLoopbackAddress } from '../server/http.ts';
 import { MEDIA_STREAM_PATH } from '../server/signature.ts';
 import type { Logger } from '../telemetry/logger.ts';

@@ -27,6 +27,7 @@ import {
 import type { OneShotRecognizer, RawResult, RawStream, RawStreamingProvider } from './raw.ts';
 import type {
   AudioChunk,
+  Scheduler,
   SttFinal,
   SttListener,
   SttSessionContext,
@@ -35,13 +36,7 @@ import type {
   StreamingStt,
 } from './types.ts';
 
-/** Timers behind an interface so rotation, backoff and probes are testable with a fake clock. */
-export interface Scheduler {
-  /** Monotonic ms. */
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
+export type { Scheduler };
 
 export const realScheduler: Scheduler = {
   now: () => performance.now(),
@@ -232,7 +227,8 @@ class ResilientSession implements SttStream {
   ) {
     this.deps = deps;
     this.tuning = tuning;
-    this.scheduler = scheduler;
+    // The call's own clock when the session gives one (one clock per call, fake in tests).
+    this.scheduler = ctx.scheduler ?? scheduler;
     this.random = random;
     this.ctx = ctx;
     this.listener = listener;

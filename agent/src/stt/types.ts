@@ -1,13 +1,10 @@
 // The speech-to-text contract the call session depends on. Providers (Google v1, Google v2,
 // one-shot Recognize) implement SttProvider; the resilient wrapper composes them.
+import type { AudioChunk } from '../audio/types.ts';
 import type { Logger } from '../telemetry/logger.ts';
 
-/** Audio from the caller: raw mu-law 8 kHz, stamped with its position on the call's audio clock. */
-export interface AudioChunk {
-  readonly mulaw: Buffer;
-  /** Call audio-clock time of the first sample, in ms since the stream started. */
-  readonly audioTimeMs: number;
-}
+// Re-exported so STT code (and branches written before the move) keep one import site.
+export type { AudioChunk };
 
 export interface SttPartial {
   readonly text: string;
@@ -54,11 +51,21 @@ export interface SttListener {
   onError(error: SttError): void;
 }
 
+/** Timers behind an interface so rotation, backoff and probes are testable with a fake clock. */
+export interface Scheduler {
+  /** Monotonic ms. */
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
 export interface SttSessionContext {
   readonly callId: string;
   readonly logger: Logger;
   /** The call's monotonic clock in ms (same origin as AudioChunk.audioTimeMs). */
   readonly now: () => number;
+  /** The call's timers (call/clock.ts); when absent the provider uses its own scheduler. */
+  readonly scheduler?: Scheduler;
 }
 
 /** One recognition session for one call. */

@@ -20,7 +20,9 @@ export interface Vad {
 }
 
 // ---- Endpointing ----
-export type TurnEndRule = 'silence' | 'noVoiceTimeout' | 'sttFinal' | 'earlyFinal' | 'settledPartial';
+/** How a caller turn was decided; 'dtmf' is keys pressed on the phone (call/policies.ts), not speech. */
+export type TurnEndRule =
+  'silence' | 'noVoiceTimeout' | 'sttFinal' | 'earlyFinal' | 'settledPartial' | 'dtmf';
 
 export interface TurnEnd {
   readonly utteranceId: number;

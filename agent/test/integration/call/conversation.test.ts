@@ -3,8 +3,8 @@
 // offline providers (scripted LLM, local espeak-ng), and the cloud code paths (openai client,
 // Google TTS client) against the OpenAI and Text-to-Speech emulators.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bootAgent, type BootedAgent } from '../../../src/call/boot.ts';
-import { fixtureTranscripts, runConversation } from '../../../src/call/conversation.ts';
+import { bootAgent, type BootedAgent } from '../../../src/runtime/boot.ts';
+import { fixtureTranscripts, runConversation } from '../../../src/sim/conversation.ts';
 import type { TurnRecord } from '../../../src/call/turn-record.ts';
 import { loadConfig } from '../../../src/config/load.ts';
 import type { Config } from '../../../src/config/schema.ts';
@@ -85,7 +85,7 @@ describe('offline agent: a complete conversation through the caller simulator', 
     const callSid = `CA${'b'.repeat(32)}`;
     booted.providers.speechEmulator?.setScript(callSid, [transcripts.get('question') ?? '']);
     const { placeCall } = await import('../../../src/sim/caller/index.ts');
-    const { FIXTURE_AUDIO_DIR } = await import('../../../src/call/conversation.ts');
+    const { FIXTURE_AUDIO_DIR } = await import('../../../src/sim/conversation.ts');
     const { LOCAL_DEV_AUTH_TOKEN } = await import('../../../src/app.ts');
     const call = await placeCall({
       url: booted.agent.url.replace(/^http/, 'ws'),

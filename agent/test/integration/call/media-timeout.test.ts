@@ -2,7 +2,7 @@
 // streaming STT stream is closed with it (no Speech stream, and no Speech bill, for a dead peer).
 // Waits on events (the close frame) and on the emulator's stream count, never on sleeps.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bootAgent, type BootedAgent } from '../../../src/call/boot.ts';
+import { bootAgent, type BootedAgent } from '../../../src/runtime/boot.ts';
 import { loadConfig } from '../../../src/config/load.ts';
 import { silentLogger } from '../../../src/telemetry/logger.ts';
 import { TestTwilioClient, metricValue, scrape, until } from '../server/twilio-client.ts';

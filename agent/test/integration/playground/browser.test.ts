@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readWavFile, encodeWavPcm16 } from '../../../src/audio/wav.ts';
-import { bootAgent, type BootedAgent } from '../../../src/call/boot.ts';
+import { bootAgent, type BootedAgent } from '../../../src/runtime/boot.ts';
 import { defaultConfig } from '../../../src/config/load.ts';
 import { silentLogger } from '../../../src/telemetry/logger.ts';
 import { metricValue, scrape } from '../server/twilio-client.ts';

@@ -4,7 +4,7 @@
 import { createServer } from 'node:net';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { bootAgent, type BootedAgent } from '../../../src/call/boot.ts';
+import { bootAgent, type BootedAgent } from '../../../src/runtime/boot.ts';
 import { loadConfig } from '../../../src/config/load.ts';
 import { startTtsEmulator, type TtsEmulator } from '../../../src/sim/tts/server.ts';
 import { createLogger } from '../../../src/telemetry/logger.ts';

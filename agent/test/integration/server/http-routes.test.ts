@@ -3,7 +3,7 @@ import { XMLParser } from 'fast-xml-parser';
 import { startAgent, LOCAL_DEV_AUTH_TOKEN, type RunningAgent } from '../../../src/app.ts';
 import { defaultConfig } from '../../../src/config/load.ts';
 import { silentLogger } from '../../../src/telemetry/logger.ts';
-import { createPassthroughFactory } from '../../../src/call/passthrough.ts';
+import { createPassthroughFactory } from '../../../src/sim/passthrough.ts';
 import { signTwilioRequest } from '../../../src/server/signature.ts';
 import type { WebhookSpanInfo } from '../../../src/telemetry/tracing.ts';
 import { metricValue, postDrain, scrape } from './twilio-client.ts';

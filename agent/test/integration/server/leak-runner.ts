@@ -3,7 +3,7 @@
 import { startAgent } from '../../../src/app.ts';
 import { defaultConfig } from '../../../src/config/load.ts';
 import { silentLogger } from '../../../src/telemetry/logger.ts';
-import { createPassthroughFactory } from '../../../src/call/passthrough.ts';
+import { createPassthroughFactory } from '../../../src/sim/passthrough.ts';
 import { TestTwilioClient, until } from './twilio-client.ts';
 
 const CALLS = Number(process.argv[2] ?? 300);

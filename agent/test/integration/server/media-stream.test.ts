@@ -7,7 +7,7 @@ import { defaultConfig } from '../../../src/config/load.ts';
 import { LOCAL_DEV_AUTH_TOKEN, signTwilioRequest } from '../../../src/server/signature.ts';
 import type { Config } from '../../../src/config/schema.ts';
 import { createLogger, silentLogger } from '../../../src/telemetry/logger.ts';
-import { createPassthroughFactory, type PassthroughStats } from '../../../src/call/passthrough.ts';
+import { createPassthroughFactory, type PassthroughStats } from '../../../src/sim/passthrough.ts';
 import type { CallHandler, CallHandlerFactory, MarkOutcome, MediaSink } from '../../../src/call/types.ts';
 import { TestTwilioClient, metricValue, postDrain, scrape, tryUpgrade, until } from './twilio-client.ts';
 

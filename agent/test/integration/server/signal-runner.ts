@@ -5,7 +5,7 @@ import { Writable } from 'node:stream';
 import { startAgent } from '../../../src/app.ts';
 import { defaultConfig } from '../../../src/config/load.ts';
 import { createLogger } from '../../../src/telemetry/logger.ts';
-import { createPassthroughFactory } from '../../../src/call/passthrough.ts';
+import { createPassthroughFactory } from '../../../src/sim/passthrough.ts';
 
 // Drain and signal log lines go to stdout so the test can wait on them (no sleeping).
 const interesting = /drain|signal|call ended|call started/;

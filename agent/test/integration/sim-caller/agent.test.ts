@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { startAgent, type RunningAgent } from '../../../src/app.ts';
-import { createPassthroughFactory, type PassthroughStats } from '../../../src/call/passthrough.ts';
+import { createPassthroughFactory, type PassthroughStats } from '../../../src/sim/passthrough.ts';
 import { loadConfig } from '../../../src/config/load.ts';
 import { silentLogger } from '../../../src/telemetry/logger.ts';
 import { placeCall, placeCalls } from '../../../src/sim/caller/index.ts';

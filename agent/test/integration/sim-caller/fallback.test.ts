@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startAgent, type RunningAgent } from '../../../src/app.ts';
 import type { CallHandlerFactory } from '../../../src/call/types.ts';
-import { createPassthroughFactory } from '../../../src/call/passthrough.ts';
+import { createPassthroughFactory } from '../../../src/sim/passthrough.ts';
 import { defaultConfig } from '../../../src/config/load.ts';
 import type { Config } from '../../../src/config/schema.ts';
 import {

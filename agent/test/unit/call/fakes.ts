@@ -23,9 +23,10 @@ import type {
 import type { AudioBatcher, SentenceSplitter, TurnComponents } from '../../../src/call/components.ts';
 import { createBargeInDetector } from '../../../src/turn/barge-in.ts';
 import type { PhraseSource, SessionDeps } from '../../../src/call/session.ts';
-import type { Ticker } from '../../../src/call/ticker.ts';
+import type { CallClock } from '../../../src/call/clock.ts';
 import type { CallContext, CallHandler, MarkOutcome, MediaSink } from '../../../src/call/types.ts';
 import { createCallHandlerFactory } from '../../../src/call/session.ts';
+import { FakeClock } from './fake-clock.ts';
 
 export const flush = async (rounds = 10): Promise<void> => {
   for (let i = 0; i < rounds; i++) await new Promise<void>((r) => setImmediate(r));
@@ -36,10 +37,22 @@ export type SinkEvent =
   { type: 'media'; bytes: number } | { type: 'mark'; name: string } | { type: 'clear' } | { type: 'hangup' };
 
 export class FakeSink implements MediaSink {
-  clock = 0;
   events: SinkEvent[] = [];
   pendingMarks: string[] = [];
   private n = 0;
+  private readonly fake: FakeClock | undefined;
+  private manual = 0;
+  /** Backed by the call's FakeClock (setting `clock` advances it), else a plain counter. */
+  constructor(fake?: FakeClock) {
+    this.fake = fake;
+  }
+  get clock(): number {
+    return this.fake ? this.fake.now() : this.manual;
+  }
+  set clock(ms: number) {
+    if (this.fake) this.fake.advance(ms - this.fake.now());
+    else this.manual = ms;
+  }
   sendMedia(mulaw: Buffer): void {
     this.events.push({ type: 'media', bytes: mulaw.length });
   }
@@ -109,12 +122,14 @@ export interface ScriptedAnswer {
   error?: Error;
   /** After the deltas, wait until aborted (simulates a slow stream). */
   hang?: boolean;
-  /** Wait this many ms (real time) before the first delta. */
+  /** Wait this many ms (on the call's clock) before the first delta. */
   delayMs?: number;
 }
 
 export class FakeResponder implements Responder {
   readonly name = 'fake-llm';
+  /** The timers delays run on: the call's clock (fake in session tests). */
+  timers: Pick<CallClock, 'setTimeout' | 'clearTimeout'> = realTimers;
   requests: Array<{ messages: ChatMessage[]; signal: AbortSignal }> = [];
   answers: ScriptedAnswer[] = [];
   fallback: ScriptedAnswer = { deltas: ['בסדר.'] };
@@ -122,25 +137,35 @@ export class FakeResponder implements Responder {
     this.requests.push({ messages: [...request.messages], signal: request.signal });
     const answer = this.answers.shift() ?? this.fallback;
     const signal = request.signal;
+    const timers = this.timers;
     return (async function* () {
-      if (answer.delayMs) await abortableSleep(answer.delayMs, signal);
+      if (answer.delayMs) await abortableSleep(answer.delayMs, signal, timers);
       for (const d of answer.deltas ?? []) {
         if (signal.aborted) return;
         yield d;
         await new Promise<void>((r) => setImmediate(r));
       }
       if (answer.error) throw answer.error;
-      if (answer.hang) await abortableSleep(60_000, signal);
+      if (answer.hang) await abortableSleep(60_000, signal, timers);
     })();
   }
 }
 
-function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+const realTimers: Pick<CallClock, 'setTimeout' | 'clearTimeout'> = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+};
+
+function abortableSleep(
+  ms: number,
+  signal: AbortSignal,
+  timers: Pick<CallClock, 'setTimeout' | 'clearTimeout'>,
+): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
+    const t = timers.setTimeout(done, ms);
     function done(): void {
-      clearTimeout(t);
+      timers.clearTimeout(t);
       signal.removeEventListener('abort', done);
       resolve();
     }
@@ -239,21 +264,6 @@ export class SentenceSplitterFake implements SentenceSplitter {
   }
 }
 
-export class ManualTicker implements Ticker {
-  private fns = new Set<() => void>();
-  subscribe(fn: () => void): () => void {
-    const entry = (): void => fn();
-    this.fns.add(entry);
-    return () => this.fns.delete(entry);
-  }
-  get subscribers(): number {
-    return this.fns.size;
-  }
-  tick(): void {
-    for (const f of this.fns) f();
-  }
-}
-
 // ---- audio ----
 const TONE = (() => {
   const pcm = new Int16Array(160);
@@ -270,11 +280,12 @@ export interface Harness {
   synthesizer: FakeSynthesizer;
   phrases: FakePhrases;
   endpointer: FakeEndpointer;
-  ticker: ManualTicker;
+  /** The call's clock: fake unless the test injected another (then `clock` is not advanced). */
+  clock: FakeClock;
   handler: CallHandler;
   config: Config;
   records: unknown[];
-  /** Sends `ms` of caller audio (tone or silence) in 20 ms frames, advancing the clock. */
+  /** Sends `ms` of caller audio (tone or silence) in 20 ms frames, advancing the clock 20 ms per frame. */
   audio(kind: 'speech' | 'silence', ms: number): void;
   /** Queues endpointer outputs and delivers them with a tick. */
   emit(...outputs: EndpointerOutput[]): void;
@@ -287,13 +298,14 @@ export interface Harness {
 
 export function createHarness(overrides: Partial<Config> = {}, deps: Partial<SessionDeps> = {}): Harness {
   const config = defaultConfig({ greetingText: '', llmSystemPrompt: '', llmPreemptive: false, ...overrides });
-  const sink = new FakeSink();
+  const clock = new FakeClock();
+  // A test may inject a real clock (deps.clock); then the sink keeps its own counter.
+  const sink = new FakeSink(deps.clock ? undefined : clock);
   const stt = new FakeStt();
   const responder = new FakeResponder();
   const synthesizer = new FakeSynthesizer();
   const phrases = new FakePhrases();
   const endpointer = new FakeEndpointer();
-  const ticker = new ManualTicker();
   const records: unknown[] = [];
   const components: TurnComponents = {
     createVad: () => new FakeVad(),
@@ -310,10 +322,11 @@ export function createHarness(overrides: Partial<Config> = {}, deps: Partial<Ses
     phrases,
     logger: silentLogger,
     components,
-    ticker,
+    clock: () => clock,
     onTurn: (r) => records.push(structuredClone(r)),
     ...deps,
   });
+  if (!deps.clock) responder.timers = clock;
   const ctx: CallContext = {
     info: {
       callSid: 'CA-test',
@@ -333,7 +346,7 @@ export function createHarness(overrides: Partial<Config> = {}, deps: Partial<Ses
     synthesizer,
     phrases,
     endpointer,
-    ticker,
+    clock,
     handler,
     config,
     records,
@@ -345,9 +358,9 @@ export function createHarness(overrides: Partial<Config> = {}, deps: Partial<Ses
     },
     emit(...outputs) {
       endpointer.queued.push(...outputs);
-      // With an injected (real) ticker, deliver through one silent frame instead of a manual tick.
-      if (deps.ticker) handler.onAudio({ mulaw: SILENCE, audioTimeMs: sink.clock });
-      else ticker.tick();
+      // With an injected (real) clock, deliver through one silent frame instead of a tick.
+      if (deps.clock) handler.onAudio({ mulaw: SILENCE, audioTimeMs: sink.clock });
+      else clock.tick();
     },
     turnEnded(utteranceId, transcript, rule = 'sttFinal') {
       h.emit({

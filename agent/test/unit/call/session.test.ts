@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { ResponderError } from '../../../src/llm/errors.ts';
 import { DTMF_PREFIX } from '../../../src/llm/history.ts';
+import { createCallClock } from '../../../src/call/clock.ts';
 import { createIntervalTicker } from '../../../src/call/ticker.ts';
 import { bargeInsTotal } from '../../../src/call/metrics.ts';
+import { EMPTY_TURN_FINAL_WAIT_MS, MARK_SETTLE_TIMEOUT_MS } from '../../../src/call/session.ts';
 import type { TurnRecord } from '../../../src/call/turn-record.ts';
 import { createHarness, flush, type Harness } from './fakes.ts';
 
@@ -201,7 +203,12 @@ describe('call session: greeting, DTMF, apologies', () => {
     const h = createHarness({ llmFirstTokenTimeoutMs: 100 });
     h.responder.answers.push({ delayMs: 5000, deltas: ['מאוחר מדי.'] });
     h.turnEnded(1, 'שאלה');
-    await new Promise((r) => setTimeout(r, 200));
+    await flush();
+    h.clock.advance(99);
+    await flush();
+    expect(h.responder.requests[0]?.signal.aborted).toBe(false);
+    expect(h.phrases.gets).toEqual([]);
+    h.clock.advance(1); // the first-token deadline, on the call's clock
     await flush();
     expect(h.responder.requests[0]?.signal.aborted).toBe(true);
     expect(h.phrases.gets).toEqual([h.config.apologyText]);
@@ -320,16 +327,57 @@ describe('call session: preemptive trigger', () => {
   });
 });
 
+describe('call session: one clock', () => {
+  it('gives the STT stream the call clock, so its retry and rotation timers run on it', async () => {
+    const h = createHarness();
+    expect(h.stt.ctx?.scheduler).toBe(h.clock);
+    expect(h.stt.ctx?.now()).toBe(h.clock.now());
+    await h.handler.dispose('test');
+  });
+
+  it('an empty turn waits EMPTY_TURN_FINAL_WAIT_MS on the call clock for its final, then is dropped', async () => {
+    const h = createHarness();
+    h.turnEnded(3, '', 'noVoiceTimeout');
+    h.clock.advance(EMPTY_TURN_FINAL_WAIT_MS - 1);
+    h.emit({ type: 'lateFinal', utteranceId: 3, text: 'עדיין בזמן', atMs: h.sink.clock });
+    await flush();
+    expect(h.responder.requests).toHaveLength(1);
+    h.turnEnded(4, '', 'noVoiceTimeout');
+    h.clock.advance(EMPTY_TURN_FINAL_WAIT_MS);
+    h.emit({ type: 'lateFinal', utteranceId: 4, text: 'מאוחר מדי', atMs: h.sink.clock });
+    await flush();
+    expect(h.responder.requests).toHaveLength(1);
+    await h.handler.dispose('test');
+  });
+
+  it('an interrupted answer whose marks never echo is settled after MARK_SETTLE_TIMEOUT_MS of call time', async () => {
+    const h = createHarness({ bargeInMinMs: 300 });
+    h.responder.answers.push({ deltas: ['משפט ראשון. ', 'משפט שני. '], hang: true });
+    h.turnEnded(1, 'ספר לי');
+    await flush();
+    h.audio('speech', 400); // barge-in: clear sent, but Twilio never echoes the marks
+    await flush();
+    expect(h.records).toHaveLength(0);
+    h.clock.advance(MARK_SETTLE_TIMEOUT_MS - 400);
+    await flush();
+    expect(h.records).toHaveLength(0);
+    h.clock.advance(400);
+    await flush();
+    expect(lastRecord(h)).toMatchObject({ outcome: 'interrupted', sentencesPlayed: 0 });
+    await h.handler.dispose('test');
+  });
+});
+
 describe('call session: dispose', () => {
   it('releases everything: STT closed, ticker unsubscribed, LLM and TTS aborted', async () => {
     const h = createHarness();
     h.responder.answers.push({ deltas: ['ארוך. '], hang: true });
     h.turnEnded(1, 'שאלה');
     await flush();
-    expect(h.ticker.subscribers).toBe(1);
+    expect(h.clock.tickSubscribers).toBe(1);
     await h.handler.dispose('stop');
     expect(h.stt.closed).toBe(1);
-    expect(h.ticker.subscribers).toBe(0);
+    expect(h.clock.tickSubscribers).toBe(0);
     expect(h.responder.requests[0]?.signal.aborted).toBe(true);
     expect(lastRecord(h).outcome).toBe('ended');
     // later events are ignored
@@ -343,7 +391,10 @@ describe('call session: dispose', () => {
     const baseline = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
     for (let round = 0; round < 5; round++) {
       const hs = Array.from({ length: 40 }, () =>
-        createHarness({ llmFirstTokenTimeoutMs: 30_000 }, { ticker }),
+        createHarness(
+          { llmFirstTokenTimeoutMs: 30_000 },
+          { clock: (ctx) => createCallClock(() => ctx.sink.now(), ticker) },
+        ),
       );
       for (const [i, h] of hs.entries()) {
         // Still waiting for the first token: the deadline timer and the responder's wait are live.

@@ -151,6 +151,28 @@ function intoFallback(t: ReturnType<typeof setup>): void {
 }
 
 describe('createResilientStt', () => {
+  it("runs its retry timer on the call's clock when the session gives one (one clock per call)", () => {
+    const processClock = new FakeScheduler();
+    const callClock = new FakeScheduler();
+    const provider = new FakeProvider();
+    const stt = createResilientStt({
+      config: { sttRetryAttempts: 3, sttRotationSeconds: 290, sttBufferSeconds: 15, sttStreaming: true },
+      streaming: provider,
+      oneShot: provider,
+      scheduler: processClock,
+      random: () => 0.5,
+      tuning: { keepaliveMs: 1_000_000 },
+    });
+    const ctx = { callId: 'unit-call', logger: silentLogger, now: () => callClock.t, scheduler: callClock };
+    const stream = stt.open(ctx, recorder().listener);
+    stream.write({ mulaw: Buffer.alloc(640, 0x10), audioTimeMs: 0 });
+    provider.last.fail(status.UNAVAILABLE, 'unavailable');
+    processClock.advance(1000);
+    expect(provider.streams).toHaveLength(1);
+    callClock.advance(199);
+    expect(provider.streams).toHaveLength(2);
+  });
+
   it('maps stream offsets to the call clock and becomes streaming on the first response', () => {
     const { provider, rec, feed, stream } = setup();
     feed(800);

@@ -10,7 +10,7 @@ import {
   toPcm16,
   whiteNoise,
   type Signal,
-} from '../../../src/turn/synthetic-audio.ts';
+} from '../../../src/sim/synthetic-audio.ts';
 import type { VadFrame } from '../../../src/turn/types.ts';
 import { createVad } from '../../../src/turn/vad.ts';
 

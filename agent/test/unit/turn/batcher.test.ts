@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createBatcher } from '../../../src/audio/batcher.ts';
-import type { AudioChunk } from '../../../src/stt/types.ts';
+import type { AudioChunk } from '../../../src/audio/types.ts';
 
 /** A 20 ms mu-law frame whose bytes encode its index, so order and content can be checked. */
 const frame = (i: number): AudioChunk => ({ mulaw: Buffer.alloc(160, i & 0xff), audioTimeMs: i * 20 });

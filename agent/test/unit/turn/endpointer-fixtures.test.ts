@@ -10,7 +10,7 @@ import {
   pinkNoise,
   silence,
   speechLabels,
-} from '../../../src/turn/synthetic-audio.ts';
+} from '../../../src/sim/synthetic-audio.ts';
 import {
   FIXTURE_TEXT,
   fixture,

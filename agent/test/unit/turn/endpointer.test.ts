@@ -10,7 +10,7 @@ import {
   speechLike,
   tone,
   whiteNoise,
-} from '../../../src/turn/synthetic-audio.ts';
+} from '../../../src/sim/synthetic-audio.ts';
 import type { VadFrame } from '../../../src/turn/types.ts';
 import { runTimeline, testConfig, type SttScript } from './timeline.ts';
 

@@ -3,7 +3,7 @@
 // 0.01 on v1 and unset on v2, a final inside a ~1 s mid-sentence pause, the next final repeating
 // words of the previous one. Synthetic voice through the real VAD, fake time.
 import { describe, expect, it } from 'vitest';
-import { concat, dbToAmplitude, silence, speechLike } from '../../../src/turn/synthetic-audio.ts';
+import { concat, dbToAmplitude, silence, speechLike } from '../../../src/sim/synthetic-audio.ts';
 import { runTimeline, testConfig, type SttScript } from './timeline.ts';
 
 const VOICE = dbToAmplitude(-20);

@@ -15,7 +15,7 @@ import {
   speechLabels,
   toPcm16,
   type Signal,
-} from '../../../src/turn/synthetic-audio.ts';
+} from '../../../src/sim/synthetic-audio.ts';
 import type { EndpointerOutput, TurnEnd, VadFrame } from '../../../src/turn/types.ts';
 import { createVad } from '../../../src/turn/vad.ts';
 

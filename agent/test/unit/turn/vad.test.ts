@@ -15,7 +15,7 @@ import {
   tone,
   whiteNoise,
   type Signal,
-} from '../../../src/turn/synthetic-audio.ts';
+} from '../../../src/sim/synthetic-audio.ts';
 import type { VadFrame } from '../../../src/turn/types.ts';
 import { createVad, frameFeatures } from '../../../src/turn/vad.ts';
 import { FIXTURE_TEXT, fixture } from './timeline.ts';

@@ -4,7 +4,7 @@
 import { EventEmitter } from 'node:events';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { WebSocket } from 'ws';
-import type { AudioChunk } from '../../../src/stt/types.ts';
+import type { AudioChunk } from '../../../src/audio/types.ts';
 import type { CallHandler, CallHandlerFactory, MediaSink } from '../../../src/call/types.ts';
 import { MediaConnection, type StartAdmission } from '../../../src/twilio/connection.ts';
 import { registry } from '../../../src/telemetry/metrics.ts';

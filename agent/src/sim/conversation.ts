@@ -5,11 +5,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LOCAL_DEV_AUTH_TOKEN } from '../app.ts';
-import { placeCall, randomSid, type CallResult } from '../sim/caller/index.ts';
-import type { CallStepSpec } from '../sim/caller/script.ts';
-import type { RecordingMode } from '../sim/caller/recording.ts';
-import type { SpeechEmulator } from '../sim/speech/emulator.ts';
-import type { TurnRecord } from './turn-record.ts';
+import { placeCall, randomSid, type CallResult } from './caller/index.ts';
+import type { CallStepSpec } from './caller/script.ts';
+import type { RecordingMode } from './caller/recording.ts';
+import type { SpeechEmulator } from './speech/emulator.ts';
+import type { TurnRecord } from '../call/turn-record.ts';
 
 export const FIXTURE_AUDIO_DIR = join(import.meta.dirname, '..', '..', 'test', 'fixtures', 'audio');
 

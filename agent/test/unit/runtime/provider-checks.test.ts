@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ProviderChecks } from '../../src/provider-checks.ts';
-import type { Logger } from '../../src/telemetry/logger.ts';
+import { ProviderChecks } from '../../../src/runtime/provider-checks.ts';
+import type { Logger } from '../../../src/telemetry/logger.ts';
 
 function recorder() {
   const lines: { level: string; fields: Record<string, unknown>; msg: string }[] = [];

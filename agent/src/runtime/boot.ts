@@ -4,17 +4,12 @@
 import { startAgent, type RunningAgent } from '../app.ts';
 import { describeConfig } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
-import {
-  createProviders,
-  describeLiveProviders,
-  type ProviderOptions,
-  type Providers,
-} from '../providers.ts';
+import { createProviders, describeLiveProviders, type ProviderOptions, type Providers } from './providers.ts';
 import { describeSttTarget } from '../stt/index.ts';
 import { resolveTwilioAuth } from '../server/signature.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { initTracing, type Tracing, type TracingOptions } from '../telemetry/tracing.ts';
-import { createCallHandlerFactory, type SessionDeps } from './session.ts';
+import { createCallHandlerFactory, type SessionDeps } from '../call/session.ts';
 import { createPlayground, type Playground } from '../playground/routes.ts';
 import { DEFAULT_SCRIPT } from '../sim/speech/emulator.ts';
 

@@ -2,34 +2,29 @@
 // agent still answers calls: STT goes to the Speech API emulator started in-process (reached
 // through the very same gRPC client code, STT_ENDPOINT pointed at it), the LLM is the scripted
 // Hebrew responder and TTS is local espeak-ng. The session only sees the interfaces.
-import type { Config } from './config/schema.ts';
-import { createResponder, resolveLlmProvider } from './llm/index.ts';
-import type { Responder } from './llm/types.ts';
+import type { LiveProviders, SttChoice } from '../config/providers.ts';
+import type { Config } from '../config/schema.ts';
+import { createResponder, resolveLlmProvider } from '../llm/index.ts';
+import type { Responder } from '../llm/types.ts';
 import {
   startSpeechEmulator,
   type SpeechEmulator,
   type SpeechEmulatorOptions,
-} from './sim/speech/emulator.ts';
-import { createSttProvider, describeSttTarget, sttHealth } from './stt/index.ts';
+} from '../sim/speech/emulator.ts';
+import { createSttProvider, describeSttTarget, sttHealth } from '../stt/index.ts';
 import {
   ProviderChecks,
   tcpReachable,
   type ProviderCheck,
   type ProviderCheckOptions,
 } from './provider-checks.ts';
-import type { StreamingStt } from './stt/types.ts';
-import type { Logger } from './telemetry/logger.ts';
-import { createSynthesizer, PhraseCache, resolveTtsProvider } from './tts/index.ts';
-import type { Synthesizer } from './tts/types.ts';
-import type { Readiness } from './app.ts';
+import type { StreamingStt } from '../stt/types.ts';
+import type { Logger } from '../telemetry/logger.ts';
+import { createSynthesizer, PhraseCache, resolveTtsProvider } from '../tts/index.ts';
+import type { Synthesizer } from '../tts/types.ts';
+import type { Readiness } from '../app.ts';
 
-export type SttChoice = 'google' | 'emulator';
-
-export interface LiveProviders {
-  readonly stt: SttChoice;
-  readonly llm: 'openai' | 'scripted';
-  readonly tts: 'google' | 'local';
-}
+export type { LiveProviders, SttChoice } from '../config/providers.ts';
 
 export interface Providers {
   readonly stt: StreamingStt;

@@ -2,7 +2,7 @@
 // benchmark: silence, white and pink noise, tones, clicks, mixing at a target SNR, framing,
 // and reference speech labels derived from clean audio. Pure; a seeded PRNG keeps every run
 // identical.
-import { seededRandom } from '../sim/profile.ts';
+import { seededRandom } from './profile.ts';
 
 export const SAMPLE_RATE = 8000;
 export const FRAME_MS = 20;

@@ -2,7 +2,7 @@
 // logged as an error naming the endpoint and the reason within seconds, /readyz names it, and
 // the check is retried in the background until it passes (then an info line says so).
 import { connect } from 'node:net';
-import type { Logger } from './telemetry/logger.ts';
+import type { Logger } from '../telemetry/logger.ts';
 
 export type ProviderName = 'stt' | 'tts' | 'llm';
 

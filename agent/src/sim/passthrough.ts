@@ -5,7 +5,7 @@
 // second of echoed audio. No providers, no timers: a batch goes out when its 100 ms of inbound
 // audio is complete; less than 100 ms left at the end of the call is not echoed.
 import { MULAW_DECODE_TABLE, encodeMulaw } from '../audio/mulaw.ts';
-import type { CallHandler, CallHandlerFactory, MarkOutcome } from './types.ts';
+import type { CallHandler, CallHandlerFactory, MarkOutcome } from '../call/types.ts';
 
 /** 1 s of mu-law 8 kHz. */
 const MARK_EVERY_BYTES = 8000;

@@ -1,0 +1,239 @@
+// The soak's figures and report: memory slope by least squares, handles and sockets against the
+// baseline, turns answered, latency by minute. Pure: samples in, numbers and text out.
+import type { MachineFacts } from './report.ts';
+import { leastSquares, quantiles, type Quantiles } from './stats.ts';
+import { renderLineChart } from './svg.ts';
+
+export interface SoakSample {
+  /** Seconds since the soak's calls started. */
+  readonly t: number;
+  readonly rssMb: number;
+  readonly heapUsedMb: number | undefined;
+  readonly activeCalls: number | undefined;
+  readonly cpuMs: number;
+  /** Event-loop lag since the previous sample, ms (undefined when not scraped). */
+  readonly lagP99Ms: number | undefined;
+  readonly lagMaxMs: number | undefined;
+  readonly loadAvg1: number;
+}
+
+/** What the agent holds, by kind: active handles and resources (process.getActiveResourcesInfo via prom-client). */
+export interface ResourceSnapshot {
+  readonly handles: Readonly<Record<string, number>>;
+  readonly resources: Readonly<Record<string, number>>;
+  readonly activeCalls: number;
+  readonly heapUsedMb: number;
+  readonly rssMb: number;
+}
+
+export interface MinuteLatency {
+  readonly minute: number;
+  readonly latencyS: Quantiles;
+  readonly callerGapS: Quantiles;
+}
+
+export interface SoakResult {
+  readonly kind: 'soak';
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly command: string;
+  readonly machine: MachineFacts;
+  readonly profile: string;
+  readonly profilePath: string;
+  readonly calls: number;
+  readonly minutes: number;
+  readonly loadAvgStart: readonly number[];
+  readonly loadAvgEnd: readonly number[];
+  readonly loadAvg1Range: readonly [number, number];
+  readonly callsPlaced: number;
+  readonly outcomes: Readonly<Record<string, number>>;
+  readonly callerTurns: number;
+  readonly turnsNotAnswered: number;
+  readonly agentTurns: number;
+  readonly agentOutcomes: Readonly<Record<string, number>>;
+  /** Least-squares slopes over the samples after the warm-up minutes, MB per hour. */
+  readonly rssSlopeMbPerHour: number;
+  readonly heapSlopeMbPerHour: number;
+  /** Same over every sample, for comparison. */
+  readonly rssSlopeAllMbPerHour: number;
+  readonly heapSlopeAllMbPerHour: number;
+  readonly warmupMinutes: number;
+  readonly cpuMsPerCallSecond: number | undefined;
+  readonly baselineBoot: ResourceSnapshot;
+  readonly baseline: ResourceSnapshot;
+  readonly end: ResourceSnapshot;
+  /** Kinds whose count at the end differs from the baseline (after a warm-up call). */
+  readonly leftOver: Readonly<Record<string, { baseline: number; end: number }>>;
+  readonly byMinute: readonly MinuteLatency[];
+  readonly lagP99MsMax: number | undefined;
+  readonly lagMaxMs: number | undefined;
+  readonly errors: Readonly<Record<string, number>>;
+  readonly samples: readonly SoakSample[];
+}
+
+/** Slope of y against t (s) by least squares, in units per hour. */
+export function slopePerHour(points: ReadonlyArray<readonly [number, number]>): number {
+  return leastSquares(points).slope * 3600;
+}
+
+/** Counts that differ between two snapshots (handles as `handle:<type>`, resources as `resource:<type>`). */
+export function resourceDiff(
+  baseline: ResourceSnapshot,
+  end: ResourceSnapshot,
+): Record<string, { baseline: number; end: number }> {
+  const out: Record<string, { baseline: number; end: number }> = {};
+  for (const [prefix, a, b] of [
+    ['handle', baseline.handles, end.handles],
+    ['resource', baseline.resources, end.resources],
+  ] as const) {
+    for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) {
+      const x = a[k] ?? 0;
+      const y = b[k] ?? 0;
+      if (x !== y) out[`${prefix}:${k}`] = { baseline: x, end: y };
+    }
+  }
+  if (baseline.activeCalls !== end.activeCalls)
+    out['activeCalls'] = { baseline: baseline.activeCalls, end: end.activeCalls };
+  return out;
+}
+
+/** Turn latency (agent) and caller gap per minute since `t0` (epoch ms) of the speech end; minute 1 is [0, 60 s). */
+export function latencyByMinute(
+  t0: number,
+  agentTurns: ReadonlyArray<{ readonly atMs: number; readonly totalMs: number }>,
+  callerTurns: ReadonlyArray<{ readonly speechEndAtMs: number; readonly gapMs: number | undefined }>,
+): MinuteLatency[] {
+  const agent = new Map<number, number[]>();
+  const caller = new Map<number, number[]>();
+  const minuteOf = (at: number): number => Math.floor((at - t0) / 60_000) + 1;
+  const add = (m: Map<number, number[]>, k: number, v: number): void => {
+    const list = m.get(k);
+    if (list) list.push(v);
+    else m.set(k, [v]);
+  };
+  for (const t of agentTurns) add(agent, minuteOf(t.atMs), t.totalMs / 1000);
+  for (const t of callerTurns)
+    if (t.gapMs !== undefined) add(caller, minuteOf(t.speechEndAtMs), t.gapMs / 1000);
+  const minutes = [...new Set([...agent.keys(), ...caller.keys()])]
+    .filter((m) => m >= 1)
+    .sort((a, b) => a - b);
+  return minutes.map((minute) => ({
+    minute,
+    latencyS: quantiles(agent.get(minute) ?? []),
+    callerGapS: quantiles(caller.get(minute) ?? []),
+  }));
+}
+
+const n = (v: number | undefined, digits = 0): string =>
+  v === undefined || !Number.isFinite(v) ? '-' : v.toFixed(digits);
+
+function snapshotLine(s: ResourceSnapshot): string {
+  const kinds = (o: Readonly<Record<string, number>>): string =>
+    Object.entries(o)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ') || 'none';
+  return `active calls ${s.activeCalls}; RSS ${n(s.rssMb)} MB, heap ${n(s.heapUsedMb)} MB; handles: ${kinds(s.handles)}; resources: ${kinds(s.resources)}`;
+}
+
+export function renderSoakMarkdown(r: SoakResult, chartDir: string): string {
+  const first = r.byMinute[0];
+  const last = r.byMinute[r.byMinute.length - 1];
+  const minuteRow = (m: MinuteLatency | undefined): string =>
+    m === undefined
+      ? '| - | - | - | - |'
+      : `| ${m.minute} | ${m.latencyS.n} | ${n(m.latencyS.p50, 2)} / ${n(m.latencyS.p95, 2)} / ${n(m.latencyS.p99, 2)} | ${n(m.callerGapS.p50, 2)} / ${n(m.callerGapS.p95, 2)} / ${n(m.callerGapS.p99, 2)} |`;
+  const left = Object.entries(r.leftOver);
+  const errs = Object.entries(r.errors).filter(([, v]) => v > 0);
+  const loaded = Math.max(r.loadAvgStart[0] ?? 0, r.loadAvgEnd[0] ?? 0, r.loadAvg1Range[1]) >= 1;
+  return [
+    '# Soak: whole calls for half an hour',
+    '',
+    '<!-- Written by `npm run bench -- --soak` (agent/bench/capacity); edit the generator, not this file. -->',
+    '',
+    `Run ${r.startedAt} -> ${r.finishedAt}: \`${r.command}\`; profile ${r.profile} (\`${r.profilePath}\`).`,
+    '',
+    `- Machine: ${r.machine.cpus} x ${r.machine.cpuModel}, Node ${r.machine.node}; shared with other work. 1-minute load average: ${n(r.loadAvgStart[0], 2)} at the start, ${n(r.loadAvgEnd[0], 2)} at the end, ${n(r.loadAvg1Range[0], 2)}-${n(r.loadAvg1Range[1], 2)} during the run${loaded ? " (**a loaded machine**: latency and lag figures include other people's work)" : ''}.`,
+    `- ${r.calls} concurrent whole calls for ${r.minutes} minutes (each caller slot places its next call as soon as one ends: calls start and end all the time), the same conversation as the sweep (agent/bench/capacity/conversation.ts), a fresh agent process (\`node agent/dist/main.js\`).`,
+    '',
+    '## Verdicts',
+    '',
+    `- Calls: ${r.callsPlaced} placed; outcomes ${Object.entries(r.outcomes)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}.`,
+    `- Turns: ${r.callerTurns} caller turns, **${r.turnsNotAnswered} not answered**; agent turn records ${r.agentTurns} (${Object.entries(
+      r.agentOutcomes,
+    )
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}).`,
+    `- Memory: RSS slope **${n(r.rssSlopeMbPerHour, 1)} MB/hour**, heap used **${n(r.heapSlopeMbPerHour, 1)} MB/hour** (least squares over the samples after the first ${r.warmupMinutes} minutes; over all samples ${n(r.rssSlopeAllMbPerHour, 1)} and ${n(r.heapSlopeAllMbPerHour, 1)} MB/hour).`,
+    `- Handles and sockets: ${left.length === 0 ? '**back to the baseline** (every handle and resource kind, and active calls)' : `**not back to the baseline**: ${left.map(([k, v]) => `${k} ${v.baseline} -> ${v.end}`).join(', ')}`}.`,
+    `  - at boot: ${snapshotLine(r.baselineBoot)}`,
+    `  - baseline (after one warm-up call): ${snapshotLine(r.baseline)}`,
+    `  - end (every call ended): ${snapshotLine(r.end)}`,
+    `- Latency, minute 1 against minute ${last?.minute ?? '-'}:`,
+    '',
+    '| minute | turns | turn latency p50 / p95 / p99 (s) | caller gap p50 / p95 / p99 (s) |',
+    '|---:|---:|---:|---:|',
+    minuteRow(first),
+    minuteRow(last),
+    '',
+    `- Agent CPU ${n(r.cpuMsPerCallSecond, 1)} ms per call-second over the run; event-loop lag p99 at most ${n(r.lagP99MsMax, 1)} ms in any 10 s interval, max ${n(r.lagMaxMs)} ms.`,
+    `- Errors: ${errs.length === 0 ? 'none' : errs.map(([k, v]) => `${k} ${v}`).join(', ')}.`,
+    '',
+    `![memory over time](${chartDir}/soak-memory.svg)`,
+    `![latency by minute](${chartDir}/soak-latency.svg)`,
+    '',
+    '## Every minute',
+    '',
+    '| minute | turns | turn latency p50 / p95 / p99 (s) | caller gap p50 / p95 / p99 (s) |',
+    '|---:|---:|---:|---:|',
+    ...r.byMinute.map(minuteRow),
+    '',
+  ].join('\n');
+}
+
+export function soakCharts(r: SoakResult): Map<string, string> {
+  const charts = new Map<string, string>();
+  charts.set(
+    'soak-memory.svg',
+    renderLineChart({
+      title: `Agent memory during the soak (${r.calls} calls)`,
+      xLabel: 'minutes',
+      yLabel: 'MB',
+      series: [
+        { name: 'RSS', points: r.samples.map((s) => [s.t / 60, s.rssMb] as [number, number]) },
+        {
+          name: 'heap used',
+          points: r.samples.flatMap((s) =>
+            s.heapUsedMb === undefined ? [] : [[s.t / 60, s.heapUsedMb] as [number, number]],
+          ),
+        },
+      ],
+    }),
+  );
+  charts.set(
+    'soak-latency.svg',
+    renderLineChart({
+      title: 'Turn latency by minute during the soak',
+      xLabel: 'minute',
+      yLabel: 'caller speech end -> first frame (s)',
+      series: [
+        {
+          name: 'p50',
+          points: r.byMinute.flatMap((m) =>
+            m.latencyS.p50 === undefined ? [] : [[m.minute, m.latencyS.p50] as [number, number]],
+          ),
+        },
+        {
+          name: 'p95',
+          points: r.byMinute.flatMap((m) =>
+            m.latencyS.p95 === undefined ? [] : [[m.minute, m.latencyS.p95] as [number, number]],
+          ),
+          dashed: true,
+        },
+      ],
+    }),
+  );
+  return charts;
+}

@@ -1,0 +1,253 @@
+// `npm run bench -- --soak`: a fresh agent process carries N concurrent whole calls for M
+// minutes, calls starting and ending all the time. Sampled every 10 s: RSS (/proc), heap, lag
+// and active calls (its /metrics). Handles and sockets are compared with a baseline taken after
+// one warm-up call, once every call has ended.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { ANSWER_TIMEOUT_MS, rampMsFor } from './conversation.ts';
+import {
+  callersTarget,
+  runCallers,
+  startAgentProcess,
+  type AgentProcess,
+  type EmulatorsHandle,
+} from './harness.ts';
+import { byLabel, sumOf, valueOf } from './prom.ts';
+import { keepNotes, type MachineFacts } from './report.ts';
+import {
+  latencyByMinute,
+  renderSoakMarkdown,
+  resourceDiff,
+  slopePerHour,
+  soakCharts,
+  type ResourceSnapshot,
+  type SoakResult,
+  type SoakSample,
+} from './soak-report.ts';
+import { counters, lagFromScrape } from './step.ts';
+import { overlapS } from './stats.ts';
+import { windowed } from './summary.ts';
+
+export interface SoakOptions {
+  readonly profileName: string;
+  readonly profilePath: string;
+  readonly calls: number;
+  readonly minutes: number;
+  readonly emulators: EmulatorsHandle;
+  readonly runId: string;
+  readonly agentEntry?: string;
+  readonly agentEnv?: Readonly<Record<string, string>>;
+  readonly outDir: string;
+  readonly command: string;
+  readonly machine: MachineFacts;
+  readonly sampleEveryMs?: number;
+  readonly log?: (line: string) => void;
+}
+
+const epochNow = (): number => performance.timeOrigin + performance.now();
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, Math.max(0, ms)));
+const MB = 2 ** 20;
+/** Slopes leave out the first minutes: caches, JIT and connection pools fill then. */
+export const WARMUP_MINUTES = 2;
+
+async function snapshot(agent: AgentProcess): Promise<ResourceSnapshot> {
+  const s = await agent.scrape();
+  return {
+    handles: byLabel(s, 'hva_process_nodejs_active_handles', 'type'),
+    resources: byLabel(s, 'hva_process_nodejs_active_resources', 'type'),
+    activeCalls: sumOf(s, 'hva_active_calls'),
+    heapUsedMb: sumOf(s, 'hva_process_nodejs_heap_size_used_bytes') / MB,
+    rssMb: agent.procStat().rssBytes / MB,
+  };
+}
+
+function same(a: ResourceSnapshot, b: ResourceSnapshot): boolean {
+  return Object.keys(resourceDiff(a, b)).length === 0;
+}
+
+export async function runSoak(o: SoakOptions): Promise<SoakResult> {
+  const log = o.log ?? console.error;
+  const startedAt = new Date().toISOString();
+  const loadAvgStart = loadavg();
+  const agent = await startAgentProcess({
+    emulators: o.emulators.endpoints,
+    maxCalls: o.calls + 50,
+    ...(o.agentEntry ? { entry: o.agentEntry } : {}),
+    ...(o.agentEnv ? { env: o.agentEnv } : {}),
+  });
+  try {
+    await sleep(3000);
+    const baselineBoot = await snapshot(agent);
+    const target = callersTarget(agent, o.emulators.endpoints);
+    // One warm-up call: connection pools to the emulators and lazy modules exist afterwards.
+    await runCallers({
+      ...target,
+      runId: o.runId,
+      slots: 1,
+      rampMs: 0,
+      stopAtMs: epochNow() + 180_000,
+      maxCalls: 1,
+      firstIndex: 0,
+    }).done;
+    await sleep(5000);
+    const baseline = await snapshot(agent);
+    const atStart = await agent.scrape();
+    const errorLogs = (): number => (agent.logLevels.get('error') ?? 0) + (agent.logLevels.get('fatal') ?? 0);
+    // Errors logged while booting (a provider check retried on a busy machine) are not the calls'.
+    const bootErrorLogs = errorLogs();
+    log(`soak: baseline taken; ${o.calls} calls for ${o.minutes} min`);
+
+    const t0 = epochNow();
+    const until = t0 + o.minutes * 60_000;
+    const run = runCallers({
+      ...target,
+      runId: o.runId,
+      slots: o.calls,
+      rampMs: rampMsFor(o.calls),
+      // Turns that end before `until` get their full answer timeout before the hang-up.
+      stopAtMs: until + ANSWER_TIMEOUT_MS + 1000,
+      firstIndex: 1,
+    });
+    const cpu0 = agent.procStat().cpuMs;
+    const samples: SoakSample[] = [];
+    const every = o.sampleEveryMs ?? 10_000;
+    let cpuAtUntil: number | undefined;
+    let nextLog = t0 + 60_000;
+    for (let at = t0 + every; at <= until; at += every) {
+      await sleep(at - epochNow());
+      const proc = agent.procStat();
+      const m = await agent.scrape();
+      const lag = lagFromScrape(m);
+      samples.push({
+        t: (epochNow() - t0) / 1000,
+        rssMb: proc.rssBytes / MB,
+        heapUsedMb: sumOf(m, 'hva_process_nodejs_heap_size_used_bytes') / MB,
+        activeCalls: valueOf(m, 'hva_active_calls'),
+        cpuMs: proc.cpuMs - cpu0,
+        lagP99Ms: lag.p99,
+        lagMaxMs: lag.max,
+        loadAvg1: loadavg()[0]!,
+      });
+      cpuAtUntil = proc.cpuMs - cpu0;
+      if (epochNow() >= nextLog) {
+        nextLog += 60_000;
+        const s = samples[samples.length - 1]!;
+        log(
+          `soak: ${(s.t / 60).toFixed(0)} min, ${run.calls.length} calls ended, active ${s.activeCalls}, RSS ${s.rssMb.toFixed(0)} MB, heap ${s.heapUsedMb?.toFixed(0)} MB, lag p99 ${s.lagP99Ms?.toFixed(1)} ms, load ${s.loadAvg1.toFixed(2)}`,
+        );
+      }
+    }
+    const outcome = await run.done;
+    // Every call has ended: give the agent a moment to close what the calls held, then compare.
+    let end = await snapshot(agent);
+    for (let i = 0; i < 30 && !same(baseline, end); i++) {
+      await sleep(1000);
+      end = await snapshot(agent);
+    }
+    const atEnd = await agent.scrape();
+    const loadAvgEnd = loadavg();
+    const {
+      calls: measured,
+      callerTurns,
+      missing,
+      agentTurns,
+    } = windowed({ calls_: outcome.calls, agentTurns: agent.turns, windowFromMs: t0, windowUntilMs: until });
+    const callSeconds = outcome.calls.reduce(
+      (a, c) => (c.openAtMs === undefined ? a : a + overlapS(c.openAtMs, c.endedAtMs, t0, until)),
+      0,
+    );
+    const after = samples.filter((s) => s.t >= WARMUP_MINUTES * 60);
+    const pts = (
+      list: readonly SoakSample[],
+      f: (s: SoakSample) => number | undefined,
+    ): Array<[number, number]> =>
+      list.flatMap((s) => {
+        const v = f(s);
+        return v === undefined ? [] : [[s.t, v] as [number, number]];
+      });
+    const c0 = counters(atStart);
+    const c1 = counters(atEnd);
+    const count = <T>(xs: readonly T[], k: (x: T) => string): Record<string, number> => {
+      const out: Record<string, number> = {};
+      for (const x of xs) out[k(x)] = (out[k(x)] ?? 0) + 1;
+      return out;
+    };
+    const loads = samples.map((s) => s.loadAvg1);
+    const lagP99s = samples.flatMap((s) => (s.lagP99Ms === undefined ? [] : [s.lagP99Ms]));
+    const lagMaxes = samples.flatMap((s) => (s.lagMaxMs === undefined ? [] : [s.lagMaxMs]));
+    const result: SoakResult = {
+      kind: 'soak',
+      startedAt,
+      finishedAt: new Date().toISOString(),
+      command: o.command,
+      machine: o.machine,
+      profile: o.profileName,
+      profilePath: o.profilePath,
+      calls: o.calls,
+      minutes: o.minutes,
+      loadAvgStart,
+      loadAvgEnd,
+      loadAvg1Range: [Math.min(...loads, loadAvgStart[0]!), Math.max(...loads, loadAvgStart[0]!)],
+      callsPlaced: outcome.placed,
+      outcomes: count(measured, (c) => c.outcome),
+      callerTurns: callerTurns.length + missing,
+      turnsNotAnswered: callerTurns.filter((t) => t.gapMs === undefined).length + missing,
+      agentTurns: agentTurns.length,
+      agentOutcomes: count(agentTurns, (t) => t.outcome ?? 'answered'),
+      rssSlopeMbPerHour: slopePerHour(pts(after, (s) => s.rssMb)),
+      heapSlopeMbPerHour: slopePerHour(pts(after, (s) => s.heapUsedMb)),
+      rssSlopeAllMbPerHour: slopePerHour(pts(samples, (s) => s.rssMb)),
+      heapSlopeAllMbPerHour: slopePerHour(pts(samples, (s) => s.heapUsedMb)),
+      warmupMinutes: WARMUP_MINUTES,
+      cpuMsPerCallSecond: cpuAtUntil !== undefined && callSeconds > 0 ? cpuAtUntil / callSeconds : undefined,
+      baselineBoot,
+      baseline,
+      end,
+      leftOver: resourceDiff(baseline, end),
+      byMinute: latencyByMinute(
+        t0,
+        agentTurns.flatMap((t) => {
+          const open = measured.find((c) => c.callSid === t.callSid)?.openAtMs;
+          return open === undefined || t.speechEndMs === undefined || t.totalMs === undefined
+            ? []
+            : [{ atMs: open + t.speechEndMs, totalMs: t.totalMs }];
+        }),
+        callerTurns,
+      ),
+      lagP99MsMax: lagP99s.length ? Math.max(...lagP99s) : undefined,
+      lagMaxMs: lagMaxes.length ? Math.max(...lagMaxes) : undefined,
+      errors: {
+        'calls failed or cut': measured.filter((c) => c.outcome === 'error' || c.outcome === 'server-closed')
+          .length,
+        'protocol errors (callers)': measured.reduce((a, c) => a + c.protocolErrors, 0),
+        'answer wait timeouts (callers)': measured.reduce((a, c) => a + c.waitTimeouts, 0),
+        ...Object.fromEntries(
+          Object.entries(c1)
+            .filter(([k]) => !['bargeIns', 'lateFrames', 'droppedFrames'].includes(k))
+            .map(([k, v]) => [`${k} (agent)`, v - (c0[k] ?? 0)]),
+        ),
+        'late frames (agent)': (c1['lateFrames'] ?? 0) - (c0['lateFrames'] ?? 0),
+        'dropped frames (agent)': (c1['droppedFrames'] ?? 0) - (c0['droppedFrames'] ?? 0),
+        'error log lines (agent)': errorLogs() - bootErrorLogs,
+      },
+      samples,
+    };
+    writeSoak(result, o.outDir);
+    console.log(renderSoakMarkdown(result, 'capacity'));
+    return result;
+  } finally {
+    await agent.stop();
+  }
+}
+
+export function writeSoak(r: SoakResult, outDir: string): void {
+  const assetDir = join(outDir, 'capacity');
+  mkdirSync(assetDir, { recursive: true });
+  writeFileSync(join(assetDir, 'soak.json'), `${JSON.stringify(r, null, 1)}\n`);
+  for (const [name, svg] of soakCharts(r)) writeFileSync(join(assetDir, name), svg);
+  const md = renderSoakMarkdown(r, 'capacity');
+  const mdPath = join(outDir, 'soak.md');
+  writeFileSync(mdPath, keepNotes(existsSync(mdPath) ? readFileSync(mdPath, 'utf8') : '', md));
+}

@@ -1,0 +1,182 @@
+// One step of the sweep: a fresh agent process, N concurrent whole calls kept up for the
+// measurement window, and what the agent spent on them (CPU from /proc, RSS, event-loop lag and
+// frame counters from its own /metrics, turn records from its log) next to what the callers heard.
+import { loadavg } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { ANSWER_TIMEOUT_MS, rampMsFor } from './conversation.ts';
+import {
+  callersTarget,
+  startAgentProcess,
+  runCallers,
+  type AgentProcess,
+  type EmulatorsHandle,
+} from './harness.ts';
+import { sumOf, valueOf, type Sample } from './prom.ts';
+import { summarizeStep, type StepInputs, type StepResult } from './summary.ts';
+
+export interface StepOptions {
+  readonly profileName: string;
+  readonly calls: number;
+  /** Measurement window, s. */
+  readonly durationS: number;
+  readonly emulators: EmulatorsHandle;
+  readonly runId: string;
+  readonly agentEntry?: string;
+  readonly agentEnv?: Readonly<Record<string, string>>;
+  readonly agentExecArgv?: readonly string[];
+  readonly log?: (line: string) => void;
+  /**
+   * Measure from the first call on (no ramp, no settling): for smoke runs of a few calls. The
+   * window also ends early when every call has ended. Default false.
+   */
+  readonly measureFromStart?: boolean;
+  /** Place at most this many calls in all (smoke runs: one call per slot). */
+  readonly maxCalls?: number;
+}
+
+const epochNow = (): number => performance.timeOrigin + performance.now();
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, Math.max(0, ms)));
+/** After the ramp, before measuring: calls started last get past their greeting. */
+export const SETTLE_MS = 5000;
+
+/** The agent's counters the step compares before and after (all cumulative). */
+export function counters(s: readonly Sample[]): Record<string, number> {
+  return {
+    lateFrames: sumOf(s, 'hva_late_frames_total'),
+    droppedFrames: sumOf(s, 'hva_dropped_frames_total'),
+    malformedFrames: sumOf(s, 'hva_malformed_frames_total'),
+    sessionErrors: sumOf(s, 'hva_call_session_errors_total'),
+    handlerErrors: sumOf(s, 'hva_call_handler_errors_total'),
+    apologies: sumOf(s, 'hva_apologies_total'),
+    bargeIns: sumOf(s, 'hva_barge_ins_total'),
+    refusedStreams: sumOf(s, 'hva_refused_streams_total'),
+    callsEndedByEdge: sumOf(s, 'hva_calls_ended_by_edge_total'),
+  };
+}
+
+/** Event-loop lag since the previous scrape, ms, without the monitor's 10 ms sampling interval. */
+export function lagFromScrape(s: readonly Sample[]): { p50: number; p99: number; max: number } {
+  const v = (q: string): number =>
+    Math.max(0, (valueOf(s, 'hva_event_loop_lag_seconds', { quantile: q }) ?? 0) * 1000 - LAG_RESOLUTION_MS);
+  return { p50: v('0.5'), p99: v('0.99'), max: v('max') };
+}
+/** server/metrics.ts samples the loop every 10 ms; each recorded delay includes that interval. */
+export const LAG_RESOLUTION_MS = 10;
+
+export async function runStep(o: StepOptions): Promise<StepResult> {
+  const log = o.log ?? console.error;
+  const loadAvgStart = loadavg();
+  const agent = await startAgentProcess({
+    emulators: o.emulators.endpoints,
+    maxCalls: Math.max(o.calls + 50, 100),
+    ...(o.agentEntry ? { entry: o.agentEntry } : {}),
+    ...(o.agentEnv ? { env: o.agentEnv } : {}),
+    ...(o.agentExecArgv ? { execArgv: o.agentExecArgv } : {}),
+  });
+  try {
+    return await measure(o, agent, loadAvgStart, log);
+  } finally {
+    await agent.stop();
+  }
+}
+
+async function measure(
+  o: StepOptions,
+  agent: AgentProcess,
+  loadAvgStart: number[],
+  log: (line: string) => void,
+): Promise<StepResult> {
+  // Let boot garbage be collected before the idle RSS is taken.
+  await sleep(3000);
+  const idle = agent.procStat();
+  const atStart = await agent.scrape();
+  // Errors logged while booting (e.g. a provider check retried on a busy machine) are not the calls'.
+  const errorLogs = (): number => (agent.logLevels.get('error') ?? 0) + (agent.logLevels.get('fatal') ?? 0);
+  const bootErrorLogs = errorLogs();
+  const emu0 = await o.emulators.stats();
+  const rampMs = rampMsFor(o.calls);
+  const t0 = epochNow();
+  const measureFromMs = o.measureFromStart ? t0 : t0 + rampMs + SETTLE_MS;
+  const measureUntilMs = measureFromMs + o.durationS * 1000;
+  const run = runCallers({
+    ...callersTarget(agent, o.emulators.endpoints),
+    runId: o.runId,
+    slots: o.calls,
+    rampMs,
+    // Every turn that ended inside the window gets its full answer timeout before the hang-up.
+    stopAtMs: measureUntilMs + ANSWER_TIMEOUT_MS + 1000,
+    ...(o.maxCalls !== undefined ? { maxCalls: o.maxCalls } : {}),
+  });
+  let callersDone = false;
+  run.done.then(
+    () => (callersDone = true),
+    () => (callersDone = true),
+  );
+  await sleep(measureFromMs - epochNow());
+  const w0 = epochNow();
+  const proc0 = agent.procStat();
+  const m0 = await agent.scrape(); // also resets the lag window
+  let rssMax = proc0.rssBytes;
+  const rssTimer = setInterval(() => {
+    try {
+      rssMax = Math.max(rssMax, agent.procStat().rssBytes);
+    } catch {
+      // The agent is gone; the step reports it.
+    }
+  }, 1000);
+  const progress = setInterval(() => {
+    log(
+      `  ${o.calls} calls: ${((epochNow() - w0) / 1000).toFixed(0)} s into the window, ${run.calls.length} calls ended`,
+    );
+  }, 15_000);
+  while (epochNow() < measureUntilMs && !callersDone) await sleep(Math.min(250, measureUntilMs - epochNow()));
+  const w1 = epochNow();
+  const proc1 = agent.procStat();
+  const m1 = await agent.scrape();
+  clearInterval(rssTimer);
+  log(
+    `  ${o.calls} calls: window done; the callers hang up in ${((ANSWER_TIMEOUT_MS + 1000) / 1000).toFixed(0)} s`,
+  );
+  let outcome;
+  try {
+    outcome = await run.done;
+  } finally {
+    clearInterval(progress);
+  }
+  const atEnd = await agent.scrape();
+  const emu1 = await o.emulators.stats();
+  const inputs: StepInputs = {
+    profile: o.profileName,
+    calls: o.calls,
+    durationS: o.durationS,
+    rampS: rampMs / 1000,
+    windowFromMs: w0,
+    windowUntilMs: w1,
+    loadAvgStart,
+    loadAvgEnd: loadavg(),
+    calls_: outcome.calls,
+    agentTurns: agent.turns,
+    cpuWindowMs: proc1.cpuMs - proc0.cpuMs,
+    cpuSystemWindowMs: proc1.systemMs - proc0.systemMs,
+    rssIdleBytes: idle.rssBytes,
+    rssBytes: proc1.rssBytes,
+    rssMaxBytes: rssMax,
+    heapUsedBytes: sumOf(m1, 'hva_process_nodejs_heap_size_used_bytes'),
+    lag: lagFromScrape(m1),
+    windowCounters: diff(counters(m0), counters(m1)),
+    stepCounters: diff(counters(atStart), counters(atEnd)),
+    agentErrorLogs: errorLogs() - bootErrorLogs,
+    agentLastErrors: agent.lastErrors.slice(
+      Math.max(0, agent.lastErrors.length - (errorLogs() - bootErrorLogs)),
+    ),
+    emulatorsCpuMs: emu1.cpuMs - emu0.cpuMs,
+    callersCpuMs: outcome.cpuMs,
+    callersLagP99Ms: outcome.lagP99Ms,
+    callersWallMs: epochNow() - t0,
+  };
+  return summarizeStep(inputs);
+}
+
+function diff(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(b).map(([k, v]) => [k, v - (a[k] ?? 0)]));
+}

@@ -1,0 +1,210 @@
+// Turns one step's raw observations (calls as the callers saw them, the agent's turn records and
+// counters, /proc figures) into the step's result. Pure.
+import type { AgentTurn } from './agent-log.ts';
+import type { CallSummary } from './protocol.ts';
+import { cdfPoints, overlapS, quantiles, type Quantiles } from './stats.ts';
+
+export interface StepInputs {
+  readonly profile: string;
+  readonly calls: number;
+  readonly durationS: number;
+  readonly rampS: number;
+  /** Epoch ms of the measurement window. */
+  readonly windowFromMs: number;
+  readonly windowUntilMs: number;
+  readonly loadAvgStart: readonly number[];
+  readonly loadAvgEnd: readonly number[];
+  /** Every call the callers placed. */
+  readonly calls_: readonly CallSummary[];
+  readonly agentTurns: readonly AgentTurn[];
+  /** Agent CPU (user + system) and system alone inside the window, ms. */
+  readonly cpuWindowMs: number;
+  readonly cpuSystemWindowMs: number;
+  readonly rssIdleBytes: number;
+  readonly rssBytes: number;
+  readonly rssMaxBytes: number;
+  readonly heapUsedBytes: number;
+  /** Event-loop lag over the window, ms. */
+  readonly lag: { readonly p50: number; readonly p99: number; readonly max: number };
+  /** Counter increases inside the window and over the whole step. */
+  readonly windowCounters: Readonly<Record<string, number>>;
+  readonly stepCounters: Readonly<Record<string, number>>;
+  readonly agentErrorLogs: number;
+  readonly agentLastErrors: readonly string[];
+  readonly emulatorsCpuMs: number;
+  readonly callersCpuMs: number;
+  readonly callersLagP99Ms: number;
+  readonly callersWallMs: number;
+}
+
+export interface StepResult {
+  readonly profile: string;
+  readonly calls: number;
+  readonly durationS: number;
+  readonly rampS: number;
+  readonly windowS: number;
+  readonly loadAvgStart: readonly number[];
+  readonly loadAvgEnd: readonly number[];
+  /** Calls that were up at some time inside the window. */
+  readonly measuredCalls: number;
+  /** Their outcomes ('hung-up': ended by the harness after the window). */
+  readonly outcomes: Readonly<Record<string, number>>;
+  /** Caller turns that ended inside the window, and those that got no answer (plus the turns of
+   *  calls that failed inside the window and never came). */
+  readonly callerTurns: number;
+  readonly turnsNotAnswered: number;
+  readonly agentTurns: number;
+  readonly agentOutcomes: Readonly<Record<string, number>>;
+  /** Agent: caller speech end -> first agent frame sent, s. */
+  readonly latencyS: Quantiles;
+  /** Caller: end of its speech -> agent audio playing, s. */
+  readonly callerGapS: Quantiles;
+  readonly latencyCdf: Array<[number, number]>;
+  readonly callerGapCdf: Array<[number, number]>;
+  /** Seconds of calls (any call, open to end) inside the window. */
+  readonly callSeconds: number;
+  readonly agentCpuPct: number;
+  readonly agentCpuSystemPct: number;
+  readonly cpuMsPerCallSecond: number | undefined;
+  readonly rssIdleMb: number;
+  readonly rssMb: number;
+  readonly rssMaxMb: number;
+  readonly rssPerCallKb: number;
+  readonly heapUsedMb: number;
+  readonly lagP50Ms: number;
+  readonly lagP99Ms: number;
+  readonly lagMaxMs: number;
+  readonly lateFrames: number;
+  readonly droppedFrames: number;
+  readonly callerLateEchoes: number;
+  readonly bargeIns: number;
+  readonly callerClears: number;
+  readonly errors: Readonly<Record<string, number>>;
+  readonly errorTotal: number;
+  readonly agentLastErrors: readonly string[];
+  readonly emulatorsCpuPct: number;
+  readonly callersCpuPct: number;
+  readonly callersLagP99Ms: number;
+  /** Why the step counts as broken (the sweep stops after it); undefined when it held. */
+  readonly broken: string | undefined;
+}
+
+const MB = 2 ** 20;
+/** A step is broken when more than this share of calls fail or turns go unanswered. */
+export const BROKEN_SHARE = 0.05;
+/** ... or when the agent's event loop lags this much at p99 (calls are no longer real time). */
+export const BROKEN_LAG_P99_MS = 500;
+
+function count<T>(items: readonly T[], key: (t: T) => string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const i of items) out[key(i)] = (out[key(i)] ?? 0) + 1;
+  return out;
+}
+
+/** The part of the observations that falls in the window: turns by their speech end. */
+export function windowed(i: Pick<StepInputs, 'calls_' | 'agentTurns' | 'windowFromMs' | 'windowUntilMs'>): {
+  calls: CallSummary[];
+  callerTurns: CallSummary['turns'][number][];
+  missing: number;
+  agentTurns: AgentTurn[];
+} {
+  const inWindow = (t: number): boolean => t >= i.windowFromMs && t < i.windowUntilMs;
+  const calls = i.calls_.filter(
+    (c) => (c.openAtMs ?? c.placedAtMs) < i.windowUntilMs && c.endedAtMs >= i.windowFromMs,
+  );
+  const callerTurns = calls.flatMap((c) => c.turns.filter((t) => inWindow(t.speechEndAtMs)));
+  // A call that failed inside the window took its remaining turns with it.
+  const missing = calls
+    .filter((c) => (c.outcome === 'error' || c.outcome === 'server-closed') && inWindow(c.endedAtMs))
+    .reduce((a, c) => a + c.turnsMissing, 0);
+  const opened = new Map(
+    calls.flatMap((c) => (c.openAtMs === undefined ? [] : [[c.callSid, c.openAtMs] as const])),
+  );
+  const agentTurns = i.agentTurns.filter((t) => {
+    const open = opened.get(t.callSid);
+    return open !== undefined && t.speechEndMs !== undefined && inWindow(open + t.speechEndMs);
+  });
+  return { calls, callerTurns, missing, agentTurns };
+}
+
+export function summarizeStep(i: StepInputs): StepResult {
+  const { calls: measured, callerTurns, missing, agentTurns } = windowed(i);
+  const notAnswered = callerTurns.filter((t) => t.gapMs === undefined).length + missing;
+  const totals = agentTurns.flatMap((t) => (t.totalMs === undefined ? [] : [t.totalMs / 1000]));
+  const gaps = callerTurns.flatMap((t) => (t.gapMs === undefined ? [] : [t.gapMs / 1000]));
+  const windowS = (i.windowUntilMs - i.windowFromMs) / 1000;
+  const callSeconds = i.calls_.reduce(
+    (a, c) =>
+      c.openAtMs === undefined ? a : a + overlapS(c.openAtMs, c.endedAtMs, i.windowFromMs, i.windowUntilMs),
+    0,
+  );
+  const outcomes = count(measured, (c) => c.outcome);
+  const callErrors = measured.filter((c) => c.outcome === 'error' || c.outcome === 'server-closed').length;
+  const answerable = callerTurns.length + missing;
+  const errors: Record<string, number> = {
+    'call failed or cut (callers)': callErrors,
+    'protocol errors (callers)': measured.reduce((a, c) => a + c.protocolErrors, 0),
+    'answer wait timeouts (callers)': measured.reduce((a, c) => a + c.waitTimeouts, 0),
+    'session errors (agent)': i.stepCounters['sessionErrors'] ?? 0,
+    'handler errors (agent)': i.stepCounters['handlerErrors'] ?? 0,
+    'apologies (agent)': i.stepCounters['apologies'] ?? 0,
+    'refused streams (agent)': i.stepCounters['refusedStreams'] ?? 0,
+    'calls ended by the edge (agent)': i.stepCounters['callsEndedByEdge'] ?? 0,
+    'malformed frames (agent)': i.stepCounters['malformedFrames'] ?? 0,
+    'error log lines (agent)': i.agentErrorLogs,
+  };
+  const errorTotal = Object.entries(errors)
+    .filter(([k]) => k !== 'answer wait timeouts (callers)')
+    .reduce((a, [, v]) => a + v, 0);
+  const reasons: string[] = [];
+  if (callerTurns.length === 0) reasons.push('no caller turn ended inside the window');
+  if (measured.length > 0 && callErrors / measured.length > BROKEN_SHARE)
+    reasons.push(`${callErrors}/${measured.length} calls failed`);
+  if (answerable > 0 && notAnswered / answerable > BROKEN_SHARE)
+    reasons.push(`${notAnswered}/${answerable} turns not answered`);
+  if (i.lag.p99 > BROKEN_LAG_P99_MS) reasons.push(`event-loop lag p99 ${i.lag.p99.toFixed(0)} ms`);
+  const wallS = i.callersWallMs / 1000;
+  return {
+    profile: i.profile,
+    calls: i.calls,
+    durationS: i.durationS,
+    rampS: i.rampS,
+    windowS,
+    loadAvgStart: i.loadAvgStart,
+    loadAvgEnd: i.loadAvgEnd,
+    measuredCalls: measured.length,
+    outcomes,
+    callerTurns: answerable,
+    turnsNotAnswered: notAnswered,
+    agentTurns: agentTurns.length,
+    agentOutcomes: count(agentTurns, (t) => t.outcome ?? 'answered'),
+    latencyS: quantiles(totals),
+    callerGapS: quantiles(gaps),
+    latencyCdf: cdfPoints(totals),
+    callerGapCdf: cdfPoints(gaps),
+    callSeconds,
+    agentCpuPct: windowS > 0 ? (i.cpuWindowMs / (windowS * 1000)) * 100 : 0,
+    agentCpuSystemPct: windowS > 0 ? (i.cpuSystemWindowMs / (windowS * 1000)) * 100 : 0,
+    cpuMsPerCallSecond: callSeconds > 0 ? i.cpuWindowMs / callSeconds : undefined,
+    rssIdleMb: i.rssIdleBytes / MB,
+    rssMb: i.rssBytes / MB,
+    rssMaxMb: i.rssMaxBytes / MB,
+    rssPerCallKb: (i.rssBytes - i.rssIdleBytes) / 1024 / Math.max(1, i.calls),
+    heapUsedMb: i.heapUsedBytes / MB,
+    lagP50Ms: i.lag.p50,
+    lagP99Ms: i.lag.p99,
+    lagMaxMs: i.lag.max,
+    lateFrames: i.windowCounters['lateFrames'] ?? 0,
+    droppedFrames: i.windowCounters['droppedFrames'] ?? 0,
+    callerLateEchoes: measured.reduce((a, c) => a + c.lateEchoes, 0),
+    bargeIns: i.stepCounters['bargeIns'] ?? 0,
+    callerClears: measured.reduce((a, c) => a + c.clears, 0),
+    errors,
+    errorTotal,
+    agentLastErrors: i.agentLastErrors,
+    emulatorsCpuPct: wallS > 0 ? (i.emulatorsCpuMs / (wallS * 1000)) * 100 : 0,
+    callersCpuPct: wallS > 0 ? (i.callersCpuMs / (wallS * 1000)) * 100 : 0,
+    callersLagP99Ms: i.callersLagP99Ms,
+    broken: reasons.length === 0 ? undefined : reasons.join('; '),
+  };
+}

@@ -1,0 +1,172 @@
+// The caller's side of a call: caller audio -> VAD (20 ms frames) -> batcher -> STT stream, STT
+// results -> endpointer (fed by the call clock's 20 ms tick) -> typed events, and the barge-in
+// rule on every VAD frame. It decides what the caller said and when; what to do about it is the
+// session's policy (session.ts). Modelled on LiveKit agents-js voice/audio_recognition.ts.
+import { decodeMulaw } from '../audio/mulaw.ts';
+import type { AudioChunk } from '../audio/types.ts';
+import type { Config } from '../config/schema.ts';
+import type { SttListener, SttStream, StreamingStt } from '../stt/types.ts';
+import type { Logger } from '../telemetry/logger.ts';
+import type { EndpointerInput, EndpointerOutput, TurnEnd, VadFrame } from '../turn/types.ts';
+import type { CallClock } from './clock.ts';
+import type { TurnComponents } from './components.ts';
+import type { CallObserver } from './observer.ts';
+
+export const FRAME_MS = 20;
+const FRAME_SAMPLES = 160;
+
+export interface CallerPartial {
+  readonly utteranceId: number;
+  readonly text: string;
+  readonly stability: number;
+  /** Two consecutive STT responses said this. */
+  readonly agreed: boolean;
+  /** The caller stopped (LLM_PREEMPTIVE_SILENCE_MS): the latest transcript, stable or not. */
+  readonly paused: boolean;
+  readonly atMs: number;
+}
+
+export interface UserTurnEvents {
+  speechStarted(utteranceId: number, atMs: number): void;
+  partial(partial: CallerPartial): void;
+  /** Exactly once per utterance (the endpointer's promise); the transcript may be empty. */
+  turnEnded(turn: TurnEnd): void;
+  /** A final after its utterance already ended. */
+  lateFinal(utteranceId: number, text: string, atMs: number): void;
+  /** Caller speech long enough to interrupt, while the agent's audio may be playing. */
+  bargeIn(atMs: number): void;
+}
+
+export interface UserTurnsDeps {
+  readonly config: Config;
+  readonly components: TurnComponents;
+  readonly stt: StreamingStt;
+  readonly clock: CallClock;
+  readonly callId: string;
+  readonly logger: Logger;
+  readonly observer: CallObserver | undefined;
+  /** True while agent audio may be playing (barge-in counts only then). */
+  readonly agentSpeaking: () => boolean;
+  /** Runs a step so a failure is logged and counted without ending the call. */
+  readonly guard: <A>(where: string, fn: (arg: A) => void, arg?: A) => void;
+}
+
+export interface UserTurns {
+  onAudio(chunk: AudioChunk): void;
+  /** The VAD is between a speech start and its end. */
+  readonly callerSpeaking: boolean;
+  /** Stops the ticks, flushes the batcher and closes the STT stream. */
+  close(): Promise<void>;
+}
+
+export function createUserTurns(deps: UserTurnsDeps, events: UserTurnEvents): UserTurns {
+  const { config, components, clock, guard, logger: log } = deps;
+  const vad = components.createVad(config);
+  const endpointer = components.createEndpointer(config);
+  const bargeIn = components.createBargeInDetector(config);
+  const batcher = components.createBatcher(config, (chunk) => sttStream.write(chunk));
+  const pcmScratch = new Int16Array(FRAME_SAMPLES * 8);
+  let utteranceStartMs: number | undefined;
+  let closed = false;
+
+  const sttStream: SttStream = deps.stt.open(
+    { callId: deps.callId, logger: log, now: () => clock.now(), scheduler: clock },
+    sttListener(deps, (input, where) => guard(where, feed, input)),
+  );
+  const feedTick = (): void => feed({ type: 'tick', atMs: clock.now() });
+  const unsubscribeTick = clock.onTick(() => {
+    if (!closed) guard('tick', feedTick);
+  });
+
+  function feed(input: EndpointerInput): void {
+    if (closed) return;
+    for (const out of endpointer.handle(input)) dispatch(out, events, log);
+  }
+
+  function onVadFrame(frame: VadFrame, atMs: number): void {
+    if (frame.event === 'speechStart') utteranceStartMs = frame.eventTimeMs ?? atMs;
+    if (frame.event === 'speechEnd' && utteranceStartMs !== undefined) {
+      sttStream.markUtterance?.(utteranceStartMs, frame.eventTimeMs ?? atMs);
+      utteranceStartMs = undefined;
+    }
+    const agentSpeaking = deps.agentSpeaking();
+    if (bargeIn.process(frame, FRAME_MS, agentSpeaking) && agentSpeaking) events.bargeIn(atMs);
+    feed({ type: 'vad', atMs, frame, frameMs: FRAME_MS });
+  }
+
+  // Per 20 ms frame: hoisted so the hot path allocates no closure.
+  const processAudio = (chunk: AudioChunk): void => {
+    batcher.push(chunk);
+    const n = chunk.mulaw.length;
+    const pcm = decodeMulaw(chunk.mulaw, n <= pcmScratch.length ? pcmScratch.subarray(0, n) : undefined);
+    for (let off = 0; off + FRAME_SAMPLES <= n; off += FRAME_SAMPLES) {
+      const atMs = chunk.audioTimeMs + (off / FRAME_SAMPLES) * FRAME_MS;
+      onVadFrame(vad.process(pcm.subarray(off, off + FRAME_SAMPLES), atMs), atMs);
+    }
+  };
+
+  return {
+    onAudio(chunk) {
+      if (!closed) guard('audio', processAudio, chunk);
+    },
+    get callerSpeaking() {
+      return utteranceStartMs !== undefined;
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      unsubscribeTick();
+      batcher.flush();
+      try {
+        await sttStream.close();
+      } catch (err) {
+        log.warn({ err }, 'STT stream close failed');
+      }
+    },
+  };
+}
+
+/** STT results go to the endpointer (and the observer); state changes and errors to the log. */
+function sttListener(
+  deps: Pick<UserTurnsDeps, 'observer' | 'clock' | 'logger'>,
+  feed: (input: EndpointerInput, where: string) => void,
+): SttListener {
+  const { observer, clock, logger: log } = deps;
+  return {
+    onPartial: (partial) => {
+      const { text, stability } = partial;
+      observer?.transcript?.({ text, isFinal: false, stability, atMs: clock.now() });
+      feed({ type: 'partial', partial }, 'stt-partial');
+    },
+    onFinal: (final) => {
+      observer?.transcript?.({ text: final.text, isFinal: true, stability: 1, atMs: clock.now() });
+      feed({ type: 'final', final }, 'stt-final');
+    },
+    onState: (change) =>
+      log.info({ sttState: change.state, reason: change.reason, atMs: change.atMs }, 'STT state'),
+    onError: (error) =>
+      log.warn({ code: error.code, retryable: error.retryable, err: error.message }, 'STT error'),
+  };
+}
+
+/** One endpointer output as the typed event the session listens to. */
+function dispatch(out: EndpointerOutput, events: UserTurnEvents, log: Logger): void {
+  switch (out.type) {
+    case 'speechStarted':
+      log.debug({ utteranceId: out.utteranceId, atMs: out.atMs }, 'caller speech started');
+      events.speechStarted(out.utteranceId, out.atMs);
+      return;
+    case 'partial':
+      events.partial({ ...out, paused: false });
+      return;
+    case 'callerPaused':
+      events.partial({ ...out, agreed: false, paused: true });
+      return;
+    case 'lateFinal':
+      events.lateFinal(out.utteranceId, out.text, out.atMs);
+      return;
+    case 'turnEnded':
+      events.turnEnded(out.turn);
+      return;
+  }
+}
