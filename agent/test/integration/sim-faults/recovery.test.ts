@@ -7,8 +7,8 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_DEV_AUTH_TOKEN } from '../../../src/app.ts';
-import { bootAgent, type BootedAgent } from '../../../src/call/boot.ts';
-import { FIXTURE_AUDIO_DIR, fixtureTranscripts } from '../../../src/call/conversation.ts';
+import { bootAgent, type BootedAgent } from '../../../src/runtime/boot.ts';
+import { FIXTURE_AUDIO_DIR, fixtureTranscripts } from '../../../src/sim/conversation.ts';
 import type { TurnRecord } from '../../../src/call/turn-record.ts';
 import { loadConfig } from '../../../src/config/load.ts';
 import { normalizeHebrew } from '../../../src/llm/preemptive.ts';
@@ -92,6 +92,8 @@ beforeAll(async () => {
       TTS_PROVIDER: 'google',
       TTS_ENDPOINT: tts.endpoint,
       POD_DELETION_COST_ENABLED: 'false',
+      // What the caller hears after each utterance is the reply alone, never a re-prompt.
+      SILENCE_REPROMPT_SECONDS: '0',
     }),
     port: 0,
     adminPort: 0,
