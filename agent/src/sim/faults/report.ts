@@ -30,6 +30,15 @@ export interface FaultReport {
   readonly kind: FaultSpec['kind'];
   /** Failures sent (streams failed, requests refused or stalled, syntheses refused, sockets cut). */
   readonly injected: number;
+  /**
+   * Calls the fault reached: the ones it hit (stt-stream-fail, ws-drop), or for a window fault
+   * those with a turn in progress during the window.
+   */
+  readonly callsExposed: number;
+  /**
+   * Calls it touched: those it hit, or for a window fault the exposed calls where a touched turn
+   * heard something other than an answer (apology, silence, cut).
+   */
   readonly callsAffected: number;
   readonly turnsTouched: number;
   readonly heard: Record<Heard, number>;
@@ -40,7 +49,7 @@ export interface FaultReport {
    * another fault's doing, or the load) or did not complete.
    */
   readonly collateral: { readonly calls: number; readonly turnsNotAnswered: number };
-  /** Turns of affected calls that began after the fault had passed, and how many heard an answer. */
+  /** Turns of exposed calls that began after the fault had passed, and how many heard an answer. */
   readonly after: { readonly turns: number; readonly answered: number };
   /** Fault to service again (reconnect, first normal answer after the window), ms. */
   readonly recoveryMs: { readonly count: number; readonly p50?: number; readonly max?: number };
@@ -145,12 +154,19 @@ export function chaosReport(input: ChaosReportInput): FaultReport[] {
         for (const t of turns) if (t.start < end && t.until >= start) touched.add(t);
       passedAt = () => end;
     }
-    const affected = new Set([...touched].map((t) => t.call));
+    const exposed = new Set([...touched].map((t) => t.call));
     const heard: Record<Heard, number> = { answer: 0, apology: 0, silence: 0, cut: 0 };
-    for (const t of touched) heard[heardReply(t.call, t.index)]++;
+    const hurt = new Set<ChaosCall>();
+    for (const t of touched) {
+      const h = heardReply(t.call, t.index);
+      heard[h]++;
+      if (h !== 'answer') hurt.add(t.call);
+    }
+    const perCall = f.kind === 'stt-stream-fail' || f.kind === 'ws-drop';
+    const affected = perCall ? exposed : hurt;
     let afterTurns = 0;
     let afterAnswered = 0;
-    for (const call of affected) {
+    for (const call of exposed) {
       for (const t of turnsByCall.get(call.callSid) ?? []) {
         if (touched.has(t) || t.start < passedAt(call)) continue;
         afterTurns++;
@@ -160,7 +176,7 @@ export function chaosReport(input: ChaosReportInput): FaultReport[] {
     let collateralCalls = 0;
     let collateralTurns = 0;
     for (const call of input.calls) {
-      if (affected.has(call)) continue;
+      if (exposed.has(call)) continue;
       const lost = call.turns.filter((_, i) => {
         const h = heardReply(call, i);
         return h === 'silence' || h === 'apology';
@@ -178,6 +194,7 @@ export function chaosReport(input: ChaosReportInput): FaultReport[] {
       fault: formatFaultSpec(f),
       kind: f.kind,
       injected: injected.length,
+      callsExposed: exposed.size,
       callsAffected: affected.size,
       turnsTouched: touched.size,
       heard,
@@ -203,11 +220,11 @@ export function formatChaosTable(reports: readonly FaultReport[]): string {
         : r.recoveryMs.count === 0
           ? '-'
           : `${r.recoveryMs.p50} / ${r.recoveryMs.max} ms (${r.recoveryMs.count})`;
-    return `| \`${r.fault}\` | ${r.injected} | ${r.callsAffected} | ${r.turnsTouched} | ${r.heard.answer} / ${r.heard.apology} / ${r.heard.silence} / ${r.heard.cut} | ${r.turnsLost} | ${r.collateral.calls} / ${r.collateral.turnsNotAnswered} | ${r.after.answered}/${r.after.turns} | ${rec} |`;
+    return `| \`${r.fault}\` | ${r.injected} | ${r.callsExposed} | ${r.callsAffected} | ${r.turnsTouched} | ${r.heard.answer} / ${r.heard.apology} / ${r.heard.silence} / ${r.heard.cut} | ${r.turnsLost} | ${r.collateral.calls} / ${r.collateral.turnsNotAnswered} | ${r.after.answered}/${r.after.turns} | ${rec} |`;
   });
   return [
-    '| fault | injected | calls affected | turns touched | heard: answer / apology / silence / cut | turns lost | collateral: calls / turns not answered | answered after | recovery p50 / max |',
-    '|---|---:|---:|---:|---|---:|---|---:|---|',
+    '| fault | injected | calls exposed | calls affected | turns touched | heard: answer / apology / silence / cut | turns lost | collateral: calls / turns not answered | answered after | recovery p50 / max |',
+    '|---|---:|---:|---:|---:|---|---:|---|---:|---|',
     ...rows,
   ].join('\n');
 }

@@ -76,6 +76,7 @@ describe('chaosReport', () => {
     expect(r).toMatchObject({
       fault: 'tts-outage:at=10s,for=5s,code=UNAVAILABLE',
       injected: 2,
+      callsExposed: 2,
       callsAffected: 2,
       turnsTouched: 3,
       heard: { answer: 0, apology: 2, silence: 1, cut: 0 },
@@ -85,7 +86,7 @@ describe('chaosReport', () => {
       recoveryMs: { count: 1, p50: 300, max: 300 },
     });
     expect(formatChaosTable([r!])).toContain(
-      '| `tts-outage:at=10s,for=5s,code=UNAVAILABLE` | 2 | 2 | 3 | 0 / 2 / 1 / 0 | 1 | 1 / 2 | 2/2 | 300 / 300 ms (1) |',
+      '| `tts-outage:at=10s,for=5s,code=UNAVAILABLE` | 2 | 2 | 2 | 3 | 0 / 2 / 1 / 0 | 1 | 1 / 2 | 2/2 | 300 / 300 ms (1) |',
     );
   });
 
@@ -114,6 +115,7 @@ describe('chaosReport', () => {
     });
     expect(stt).toMatchObject({
       injected: 1,
+      callsExposed: 1,
       callsAffected: 1,
       turnsTouched: 1,
       heard: { answer: 1, apology: 0, silence: 0, cut: 0 },
@@ -132,5 +134,21 @@ describe('chaosReport', () => {
       notes: ['agent counted 1 of 1 dropped calls as lost (hva_calls_lost_total)'],
     });
     expect(formatChaosTable([drop!])).toContain('n/a (call over)');
+  });
+});
+
+describe('window faults: exposed and affected calls', () => {
+  it('counts a call whose turn overlapped the window but still heard its answer as exposed, not affected', () => {
+    const plan = parseFaultPlan(['llm-429-burst:at=10s,for=5s']);
+    // Turn 2 (11-14 s) overlaps the burst: one call answered anyway (a retry after it), one apologised.
+    const lucky = call('CAlucky', 0, [['answer-1-1'], ['answer-2-2'], ['answer-3-3']]);
+    const unlucky = call('CAunlucky', 0, [['answer-1-1'], ['answer-2-2'], ['apology-3-3']]);
+    const [r] = chaosReport({ plan, epochMs: EPOCH, events: [], calls: [lucky, unlucky] });
+    expect(r).toMatchObject({
+      callsExposed: 2,
+      callsAffected: 1,
+      turnsTouched: 2,
+      heard: { answer: 1, apology: 1 },
+    });
   });
 });
