@@ -129,12 +129,17 @@ export function chaosReport(input: ChaosReportInput): FaultReport[] {
     const events = input.events.filter((e) => e.fault === f.kind);
     const injected = events.filter((e) => e.type === 'injected');
     const touched = new Set<AbsTurn>();
+    /** Calls a per-call fault hit (also before their first utterance, e.g. a stream failing at open). */
+    const hit = new Set<ChaosCall>();
+    const byId = new Map(input.calls.map((c) => [c.callSid, c]));
     let passedAt: (call: ChaosCall) => number;
     const notes: string[] = [];
     if (f.kind === 'stt-stream-fail' || f.kind === 'ws-drop') {
       const lastHit = new Map<string, number>();
       for (const e of injected) {
         if (e.callId === undefined) continue;
+        const c = byId.get(e.callId);
+        if (c) hit.add(c);
         const t = turnAt(turnsByCall.get(e.callId) ?? [], e.atEpochMs);
         if (t) touched.add(t);
         lastHit.set(e.callId, Math.max(lastHit.get(e.callId) ?? 0, e.atEpochMs));
@@ -154,7 +159,7 @@ export function chaosReport(input: ChaosReportInput): FaultReport[] {
         for (const t of turns) if (t.start < end && t.until >= start) touched.add(t);
       passedAt = () => end;
     }
-    const exposed = new Set([...touched].map((t) => t.call));
+    const exposed = new Set([...hit, ...[...touched].map((t) => t.call)]);
     const heard: Record<Heard, number> = { answer: 0, apology: 0, silence: 0, cut: 0 };
     const hurt = new Set<ChaosCall>();
     for (const t of touched) {

@@ -152,3 +152,26 @@ describe('window faults: exposed and affected calls', () => {
     });
   });
 });
+
+describe('per-call faults before the first utterance', () => {
+  it('count the call as affected even with no turn in progress', () => {
+    const plan = parseFaultPlan(['stt-stream-fail:100%@open']);
+    const c = call('CA1', 0, [['answer-1-1']]);
+    const events: FaultEvent[] = [
+      {
+        fault: 'stt-stream-fail',
+        type: 'injected',
+        atEpochMs: EPOCH + 10,
+        callId: 'CA1',
+        detail: 'UNAVAILABLE',
+      },
+    ];
+    const [r] = chaosReport({ plan, epochMs: EPOCH, events, calls: [c] });
+    expect(r).toMatchObject({
+      callsExposed: 1,
+      callsAffected: 1,
+      turnsTouched: 0,
+      after: { turns: 1, answered: 1 },
+    });
+  });
+});
