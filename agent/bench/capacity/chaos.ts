@@ -22,7 +22,8 @@ import type { FaultPlan } from '../../src/sim/faults/index.ts';
 /** The set: 20 % of STT streams failing mid-call, a burst of LLM 429s and stalls, a 10 s TTS outage, a WebSocket drop per minute. */
 export const CHAOS_SCENARIOS: readonly (readonly string[])[] = [
   ['stt-stream-fail:20%@mid'],
-  ['llm-429-burst:at=30s,for=10s', 'llm-stall:at=70s,for=10s'],
+  // A stall before the first token (the first-token deadline) and one mid-answer (the stall timeout).
+  ['llm-429-burst:at=30s,for=10s', 'llm-stall:at=60s,for=10s', 'llm-stall:at=90s,for=10s,after-tokens=3'],
   ['tts-outage:at=30s,for=10s'],
   ['ws-drop:every=60s'],
 ];

@@ -27,6 +27,8 @@ export class WsDropper implements CallFaultHook {
   private readonly live = new Set<DroppableCall>();
   private readonly rules: Array<{
     f: WsDropFault;
+    /** Position in the plan. */
+    index: number;
     random: () => number;
     /** Schedule slots passed (a slot with no live call drops nothing). */
     slot: number;
@@ -43,6 +45,7 @@ export class WsDropper implements CallFaultHook {
       if (f.kind === 'ws-drop')
         this.rules.push({
           f,
+          index,
           random: faultRandom(plan.seed, index, 'ws-drop'),
           slot: 0,
           done: 0,
@@ -87,6 +90,7 @@ export class WsDropper implements CallFaultHook {
       this.live.delete(victim);
       this.options.log.add({
         fault: 'ws-drop',
+        index: rule.index,
         type: 'injected',
         atEpochMs: this.options.clock.now(),
         callId: victim.callSid,

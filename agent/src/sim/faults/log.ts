@@ -23,6 +23,8 @@ export const systemFaultTimers: FaultTimers = {
 
 export interface FaultEvent {
   readonly fault: FaultKind;
+  /** Which fault of the plan (its position), so two faults of one kind report apart. */
+  readonly index?: number;
   /** injected: a failure was sent; recovered: the first normal service after it (see afterMs). */
   readonly type: 'injected' | 'recovered';
   readonly atEpochMs: number;

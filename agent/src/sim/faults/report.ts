@@ -125,8 +125,9 @@ function turnAt(turns: readonly AbsTurn[], at: number): AbsTurn | undefined {
 /** One report per fault of the plan (in plan order). */
 export function chaosReport(input: ChaosReportInput): FaultReport[] {
   const turnsByCall = new Map(input.calls.map((c) => [c.callSid, absTurns(c)]));
-  return input.plan.faults.map((f) => {
-    const events = input.events.filter((e) => e.fault === f.kind);
+  return input.plan.faults.map((f, index) => {
+    // Events name their fault's position in the plan; older logs only its kind.
+    const events = input.events.filter((e) => e.fault === f.kind && (e.index ?? index) === index);
     const injected = events.filter((e) => e.type === 'injected');
     const touched = new Set<AbsTurn>();
     /** Calls a per-call fault hit (also before their first utterance, e.g. a stream failing at open). */

@@ -48,6 +48,7 @@ export function createSpeechFaultHook(
     const random = faultRandom(plan.seed, index, 'stt-stream-fail');
     return {
       f,
+      index,
       random,
       selector: new ShareSelector(f.callShare, random),
       calls: new Map<string, CallState>(),
@@ -66,6 +67,7 @@ export function createSpeechFaultHook(
         const now = clock.now();
         log.add({
           fault: 'stt-stream-fail',
+          index: rule.index,
           type: 'recovered',
           atEpochMs: now,
           callId,
@@ -91,7 +93,14 @@ export function createSpeechFaultHook(
         fired() {
           const now = clock.now();
           s.failedAt = now;
-          log.add({ fault: 'stt-stream-fail', type: 'injected', atEpochMs: now, callId, detail: name });
+          log.add({
+            fault: 'stt-stream-fail',
+            index: rule.index,
+            type: 'injected',
+            atEpochMs: now,
+            callId,
+            detail: name,
+          });
         },
       };
     }

@@ -37,6 +37,8 @@ export interface TtsFaultHook {
 interface WindowRule<F extends WindowFault> {
   readonly f: F;
   readonly selector: ShareSelector;
+  /** Position in the plan. */
+  readonly index: number;
   /** A failure was sent and no request after the window was served yet. */
   pendingRecovery: boolean;
 }
@@ -52,6 +54,7 @@ function windows<F extends Llm429BurstFault | LlmStallFault | TtsOutageFault>(
     const w = f as F;
     out.push({
       f: w,
+      index,
       selector: new ShareSelector(share(w), faultRandom(plan.seed, index, w.kind)),
       pendingRecovery: false,
     });
@@ -72,7 +75,7 @@ function noteCompleted(
     if (!r.pendingRecovery || arrivedAtEpochMs < end) continue;
     r.pendingRecovery = false;
     const now = clock.now();
-    log.add({ fault: r.f.kind, type: 'recovered', atEpochMs: now, afterMs: now - end });
+    log.add({ fault: r.f.kind, index: r.index, type: 'recovered', atEpochMs: now, afterMs: now - end });
   }
 }
 
@@ -98,11 +101,12 @@ export function createLlmFaultHook(
         r.pendingRecovery = true;
         const f = r.f;
         if (f.kind === 'llm-429-burst') {
-          log.add({ fault: f.kind, type: 'injected', atEpochMs: now, detail: '429' });
+          log.add({ fault: f.kind, index: r.index, type: 'injected', atEpochMs: now, detail: '429' });
           return { type: 'rate_limit', retryAfterSeconds: f.retryAfterS };
         }
         log.add({
           fault: f.kind,
+          index: r.index,
           type: 'injected',
           atEpochMs: now,
           detail: `stall after ${f.afterTokens} tokens`,
@@ -132,7 +136,7 @@ export function createTtsFaultHook(
       for (const r of rules) {
         if (!inWindow(r.f, now - epochMs)) continue;
         r.pendingRecovery = true;
-        log.add({ fault: 'tts-outage', type: 'injected', atEpochMs: now, detail: r.f.code });
+        log.add({ fault: 'tts-outage', index: r.index, type: 'injected', atEpochMs: now, detail: r.f.code });
         return { code: r.f.code, message: 'The service is currently unavailable.' };
       }
       return null;

@@ -147,7 +147,7 @@ describe('LLM window hooks', () => {
     const events = inj.log.events();
     expect(events.filter((e) => e.type === 'injected')).toHaveLength(2);
     expect(events.filter((e) => e.type === 'recovered')).toEqual([
-      { fault: 'llm-429-burst', type: 'recovered', atEpochMs: EPOCH + 71_000, afterMs: 1000 },
+      { fault: 'llm-429-burst', index: 0, type: 'recovered', atEpochMs: EPOCH + 71_000, afterMs: 1000 },
     ]);
   });
 
@@ -239,5 +239,26 @@ describe('switchable faults', () => {
     time.advance(5000);
     expect(dropped).toEqual([]);
     expect(openai.faultHook.request()).toBeNull();
+  });
+});
+
+describe('two faults of one kind', () => {
+  it('log which of them acted (their position in the plan)', () => {
+    const time = new FakeTime();
+    const inj = createFaultInjector(
+      parseFaultPlan(['llm-stall:at=10s,for=5s', 'llm-stall:at=30s,for=5s,after-tokens=3']),
+      { clock: time, epochMs: EPOCH },
+    );
+    const hook = inj.emulatorOptions.openai.faultHook!;
+    time.advance(10_000);
+    expect(hook.request()).toEqual({ type: 'stall', afterTokens: 0 });
+    time.advance(20_000);
+    expect(hook.request()).toEqual({ type: 'stall', afterTokens: 3 });
+    hook.completed(EPOCH + 16_000);
+    expect(inj.log.events().map((e) => [e.type, e.index])).toEqual([
+      ['injected', 0],
+      ['injected', 1],
+      ['recovered', 0],
+    ]);
   });
 });

@@ -175,3 +175,18 @@ describe('per-call faults before the first utterance', () => {
     });
   });
 });
+
+describe('two faults of one kind in a plan', () => {
+  it('report each with its own events', () => {
+    const plan = parseFaultPlan(['tts-outage:at=10s,for=2s', 'tts-outage:at=30s,for=2s']);
+    const events: FaultEvent[] = [
+      { fault: 'tts-outage', index: 0, type: 'injected', atEpochMs: EPOCH + 10_500 },
+      { fault: 'tts-outage', index: 1, type: 'injected', atEpochMs: EPOCH + 30_500 },
+      { fault: 'tts-outage', index: 1, type: 'injected', atEpochMs: EPOCH + 31_000 },
+      { fault: 'tts-outage', index: 1, type: 'recovered', atEpochMs: EPOCH + 32_400, afterMs: 400 },
+    ];
+    const [a, b] = chaosReport({ plan, epochMs: EPOCH, events, calls: [] });
+    expect([a!.injected, a!.recoveryMs.count]).toEqual([1, 0]);
+    expect([b!.injected, b!.recoveryMs.count, b!.recoveryMs.max]).toEqual([2, 1, 400]);
+  });
+});
