@@ -6,6 +6,7 @@ import {
   renderChaosMarkdown,
   type ChaosReport,
 } from '../../../bench/capacity/chaos.ts';
+import type { MachineFacts } from '../../../bench/capacity/report.ts';
 import { summarizeStep } from '../../../bench/capacity/summary.ts';
 import { parseFaultPlan } from '../../../src/sim/faults/plan.ts';
 import { call, stepInputs } from './fixtures.ts';
@@ -80,7 +81,15 @@ describe('chaos mode', () => {
       startedAt: '2026-12-01T14:20:00.000Z',
       finishedAt: '2026-12-01T14:35:00.000Z',
       command: 'npm run bench -- --chaos',
-      machine: { cpus: 2, cpuModel: 'test cpu', memoryGiB: 24, node: 'v24', kernel: 'k' },
+      // (b13's branch adds `revision` to MachineFacts: this literal fits either shape.)
+      machine: {
+        revision: 'test',
+        cpus: 2,
+        cpuModel: 'test cpu',
+        memoryGiB: 24,
+        node: 'v24',
+        kernel: 'k',
+      } as MachineFacts,
       profile: 'reference',
       calls: 100,
       durationS: 120,
