@@ -28,6 +28,8 @@ import {
 } from '../operator/src/rbac.ts';
 import { OPERATOR_OWNED_ENV } from '../operator/src/render/env.ts';
 import { sttAdmissionRules } from './crd-stt-rules.ts';
+import { BUILTIN_NAMES } from '../agent/src/tools/builtins.ts';
+import { TOOL_ENTRY_SCHEMA, TRANSFER_ENTRY_SCHEMA } from '../agent/src/tools/config.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const CRD_PATH = join(root, 'crds', `${PLURAL}.${GROUP}.yaml`);
@@ -282,6 +284,59 @@ function structuralSpec(): Record<string, JsonSchema> {
       requests: quantityMap,
       limits: quantityMap,
     }),
+    tools: {
+      type: 'array',
+      maxItems: 32,
+      description:
+        'HTTP tools the model may call (docs/tools.md): rendered into the agent env TOOLS_JSON, each secretRef as its own env var from the Secret.',
+      items: obj(
+        'An HTTP tool: the agent POSTs the JSON arguments, signed with HMAC-SHA256 when secretRef is set.',
+        {
+          name: {
+            type: 'string',
+            pattern: TOOL_ENTRY_SCHEMA.properties.name.pattern,
+            maxLength: 64,
+            description: 'Function name the model calls.',
+          },
+          description: {
+            type: 'string',
+            minLength: 1,
+            maxLength: TOOL_ENTRY_SCHEMA.properties.description.maxLength,
+            description: 'What the tool does and when to use it (the model reads this).',
+          },
+          parameters: {
+            type: 'object',
+            'x-kubernetes-preserve-unknown-fields': true,
+            description:
+              'JSON Schema of the arguments; the agent validates calls against it. Default: no arguments.',
+          },
+          url: {
+            type: 'string',
+            pattern: TOOL_ENTRY_SCHEMA.properties.url.pattern,
+            maxLength: TOOL_ENTRY_SCHEMA.properties.url.maxLength,
+            description: 'Backend URL (http or https) the call is POSTed to.',
+          },
+          timeoutMs: {
+            type: 'integer',
+            minimum: TOOL_ENTRY_SCHEMA.properties.timeoutMs.minimum,
+            maximum: TOOL_ENTRY_SCHEMA.properties.timeoutMs.maximum,
+            description: 'Deadline of the whole request, ms (default 3000).',
+          },
+          secretRef: secretKeyRef('Secret holding the HMAC signing key of this tool.', 'secret'),
+        },
+        {
+          required: ['name', 'description', 'url'],
+          'x-kubernetes-validations': [
+            {
+              rule: `!(self.name in [${[...BUILTIN_NAMES].map(celString).join(', ')}])`,
+              message: 'tool name is taken by a built-in action (end_call, transfer_call, send_dtmf)',
+            },
+          ],
+        },
+      ),
+      'x-kubernetes-list-type': 'map',
+      'x-kubernetes-list-map-keys': ['name'],
+    },
     env: {
       type: 'array',
       maxItems: 100,
@@ -296,6 +351,10 @@ function structuralSpec(): Record<string, JsonSchema> {
         {
           required: ['name'],
           'x-kubernetes-validations': [
+            {
+              rule: "!self.name.startsWith('HVA_TOOL_SECRET_')",
+              message: 'HVA_TOOL_SECRET_* env vars are rendered by the operator from spec.tools[].secretRef',
+            },
             {
               rule: `!(self.name in ${celMap(operatorOwnedEnv())})`,
               messageExpression: `'spec.env ' + self.name + ' is rendered by the operator from ' + ${celMap(operatorOwnedEnv())}[self.name] + ': set that instead (an env entry would fight it)'`,
@@ -321,6 +380,60 @@ function structuralNested(): Record<string, Record<string, JsonSchema>> {
         'Secret holding the Twilio auth token (TWILIO_AUTH_TOKEN).',
         'authToken',
       ),
+      apiKeySecretRef: secretKeyRef(
+        'Secret holding the secret of twilio.apiKeySid (TWILIO_API_KEY_SECRET), for REST calls (hang-up, transfer).',
+        'apiKeySecret',
+      ),
+    },
+    transfer: {
+      targets: {
+        type: 'array',
+        maxItems: 20,
+        description: 'Where the model may transfer a caller (agent env TRANSFER_TARGETS_JSON).',
+        items: obj(
+          'A transfer target: a phone number or a SIP address.',
+          {
+            name: {
+              type: 'string',
+              pattern: TRANSFER_ENTRY_SCHEMA.properties.name.pattern,
+              maxLength: 64,
+              description: 'What the model names.',
+            },
+            description: {
+              type: 'string',
+              minLength: 1,
+              maxLength: TRANSFER_ENTRY_SCHEMA.properties.description.maxLength,
+              description: 'Who answers there (the model reads this).',
+            },
+            number: {
+              type: 'string',
+              pattern: TRANSFER_ENTRY_SCHEMA.properties.number.pattern,
+              maxLength: 16,
+              description: 'E.164 number.',
+            },
+            sip: {
+              type: 'string',
+              pattern: TRANSFER_ENTRY_SCHEMA.properties.sip.pattern,
+              maxLength: TRANSFER_ENTRY_SCHEMA.properties.sip.maxLength,
+              description: 'SIP address (sip:user@host).',
+            },
+            sendDigits: {
+              type: 'string',
+              pattern: TRANSFER_ENTRY_SCHEMA.properties.sendDigits.pattern,
+              maxLength: 32,
+              description: 'DTMF sent when the far end answers (an extension; w = half a second).',
+            },
+          },
+          {
+            required: ['name', 'description'],
+            'x-kubernetes-validations': [
+              { rule: 'has(self.number) != has(self.sip)', message: 'set exactly one of number or sip' },
+            ],
+          },
+        ),
+        'x-kubernetes-list-type': 'map',
+        'x-kubernetes-list-map-keys': ['name'],
+      },
     },
     llm: {
       apiKeySecretRef: secretKeyRef(

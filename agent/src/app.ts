@@ -14,7 +14,7 @@ import type { Config } from './config/schema.ts';
 import type { Logger } from './telemetry/logger.ts';
 import type { CallHandlerFactory, CallStartInfo } from './call/types.ts';
 import { MediaConnection } from './twilio/connection.ts';
-import { completeCall } from './twilio/rest.ts';
+import { TwilioRest } from './twilio/rest.ts';
 import {
   buildAdminApp,
   buildHttpApp,
@@ -67,6 +67,8 @@ export interface AgentOptions {
   readonly wallClock?: () => number;
   /** The browser playground (PLAYGROUND_ENABLED): its routes, and its ticket-authorised media upgrades. */
   readonly playground?: Playground;
+  /** Twilio REST client shared with the call sessions (transfers); default: one from config. */
+  readonly twilioRest?: TwilioRest;
 }
 
 export interface RunningAgent {
@@ -214,13 +216,17 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     },
   });
 
-  const completeCallAtTwilio = async (info: CallStartInfo): Promise<void> => {
-    const r = await completeCall({
+  const twilioRest =
+    options.twilioRest ??
+    new TwilioRest({
       baseUrl: config.twilioApiBaseUrl,
-      accountSid: info.accountSid,
-      authToken: auth.authToken,
-      callSid: info.callSid,
+      accountSid: config.twilioAccountSid,
+      apiKeySid: config.twilioApiKeySid,
+      apiKeySecret: config.twilioApiKeySecret,
+      authToken: auth.loopbackOnly ? '' : auth.authToken,
     });
+  const completeCallAtTwilio = async (info: CallStartInfo): Promise<void> => {
+    const r = await twilioRest.completeCall(info.accountSid, info.callSid);
     if (!r.ok)
       rejectLog.warn(
         'twilio_rest',
@@ -244,7 +250,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       outboundBufferBytes: Math.round(config.outboundBufferSeconds * WIRE_BYTES_PER_AUDIO_SECOND),
       admitStart: gate.admitStart,
       // Only with a real account: the development token cannot talk to Twilio.
-      ...(auth.loopbackOnly ? {} : { completeCall: completeCallAtTwilio }),
+      ...(twilioRest.configured ? { completeCall: completeCallAtTwilio } : {}),
       onStarted: (c) => gate.started(c),
       onFinished: (c) => {
         connections.delete(c);

@@ -7,7 +7,15 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { resolveScript, SimulatedCall, type CallResult } from '../../src/sim/caller/index.ts';
 import { createFaultInjector, parseFaultPlan } from '../../src/sim/faults/index.ts';
-import { parseTranscripts, planCall, selectFixtures, slotStartMs, type PlannedCall } from './conversation.ts';
+import {
+  parseTranscripts,
+  planCall,
+  planUtterances,
+  selectFixtures,
+  slotStartMs,
+  type Fixture,
+  type PlannedCall,
+} from './conversation.ts';
 import type { CallSummary, CallersCommand, CallersMessage, CallersSpec } from './protocol.ts';
 import { readProcStat } from './prom.ts';
 
@@ -33,6 +41,7 @@ async function run(spec: CallersSpec): Promise<void> {
     parseTranscripts(readFileSync(join(spec.fixturesDir, 'transcripts.tsv'), 'utf8')),
     parseTranscripts(readFileSync(join(spec.fixturesDir, 'pauses', 'transcripts.tsv'), 'utf8'), 'pauses'),
   );
+  const named = spec.utterances ? namedFixtures(spec.fixturesDir, spec.utterances) : [];
   const audioCache = new Map<string, Promise<Buffer>>();
   const lag = monitorEventLoopDelay({ resolution: 10 });
   lag.enable();
@@ -53,7 +62,9 @@ async function run(spec: CallersSpec): Promise<void> {
   const mayPlace = (): boolean => !stopped && epochNow() < spec.stopAtMs && nextIndex - firstIndex < maxCalls;
 
   async function placeOne(): Promise<void> {
-    const plan = planCall(spec.runId, nextIndex++, fixtures, spec.fixturesDir);
+    const plan = spec.utterances
+      ? planUtterances(spec.runId, nextIndex++, named, spec.fixturesDir)
+      : planCall(spec.runId, nextIndex++, fixtures, spec.fixturesDir);
     const placedAt = epochNow();
     try {
       await registerScript(spec.control, plan);
@@ -110,6 +121,17 @@ async function run(spec: CallersSpec): Promise<void> {
     lagP99Ms: Math.max(0, lag.percentile(99) / 1e6 - 10),
     placed: nextIndex - firstIndex,
     ...(faults ? { faultEvents: faults.log.events() } : {}),
+  });
+}
+
+/** bench:turn's utterances (CallersSpec.utterances) from their transcripts.tsv. */
+function namedFixtures(dir: string, u: NonNullable<CallersSpec['utterances']>): Fixture[] {
+  const sub = u.subdir ?? '';
+  const list = parseTranscripts(readFileSync(join(dir, sub, 'transcripts.tsv'), 'utf8'), sub);
+  return u.names.map((n) => {
+    const f = list.find((x) => x.name === n);
+    if (!f) throw new Error(`utterance '${n}' missing from ${join(dir, sub, 'transcripts.tsv')}`);
+    return f;
   });
 }
 

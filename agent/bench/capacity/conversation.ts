@@ -98,6 +98,36 @@ export function planCall(
   return { index, callSid: callSidFor(runId, index), turns, lines, bargeInTurn, script };
 }
 
+/**
+ * Call `index` of bench:turn: the greeting, then each fixture in order, each followed by the
+ * agent's whole answer (as src/sim/conversation.ts plays them in-process), then hang-up.
+ */
+export function planUtterances(
+  runId: string,
+  index: number,
+  fixtures: readonly Fixture[],
+  fixturesDir: string,
+): PlannedCall {
+  const wait: CallStepSpec = {
+    kind: 'waitForAgent',
+    until: 'end',
+    timeoutMs: ANSWER_TIMEOUT_MS,
+    quietMs: ANSWER_QUIET_MS,
+  };
+  const script: CallStepSpec[] = [wait];
+  for (const f of fixtures)
+    script.push({ kind: 'play', file: `${fixturesDir.replace(/\/$/, '')}/${f.file}`, label: f.name }, wait);
+  script.push({ kind: 'silence', ms: 200 }, { kind: 'stop' });
+  return {
+    index,
+    callSid: callSidFor(runId, index),
+    turns: fixtures.map((f) => f.name),
+    lines: fixtures.map((f) => f.line),
+    bargeInTurn: -1,
+    script,
+  };
+}
+
 /** Parses a transcripts.tsv (name<TAB>text per line) into fixtures under `subdir`. */
 export function parseTranscripts(tsv: string, subdir = ''): Fixture[] {
   const out: Fixture[] = [];

@@ -3,6 +3,7 @@
 // Three processes (harness.ts): the built agent, the emulators, the callers. Writes JSON, a
 // Markdown report and SVG charts (docs/bench/capacity.md, docs/bench/capacity/) and the README's
 // short table.
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
@@ -22,11 +23,11 @@ import {
   kneeOf,
   readmeTable,
   renderSweepMarkdown,
-  replaceBetweenMarkers,
   stepTable,
   sweepCharts,
   type MachineFacts,
   type SweepReport,
+  withReadmeCapacity,
 } from './report.ts';
 import { runSoak } from './soak.ts';
 import {
@@ -132,9 +133,18 @@ export function parseAgentEnv(list: readonly string[]): Record<string, string> {
   return out;
 }
 
+/** The commit the agent was built from, '+dirty' when agent/src has uncommitted changes. */
+function revision(): string {
+  const git = (args: string[]): string =>
+    spawnSync('git', args, { cwd: REPO_ROOT, encoding: 'utf8' }).stdout?.trim() ?? '';
+  const head = git(['rev-parse', '--short', 'HEAD']) || 'unknown';
+  return git(['status', '--porcelain', '--', 'agent/src']) === '' ? head : `${head}+dirty`;
+}
+
 export function machineFacts(): MachineFacts {
   const c = cpus();
   return {
+    revision: revision(),
     cpus: c.length,
     cpuModel: c[0]?.model ?? 'unknown',
     memoryGiB: totalmem() / 2 ** 30,
@@ -386,10 +396,9 @@ export function writeSweep(report: SweepReport, outDir: string): void {
     const readme = join(REPO_ROOT, 'README.md');
     writeFileSync(
       readme,
-      replaceBetweenMarkers(
+      withReadmeCapacity(
         readFileSync(readme, 'utf8'),
-        'capacity',
-        `${readmeTable(report)}\n\nFrom [docs/bench/capacity.md](docs/bench/capacity.md) (\`npm run bench\`, ${report.startedAt.slice(0, 16)} UTC).`,
+        `${readmeTable(report)}\n\nMeasured by \`npm run bench\` (${report.startedAt.slice(0, 16)} UTC, shared 2-core machine; see the load averages) with the agent, the emulators and the callers on the same cores: [docs/bench/capacity.md](docs/bench/capacity.md), soak: [docs/bench/soak.md](docs/bench/soak.md).`,
       ),
     );
   }

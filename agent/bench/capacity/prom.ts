@@ -124,3 +124,28 @@ export function parseLoadAvg(text: string): [number, number, number] {
   const [a, b, c] = text.trim().split(/\s+/).map(Number);
   return [a ?? NaN, b ?? NaN, c ?? NaN];
 }
+
+/** Busy and total clock ticks over all CPUs, from the first line of /proc/stat. */
+export function parseCpuTotals(procStat: string): { busy: number; total: number } {
+  const line = procStat.split('\n')[0] ?? '';
+  if (!line.startsWith('cpu ')) throw new Error('not /proc/stat');
+  const v = line.trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal (guest time is already inside user).
+  const idle = (v[3] ?? 0) + (v[4] ?? 0);
+  const total = v.slice(0, 8).reduce((a, b) => a + b, 0);
+  return { busy: total - idle, total };
+}
+
+export function readCpuTotals(): { busy: number; total: number } {
+  return parseCpuTotals(readFileSync('/proc/stat', 'utf8'));
+}
+
+/** Cores busy on average between two /proc/stat readings (all processes, ours and others'). */
+export function busyCores(
+  a: { busy: number; total: number },
+  b: { busy: number; total: number },
+  cpus: number,
+): number {
+  const total = b.total - a.total;
+  return total > 0 ? ((b.busy - a.busy) / total) * cpus : 0;
+}

@@ -90,6 +90,11 @@ export interface CallersSpec {
   readonly firstIndex?: number;
   /** Faults the callers inject (ws-drop); the emulators get the same plan through the control server. */
   readonly faults?: FaultsSpec;
+  /**
+   * Instead of the capacity conversation (conversation.ts planCall): these fixtures in order, each
+   * answered before the next (bench:turn, planUtterances), from fixturesDir or its `subdir`.
+   */
+  readonly utterances?: { readonly names: readonly string[]; readonly subdir?: string };
 }
 
 /** One finished call as the callers' process reports it. */

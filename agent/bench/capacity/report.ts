@@ -5,6 +5,8 @@ import type { StepResult } from './summary.ts';
 import { renderLineChart, type Series } from './svg.ts';
 
 export interface MachineFacts {
+  /** The agent code measured: git commit (and '+dirty' when agent/src had changes). */
+  readonly revision: string;
   readonly cpus: number;
   readonly cpuModel: string;
   readonly memoryGiB: number;
@@ -69,21 +71,24 @@ export function stepTable(steps: readonly StepResult[]): string {
 
 export function detailTable(steps: readonly StepResult[]): string {
   const rows = [
-    '| calls | window (s) | call-seconds | agent CPU system | heap used (MB) | RSS max (MB) | barge-ins (agent / caller clears) | agent turn outcomes | caller late echoes | emulators CPU | callers CPU / lag p99 (ms) | errors by kind | broken |',
-    '|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---|---|',
+    '| calls | window (s) | machine busy (cores, all processes) | call-seconds | agent CPU system | heap used (MB) | RSS max (MB) | barge-ins (agent / caller clears) | agent turn outcomes | caller late echoes | emulators CPU | callers CPU / lag p99 (ms) | unanswered by turn | errors by kind | broken |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---|---|---|',
   ];
   for (const s of steps) {
     const errs = Object.entries(s.errors)
       .filter(([, v]) => v > 0)
       .map(([k, v]) => `${k}: ${v}`)
       .join(', ');
+    const unanswered = Object.entries(s.notAnsweredByLabel ?? {})
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ');
     const outcomes = Object.entries(s.agentOutcomes)
       .map(([k, v]) => `${k} ${v}`)
       .join(', ');
     rows.push(
-      `| ${s.calls} | ${n(s.windowS)} | ${n(s.callSeconds)} | ${n(s.agentCpuSystemPct)} % | ${n(s.heapUsedMb)} | ${n(s.rssMaxMb)} |` +
+      `| ${s.calls} | ${n(s.windowS)} | ${n(s.machineBusyCores, 2)} of ${s.machineCores} | ${n(s.callSeconds)} | ${n(s.agentCpuSystemPct)} % | ${n(s.heapUsedMb)} | ${n(s.rssMaxMb)} |` +
         ` ${s.bargeIns} / ${s.callerClears} | ${outcomes || '-'} | ${s.callerLateEchoes} | ${n(s.emulatorsCpuPct)} % |` +
-        ` ${n(s.callersCpuPct)} % / ${n(s.callersLagP99Ms, 1)} | ${errs || 'none'} | ${s.broken ?? 'no'} |`,
+        ` ${n(s.callersCpuPct)} % / ${n(s.callersLagP99Ms, 1)} | ${unanswered || '-'} | ${errs || 'none'} | ${s.broken ?? 'no'} |`,
     );
   }
   return rows.join('\n');
@@ -136,7 +141,11 @@ export function sweepCharts(r: SweepReport): Map<string, string> {
         yMin: 0,
         yMax: 1,
         xMin: 0,
-        series: p.steps.map((s) => ({ name: `${s.calls} calls`, points: s.latencyCdf, step: true })),
+        series: p.steps.map((s) => ({
+          name: `${s.calls} call${s.calls === 1 ? '' : 's'}`,
+          points: s.latencyCdf,
+          step: true,
+        })),
       }),
     );
     charts.set(
@@ -193,7 +202,7 @@ export function renderSweepMarkdown(r: SweepReport, chartDir: string): string {
     '',
     '<!-- Written by `npm run bench` (agent/bench/capacity); edit the generator, not this file. -->',
     '',
-    `Run ${r.startedAt} -> ${r.finishedAt}: \`${r.command}\`.`,
+    `Run ${r.startedAt} -> ${r.finishedAt}: \`${r.command}\`, agent code at ${m.revision}.`,
     '',
     `- Machine: ${m.cpus} x ${m.cpuModel}, ${n(m.memoryGiB, 1)} GiB, Node ${m.node}, Linux ${m.kernel}. The agent, the emulators and the callers share these cores (and other people's work: see the load averages; a 1-minute load of ${LOADED_AT} or more is marked loaded).`,
     '- Three processes: the agent (`node agent/dist/main.js`, the production entry point, built; providers pointed at the emulators, LOG_LEVEL=info), the emulators (Speech gRPC, OpenAI HTTP/SSE, TTS gRPC) and the simulated Twilio callers. Agent CPU and RSS come from `/proc/<pid>/stat`; event-loop lag, frame and error counters from its own admin `/metrics`; turn latency from its `[LATENCY]` log lines.',
@@ -231,6 +240,7 @@ export function renderSweepMarkdown(r: SweepReport, chartDir: string): string {
     '- **CPU ms per call-second**: agent CPU (user + system) in the window / seconds of calls in the window (any call, open to end). **RSS per call**: (RSS at the window end - idle RSS) / N.',
     '- **lag**: `hva_event_loop_lag_seconds` (perf_hooks.monitorEventLoopDelay, 10 ms resolution) over the window, less the 10 ms sampling interval.',
     '- **late / dropped frames**: `hva_late_frames_total` / `hva_dropped_frames_total` in the window. **errors**: failed or cut calls, protocol errors, agent session/handler errors, apologies, refused streams, calls ended by the edge, malformed frames and error log lines over the whole step (wait timeouts are listed in the details).',
+    "- **machine busy**: cores busy on average in the window, all processes (/proc/stat): with the agent, emulators and callers taking their share, the rest is other people's work on the shared machine.",
     '- **turns not answered**: caller turns of measured calls with no agent audio after them, plus turns never reached.',
     '- **knee**: the largest N, counted from the bottom up to the first failing step, where lag p99 <= 20 ms and turn-latency p95 is within 10 % of the 50-call figure.',
     '- A step is **broken** (the sweep stops after it) when > 5 % of calls fail, > 5 % of turns go unanswered, or lag p99 > 500 ms.',
@@ -280,4 +290,15 @@ export function keepNotes(previous: string, generated: string): string {
   const b = previous.indexOf(end);
   if (a < 0 || b < a) return generated;
   return `${generated.trimEnd()}\n\n${previous.slice(a, b + end.length)}\n`;
+}
+
+/**
+ * The README's capacity section: replaced between its markers, or added (heading and markers)
+ * before `## Development` the first time.
+ */
+export function withReadmeCapacity(readme: string, body: string): string {
+  if (readme.includes('<!-- capacity:start -->')) return replaceBetweenMarkers(readme, 'capacity', body);
+  const section = `## Capacity per agent process\n\n<!-- capacity:start -->\n${body}\n<!-- capacity:end -->\n\n`;
+  const at = readme.indexOf('## Development');
+  return at < 0 ? `${readme.trimEnd()}\n\n${section}` : `${readme.slice(0, at)}${section}${readme.slice(at)}`;
 }

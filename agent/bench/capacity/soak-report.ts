@@ -49,6 +49,7 @@ export interface SoakResult {
   readonly outcomes: Readonly<Record<string, number>>;
   readonly callerTurns: number;
   readonly turnsNotAnswered: number;
+  readonly notAnsweredByLabel: Readonly<Record<string, number>>;
   readonly agentTurns: number;
   readonly agentOutcomes: Readonly<Record<string, number>>;
   /** Least-squares slopes over the samples after the warm-up minutes, MB per hour. */
@@ -151,7 +152,7 @@ export function renderSoakMarkdown(r: SoakResult, chartDir: string): string {
     '',
     '<!-- Written by `npm run bench -- --soak` (agent/bench/capacity); edit the generator, not this file. -->',
     '',
-    `Run ${r.startedAt} -> ${r.finishedAt}: \`${r.command}\`; profile ${r.profile} (\`${r.profilePath}\`).`,
+    `Run ${r.startedAt} -> ${r.finishedAt}: \`${r.command}\`; agent code at ${r.machine.revision}; profile ${r.profile} (\`${r.profilePath}\`).`,
     '',
     `- Machine: ${r.machine.cpus} x ${r.machine.cpuModel}, Node ${r.machine.node}; shared with other work. 1-minute load average: ${n(r.loadAvgStart[0], 2)} at the start, ${n(r.loadAvgEnd[0], 2)} at the end, ${n(r.loadAvg1Range[0], 2)}-${n(r.loadAvg1Range[1], 2)} during the run${loaded ? " (**a loaded machine**: latency and lag figures include other people's work)" : ''}.`,
     `- ${r.calls} concurrent whole calls for ${r.minutes} minutes (each caller slot places its next call as soon as one ends: calls start and end all the time), the same conversation as the sweep (agent/bench/capacity/conversation.ts), a fresh agent process (\`node agent/dist/main.js\`).`,
@@ -161,9 +162,13 @@ export function renderSoakMarkdown(r: SoakResult, chartDir: string): string {
     `- Calls: ${r.callsPlaced} placed; outcomes ${Object.entries(r.outcomes)
       .map(([k, v]) => `${k} ${v}`)
       .join(', ')}.`,
-    `- Turns: ${r.callerTurns} caller turns, **${r.turnsNotAnswered} not answered**; agent turn records ${r.agentTurns} (${Object.entries(
-      r.agentOutcomes,
-    )
+    `- Turns: ${r.callerTurns} caller turns, **${r.turnsNotAnswered} not answered**${
+      r.turnsNotAnswered > 0
+        ? ` (${Object.entries(r.notAnsweredByLabel)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ')})`
+        : ''
+    }; agent turn records ${r.agentTurns} (${Object.entries(r.agentOutcomes)
       .map(([k, v]) => `${k} ${v}`)
       .join(', ')}).`,
     `- Memory: RSS slope **${n(r.rssSlopeMbPerHour, 1)} MB/hour**, heap used **${n(r.heapSlopeMbPerHour, 1)} MB/hour** (least squares over the samples after the first ${r.warmupMinutes} minutes; over all samples ${n(r.rssSlopeAllMbPerHour, 1)} and ${n(r.heapSlopeAllMbPerHour, 1)} MB/hour).`,

@@ -194,6 +194,10 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       outcomes: count(measured, (c) => c.outcome),
       callerTurns: callerTurns.length + missing,
       turnsNotAnswered: callerTurns.filter((t) => t.gapMs === undefined).length + missing,
+      notAnsweredByLabel: count(
+        callerTurns.filter((t) => t.gapMs === undefined),
+        (t) => t.label,
+      ),
       agentTurns: agentTurns.length,
       agentOutcomes: count(agentTurns, (t) => t.outcome ?? 'answered'),
       rssSlopeMbPerHour: slopePerHour(pts(after, (s) => s.rssMb)),

@@ -1,7 +1,7 @@
 // One step of the sweep: a fresh agent process, N concurrent whole calls kept up for the
 // measurement window, and what the agent spent on them (CPU from /proc, RSS, event-loop lag and
 // frame counters from its own /metrics, turn records from its log) next to what the callers heard.
-import { loadavg } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { ANSWER_TIMEOUT_MS, rampMsFor } from './conversation.ts';
 import {
@@ -12,8 +12,8 @@ import {
   type EmulatorsHandle,
 } from './harness.ts';
 import type { FaultEvent } from '../../src/sim/faults/log.ts';
-import { sumOf, valueOf, type Sample } from './prom.ts';
 import type { CallSummary, FaultsSpec } from './protocol.ts';
+import { busyCores, readCpuTotals, sumOf, valueOf, type Sample } from './prom.ts';
 import { summarizeStep, type StepInputs, type StepResult } from './summary.ts';
 
 export interface StepOptions {
@@ -137,6 +137,7 @@ async function measure(
   );
   await sleep(measureFromMs - epochNow());
   const w0 = epochNow();
+  const cpuTotals0 = readCpuTotals();
   const proc0 = agent.procStat();
   const m0 = await agent.scrape(); // also resets the lag window
   let rssMax = proc0.rssBytes;
@@ -154,6 +155,7 @@ async function measure(
   }, 15_000);
   while (epochNow() < measureUntilMs && !callersDone) await sleep(Math.min(250, measureUntilMs - epochNow()));
   const w1 = epochNow();
+  const machineBusy = busyCores(cpuTotals0, readCpuTotals(), cpus().length);
   const proc1 = agent.procStat();
   const m1 = await agent.scrape();
   clearInterval(rssTimer);
@@ -201,6 +203,8 @@ async function measure(
     callersCpuMs: outcome.cpuMs,
     callersLagP99Ms: outcome.lagP99Ms,
     callersWallMs: epochNow() - t0,
+    machineBusyCores: machineBusy,
+    machineCores: cpus().length,
   };
   const result = summarizeStep(inputs);
   if (!faults) return result;

@@ -35,6 +35,9 @@ export interface StepInputs {
   readonly callersCpuMs: number;
   readonly callersLagP99Ms: number;
   readonly callersWallMs: number;
+  /** Cores busy on average during the window, every process of the machine (/proc/stat). */
+  readonly machineBusyCores: number;
+  readonly machineCores: number;
 }
 
 export interface StepResult {
@@ -53,6 +56,8 @@ export interface StepResult {
    *  calls that failed inside the window and never came). */
   readonly callerTurns: number;
   readonly turnsNotAnswered: number;
+  /** Unanswered caller turns by fixture label (which part of the conversation goes unanswered). */
+  readonly notAnsweredByLabel: Readonly<Record<string, number>>;
   readonly agentTurns: number;
   readonly agentOutcomes: Readonly<Record<string, number>>;
   /** Agent: caller speech end -> first agent frame sent, s. */
@@ -85,6 +90,9 @@ export interface StepResult {
   readonly emulatorsCpuPct: number;
   readonly callersCpuPct: number;
   readonly callersLagP99Ms: number;
+  /** Cores busy on average during the window, every process of the machine (ours and others'). */
+  readonly machineBusyCores: number;
+  readonly machineCores: number;
   /** Why the step counts as broken (the sweep stops after it); undefined when it held. */
   readonly broken: string | undefined;
 }
@@ -177,6 +185,10 @@ export function summarizeStep(i: StepInputs): StepResult {
     outcomes,
     callerTurns: answerable,
     turnsNotAnswered: notAnswered,
+    notAnsweredByLabel: count(
+      callerTurns.filter((t) => t.gapMs === undefined),
+      (t) => t.label,
+    ),
     agentTurns: agentTurns.length,
     agentOutcomes: count(agentTurns, (t) => t.outcome ?? 'answered'),
     latencyS: quantiles(totals),
@@ -206,6 +218,8 @@ export function summarizeStep(i: StepInputs): StepResult {
     emulatorsCpuPct: wallS > 0 ? (i.emulatorsCpuMs / (wallS * 1000)) * 100 : 0,
     callersCpuPct: wallS > 0 ? (i.callersCpuMs / (wallS * 1000)) * 100 : 0,
     callersLagP99Ms: i.callersLagP99Ms,
+    machineBusyCores: i.machineBusyCores,
+    machineCores: i.machineCores,
     broken: reasons.length === 0 ? undefined : reasons.join('; '),
   };
 }

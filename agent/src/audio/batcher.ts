@@ -25,15 +25,19 @@ export function createBatcher(
   if (!Number.isFinite(batchMs) || batchMs <= 0)
     throw new RangeError(`sttBatchMs must be > 0, got ${batchMs}`);
   const batchBytes = Math.round(batchMs * BYTES_PER_MS);
-  let parts: Buffer[] = [];
+  // Frames are copied straight into the batch being filled (one copy per byte, one allocation
+  // per batch) instead of into a copy per frame that a concat then copies again.
+  let batch: Buffer | undefined;
   let bytes = 0;
   let startMs = 0;
 
   const flush = (): void => {
-    if (bytes === 0) return;
-    const mulaw = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, bytes);
-    const chunk: AudioChunk = { mulaw, audioTimeMs: startMs };
-    parts = [];
+    if (bytes === 0 || batch === undefined) return;
+    const chunk: AudioChunk = {
+      mulaw: bytes === batch.length ? batch : batch.subarray(0, bytes),
+      audioTimeMs: startMs,
+    };
+    batch = undefined;
     bytes = 0;
     sink(chunk);
   };
@@ -42,18 +46,20 @@ export function createBatcher(
     if (!Buffer.isBuffer(chunk.mulaw)) throw new TypeError('batcher: chunk.mulaw must be a Buffer');
     if (!Number.isFinite(chunk.audioTimeMs))
       throw new RangeError(`batcher: bad audioTimeMs ${chunk.audioTimeMs}`);
-    if (chunk.mulaw.length === 0) return;
+    const data = chunk.mulaw;
+    if (data.length === 0) return;
     if (bytes > 0 && Math.abs(chunk.audioTimeMs - (startMs + bytes / BYTES_PER_MS)) >= 1) flush();
-    let data = chunk.mulaw;
-    let at = chunk.audioTimeMs;
-    while (data.length > 0) {
-      if (bytes === 0) startMs = at;
-      const take = Math.min(data.length, batchBytes - bytes);
+    let offset = 0;
+    while (offset < data.length) {
+      if (bytes === 0) {
+        startMs = chunk.audioTimeMs + offset / BYTES_PER_MS;
+        batch = Buffer.allocUnsafe(batchBytes);
+      }
+      const take = Math.min(data.length - offset, batchBytes - bytes);
       // Copy: the caller may reuse its buffer after push returns.
-      parts.push(Buffer.from(data.subarray(0, take)));
+      data.copy(batch!, bytes, offset, offset + take);
       bytes += take;
-      data = data.subarray(take);
-      at += take / BYTES_PER_MS;
+      offset += take;
       if (bytes >= batchBytes) flush();
     }
   };

@@ -24,6 +24,7 @@ import type { PreemptiveRequest } from './preemptive-slot.ts';
 import type { CallScope } from './scope.ts';
 import { createSpeechPipeline } from './speech-pipeline.ts';
 import type { TurnOutcome, TurnRecord } from './turn-record.ts';
+import { AnswerTools, type CallTools } from '../tools/call-tools.ts';
 import type { MediaSink } from './types.ts';
 
 /** How long an interrupted handle waits for the cleared/played echoes of its audio. */
@@ -48,6 +49,8 @@ export interface AgentSpeechDeps {
   readonly now: () => number;
   readonly callId: string;
   readonly logger: Logger;
+  /** The call's tools (none: text answers only). */
+  readonly tools?: CallTools;
   /** The conversation so far (an answer's fresh request is made from it). */
   readonly messages: () => ChatMessage[];
   /** The call ended: nothing more is spoken. */
@@ -64,6 +67,8 @@ export class SpeechHandle {
   readonly record: TurnRecord | undefined;
   /** What the agent said or meant to say (the LLM's whole text for an answer). */
   fullText = '';
+  /** What this answer's tools did: timings, the action to perform once heard, the exchange. */
+  toolState: AnswerTools | undefined;
   /** Set when the handle did not end normally (interrupted, superseded, apology, ended). */
   outcome: TurnOutcome | undefined;
   finalized = false;
@@ -111,6 +116,14 @@ export class SpeechHandle {
   supersede(): void {
     this.outcome = 'superseded';
     this.ac.abort();
+  }
+  /**
+   * Withdraws the answer before any of it was heard (the caller went on speaking): stops it and
+   * finalizes at once with nothing heard (turn/take-back.ts).
+   */
+  takeBack(): Promise<void> {
+    this.outcome = 'takenBack';
+    return this.finalize('takenBack', 0);
   }
   /** Stops producing without finalizing (call end). */
   stop(): void {
@@ -202,9 +215,8 @@ export class SpeechHandle {
           r.llmFirstTokenMs = now();
           timers.clear(firstTokenTimer);
         }
-        // Tool calls (t11): the responder's tool-call events are handled here, on this handle
-        // (a filler through this.deps.playback when the tool is slow, the result back into the
-        // request, the answer continuing); text deltas go on to the splitter as below.
+        // With tools (tools/loop.ts), the stream already holds the filler and the honest
+        // sentence as text, and an empty delta when the model answered with tool calls.
         this.fullText += delta;
         push(splitter.push(delta));
       }
@@ -231,6 +243,7 @@ export class SpeechHandle {
     }
     r.sentences = pipeline.sentences;
     r.answerChars = this.fullText.length;
+    if (this.toolState && this.toolState.timings.length > 0) r.tools = [...this.toolState.timings];
     return failure;
   }
 
@@ -240,15 +253,26 @@ export class SpeechHandle {
     const r = this.record as TurnRecord;
     const pre = this.pre;
     r.llmRequests = pre ? (r.preemptiveStarts ?? 1) : 0;
+    const tools = this.deps.tools;
     const fresh = (): AsyncIterable<string> => {
       r.llmRequestMs = now();
       r.llmRequests = (r.llmRequests ?? 0) + 1;
-      return responder.respond({ callId, messages: this.deps.messages(), signal: llmAc.signal });
+      const request = { callId, messages: this.deps.messages(), signal: llmAc.signal };
+      if (tools === undefined) return responder.respond(request);
+      this.toolState = new AnswerTools();
+      this.toolState.fillerDeadlineMs = r.speechEndMs + this.deps.config.toolFillerAfterMs;
+      return tools.respond(request, this.toolState);
     };
     if (!pre) return fresh();
     const startedAt = now();
     llmAc.signal.addEventListener('abort', () => pre.controller.abort(), { once: true });
     const outcome = pre.generation.confirm(this.userText, fresh);
+    // A kept guess may now run the tools it asked for (tools/call-tools.ts).
+    if (outcome.result === 'hit' && tools !== undefined) {
+      this.toolState = tools.takePreemptive();
+      if (this.toolState)
+        this.toolState.fillerDeadlineMs = r.speechEndMs + this.deps.config.toolFillerAfterMs;
+    }
     r.preemptive = outcome.result;
     if (outcome.result === 'hit') r.llmRequestMs = startedAt - outcome.savedMs;
     return outcome.stream;
@@ -309,6 +333,7 @@ export function answerRecord(turnId: number, turn: TurnEnd): TurnRecord {
     speechEndFromVad: turn.speechEndMs !== undefined,
     firstPartialMs: turn.firstPartialMs,
     finalMs: turn.endedAtMs,
+    ...(turn.resumptions ? { resumptions: turn.resumptions } : {}),
     answerChars: 0,
     heardChars: 0,
     sentences: 0,

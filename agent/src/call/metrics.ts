@@ -45,7 +45,7 @@ export const turnOutcomes = once(
   (r) =>
     new Counter({
       name: 'hva_turn_outcomes_total',
-      help: 'Agent turns by outcome: answered, interrupted, apology, superseded, no_transcript, ended (call ended mid-answer).',
+      help: 'Agent turns by outcome: answered, interrupted, apology, superseded, no_transcript, ended (call ended mid-answer), takenBack (withdrawn before any audio: the caller went on).',
       labelNames: ['outcome'] as const,
       registers: [r],
     }),

@@ -24,6 +24,8 @@ import { sessionErrors } from './metrics.ts';
 import { safeObserver, type CallObserver, type CallObserverFactory } from './observer.ts';
 import { createTurnReporter } from './report.ts';
 import type { TurnRecord } from './turn-record.ts';
+import type { ToolConfig } from '../tools/config.ts';
+import { createCallTools } from '../tools/call-tools.ts';
 import type { CallContext } from './types.ts';
 
 /** What a call session is made from (one set per process; one session per call). */
@@ -41,6 +43,10 @@ export interface SessionDeps {
   readonly clock?: (ctx: CallContext) => CallClock;
   /** How the call is ended, transferred or sent DTMF; defaults to closing the media stream. */
   readonly actions?: (ctx: CallContext) => CallActions;
+  /** HTTP tools and transfer targets the model may use (tools/config.ts); none: text answers only. */
+  readonly tools?: ToolConfig;
+  /** How HTTP tools reach their backends (tests); default: global fetch. */
+  readonly toolFetch?: typeof fetch;
   /** Observes every finished turn record (demo table, benchmarks, tests). */
   readonly onTurn?: (record: Readonly<TurnRecord>, callSid: string) => void;
   /** Per-call observer of transcript, spoken segments, barge-ins and turn records (the playground feed). */
@@ -126,21 +132,36 @@ export function createCallParts(
   });
   const now = (): number => clock.now();
   const playback = registry.playback;
+  const actions = deps.actions?.(ctx) ?? streamActions(ctx.sink);
+  const sendDtmf = actions.sendDtmf?.bind(actions);
+  const tools = deps.tools
+    ? createCallTools({
+        config,
+        tools: deps.tools,
+        responder,
+        clock,
+        ...(sendDtmf ? { sendDtmf } : {}),
+        ...(deps.toolFetch ? { fetch: deps.toolFetch } : {}),
+      })
+    : undefined;
   const speech: AgentSpeechDeps = {
     ...{ config, responder, synthesizer, phrases, components, playback, timers, now, callId, logger },
+    ...(tools ? { tools } : {}),
     messages: () => history.messages(),
     closed: () => session.closed(),
     // Only what was heard; the next user message is added after this (an answer waits for it).
+    // An answer's tool calls and results are kept whether or not the words around them were heard.
     onSettled: (handle, heard) => {
+      if (handle.toolState) history.addToolExchange(handle.toolState.exchange);
       history.addAssistant(heard);
       if (handle.record) scope.report(handle.record);
       session.settled(handle);
     },
   };
   const preemptive = new PreemptiveSlot({
-    ...{ config, responder, callId, logger, now },
+    // With tools, a guess declares them too, and runs them only if it is kept.
+    ...{ config, responder: tools?.preemptive ?? responder, callId, logger, now },
     messagesWithUser: (text) => history.messagesWithUser(text),
   });
-  const actions = deps.actions?.(ctx) ?? streamActions(ctx.sink);
   return { scope, actions, registry, history, speech, preemptive };
 }

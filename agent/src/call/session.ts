@@ -7,6 +7,7 @@ import type { AudioChunk } from '../audio/types.ts';
 import type { Config } from '../config/schema.ts';
 import { ConversationHistory } from '../llm/history.ts';
 import { answerText } from '../llm/preemptive.ts';
+import { decideTakeBack } from '../turn/take-back.ts';
 import { SCRIPTED_GOODBYE } from '../llm/scripted.ts';
 import type { TurnEnd } from '../turn/types.ts';
 import type { CallActions } from './actions.ts';
@@ -24,6 +25,7 @@ import { PreemptiveSlot } from './preemptive-slot.ts';
 import { createCallParts, type CallScope, type SessionDeps } from './scope.ts';
 import type { CallContext, CallHandler, CallHandlerFactory, MarkOutcome } from './types.ts';
 import { createUserTurns, type UserTurnEvents, type UserTurns } from './user-turns.ts';
+import type { CallAction } from '../tools/types.ts';
 
 export type { PhraseSource, SessionDeps };
 
@@ -46,6 +48,13 @@ export function createCallSession(
   return new CallSession(ctx, deps, components);
 }
 
+/** A caller turn and the answer it started; committed once its user text entered the history. */
+interface PendingAnswer {
+  readonly turn: TurnEnd;
+  readonly handle: SpeechHandle;
+  committed: boolean;
+}
+
 class CallSession implements CallHandler {
   private readonly config: Config;
   private readonly scope: CallScope;
@@ -64,6 +73,8 @@ class CallSession implements CallHandler {
   private emptyTurn: { turn: TurnEnd; timer: unknown } | undefined;
   /** The utterance interrupted the agent: its turn is answered though it began during playback. */
   private bargedInDuringSpeech = false;
+  /** The latest caller turn and its answer: taken back if the caller goes on before any audio. */
+  private lastAnswer: PendingAnswer | undefined;
   private readonly policies: CallPolicies;
   /** The closing sentence is being said: no more answers, re-prompts or barge-ins. */
   private closing = false;
@@ -102,9 +113,10 @@ class CallSession implements CallHandler {
 
   private userTurnEvents(): UserTurnEvents {
     return {
-      // n9 (issue 9): taking a turn back when the caller resumes before any answer audio belongs
-      // here: `current.kind === 'answer' && !current.hasAudio` -> current.supersede().
-      speechStarted: () => this.policies.silence.busy(),
+      speechStarted: (_utteranceId, atMs) => {
+        this.policies.silence.busy();
+        this.maybeTakeBack(atMs);
+      },
       partial: (partial) => {
         if (!this.config.llmPreemptive) return;
         if (this.registry.playback.speaking || (this.current && !this.current.finalized)) return;
@@ -200,10 +212,15 @@ class CallSession implements CallHandler {
     const handle = this.registry.track(new SpeechHandle(this.speech, init));
     const settlePrev = previous && !previous.finalized ? previous.close('superseded') : Promise.resolve();
     this.current = handle;
+    // A keypad turn is never taken back (its digits are not words to continue).
+    const last: PendingAnswer | undefined =
+      dtmfDigits === undefined && pendingDigits === '' ? { turn, handle, committed: false } : undefined;
+    this.lastAnswer = last;
     const toHistory = (): void => {
       if (pendingDigits !== '') this.history.addDtmf(pendingDigits);
       if (dtmfDigits !== undefined) this.history.addDtmf(dtmfDigits);
       else this.history.addUser(userText);
+      if (last) last.committed = true;
     };
     const answered = settlePrev.then(() => handle.speakAnswer(toHistory));
     this.scope.background(
@@ -212,7 +229,39 @@ class CallSession implements CallHandler {
     );
   }
 
+  /**
+   * The caller speaks again: if the turn that just ended is still being answered and none of its
+   * audio was sent, it was a pause, not a turn end. The answer is withdrawn silently (its request
+   * aborted, its user text out of the history, its record 'takenBack') and the caller's new words
+   * continue the same utterance, so one answer follows the whole sentence (turn/take-back.ts).
+   */
+  private maybeTakeBack(atMs: number): void {
+    const last = this.lastAnswer;
+    if (!last || this.closing) return;
+    const { handle, turn } = last;
+    const decision = decideTakeBack(
+      {
+        answerPending: handle === this.current && !handle.finalized && handle.outcome === undefined,
+        answerAudioSent: handle.hasAudio,
+        sinceTurnEndMs: atMs - turn.endedAtMs,
+      },
+      this.config.endpointTakeBackMs,
+    );
+    if (!decision.takeBack) return;
+    this.lastAnswer = undefined;
+    if (last.committed) this.history.retractUser(handle.userText);
+    this.userTurns.takeBack(turn.utteranceId);
+    this.scope.log.info(
+      { turnId: handle.id, utteranceId: turn.utteranceId, sinceTurnEndMs: Math.round(atMs - turn.endedAtMs) },
+      'caller went on before any answer audio: turn taken back',
+    );
+    this.scope.background('take-back', handle.takeBack());
+  }
+
   private afterAnswer(handle: SpeechHandle): void {
+    const action = handle.toolState?.action;
+    if (action !== undefined && handle.outcome === undefined && !this.disposed && this.current === handle)
+      return this.perform(action, handle);
     // The offline responder said goodbye and the caller heard it: end the call like a person would.
     if (handle.outcome !== undefined || handle.fullText.trim() !== SCRIPTED_GOODBYE) return;
     if (this.disposed || this.current !== handle) return;
@@ -220,6 +269,31 @@ class CallSession implements CallHandler {
     this.closing = true;
     this.policies.silence.stop();
     this.actions.endCall('goodbye');
+  }
+
+  /**
+   * The model ended the call or asked for a transfer, and the caller heard what it said before:
+   * now act. A transfer Twilio refuses is said honestly and the conversation goes on.
+   */
+  private perform(action: CallAction, handle: SpeechHandle): void {
+    this.closing = true;
+    this.policies.silence.stop();
+    if (action.type === 'end_call') {
+      this.scope.log.info({ turnId: handle.id }, 'the model ended the call: goodbye heard, hanging up');
+      return this.endCall('goodbye');
+    }
+    const transfer = this.actions.transfer?.bind(this.actions);
+    const target = action.target.name;
+    this.scope.log.info({ turnId: handle.id, target }, 'transferring the call');
+    const done = transfer ? transfer(target) : Promise.reject(new Error('transfers are not configured'));
+    this.scope.background(
+      'transfer',
+      done.catch((err: unknown) => {
+        this.scope.log.warn({ err, target }, 'transfer failed: the call goes on');
+        this.closing = false;
+        if (!this.disposed) this.say('prompt', this.config.transferFailedText, 'transfer_failed');
+      }),
+    );
   }
 
   /** The agent finished and nobody talks: the silence policy starts counting. */

@@ -1,6 +1,7 @@
 // The per-turn record: every timestamp of one caller turn and the agent's answer, on the call
 // clock (ms since the stream's `start`). It is the only input to the [LATENCY] line, the
 // latency metrics and the turn span, so the three always agree. Pure.
+import type { ToolTiming } from '../tools/loop.ts';
 import type { TurnTraceRecord } from '../telemetry/tracing.ts';
 import {
   formatLatencyLine as formatTurnLatency,
@@ -9,7 +10,15 @@ import {
 } from '../turn/latency.ts';
 import type { TurnEndRule } from '../turn/types.ts';
 
-export type TurnOutcome = 'answered' | 'interrupted' | 'apology' | 'superseded' | 'no_transcript' | 'ended';
+export type TurnOutcome =
+  | 'answered'
+  | 'interrupted'
+  | 'apology'
+  | 'superseded'
+  | 'no_transcript'
+  | 'ended'
+  /** Withdrawn before any of it was heard: the caller went on (turn/take-back.ts). */
+  | 'takenBack';
 
 export interface TurnRecord {
   /** 1-based answer index within the call. */
@@ -31,7 +40,11 @@ export interface TurnRecord {
   preemptiveCandidate?: string;
   /** Preemptive requests started for this utterance (first start plus restarts). */
   preemptiveStarts?: number;
+  /** Turns taken back that this one continues (the caller resumed before any answer audio). */
+  resumptions?: number;
   llmRequestMs?: number;
+  /** Tool calls of the answer, on the call clock (tools/loop.ts): spans, log fields. */
+  tools?: ToolTiming[];
   /** LLM requests this turn cost: preemptive starts (kept or wasted) plus a fresh request on a miss. */
   llmRequests?: number;
   llmFirstTokenMs?: number;
@@ -86,6 +99,7 @@ export function toTraceRecord(r: TurnRecord): TurnTraceRecord {
     playbackEndMs: r.interruptedMs ?? r.lastMarkPlayedMs,
     interrupted: r.interruptedMs !== undefined,
     preemptiveHit: r.preemptive === 'hit',
+    ...(r.tools !== undefined && r.tools.length > 0 ? { tools: r.tools } : {}),
   };
 }
 
@@ -99,6 +113,8 @@ export function turnLogFields(r: TurnRecord): Record<string, unknown> {
     rule: r.rule,
     outcome: r.outcome,
     preemptive: r.preemptive,
+    preemptiveStarts: r.preemptiveStarts,
+    resumptions: r.resumptions,
     speechEndMs: Math.round(r.speechEndMs),
     speechEndFromVad: r.speechEndFromVad,
     firstPartialMs: rel(r.firstPartialMs),
@@ -113,6 +129,12 @@ export function turnLogFields(r: TurnRecord): Record<string, unknown> {
     interruptedMs: rel(r.interruptedMs),
     answerChars: r.answerChars,
     llmRequests: r.llmRequests,
+    ...(r.tools !== undefined && r.tools.length > 0
+      ? {
+          tools: r.tools.map((t) => `${t.name}:${t.outcome}`),
+          toolMs: Math.round(r.tools.reduce((ms, t) => ms + (t.endMs - t.startMs), 0)),
+        }
+      : {}),
     ttsChars: r.ttsChars,
     heardChars: r.heardChars,
     sentences: r.sentences,

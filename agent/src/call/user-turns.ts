@@ -55,6 +55,8 @@ export interface UserTurns {
   onAudio(chunk: AudioChunk): void;
   /** The VAD is between a speech start and its end. */
   readonly callerSpeaking: boolean;
+  /** The session withdrew turn `utteranceId`: the caller's open utterance continues it. */
+  takeBack(utteranceId: number): void;
   /** Stops the ticks, flushes the batcher and closes the STT stream. */
   close(): Promise<void>;
 }
@@ -94,11 +96,23 @@ export function createUserTurns(deps: UserTurnsDeps, events: UserTurnEvents): Us
     feed({ type: 'vad', atMs, frame, frameMs: FRAME_MS });
   }
 
-  // Per 20 ms frame: hoisted so the hot path allocates no closure.
+  // Per 20 ms frame: hoisted so the hot path allocates no closure, and decoded into views made
+  // once (a subarray per frame is an allocation per frame).
+  const pcmFrames = Array.from({ length: pcmScratch.length / FRAME_SAMPLES }, (_, k) =>
+    pcmScratch.subarray(k * FRAME_SAMPLES, (k + 1) * FRAME_SAMPLES),
+  );
   const processAudio = (chunk: AudioChunk): void => {
     batcher.push(chunk);
     const n = chunk.mulaw.length;
-    const pcm = decodeMulaw(chunk.mulaw, n <= pcmScratch.length ? pcmScratch.subarray(0, n) : undefined);
+    if (n <= pcmScratch.length) {
+      decodeMulaw(chunk.mulaw, pcmScratch);
+      for (let k = 0; (k + 1) * FRAME_SAMPLES <= n; k++) {
+        const atMs = chunk.audioTimeMs + k * FRAME_MS;
+        onVadFrame(vad.process(pcmFrames[k]!, atMs), atMs);
+      }
+      return;
+    }
+    const pcm = decodeMulaw(chunk.mulaw);
     for (let off = 0; off + FRAME_SAMPLES <= n; off += FRAME_SAMPLES) {
       const atMs = chunk.audioTimeMs + (off / FRAME_SAMPLES) * FRAME_MS;
       onVadFrame(vad.process(pcm.subarray(off, off + FRAME_SAMPLES), atMs), atMs);
@@ -108,6 +122,9 @@ export function createUserTurns(deps: UserTurnsDeps, events: UserTurnEvents): Us
   return {
     onAudio(chunk) {
       if (!closed) guard('audio', processAudio, chunk);
+    },
+    takeBack(utteranceId) {
+      if (!closed) guard('take-back', feed, { type: 'takeBack', utteranceId, atMs: clock.now() });
     },
     get callerSpeaking() {
       return utteranceStartMs !== undefined;
@@ -167,6 +184,12 @@ function dispatch(out: EndpointerOutput, events: UserTurnEvents, log: Logger): v
       return;
     case 'turnEnded':
       events.turnEnded(out.turn);
+      return;
+    case 'turnTakenBack':
+      log.info(
+        { utteranceId: out.utteranceId, into: out.into },
+        'caller turn taken back: the caller went on',
+      );
       return;
   }
 }

@@ -5,6 +5,7 @@
 //
 //   npm run demo -- [--out out/demo-call.wav] [--utterances hello,question,thanks] [--verbose]
 //                   [--profile ../shared/bench/google-like-profile.json]
+//   npm run demo -- --scenario booking [--out out/demo-booking.wav]   (tools and hang-up: cli/demo-booking.ts)
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -22,11 +23,27 @@ const { values } = parseArgs({
     verbose: { type: 'boolean', default: false },
     // Latency profile of the emulated Speech API (default $HVA_REFERENCE_PROFILE or the reference).
     profile: { type: 'string' },
+    // 'booking': the model checks availability, books and ends the call (docs/tools.md).
+    scenario: { type: 'string' },
   },
 });
 const profile = selectProfile(values.profile);
 
 const started = performance.now();
+if (values.scenario !== undefined) {
+  if (values.scenario !== 'booking') {
+    console.error(`unknown scenario ${values.scenario}: the one scenario is booking`);
+    process.exit(2);
+  }
+  const { runBookingDemo } = await import('./demo-booking.ts');
+  const out = values.out === 'out/demo-call.wav' ? 'out/demo-booking.wav' : values.out;
+  mkdirSync(dirname(resolve(process.cwd(), out)), { recursive: true });
+  const code = await runBookingDemo({ outPath: resolve(process.cwd(), out), verbose: values.verbose });
+  console.log(
+    `demo ${code === 0 ? 'ok' : 'FAILED'} in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+  );
+  process.exit(code);
+}
 const outPath = resolve(process.cwd(), values.out);
 mkdirSync(dirname(outPath), { recursive: true });
 const utterances = values.utterances

@@ -8,7 +8,8 @@ export type ResponderErrorKind =
   | 'network' // connection refused/reset
   | 'auth' // 401/403
   | 'bad_request' // other 4xx: model name, parameters
-  | 'empty'; // stream ended without any text
+  | 'empty' // stream ended without any text (and without tool calls)
+  | 'malformed'; // a streamed tool call that cannot be put together (no id or name)
 
 export class ResponderError extends Error {
   readonly kind: ResponderErrorKind;

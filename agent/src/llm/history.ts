@@ -43,6 +43,24 @@ export class ConversationHistory {
     this.trim();
   }
 
+  /**
+   * Withdraws `text`, the end of the last user message: a turn taken back because the caller went
+   * on before any answer was heard (the merged turn brings the whole sentence). False when the
+   * last message is not that user text (nothing changed).
+   */
+  retractUser(text: string): boolean {
+    const t = text.trim();
+    const last = this.turns.at(-1);
+    if (t === '' || last?.role !== 'user') return false;
+    if (last.content === t) {
+      this.turns.pop();
+      return true;
+    }
+    if (!last.content.endsWith(` ${t}`)) return false;
+    this.turns[this.turns.length - 1] = { role: 'user', content: last.content.slice(0, -(t.length + 1)) };
+    return true;
+  }
+
   /** DTMF digits as text; consecutive presses extend one message. */
   addDtmf(digits: string): void {
     const d = digits.replace(/[^0-9*#A-D]/g, '');
@@ -62,9 +80,23 @@ export class ConversationHistory {
     const t = text.trim();
     if (t === '') return;
     const last = this.turns.at(-1);
-    if (last?.role === 'assistant')
+    if (last?.role === 'assistant' && last.toolCalls === undefined)
       this.turns[this.turns.length - 1] = { role: 'assistant', content: `${last.content} ${t}` };
     else this.turns.push({ role: 'assistant', content: t });
+    this.trim();
+  }
+
+  /**
+   * Records the tool calls of an answer and their results (tools/loop.ts onExchange), so later
+   * turns know what was looked up or booked. The words said around them are not part of it: they
+   * are recorded as heard (addAssistant), after it.
+   */
+  addToolExchange(messages: readonly ChatMessage[]): void {
+    for (const m of messages) {
+      if (m.role === 'assistant' && m.toolCalls !== undefined && m.toolCalls.length > 0)
+        this.turns.push({ role: 'assistant', content: '', toolCalls: m.toolCalls });
+      else if (m.role === 'tool') this.turns.push(m);
+    }
     this.trim();
   }
 
@@ -104,7 +136,8 @@ export class ConversationHistory {
       }
     }
     if (cut >= 0) this.turns.splice(0, cut + 1);
-    // Never start with an assistant message left over from a dropped turn.
-    while (this.turns[0]?.role === 'assistant') this.turns.shift();
+    // Never start with an assistant message or a tool result left over from a dropped turn (a
+    // tool message without the call before it is refused by the API).
+    while (this.turns[0]?.role === 'assistant' || this.turns[0]?.role === 'tool') this.turns.shift();
   }
 }

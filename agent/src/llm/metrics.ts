@@ -4,7 +4,7 @@ import { registry } from '../telemetry/metrics.ts';
 
 export const llmRequests = new Counter({
   name: 'hva_llm_requests_total',
-  help: 'Responder requests by outcome (ok, aborted, timeout, rate_limited, server, stalled, network, auth, bad_request, empty).',
+  help: 'Responder requests by outcome (ok, aborted, timeout, rate_limited, server, stalled, network, auth, bad_request, empty, malformed).',
   labelNames: ['provider', 'outcome'] as const,
   registers: [registry],
 });

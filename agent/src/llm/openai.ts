@@ -4,7 +4,14 @@
 import OpenAI from 'openai';
 import type { Logger } from '../telemetry/logger.ts';
 import { silentLogger } from '../telemetry/logger.ts';
-import type { Responder, RespondRequest } from './types.ts';
+import type {
+  ChatMessage,
+  Responder,
+  ResponderEvent,
+  RespondRequest,
+  RespondWithToolsRequest,
+} from './types.ts';
+import { ToolCallAssembler, ToolCallAssemblyError, type ToolCallDelta } from './tool-calls.ts';
 import { ResponderError, isRetryableKind, type ResponderErrorKind } from './errors.ts';
 import { llmFirstToken, llmRequests, llmRetries } from './metrics.ts';
 
@@ -53,10 +60,27 @@ function retryAfterMs(e: unknown): number | undefined {
   return undefined;
 }
 
+/** Our message -> the wire's: tool calls and tool results in OpenAI's field names. */
+export function toWireMessage(m: ChatMessage): Record<string, unknown> {
+  if (m.role === 'tool') return { role: 'tool', tool_call_id: m.toolCallId ?? '', content: m.content };
+  if (m.role === 'assistant' && m.toolCalls !== undefined && m.toolCalls.length > 0)
+    return {
+      role: 'assistant',
+      content: m.content === '' ? null : m.content,
+      tool_calls: m.toolCalls.map((c) => ({
+        id: c.id,
+        type: 'function',
+        function: { name: c.name, arguments: c.arguments },
+      })),
+    };
+  return { role: m.role, content: m.content };
+}
+
 /** Maps any failure of the client to a ResponderError kind. */
 export function classifyOpenAiError(e: unknown): { kind: ResponderErrorKind; status?: number } {
   if (e instanceof ResponderError)
     return e.status === undefined ? { kind: e.kind } : { kind: e.kind, status: e.status };
+  if (e instanceof ToolCallAssemblyError) return { kind: 'malformed' };
   if (e instanceof OpenAI.APIConnectionTimeoutError) return { kind: 'timeout' };
   if (e instanceof OpenAI.APIConnectionError) return { kind: 'network' };
   if (e instanceof OpenAI.APIError && typeof e.status === 'number') {
@@ -155,14 +179,38 @@ export class OpenAiResponder implements Responder {
     }
   }
 
+  /** Text only: the path for callers that declare no tools (preemptive guesses, greetings, ...). */
   async *respond(request: RespondRequest): AsyncIterable<string> {
+    for await (const event of this.stream(request, undefined)) if (event.type === 'text') yield event.text;
+  }
+
+  /** One round with tools declared: text deltas, then the assembled tool calls if any. */
+  respondEvents(request: RespondWithToolsRequest): AsyncIterable<ResponderEvent> {
+    return this.stream(request, request);
+  }
+
+  private async *stream(
+    request: RespondRequest,
+    tools: RespondWithToolsRequest | undefined,
+  ): AsyncIterable<ResponderEvent> {
     const o = this.options;
     const log = this.logger.child({ callId: request.callId, llm: this.name });
     const started = performance.now();
     const deadline = started + o.firstTokenTimeoutMs;
     let attempt = 0;
+    /** Something came from the model (text or a tool-call fragment): no more retries. */
     let yielded = false;
     let outcome: string | undefined;
+    const toolParams =
+      tools === undefined || tools.tools.length === 0
+        ? {}
+        : {
+            tools: tools.tools.map((t) => ({
+              type: 'function' as const,
+              function: { name: t.name, description: t.description, parameters: { ...t.parameters } },
+            })),
+            tool_choice: tools.toolChoice ?? 'auto',
+          };
     try {
       for (;;) {
         if (request.signal.aborted) {
@@ -172,34 +220,52 @@ export class OpenAiResponder implements Responder {
         const ctrl = new AbortController();
         const onAbort = (): void => ctrl.abort();
         request.signal.addEventListener('abort', onAbort, { once: true });
+        const assembler = new ToolCallAssembler();
         try {
           const create = this.client.chat.completions.create(
             {
               model: o.model,
-              messages: request.messages.map((m) => ({ role: m.role, content: m.content })),
+              // The client's message union is stricter than our wire objects; the shapes match.
+              messages: request.messages.map(toWireMessage) as never,
               temperature: o.temperature,
               max_tokens: o.maxTokens,
               stream: true,
+              ...toolParams,
             },
             { signal: ctrl.signal, maxRetries: 0 },
           );
           const stream = await withDeadline(create, deadline - performance.now(), ctrl, 'timeout');
           const it = stream[Symbol.asyncIterator]();
+          let texted = false;
           for (;;) {
             const next = yielded
               ? await withDeadline(it.next(), o.stallTimeoutMs, ctrl, 'stalled')
               : await withDeadline(it.next(), deadline - performance.now(), ctrl, 'timeout');
             if (next.done) break;
-            const delta = next.value.choices[0]?.delta?.content;
-            if (delta) {
-              if (!yielded) {
-                yielded = true;
+            const delta = next.value.choices[0]?.delta;
+            const calls = delta?.tool_calls as readonly ToolCallDelta[] | undefined;
+            if (calls !== undefined && calls.length > 0) {
+              if (!yielded)
                 llmFirstToken.observe({ provider: this.name }, (performance.now() - started) / 1000);
-              }
-              yield delta;
+              yielded = true;
+              assembler.add(calls);
+            }
+            const text = delta?.content;
+            if (text) {
+              if (!yielded)
+                llmFirstToken.observe({ provider: this.name }, (performance.now() - started) / 1000);
+              yielded = true;
+              texted = true;
+              yield { type: 'text', text };
             }
           }
-          if (!yielded)
+          if (assembler.size > 0) {
+            const assembled = assembler.finish();
+            outcome = 'ok';
+            yield { type: 'tool_calls', calls: assembled };
+            return;
+          }
+          if (!texted)
             throw new ResponderError('empty', 'the model returned no text', { attempts: attempt + 1 });
           outcome = 'ok';
           return;

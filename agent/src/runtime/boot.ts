@@ -12,6 +12,9 @@ import { initTracing, type Tracing, type TracingOptions } from '../telemetry/tra
 import { createCallHandlerFactory, type SessionDeps } from '../call/session.ts';
 import { createPlayground, type Playground } from '../playground/routes.ts';
 import { DEFAULT_SCRIPT } from '../sim/speech/emulator.ts';
+import { twilioCallActions } from '../twilio/call-actions.ts';
+import { loadToolConfig, type ToolConfig } from '../tools/config.ts';
+import { TwilioRest } from '../twilio/rest.ts';
 
 export interface BootOptions extends ProviderOptions {
   /** Install SIGTERM/SIGINT drain handlers (main only). */
@@ -23,6 +26,8 @@ export interface BootOptions extends ProviderOptions {
   readonly tracingOptions?: TracingOptions;
   /** Observes every finished turn record (demo table, benchmark). */
   readonly onTurn?: SessionDeps['onTurn'];
+  /** Where tools' `secretEnv` variables are read. Default: process.env. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 export interface BootedAgent {
@@ -31,6 +36,18 @@ export interface BootedAgent {
   readonly tracing: Tracing;
   /** Ends every call, stops the listener, closes providers and tracing. Idempotent. */
   close(): Promise<void>;
+}
+
+/** What the model may do on calls: the HTTP tools, transfer targets, and whether REST works. */
+function logToolsBootLine(tools: ToolConfig, rest: TwilioRest, logger: Logger): void {
+  logger.info(
+    {
+      tools: tools.tools.map((t) => ({ name: t.spec.name, url: t.spec.url, signed: t.spec.secret !== '' })),
+      transferTargets: tools.transferTargets.map((t) => t.name),
+      twilioRest: rest.configured,
+    },
+    `Tools: ${tools.tools.length} HTTP, ${tools.transferTargets.length} transfer targets; Twilio REST ${rest.configured ? 'configured' : 'not configured (transfers fail; hang-ups close the stream only)'}`,
+  );
 }
 
 /** The one structured line operators grep for: `Streaming STT enabled: true|false` with the target. */
@@ -66,7 +83,18 @@ export async function bootAgent(
 ): Promise<BootedAgent> {
   logger.info({ config: describeConfig(config) }, 'effective configuration');
   // Refuse an open door before starting anything (startAgent checks again).
-  resolveTwilioAuth(config);
+  const auth = resolveTwilioAuth(config);
+  // Tools and transfer targets are checked before anything starts: a bad entry stops the boot.
+  const tools = loadToolConfig(config, options.env ?? process.env);
+  const twilioRest = new TwilioRest({
+    baseUrl: config.twilioApiBaseUrl,
+    accountSid: config.twilioAccountSid,
+    apiKeySid: config.twilioApiKeySid,
+    apiKeySecret: config.twilioApiKeySecret,
+    // The development token cannot talk to Twilio.
+    authToken: auth.loopbackOnly ? '' : auth.authToken,
+  });
+  logToolsBootLine(tools, twilioRest, logger);
   const providers = await createProviders(config, logger, options);
   let tracing: Tracing | undefined;
   try {
@@ -104,6 +132,10 @@ export async function bootAgent(
     logger,
     ...(options.onTurn ? { onTurn: options.onTurn } : {}),
     ...(playground ? { observe: playground.calls.observe } : {}),
+    // end_call is always offered to a model that can call tools; HTTP tools and transfers as configured.
+    tools,
+    actions: (ctx) =>
+      twilioCallActions({ sink: ctx.sink, info: ctx.info, rest: twilioRest, targets: tools.transferTargets }),
   });
   const tracingRef = tracing;
   let closing: Promise<void> | undefined;
@@ -115,6 +147,7 @@ export async function bootAgent(
     config,
     logger,
     handlerFactory,
+    twilioRest,
     readiness: () => providers.readiness(),
     tracing,
     ...(playground ? { playground } : {}),

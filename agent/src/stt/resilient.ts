@@ -640,9 +640,10 @@ class ResilientSession implements SttStream {
     // Hand over at the end of the last utterance the local VAD cut (one-shot owns everything
     // before it): the probe stream proved the API is back, and a fresh stream replays the audio
     // after that point, so an utterance in progress is heard whole by streaming, never split.
-    const probeStart = s.segments[0]?.callStart ?? this.lastAudioEndMs;
-    this.handoffMs = Number.isFinite(this.oneShotOwnedEndMs) ? this.oneShotOwnedEndMs : probeStart;
-    if (this.handoffMs < this.lastFinalEndMs) this.handoffMs = this.lastFinalEndMs;
+    // With no utterance cut during the fallback, everything since the last final is streaming's:
+    // handing over at the probe's start instead cut an utterance the caller was still speaking
+    // in two (its head trimmed from the buffer, its mark then sent one-shot without it: lost).
+    this.handoffMs = Math.max(this.lastFinalEndMs, this.oneShotOwnedEndMs);
     this.lastFinalEndMs = this.handoffMs;
     this.partialSinceFinal = false;
     this.trimBefore(this.handoffMs);

@@ -52,6 +52,8 @@ export interface TurnTraceRecord {
   readonly interrupted?: boolean;
   /** The LLM answer was started preemptively and kept. */
   readonly preemptiveHit?: boolean;
+  /** Tool calls of the answer (tools/loop.ts ToolTiming): one 'tool' span each. */
+  readonly tools?: readonly { name: string; startMs: number; endMs: number; outcome: string }[];
 }
 
 export interface CallSpanInfo {
@@ -158,7 +160,7 @@ export function epochMsToHrTime(epochMs: number): HrTime {
 
 /** A child span to emit: name and [start, end] on the call clock. */
 export interface PlannedSpan {
-  readonly name: 'stt' | 'llm' | 'tts' | 'playback';
+  readonly name: 'stt' | 'llm' | 'tts' | 'playback' | 'tool';
   readonly startMs: number;
   readonly endMs: number;
   readonly attributes: Attributes;
@@ -208,6 +210,9 @@ export function planTurn(r: TurnTraceRecord): TurnPlan | undefined {
     ),
     span('tts', r.ttsRequestMs, r.ttsFirstAudioMs, { 'hva.first_audio_ms': ttsFirstAudioMs ?? -1 }),
     span('playback', r.playbackStartMs, r.playbackEndMs, { 'hva.interrupted': r.interrupted ?? false }),
+    ...(r.tools ?? []).map((t) =>
+      span('tool', t.startMs, t.endMs, { 'hva.tool.name': t.name, 'hva.tool.outcome': t.outcome }),
+    ),
   ].filter((s): s is PlannedSpan => s !== undefined);
 
   const times = [

@@ -127,7 +127,7 @@ export function transcriptCompleteness(text: string): Completeness {
   return SENTENCE_END.test(t) ? 'complete' : 'open';
 }
 
-const comparable = (w: string): string => w.replace(EDGE_PUNCTUATION, '').toLowerCase();
+export const comparable = (w: string): string => w.replace(EDGE_PUNCTUATION, '').toLowerCase();
 
 /**
  * Joins consecutive pieces of one utterance (finals, then the live interim): when `next` starts

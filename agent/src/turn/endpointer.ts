@@ -20,11 +20,13 @@
 // A turn needs text: when silence or the timeout fires before any text exists, the decision is
 // held until the first partial or final (the turn then ends with that text) or, after
 // noTextWaitMs more, the utterance is abandoned with no turn (counted).
-// After a turn ends, the next final that belongs to it yields 'lateFinal' (record only).
-import type { Config } from '../config/schema.ts';
+// After a turn ends, the next final that belongs to it yields 'lateFinal' (record only), unless
+// the session took the turn back (takeBack input, turn/take-back.ts): then the open utterance
+// continues the withdrawn turn's words, and that late final replaces them.
 import type { SttFinal, SttPartial } from '../stt/types.ts';
-import { joinTranscriptPieces, transcriptCompleteness } from './completeness.ts';
-import { requiredSilenceMs, transcriptEndRule, type EndOfTurnConfig } from './end-of-turn.ts';
+import { transcriptCompleteness } from './completeness.ts';
+import { endpointerTuning, type EndpointerConfig } from './endpointer-config.ts';
+import { effectiveCompleteness, transcriptEndRule } from './end-of-turn.ts';
 import { endpointerAbandonedTotal, endpointerLateFinalsTotal } from './metrics.ts';
 import type {
   Endpointer,
@@ -34,93 +36,26 @@ import type {
   TurnEndRule,
   VadFrame,
 } from './types.ts';
+import {
+  applyVadFrame,
+  newUtterance,
+  resumeSpeech,
+  timingRule,
+  transcriptOf,
+  type Utterance,
+} from './utterance.ts';
 
-export type EndpointerConfig = Pick<
-  Config,
-  | 'sttDebounceMs'
-  | 'sttTimeoutMs'
-  | 'vadHangoverMs'
-  | 'endpointMinUtteranceMs'
-  | 'endpointMinBufferMs'
-  | 'llmPreemptiveSilenceMs'
-> &
-  EndOfTurnConfig & {
-    /** With no text at all, how long a silence decision waits for STT text before giving up (default 2000). */
-    readonly noTextWaitMs?: number;
-    /** How long an ended turn keeps claiming STT output as its own (late final) (default 5000). */
-    readonly lateFinalWindowMs?: number;
-    /** A final does not end the turn when voice continued this long past its audio end (default 300). */
-    readonly finalOverrunMs?: number;
-    /** An early-final partial must cover the speech up to this close to the last voiced frame (default 400). */
-    readonly earlyFinalCoverageSlackMs?: number;
-    /**
-     * An interim with new words counts as caller voice up to its audio time minus this (default
-     * 250): it keeps the silence rule from ending a turn whose speech the VAD lost in noise.
-     */
-    readonly partialWordsLagMs?: number;
-  };
-
-interface Utterance {
-  readonly id: number;
-  readonly speechStartMs: number;
-  /** The VAD's smoothed decision is currently "speech". */
-  vadSpeech: boolean;
-  /** The VAD heard voice in this utterance at all. */
-  vadHeard: boolean;
-  lastFrameVoiced: boolean;
-  lastVoicedEndMs: number | undefined;
-  voicedMs: number;
-  /** VAD speech end (end of the last voiced frame) and when it was declared (after the hangover). */
-  speechEndMs: number | undefined;
-  speechEndDeclaredMs: number | undefined;
-  /** Finals received while the caller kept talking; the transcript is these plus the live partial. */
-  committed: string[];
-  partial: SttPartial | undefined;
-  /** The live partial repeats the previous response's text (its tail was not revised). */
-  partialAgreed: boolean;
-  firstPartialMs: number | undefined;
-  lastSttAtMs: number | undefined;
-  /** Audio time of the last partial that added words: the recognizer heard speech up to here. */
-  lastWordsAudioMs: number | undefined;
-  /** A silence/timeout decision waiting for text. */
-  pendingRule: TurnEndRule | undefined;
-  pendingSinceMs: number;
-  /** Debounce: the partial waiting to be reported and the text (and agreement) last reported. */
-  debounced: SttPartial | undefined;
-  reportedText: string;
-  /** callerPaused was emitted for the current stretch of silence. */
-  pauseReported: boolean;
-}
+export type { EndpointerConfig } from './endpointer-config.ts';
 
 interface EndedUtterance {
-  readonly id: number;
-  readonly endedAtMs: number;
-  readonly speechEndMs: number | undefined;
+  readonly turn: TurnEnd;
   awaitingFinal: boolean;
+  /** Its late final, when it came before any take-back (better words than the turn's). */
+  lateText?: string;
 }
 
 export function createEndpointer(config: EndpointerConfig): Endpointer {
-  const noTextWaitMs = config.noTextWaitMs ?? 2000;
-  const lateFinalWindowMs = config.lateFinalWindowMs ?? 5000;
-  const finalOverrunMs = config.finalOverrunMs ?? 300;
-  const coverageSlackMs = config.earlyFinalCoverageSlackMs ?? 400;
-  const partialLagMs = config.partialWordsLagMs ?? 250;
-  for (const [k, v] of Object.entries({
-    sttDebounceMs: config.sttDebounceMs,
-    sttTimeoutMs: config.sttTimeoutMs,
-    endpointMinUtteranceMs: config.endpointMinUtteranceMs,
-    endpointMinSilenceMs: config.endpointMinSilenceMs,
-    endpointMinBufferMs: config.endpointMinBufferMs,
-    sttEarlyFinalMinChars: config.sttEarlyFinalMinChars,
-    sttEarlyFinalSilenceMs: config.sttEarlyFinalSilenceMs,
-    sttSettledSilenceMs: config.sttSettledSilenceMs,
-    endpointIncompleteSilenceMs: config.endpointIncompleteSilenceMs,
-    llmPreemptiveSilenceMs: config.llmPreemptiveSilenceMs,
-    noTextWaitMs,
-  })) {
-    if (!Number.isFinite(v) || v < 0)
-      throw new RangeError(`endpointer: ${k} must be a non-negative number, got ${v}`);
-  }
+  const tuning = endpointerTuning(config);
 
   let nextId = 1;
   let nowMs = 0;
@@ -134,50 +69,27 @@ export function createEndpointer(config: EndpointerConfig): Endpointer {
   let punctuatingInterims = false;
 
   const open = (speechStartMs: number, out: EndpointerOutput[]): Utterance => {
-    const u: Utterance = {
-      id: nextId++,
-      speechStartMs,
-      vadSpeech: false,
-      vadHeard: false,
-      lastFrameVoiced: false,
-      lastVoicedEndMs: undefined,
-      voicedMs: 0,
-      speechEndMs: undefined,
-      speechEndDeclaredMs: undefined,
-      committed: [],
-      partial: undefined,
-      partialAgreed: false,
-      firstPartialMs: undefined,
-      lastSttAtMs: undefined,
-      lastWordsAudioMs: undefined,
-      pendingRule: undefined,
-      pendingSinceMs: 0,
-      debounced: undefined,
-      reportedText: '',
-      pauseReported: false,
-    };
+    const u = newUtterance(nextId++, speechStartMs);
     current = u;
     out.push({ type: 'speechStarted', utteranceId: u.id, atMs: speechStartMs });
     return u;
   };
 
-  /** The finals kept so far and the live partial, words repeated across pieces said once. */
-  const transcriptOf = (u: Utterance): string =>
-    [...u.committed, u.partial?.text.trim() ?? ''].reduce(joinTranscriptPieces, '');
-
   const finish = (u: Utterance, rule: TurnEndRule, transcript: string, out: EndpointerOutput[]): void => {
+    const r = u.resumed;
     const turn: TurnEnd = {
       utteranceId: u.id,
       transcript,
       rule,
-      speechStartMs: u.speechStartMs,
+      speechStartMs: r?.speechStartMs ?? u.speechStartMs,
       speechEndMs: u.speechEndMs ?? (u.lastFrameVoiced ? undefined : u.lastVoicedEndMs),
-      firstPartialMs: u.firstPartialMs,
+      firstPartialMs: r ? (r.firstPartialMs ?? u.firstPartialMs) : u.firstPartialMs,
       endedAtMs: nowMs,
       tailSettled: u.partial === undefined || u.partialAgreed,
+      ...(r ? { resumptions: r.resumptions, resumedFrom: r.fromId } : {}),
     };
     out.push({ type: 'turnEnded', turn });
-    ended = { id: u.id, endedAtMs: nowMs, speechEndMs: turn.speechEndMs, awaitingFinal: rule !== 'sttFinal' };
+    ended = { turn, awaitingFinal: rule !== 'sttFinal' };
     endedInsideSegment = vadInSpeech;
     current = undefined;
   };
@@ -202,7 +114,7 @@ export function createEndpointer(config: EndpointerConfig): Endpointer {
    */
   const belongsToEnded = (audioTimeMs: number): boolean => {
     if (!ended?.awaitingFinal) return false;
-    if (nowMs - ended.endedAtMs > lateFinalWindowMs) {
+    if (nowMs - ended.turn.endedAtMs > tuning.lateFinalWindowMs) {
       ended.awaitingFinal = false;
       return false;
     }
@@ -216,7 +128,6 @@ export function createEndpointer(config: EndpointerConfig): Endpointer {
       vadInSpeech = false;
       endedInsideSegment = false;
     }
-
     let u = current;
     if (!u) {
       if (frame.event === 'speechStart') u = open(frame.eventTimeMs ?? atMs, out);
@@ -230,25 +141,11 @@ export function createEndpointer(config: EndpointerConfig): Endpointer {
       u.voicedMs = Math.max(frameMs, frameEnd - u.speechStartMs);
     } else if (frame.event === 'speechStart') {
       // The caller resumed before the turn ended: same utterance; forget the silence.
-      u.vadHeard = true;
-      u.vadSpeech = true;
-      u.speechEndMs = undefined;
-      u.speechEndDeclaredMs = undefined;
-      u.pendingRule = undefined;
+      resumeSpeech(u);
     } else if (frame.voiced) {
       u.voicedMs += frameMs;
     }
-    u.lastFrameVoiced = frame.voiced;
-    if (frame.voiced) {
-      u.lastVoicedEndMs = frameEnd;
-      u.vadHeard = true;
-    }
-    if (frame.event === 'speechEnd') {
-      u.vadSpeech = false;
-      u.speechEndMs = frame.eventTimeMs ?? u.lastVoicedEndMs ?? atMs;
-      u.speechEndDeclaredMs = frameEnd;
-    }
-    if (frame.voiced) u.pauseReported = false;
+    applyVadFrame(u, atMs, frame, frameMs);
   };
 
   const onPartial = (p: SttPartial, out: EndpointerOutput[]): void => {
@@ -259,7 +156,7 @@ export function createEndpointer(config: EndpointerConfig): Endpointer {
     const previous = u.partial?.text.trim() ?? '';
     if (text !== previous) {
       // The words were spoken somewhat before the audio time the interim covers.
-      u.lastWordsAudioMs = (p.audioTimeMs > 0 ? p.audioTimeMs : p.receivedAtMs) - partialLagMs;
+      u.lastWordsAudioMs = (p.audioTimeMs > 0 ? p.audioTimeMs : p.receivedAtMs) - tuning.partialLagMs;
     }
     u.partialAgreed = text === previous;
     if (!punctuatingInterims && transcriptCompleteness(text) === 'complete') punctuatingInterims = true;
@@ -270,12 +167,23 @@ export function createEndpointer(config: EndpointerConfig): Endpointer {
     if (u.pendingRule !== undefined) finish(u, u.pendingRule, transcriptOf(u), out);
   };
 
+  /** The final of an ended turn: a late final to record, or the words of a taken-back turn. */
+  const onEndedFinal = (e: EndedUtterance, text: string, f: SttFinal, out: EndpointerOutput[]): void => {
+    e.awaitingFinal = false;
+    endpointerLateFinalsTotal.inc();
+    const r = current?.resumed;
+    if (r && r.lastId === e.turn.utteranceId) {
+      if (text !== '') r.transcript = text;
+      return;
+    }
+    if (text !== '') e.lateText = text;
+    out.push({ type: 'lateFinal', utteranceId: e.turn.utteranceId, text, atMs: f.receivedAtMs });
+  };
+
   const onFinal = (f: SttFinal, out: EndpointerOutput[]): void => {
     const text = f.text.trim();
     if (belongsToEnded(f.audioStartMs) && ended) {
-      ended.awaitingFinal = false;
-      endpointerLateFinalsTotal.inc();
-      out.push({ type: 'lateFinal', utteranceId: ended.id, text, atMs: f.receivedAtMs });
+      onEndedFinal(ended, text, f, out);
       return;
     }
     if (text === '') {
@@ -288,106 +196,92 @@ export function createEndpointer(config: EndpointerConfig): Endpointer {
       u.vadSpeech &&
       u.lastFrameVoiced &&
       u.lastVoicedEndMs !== undefined &&
-      u.lastVoicedEndMs > f.audioEndMs + finalOverrunMs;
-    const transcript = [...u.committed, text].reduce(joinTranscriptPieces, '');
-    if (stillTalking || transcriptCompleteness(transcript) === 'incomplete') {
-      // Google closed a segment mid-utterance (the caller talks on, or paused mid-sentence):
-      // answering now would cut the caller off. The silence rules decide, with this text.
-      u.committed.push(text);
-      u.partial = undefined;
-      u.partialAgreed = false;
-      u.debounced = undefined;
-      return;
-    }
+      u.lastVoicedEndMs > f.audioEndMs + tuning.finalOverrunMs;
+    u.committed.push(text);
     u.partial = undefined;
+    u.partialAgreed = false;
+    u.debounced = undefined;
+    const transcript = transcriptOf(u);
+    // Google closed a segment mid-utterance (the caller talks on, or paused mid-sentence):
+    // answering now would cut the caller off. The silence rules decide, with this text.
+    if (stillTalking || transcriptCompleteness(transcript) === 'incomplete') return;
     finish(u, 'sttFinal', transcript, out);
+  };
+
+  /** The session withdrew the turn that just ended: the open utterance continues it. */
+  const onTakeBack = (utteranceId: number, atMs: number, out: EndpointerOutput[]): void => {
+    const e = ended;
+    const u = current;
+    if (!e || e.turn.utteranceId !== utteranceId || !u || u.resumed) return;
+    const prior = e.turn;
+    u.resumed = {
+      fromId: prior.resumedFrom ?? prior.utteranceId,
+      speechStartMs: prior.speechStartMs,
+      firstPartialMs: prior.firstPartialMs,
+      lastId: prior.utteranceId,
+      resumptions: (prior.resumptions ?? 0) + 1,
+      transcript: e.lateText ?? prior.transcript,
+    };
+    // Words the debounce reported without the withdrawn turn's words are reported again.
+    u.reportedText = '';
+    if (u.partial) u.debounced = u.partial;
+    out.push({ type: 'turnTakenBack', utteranceId, into: u.id, atMs });
   };
 
   /** The caller has been silent long enough to guess the answer on the latest transcript. */
   const reportPause = (u: Utterance, transcript: string, out: EndpointerOutput[]): void => {
     if (u.pauseReported || u.lastFrameVoiced || u.lastVoicedEndMs === undefined || transcript === '') return;
-    if (nowMs - u.lastVoicedEndMs < config.llmPreemptiveSilenceMs) return;
+    // Two responses agreeing on words that could end the turn (no revised tail, no dangling word,
+    // not an unpunctuated text from a recognizer that punctuates) are evidence enough to start sooner.
+    const early = u.partialAgreed && effectiveCompleteness(transcript, punctuatingInterims) !== 'incomplete';
+    const neededMs = early
+      ? Math.min(config.llmPreemptiveAgreedSilenceMs, config.llmPreemptiveSilenceMs)
+      : config.llmPreemptiveSilenceMs;
+    if (nowMs - u.lastVoicedEndMs < neededMs) return;
     u.pauseReported = true;
     const stability = u.partial?.stability ?? 0;
     out.push({ type: 'callerPaused', utteranceId: u.id, text: transcript, stability, atMs: nowMs });
+  };
+
+  /** A debounced partial, reported once per text (and again when two responses agree on it). */
+  const reportPartial = (u: Utterance, out: EndpointerOutput[]): void => {
+    const p = u.debounced;
+    if (!p || nowMs - p.receivedAtMs < config.sttDebounceMs) return;
+    u.debounced = undefined;
+    const text = transcriptOf(u);
+    const key = u.partialAgreed ? `${text}\u0000agreed` : text;
+    if (key === u.reportedText) return;
+    u.reportedText = key;
+    out.push({
+      type: 'partial',
+      utteranceId: u.id,
+      text,
+      stability: p.stability,
+      agreed: u.partialAgreed,
+      atMs: nowMs,
+    });
   };
 
   const evaluate = (out: EndpointerOutput[]): void => {
     const u = current;
     if (!u) return;
     if (u.pendingRule !== undefined) {
-      if (nowMs - u.pendingSinceMs >= noTextWaitMs) {
+      if (nowMs - u.pendingSinceMs >= tuning.noTextWaitMs) {
         // Voice (or noise) with no words at all: no turn.
         endpointerAbandonedTotal.inc();
         current = undefined;
       }
       return;
     }
-    if (u.debounced && nowMs - u.debounced.receivedAtMs >= config.sttDebounceMs) {
-      const p = u.debounced;
-      u.debounced = undefined;
-      const text = transcriptOf(u);
-      const key = u.partialAgreed ? `${text}\u0000agreed` : text;
-      if (key !== u.reportedText) {
-        u.reportedText = key;
-        out.push({
-          type: 'partial',
-          utteranceId: u.id,
-          text,
-          stability: p.stability,
-          agreed: u.partialAgreed,
-          atMs: nowMs,
-        });
-      }
-    }
+    reportPartial(u, out);
     const transcript = transcriptOf(u);
     reportPause(u, transcript, out);
-    const early = transcriptEndRule(
-      { ...u, transcript, punctuatingInterims },
-      config,
-      nowMs,
-      coverageSlackMs,
-    );
-    if (early !== undefined) {
-      finish(u, early, transcript, out);
-      return;
-    }
-    if (u.vadSpeech) return;
-    // Voiced frames after the VAD's speech end (too few to restart "speech", e.g. the quiet
-    // start of the next word) and new words from the recognizer (speech the VAD lost in noise)
-    // both mean the caller is not silent.
-    const heardUntil = Math.max(u.lastVoicedEndMs ?? 0, u.lastWordsAudioMs ?? 0);
-    const silentSince = u.speechEndMs === undefined ? undefined : Math.max(u.speechEndMs, heardUntil);
-    if (
-      silentSince !== undefined &&
-      nowMs - silentSince >=
-        requiredSilenceMs(
-          transcript,
-          config,
-          punctuatingInterims,
-          u.partial === undefined || u.partialAgreed,
-        ) &&
-      u.voicedMs >= config.endpointMinUtteranceMs &&
-      nowMs - u.speechStartMs >= config.endpointMinBufferMs
-    ) {
-      endOrHold(u, 'silence', out);
-      return;
-    }
-    const quietSince = u.vadHeard
-      ? u.speechEndDeclaredMs === undefined
-        ? undefined
-        : Math.max(u.speechEndDeclaredMs, heardUntil + config.vadHangoverMs)
-      : u.lastSttAtMs;
-    // A transcript that needs a continuation waits as long as the silence rule would.
-    const needed = requiredSilenceMs(
-      transcript,
-      config,
-      punctuatingInterims,
-      u.partial === undefined || u.partialAgreed,
-    );
-    const timeoutMs =
-      needed > config.endpointMinSilenceMs ? Math.max(config.sttTimeoutMs, needed) : config.sttTimeoutMs;
-    if (quietSince !== undefined && nowMs - quietSince >= timeoutMs) endOrHold(u, 'noVoiceTimeout', out);
+    const view = { ...u, transcript, punctuatingInterims };
+    const rule =
+      transcriptEndRule(view, config, nowMs, tuning.coverageSlackMs) ??
+      timingRule(u, transcript, tuning, nowMs, punctuatingInterims);
+    if (rule === 'earlyFinal' || rule === 'settledPartial') finish(u, rule, transcript, out);
+    else if (rule !== undefined) endOrHold(u, rule, out);
   };
 
   const handle = (input: EndpointerInput): EndpointerOutput[] => {
@@ -407,6 +301,10 @@ export function createEndpointer(config: EndpointerConfig): Endpointer {
         break;
       case 'tick':
         nowMs = Math.max(nowMs, input.atMs);
+        break;
+      case 'takeBack':
+        nowMs = Math.max(nowMs, input.atMs);
+        onTakeBack(input.utteranceId, input.atMs, out);
         break;
       default:
         throw new TypeError(`endpointer: unknown input ${JSON.stringify(input)}`);

@@ -39,13 +39,24 @@ export interface TurnEnd {
    * agreed on them. False when the turn ends on an interim whose tail was just revised.
    */
   readonly tailSettled?: boolean;
+  /**
+   * The turn continues turns that were taken back (the caller resumed before any answer was
+   * heard): how many, and the first one's utterance id. The transcript covers them all.
+   */
+  readonly resumptions?: number;
+  readonly resumedFrom?: number;
 }
 
 export type EndpointerInput =
   | { readonly type: 'vad'; readonly atMs: number; readonly frame: VadFrame; readonly frameMs: number }
   | { readonly type: 'partial'; readonly partial: SttPartial }
   | { readonly type: 'final'; readonly final: SttFinal }
-  | { readonly type: 'tick'; readonly atMs: number };
+  | { readonly type: 'tick'; readonly atMs: number }
+  /**
+   * The session withdrew the turn `utteranceId` (the caller resumed before any answer audio):
+   * the open utterance continues it (turn/take-back.ts).
+   */
+  | { readonly type: 'takeBack'; readonly utteranceId: number; readonly atMs: number };
 
 export type EndpointerOutput =
   | { readonly type: 'speechStarted'; readonly utteranceId: number; readonly atMs: number }
@@ -71,6 +82,13 @@ export type EndpointerOutput =
       readonly atMs: number;
     }
   | { readonly type: 'turnEnded'; readonly turn: TurnEnd }
+  /** A takeBack input was applied: utterance `into` now continues the withdrawn turn. */
+  | {
+      readonly type: 'turnTakenBack';
+      readonly utteranceId: number;
+      readonly into: number;
+      readonly atMs: number;
+    }
   /** A final that arrived after its utterance already ended: record it, trigger nothing. */
   | {
       readonly type: 'lateFinal';

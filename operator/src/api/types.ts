@@ -33,7 +33,10 @@ export interface VoiceAgentSpec {
   podDisruptionBudget?: { enabled?: boolean; maxUnavailable?: number };
   resources?: { requests?: Record<string, string | number>; limits?: Record<string, string | number> };
   env?: { name: string; value?: string; valueFrom?: Record<string, unknown> }[];
-  twilio?: { authTokenSecretRef?: SecretKeyRef; [k: string]: unknown };
+  twilio?: { authTokenSecretRef?: SecretKeyRef; apiKeySecretRef?: SecretKeyRef; [k: string]: unknown };
+  /** HTTP tools the model may call (agent TOOLS_JSON); each signing secret from a Secret. */
+  tools?: VoiceAgentTool[];
+  transfer?: { targets?: TransferTargetSpec[]; [k: string]: unknown };
   llm?: {
     apiKeySecretRef?: SecretKeyRef;
     systemPromptFrom?: { configMapKeyRef: { name: string; key?: string } };
@@ -46,6 +49,23 @@ export interface VoiceAgentSpec {
   };
   stt?: { model?: string; apiVersion?: string; [k: string]: unknown };
   [k: string]: unknown;
+}
+
+export interface VoiceAgentTool {
+  name: string;
+  description: string;
+  parameters?: Record<string, unknown>;
+  url: string;
+  timeoutMs?: number;
+  secretRef?: SecretKeyRef;
+}
+
+export interface TransferTargetSpec {
+  name: string;
+  description: string;
+  number?: string;
+  sip?: string;
+  sendDigits?: string;
 }
 
 export interface VoiceAgentStatus {

@@ -29,6 +29,34 @@ export function configEnv(spec: VoiceAgentSpec): V1EnvVar[] {
   return env;
 }
 
+/** Env var holding the signing secret of spec.tools[index] (named by TOOLS_JSON's secretEnv). */
+export const toolSecretEnv = (index: number): string => `HVA_TOOL_SECRET_${index}`;
+
+/**
+ * spec.tools -> TOOLS_JSON (no secret in it: each tool names the env var its secret is in) plus
+ * one secretKeyRef env var per signed tool; spec.transfer.targets -> TRANSFER_TARGETS_JSON.
+ */
+export function toolEnv(spec: VoiceAgentSpec): V1EnvVar[] {
+  const env: V1EnvVar[] = [];
+  const tools = spec.tools ?? [];
+  if (tools.length > 0) {
+    const entries = tools.map(({ secretRef, ...tool }, i) =>
+      secretRef ? { ...tool, secretEnv: toolSecretEnv(i) } : tool,
+    );
+    env.push({ name: AGENT_ENV.toolsJson, value: JSON.stringify(entries) });
+    tools.forEach((tool, i) => {
+      if (tool.secretRef)
+        env.push({
+          name: toolSecretEnv(i),
+          valueFrom: { secretKeyRef: { name: tool.secretRef.name, key: tool.secretRef.key ?? 'secret' } },
+        });
+    });
+  }
+  const targets = spec.transfer?.targets ?? [];
+  if (targets.length > 0) env.push({ name: AGENT_ENV.transferTargetsJson, value: JSON.stringify(targets) });
+  return env;
+}
+
 /** The full container env: fixed platform values, config, secret/ConfigMap refs, then spec.env. */
 export function renderEnv(spec: VoiceAgentSpec): V1EnvVar[] {
   const env: V1EnvVar[] = [
@@ -52,6 +80,14 @@ export function renderEnv(spec: VoiceAgentSpec): V1EnvVar[] {
       valueFrom: { secretKeyRef: { name: twilio.name, key: twilio.key ?? 'authToken' } },
     });
   }
+  const apiKey = spec.twilio?.apiKeySecretRef;
+  if (apiKey) {
+    env.push({
+      name: AGENT_ENV.twilioApiKeySecret,
+      valueFrom: { secretKeyRef: { name: apiKey.name, key: apiKey.key ?? 'apiKeySecret' } },
+    });
+  }
+  env.push(...toolEnv(spec));
   const openai = spec.llm?.apiKeySecretRef;
   if (openai) {
     env.push({
@@ -86,6 +122,9 @@ export const OPERATOR_OWNED_ENV: Readonly<Record<string, string>> = {
   [AGENT_ENV.podNamespace]: 'the downward API (metadata.namespace)',
   [AGENT_ENV.llmSystemPrompt]: 'spec.llm.systemPrompt or spec.llm.systemPromptFrom',
   [AGENT_ENV.twilioAuthToken]: 'spec.twilio.authTokenSecretRef',
+  [AGENT_ENV.twilioApiKeySecret]: 'spec.twilio.apiKeySecretRef',
+  [AGENT_ENV.toolsJson]: 'spec.tools',
+  [AGENT_ENV.transferTargetsJson]: 'spec.transfer.targets',
   [AGENT_ENV.openaiApiKey]: 'spec.llm.apiKeySecretRef',
   [AGENT_ENV.googleCredentials]: 'spec.google.credentialsSecretRef',
 };

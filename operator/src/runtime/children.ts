@@ -48,6 +48,8 @@ export function secretReferences(va: VoiceAgent): { name: string; key: string; f
   add(va.spec.twilio?.authTokenSecretRef, 'authToken', 'spec.twilio.authTokenSecretRef');
   add(va.spec.llm?.apiKeySecretRef, 'apiKey', 'spec.llm.apiKeySecretRef');
   add(va.spec.google?.credentialsSecretRef, 'key.json', 'spec.google.credentialsSecretRef');
+  add(va.spec.twilio?.apiKeySecretRef, 'apiKeySecret', 'spec.twilio.apiKeySecretRef');
+  (va.spec.tools ?? []).forEach((tool, i) => add(tool.secretRef, 'secret', `spec.tools[${i}].secretRef`));
   return refs;
 }
 

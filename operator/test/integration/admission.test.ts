@@ -228,6 +228,41 @@ describe('everything else admission should refuse', () => {
     await admitted('extra-env', { image: IMAGE, env: [{ name: 'LOG_LEVEL', value: 'debug' }] });
   });
 
+  it('tools and transfer targets: admitted as the agent loads them; reserved names, bad targets and HVA_TOOL_SECRET_* env refused', async () => {
+    const tool = {
+      name: 'check_availability',
+      description: 'Free slots',
+      parameters: { type: 'object', properties: { day: { type: 'string' } }, required: ['day'] },
+      url: 'https://booking.example.com/availability',
+      timeoutMs: 2000,
+      secretRef: { name: 'booking-hmac' },
+    };
+    const got = await admitted('tools', {
+      image: IMAGE,
+      tools: [tool],
+      transfer: { targets: [{ name: 'reception', description: 'desk', number: '+97231234567' }] },
+      twilio: { apiKeySid: `SK${'a'.repeat(32)}`, apiKeySecretRef: { name: 'twilio-key' } },
+    });
+    // The free-form JSON Schema survives admission untouched, and the secret key defaults.
+    expect(got.spec.tools?.[0]?.parameters).toEqual(tool.parameters);
+    expect(got.spec.tools?.[0]?.secretRef).toEqual({ name: 'booking-hmac', key: 'secret' });
+    expect(await va.rejection({ image: IMAGE, tools: [{ ...tool, name: 'end_call' }] })).toContain(
+      'tool name is taken by a built-in action',
+    );
+    expect(
+      await va.rejection({
+        image: IMAGE,
+        transfer: { targets: [{ name: 'x', description: 'd', number: '+97231234567', sip: 'sip:a@b.c' }] },
+      }),
+    ).toContain('set exactly one of number or sip');
+    expect(await va.rejection({ image: IMAGE, env: [{ name: 'HVA_TOOL_SECRET_0', value: 'x' }] })).toContain(
+      'rendered by the operator from spec.tools[].secretRef',
+    );
+    expect(await va.rejection({ image: IMAGE, env: [{ name: 'TOOLS_JSON', value: '[]' }] })).toContain(
+      'from spec.tools',
+    );
+  });
+
   it('names that cannot name the children, said on metadata.name', async () => {
     for (const name of ['a'.repeat(64), 'agent.v2', 'x-']) {
       const message = await va.rejection({ image: IMAGE }, name);

@@ -52,8 +52,15 @@ export interface CallOptions {
    * is set (an agent that validates signatures also wants the per-call stream token).
    */
   readonly webhook?: boolean;
-  /** Twilio's REST side: a call completed there ends without the TwiML after <Connect>. */
-  readonly twilioRest?: { completed(callSid: string): boolean };
+  /**
+   * Twilio's REST side: a call completed there ends without the TwiML after <Connect>; a call
+   * redirected there (calls update with Twiml/Url, e.g. a transfer) leaves its <Connect><Stream>,
+   * so the simulated Twilio stops the stream (stop, close) as the real one does.
+   */
+  readonly twilioRest?: {
+    completed(callSid: string): boolean;
+    onUpdate?(callSid: string, listener: (update: { type: string }) => void): () => void;
+  };
   /** Caller and called numbers for the webhook. */
   readonly from?: string;
   readonly to?: string;
@@ -153,6 +160,8 @@ export interface CallResult {
   /** 'completed': the script ended (stop sent); 'server-closed': the agent closed first;
    *  'dropped': a drop step; 'error': connect failure or socket error (see error). */
   readonly outcome: 'completed' | 'server-closed' | 'dropped' | 'error';
+  /** The call left the stream because its TwiML was replaced over REST (a transfer). */
+  readonly redirected?: boolean;
   readonly error?: string;
   readonly closeCode?: number;
   readonly closeReason?: string;
@@ -303,6 +312,7 @@ export class SimulatedCall {
   private webhookStatus: number | undefined;
   private twiml: ConnectTwiml | undefined;
   private endedAtMs: number | undefined;
+  private redirected = false;
 
   constructor(options: CallOptions) {
     validateScript(options.script);
@@ -328,7 +338,16 @@ export class SimulatedCall {
 
   run(): Promise<CallResult> {
     this.runPromise ??= new Promise<CallResult>((resolve) => {
-      this.resolveRun = resolve;
+      const unsubscribe = this.opts.twilioRest?.onUpdate?.(this.callSid, (update) => {
+        if (update.type === 'redirect') {
+          this.redirected = true;
+          this.hangup();
+        }
+      });
+      this.resolveRun = (r) => {
+        unsubscribe?.();
+        resolve(r);
+      };
       if (this.opts.webhook ?? this.opts.signature !== undefined) void this.webhookThenConnect();
       else this.connect();
     });
@@ -741,6 +760,7 @@ export class SimulatedCall {
       callSid: this.callSid,
       streamSid: this.streamSid,
       outcome: this.outcome,
+      ...(this.redirected ? { redirected: true } : {}),
       ...(this.error !== undefined && this.outcome === 'error' ? { error: this.error } : {}),
       ...(this.closeCode !== undefined
         ? { closeCode: this.closeCode, closeReason: this.closeReason ?? '' }

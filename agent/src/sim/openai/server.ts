@@ -1,26 +1,45 @@
 // An OpenAI-compatible chat.completions server for tests, benchmarks and the offline demo: SSE
 // streaming (and plain JSON), a latency profile (log-normal time to first token, tokens per
 // second), deterministic Hebrew answers, and faults on demand (429 + Retry-After, 5xx, a stall
-// mid-stream, a slow first token). It speaks the real wire protocol so the real `openai` client runs.
+// mid-stream, a slow first token), and tool calls streamed the way OpenAI streams them (id and
+// name first, the JSON arguments in fragments, finish_reason tool_calls), scripted by rules on the
+// conversation. It speaks the real wire protocol so the real `openai` client runs.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { LlmFaultHook } from '../faults/window-hooks.ts';
 import { loadReferenceProfile, logNormalSampler, seededRandom, type Percentiles } from '../profile.ts';
+import {
+  argumentFragments,
+  checkToolMessages,
+  parseTools,
+  resolveReply,
+  type ScriptInput,
+  type ScriptedReply,
+} from './tools.ts';
+
+export type { DeclaredTool, ScriptInput, ScriptedReply } from './tools.ts';
 
 export interface ChatMessageIn {
   role: string;
-  content: string;
+  content: string | null;
+  tool_call_id?: string;
+  tool_calls?: { id: string; type: string; function: { name: string; arguments: string } }[];
 }
 
 export type OpenAiFault =
   /** 429 with Retry-After (seconds) for the next `times` requests. */
-  | { type: 'rate_limit'; times?: number; retryAfterSeconds?: number }
-  /** A 5xx (default 500) for the next `times` requests. */
-  | { type: 'server_error'; times?: number; status?: number }
-  /** Sends `afterTokens` tokens, then nothing (connection held open) for the next `times` requests. */
-  | { type: 'stall'; times?: number; afterTokens?: number }
-  /** The first token waits `delayMs` for the next `times` requests. */
-  | { type: 'slow_first_token'; times?: number; delayMs: number };
+  (
+    | { type: 'rate_limit'; times?: number; retryAfterSeconds?: number }
+    /** A 5xx (default 500) for the next `times` requests. */
+    | { type: 'server_error'; times?: number; status?: number }
+    /** Sends `afterTokens` tokens, then nothing (connection held open) for the next `times` requests. */
+    | { type: 'stall'; times?: number; afterTokens?: number }
+    /** The first token waits `delayMs` for the next `times` requests. */
+    | { type: 'slow_first_token'; times?: number; delayMs: number }
+  ) & {
+    /** Only requests this accepts get the fault (and use up `times`); default: every request. */
+    readonly when?: (messages: readonly ChatMessageIn[]) => boolean;
+  };
 
 export interface OpenAiLatency {
   readonly timeToFirstTokenMs: Percentiles;
@@ -35,6 +54,11 @@ export interface OpenAiEmulatorOptions {
   readonly seed?: number;
   /** The answer text for a request; default: a deterministic echo of the last user message. */
   readonly answer?: (messages: readonly ChatMessageIn[]) => string;
+  /**
+   * A scripted model that may call tools (takes precedence over `answer`). Tool calls are only
+   * sent when the request declared the tool and tool_choice is not "none", as with the real API.
+   */
+  readonly script?: (input: ScriptInput) => ScriptedReply;
   /** A fault plan's say on each chat request (sim/faults/window-hooks.ts); setFault() takes precedence. */
   readonly faultHook?: LlmFaultHook;
 }
@@ -78,7 +102,7 @@ export function defaultAnswer(messages: readonly ChatMessageIn[]): string {
     [...messages]
       .reverse()
       .find((m) => m.role === 'user')
-      ?.content.trim() ?? '';
+      ?.content?.trim() ?? '';
   if (last === '') return 'שלום, במה אפשר לעזור?';
   return `הבנתי, אמרת: ${last.replace(/[.?!]+$/u, '')}. איך עוד אפשר לעזור?`;
 }
@@ -155,8 +179,8 @@ export async function startOpenAiEmulator(options: OpenAiEmulatorOptions = {}): 
     if (stats.firstTokenLateMs.length > 10_000) stats.firstTokenLateMs.shift();
   };
 
-  const takeFault = (): OpenAiFault | null => {
-    if (!fault) return null;
+  const takeFault = (messages: readonly ChatMessageIn[]): OpenAiFault | null => {
+    if (!fault || (fault.when && !fault.when(messages))) return null;
     const f = fault;
     if (--f.remaining <= 0) fault = null;
     return f;
@@ -222,7 +246,8 @@ export async function startOpenAiEmulator(options: OpenAiEmulatorOptions = {}): 
         null,
       );
     }
-    const f: OpenAiFault | null = takeFault() ?? options.faultHook?.request() ?? null;
+    const f: OpenAiFault | null =
+      takeFault(messages as ChatMessageIn[]) ?? options.faultHook?.request() ?? null;
     const arrivedAtEpoch = options.faultHook?.now() ?? 0;
     res.on('finish', () => {
       if (record.completed) options.faultHook?.completed(arrivedAtEpoch);
@@ -253,8 +278,29 @@ export async function startOpenAiEmulator(options: OpenAiEmulatorOptions = {}): 
         null,
       );
     }
+    const tools = parseTools(body['tools']);
+    const pairing = typeof tools === 'string' ? tools : checkToolMessages(messages as ChatMessageIn[]);
+    if (typeof tools === 'string' || pairing !== undefined) {
+      record.status = 400;
+      return sendError(res, 400, pairing ?? 'invalid tools', 'invalid_request_error', null);
+    }
+    const choice = body['tool_choice'];
+    const input: ScriptInput = {
+      messages: messages as ChatMessageIn[],
+      tools,
+      toolChoice: choice === 'none' || choice === 'required' ? choice : 'auto',
+    };
+    const reply = options.script
+      ? resolveReply(options.script(input), input, `call_${id.slice('chatcmpl-'.length)}`)
+      : { text: answer(messages as ChatMessageIn[]), calls: [] };
     const model = body['model'];
-    const tokens = tokenize(answer(messages as ChatMessageIn[]));
+    const tokens = tokenize(reply.text);
+    /** What is streamed after the text: per call, its head (id, name), then argument fragments. */
+    const callChunks: Record<string, unknown>[] = reply.calls.flatMap((c, index) => [
+      { index, id: c.id, type: 'function', function: { name: c.name, arguments: '' } },
+      ...argumentFragments(c.arguments).map((arguments_) => ({ index, function: { arguments: arguments_ } })),
+    ]);
+    const finishReason = reply.calls.length > 0 ? 'tool_calls' : 'stop';
     const closed = (): boolean => record.clientClosed || res.destroyed;
     const ttft = f?.type === 'slow_first_token' ? f.delayMs : firstToken();
     const created = Math.floor(Date.now() / 1000);
@@ -266,7 +312,7 @@ export async function startOpenAiEmulator(options: OpenAiEmulatorOptions = {}): 
       await waitUntil(dueAt(tokens.length));
       if (closed()) return;
       const content = tokens.join('').trim();
-      record.tokensSent = tokens.length;
+      record.tokensSent = tokens.length + callChunks.length;
       record.completed = true;
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(
@@ -278,8 +324,21 @@ export async function startOpenAiEmulator(options: OpenAiEmulatorOptions = {}): 
           choices: [
             {
               index: 0,
-              message: { role: 'assistant', content, refusal: null },
-              finish_reason: 'stop',
+              message: {
+                role: 'assistant',
+                content: content === '' ? null : content,
+                refusal: null,
+                ...(reply.calls.length > 0
+                  ? {
+                      tool_calls: reply.calls.map((c) => ({
+                        id: c.id,
+                        type: 'function',
+                        function: { name: c.name, arguments: c.arguments },
+                      })),
+                    }
+                  : {}),
+              },
+              finish_reason: finishReason,
               logprobs: null,
             },
           ],
@@ -300,15 +359,21 @@ export async function startOpenAiEmulator(options: OpenAiEmulatorOptions = {}): 
     await waitUntil(dueAt(0));
     if (closed()) return;
     noteFirstToken(dueAt(0), performance.now());
-    res.write(chunk({ role: 'assistant', content: '' }, null));
-    for (let i = 0; i < tokens.length; i++) {
+    res.write(chunk({ role: 'assistant', content: tokens.length > 0 ? '' : null }, null));
+    const units = tokens.length + callChunks.length;
+    for (let i = 0; i < units; i++) {
       if (f?.type === 'stall' && i >= (f.afterTokens ?? 1)) return; // hold the connection open, send nothing
       if (i > 0) await waitUntil(dueAt(i));
       if (closed()) return;
-      res.write(chunk({ content: tokens[i] }, null));
+      res.write(
+        chunk(
+          i < tokens.length ? { content: tokens[i] } : { tool_calls: [callChunks[i - tokens.length]] },
+          null,
+        ),
+      );
       record.tokensSent++;
     }
-    res.write(chunk({}, 'stop'));
+    res.write(chunk({}, finishReason));
     res.write('data: [DONE]\n\n');
     record.completed = true;
     res.end();

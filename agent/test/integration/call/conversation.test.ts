@@ -168,8 +168,14 @@ describe('cloud code paths: openai client and Google TTS client against their em
 
   it('after an LLM stall mid-answer the caller hears the apology, and their next utterance is answered', async () => {
     const before = records.length;
-    // The first answer sends two tokens, then the connection hangs (held open, nothing sent).
-    openai.setFault({ type: 'stall', times: 1, afterTokens: 2 });
+    // The answer to the whole first utterance sends two tokens, then the connection hangs (held
+    // open, nothing sent). Matched on the transcript: a preemptive guess on a partial may come first.
+    openai.setFault({
+      type: 'stall',
+      times: 1,
+      afterTokens: 2,
+      when: (messages) => same(messages.at(-1)?.content ?? undefined, transcripts.get('hello')),
+    });
     const { call } = await runConversation({
       agentUrl: booted.agent.url,
       publicHost: booted.agent.publicHost,

@@ -203,3 +203,93 @@ describe('OpenAiResponder against the emulator', () => {
     expect(res.choices[0]?.message.content).toBe(defaultAnswer([{ role: 'user', content: 'שלום' }]));
   });
 });
+
+describe('OpenAiResponder.respondEvents: streamed tool calls through the real client', () => {
+  let emu: OpenAiEmulator;
+  beforeAll(async () => {
+    emu = await startOpenAiEmulator({
+      latency: { timeToFirstTokenMs: { p50: 5, p95: 10 }, tokensPerSecond: 500 },
+      script: ({ messages, tools }) => {
+        const last = messages.at(-1);
+        if (last?.role === 'tool') return { text: `התור הפנוי: ${last.content}.` };
+        if (tools.some((t) => t.name === 'check_availability'))
+          return {
+            text: 'רגע, אני בודקת.',
+            toolCalls: [
+              { name: 'check_availability', arguments: { date: '2026-12-02' } },
+              { name: 'check_availability', arguments: { date: '2026-12-03' } },
+            ],
+          };
+        return { text: 'אין לי כלים.' };
+      },
+    });
+  });
+  afterAll(async () => emu.close());
+
+  const tools = [
+    {
+      name: 'check_availability',
+      description: 'Free slots on a day',
+      parameters: { type: 'object', properties: { date: { type: 'string' } }, required: ['date'] },
+    },
+  ];
+  const responder = (): OpenAiResponder =>
+    new OpenAiResponder({
+      apiKey: 'k',
+      baseUrl: emu.url,
+      model: 'gpt-test',
+      temperature: 0,
+      maxTokens: 100,
+      firstTokenTimeoutMs: 2000,
+      stallTimeoutMs: 1000,
+      retryAttempts: 0,
+    });
+
+  it('text first, then the assembled calls; the tool results continue the answer', async () => {
+    const r = responder();
+    const events = [];
+    for await (const e of r.respondEvents({
+      callId: 'c',
+      messages,
+      tools,
+      signal: new AbortController().signal,
+    }))
+      events.push(e);
+    const last = events.at(-1)!;
+    expect(
+      events
+        .filter((e) => e.type === 'text')
+        .map((e) => (e.type === 'text' ? e.text : ''))
+        .join(''),
+    ).toBe('רגע, אני בודקת.');
+    expect(last.type).toBe('tool_calls');
+    const calls = last.type === 'tool_calls' ? last.calls : [];
+    expect(calls.map((c) => JSON.parse(c.arguments) as unknown)).toEqual([
+      { date: '2026-12-02' },
+      { date: '2026-12-03' },
+    ]);
+    const body = emu.requests().at(-1)!.body;
+    expect(body['tool_choice']).toBe('auto');
+    expect((body['tools'] as { function: { name: string } }[])[0]!.function.name).toBe('check_availability');
+
+    const next: ChatMessage[] = [
+      ...messages,
+      { role: 'assistant', content: 'רגע, אני בודקת.', toolCalls: calls },
+      { role: 'tool', toolCallId: calls[0]!.id, content: '10:00' },
+      { role: 'tool', toolCallId: calls[1]!.id, content: 'אין' },
+    ];
+    const text = await collect(
+      r.respond({ callId: 'c', messages: next, signal: new AbortController().signal }),
+    );
+    expect(text.join('')).toBe('התור הפנוי: אין.');
+  });
+
+  it('a tool message that answers no call is the 400 the real API gives (bad_request)', async () => {
+    const bad: ChatMessage[] = [...messages, { role: 'tool', toolCallId: 'nope', content: 'x' }];
+    const { error } = await failure(
+      responder().respond({ callId: 'c', messages: bad, signal: new AbortController().signal }),
+    );
+    expect(error.kind).toBe('bad_request');
+    expect(error.status).toBe(400);
+  });
+});

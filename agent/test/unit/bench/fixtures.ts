@@ -82,6 +82,8 @@ export function stepInputs(over: Partial<StepInputs> = {}): StepInputs {
     callersCpuMs: 8000,
     callersLagP99Ms: 2,
     callersWallMs: 80_000,
+    machineBusyCores: 1.5,
+    machineCores: 2,
     ...over,
   };
 }

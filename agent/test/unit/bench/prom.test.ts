@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
+  busyCores,
   bucketsOf,
+  parseCpuTotals,
   byLabel,
   parseLoadAvg,
   parseMetrics,
@@ -65,6 +67,17 @@ describe('parseProcStat', () => {
     const st = readProcStat(process.pid);
     expect(st.rssBytes).toBeGreaterThan(10 * 2 ** 20);
     expect(st.threads).toBeGreaterThan(0);
+  });
+});
+
+describe('machine CPU from /proc/stat', () => {
+  it('counts busy ticks (not idle or iowait) and turns two readings into busy cores', () => {
+    const a = parseCpuTotals('cpu  100 0 50 800 50 0 0 0 0 0\ncpu0 1 2 3\n');
+    expect(a).toEqual({ busy: 150, total: 1000 });
+    const b = parseCpuTotals('cpu  400 0 150 1200 50 0 0 0 0 0\n');
+    // 400 busy of 800 ticks on 2 cores: one core busy.
+    expect(busyCores(a, b, 2)).toBeCloseTo(1);
+    expect(() => parseCpuTotals('intr 1 2')).toThrow();
   });
 });
 

@@ -8,6 +8,7 @@ import {
   replaceBetweenMarkers,
   sweepCharts,
   type SweepReport,
+  withReadmeCapacity,
 } from '../../../bench/capacity/report.ts';
 import { summarizeStep, type StepResult } from '../../../bench/capacity/summary.ts';
 import { stepInputs, turn } from './fixtures.ts';
@@ -27,7 +28,14 @@ const report: SweepReport = {
   startedAt: '2026-12-01T14:00:00.000Z',
   finishedAt: '2026-12-01T14:30:00.000Z',
   command: 'npm run bench',
-  machine: { cpus: 2, cpuModel: 'Test CPU', memoryGiB: 24, node: 'v24.9.0', kernel: '6.1' },
+  machine: {
+    revision: 'abc1234',
+    cpus: 2,
+    cpuModel: 'Test CPU',
+    memoryGiB: 24,
+    node: 'v24.9.0',
+    kernel: '6.1',
+  },
   durationS: 60,
   emulatorOptions: {},
   profiles: [
@@ -53,6 +61,7 @@ describe('sweep report', () => {
   it('renders a table row per step, the knee, the stop reason and the charts', () => {
     const md = renderSweepMarkdown(report, 'capacity');
     expect(md).toContain('# Capacity');
+    expect(md).toContain('agent code at abc1234');
     expect(md.match(/^\| (1|50|100|200) \| 2 \|/gm)).toHaveLength(4);
     expect(md).toContain('**Knee (reference): 100 concurrent calls**');
     expect(md).toContain('Sweep stopped: 200 calls broke (test).');
@@ -99,5 +108,17 @@ describe('keepNotes', () => {
       '# new\n\n<!-- notes:start -->\n## Notes\nwhy\n<!-- notes:end -->\n',
     );
     expect(keepNotes('# old, no notes\n', '# new\n')).toBe('# new\n');
+  });
+});
+
+describe('withReadmeCapacity', () => {
+  it('adds the section before Development once, then replaces its body', () => {
+    const readme = '# X\n\n## Usage\n\ntext\n\n## Development\n\nmore\n';
+    const once = withReadmeCapacity(readme, 'table 1');
+    expect(once).toBe(
+      '# X\n\n## Usage\n\ntext\n\n## Capacity per agent process\n\n<!-- capacity:start -->\ntable 1\n<!-- capacity:end -->\n\n## Development\n\nmore\n',
+    );
+    const twice = withReadmeCapacity(once, 'table 2');
+    expect(twice).toBe(once.replace('table 1', 'table 2'));
   });
 });

@@ -47,6 +47,7 @@ describe('summarizeStep', () => {
     // A completed (or hung-up) call's missing turns are not counted: they were never due.
     expect(r.callerTurns).toBe(3);
     expect(r.turnsNotAnswered).toBe(1);
+    expect(r.notAnsweredByLabel).toEqual({ hello: 1 });
     expect(r.broken).toMatch(/1\/3 turns not answered/);
   });
 

@@ -417,3 +417,74 @@ describe('call session: dispose', () => {
     );
   });
 });
+
+describe('call session: taking a turn back (the caller went on before any answer audio)', () => {
+  const resumed = (h: Harness, utteranceId: number) =>
+    h.emit({ type: 'speechStarted', utteranceId, atMs: h.sink.clock });
+
+  it('withdraws the unheard answer silently and answers the whole sentence once', async () => {
+    const h = createHarness();
+    h.responder.answers.push({ deltas: ['מוקדם מדי.'], delayMs: 800 }, { deltas: ['בשמחה.'] });
+    h.turnEnded(1, 'אני רוצה לבדוק את', 'silence');
+    await flush();
+    expect(h.responder.requests).toHaveLength(1);
+    h.sink.clock += 300;
+    resumed(h, 2);
+    await flush();
+    // The endpointer is told to continue utterance 1 in utterance 2; the request is aborted.
+    expect(h.endpointer.inputs.filter((i) => i.type === 'takeBack')).toEqual([
+      { type: 'takeBack', utteranceId: 1, atMs: h.sink.clock },
+    ]);
+    expect(h.responder.requests[0]?.signal.aborted).toBe(true);
+    expect(h.records).toHaveLength(1);
+    expect(h.records[0]).toMatchObject({ outcome: 'takenBack', heardChars: 0 });
+    expect(h.sink.count('media')).toBe(0);
+    h.sink.clock += 1500;
+    h.emit({
+      type: 'turnEnded',
+      turn: {
+        utteranceId: 2,
+        transcript: 'אני רוצה לבדוק את ההזמנה שלי',
+        rule: 'sttFinal',
+        speechStartMs: 0,
+        speechEndMs: h.sink.clock - 200,
+        firstPartialMs: 300,
+        endedAtMs: h.sink.clock,
+        resumptions: 1,
+        resumedFrom: 1,
+      },
+    });
+    await answerPlayed(h);
+    // Nothing of the withdrawn turn is in the history: one user message, the whole sentence.
+    expect(h.responder.requests[1]?.messages).toEqual([
+      { role: 'user', content: 'אני רוצה לבדוק את ההזמנה שלי' },
+    ]);
+    expect(lastRecord(h)).toMatchObject({ outcome: 'answered', resumptions: 1 });
+    await h.handler.dispose('test');
+  });
+
+  it('once answer audio was sent, resuming is not a take-back', async () => {
+    const h = createHarness();
+    h.responder.answers.push({ deltas: ['כבר עונה.'], hang: true });
+    h.turnEnded(1, 'מה השעה');
+    await flush();
+    expect(h.sink.count('media')).toBeGreaterThan(0);
+    resumed(h, 2);
+    await flush();
+    expect(h.endpointer.inputs.some((i) => i.type === 'takeBack')).toBe(false);
+    expect(h.responder.requests[0]?.signal.aborted).toBe(false);
+    await h.handler.dispose('test');
+  });
+
+  it('ENDPOINT_TAKE_BACK_MS=0 disables it', async () => {
+    const h = createHarness({ endpointTakeBackMs: 0 });
+    h.responder.answers.push({ deltas: ['מוקדם מדי.'], delayMs: 800 });
+    h.turnEnded(1, 'אני רוצה');
+    await flush();
+    resumed(h, 2);
+    await flush();
+    expect(h.endpointer.inputs.some((i) => i.type === 'takeBack')).toBe(false);
+    expect(h.responder.requests[0]?.signal.aborted).toBe(false);
+    await h.handler.dispose('test');
+  });
+});

@@ -2,6 +2,24 @@ import { describe, expect, it } from 'vitest';
 import { ConversationHistory, DTMF_PREFIX, heardText } from '../../../src/llm/history.ts';
 
 describe('ConversationHistory', () => {
+  it('retractUser withdraws a taken-back turn: the whole message, or its end when merged', () => {
+    const h = new ConversationHistory({ systemPrompt: '', maxTurns: 10 });
+    h.addUser('שלום');
+    h.addAssistant('שלום, במה אפשר לעזור?');
+    h.addUser('אני רוצה');
+    expect(h.retractUser('אני רוצה')).toBe(true);
+    expect(h.messages().map((m) => m.role)).toEqual(['user', 'assistant']);
+    h.addUser('כן');
+    h.addUser('אני רוצה');
+    expect(h.retractUser('אני רוצה')).toBe(true);
+    expect(h.messages().at(-1)).toEqual({ role: 'user', content: 'כן' });
+    // Not the last user text: nothing changes.
+    expect(h.retractUser('משהו אחר')).toBe(false);
+    h.addAssistant('בסדר');
+    expect(h.retractUser('כן')).toBe(false);
+    expect(h.length).toBe(4);
+  });
+
   it('starts with the system prompt and keeps turns in order', () => {
     const h = new ConversationHistory({ systemPrompt: 'מערכת', maxTurns: 5 });
     h.addUser('שלום');
@@ -61,5 +79,36 @@ describe('ConversationHistory', () => {
     h.addAssistant('ב');
     expect(h.messagesWithUser('ג').at(-1)).toEqual({ role: 'user', content: 'ג' });
     expect(h.length).toBe(2);
+  });
+});
+
+describe('ConversationHistory tool exchanges', () => {
+  const calls = [{ id: 'call_1', name: 'check_availability', arguments: '{"day":"tomorrow"}' }];
+  it('keeps the calls and results before what was heard, without the words said around them', () => {
+    const h = new ConversationHistory({ systemPrompt: '', maxTurns: 5 });
+    h.addUser('יש תור מחר?');
+    h.addToolExchange([
+      { role: 'assistant', content: 'רגע.', toolCalls: calls },
+      { role: 'tool', toolCallId: 'call_1', content: '10:00' },
+    ]);
+    h.addAssistant('רגע. יש תור בעשר.');
+    expect(h.messages()).toEqual([
+      { role: 'user', content: 'יש תור מחר?' },
+      { role: 'assistant', content: '', toolCalls: calls },
+      { role: 'tool', toolCallId: 'call_1', content: '10:00' },
+      { role: 'assistant', content: 'רגע. יש תור בעשר.' },
+    ]);
+  });
+
+  it('a dropped turn never leaves a tool result without its call at the start', () => {
+    const h = new ConversationHistory({ systemPrompt: '', maxTurns: 1 });
+    h.addUser('א');
+    h.addToolExchange([
+      { role: 'assistant', content: '', toolCalls: calls },
+      { role: 'tool', toolCallId: 'call_1', content: 'x' },
+    ]);
+    h.addAssistant('ב');
+    h.addUser('ג');
+    expect(h.messages()).toEqual([{ role: 'user', content: 'ג' }]);
   });
 });

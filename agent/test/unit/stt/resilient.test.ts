@@ -371,6 +371,28 @@ describe('createResilientStt', () => {
     expect(t.rec.finals[1]!.audioStartMs).toBeGreaterThanOrEqual(t.rec.finals[0]!.audioEndMs);
   });
 
+  it('a handoff while an utterance is still being spoken replays it whole to streaming (none cut during fallback)', async () => {
+    const t = setup({ retry: 2 });
+    intoFallback(t);
+    // The caller speaks from 600 ms on; the re-probe opens meanwhile (about 1 s after the
+    // fallback began) and answers before the local VAD has cut the utterance.
+    t.feed(1600);
+    const probes = t.provider.streams.length;
+    t.provider.last.events.onOpen();
+    expect(t.stream.state).toBe('streaming');
+    expect(t.provider.streams.length).toBe(probes + 1);
+    const handoff = t.provider.last;
+    // The fresh stream heard all the audio since the last final (none yet), the utterance's head too.
+    expect(handoff.bytes).toBe(t.audioT() * 8);
+    t.feed(400);
+    // The VAD cuts the utterance after the handoff: streaming owns it, no one-shot request.
+    t.stream.markUtterance!(600, 2200);
+    expect(t.provider.oneShots).toHaveLength(0);
+    handoff.result({ text: 'כל המשפט.', isFinal: true, endOffsetMs: 2300 });
+    await flush();
+    expect(t.rec.finals.map((f) => [f.text, f.fromFallback ?? false])).toEqual([['כל המשפט.', false]]);
+  });
+
   it("at a rotation seam, a late final of the old stream is never delivered after the new stream's", () => {
     const { provider, rec, feed } = setup({ rotation: 5 });
     feed(2000);

@@ -93,6 +93,24 @@ describe('planTurn', () => {
     expect(plan!.children.map((c) => [c.name, c.startMs, c.endMs])).toEqual([['stt', 500, 500]]);
   });
 
+  it('one tool span per tool call, named by tool and outcome', () => {
+    const plan = planTurn({
+      index: 1,
+      speechEndMs: 1000,
+      llmRequestMs: 1100,
+      llmEndMs: 2600,
+      tools: [
+        { name: 'check_availability', startMs: 1400, endMs: 2200, outcome: 'ok' },
+        { name: 'end_call', startMs: 2600, endMs: 2600, outcome: 'action' },
+      ],
+    });
+    const tools = plan!.children.filter((c) => c.name === 'tool');
+    expect(tools.map((c) => [c.startMs, c.endMs, c.attributes])).toEqual([
+      [1400, 2200, { 'hva.tool.name': 'check_availability', 'hva.tool.outcome': 'ok' }],
+      [2600, 2600, { 'hva.tool.name': 'end_call', 'hva.tool.outcome': 'action' }],
+    ]);
+  });
+
   it('returns undefined without any usable time', () => {
     expect(planTurn({ index: 0, speechEndMs: Number.NaN })).toBeUndefined();
   });

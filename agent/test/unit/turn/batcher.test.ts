@@ -67,4 +67,32 @@ describe('audio batcher', () => {
     expect(out.map((c) => [c.audioTimeMs, c.mulaw.length])).toEqual([[0, 320]]);
     expect(() => createBatcher({ sttBatchMs: 0 }, () => {})).toThrow(/sttBatchMs/);
   });
+
+  it('each batch owns its bytes: later frames and a reused input buffer do not change a sent batch', () => {
+    const out: AudioChunk[] = [];
+    const b = createBatcher({ sttBatchMs: 40 }, (c) => out.push(c));
+    const buf = Buffer.alloc(160);
+    for (let i = 0; i < 6; i++) {
+      buf.fill(i + 1); // one buffer reused for every frame, as a socket reader might
+      b.push({ mulaw: buf, audioTimeMs: i * 20 });
+    }
+    b.flush();
+    expect(out.map((c) => [c.audioTimeMs, [...new Set(c.mulaw)]])).toEqual([
+      [0, [1, 2]],
+      [40, [3, 4]],
+      [80, [5, 6]],
+    ]);
+    expect(out.map((c) => c.mulaw.length)).toEqual([320, 320, 320]);
+  });
+
+  it('a short batch (flushed early) holds exactly the audio pushed, in order', () => {
+    const out: AudioChunk[] = [];
+    const b = createBatcher({ sttBatchMs: 100 }, (c) => out.push(c));
+    b.push({ mulaw: Buffer.from([1, 2, 3]), audioTimeMs: 0 });
+    b.push({ mulaw: Buffer.from([4, 5]), audioTimeMs: 0.375 });
+    b.flush();
+    expect(out).toHaveLength(1);
+    expect([...out[0]!.mulaw]).toEqual([1, 2, 3, 4, 5]);
+    expect(out[0]!.audioTimeMs).toBe(0);
+  });
 });

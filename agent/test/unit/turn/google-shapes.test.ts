@@ -78,6 +78,44 @@ describe('Google-shaped interims (no punctuation)', () => {
     expect(paused[0]).toMatchObject({ text: FULL, stability: 0.01 });
     expect(paused[0]!.outAtMs).toBeLessThan(r.turns[0]!.endedAtMs);
   });
+
+  it('LLM_PREEMPTIVE_AGREED_SILENCE_MS: two agreeing responses are offered sooner, a revised tail at the usual silence', () => {
+    const config = testConfig({ llmPreemptiveAgreedSilenceMs: 100, llmPreemptiveSilenceMs: 220 });
+    const pausedAfterVoice = (last: Array<[number, string]>) => {
+      const r = runTimeline(oneSentence(), interims(0.01, last), config);
+      const lastVoiced = r.vadFrames.filter((f) => f.voiced).at(-1)!.atMs + 20;
+      return r.outputs.filter((o) => o.type === 'callerPaused').map((o) => o.outAtMs - lastVoiced);
+    };
+    const agreed = pausedAfterVoice([
+      [1900, FULL],
+      [1960, FULL],
+    ]);
+    const revised = pausedAfterVoice([
+      [1900, `${FULL} זה`],
+      [1960, FULL],
+    ]);
+    expect(agreed).toHaveLength(1);
+    expect(agreed[0]).toBeGreaterThanOrEqual(100);
+    expect(agreed[0]).toBeLessThan(140);
+    expect(revised).toHaveLength(1);
+    expect(revised[0]).toBeGreaterThanOrEqual(220);
+  });
+
+  it('no early start on an unpunctuated text from a recognizer seen to punctuate (a mid-sentence pause there)', () => {
+    const config = testConfig({ llmPreemptiveAgreedSilenceMs: 100, llmPreemptiveSilenceMs: 220 });
+    const r = runTimeline(
+      oneSentence(),
+      [
+        { atMs: 800, kind: 'partial', text: 'שלום.', stability: 0.9, audioTimeMs: 800 },
+        { atMs: 1900, kind: 'partial', text: FULL, stability: 0.9, audioTimeMs: 1900 },
+        { atMs: 1960, kind: 'partial', text: FULL, stability: 0.9, audioTimeMs: 1960 },
+      ],
+      config,
+    );
+    const lastVoiced = r.vadFrames.filter((f) => f.voiced).at(-1)!.atMs + 20;
+    const paused = r.outputs.filter((o) => o.type === 'callerPaused').map((o) => o.outAtMs - lastVoiced);
+    expect(paused[0]).toBeGreaterThanOrEqual(220);
+  });
 });
 
 describe('early final never on a dangling word or an abbreviation dot', () => {

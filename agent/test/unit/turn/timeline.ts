@@ -40,6 +40,7 @@ export interface TimelineResult {
   readonly turns: readonly TurnEnd[];
   readonly lateFinals: readonly Extract<EndpointerOutput, { type: 'lateFinal' }>[];
   readonly partials: readonly Extract<EndpointerOutput, { type: 'partial' }>[];
+  readonly takenBack: readonly Extract<EndpointerOutput, { type: 'turnTakenBack' }>[];
   readonly speechStarts: readonly Extract<EndpointerOutput, { type: 'speechStarted' }>[];
   /** VAD frames, for checking where speech really ended. */
   readonly vadFrames: readonly (VadFrame & { readonly atMs: number })[];
@@ -54,6 +55,7 @@ export function runTimeline(
   script: readonly SttScript[],
   config: EndpointerConfig & Pick<Config, 'vadHangoverMs'> = testConfig(),
   tailMs = 4000,
+  opts: { takeBack?: boolean } = {},
 ): TimelineResult {
   const vad = createVad({ vadHangoverMs: config.vadHangoverMs });
   const ep = createEndpointer(config);
@@ -61,8 +63,18 @@ export function runTimeline(
   const outputs: (EndpointerOutput & { outAtMs: number })[] = [];
   const vadFrames: (VadFrame & { atMs: number })[] = [];
   let next = 0;
+  let lastTurn: TurnEnd | undefined;
   const collect = (outs: EndpointerOutput[], at: number): void => {
-    for (const o of outs) outputs.push({ ...o, outAtMs: at });
+    for (const o of outs) {
+      outputs.push({ ...o, outAtMs: at });
+      if (o.type === 'turnEnded') lastTurn = o.turn;
+      // As the session does when no answer audio was sent yet: the caller resumed, take it back.
+      if (o.type === 'speechStarted' && opts.takeBack && lastTurn) {
+        const id = lastTurn.utteranceId;
+        lastTurn = undefined;
+        collect(ep.handle({ type: 'takeBack', utteranceId: id, atMs: at }), at);
+      }
+    }
   };
   frames(toPcm16(concat(signal, silence(tailMs)))).forEach((pcm, i) => {
     const atMs = i * FRAME_MS;
@@ -100,6 +112,7 @@ export function runTimeline(
     turns: pick('turnEnded').map((o) => o.turn),
     lateFinals: pick('lateFinal'),
     partials: pick('partial'),
+    takenBack: pick('turnTakenBack'),
     speechStarts: pick('speechStarted'),
     vadFrames,
   };

@@ -1,0 +1,159 @@
+// The open utterance as the endpointer tracks it, and the pure pieces of its bookkeeping: what
+// a VAD frame changes, its transcript, and the timing rules (silence, no-voice timeout). No
+// timers, no I/O: `nowMs` is always given.
+import type { SttPartial } from '../stt/types.ts';
+import { joinTranscriptPieces } from './completeness.ts';
+import type { EndpointerTuning } from './endpointer-config.ts';
+import { requiredSilenceMs } from './end-of-turn.ts';
+import { mergeResumedTranscript } from './take-back.ts';
+import type { TurnEndRule, VadFrame } from './types.ts';
+
+export interface Utterance {
+  readonly id: number;
+  speechStartMs: number;
+  /** The VAD's smoothed decision is currently "speech". */
+  vadSpeech: boolean;
+  /** The VAD heard voice in this utterance at all. */
+  vadHeard: boolean;
+  lastFrameVoiced: boolean;
+  lastVoicedEndMs: number | undefined;
+  voicedMs: number;
+  /** VAD speech end (end of the last voiced frame) and when it was declared (after the hangover). */
+  speechEndMs: number | undefined;
+  speechEndDeclaredMs: number | undefined;
+  /** Finals received while the caller kept talking; the transcript is these plus the live partial. */
+  committed: string[];
+  partial: SttPartial | undefined;
+  /** The live partial repeats the previous response's text (its tail was not revised). */
+  partialAgreed: boolean;
+  firstPartialMs: number | undefined;
+  lastSttAtMs: number | undefined;
+  /** Audio time of the last partial that added words: the recognizer heard speech up to here. */
+  lastWordsAudioMs: number | undefined;
+  /** A silence/timeout decision waiting for text. */
+  pendingRule: TurnEndRule | undefined;
+  pendingSinceMs: number;
+  /** Debounce: the partial waiting to be reported and the text (and agreement) last reported. */
+  debounced: SttPartial | undefined;
+  reportedText: string;
+  /** callerPaused was emitted for the current stretch of silence. */
+  pauseReported: boolean;
+  /** The turn(s) this utterance continues (taken back when the caller resumed before any answer). */
+  resumed: ResumedTurn | undefined;
+}
+
+/** What a taken-back turn hands to the utterance that continues it. */
+export interface ResumedTurn {
+  /** The first withdrawn turn's utterance and its speech start (the merged turn starts there). */
+  readonly fromId: number;
+  readonly speechStartMs: number;
+  readonly firstPartialMs: number | undefined;
+  /** The latest withdrawn turn (its late final still belongs to it). */
+  readonly lastId: number;
+  readonly resumptions: number;
+  /** The withdrawn turns' words (replaced by the late final when it comes). */
+  transcript: string;
+}
+
+export function newUtterance(id: number, speechStartMs: number): Utterance {
+  return {
+    id,
+    speechStartMs,
+    vadSpeech: false,
+    vadHeard: false,
+    lastFrameVoiced: false,
+    lastVoicedEndMs: undefined,
+    voicedMs: 0,
+    speechEndMs: undefined,
+    speechEndDeclaredMs: undefined,
+    committed: [],
+    partial: undefined,
+    partialAgreed: false,
+    firstPartialMs: undefined,
+    lastSttAtMs: undefined,
+    lastWordsAudioMs: undefined,
+    pendingRule: undefined,
+    pendingSinceMs: 0,
+    debounced: undefined,
+    reportedText: '',
+    pauseReported: false,
+    resumed: undefined,
+  };
+}
+
+/**
+ * The finals kept so far and the live partial, words repeated across pieces said once; after a
+ * take-back, continuing the withdrawn turn's words.
+ */
+export function transcriptOf(u: Utterance): string {
+  const own = [...u.committed, u.partial?.text.trim() ?? ''].reduce(joinTranscriptPieces, '');
+  return u.resumed ? mergeResumedTranscript(u.resumed.transcript, own) : own;
+}
+
+/** What one VAD frame tells about an utterance that is open (or was just opened by it). */
+export function applyVadFrame(u: Utterance, atMs: number, frame: VadFrame, frameMs: number): void {
+  const frameEnd = atMs + frameMs;
+  u.lastFrameVoiced = frame.voiced;
+  if (frame.voiced) {
+    u.lastVoicedEndMs = frameEnd;
+    u.vadHeard = true;
+    u.pauseReported = false;
+  }
+  if (frame.event === 'speechEnd') {
+    u.vadSpeech = false;
+    u.speechEndMs = frame.eventTimeMs ?? u.lastVoicedEndMs ?? atMs;
+    u.speechEndDeclaredMs = frameEnd;
+  }
+}
+
+/** The caller spoke again inside the utterance: forget the silence that was being measured. */
+export function resumeSpeech(u: Utterance): void {
+  u.vadHeard = true;
+  u.vadSpeech = true;
+  u.speechEndMs = undefined;
+  u.speechEndDeclaredMs = undefined;
+  u.pendingRule = undefined;
+}
+
+/**
+ * The timing rules, once no transcript rule ended the utterance: 'silence' after the VAD's speech
+ * end plus the silence the transcript needs, 'noVoiceTimeout' when nothing was heard for
+ * STT_TIMEOUT_MS (or longer for a transcript that needs a continuation).
+ */
+export function timingRule(
+  u: Utterance,
+  transcript: string,
+  t: EndpointerTuning,
+  nowMs: number,
+  punctuatingInterims: boolean,
+): Extract<TurnEndRule, 'silence' | 'noVoiceTimeout'> | undefined {
+  if (u.vadSpeech) return undefined;
+  // Voiced frames after the VAD's speech end (too few to restart "speech", e.g. the quiet
+  // start of the next word) and new words from the recognizer (speech the VAD lost in noise)
+  // both mean the caller is not silent.
+  const heardUntil = Math.max(u.lastVoicedEndMs ?? 0, u.lastWordsAudioMs ?? 0);
+  const needed = requiredSilenceMs(
+    transcript,
+    t.config,
+    punctuatingInterims,
+    u.partial === undefined || u.partialAgreed,
+  );
+  const silentSince = u.speechEndMs === undefined ? undefined : Math.max(u.speechEndMs, heardUntil);
+  if (
+    silentSince !== undefined &&
+    nowMs - silentSince >= needed &&
+    u.voicedMs >= t.config.endpointMinUtteranceMs &&
+    nowMs - u.speechStartMs >= t.config.endpointMinBufferMs
+  )
+    return 'silence';
+  const quietSince = u.vadHeard
+    ? u.speechEndDeclaredMs === undefined
+      ? undefined
+      : Math.max(u.speechEndDeclaredMs, heardUntil + t.config.vadHangoverMs)
+    : u.lastSttAtMs;
+  // A transcript that needs a continuation waits as long as the silence rule would.
+  const minSilence = t.config.endpointMinSilenceMs;
+  const timeoutMs = needed > minSilence ? Math.max(t.config.sttTimeoutMs, needed) : t.config.sttTimeoutMs;
+  if (quietSince !== undefined && nowMs - quietSince >= timeoutMs) return 'noVoiceTimeout';
+  return undefined;
+}
