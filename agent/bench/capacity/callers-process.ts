@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { resolveScript, SimulatedCall, type CallResult } from '../../src/sim/caller/index.ts';
+import { createFaultInjector, parseFaultPlan } from '../../src/sim/faults/index.ts';
 import {
   parseTranscripts,
   planCall,
@@ -52,6 +53,12 @@ async function run(spec: CallersSpec): Promise<void> {
   const hungUp = new Set<SimulatedCall>();
   let stopped = false;
   const t0 = epochNow();
+  // ws-drop cuts one of the connected calls on the plan's schedule.
+  const faults = spec.faults
+    ? createFaultInjector(parseFaultPlan(spec.faults.specs, spec.faults.seed), {
+        epochMs: spec.faults.epochMs,
+      })
+    : undefined;
   const mayPlace = (): boolean => !stopped && epochNow() < spec.stopAtMs && nextIndex - firstIndex < maxCalls;
 
   async function placeOne(): Promise<void> {
@@ -72,6 +79,7 @@ async function run(spec: CallersSpec): Promise<void> {
         customParameters: { bench: 'capacity' },
         connectTimeoutMs: 30_000,
         cheapFraming: true,
+        ...(faults?.caller ? { faults: faults.caller } : {}),
         onEvent: (e) => {
           if (e.type === 'open') openAt = epochNow();
         },
@@ -103,6 +111,7 @@ async function run(spec: CallersSpec): Promise<void> {
   );
   await Promise.all(slots);
   clearTimeout(stopTimer);
+  faults?.stop();
   lag.disable();
   const used = process.cpuUsage(cpu0);
   send({
@@ -111,6 +120,7 @@ async function run(spec: CallersSpec): Promise<void> {
     rssBytes: readProcStat(process.pid).rssBytes,
     lagP99Ms: Math.max(0, lag.percentile(99) / 1e6 - 10),
     placed: nextIndex - firstIndex,
+    ...(faults ? { faultEvents: faults.log.events() } : {}),
   });
 }
 
@@ -155,6 +165,10 @@ function summarize(
       label: t.label,
       speechEndAtMs: base + t.speechEndMs,
       gapMs: t.latencyMs,
+      speechStartAtMs: base + t.speechStartMs,
+      ...(t.marksPlayed ? { marksPlayed: t.marksPlayed } : {}),
+      ...(t.marksCleared ? { marksCleared: t.marksCleared } : {}),
+      ...(t.firstMarkPlayedMs !== undefined ? { firstMarkPlayedAtMs: base + t.firstMarkPlayedMs } : {}),
     })),
     turnsMissing: Math.max(0, plan.turns.length - r.turns.length),
     waitTimeouts: r.waitTimeouts,

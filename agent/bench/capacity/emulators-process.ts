@@ -1,15 +1,17 @@
 // The capacity benchmark's second process: the three provider emulators (Speech gRPC, OpenAI
 // HTTP/SSE, Text-to-Speech gRPC) on one latency profile, plus a small control server through
-// which the callers' process registers what each call's caller says. Started by harness.ts
+// which the callers' process registers what each call's caller says and a step sets its fault
+// plan (POST /faults; GET /faults returns what the hooks did). Started by harness.ts
 // (startEmulators) with its EmulatorsConfig as JSON in HVA_BENCH_EMULATORS; reports its
 // endpoints over IPC and exits when the parent disconnects.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createFaultInjector, createSwitchableFaults, parseFaultPlan } from '../../src/sim/faults/index.ts';
 import { selectProfile } from '../../src/sim/profile.ts';
 import { startOpenAiEmulator, type OpenAiEmulatorOptions } from '../../src/sim/openai/server.ts';
 import { startSpeechEmulator, type SpeechEmulatorOptions } from '../../src/sim/speech/emulator.ts';
 import { startTtsEmulator, type TtsEmulatorOptions } from '../../src/sim/tts/server.ts';
-import type { EmulatorStats, EmulatorsConfig, EmulatorsMessage } from './protocol.ts';
+import type { EmulatorStats, EmulatorsConfig, EmulatorsMessage, FaultsSpec } from './protocol.ts';
 import { readProcStat } from './prom.ts';
 
 if (!process.send) throw new Error('emulators-process.ts is started by harness.ts over IPC');
@@ -20,7 +22,10 @@ try {
   // Before any emulator starts: the OpenAI and TTS emulators read $HVA_REFERENCE_PROFILE.
   selectProfile(config.profile);
   const host = '127.0.0.1';
+  // Fault hooks that follow the plan set through POST /faults (a step sets its own, with its epoch).
+  const faults = createSwitchableFaults();
   const speech = await startSpeechEmulator({
+    ...faults.emulatorOptions.speech,
     profile: config.profile,
     seed: config.seed,
     ...(config.options.speech as Partial<SpeechEmulatorOptions>),
@@ -28,6 +33,7 @@ try {
     port: 0,
   });
   const openai = await startOpenAiEmulator({
+    ...faults.emulatorOptions.openai,
     latency: 'reference',
     seed: config.seed + 1,
     ...(config.options.openai as Partial<OpenAiEmulatorOptions>),
@@ -35,6 +41,7 @@ try {
     port: 0,
   });
   const tts = await startTtsEmulator({
+    ...faults.emulatorOptions.tts,
     latency: 'reference',
     seed: config.seed + 2,
     ...(config.options.tts as Partial<TtsEmulatorOptions>),
@@ -76,7 +83,18 @@ try {
         return reply(204);
       }
       if (req.method === 'GET' && req.url === '/stats') return reply(200, stats());
-      reply(404, { error: 'POST /scripts or GET /stats' });
+      if (req.method === 'POST' && req.url === '/faults') {
+        const chunks: Buffer[] = [];
+        for await (const c of req) chunks.push(c as Buffer);
+        const f = JSON.parse(Buffer.concat(chunks).toString('utf8')) as FaultsSpec;
+        // A bad spec is the caller's error (400, with the parser's message).
+        const plan = parseFaultPlan(f.specs, f.seed);
+        faults.use(plan.faults.length === 0 ? undefined : createFaultInjector(plan, { epochMs: f.epochMs }));
+        return reply(204);
+      }
+      if (req.method === 'GET' && req.url === '/faults')
+        return reply(200, faults.current?.log.events() ?? []);
+      reply(404, { error: 'POST /scripts, GET /stats, POST or GET /faults' });
     } catch (err) {
       reply(400, { error: (err as Error).message });
     }

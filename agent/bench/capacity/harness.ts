@@ -16,8 +16,10 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import type { FaultEvent } from '../../src/sim/faults/log.ts';
 import type {
   CallSummary,
+  FaultsSpec,
   CallersCommand,
   CallersMessage,
   CallersSpec,
@@ -90,6 +92,10 @@ async function stopChild(child: ChildProcess, signal: NodeJS.Signals, graceMs: n
 export interface EmulatorsHandle {
   readonly endpoints: EmulatorEndpoints;
   stats(): Promise<EmulatorStats>;
+  /** The fault plan the emulators apply from now on (undefined: none). */
+  setFaults(faults: FaultsSpec | undefined): Promise<void>;
+  /** What the emulators' fault hooks did under the current plan. */
+  faultEvents(): Promise<FaultEvent[]>;
   close(): Promise<void>;
 }
 
@@ -109,6 +115,18 @@ export async function startEmulators(config: EmulatorsConfig): Promise<Emulators
     endpoints,
     async stats() {
       return (await (await fetch(`${endpoints.control}/stats`)).json()) as EmulatorStats;
+    },
+    async setFaults(faults) {
+      const res = await fetch(`${endpoints.control}/faults`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(faults ?? { specs: [], seed: 1, epochMs: 0 }),
+      });
+      if (res.status !== 204)
+        throw new Error(`emulator control: POST /faults -> HTTP ${res.status}: ${await res.text()}`);
+    },
+    async faultEvents() {
+      return (await (await fetch(`${endpoints.control}/faults`)).json()) as FaultEvent[];
     },
     close: () => stopChild(child, 'SIGTERM', 5000),
   };
@@ -267,6 +285,8 @@ export interface CallersOutcome {
   readonly rssBytes: number;
   readonly lagP99Ms: number;
   readonly placed: number;
+  /** The callers' fault events (ws-drop), when the spec had faults. */
+  readonly faultEvents: readonly FaultEvent[];
 }
 
 export interface CallersRun {
@@ -290,7 +310,14 @@ export function runCallers(spec: CallersSpec, onCall?: (c: CallSummary) => void)
         onCall?.(m.call);
       } else if (m.type === 'done') {
         finished = true;
-        resolve({ calls, cpuMs: m.cpuMs, rssBytes: m.rssBytes, lagP99Ms: m.lagP99Ms, placed: m.placed });
+        resolve({
+          calls,
+          cpuMs: m.cpuMs,
+          rssBytes: m.rssBytes,
+          lagP99Ms: m.lagP99Ms,
+          placed: m.placed,
+          faultEvents: m.faultEvents ?? [],
+        });
       } else if (m.type === 'failed') {
         finished = true;
         reject(new Error(`callers process failed: ${m.error}`));

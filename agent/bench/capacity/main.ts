@@ -30,6 +30,15 @@ import {
   withReadmeCapacity,
 } from './report.ts';
 import { runSoak } from './soak.ts';
+import {
+  CHAOS_SCENARIOS,
+  chaosReportOf,
+  renderChaosMarkdown,
+  runChaos,
+  writeChaos,
+  type ChaosReport,
+} from './chaos.ts';
+import { formatChaosTable, parseFaultPlan } from '../../src/sim/faults/index.ts';
 import { ANSWER_TIMEOUT_MS, rampMsFor } from './conversation.ts';
 import { runStep, SETTLE_MS } from './step.ts';
 import type { StepResult } from './summary.ts';
@@ -44,7 +53,7 @@ whole calls for --duration seconds; then N grows by --beyond until a step breaks
   --beyond <n>            after the last step, keep adding n calls until a step breaks
                           (default 100; 0 = only the listed steps)
   --max-calls <n>         never go beyond this many calls (default 1500)
-  --duration <s>          measurement window per step (default 60)
+  --duration <s>          measurement window per step (default 60; 120 with --chaos)
   --out <dir>             report directory (default docs/bench): <dir>/capacity.md and
                           <dir>/capacity/*.json|svg; the README table is updated only for docs/bench
   --emulator-options <j>  JSON (or @file.json) passed to the emulators' start options:
@@ -60,6 +69,19 @@ Soak:
                           time; RSS/heap slope, handles and sockets back to baseline, latency by minute
   --soak-calls <n>        default 100
   --soak-minutes <m>      default 30
+Faults (docs/bench/chaos.md):
+  --fault <spec>          inject a fault (repeatable), e.g. stt-stream-fail:20%@mid,
+                          llm-429-burst:at=30s,for=10s, llm-stall:at=30s,for=10s,
+                          tts-outage:at=30s,for=10s, ws-drop:every=60s; times count from the start
+                          of each step's measurement window. Without --chaos: added to every sweep
+                          step (the per-fault table is printed after each step)
+  --fault-seed <n>        seeds which calls/requests a fault picks (default 1)
+  --chaos                 chaos under load: one run of --chaos-calls calls per scenario, the
+                          issue's set (STT streams failing, LLM 429 burst + stall, TTS outage,
+                          WebSocket drops) or, with --fault, one run with the given faults; per
+                          fault: calls affected, what callers heard, turns lost, recovery.
+                          Writes <out>/chaos.md (results block) and <out>/chaos/chaos.json
+  --chaos-calls <n>       default 100 (first --profile only)
 `;
 
 const PROFILES: Record<string, string> = {
@@ -166,7 +188,7 @@ async function main(): Promise<void> {
       steps: { type: 'string', default: '1,50,100,200,300,400,500' },
       beyond: { type: 'string', default: '100' },
       'max-calls': { type: 'string', default: '1500' },
-      duration: { type: 'string', default: '60' },
+      duration: { type: 'string' },
       out: { type: 'string', default: join(REPO_ROOT, 'docs', 'bench') },
       'emulator-options': { type: 'string' },
       'agent-env': { type: 'string', multiple: true, default: [] },
@@ -177,6 +199,10 @@ async function main(): Promise<void> {
       'soak-calls': { type: 'string', default: '100' },
       'soak-minutes': { type: 'string', default: '30' },
       deadline: { type: 'string' },
+      fault: { type: 'string', multiple: true, default: [] },
+      'fault-seed': { type: 'string', default: '1' },
+      chaos: { type: 'boolean', default: false },
+      'chaos-calls': { type: 'string', default: '100' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -186,7 +212,7 @@ async function main(): Promise<void> {
   }
   const profiles = resolveProfiles(values.profile);
   const steps = values.steps.split(',').map((s) => Number(s.trim()));
-  const durationS = Number(values.duration);
+  const durationS = Number(values.duration ?? (values.chaos ? '120' : '60'));
   const beyond = Number(values.beyond);
   const maxCalls = Number(values['max-calls']);
   const seed = Number(values.seed);
@@ -202,6 +228,48 @@ async function main(): Promise<void> {
   const assetDir = join(outDir, 'capacity');
   mkdirSync(assetDir, { recursive: true });
   const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim();
+  const faultSeed = Number(values['fault-seed']);
+  // Bad specs fail here, before anything starts (parseFaultPlan explains what is wrong).
+  parseFaultPlan(values.fault, faultSeed);
+  const faults = values.fault.length > 0 ? { specs: values.fault, seed: faultSeed } : undefined;
+  if (faults && values.soak) throw new Error('--fault applies to sweep steps and --chaos, not to --soak');
+
+  if (values.chaos) {
+    const profile = profiles[0]!;
+    const calls = Number(values['chaos-calls']);
+    const startedAt = new Date().toISOString();
+    console.error(
+      `bench: chaos, ${calls} calls x ${durationS} s per run on ${profile.name}; load ${fmtLoad()}`,
+    );
+    const runs = await withEmulators(profile, seed, emulatorOptions, (emulators) =>
+      runChaos({
+        profileName: profile.name,
+        calls,
+        durationS,
+        emulators,
+        scenarios: faults ? [faults.specs] : CHAOS_SCENARIOS,
+        seed: faultSeed,
+        newRunId: runId,
+        agentEntry,
+        agentEnv,
+        agentExecArgv: values['agent-node-arg'],
+      }),
+    );
+    const report: ChaosReport = {
+      kind: 'chaos',
+      startedAt,
+      finishedAt: new Date().toISOString(),
+      command,
+      machine: machineFacts(),
+      profile: profile.name,
+      calls,
+      durationS,
+      runs,
+    };
+    writeChaos(report, outDir);
+    console.log(renderChaosMarkdown(report));
+    return;
+  }
 
   if (values.soak) {
     const profile = profiles[0]!;
@@ -273,10 +341,14 @@ async function main(): Promise<void> {
             agentEntry,
             agentEnv,
             agentExecArgv: values['agent-node-arg'],
+            ...(faults ? { faults } : {}),
           });
-          w.steps.push(r);
+          if (r.faults) console.error(formatChaosTable(chaosReportOf(r.faults, faultSeed)));
+          // The raw calls stay out of the sweep's JSON.
+          const { faults: _faults, ...step } = r;
+          w.steps.push(step);
           console.error(stepTable([r]).split('\n')[2]);
-          if (r.broken !== undefined) w.stoppedBecause = `${calls} calls broke (${r.broken})`;
+          if (step.broken !== undefined) w.stoppedBecause = `${calls} calls broke (${r.broken})`;
         } catch (err) {
           w.stoppedBecause = `${calls} calls: ${(err as Error).message}`;
           console.error(`bench: ${w.stoppedBecause}`);

@@ -1,5 +1,17 @@
 // Messages between the capacity benchmark's orchestrator and its child processes (Node IPC), and
 // the emulator options a user passes through `--emulator-options`. Types only.
+import type { FaultEvent } from '../../src/sim/faults/log.ts';
+
+/**
+ * A fault plan for one run (src/sim/faults/, `--fault`): every process builds its injector from
+ * the same specs, seed and epoch, so windows and picks agree across processes.
+ */
+export interface FaultsSpec {
+  readonly specs: readonly string[];
+  readonly seed: number;
+  /** Epoch ms the plan's times count from: the start of the step's measurement window. */
+  readonly epochMs: number;
+}
 
 /**
  * JSON-serialisable options for the three emulators, spread into their start options
@@ -76,6 +88,8 @@ export interface CallersSpec {
   readonly maxCalls?: number;
   /** First call index (a warm-up run and the run proper do not share sids). */
   readonly firstIndex?: number;
+  /** Faults the callers inject (ws-drop); the emulators get the same plan through the control server. */
+  readonly faults?: FaultsSpec;
   /**
    * Instead of the capacity conversation (conversation.ts planCall): these fixtures in order, each
    * answered before the next (bench:turn, planUtterances), from fixturesDir or its `subdir`.
@@ -99,6 +113,13 @@ export interface CallSummary {
     readonly speechEndAtMs: number;
     /** Caller gap: speech end -> agent audio playing (ms); undefined: no answer heard. */
     readonly gapMs: number | undefined;
+    /** Epoch ms of the caller's speech start. */
+    readonly speechStartAtMs?: number;
+    /** The agent's marks echoed as played / cleared after this utterance: what the caller heard. */
+    readonly marksPlayed?: readonly string[];
+    readonly marksCleared?: readonly string[];
+    /** Epoch ms the first reply mark was echoed as played. */
+    readonly firstMarkPlayedAtMs?: number;
   }>;
   /** Scripted turns never reached (the call ended early or was hung up). */
   readonly turnsMissing: number;
@@ -118,6 +139,8 @@ export type CallersMessage =
       readonly rssBytes: number;
       readonly lagP99Ms: number;
       readonly placed: number;
+      /** What the callers' fault hook did (ws-drop), when a plan was given. */
+      readonly faultEvents?: readonly FaultEvent[];
     }
   | { readonly type: 'failed'; readonly error: string };
 

@@ -11,6 +11,8 @@ import {
   type AgentProcess,
   type EmulatorsHandle,
 } from './harness.ts';
+import type { FaultEvent } from '../../src/sim/faults/log.ts';
+import type { CallSummary, FaultsSpec } from './protocol.ts';
 import { busyCores, readCpuTotals, sumOf, valueOf, type Sample } from './prom.ts';
 import { summarizeStep, type StepInputs, type StepResult } from './summary.ts';
 
@@ -32,7 +34,24 @@ export interface StepOptions {
   readonly measureFromStart?: boolean;
   /** Place at most this many calls in all (smoke runs: one call per slot). */
   readonly maxCalls?: number;
+  /**
+   * Faults to inject (`--fault`, src/sim/faults/): the emulators and the callers apply them with
+   * the measurement window's start as the plan's epoch.
+   */
+  readonly faults?: { readonly specs: readonly string[]; readonly seed: number };
 }
+
+/** What a step with faults saw of them, for the chaos report (src/sim/faults/report.ts). */
+export interface StepFaults extends FaultsSpec {
+  /** The emulators' and the callers' fault events, in time order. */
+  readonly events: readonly FaultEvent[];
+  /** Every call the callers placed, with what each caller heard per turn. */
+  readonly calls: readonly CallSummary[];
+  /** hva_calls_lost_total gained over the step. */
+  readonly agentLostCalls: number;
+}
+
+export type FaultedStepResult = StepResult & { readonly faults?: StepFaults };
 
 const epochNow = (): number => performance.timeOrigin + performance.now();
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, Math.max(0, ms)));
@@ -51,6 +70,7 @@ export function counters(s: readonly Sample[]): Record<string, number> {
     bargeIns: sumOf(s, 'hva_barge_ins_total'),
     refusedStreams: sumOf(s, 'hva_refused_streams_total'),
     callsEndedByEdge: sumOf(s, 'hva_calls_ended_by_edge_total'),
+    callsLost: sumOf(s, 'hva_calls_lost_total'),
   };
 }
 
@@ -63,7 +83,7 @@ export function lagFromScrape(s: readonly Sample[]): { p50: number; p99: number;
 /** server/metrics.ts samples the loop every 10 ms; each recorded delay includes that interval. */
 export const LAG_RESOLUTION_MS = 10;
 
-export async function runStep(o: StepOptions): Promise<StepResult> {
+export async function runStep(o: StepOptions): Promise<FaultedStepResult> {
   const log = o.log ?? console.error;
   const loadAvgStart = loadavg();
   const agent = await startAgentProcess({
@@ -85,7 +105,7 @@ async function measure(
   agent: AgentProcess,
   loadAvgStart: number[],
   log: (line: string) => void,
-): Promise<StepResult> {
+): Promise<FaultedStepResult> {
   // Let boot garbage be collected before the idle RSS is taken.
   await sleep(3000);
   const idle = agent.procStat();
@@ -98,6 +118,8 @@ async function measure(
   const t0 = epochNow();
   const measureFromMs = o.measureFromStart ? t0 : t0 + rampMs + SETTLE_MS;
   const measureUntilMs = measureFromMs + o.durationS * 1000;
+  const faults: FaultsSpec | undefined = o.faults && { ...o.faults, epochMs: measureFromMs };
+  if (faults) await o.emulators.setFaults(faults);
   const run = runCallers({
     ...callersTarget(agent, o.emulators.endpoints),
     runId: o.runId,
@@ -106,6 +128,7 @@ async function measure(
     // Every turn that ended inside the window gets its full answer timeout before the hang-up.
     stopAtMs: measureUntilMs + ANSWER_TIMEOUT_MS + 1000,
     ...(o.maxCalls !== undefined ? { maxCalls: o.maxCalls } : {}),
+    ...(faults ? { faults } : {}),
   });
   let callersDone = false;
   run.done.then(
@@ -140,10 +163,15 @@ async function measure(
     `  ${o.calls} calls: window done; the callers hang up in ${((ANSWER_TIMEOUT_MS + 1000) / 1000).toFixed(0)} s`,
   );
   let outcome;
+  let emulatorFaultEvents: FaultEvent[] = [];
   try {
     outcome = await run.done;
   } finally {
     clearInterval(progress);
+    if (faults) {
+      emulatorFaultEvents = await o.emulators.faultEvents();
+      await o.emulators.setFaults(undefined);
+    }
   }
   const atEnd = await agent.scrape();
   const emu1 = await o.emulators.stats();
@@ -178,7 +206,17 @@ async function measure(
     machineBusyCores: machineBusy,
     machineCores: cpus().length,
   };
-  return summarizeStep(inputs);
+  const result = summarizeStep(inputs);
+  if (!faults) return result;
+  return {
+    ...result,
+    faults: {
+      ...faults,
+      events: [...emulatorFaultEvents, ...outcome.faultEvents].sort((a, b) => a.atEpochMs - b.atEpochMs),
+      calls: outcome.calls,
+      agentLostCalls: inputs.stepCounters['callsLost'] ?? 0,
+    },
+  };
 }
 
 function diff(a: Record<string, number>, b: Record<string, number>): Record<string, number> {

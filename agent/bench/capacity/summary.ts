@@ -158,6 +158,7 @@ export function summarizeStep(i: StepInputs): StepResult {
     'apologies (agent)': i.stepCounters['apologies'] ?? 0,
     'refused streams (agent)': i.stepCounters['refusedStreams'] ?? 0,
     'calls ended by the edge (agent)': i.stepCounters['callsEndedByEdge'] ?? 0,
+    'calls lost on the network (agent)': i.stepCounters['callsLost'] ?? 0,
     'malformed frames (agent)': i.stepCounters['malformedFrames'] ?? 0,
     'error log lines (agent)': i.agentErrorLogs,
   };

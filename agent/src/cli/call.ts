@@ -13,6 +13,7 @@ import {
   type RecordingMode,
 } from '../sim/caller/index.ts';
 import { mediaStreamConnectUrl } from '../sim/caller/signature.ts';
+import { createFaultInjector, FaultSpecError, parseFaultPlan, type FaultPlan } from '../sim/faults/index.ts';
 
 const HELP = `Usage: npm run call -- --url <ws://host:port> (--wav <file> ... | --script <steps>) [options]
 
@@ -44,6 +45,13 @@ Call:
   --public-host <host>  Host the agent validates signatures against. Default: $PUBLIC_HOST, else
                         localhost:<port> for a loopback URL, else the URL's host.
   --no-sign             Do not sign, and skip the webhook (for agents with validation off).
+
+Faults (docs/bench/chaos.md):
+  --fault <spec>        Inject a fault from the caller's side. Repeatable. Only ws-drop applies
+                        here (cut one live call's socket like a network failure, no stop), e.g.
+                        --fault ws-drop:every=20s,count=1; the emulator faults (stt-stream-fail,
+                        llm-429-burst, llm-stall, tts-outage) go to \`npm run bench -- --fault\`.
+  --fault-seed <n>      Seeds which call is dropped. Default 1.
 
 Output:
   --record <file.wav>   Write what the caller heard (with -<n> suffixes for several calls).
@@ -127,6 +135,8 @@ async function main(): Promise<void> {
         'auth-token': { type: 'string' },
         'public-host': { type: 'string' },
         'no-sign': { type: 'boolean' },
+        fault: { type: 'string', multiple: true },
+        'fault-seed': { type: 'string' },
         record: { type: 'string' },
         'record-mode': { type: 'string' },
         verbose: { type: 'boolean' },
@@ -197,6 +207,18 @@ async function main(): Promise<void> {
         publicUrl: args['public-host'] ?? defaultPublicHost(connectUrl),
       };
 
+  let plan: FaultPlan;
+  try {
+    plan = parseFaultPlan(args.fault ?? [], intOption(args['fault-seed'], 'fault-seed', 1));
+  } catch (err) {
+    if (err instanceof FaultSpecError) fail(err.message);
+    throw err;
+  }
+  const emulatorOnly = plan.faults.find((f) => f.kind !== 'ws-drop');
+  if (emulatorOnly)
+    fail(`--fault ${emulatorOnly.kind} is injected by the emulators: use npm run bench -- --fault`);
+  const faults = createFaultInjector(plan);
+
   const callNumbers = new Map<string, number>();
   const results: CallResult[] = await placeCalls(
     {
@@ -204,6 +226,7 @@ async function main(): Promise<void> {
       script,
       customParameters,
       ...(signature ? { signature } : {}),
+      ...(faults.caller ? { faults: faults.caller } : {}),
       ...(args.record ? { record: mode, recordPath: userPath(args.record) } : {}),
       onEvent: args.verbose
         ? (e: CallEvent, callSid: string) => {
@@ -216,6 +239,8 @@ async function main(): Promise<void> {
     calls,
     staggerMs,
   ).catch((err: Error) => fail(err.message));
+  faults.stop();
+  if (faults.caller) console.error(`ws-drop: ${faults.caller.drops} call(s) dropped`);
 
   if (args.json) {
     console.log(

@@ -86,6 +86,13 @@ export const rejectedRequests = new Counter({
   registers: [registry],
 });
 
+export const callsLost = new Counter({
+  name: 'hva_calls_lost_total',
+  help: 'Started calls whose Media Streams socket closed or failed without a stop (network loss): Twilio does not reconnect a stream, so each is a call cut off mid-conversation. By reason (socket_closed, socket_error).',
+  labelNames: ['reason'] as const,
+  registers: [registry],
+});
+
 export const callsEndedByEdge = new Counter({
   name: 'hva_calls_ended_by_edge_total',
   help: 'Started calls the edge ended because the peer misbehaved, by reason (media_timeout, slow_consumer).',

@@ -22,6 +22,7 @@ import { MarkTracker } from './marks.ts';
 import { FrameClock } from './frame-clock.ts';
 import {
   callsEndedByEdge,
+  callsLost,
   callsTotal,
   droppedFrames,
   peerValuesRejected,
@@ -213,7 +214,15 @@ export class MediaConnection {
     this.closeTimer = undefined;
     this.socket.off('close', this.onSocketClose);
     this.socket.off('message', this.onMessage);
-    if (this.ending === undefined) {
+    if (this.ending === undefined && this.handler !== undefined) {
+      // Twilio sends `stop` before closing when a call ends; a close without it is a lost
+      // connection, and Twilio never reconnects a stream: the call is over, count it.
+      callsLost.inc({ reason: 'socket_closed' });
+      this.logger.warn(
+        { code, reason: reason.toString('utf8').slice(0, 100) },
+        'call lost: media socket closed without stop',
+      );
+    } else if (this.ending === undefined) {
       this.logger.debug(
         { code, reason: reason.toString('utf8').slice(0, 100) },
         'media socket closed by peer',
@@ -226,6 +235,7 @@ export class MediaConnection {
     // ws rejects frames above its maxPayload with WS_ERR_UNSUPPORTED_MESSAGE_LENGTH and closes (1009).
     if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') malformedFrames.inc({ kind: 'too_large' });
     this.logger.warn({ err: { message: err.message, code: err.code } }, 'media socket error');
+    if (this.callActive) callsLost.inc({ reason: 'socket_error' });
     void this.end('socket_error', 1011);
   };
 

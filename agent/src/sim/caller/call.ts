@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
 import type { Logger } from '../../telemetry/logger.ts';
+import type { CallFaultHook } from '../faults/caller-hook.ts';
 import { MsHistogram, type HistogramSummary } from './histogram.ts';
 import { PlayoutBuffer } from './playout.ts';
 import {
@@ -90,6 +91,11 @@ export interface CallOptions {
   /** Hard cap on the call's length; the call then stops like a hang-up. Default 600000. */
   readonly maxDurationMs?: number;
   readonly logger?: Logger;
+  /**
+   * A fault plan's hold on the call while it is connected (sim/faults/caller-hook.ts): ws-drop
+   * cuts its socket the way a network failure does (no `stop`; outcome 'dropped').
+   */
+  readonly faults?: CallFaultHook;
   /** Live events (the CLI prints them; tests observe them), with the call they belong to. Must not throw. */
   readonly onEvent?: (event: CallEvent, callSid: string) => void;
 }
@@ -135,6 +141,15 @@ export interface TurnTiming {
   readonly agentAudioStartMs?: number;
   /** agentAudioStartMs - speechEndMs: what the caller experiences as the response gap. */
   readonly latencyMs?: number;
+  /**
+   * Names of the agent's marks echoed as played after this utterance ended and before the next
+   * began: what the caller heard in reply (this agent names them <kind>-<turn>-<segment>).
+   */
+  readonly marksPlayed?: readonly string[];
+  /** When the first of those marks was echoed (its segment had played), ms since `start`. */
+  readonly firstMarkPlayedMs?: number;
+  /** Marks of the reply echoed as cleared: the caller talked over them (a barge-in). */
+  readonly marksCleared?: readonly string[];
 }
 
 export type ProtocolErrorCounts = Record<ProtocolErrorKind, number> & { total: number };
@@ -163,6 +178,8 @@ export interface CallResult {
    */
   readonly afterStream?: readonly TwimlVerb[];
   readonly durationMs: number;
+  /** Wall-clock ms (Date.now) when the stream opened: lines the call up with other processes' events. */
+  readonly startedAtEpochMs?: number;
   readonly framesSent: number;
   /** How late frames left versus their absolute deadline (the simulator's own lag). */
   readonly sendLag: HistogramSummary;
@@ -212,6 +229,9 @@ interface MutableTurn {
   agentAudioReceivedMs?: number;
   agentAudioStartMs?: number;
   latencyMs?: number;
+  marksPlayed?: string[];
+  firstMarkPlayedMs?: number;
+  marksCleared?: string[];
 }
 
 /**
@@ -240,6 +260,8 @@ export class SimulatedCall {
 
   private ws: WebSocket | undefined;
   private t0 = 0;
+  private startedAtEpochMs: number | undefined;
+  private unregisterFaults: (() => void) | undefined;
   private seq = 0;
   private frame = 0;
   private nextTick: ScheduledTask | undefined;
@@ -332,6 +354,16 @@ export class SimulatedCall {
     return this.runPromise;
   }
 
+  /**
+   * Cuts the connection the way a network failure does: no `stop`, no close handshake (outcome
+   * 'dropped'). Twilio never reconnects a Media Stream, so for the agent the call is lost.
+   */
+  drop(): void {
+    if (this.finished) return;
+    this.ws?.terminate();
+    this.finish('dropped');
+  }
+
   /** Ends the call now the way a caller hanging up does: `stop`, then close. */
   hangup(): void {
     if (this.finished) return;
@@ -420,6 +452,7 @@ export class SimulatedCall {
 
   private onOpen(): void {
     this.t0 = this.scheduler.now();
+    this.startedAtEpochMs = Date.now();
     this.emit({ type: 'open', atMs: 0 });
     this.send(connectedMessage());
     this.send(
@@ -434,6 +467,7 @@ export class SimulatedCall {
     this.scheduleFrame();
     const maxMs = this.opts.maxDurationMs ?? 600_000;
     this.maxDurationTimer = this.scheduler.at(this.t0 + maxMs, () => this.hangup());
+    this.unregisterFaults = this.opts.faults?.register(this);
   }
 
   private scheduleFrame(): void {
@@ -672,8 +706,19 @@ export class SimulatedCall {
   }
 
   private echoMark(name: string, outcome: 'played' | 'cleared', atMs: number): void {
-    if (outcome === 'played') this.marksPlayed++;
-    else this.marksCleared++;
+    if (outcome === 'played') {
+      this.marksPlayed++;
+      const turn = this.turns[this.turns.length - 1];
+      if (turn && Number.isFinite(turn.speechEndMs)) {
+        (turn.marksPlayed ??= []).push(name);
+        turn.firstMarkPlayedMs ??= atMs;
+      }
+    } else {
+      this.marksCleared++;
+      // A reply cut by the caller's next utterance (still under way): it replied to the last one finished.
+      const turn = this.turns.findLast((t) => Number.isFinite(t.speechEndMs));
+      if (turn) (turn.marksCleared ??= []).push(name);
+    }
     this.send(markEchoMessage(++this.seq, this.streamSid, name));
     this.emit({ type: 'mark-echo', atMs, name, outcome });
   }
@@ -682,6 +727,7 @@ export class SimulatedCall {
     if (this.finished) return;
     this.finished = true;
     this.outcome = outcome;
+    this.unregisterFaults?.();
     this.endedAtMs ??= this.t0 > 0 ? this.now() : 0;
     this.nextTick?.cancel();
     this.markTimer?.cancel();
@@ -731,6 +777,7 @@ export class SimulatedCall {
           }
         : {}),
       durationMs,
+      ...(this.startedAtEpochMs !== undefined ? { startedAtEpochMs: this.startedAtEpochMs } : {}),
       framesSent: this.framesSent,
       sendLag: this.sendLagHist.summary(),
       dtmfSent: this.dtmfSent,
@@ -748,7 +795,11 @@ export class SimulatedCall {
       jitter: { ...this.jitterHist.summary(), late: this.lateEchoes },
       protocolErrors: { ...this.errors },
       ...(this.rttHist ? { echoRtt: this.rttHist.summary() } : {}),
-      turns: this.turns.map((t) => ({ ...t })),
+      turns: this.turns.map((t) => ({
+        ...t,
+        ...(t.marksPlayed ? { marksPlayed: [...t.marksPlayed] } : {}),
+        ...(t.marksCleared ? { marksCleared: [...t.marksCleared] } : {}),
+      })),
       ...(this.capture && this.opts.record
         ? { recording: this.capture.render(this.opts.record, durationMs) }
         : {}),

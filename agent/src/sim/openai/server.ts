@@ -6,6 +6,7 @@
 // conversation. It speaks the real wire protocol so the real `openai` client runs.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { LlmFaultHook } from '../faults/window-hooks.ts';
 import { loadReferenceProfile, logNormalSampler, seededRandom, type Percentiles } from '../profile.ts';
 import {
   argumentFragments,
@@ -58,6 +59,8 @@ export interface OpenAiEmulatorOptions {
    * sent when the request declared the tool and tool_choice is not "none", as with the real API.
    */
   readonly script?: (input: ScriptInput) => ScriptedReply;
+  /** A fault plan's say on each chat request (sim/faults/window-hooks.ts); setFault() takes precedence. */
+  readonly faultHook?: LlmFaultHook;
 }
 
 export interface RecordedRequest {
@@ -243,7 +246,12 @@ export async function startOpenAiEmulator(options: OpenAiEmulatorOptions = {}): 
         null,
       );
     }
-    const f = takeFault(messages as ChatMessageIn[]);
+    const f: OpenAiFault | null =
+      takeFault(messages as ChatMessageIn[]) ?? options.faultHook?.request() ?? null;
+    const arrivedAtEpoch = options.faultHook?.now() ?? 0;
+    res.on('finish', () => {
+      if (record.completed) options.faultHook?.completed(arrivedAtEpoch);
+    });
     if (f?.type === 'rate_limit') {
       record.status = 429;
       return sendError(
@@ -254,6 +262,9 @@ export async function startOpenAiEmulator(options: OpenAiEmulatorOptions = {}): 
         'rate_limit_exceeded',
         {
           'retry-after': String(f.retryAfterSeconds ?? 0),
+          // What OpenAI sends beside it (headers of the exhausted limit).
+          'x-ratelimit-remaining-requests': '0',
+          'x-ratelimit-reset-requests': `${f.retryAfterSeconds ?? 0}s`,
         },
       );
     }

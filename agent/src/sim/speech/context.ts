@@ -4,6 +4,7 @@ import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from '../../telemetry/logger.ts';
 import type { Percentiles } from '../profile.ts';
 import type { SpeechBehaviour } from './behaviour.ts';
+import type { SpeechStreamFaultHook } from '../faults/speech-hook.ts';
 import type { FaultBook } from './faults.ts';
 import type { SpeechLatencyProfile } from './profile.ts';
 import type { ScriptBook } from './scripts.ts';
@@ -61,6 +62,8 @@ export interface EmulatorContext {
   recognizeInFlight: number;
   readonly logger: Logger;
   readonly onResponse: ((info: EmulatorResponseInfo) => void) | undefined;
+  /** A fault plan's say on each new stream (sim/faults/speech-hook.ts). */
+  readonly streamFaults: SpeechStreamFaultHook | undefined;
   /** A latency drawn from the profile (seeded), times the scale. */
   latency(p: Percentiles): number;
   /** The call id of a request's metadata (recorded in stats on first sight). */

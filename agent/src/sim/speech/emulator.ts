@@ -9,6 +9,7 @@
 // reveals), scripts.ts, faults.ts, vad.ts.
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from '../../telemetry/logger.ts';
+import type { SpeechStreamFaultHook } from '../faults/speech-hook.ts';
 import { silentLogger } from '../../telemetry/logger.ts';
 import { referenceProfilePath, sampleLogNormal, seededRandom, type Percentiles } from '../profile.ts';
 import { TIDY_BEHAVIOUR } from './behaviour.ts';
@@ -50,6 +51,8 @@ export interface SpeechEmulatorOptions {
   readonly logger?: Logger;
   /** Called as each streaming response is written (benchmarks correlate it with the agent's event). */
   readonly onResponse?: (info: EmulatorResponseInfo) => void;
+  /** A fault plan's say on each new stream (sim/faults/speech-hook.ts): fail it, when, with what. */
+  readonly streamFaults?: SpeechStreamFaultHook;
 }
 
 export interface SpeechEmulator {
@@ -92,6 +95,7 @@ function contextFor(options: SpeechEmulatorOptions): EmulatorContext {
     recognizeInFlight: 0,
     logger: options.logger ?? silentLogger,
     onResponse: options.onResponse,
+    streamFaults: options.streamFaults,
     latency: (p: Percentiles) => (scale === 0 ? 0 : sampleLogNormal(p, rng) * scale),
     callIdOf(metadata) {
       const v = metadata.get(CALL_ID_METADATA)[0];

@@ -18,6 +18,7 @@ import {
   toDuration,
   type RecognitionSettings,
 } from './wire.ts';
+import type { PlannedStreamFailure } from '../faults/speech-hook.ts';
 
 /** Silence inside a marked line that counts as the caller's pause (longer than gaps between words). */
 const PART_GAP_MS = 200;
@@ -72,6 +73,9 @@ class EmulatedStream {
   private readonly finalQueue: QueuedFinal[] = [];
   private halfClosed = false;
   private utterance: HeardUtterance | undefined;
+  /** A fault plan's failure for this stream (sim/faults/speech-hook.ts), armed at open or at the first speech. */
+  private readonly planned: PlannedStreamFailure | undefined;
+  private plannedArmed = false;
   private audioTimer: NodeJS.Timeout | undefined;
 
   constructor(ctx: EmulatorContext, apiVersion: ApiVersion, call: DuplexCall) {
@@ -81,6 +85,7 @@ class EmulatedStream {
     this.callId = ctx.callIdOf(call.metadata);
     this.baseMs = streamBaseOf(call.metadata, STREAM_BASE_METADATA);
     this.faults = ctx.faults.forStream(this.callId);
+    this.planned = ctx.streamFaults?.(this.callId);
   }
 
   start(): void {
@@ -114,6 +119,7 @@ class EmulatedStream {
         `Exceeded maximum allowed stream duration of ${Math.round(ctx.streamLimitMs / 1000)} seconds.`,
       );
     });
+    if (this.planned?.afterMs !== undefined) this.later(this.planned.afterMs, () => this.failPlanned());
     if (faults.unavailableAfterMs !== undefined)
       this.later(faults.unavailableAfterMs, () =>
         this.fail(grpc.status.UNAVAILABLE, 'The service is currently unavailable.'),
@@ -175,6 +181,10 @@ class EmulatedStream {
         this.utterance.paused = false;
         this.scheduleInterim(this.ctx.latency(this.ctx.profile.interimIntervalMs));
         return;
+      }
+      if (this.planned?.afterSpeechMs !== undefined && !this.plannedArmed) {
+        this.plannedArmed = true;
+        this.later(this.planned.afterSpeechMs, () => this.failPlanned());
       }
       this.utterance =
         this.baseMs === undefined
@@ -342,6 +352,12 @@ class EmulatedStream {
     }, ms);
     this.timers.add(t);
     return t;
+  }
+
+  private failPlanned(): void {
+    if (this.closed || !this.planned) return;
+    this.planned.fired();
+    this.fail(this.planned.code, this.planned.details);
   }
 
   private fail(code: grpc.status, details: string): void {

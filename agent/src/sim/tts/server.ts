@@ -15,6 +15,7 @@ import { dirname, join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { LocalSynthesizer } from '../../tts/local.ts';
+import type { TtsFaultHook } from '../faults/window-hooks.ts';
 import { buildWavHeader } from '../../tts/wav-header.ts';
 import { encodeMulaw } from '../../audio/mulaw.ts';
 import { loadReferenceProfile, logNormalSampler, seededRandom, type Percentiles } from '../profile.ts';
@@ -74,6 +75,8 @@ export interface TtsEmulatorOptions {
   readonly streamChunkMs?: number;
   /** Synthesised sentences kept in the cache (per voice, text, rate, pitch). Default 512; 0 disables. */
   readonly cacheEntries?: number;
+  /** A fault plan's say on each synthesis (sim/faults/window-hooks.ts); setFault() takes precedence. */
+  readonly faultHook?: TtsFaultHook;
 }
 
 /** What the emulator itself cost, beside the profile's drawn delays. */
@@ -226,6 +229,18 @@ export async function startTtsEmulator(options: TtsEmulatorOptions = {}): Promis
     return f;
   };
 
+  /** A manual fault first, else the plan's: an outage answers every synthesis with its status. */
+  const takeErrorFault = (): TtsFault | null => {
+    const manual = takeFault('error');
+    if (manual) return manual;
+    const planned = options.faultHook?.request();
+    return planned ? { type: 'error', code: grpc.status[planned.code], message: planned.message } : null;
+  };
+  /** The plan's time of a synthesis' arrival, for noteServed. */
+  const planNow = (): number => options.faultHook?.now() ?? 0;
+  /** Tells the plan a synthesis that arrived at `arrivedAt` (planNow) was served in full. */
+  const noteServed = (arrivedAt: number): void => options.faultHook?.completed(arrivedAt);
+
   /** Validates the voice like Google: a name that does not exist is INVALID_ARGUMENT. */
   const checkVoice = (voice: VoiceParams | undefined): grpc.ServiceError | TtsVoice => {
     const name = voice?.name ?? '';
@@ -290,8 +305,9 @@ export async function startTtsEmulator(options: TtsEmulatorOptions = {}): Promis
       callback(e);
     };
     const arrivedAt = performance.now();
+    const planArrival = planNow();
     void (async () => {
-      const f = takeFault('error');
+      const f = takeErrorFault();
       if (f && f.type === 'error')
         return fail(
           grpcError(
@@ -342,6 +358,7 @@ export async function startTtsEmulator(options: TtsEmulatorOptions = {}): Promis
         dataLength: body.length,
       });
       callback(null, { audioContent: Buffer.concat([header, body]) });
+      noteServed(planArrival);
     })();
   };
 
@@ -368,7 +385,8 @@ export async function startTtsEmulator(options: TtsEmulatorOptions = {}): Promis
     const texts: string[] = [];
     let ended = false;
     let wake: (() => void) | undefined;
-    const errorFault = takeFault('error');
+    const streamArrivedAt = planNow();
+    const errorFault = takeErrorFault();
     const midFault = takeFault('fail_mid_stream');
     call.on(
       'data',
@@ -486,7 +504,10 @@ export async function startTtsEmulator(options: TtsEmulatorOptions = {}): Promis
       }
       if (!config && !failed)
         return fail(grpcError(grpc.status.INVALID_ARGUMENT, 'No streaming_config was sent.'));
-      if (!failed && !record.cancelled) call.end();
+      if (!failed && !record.cancelled) {
+        call.end();
+        noteServed(streamArrivedAt);
+      }
     })();
   };
 

@@ -427,6 +427,63 @@ describe('timeline and recording', () => {
     expect(r2.framesSent).toBeLessThan(12);
   });
 
+  it('notes the reply marks played and cleared per turn, and a fault hook drop()s the socket without stop', async () => {
+    let dropped: { drop(): void } | undefined;
+    let closedWith: number | undefined;
+    let serverLog: Received[] = [];
+    const server = await startServer(async (ws, log, next) => {
+      serverLog = log;
+      const sid = (await next('start')).msg.streamSid as string;
+      ws.on('close', (code) => (closedWith = code));
+      let speaking = false;
+      let utterances = 0;
+      ws.on('message', () => {
+        const m = log[log.length - 1]!.msg;
+        if (m.event !== 'media') return;
+        const silent = Buffer.from(m.media.payload, 'base64').every((b: number) => b === 0xff);
+        if (!silent) speaking = true;
+        else if (speaking) {
+          speaking = false;
+          utterances++;
+          if (utterances === 1) {
+            sendMedia(ws, sid, 1600, 0x20); // 200 ms, played
+            sendMark(ws, sid, 'answer-1-1');
+          } else {
+            sendMedia(ws, sid, 16000, 0x20); // 2 s, cleared after 100 ms
+            sendMark(ws, sid, 'apology-2-2');
+            setTimeout(() => {
+              ws.send(JSON.stringify({ event: 'clear', streamSid: sid }));
+              setTimeout(() => dropped?.drop(), 100);
+            }, 100);
+          }
+        }
+      });
+    });
+    const short = { kind: 'play' as const, file: join(FIXTURES, 'short.wav') };
+    const before = Date.now();
+    const result = await placeCall({
+      url: server.url,
+      script: [short, { kind: 'waitForAgent', until: 'end', quietMs: 200 }, short, silence(30_000)],
+      faults: {
+        register(call) {
+          dropped = call;
+          return () => (dropped = undefined);
+        },
+      },
+    });
+    expect(result.outcome).toBe('dropped');
+    expect(dropped).toBeUndefined(); // unregistered when the call ended
+    expect(result.durationMs).toBeLessThan(10_000);
+    expect(result.startedAtEpochMs).toBeGreaterThanOrEqual(before);
+    expect(result.turns.map((t) => [t.marksPlayed, t.marksCleared])).toEqual([
+      [['answer-1-1'], undefined],
+      [undefined, ['apology-2-2']],
+    ]);
+    expect(result.turns[0]!.firstMarkPlayedMs).toBeGreaterThan(result.turns[0]!.speechEndMs);
+    await expect.poll(() => closedWith).toBe(1006); // no close handshake, no stop
+    expect(serverLog.some((r) => r.msg.event === 'stop')).toBe(false);
+  });
+
   it('reports a refused connection as an error result', async () => {
     const server = await startServer(() => {});
     const port = server.port;

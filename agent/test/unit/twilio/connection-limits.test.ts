@@ -230,3 +230,49 @@ describe('peer values', () => {
     expect(await counter('hva_peer_values_rejected_total', { field: 'chunk_jump' })).toBe(jumpsBefore + 1);
   });
 });
+
+describe('a connection lost without stop', () => {
+  it('ends the call, disposes the handler and counts it as lost; a stop-then-close is not lost', async () => {
+    const before = await counter('hva_calls_lost_total', { reason: 'socket_closed' });
+    const { socket, rec, finished } = connect();
+    socket.receive(startMessage());
+    socket.receive(mediaMessage(1, 20));
+    // The network drops: the socket closes with 1006 and no stop was ever sent.
+    socket.readyState = 3;
+    socket.emit('close', 1006, Buffer.from(''));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(rec.disposed).toEqual(['socket_closed']);
+    expect(finished).toHaveLength(1);
+    expect(await counter('hva_calls_lost_total', { reason: 'socket_closed' })).toBe(before + 1);
+
+    const ended = connect();
+    ended.socket.receive(startMessage());
+    ended.socket.receive({
+      event: 'stop',
+      sequenceNumber: '3',
+      streamSid: SIDS.streamSid,
+      stop: { accountSid: SIDS.accountSid, callSid: SIDS.callSid },
+    });
+    ended.socket.emit('close', 1000, Buffer.from(''));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(ended.rec.disposed).toEqual(['stop']);
+    // A socket that closes before start is no call at all.
+    const early = connect();
+    early.socket.emit('close', 1006, Buffer.from(''));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(await counter('hva_calls_lost_total', { reason: 'socket_closed' })).toBe(before + 1);
+  });
+
+  it('counts a socket error on a live call once', async () => {
+    const before = await counter('hva_calls_lost_total', { reason: 'socket_error' });
+    const closedBefore = await counter('hva_calls_lost_total', { reason: 'socket_closed' });
+    const { socket, rec } = connect();
+    socket.receive(startMessage());
+    socket.emit('error', Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }));
+    socket.emit('close', 1006, Buffer.from(''));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(rec.disposed).toEqual(['socket_error']);
+    expect(await counter('hva_calls_lost_total', { reason: 'socket_error' })).toBe(before + 1);
+    expect(await counter('hva_calls_lost_total', { reason: 'socket_closed' })).toBe(closedBefore);
+  });
+});
