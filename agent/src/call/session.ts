@@ -73,6 +73,8 @@ class CallSession implements CallHandler {
   private emptyTurn: { turn: TurnEnd; timer: unknown } | undefined;
   /** The utterance interrupted the agent: its turn is answered though it began during playback. */
   private bargedInDuringSpeech = false;
+  /** The last utterance's start, and whether agent audio was playing then. */
+  private speechStart?: { utteranceId: number; overAgent: boolean };
   /** The latest caller turn and its answer: taken back if the caller goes on before any audio. */
   private lastAnswer: PendingAnswer | undefined;
   private readonly policies: CallPolicies;
@@ -113,7 +115,8 @@ class CallSession implements CallHandler {
 
   private userTurnEvents(): UserTurnEvents {
     return {
-      speechStarted: (_utteranceId, atMs) => {
+      speechStarted: (utteranceId, atMs) => {
+        this.speechStart = { utteranceId, overAgent: this.registry.playback.speaking };
         this.policies.silence.busy();
         this.maybeTakeBack(atMs);
       },
@@ -156,7 +159,11 @@ class CallSession implements CallHandler {
     if (this.closing) return;
     const interrupted = this.bargedInDuringSpeech;
     this.bargedInDuringSpeech = false;
-    if (this.registry.playback.speaking && !interrupted) {
+    if (this.registry.playback.speaking && !interrupted && !this.startedOverAgent(utteranceId)) {
+      // The caller was talking before the agent's audio began (an answer that came late): not a
+      // backchannel, however little of it overlapped. Stop the agent; the turn is answered below.
+      this.interrupt('caller-overlap');
+    } else if (this.registry.playback.speaking && !interrupted) {
       // Speech shorter than the barge-in threshold during agent speech: a noise or backchannel.
       turnOutcomes.inc({ outcome: 'ignored' });
       log.info(
@@ -177,6 +184,11 @@ class CallSession implements CallHandler {
       this.finishUnanswered(turn);
     }, EMPTY_TURN_FINAL_WAIT_MS);
     this.emptyTurn = { turn, timer };
+  }
+
+  /** Whether the utterance began while agent audio was playing (unknown: assume it did). */
+  private startedOverAgent(utteranceId: number): boolean {
+    return this.speechStart?.utteranceId === utteranceId ? this.speechStart.overAgent : true;
   }
 
   private finishUnanswered(turn: TurnEnd): void {

@@ -142,6 +142,26 @@ describe('call session: barge-in', () => {
     await h.handler.dispose('test');
   });
 
+  it('an utterance begun before a late answer started playing is answered, not taken for a backchannel', async () => {
+    const h = createHarness({ bargeInMinMs: 300, endpointTakeBackMs: 0 });
+    h.responder.answers.push({ deltas: ['תשובה מאוחרת. ', 'ועוד משפט.'] }, { deltas: ['בסדר.'] });
+    h.turnEnded(1, 'ספר לי');
+    // The caller goes on before the (late) answer's audio starts; only 100 ms overlap it.
+    h.emit({ type: 'speechStarted', utteranceId: 2, atMs: h.sink.clock });
+    await flush();
+    expect(h.sink.count('mark')).toBe(2);
+    h.audio('speech', 100);
+    h.turnEnded(2, 'רגע, עוד שאלה');
+    await flush();
+    expect(h.sink.count('clear')).toBe(1);
+    expect(h.sink.echoAll(h.handler, 'cleared')).toBe(2);
+    await flush();
+    expect(h.responder.requests).toHaveLength(2);
+    // Nothing of the late answer was heard: the caller's two utterances go as one turn.
+    expect(h.responder.requests[1]?.messages).toEqual([{ role: 'user', content: 'ספר לי רגע, עוד שאלה' }]);
+    await h.handler.dispose('test');
+  });
+
   it('the caller can interrupt the greeting; only the heard greeting stays in history', async () => {
     const h = createHarness({ greetingText: 'שלום וברוכים הבאים.' });
     await flush();
