@@ -103,7 +103,9 @@ describe('the model acts: tools and call control through the caller simulator', 
     ]);
     expect((requests[0]!.body as { callSid: string }).callSid).toBe(callSid);
 
-    const turns = records.get(callSid) ?? [];
+    // A turn the caller went on speaking over before any answer audio is withdrawn (takenBack, issue 9)
+    // and its words answered with the next: on a loaded machine a pause inside a line can do that.
+    const turns = (records.get(callSid) ?? []).filter((t) => t.outcome !== 'takenBack');
     expect(turns.map((t) => t.outcome)).toEqual(['answered', 'answered', 'answered']);
     expect(turns.map((t) => (t.tools ?? []).map((x) => `${x.name}:${x.outcome}`))).toEqual([
       ['check_availability:ok'],
@@ -153,7 +155,9 @@ describe('the model acts: tools and call control through the caller simulator', 
       },
     ]);
     expect(rest.completed(callSid)).toBe(false);
-    const turns = records.get(callSid) ?? [];
+    // A turn the caller went on speaking over before any answer audio is withdrawn (takenBack, issue 9)
+    // and its words answered with the next: on a loaded machine a pause inside a line can do that.
+    const turns = (records.get(callSid) ?? []).filter((t) => t.outcome !== 'takenBack');
     expect(turns[0]!.tools!.map((t) => `${t.name}:${t.outcome}`)).toEqual(['transfer_call:action']);
     expect(turns[0]!.sentencesPlayed).toBeGreaterThan(0);
     const redirect = rest.requests().find((r) => r.callSid === callSid)!;
