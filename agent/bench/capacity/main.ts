@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   AGENT_DIST_ENTRY,
@@ -39,6 +39,7 @@ import {
   type ChaosReport,
 } from './chaos.ts';
 import { formatChaosTable, parseFaultPlan } from '../../src/sim/faults/index.ts';
+import { resolveUserPath } from '../../src/sim/profile.ts';
 import { ANSWER_TIMEOUT_MS, rampMsFor } from './conversation.ts';
 import { runStep, SETTLE_MS } from './step.ts';
 import type { StepResult } from './summary.ts';
@@ -104,7 +105,7 @@ function resolveProfiles(list: string): Profile[] {
     .map((p) => {
       const known = PROFILES[p];
       const path = known ?? p;
-      const file = isAbsolute(path) ? path : resolve(known ? REPO_ROOT : process.cwd(), path);
+      const file = known ? resolve(REPO_ROOT, path) : resolveUserPath(path);
       if (!existsSync(file)) throw new Error(`profile ${p}: ${file} not found`);
       const name = known ? p : (file.split('/').pop() ?? p).replace(/-profile\.json$|\.json$/, '');
       return { name, path: known ?? relative(REPO_ROOT, file), file };
@@ -222,9 +223,13 @@ async function main(): Promise<void> {
   const agentEnv = parseAgentEnv(values['agent-env']);
   const entryFlag = values['agent-entry'];
   const agentEntry =
-    entryFlag === 'dist' ? AGENT_DIST_ENTRY : entryFlag === 'src' ? AGENT_SRC_ENTRY : resolve(entryFlag);
+    entryFlag === 'dist'
+      ? AGENT_DIST_ENTRY
+      : entryFlag === 'src'
+        ? AGENT_SRC_ENTRY
+        : resolveUserPath(entryFlag);
   if (entryFlag === 'dist') ensureAgentBuilt();
-  const outDir = resolve(values.out);
+  const outDir = resolveUserPath(values.out);
   const assetDir = join(outDir, 'capacity');
   mkdirSync(assetDir, { recursive: true });
   const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim();

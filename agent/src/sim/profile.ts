@@ -3,6 +3,7 @@
 // seeded generator so runs repeat. Benchmarks read the shared file unmodified; the embedded copy
 // (tested equal to it) is used only where the file is absent, e.g. in a container image.
 import { readFileSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export interface Percentiles {
@@ -39,10 +40,20 @@ export const EMBEDDED_REFERENCE_PROFILE: ReferenceProfile = {
 
 /** $HVA_REFERENCE_PROFILE, else shared/bench/reference-profile.json beside the repository. */
 export function referenceProfilePath(): string {
-  return (
-    process.env['HVA_REFERENCE_PROFILE'] ??
-    fileURLToPath(new URL('../../../../shared/bench/reference-profile.json', import.meta.url))
-  );
+  const chosen = process.env['HVA_REFERENCE_PROFILE'];
+  if (chosen === undefined || chosen === '') {
+    return fileURLToPath(new URL('../../../../shared/bench/reference-profile.json', import.meta.url));
+  }
+  return resolveUserPath(chosen);
+}
+
+/**
+ * A path the user typed, relative to where they typed it: `npm run <script> -w agent` runs in
+ * agent/, so a relative path is resolved against npm's INIT_CWD (the directory npm was started
+ * from), not the workspace's directory.
+ */
+export function resolveUserPath(path: string, env: NodeJS.ProcessEnv = process.env): string {
+  return isAbsolute(path) ? path : resolve(env['INIT_CWD'] ?? process.cwd(), path);
 }
 
 /**
@@ -50,7 +61,7 @@ export function referenceProfilePath(): string {
  * process (Speech, OpenAI, TTS) reads the same file. Returns the profile path in use.
  */
 export function selectProfile(flag: string | undefined): string {
-  if (flag !== undefined && flag !== '') process.env['HVA_REFERENCE_PROFILE'] = flag;
+  if (flag !== undefined && flag !== '') process.env['HVA_REFERENCE_PROFILE'] = resolveUserPath(flag);
   return referenceProfilePath();
 }
 

@@ -4,6 +4,7 @@ import {
   EMBEDDED_REFERENCE_PROFILE,
   loadReferenceProfile,
   referenceProfilePath,
+  resolveUserPath,
   sampleLogNormal,
   seededRandom,
 } from '../../../src/sim/profile.ts';
@@ -31,5 +32,16 @@ describe('reference latency profile', () => {
     expect(draws[10000]!).toBeLessThan(365);
     expect(draws[19000]!).toBeGreaterThan(660);
     expect(draws[19000]!).toBeLessThan(740);
+  });
+});
+
+describe('a profile path typed by the user', () => {
+  it('resolves from where npm was started (INIT_CWD), not from the workspace npm runs the script in', () => {
+    const env = { INIT_CWD: '/repo' };
+    expect(resolveUserPath('../shared/bench/google-like-profile.json', env)).toBe(
+      '/shared/bench/google-like-profile.json',
+    );
+    expect(resolveUserPath('/abs/p.json', env)).toBe('/abs/p.json');
+    expect(resolveUserPath('p.json', {})).toBe(`${process.cwd()}/p.json`);
   });
 });
