@@ -2,34 +2,73 @@
 // with the audio-clock time of their first sample, so the recognizer's timestamps map back to
 // the call clock. A gap or overlap in the incoming times (lost frames) closes the batch first,
 // so a batch is always contiguous audio. Pure apart from the sink it calls.
+//
+// Idle batches (STT_IDLE_BATCH_MS): every STT message costs the same gRPC work whatever it holds,
+// and most of a call is the caller listening. While nothing is being recognized (no voiced frame
+// for IDLE_AFTER_MS of audio and no partial waiting for its final), batches grow to the idle
+// size; the first voiced frame (or a partial) sends what waits at once and goes back to
+// STT_BATCH_MS. Speech therefore reaches the recognizer no later than with STT_BATCH_MS alone.
 import type { Config } from '../config/schema.ts';
 import type { AudioChunk } from '../audio/types.ts';
 
 /** mu-law at 8 kHz: one byte per sample, 8 bytes per millisecond. */
 const BYTES_PER_MS = 8;
+/**
+ * Audio after the last voiced frame that still counts as "the caller may be talking": longer than
+ * a mid-sentence pause and than the recognizer needs to send a first partial for what it heard.
+ */
+export const IDLE_AFTER_MS = 2000;
+/**
+ * A partial without a final (the recognizer dropped an empty final, or never sent it) keeps the
+ * batches small for at most this long after it.
+ */
+export const RECOGNIZING_HOLD_MS = 6000;
 
 export interface AudioBatcher {
   /** Adds caller audio; whole batches go to the sink as they fill. */
   push(chunk: AudioChunk): void;
   /** Sends whatever is buffered now (utterance end, call end, before a stream rotation). */
   flush(): void;
+  /**
+   * The VAD's raw decision for the 20 ms frame at `atMs` (audio time), after the frame was pushed.
+   * A voiced frame during idle batching sends the batch at once.
+   */
+  noteVoice(voiced: boolean, atMs: number): void;
+  /** A partial arrived (true) or its final did (false). */
+  noteRecognizing(recognizing: boolean): void;
   /** Milliseconds of audio waiting in the current batch. */
   readonly bufferedMs: number;
+  /** The current batch size in ms (STT_BATCH_MS, or STT_IDLE_BATCH_MS while idle). */
+  readonly batchMs: number;
 }
 
-export function createBatcher(
-  config: Pick<Config, 'sttBatchMs'>,
-  sink: (chunk: AudioChunk) => void,
-): AudioBatcher {
+export type BatcherConfig = Pick<Config, 'sttBatchMs'> & Partial<Pick<Config, 'sttIdleBatchMs'>>;
+
+export function createBatcher(config: BatcherConfig, sink: (chunk: AudioChunk) => void): AudioBatcher {
   const batchMs = config.sttBatchMs;
   if (!Number.isFinite(batchMs) || batchMs <= 0)
     throw new RangeError(`sttBatchMs must be > 0, got ${batchMs}`);
+  const idleMs = config.sttIdleBatchMs ?? 0;
+  if (!Number.isFinite(idleMs) || idleMs < 0)
+    throw new RangeError(`sttIdleBatchMs must be >= 0, got ${idleMs}`);
   const batchBytes = Math.round(batchMs * BYTES_PER_MS);
+  const idleBytes = Math.max(batchBytes, Math.round(idleMs * BYTES_PER_MS));
+  const idleBatching = idleBytes > batchBytes;
   // Frames are copied straight into the batch being filled (one copy per byte, one allocation
   // per batch) instead of into a copy per frame that a concat then copies again.
   let batch: Buffer | undefined;
   let bytes = 0;
   let startMs = 0;
+  /** Audio time the caller was last heard (end of the last voiced frame). */
+  let lastVoicedEndMs = Number.NEGATIVE_INFINITY;
+  /** Audio time (end of the audio pushed so far) when the last partial arrived; NaN: none pending. */
+  let recognizingSinceMs = Number.NaN;
+  let audioEndMs = 0;
+
+  const idleAt = (atMs: number): boolean =>
+    idleBatching &&
+    atMs - lastVoicedEndMs >= IDLE_AFTER_MS &&
+    !(atMs - recognizingSinceMs < RECOGNIZING_HOLD_MS);
 
   const flush = (): void => {
     if (bytes === 0 || batch === undefined) return;
@@ -40,6 +79,11 @@ export function createBatcher(
     batch = undefined;
     bytes = 0;
     sink(chunk);
+  };
+
+  /** Latency matters again: what waits in a (large) idle batch goes now. */
+  const wake = (): void => {
+    if (batch !== undefined && batch.length > batchBytes) flush();
   };
 
   const push = (chunk: AudioChunk): void => {
@@ -53,22 +97,37 @@ export function createBatcher(
     while (offset < data.length) {
       if (bytes === 0) {
         startMs = chunk.audioTimeMs + offset / BYTES_PER_MS;
-        batch = Buffer.allocUnsafe(batchBytes);
+        batch = Buffer.allocUnsafe(idleBatching && idleAt(startMs) ? idleBytes : batchBytes);
       }
-      const take = Math.min(data.length - offset, batchBytes - bytes);
+      const target = batch!.length;
+      const take = Math.min(data.length - offset, target - bytes);
       // Copy: the caller may reuse its buffer after push returns.
       data.copy(batch!, bytes, offset, offset + take);
       bytes += take;
       offset += take;
-      if (bytes >= batchBytes) flush();
+      if (bytes >= target) flush();
     }
+    audioEndMs = chunk.audioTimeMs + data.length / BYTES_PER_MS;
   };
 
   return {
     push,
     flush,
+    noteVoice(voiced, atMs) {
+      if (!voiced || !idleBatching) return;
+      lastVoicedEndMs = Math.max(lastVoicedEndMs, atMs + 20);
+      wake();
+    },
+    noteRecognizing(recognizing) {
+      if (!idleBatching) return;
+      recognizingSinceMs = recognizing ? audioEndMs : Number.NaN;
+      if (recognizing) wake();
+    },
     get bufferedMs() {
       return bytes / BYTES_PER_MS;
+    },
+    get batchMs() {
+      return (batch?.length ?? (idleAt(audioEndMs) ? idleBytes : batchBytes)) / BYTES_PER_MS;
     },
   };
 }

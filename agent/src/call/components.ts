@@ -22,6 +22,10 @@ export interface AudioBatcher {
   push(chunk: AudioChunk): void;
   /** Sends whatever is buffered (call end). */
   flush(): void;
+  /** The VAD's raw decision for the frame at atMs, after its audio was pushed (idle batching). */
+  noteVoice?(voiced: boolean, atMs: number): void;
+  /** A partial arrived (true) or a final did (false) (idle batching). */
+  noteRecognizing?(recognizing: boolean): void;
 }
 
 /** Decides, frame by frame, whether caller speech is long enough to interrupt the agent. */

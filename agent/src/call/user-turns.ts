@@ -73,7 +73,11 @@ export function createUserTurns(deps: UserTurnsDeps, events: UserTurnEvents): Us
 
   const sttStream: SttStream = deps.stt.open(
     { callId: deps.callId, logger: log, now: () => clock.now(), scheduler: clock },
-    sttListener(deps, (input, where) => guard(where, feed, input)),
+    sttListener(deps, (input, where) => {
+      if (input.type === 'partial' || input.type === 'final')
+        batcher.noteRecognizing?.(input.type === 'partial');
+      guard(where, feed, input);
+    }),
   );
   const feedTick = (): void => feed({ type: 'tick', atMs: clock.now() });
   const unsubscribeTick = clock.onTick(() => {
@@ -86,6 +90,7 @@ export function createUserTurns(deps: UserTurnsDeps, events: UserTurnEvents): Us
   }
 
   function onVadFrame(frame: VadFrame, atMs: number): void {
+    batcher.noteVoice?.(frame.voiced, atMs);
     if (frame.event === 'speechStart') utteranceStartMs = frame.eventTimeMs ?? atMs;
     if (frame.event === 'speechEnd' && utteranceStartMs !== undefined) {
       sttStream.markUtterance?.(utteranceStartMs, frame.eventTimeMs ?? atMs);

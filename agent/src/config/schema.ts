@@ -342,6 +342,15 @@ export const schema = {
     cr: 'stt.batchMs',
     doc: 'Audio is sent to Speech in batches of this duration.',
   }),
+  sttIdleBatchMs: int({
+    env: 'STT_IDLE_BATCH_MS',
+    default: 0,
+    min: 0,
+    max: 1000,
+    unit: 'ms',
+    cr: 'stt.idleBatchMs',
+    doc: 'Batch size while nothing is being recognized (no caller voice for 2 s, no partial waiting for its final): fewer Speech messages while the caller listens. The first voiced frame sends the batch at once and returns to STT_BATCH_MS. 0 (or <= STT_BATCH_MS) turns it off.',
+  }),
   sttDebounceMs: int({
     env: 'STT_DEBOUNCE_MS',
     default: 120,

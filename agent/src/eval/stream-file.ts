@@ -81,10 +81,12 @@ class FileFeed {
           if (p.text.trim() === '') return;
           this.firstPartialAt ??= now();
           this.lastPartialAt = now();
+          this.batcher.noteRecognizing(true);
         },
         onFinal: (f) => {
           if (f.text.trim() !== '') this.finals.push(f);
           this.lastFinalAt = now();
+          this.batcher.noteRecognizing(false);
         },
         onState: () => undefined,
         onError: (e) => this.errors.push(`${e.code}: ${e.message}`),
@@ -99,6 +101,7 @@ class FileFeed {
     this.sentAt.push(this.now());
     this.batcher.push({ mulaw: frame, audioTimeMs: audioMs });
     const v = this.vad.process(decodeMulaw(frame), audioMs);
+    this.batcher.noteVoice(v.voiced, audioMs);
     if (v.event === 'speechStart') {
       this.utterances++;
       this.speechStartMs = v.eventTimeMs ?? audioMs;

@@ -120,7 +120,19 @@ export function endsWithDanglingWord(text: string): boolean {
   return word !== '' && DANGLING.has(word);
 }
 
+/** The last text asked about and its answer: the endpointer asks on every frame and tick. */
+let lastCompletenessText: string | undefined;
+let lastCompleteness: Completeness = 'incomplete';
+
 export function transcriptCompleteness(text: string): Completeness {
+  if (text === lastCompletenessText) return lastCompleteness;
+  const result = completenessOf(text);
+  lastCompletenessText = text;
+  lastCompleteness = result;
+  return result;
+}
+
+function completenessOf(text: string): Completeness {
   const t = text.trim();
   if (t === '') return 'incomplete';
   if (CONTINUATION_END.test(t) || endsWithDanglingWord(t) || endsWithAbbreviation(t)) return 'incomplete';

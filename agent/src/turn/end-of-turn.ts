@@ -83,6 +83,51 @@ export function requiredSilenceMs(
   punctuatingInterims = false,
   tailSettled = true,
 ): number {
+  // Asked on every frame and tick of an open utterance, with the same arguments most of the time.
+  const m = silenceMemo;
+  if (
+    m.transcript === transcript &&
+    m.minMs === config.endpointMinSilenceMs &&
+    m.incompleteMs === config.endpointIncompleteSilenceMs &&
+    m.punctuatingInterims === punctuatingInterims &&
+    m.tailSettled === tailSettled
+  )
+    return m.ms;
+  const ms = silenceNeededMs(transcript, config, punctuatingInterims, tailSettled);
+  silenceMemo = {
+    transcript,
+    minMs: config.endpointMinSilenceMs,
+    incompleteMs: config.endpointIncompleteSilenceMs,
+    punctuatingInterims,
+    tailSettled,
+    ms,
+  };
+  return ms;
+}
+
+let silenceMemo: {
+  readonly transcript: string | undefined;
+  /** The only settings the rule reads (a config object may be changed in place in tests). */
+  readonly minMs: number;
+  readonly incompleteMs: number;
+  readonly punctuatingInterims: boolean;
+  readonly tailSettled: boolean;
+  readonly ms: number;
+} = {
+  transcript: undefined,
+  minMs: 0,
+  incompleteMs: 0,
+  punctuatingInterims: false,
+  tailSettled: true,
+  ms: 0,
+};
+
+function silenceNeededMs(
+  transcript: string,
+  config: EndOfTurnConfig,
+  punctuatingInterims: boolean,
+  tailSettled: boolean,
+): number {
   const t = transcript.trim();
   if (t === '' || effectiveCompleteness(t, punctuatingInterims) !== 'incomplete')
     return config.endpointMinSilenceMs;

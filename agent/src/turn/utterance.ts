@@ -86,9 +86,40 @@ export function newUtterance(id: number, speechStartMs: number): Utterance {
  * take-back, continuing the withdrawn turn's words.
  */
 export function transcriptOf(u: Utterance): string {
+  // The endpointer asks on every 20 ms frame and tick; the pieces change a few times a second.
+  const memo = transcriptMemo.get(u);
+  const resumed = u.resumed?.transcript;
+  if (
+    memo !== undefined &&
+    memo.committed === u.committed &&
+    memo.committedLength === u.committed.length &&
+    memo.partial === u.partial &&
+    memo.resumed === resumed
+  )
+    return memo.text;
   const own = [...u.committed, u.partial?.text.trim() ?? ''].reduce(joinTranscriptPieces, '');
-  return u.resumed ? mergeResumedTranscript(u.resumed.transcript, own) : own;
+  const text = resumed !== undefined ? mergeResumedTranscript(resumed, own) : own;
+  transcriptMemo.set(u, {
+    committed: u.committed,
+    committedLength: u.committed.length,
+    partial: u.partial,
+    resumed,
+    text,
+  });
+  return text;
 }
+
+/** transcriptOf's last answer per utterance, with what it was made from (`committed` only grows). */
+const transcriptMemo = new WeakMap<
+  Utterance,
+  {
+    readonly committed: readonly string[];
+    readonly committedLength: number;
+    readonly partial: SttPartial | undefined;
+    readonly resumed: string | undefined;
+    readonly text: string;
+  }
+>();
 
 /** What one VAD frame tells about an utterance that is open (or was just opened by it). */
 export function applyVadFrame(u: Utterance, atMs: number, frame: VadFrame, frameMs: number): void {

@@ -143,6 +143,12 @@ export const CR_FIELDS: readonly CrField[] = [
     kind: 'int',
   },
   {
+    key: 'sttIdleBatchMs',
+    crPath: 'stt.idleBatchMs',
+    env: 'STT_IDLE_BATCH_MS',
+    kind: 'int',
+  },
+  {
     key: 'sttDebounceMs',
     crPath: 'stt.debounceMs',
     env: 'STT_DEBOUNCE_MS',
@@ -490,6 +496,7 @@ export const AGENT_ENV = {
   sttPhraseHints: 'STT_PHRASE_HINTS',
   sttPhraseBoost: 'STT_PHRASE_BOOST',
   sttBatchMs: 'STT_BATCH_MS',
+  sttIdleBatchMs: 'STT_IDLE_BATCH_MS',
   sttDebounceMs: 'STT_DEBOUNCE_MS',
   sttTimeoutMs: 'STT_TIMEOUT_MS',
   vadHangoverMs: 'VAD_HANGOVER_MS',
