@@ -12,6 +12,8 @@ export interface ChaosCall {
   readonly startedAtEpochMs?: number;
   readonly durationMs: number;
   readonly turns: ReadonlyArray<{
+    /** The caller's label of the utterance (e.g. `thanks (barge-in)`), for the silence breakdown. */
+    readonly label?: string;
     readonly speechStartMs: number;
     readonly speechEndMs: number;
     readonly agentAudioStartMs?: number;
@@ -53,6 +55,15 @@ export interface FaultReport {
   readonly after: { readonly turns: number; readonly answered: number };
   /** Fault to service again (reconnect, first normal answer after the window), ms. */
   readonly recoveryMs: { readonly count: number; readonly p50?: number; readonly max?: number };
+  /**
+   * Silent turns by the caller's utterance: the touched ones (the turns lost) and, for comparison,
+   * those of the calls the fault never reached. A silence that falls on the same utterance in both
+   * (e.g. the barge-in) is the load's or the session's, not the fault's.
+   */
+  readonly silentByTurn: {
+    readonly touched: Readonly<Record<string, number>>;
+    readonly untouched: Readonly<Record<string, number>>;
+  };
   readonly notes: readonly string[];
 }
 
@@ -163,10 +174,13 @@ export function chaosReport(input: ChaosReportInput): FaultReport[] {
     const exposed = new Set([...hit, ...[...touched].map((t) => t.call)]);
     const heard: Record<Heard, number> = { answer: 0, apology: 0, silence: 0, cut: 0 };
     const hurt = new Set<ChaosCall>();
+    const silentTouched: Record<string, number> = {};
+    const labelOf = (call: ChaosCall, i: number): string => call.turns[i]?.label ?? `turn ${i + 1}`;
     for (const t of touched) {
       const h = heardReply(t.call, t.index);
       heard[h]++;
       if (h !== 'answer') hurt.add(t.call);
+      if (h === 'silence') bump(silentTouched, labelOf(t.call, t.index));
     }
     const perCall = f.kind === 'stt-stream-fail' || f.kind === 'ws-drop';
     const affected = perCall ? exposed : hurt;
@@ -181,10 +195,12 @@ export function chaosReport(input: ChaosReportInput): FaultReport[] {
     }
     let collateralCalls = 0;
     let collateralTurns = 0;
+    const silentUntouched: Record<string, number> = {};
     for (const call of input.calls) {
       if (exposed.has(call)) continue;
       const lost = call.turns.filter((_, i) => {
         const h = heardReply(call, i);
+        if (h === 'silence') bump(silentUntouched, labelOf(call, i));
         return h === 'silence' || h === 'apology';
       }).length;
       if (lost > 0 || !ENDED_WELL.has(call.outcome)) collateralCalls++;
@@ -212,9 +228,28 @@ export function chaosReport(input: ChaosReportInput): FaultReport[] {
         ...(p50 !== undefined ? { p50: Math.round(p50) } : {}),
         ...(max !== undefined ? { max: Math.round(max) } : {}),
       },
+      silentByTurn: { touched: silentTouched, untouched: silentUntouched },
       notes,
     };
   });
+}
+
+function bump(counts: Record<string, number>, key: string): void {
+  counts[key] = (counts[key] ?? 0) + 1;
+}
+
+/** `thanks (barge-in) 3, p450 1` (most first), or `none`. */
+export function formatCounts(counts: Readonly<Record<string, number>>): string {
+  const entries = Object.entries(counts).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  return entries.length === 0 ? 'none' : entries.map(([k, v]) => `${k} ${v}`).join(', ');
+}
+
+/** One line per fault: which utterances went silent, touched vs untouched calls. */
+export function formatSilenceNotes(reports: readonly FaultReport[]): string[] {
+  return reports.map(
+    (r) =>
+      `\`${r.fault}\`: silent turns by utterance: touched ${formatCounts(r.silentByTurn.touched)}; in calls it never reached ${formatCounts(r.silentByTurn.untouched)}`,
+  );
 }
 
 /** A Markdown table of the reports, one row per fault. */

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { chaosReport, formatChaosTable, heardReply, type ChaosCall } from '../../../src/sim/faults/report.ts';
+import {
+  chaosReport,
+  formatChaosTable,
+  formatSilenceNotes,
+  heardReply,
+  type ChaosCall,
+} from '../../../src/sim/faults/report.ts';
 import { parseFaultPlan } from '../../../src/sim/faults/plan.ts';
 import type { FaultEvent } from '../../../src/sim/faults/log.ts';
 
@@ -88,6 +94,29 @@ describe('chaosReport', () => {
     expect(formatChaosTable([r!])).toContain(
       '| `tts-outage:at=10s,for=5s,code=UNAVAILABLE` | 2 | 2 | 2 | 3 | 0 / 2 / 1 / 0 | 1 | 1 / 2 | 2/2 | 300 / 300 ms (1) |',
     );
+  });
+
+  it('names the utterances that went silent, touched and untouched, so a silence the load makes is told apart', () => {
+    const plan = parseFaultPlan(['tts-outage:at=10s,for=5s']);
+    const labelled = (c: ChaosCall, labels: string[]): ChaosCall => ({
+      ...c,
+      turns: c.turns.map((t, i) => ({ ...t, label: labels[i]! })),
+    });
+    const b = labelled(call('CAb', 8500, [undefined, ['apology-2-1'], ['answer-3-2']]), [
+      'hello',
+      'q',
+      'thanks',
+    ]);
+    const c = labelled(call('CAc', 100_000, [['answer-1-1'], undefined, undefined]), [
+      'hello',
+      'q',
+      'thanks',
+    ]);
+    const [r] = chaosReport({ plan, epochMs: EPOCH, events: [], calls: [b, c] });
+    expect(r!.silentByTurn).toEqual({ touched: { hello: 1 }, untouched: { q: 1, thanks: 1 } });
+    expect(formatSilenceNotes([r!])).toEqual([
+      '`tts-outage:at=10s,for=5s,code=UNAVAILABLE`: silent turns by utterance: touched hello 1; in calls it never reached q 1, thanks 1',
+    ]);
   });
 
   it('per-call faults touch the turn in progress of the calls they hit', () => {
