@@ -219,6 +219,21 @@ describe('call session: greeting, DTMF, apologies', () => {
     await h.handler.dispose('test');
   });
 
+  it('plays the apology when the answer ends with nothing the caller can hear', async () => {
+    for (const deltas of [[], ['🙂', ' **', '\n']]) {
+      const h = createHarness();
+      h.responder.answers.push({ deltas });
+      h.turnEnded(1, 'שאלה');
+      await flush(20);
+      // Old code: the answer ended 'answered' with nothing played, and the caller heard dead air.
+      expect(h.phrases.gets).toEqual([h.config.apologyText]);
+      expect(h.sink.count('mark')).toBe(1);
+      await answerPlayed(h);
+      expect(lastRecord(h).outcome).toBe('apology');
+      await h.handler.dispose('test');
+    }
+  });
+
   it('plays the apology when no first token arrives in time', async () => {
     const h = createHarness({ llmFirstTokenTimeoutMs: 100 });
     h.responder.answers.push({ delayMs: 5000, deltas: ['מאוחר מדי.'] });
