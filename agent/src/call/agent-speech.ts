@@ -190,6 +190,10 @@ export class SpeechHandle {
       callId,
       signal,
       lookahead: 2,
+      retry: {
+        policy: { attempts: config.ttsRetryAttempts, backoffMs: config.ttsRetryBackoffMs },
+        delay: (ms, abort) => abortableDelay(timers, ms, abort),
+      },
       begin: (text) => this.deps.playback.begin('answer', this.id, text),
       onSynthesisStart: (i, text) => {
         if (i === 0) r.ttsRequestMs ??= now();
@@ -328,6 +332,21 @@ export class SpeechHandle {
     this.finalizeRun = settle();
     return this.finalizeRun;
   }
+}
+
+/** A wait on the call's timers that ends early (and releases its timer) when `signal` fires. */
+function abortableDelay(timers: OwnedTimers, ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  const wait = timers.delay(ms);
+  return new Promise<void>((resolve) => {
+    const done = (): void => {
+      timers.clear(wait.handle);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    signal.addEventListener('abort', done, { once: true });
+    void wait.promise.then(done);
+  });
 }
 
 /** A new answer's record: the caller's turn as the endpointer decided it. */
