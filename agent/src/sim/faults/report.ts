@@ -47,8 +47,8 @@ export interface FaultReport {
   /** Touched turns with no reply at all, which the fault did not make impossible (cut turns excluded). */
   readonly turnsLost: number;
   /**
-   * Calls the fault did not touch that still had a turn without an answer (an apology or silence:
-   * another fault's doing, or the load) or did not complete.
+   * Calls no fault of the run reached that still had a turn without an answer (an apology or
+   * silence: the load's doing, or the agent's) or did not complete.
    */
   readonly collateral: { readonly calls: number; readonly turnsNotAnswered: number };
   /** Turns of exposed calls that began after the fault had passed, and how many heard an answer. */
@@ -136,42 +136,10 @@ function turnAt(turns: readonly AbsTurn[], at: number): AbsTurn | undefined {
 /** One report per fault of the plan (in plan order). */
 export function chaosReport(input: ChaosReportInput): FaultReport[] {
   const turnsByCall = new Map(input.calls.map((c) => [c.callSid, absTurns(c)]));
-  return input.plan.faults.map((f, index) => {
-    // Events name their fault's position in the plan; older logs only its kind.
-    const events = input.events.filter((e) => e.fault === f.kind && (e.index ?? index) === index);
-    const injected = events.filter((e) => e.type === 'injected');
-    const touched = new Set<AbsTurn>();
-    /** Calls a per-call fault hit (also before their first utterance, e.g. a stream failing at open). */
-    const hit = new Set<ChaosCall>();
-    const byId = new Map(input.calls.map((c) => [c.callSid, c]));
-    let passedAt: (call: ChaosCall) => number;
-    const notes: string[] = [];
-    if (f.kind === 'stt-stream-fail' || f.kind === 'ws-drop') {
-      const lastHit = new Map<string, number>();
-      for (const e of injected) {
-        if (e.callId === undefined) continue;
-        const c = byId.get(e.callId);
-        if (c) hit.add(c);
-        const t = turnAt(turnsByCall.get(e.callId) ?? [], e.atEpochMs);
-        if (t) touched.add(t);
-        lastHit.set(e.callId, Math.max(lastHit.get(e.callId) ?? 0, e.atEpochMs));
-      }
-      passedAt = (call) => lastHit.get(call.callSid) ?? Infinity;
-      if (f.kind === 'ws-drop') {
-        const drops = injected.length;
-        if (input.agentLostCalls !== undefined)
-          notes.push(
-            `agent counted ${input.agentLostCalls} of ${drops} dropped calls as lost (hva_calls_lost_total)`,
-          );
-      }
-    } else {
-      const start = input.epochMs + f.atMs;
-      const end = start + f.forMs;
-      for (const turns of turnsByCall.values())
-        for (const t of turns) if (t.start < end && t.until >= start) touched.add(t);
-      passedAt = () => end;
-    }
-    const exposed = new Set([...hit, ...[...touched].map((t) => t.call)]);
+  const exposures = input.plan.faults.map((f, index) => exposureOf(input, turnsByCall, f, index));
+  // Collateral is counted in calls no fault of the run reached: another fault's apologies are its own.
+  const reachedByAny = new Set(exposures.flatMap((x) => [...x.exposed]));
+  return exposures.map(({ f, injected, touched, exposed, passedAt, events, notes }) => {
     const heard: Record<Heard, number> = { answer: 0, apology: 0, silence: 0, cut: 0 };
     const hurt = new Set<ChaosCall>();
     const silentTouched: Record<string, number> = {};
@@ -197,7 +165,7 @@ export function chaosReport(input: ChaosReportInput): FaultReport[] {
     let collateralTurns = 0;
     const silentUntouched: Record<string, number> = {};
     for (const call of input.calls) {
-      if (exposed.has(call)) continue;
+      if (reachedByAny.has(call)) continue;
       const lost = call.turns.filter((_, i) => {
         const h = heardReply(call, i);
         if (h === 'silence') bump(silentUntouched, labelOf(call, i));
@@ -268,4 +236,59 @@ export function formatChaosTable(reports: readonly FaultReport[]): string {
     '|---|---:|---:|---:|---:|---|---:|---|---:|---|',
     ...rows,
   ].join('\n');
+}
+
+interface Exposure {
+  readonly f: FaultSpec;
+  readonly events: readonly FaultEvent[];
+  readonly injected: readonly FaultEvent[];
+  readonly touched: ReadonlySet<AbsTurn>;
+  readonly exposed: ReadonlySet<ChaosCall>;
+  readonly passedAt: (call: ChaosCall) => number;
+  readonly notes: string[];
+}
+
+/** Which calls and turns fault `f` (position `index` of the plan) reached, and when it had passed. */
+function exposureOf(
+  input: ChaosReportInput,
+  turnsByCall: ReadonlyMap<string, AbsTurn[]>,
+  f: FaultSpec,
+  index: number,
+): Exposure {
+  // Events name their fault's position in the plan; older logs only its kind.
+  const events = input.events.filter((e) => e.fault === f.kind && (e.index ?? index) === index);
+  const injected = events.filter((e) => e.type === 'injected');
+  const touched = new Set<AbsTurn>();
+  /** Calls a per-call fault hit (also before their first utterance, e.g. a stream failing at open). */
+  const hit = new Set<ChaosCall>();
+  const byId = new Map(input.calls.map((c) => [c.callSid, c]));
+  let passedAt: (call: ChaosCall) => number;
+  const notes: string[] = [];
+  if (f.kind === 'stt-stream-fail' || f.kind === 'ws-drop') {
+    const lastHit = new Map<string, number>();
+    for (const e of injected) {
+      if (e.callId === undefined) continue;
+      const c = byId.get(e.callId);
+      if (c) hit.add(c);
+      const t = turnAt(turnsByCall.get(e.callId) ?? [], e.atEpochMs);
+      if (t) touched.add(t);
+      lastHit.set(e.callId, Math.max(lastHit.get(e.callId) ?? 0, e.atEpochMs));
+    }
+    passedAt = (call) => lastHit.get(call.callSid) ?? Infinity;
+    if (f.kind === 'ws-drop') {
+      const drops = injected.length;
+      if (input.agentLostCalls !== undefined)
+        notes.push(
+          `agent counted ${input.agentLostCalls} of ${drops} dropped calls as lost (hva_calls_lost_total)`,
+        );
+    }
+  } else {
+    const start = input.epochMs + f.atMs;
+    const end = start + f.forMs;
+    for (const turns of turnsByCall.values())
+      for (const t of turns) if (t.start < end && t.until >= start) touched.add(t);
+    passedAt = () => end;
+  }
+  const exposed = new Set([...hit, ...[...touched].map((t) => t.call)]);
+  return { f, events, injected, touched, exposed, passedAt, notes };
 }

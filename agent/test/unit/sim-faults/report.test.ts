@@ -149,8 +149,8 @@ describe('chaosReport', () => {
       turnsTouched: 1,
       heard: { answer: 1, apology: 0, silence: 0, cut: 0 },
       turnsLost: 0,
-      // The dropped call is collateral for the STT fault (another fault's doing).
-      collateral: { calls: 1, turnsNotAnswered: 0 },
+      // The dropped call was the ws-drop's doing: no fault's collateral.
+      collateral: { calls: 0, turnsNotAnswered: 0 },
       after: { turns: 1, answered: 1 },
       recoveryMs: { count: 1, p50: 100, max: 100 },
     });
@@ -217,5 +217,18 @@ describe('two faults of one kind in a plan', () => {
     const [a, b] = chaosReport({ plan, epochMs: EPOCH, events, calls: [] });
     expect([a!.injected, a!.recoveryMs.count]).toEqual([1, 0]);
     expect([b!.injected, b!.recoveryMs.count, b!.recoveryMs.max]).toEqual([2, 1, 400]);
+  });
+
+  it("does not count another fault's apologies of the same run as a fault's collateral", () => {
+    const plan = parseFaultPlan(['llm-429-burst:at=10s,for=2s', 'llm-stall:at=30s,for=2s']);
+    // Turns at 1-4, 6-9, 11-14 s: the burst reaches the third. Turns at 31 s: the stall's.
+    const a = call('CAa', 0, [['answer-1-1'], ['answer-2-2'], ['apology-3-3']]);
+    const b = call('CAb', 30_000, [['apology-1-1']]);
+    // Neither fault reached it: its silence is the load's (or the agent's) and counts for both.
+    const c = call('CAc', 100_000, [undefined]);
+    const [burst, stall] = chaosReport({ plan, epochMs: EPOCH, events: [], calls: [a, b, c] });
+    // Old rule: the stall's apology in CAb was the burst's collateral, and the burst's in CAa the stall's.
+    expect(burst!.collateral).toEqual({ calls: 1, turnsNotAnswered: 1 });
+    expect(stall!.collateral).toEqual({ calls: 1, turnsNotAnswered: 1 });
   });
 });
