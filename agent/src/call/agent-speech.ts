@@ -38,6 +38,9 @@ export interface PhraseSource {
 
 export type SpeechKind = Exclude<SegmentKind, 'apology'>;
 
+/** Why an answer ended in the apology (hva_apologies_total{cause}). */
+export type ApologyCause = 'llm_error' | 'llm_timeout' | 'llm_empty' | 'tts_error';
+
 export interface AgentSpeechDeps {
   readonly config: Config;
   readonly responder: Responder;
@@ -169,7 +172,7 @@ export class SpeechHandle {
     return true;
   }
 
-  private async produce(): Promise<'llm_error' | 'llm_timeout' | 'tts_error' | undefined> {
+  private async produce(): Promise<ApologyCause | undefined> {
     const { config, synthesizer, callId, now, timers, logger: log } = this.deps;
     const r = this.record as TurnRecord;
     const signal = this.signal;
@@ -181,12 +184,16 @@ export class SpeechHandle {
       timedOut = true;
       llmAc.abort();
     }, config.llmFirstTokenTimeoutMs);
-    let failure: 'llm_error' | 'llm_timeout' | 'tts_error' | undefined;
+    let failure: ApologyCause | undefined;
     const pipeline = createSpeechPipeline({
       synthesizer,
       callId,
       signal,
       lookahead: 2,
+      retry: {
+        policy: { attempts: config.ttsRetryAttempts, backoffMs: config.ttsRetryBackoffMs },
+        delay: (ms, abort) => abortableDelay(timers, ms, abort),
+      },
       begin: (text) => this.deps.playback.begin('answer', this.id, text),
       onSynthesisStart: (i, text) => {
         if (i === 0) r.ttsRequestMs ??= now();
@@ -240,6 +247,12 @@ export class SpeechHandle {
         failure ??= 'tts_error';
         log.warn({ err, turnId: this.id }, 'speech synthesis failed mid-answer');
       }
+    }
+    // The model ended with nothing the caller can hear (only whitespace or markup, a stream that
+    // ended without text): dead air otherwise. A tool action (end_call, transfer) speaks for itself.
+    if (failure === undefined && !signal.aborted && pipeline.sentences === 0 && !this.toolState?.action) {
+      failure = 'llm_empty';
+      log.warn({ turnId: this.id, chars: this.fullText.length }, 'answer had nothing to say: apologising');
     }
     r.sentences = pipeline.sentences;
     r.answerChars = this.fullText.length;
@@ -319,6 +332,21 @@ export class SpeechHandle {
     this.finalizeRun = settle();
     return this.finalizeRun;
   }
+}
+
+/** A wait on the call's timers that ends early (and releases its timer) when `signal` fires. */
+function abortableDelay(timers: OwnedTimers, ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  const wait = timers.delay(ms);
+  return new Promise<void>((resolve) => {
+    const done = (): void => {
+      timers.clear(wait.handle);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    signal.addEventListener('abort', done, { once: true });
+    void wait.promise.then(done);
+  });
 }
 
 /** A new answer's record: the caller's turn as the endpointer decided it. */

@@ -5,6 +5,7 @@
 // records and the history keeps as heard.
 import { toSpeakable } from '../text/speakable.ts';
 import type { Synthesizer } from '../tts/types.ts';
+import { synthesizeWithRetry, type RetryDelay, type SynthesisRetryPolicy } from '../tts/retry.ts';
 import type { SegmentWriter } from './playback.ts';
 
 export interface SpeechPipelineOptions {
@@ -18,6 +19,11 @@ export interface SpeechPipelineOptions {
   /** A sentence's synthesis was requested (the characters are what TTS bills). */
   readonly onSynthesisStart?: (index: number, text: string) => void;
   readonly onFirstAudio?: (index: number) => void;
+  /**
+   * A sentence whose synthesis fails transiently before any audio is tried again (tts/retry.ts),
+   * waiting on `delay` (the call's clock). Default: no retry.
+   */
+  readonly retry?: { readonly policy: SynthesisRetryPolicy; readonly delay: RetryDelay };
   /** Called once when synthesis fails (before finish() rejects), so the caller can stop the LLM early. */
   readonly onError?: (error: SynthesisError) => void;
 }
@@ -78,12 +84,17 @@ export function createSpeechPipeline(options: SpeechPipelineOptions): SpeechPipe
     void (async () => {
       try {
         let first = true;
-        for await (const chunk of options.synthesizer.synthesize({
+        const request = {
           callId: options.callId,
           text: job.text,
           ...(job.ssml !== undefined ? { ssml: job.ssml } : {}),
           signal: options.signal,
-        })) {
+        };
+        const retry = options.retry;
+        const audio = retry
+          ? synthesizeWithRetry(options.synthesizer, request, retry.policy, retry.delay)
+          : options.synthesizer.synthesize(request);
+        for await (const chunk of audio) {
           if (options.signal.aborted) break;
           if (chunk.length === 0) continue;
           if (first) {

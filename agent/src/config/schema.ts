@@ -687,6 +687,23 @@ export const schema = {
     cr: 'tts.pitch',
     doc: 'Pitch (semitones).',
   }),
+  ttsRetryAttempts: int({
+    env: 'TTS_RETRY_ATTEMPTS',
+    default: 2,
+    min: 0,
+    max: 5,
+    cr: 'tts.retryAttempts',
+    doc: 'Retries of a sentence whose synthesis fails transiently (UNAVAILABLE, RESOURCE_EXHAUSTED, deadline) before any of its audio; after them the caller hears the cached apology.',
+  }),
+  ttsRetryBackoffMs: int({
+    env: 'TTS_RETRY_BACKOFF_MS',
+    default: 250,
+    min: 0,
+    max: 5000,
+    unit: 'ms',
+    cr: 'tts.retryBackoffMs',
+    doc: 'Wait before the first synthesis retry; doubles per retry (with the defaults a sentence gives up after 0.75 s of an outage).',
+  }),
   ttsEndpoint: str({
     env: 'TTS_ENDPOINT',
     default: '',

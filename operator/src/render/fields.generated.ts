@@ -359,6 +359,18 @@ export const CR_FIELDS: readonly CrField[] = [
     kind: 'number',
   },
   {
+    key: 'ttsRetryAttempts',
+    crPath: 'tts.retryAttempts',
+    env: 'TTS_RETRY_ATTEMPTS',
+    kind: 'int',
+  },
+  {
+    key: 'ttsRetryBackoffMs',
+    crPath: 'tts.retryBackoffMs',
+    env: 'TTS_RETRY_BACKOFF_MS',
+    kind: 'int',
+  },
+  {
     key: 'greetingText',
     crPath: 'greeting',
     env: 'GREETING_TEXT',
@@ -538,6 +550,8 @@ export const AGENT_ENV = {
   ttsVoice: 'TTS_VOICE',
   ttsSpeakingRate: 'TTS_SPEAKING_RATE',
   ttsPitch: 'TTS_PITCH',
+  ttsRetryAttempts: 'TTS_RETRY_ATTEMPTS',
+  ttsRetryBackoffMs: 'TTS_RETRY_BACKOFF_MS',
   ttsEndpoint: 'TTS_ENDPOINT',
   greetingText: 'GREETING_TEXT',
   goodbyeText: 'GOODBYE_TEXT',

@@ -179,10 +179,15 @@ export class FakeSynthesizer implements Synthesizer {
   readonly name = 'fake-tts';
   requests: Array<{ text: string; signal: AbortSignal }> = [];
   failWhen: ((text: string) => boolean) | undefined;
+  /** Refuses a request before any audio with this error (e.g. the outage's UNAVAILABLE). */
+  refuseWhen: ((text: string) => Error | undefined) | undefined;
   synthesize(request: SynthesizeRequest): AsyncIterable<Buffer> {
     this.requests.push({ text: request.text, signal: request.signal });
     const fail = this.failWhen?.(request.text) ?? false;
+    const refusal = this.refuseWhen?.(request.text);
     return (async function* () {
+      await Promise.resolve();
+      if (refusal) throw refusal;
       const total = Math.max(160, request.text.length * 80);
       yield Buffer.alloc(Math.floor(total / 2), 0xff);
       await new Promise<void>((r) => setImmediate(r));

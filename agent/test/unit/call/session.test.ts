@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { SynthesizerError } from '../../../src/tts/errors.ts';
 import { ResponderError } from '../../../src/llm/errors.ts';
 import { DTMF_PREFIX } from '../../../src/llm/history.ts';
 import { createCallClock } from '../../../src/call/clock.ts';
@@ -219,6 +220,21 @@ describe('call session: greeting, DTMF, apologies', () => {
     await h.handler.dispose('test');
   });
 
+  it('plays the apology when the answer ends with nothing the caller can hear', async () => {
+    for (const deltas of [[], ['🙂', ' **', '\n']]) {
+      const h = createHarness();
+      h.responder.answers.push({ deltas });
+      h.turnEnded(1, 'שאלה');
+      await flush(20);
+      // Old code: the answer ended 'answered' with nothing played, and the caller heard dead air.
+      expect(h.phrases.gets).toEqual([h.config.apologyText]);
+      expect(h.sink.count('mark')).toBe(1);
+      await answerPlayed(h);
+      expect(lastRecord(h).outcome).toBe('apology');
+      await h.handler.dispose('test');
+    }
+  });
+
   it('plays the apology when no first token arrives in time', async () => {
     const h = createHarness({ llmFirstTokenTimeoutMs: 100 });
     h.responder.answers.push({ delayMs: 5000, deltas: ['מאוחר מדי.'] });
@@ -233,6 +249,47 @@ describe('call session: greeting, DTMF, apologies', () => {
     expect(h.responder.requests[0]?.signal.aborted).toBe(true);
     expect(h.phrases.gets).toEqual([h.config.apologyText]);
     expect(h.synthesizer.requests).toHaveLength(0);
+    await answerPlayed(h);
+    expect(lastRecord(h).outcome).toBe('apology');
+    await h.handler.dispose('test');
+  });
+
+  it('TTS refused before any audio (UNAVAILABLE): the sentence is retried after the backoff and plays', async () => {
+    const h = createHarness({ ttsRetryAttempts: 2, ttsRetryBackoffMs: 250 });
+    let refusals = 1;
+    h.synthesizer.refuseWhen = () =>
+      refusals-- > 0 ? new SynthesizerError('fake-tts', 'unavailable', 'UNAVAILABLE') : undefined;
+    h.responder.answers.push({ deltas: ['ראשון.'] });
+    h.turnEnded(1, 'שאלה');
+    await flush(20);
+    expect(h.synthesizer.requests).toHaveLength(1);
+    h.clock.advance(249);
+    await flush(20);
+    expect(h.synthesizer.requests).toHaveLength(1);
+    h.clock.advance(1); // the backoff, on the call's clock
+    await flush(20);
+    // Old code: no retry, the apology instead of the answer.
+    expect(h.synthesizer.requests).toHaveLength(2);
+    expect(h.phrases.gets).toEqual([]);
+    expect(h.sink.pendingMarks[0]).toContain('answer');
+    await answerPlayed(h);
+    expect(lastRecord(h).outcome).toBe('answered');
+    await h.handler.dispose('test');
+  });
+
+  it('TTS down for the whole turn: the retries give up after the backoffs and the cached apology plays', async () => {
+    const h = createHarness({ ttsRetryAttempts: 2, ttsRetryBackoffMs: 250 });
+    h.synthesizer.refuseWhen = () => new SynthesizerError('fake-tts', 'unavailable', 'UNAVAILABLE');
+    h.responder.answers.push({ deltas: ['ראשון.'] });
+    h.turnEnded(1, 'שאלה');
+    await flush(20);
+    h.clock.advance(250);
+    await flush(20);
+    expect(h.phrases.gets).toEqual([]);
+    h.clock.advance(500);
+    await flush(20);
+    expect(h.synthesizer.requests).toHaveLength(3);
+    expect(h.phrases.gets).toEqual([h.config.apologyText]);
     await answerPlayed(h);
     expect(lastRecord(h).outcome).toBe('apology');
     await h.handler.dispose('test');
