@@ -477,6 +477,15 @@ export const schema = {
     cr: 'endpointing.incompleteSilenceMs',
     doc: 'Silence that ends an utterance whose transcript ends on a word that needs a continuation (preposition, conjunction, comma, abbreviation): mid-sentence pauses are not turn ends.',
   }),
+  endpointLevelPitchSilenceMs: int({
+    env: 'ENDPOINT_LEVEL_PITCH_SILENCE_MS',
+    default: 1000,
+    min: 0,
+    max: 10000,
+    unit: 'ms',
+    cr: 'endpointing.levelPitchSilenceMs',
+    doc: "Silence that ends an unpunctuated utterance (Google's interims) whose pitch stayed level at its end, the way a caller pausing mid-sentence sounds (turn/prosody.ts); a falling end, a question, or a recognizer that punctuates keeps the usual rules. 0 disables.",
+  }),
   endpointTakeBackMs: int({
     env: 'ENDPOINT_TAKE_BACK_MS',
     default: 4000,

@@ -233,6 +233,12 @@ export const CR_FIELDS: readonly CrField[] = [
     kind: 'int',
   },
   {
+    key: 'endpointLevelPitchSilenceMs',
+    crPath: 'endpointing.levelPitchSilenceMs',
+    env: 'ENDPOINT_LEVEL_PITCH_SILENCE_MS',
+    kind: 'int',
+  },
+  {
     key: 'endpointTakeBackMs',
     crPath: 'endpointing.takeBackMs',
     env: 'ENDPOINT_TAKE_BACK_MS',
@@ -524,6 +530,7 @@ export const AGENT_ENV = {
   endpointMinUtteranceMs: 'ENDPOINT_MIN_UTTERANCE_MS',
   endpointMinSilenceMs: 'ENDPOINT_MIN_SILENCE_MS',
   endpointIncompleteSilenceMs: 'ENDPOINT_INCOMPLETE_SILENCE_MS',
+  endpointLevelPitchSilenceMs: 'ENDPOINT_LEVEL_PITCH_SILENCE_MS',
   endpointTakeBackMs: 'ENDPOINT_TAKE_BACK_MS',
   endpointMinBufferMs: 'ENDPOINT_MIN_BUFFER_MS',
   llmProvider: 'LLM_PROVIDER',
