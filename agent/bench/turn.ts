@@ -36,6 +36,7 @@ import {
   perTurn,
   stageSeconds,
   stageTable,
+  turnSpans,
   type TurnSample,
 } from './turn-report.ts';
 
@@ -226,6 +227,7 @@ function report(r: RunResult): void {
             : []),
         ]
       : []),
+    ...turnSpans(r.samples),
     `load average at start ${loadAtStart}, at end ${loadNow()}`,
     `rules: ${countBy(r.samples, 'rule')}; outcomes: ${countBy(r.samples, 'outcome', false)}`,
     '',
