@@ -25,17 +25,20 @@ export interface SpeculativeSpeechOptions {
 export class SpeculativeSpeech {
   private readonly options: SpeculativeSpeechOptions;
   private readonly sentences: SpeculativeSynthesis[] = [];
-  private readonly stopWatching: () => void;
+  private stopWatching: (() => void) | undefined;
   private stopped = false;
 
   constructor(generation: PreemptiveGeneration, options: SpeculativeSpeechOptions) {
     this.options = options;
-    this.stopWatching = generation.watch((event) => {
+    const unwatch = generation.watch((event) => {
       if (this.stopped) return;
       const { splitter } = this.options;
       if (event.type === 'delta') this.add(splitter.push(event.text));
       else if (event.ok) this.add(splitter.flush());
     });
+    // The deltas so far may already have filled every sentence (stopped during watch()).
+    if (this.stopped) unwatch();
+    else this.stopWatching = unwatch;
   }
 
   private add(sentences: readonly string[]): void {
@@ -58,7 +61,7 @@ export class SpeculativeSpeech {
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
-    this.stopWatching();
+    this.stopWatching?.();
   }
 
   /** Characters requested from TTS so far (adopted or not). */
