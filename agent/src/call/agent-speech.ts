@@ -21,6 +21,7 @@ import {
   type SegmentKind,
 } from './playback.ts';
 import type { PreemptiveRequest } from './preemptive-slot.ts';
+import { answerSynthesisHooks, takeOverSpeculative } from './speculative-speech.ts';
 import type { CallScope } from './scope.ts';
 import { createSpeechPipeline } from './speech-pipeline.ts';
 import type { TurnOutcome, TurnRecord } from './turn-record.ts';
@@ -152,6 +153,7 @@ export class SpeechHandle {
    */
   async speakAnswer(before: () => void): Promise<boolean> {
     if (this.signal.aborted || this.deps.closed()) {
+      this.pre?.speech?.cancel();
       this.pre?.generation.cancel();
       // Superseded before it began: the caller still said it, and the next answer's message
       // merges with it (otherwise two turns ended back to back would lose the first).
@@ -185,6 +187,7 @@ export class SpeechHandle {
       llmAc.abort();
     }, config.llmFirstTokenTimeoutMs);
     let failure: ApologyCause | undefined;
+    const kept = takeOverSpeculative(this.pre, r);
     const pipeline = createSpeechPipeline({
       synthesizer,
       callId,
@@ -195,13 +198,8 @@ export class SpeechHandle {
         delay: (ms, abort) => abortableDelay(timers, ms, abort),
       },
       begin: (text) => this.deps.playback.begin('answer', this.id, text),
-      onSynthesisStart: (i, text) => {
-        if (i === 0) r.ttsRequestMs ??= now();
-        r.ttsChars = (r.ttsChars ?? 0) + text.length;
-      },
-      onFirstAudio: (i) => {
-        if (i === 0) r.ttsFirstAudioMs ??= now();
-      },
+      // A kept guess's sentences synthesised before the turn was decided are adopted, not redone.
+      ...answerSynthesisHooks(r, now, signal, () => (r.preemptive === 'hit' ? kept : undefined)),
       onError: () => {
         failure ??= 'tts_error';
         llmAc.abort();
@@ -215,11 +213,15 @@ export class SpeechHandle {
       }
     };
     const stream = this.openResponse(llmAc);
+    if (r.preemptive !== 'hit') kept?.cancel();
     try {
       for await (const delta of stream) {
         if (llmAc.signal.aborted) break;
         if (r.llmFirstTokenMs === undefined) {
           r.llmFirstTokenMs = now();
+          // A kept guess's first token may have come well before the turn was decided.
+          const arrived = r.preemptive === 'hit' ? this.pre?.generation.firstDeltaAtMs : undefined;
+          r.llmFirstTokenArrivedMs = arrived ?? r.llmFirstTokenMs;
           timers.clear(firstTokenTimer);
         }
         // With tools (tools/loop.ts), the stream already holds the filler and the honest
@@ -254,6 +256,8 @@ export class SpeechHandle {
       failure = 'llm_empty';
       log.warn({ turnId: this.id, chars: this.fullText.length }, 'answer had nothing to say: apologising');
     }
+    // Sentences synthesised ahead that the answer did not say (cut short, or said otherwise).
+    kept?.cancel();
     r.sentences = pipeline.sentences;
     r.answerChars = this.fullText.length;
     if (this.toolState && this.toolState.timings.length > 0) r.tools = [...this.toolState.timings];

@@ -663,6 +663,15 @@ export const schema = {
     cr: 'llm.preemptiveAgreedSilenceMs',
     doc: 'Silence after which the LLM is started early when the last two recognizer responses agree on the transcript (its tail was not revised); the later LLM_PREEMPTIVE_SILENCE_MS applies otherwise. Equal to it: no early start.',
   }),
+  ttsPreemptiveSentences: int({
+    env: 'TTS_PREEMPTIVE_SENTENCES',
+    default: 2,
+    min: 0,
+    max: 5,
+    unit: 'sentences',
+    cr: 'llm.preemptiveSpeechSentences',
+    doc: 'Sentences of a preemptive answer synthesised before the turn is decided; their audio is played only if the confirmed transcript matches the guess, else cancelled unheard (its characters are still billed). 0: synthesis waits for the decided turn.',
+  }),
 
   // --- text-to-speech ---
   ttsProvider: oneOf({

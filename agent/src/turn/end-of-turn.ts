@@ -115,6 +115,7 @@ export function requiredSilenceMs(
   tailSettled = true,
   pitchHold = false,
 ): number {
+  if (pitchHold) return Math.max(config.endpointMinSilenceMs, config.endpointLevelPitchSilenceMs);
   // Asked on every frame and tick of an open utterance, with the same arguments most of the time.
   const m = silenceMemo;
   if (
@@ -161,7 +162,6 @@ function silenceNeededMs(
   tailSettled: boolean,
 ): number {
   const t = transcript.trim();
-  if (pitchHold) return Math.max(config.endpointMinSilenceMs, config.endpointLevelPitchSilenceMs);
   if (t === '' || effectiveCompleteness(t, punctuatingInterims) !== 'incomplete')
     return config.endpointMinSilenceMs;
   // A dangling last word in an unpunctuated tail that the recognizer has just revised (no two

@@ -347,6 +347,12 @@ export const CR_FIELDS: readonly CrField[] = [
     kind: 'int',
   },
   {
+    key: 'ttsPreemptiveSentences',
+    crPath: 'llm.preemptiveSpeechSentences',
+    env: 'TTS_PREEMPTIVE_SENTENCES',
+    kind: 'int',
+  },
+  {
     key: 'ttsVoice',
     crPath: 'tts.voice',
     env: 'TTS_VOICE',
@@ -553,6 +559,7 @@ export const AGENT_ENV = {
   llmPreemptive: 'LLM_PREEMPTIVE',
   llmPreemptiveSilenceMs: 'LLM_PREEMPTIVE_SILENCE_MS',
   llmPreemptiveAgreedSilenceMs: 'LLM_PREEMPTIVE_AGREED_SILENCE_MS',
+  ttsPreemptiveSentences: 'TTS_PREEMPTIVE_SENTENCES',
   ttsProvider: 'TTS_PROVIDER',
   ttsVoice: 'TTS_VOICE',
   ttsSpeakingRate: 'TTS_SPEAKING_RATE',
