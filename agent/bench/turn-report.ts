@@ -138,3 +138,36 @@ export function falseCuts(
   const byFixture = [...perFixture].map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
   return { cut, wrong, resumed, utterances: byCall.size * names.length, byFixture };
 }
+
+/**
+ * Where an answer's time goes, per turn (not differences of percentiles): the model's time to
+ * first token as the agent saw it (from its request to the token's arrival, a kept guess's
+ * included), whether the turn waited on the model or the model's text waited on the decision,
+ * and the synthesis of the first sentence (from its request, speculative or not, to its audio).
+ */
+export function turnSpans(samples: readonly TurnSample[]): string[] {
+  const turns = samples.filter((s) => !isTakenBack(s));
+  const span = (from: string, to: string): number[] =>
+    turns.flatMap((s) => {
+      const a = num(s, from);
+      const b = num(s, to);
+      return a === undefined || b === undefined ? [] : [(b - a) / 1000];
+    });
+  const row = (name: string, v: number[]): string =>
+    `${name} p50 ${fmt(pct(v, 50))} / p95 ${fmt(pct(v, 95))} s (n ${v.length})`;
+  const tokenAfterDecision = turns.filter((s) => {
+    const token = num(s, 'llmFirstTokenArrivedMs');
+    const decided = num(s, 'finalMs');
+    return token !== undefined && decided !== undefined && token > decided;
+  }).length;
+  const audioBeforeDecision = turns.filter((s) => {
+    const audio = num(s, 'ttsFirstAudioMs');
+    const decided = num(s, 'finalMs');
+    return audio !== undefined && decided !== undefined && audio <= decided;
+  }).length;
+  return [
+    `per turn: ${row('LLM request -> first token arrived', span('llmRequestMs', 'llmFirstTokenArrivedMs'))}; ${row('decided -> first token used', span('finalMs', 'llmFirstTokenMs'))}`,
+    `per turn: ${row('TTS request -> first audio', span('ttsRequestMs', 'ttsFirstAudioMs'))}; ${row('decided -> first frame sent', span('finalMs', 'firstFrameSentMs'))}`,
+    `first token arrived after the decision in ${tokenAfterDecision}/${turns.length} turns; first audio in hand at the decision (speculative) in ${audioBeforeDecision}/${turns.length}`,
+  ];
+}

@@ -7,9 +7,11 @@
 //
 //   npm run bench:turn -- [--calls 20] [--concurrency 4] [--utterances hello,question,address]
 //                         [--voice he-IL-Wavenet-A | he-IL-Chirp3-HD-Kore] [--no-preemptive]
-//                         [--profile path] [--pause-set] [--env KEY=VALUE ...]
+//                         [--profile path] [--pause-set [--pause-dir pauses-split]] [--env KEY=VALUE ...]
 //     --pause-set: the utterances of agent/test/fixtures/audio/pauses (one mid-sentence pause of
-//     300-900 ms each); reports the false-cut rate (turn-report.ts falseCuts).
+//     300-900 ms each); reports the false-cut rate (turn-report.ts falseCuts). --pause-dir picks
+//     another set under agent/test/fixtures/audio (pauses-split: the first set, each half spoken
+//     as its own sentence; scripts/make-pause-fixtures.sh).
 //   npm run bench:turn -- --overhead [--requests 30]
 //     the emulators' own cost with latency 'none' (turn-overhead.ts).
 // In-process (default): the agent (bootAgent), the emulators and the callers share this process.
@@ -36,6 +38,7 @@ import {
   perTurn,
   stageSeconds,
   stageTable,
+  turnSpans,
   type TurnSample,
 } from './turn-report.ts';
 
@@ -55,6 +58,7 @@ const { values } = parseArgs({
     requests: { type: 'string', default: '30' },
     profile: { type: 'string' },
     'pause-set': { type: 'boolean', default: false },
+    'pause-dir': { type: 'string', default: 'pauses' },
     // Agent settings for an experiment, e.g. --env LLM_PREEMPTIVE_SILENCE_MS=120 (repeatable).
     env: { type: 'string', multiple: true, default: [] },
     // The agent, the emulators and the callers in three processes (turn-processes.ts).
@@ -79,7 +83,9 @@ const envOverrides = Object.fromEntries(
 );
 const calls = Number(values.calls);
 const concurrency = Math.max(1, Number(values.concurrency));
-const PAUSE_DIR = join(FIXTURE_AUDIO_DIR, 'pauses');
+if (!/^[\w-]+$/.test(values['pause-dir']))
+  throw new Error(`--pause-dir: a folder name, got ${values['pause-dir']}`);
+const PAUSE_DIR = join(FIXTURE_AUDIO_DIR, values['pause-dir']);
 const fixtureDir = values['pause-set'] ? PAUSE_DIR : FIXTURE_AUDIO_DIR;
 const utterances = values['pause-set']
   ? [...fixtureTranscripts(PAUSE_DIR).keys()]
@@ -115,7 +121,7 @@ const run = values.processes
       calls,
       concurrency,
       utterances,
-      ...(values['pause-set'] ? { subdir: 'pauses' } : {}),
+      ...(values['pause-set'] ? { subdir: values['pause-dir'] } : {}),
       env: agentSettings,
       rampMs: Number(values['ramp-ms']),
       log: (line) => process.stderr.write(`${line}\n`),
@@ -189,7 +195,7 @@ async function runInProcess(): Promise<RunResult> {
   const notes = [
     `Speech emulator: ${speech?.interimsSent ?? 0} interim responses, ${speech?.finalsSent ?? 0} finals (${speech?.midUtteranceFinals ?? 0} inside mid-utterance pauses)`,
     `TTS emulator: ${t.syntheses} syntheses (cache hits ${t.cacheHits}); answers late because local synthesis was not done: ${t.overruns} (${describeLate(t.overrunMs)})`,
-    `OpenAI emulator: ${l.streams} streams; first tokens > 2 ms late: ${l.lateFirstTokens} (${describeLate(l.firstTokenLateMs)})`,
+    `OpenAI emulator: ${l.streams} streams over ${l.connections} TCP connections; first tokens > 2 ms late: ${l.lateFirstTokens} (${describeLate(l.firstTokenLateMs)})`,
   ];
   return { samples, callSids, callerGapsS, failed, wallS, notes };
 }
@@ -221,11 +227,12 @@ function report(r: RunResult): void {
           `turns answered on words the caller did not say (a revised tail committed): ${cuts.wrong}/${turns.length}`,
           ...(values['pause-set']
             ? [
-                `pause set: false cuts (answer heard or turn committed on part of a line) ${cuts.cut}/${cuts.utterances} utterances (${((100 * cuts.cut) / Math.max(1, cuts.utterances)).toFixed(1)} %): ${cuts.byFixture}; turns taken back (caller resumed before any answer audio) ${cuts.resumed}`,
+                `pause set ${values['pause-dir']}: false cuts (answer heard or turn committed on part of a line) ${cuts.cut}/${cuts.utterances} utterances (${((100 * cuts.cut) / Math.max(1, cuts.utterances)).toFixed(1)} %): ${cuts.byFixture}; turns taken back (caller resumed before any answer audio) ${cuts.resumed}`,
               ]
             : []),
         ]
       : []),
+    ...turnSpans(r.samples),
     `load average at start ${loadAtStart}, at end ${loadNow()}`,
     `rules: ${countBy(r.samples, 'rule')}; outcomes: ${countBy(r.samples, 'outcome', false)}`,
     '',

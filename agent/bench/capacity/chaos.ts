@@ -9,6 +9,7 @@ import {
   chaosReport,
   formatChaosTable,
   formatFaultSpec,
+  formatSilenceNotes,
   parseFaultPlan,
   type ChaosCall,
   type FaultReport,
@@ -57,6 +58,7 @@ export function chaosCalls(calls: readonly CallSummary[]): ChaosCall[] {
       startedAtEpochMs: t0,
       durationMs: c.endedAtMs - t0,
       turns: c.turns.map((t) => ({
+        label: t.label,
         speechStartMs: (t.speechStartAtMs ?? t.speechEndAtMs) - t0,
         speechEndMs: t.speechEndAtMs - t0,
         ...(t.gapMs !== undefined ? { agentAudioStartMs: t.speechEndAtMs - t0 + t.gapMs } : {}),
@@ -97,7 +99,7 @@ export function renderChaosMarkdown(r: ChaosReport): string {
       stepTable([run.step]),
       '',
     );
-    const notes = run.reports.flatMap((x) => x.notes);
+    const notes = [...formatSilenceNotes(run.reports), ...run.reports.flatMap((x) => x.notes)];
     if (notes.length > 0) out.push(...notes.map((n) => `- ${n}`), '');
   }
   return out.join('\n').trimEnd();
@@ -134,6 +136,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosRun[]> {
     const reports = chaosReportOf(data, o.seed);
     runs.push({ faults: specs, seed: o.seed, step: stepOnly, reports });
     log(formatChaosTable(reports));
+    for (const line of formatSilenceNotes(reports)) log(line);
   }
   return runs;
 }

@@ -12,7 +12,7 @@
 //   agent.procStat(); await agent.scrape();
 //   await agent.stop(); await emulators.close();
 import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -214,7 +214,16 @@ export async function startAgentProcess(options: AgentProcessOptions): Promise<A
   const logLevels = new Map<string, number>();
   const lastErrors: string[] = [];
   const stderrTail: string[] = [];
+  // HVA_BENCH_DUMP_DIR: keep the agent's whole log for a turn-by-turn look at a run.
+  const dumpDir = process.env['HVA_BENCH_DUMP_DIR'];
+  let dump: ReturnType<typeof createWriteStream> | undefined;
+  if (dumpDir) {
+    mkdirSync(dumpDir, { recursive: true });
+    dump = createWriteStream(join(dumpDir, `agent-${child.pid}.log`));
+    child.once('exit', () => dump?.end());
+  }
   createInterface({ input: child.stdout! }).on('line', (line) => {
+    dump?.write(`${line}\n`);
     const parsed = parseAgentLogLine(line);
     if (!parsed) return;
     const level = parsed.level ?? 'unknown';

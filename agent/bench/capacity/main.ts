@@ -38,7 +38,7 @@ import {
   writeChaos,
   type ChaosReport,
 } from './chaos.ts';
-import { formatChaosTable, parseFaultPlan } from '../../src/sim/faults/index.ts';
+import { formatChaosTable, formatSilenceNotes, parseFaultPlan } from '../../src/sim/faults/index.ts';
 import { resolveUserPath } from '../../src/sim/profile.ts';
 import { ANSWER_TIMEOUT_MS, rampMsFor } from './conversation.ts';
 import { runStep, SETTLE_MS } from './step.ts';
@@ -348,7 +348,10 @@ async function main(): Promise<void> {
             agentExecArgv: values['agent-node-arg'],
             ...(faults ? { faults } : {}),
           });
-          if (r.faults) console.error(formatChaosTable(chaosReportOf(r.faults, faultSeed)));
+          if (r.faults) {
+            const reports = chaosReportOf(r.faults, faultSeed);
+            console.error([formatChaosTable(reports), ...formatSilenceNotes(reports)].join('\n'));
+          }
           // The raw calls stay out of the sweep's JSON.
           const { faults: _faults, ...step } = r;
           w.steps.push(step);

@@ -3,6 +3,7 @@
 import type { MachineFacts } from './report.ts';
 import { leastSquares, quantiles, type Quantiles } from './stats.ts';
 import { renderLineChart } from './svg.ts';
+import type { TurnTally } from './summary.ts';
 
 export interface SoakSample {
   /** Seconds since the soak's calls started. */
@@ -32,7 +33,7 @@ export interface MinuteLatency {
   readonly callerGapS: Quantiles;
 }
 
-export interface SoakResult {
+export interface SoakResult extends TurnTally {
   readonly kind: 'soak';
   readonly startedAt: string;
   readonly finishedAt: string;
@@ -46,12 +47,6 @@ export interface SoakResult {
   readonly loadAvgEnd: readonly number[];
   readonly loadAvg1Range: readonly [number, number];
   readonly callsPlaced: number;
-  readonly outcomes: Readonly<Record<string, number>>;
-  readonly callerTurns: number;
-  readonly turnsNotAnswered: number;
-  readonly notAnsweredByLabel: Readonly<Record<string, number>>;
-  readonly agentTurns: number;
-  readonly agentOutcomes: Readonly<Record<string, number>>;
   /** Least-squares slopes over the samples after the warm-up minutes, MB per hour. */
   readonly rssSlopeMbPerHour: number;
   readonly heapSlopeMbPerHour: number;

@@ -27,8 +27,7 @@ import {
   type SoakSample,
 } from './soak-report.ts';
 import { counters, lagFromScrape } from './step.ts';
-import { overlapS } from './stats.ts';
-import { windowed } from './summary.ts';
+import { callSecondsIn, tallyTurns, windowed } from './summary.ts';
 
 export interface SoakOptions {
   readonly profileName: string;
@@ -148,16 +147,14 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     }
     const atEnd = await agent.scrape();
     const loadAvgEnd = loadavg();
-    const {
-      calls: measured,
-      callerTurns,
-      missing,
-      agentTurns,
-    } = windowed({ calls_: outcome.calls, agentTurns: agent.turns, windowFromMs: t0, windowUntilMs: until });
-    const callSeconds = outcome.calls.reduce(
-      (a, c) => (c.openAtMs === undefined ? a : a + overlapS(c.openAtMs, c.endedAtMs, t0, until)),
-      0,
-    );
+    const inWindow = windowed({
+      calls_: outcome.calls,
+      agentTurns: agent.turns,
+      windowFromMs: t0,
+      windowUntilMs: until,
+    });
+    const { calls: measured, callerTurns, agentTurns } = inWindow;
+    const callSeconds = callSecondsIn(outcome.calls, t0, until);
     const after = samples.filter((s) => s.t >= WARMUP_MINUTES * 60);
     const pts = (
       list: readonly SoakSample[],
@@ -169,11 +166,6 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       });
     const c0 = counters(atStart);
     const c1 = counters(atEnd);
-    const count = <T>(xs: readonly T[], k: (x: T) => string): Record<string, number> => {
-      const out: Record<string, number> = {};
-      for (const x of xs) out[k(x)] = (out[k(x)] ?? 0) + 1;
-      return out;
-    };
     const loads = samples.map((s) => s.loadAvg1);
     const lagP99s = samples.flatMap((s) => (s.lagP99Ms === undefined ? [] : [s.lagP99Ms]));
     const lagMaxes = samples.flatMap((s) => (s.lagMaxMs === undefined ? [] : [s.lagMaxMs]));
@@ -191,15 +183,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       loadAvgEnd,
       loadAvg1Range: [Math.min(...loads, loadAvgStart[0]!), Math.max(...loads, loadAvgStart[0]!)],
       callsPlaced: outcome.placed,
-      outcomes: count(measured, (c) => c.outcome),
-      callerTurns: callerTurns.length + missing,
-      turnsNotAnswered: callerTurns.filter((t) => t.gapMs === undefined).length + missing,
-      notAnsweredByLabel: count(
-        callerTurns.filter((t) => t.gapMs === undefined),
-        (t) => t.label,
-      ),
-      agentTurns: agentTurns.length,
-      agentOutcomes: count(agentTurns, (t) => t.outcome ?? 'answered'),
+      ...tallyTurns(inWindow),
       rssSlopeMbPerHour: slopePerHour(pts(after, (s) => s.rssMb)),
       heapSlopeMbPerHour: slopePerHour(pts(after, (s) => s.heapUsedMb)),
       rssSlopeAllMbPerHour: slopePerHour(pts(samples, (s) => s.rssMb)),

@@ -1,6 +1,8 @@
 // One step of the sweep: a fresh agent process, N concurrent whole calls kept up for the
 // measurement window, and what the agent spent on them (CPU from /proc, RSS, event-loop lag and
 // frame counters from its own /metrics, turn records from its log) next to what the callers heard.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { ANSWER_TIMEOUT_MS, rampMsFor } from './conversation.ts';
@@ -172,6 +174,20 @@ async function measure(
       emulatorFaultEvents = await o.emulators.faultEvents();
       await o.emulators.setFaults(undefined);
     }
+  }
+  // HVA_BENCH_DUMP_DIR: the callers' own view of every call (and the faults injected), to read
+  // turn by turn beside the agent's log (harness.ts keeps it there too).
+  const dumpDir = process.env['HVA_BENCH_DUMP_DIR'];
+  if (dumpDir) {
+    mkdirSync(dumpDir, { recursive: true });
+    const dump = {
+      runId: o.runId,
+      agentPid: agent.pid,
+      faults: faults ?? null,
+      events: emulatorFaultEvents,
+      calls: outcome.calls,
+    };
+    writeFileSync(join(dumpDir, `calls-${o.runId}.json`), JSON.stringify(dump));
   }
   const atEnd = await agent.scrape();
   const emu1 = await o.emulators.stats();

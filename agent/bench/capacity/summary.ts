@@ -40,17 +40,9 @@ export interface StepInputs {
   readonly machineCores: number;
 }
 
-export interface StepResult {
-  readonly profile: string;
-  readonly calls: number;
-  readonly durationS: number;
-  readonly rampS: number;
-  readonly windowS: number;
-  readonly loadAvgStart: readonly number[];
-  readonly loadAvgEnd: readonly number[];
-  /** Calls that were up at some time inside the window. */
-  readonly measuredCalls: number;
-  /** Their outcomes ('hung-up': ended by the harness after the window). */
+/** What became of the calls and turns of a window, as the callers and the agent saw them. */
+export interface TurnTally {
+  /** Outcomes of the calls up inside the window ('hung-up': ended by the harness after it). */
   readonly outcomes: Readonly<Record<string, number>>;
   /** Caller turns that ended inside the window, and those that got no answer (plus the turns of
    *  calls that failed inside the window and never came). */
@@ -60,6 +52,18 @@ export interface StepResult {
   readonly notAnsweredByLabel: Readonly<Record<string, number>>;
   readonly agentTurns: number;
   readonly agentOutcomes: Readonly<Record<string, number>>;
+}
+
+export interface StepResult extends TurnTally {
+  readonly profile: string;
+  readonly calls: number;
+  readonly durationS: number;
+  readonly rampS: number;
+  readonly windowS: number;
+  readonly loadAvgStart: readonly number[];
+  readonly loadAvgEnd: readonly number[];
+  /** Calls that were up at some time inside the window. */
+  readonly measuredCalls: number;
   /** Agent: caller speech end -> first agent frame sent, s. */
   readonly latencyS: Quantiles;
   /** Caller: end of its speech -> agent audio playing, s. */
@@ -135,20 +139,38 @@ export function windowed(i: Pick<StepInputs, 'calls_' | 'agentTurns' | 'windowFr
   return { calls, callerTurns, missing, agentTurns };
 }
 
+/** Counts what `windowed` kept: call outcomes, caller turns answered or not, agent turn outcomes. */
+export function tallyTurns(w: ReturnType<typeof windowed>): TurnTally {
+  const unanswered = w.callerTurns.filter((t) => t.gapMs === undefined);
+  return {
+    outcomes: count(w.calls, (c) => c.outcome),
+    callerTurns: w.callerTurns.length + w.missing,
+    turnsNotAnswered: unanswered.length + w.missing,
+    notAnsweredByLabel: count(unanswered, (t) => t.label),
+    agentTurns: w.agentTurns.length,
+    agentOutcomes: count(w.agentTurns, (t) => t.outcome ?? 'answered'),
+  };
+}
+
+/** Seconds of calls (open to end) inside [fromMs, untilMs). */
+export function callSecondsIn(calls: readonly CallSummary[], fromMs: number, untilMs: number): number {
+  return calls.reduce(
+    (a, c) => (c.openAtMs === undefined ? a : a + overlapS(c.openAtMs, c.endedAtMs, fromMs, untilMs)),
+    0,
+  );
+}
+
 export function summarizeStep(i: StepInputs): StepResult {
-  const { calls: measured, callerTurns, missing, agentTurns } = windowed(i);
-  const notAnswered = callerTurns.filter((t) => t.gapMs === undefined).length + missing;
+  const inWindow = windowed(i);
+  const { calls: measured, callerTurns, agentTurns } = inWindow;
+  const tally = tallyTurns(inWindow);
+  const notAnswered = tally.turnsNotAnswered;
   const totals = agentTurns.flatMap((t) => (t.totalMs === undefined ? [] : [t.totalMs / 1000]));
   const gaps = callerTurns.flatMap((t) => (t.gapMs === undefined ? [] : [t.gapMs / 1000]));
   const windowS = (i.windowUntilMs - i.windowFromMs) / 1000;
-  const callSeconds = i.calls_.reduce(
-    (a, c) =>
-      c.openAtMs === undefined ? a : a + overlapS(c.openAtMs, c.endedAtMs, i.windowFromMs, i.windowUntilMs),
-    0,
-  );
-  const outcomes = count(measured, (c) => c.outcome);
+  const callSeconds = callSecondsIn(i.calls_, i.windowFromMs, i.windowUntilMs);
   const callErrors = measured.filter((c) => c.outcome === 'error' || c.outcome === 'server-closed').length;
-  const answerable = callerTurns.length + missing;
+  const answerable = tally.callerTurns;
   const errors: Record<string, number> = {
     'call failed or cut (callers)': callErrors,
     'protocol errors (callers)': measured.reduce((a, c) => a + c.protocolErrors, 0),
@@ -182,15 +204,7 @@ export function summarizeStep(i: StepInputs): StepResult {
     loadAvgStart: i.loadAvgStart,
     loadAvgEnd: i.loadAvgEnd,
     measuredCalls: measured.length,
-    outcomes,
-    callerTurns: answerable,
-    turnsNotAnswered: notAnswered,
-    notAnsweredByLabel: count(
-      callerTurns.filter((t) => t.gapMs === undefined),
-      (t) => t.label,
-    ),
-    agentTurns: agentTurns.length,
-    agentOutcomes: count(agentTurns, (t) => t.outcome ?? 'answered'),
+    ...tally,
     latencyS: quantiles(totals),
     callerGapS: quantiles(gaps),
     latencyCdf: cdfPoints(totals),

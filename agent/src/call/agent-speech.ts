@@ -21,6 +21,7 @@ import {
   type SegmentKind,
 } from './playback.ts';
 import type { PreemptiveRequest } from './preemptive-slot.ts';
+import { answerSynthesisHooks, takeOverSpeculative } from './speculative-speech.ts';
 import type { CallScope } from './scope.ts';
 import { createSpeechPipeline } from './speech-pipeline.ts';
 import type { TurnOutcome, TurnRecord } from './turn-record.ts';
@@ -37,6 +38,9 @@ export interface PhraseSource {
 }
 
 export type SpeechKind = Exclude<SegmentKind, 'apology'>;
+
+/** Why an answer ended in the apology (hva_apologies_total{cause}). */
+export type ApologyCause = 'llm_error' | 'llm_timeout' | 'llm_empty' | 'tts_error';
 
 export interface AgentSpeechDeps {
   readonly config: Config;
@@ -149,6 +153,7 @@ export class SpeechHandle {
    */
   async speakAnswer(before: () => void): Promise<boolean> {
     if (this.signal.aborted || this.deps.closed()) {
+      this.pre?.speech?.cancel();
       this.pre?.generation.cancel();
       // Superseded before it began: the caller still said it, and the next answer's message
       // merges with it (otherwise two turns ended back to back would lose the first).
@@ -169,7 +174,7 @@ export class SpeechHandle {
     return true;
   }
 
-  private async produce(): Promise<'llm_error' | 'llm_timeout' | 'tts_error' | undefined> {
+  private async produce(): Promise<ApologyCause | undefined> {
     const { config, synthesizer, callId, now, timers, logger: log } = this.deps;
     const r = this.record as TurnRecord;
     const signal = this.signal;
@@ -181,20 +186,20 @@ export class SpeechHandle {
       timedOut = true;
       llmAc.abort();
     }, config.llmFirstTokenTimeoutMs);
-    let failure: 'llm_error' | 'llm_timeout' | 'tts_error' | undefined;
+    let failure: ApologyCause | undefined;
+    const kept = takeOverSpeculative(this.pre, r);
     const pipeline = createSpeechPipeline({
       synthesizer,
       callId,
       signal,
       lookahead: 2,
+      retry: {
+        policy: { attempts: config.ttsRetryAttempts, backoffMs: config.ttsRetryBackoffMs },
+        delay: (ms, abort) => abortableDelay(timers, ms, abort),
+      },
       begin: (text) => this.deps.playback.begin('answer', this.id, text),
-      onSynthesisStart: (i, text) => {
-        if (i === 0) r.ttsRequestMs ??= now();
-        r.ttsChars = (r.ttsChars ?? 0) + text.length;
-      },
-      onFirstAudio: (i) => {
-        if (i === 0) r.ttsFirstAudioMs ??= now();
-      },
+      // A kept guess's sentences synthesised before the turn was decided are adopted, not redone.
+      ...answerSynthesisHooks(r, now, signal, () => (r.preemptive === 'hit' ? kept : undefined)),
       onError: () => {
         failure ??= 'tts_error';
         llmAc.abort();
@@ -208,11 +213,15 @@ export class SpeechHandle {
       }
     };
     const stream = this.openResponse(llmAc);
+    if (r.preemptive !== 'hit') kept?.cancel();
     try {
       for await (const delta of stream) {
         if (llmAc.signal.aborted) break;
         if (r.llmFirstTokenMs === undefined) {
           r.llmFirstTokenMs = now();
+          // A kept guess's first token may have come well before the turn was decided.
+          const arrived = r.preemptive === 'hit' ? this.pre?.generation.firstDeltaAtMs : undefined;
+          r.llmFirstTokenArrivedMs = arrived ?? r.llmFirstTokenMs;
           timers.clear(firstTokenTimer);
         }
         // With tools (tools/loop.ts), the stream already holds the filler and the honest
@@ -241,6 +250,14 @@ export class SpeechHandle {
         log.warn({ err, turnId: this.id }, 'speech synthesis failed mid-answer');
       }
     }
+    // The model ended with nothing the caller can hear (only whitespace or markup, a stream that
+    // ended without text): dead air otherwise. A tool action (end_call, transfer) speaks for itself.
+    if (failure === undefined && !signal.aborted && pipeline.sentences === 0 && !this.toolState?.action) {
+      failure = 'llm_empty';
+      log.warn({ turnId: this.id, chars: this.fullText.length }, 'answer had nothing to say: apologising');
+    }
+    // Sentences synthesised ahead that the answer did not say (cut short, or said otherwise).
+    kept?.cancel();
     r.sentences = pipeline.sentences;
     r.answerChars = this.fullText.length;
     if (this.toolState && this.toolState.timings.length > 0) r.tools = [...this.toolState.timings];
@@ -319,6 +336,21 @@ export class SpeechHandle {
     this.finalizeRun = settle();
     return this.finalizeRun;
   }
+}
+
+/** A wait on the call's timers that ends early (and releases its timer) when `signal` fires. */
+function abortableDelay(timers: OwnedTimers, ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  const wait = timers.delay(ms);
+  return new Promise<void>((resolve) => {
+    const done = (): void => {
+      timers.clear(wait.handle);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    signal.addEventListener('abort', done, { once: true });
+    void wait.promise.then(done);
+  });
 }
 
 /** A new answer's record: the caller's turn as the endpointer decided it. */

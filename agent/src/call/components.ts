@@ -4,6 +4,7 @@
 import type { Config } from '../config/schema.ts';
 import type { AudioChunk } from '../audio/types.ts';
 import type { Endpointer, Vad, VadFrame } from '../turn/types.ts';
+import type { PhraseEndCues } from '../turn/prosody.ts';
 import { createBatcher } from '../audio/batcher.ts';
 import { createSentenceSplitter } from '../tts/splitter.ts';
 import { createBargeInDetector } from '../turn/barge-in.ts';
@@ -36,7 +37,8 @@ export interface BargeInDetector {
 
 export interface TurnComponents {
   createVad(config: Config): Vad;
-  createEndpointer(config: Config): Endpointer;
+  /** `cues`: the call's prosody tracker (turn/prosody.ts), fed the caller's frames. */
+  createEndpointer(config: Config, cues?: PhraseEndCues): Endpointer;
   createBatcher(config: Config, sink: (chunk: AudioChunk) => void): AudioBatcher;
   createSplitter(): SentenceSplitter;
   createBargeInDetector(config: Config): BargeInDetector;
@@ -51,7 +53,7 @@ export const FIRST_CHUNK_MIN_CHARS = 5;
 
 export const defaultTurnComponents: TurnComponents = {
   createVad: (config) => createVad({ vadHangoverMs: config.vadHangoverMs }),
-  createEndpointer: (config) => createEndpointer(config),
+  createEndpointer: (config, cues) => createEndpointer(config, cues),
   createBatcher: (config, sink) => createBatcher(config, sink),
   // A short first clause: with one-shot voices (Wavenet) the first audio waits for the whole
   // first chunk to be synthesised, so a shorter first chunk is the largest single latency lever.

@@ -56,7 +56,7 @@ export const apologiesTotal = once(
   (r) =>
     new Counter({
       name: 'hva_apologies_total',
-      help: 'Apologies played instead of an answer, by cause (llm_error, llm_timeout, tts_error).',
+      help: 'Apologies played instead of an answer, by cause (llm_error, llm_timeout, llm_empty: nothing speakable, tts_error).',
       labelNames: ['cause'] as const,
       registers: [r],
     }),

@@ -5,7 +5,10 @@ import type { Config } from '../config/schema.ts';
 import type { ChatMessage, Responder } from '../llm/types.ts';
 import { PreemptiveGeneration, decidePreemptiveStart } from '../llm/preemptive.ts';
 import type { Logger } from '../telemetry/logger.ts';
+import type { Synthesizer } from '../tts/types.ts';
+import type { SentenceSplitter } from './components.ts';
 import { preemptiveStarts as preemptiveStartsTotal } from './metrics.ts';
+import { SpeculativeSpeech } from './speculative-speech.ts';
 import type { CallerPartial } from './user-turns.ts';
 
 export interface PreemptiveRequest {
@@ -14,6 +17,16 @@ export interface PreemptiveRequest {
   readonly controller: AbortController;
   /** Requests started for this utterance (first start plus restarts). */
   readonly starts: number;
+  /** Its first sentences synthesised ahead (TTS_PREEMPTIVE_SENTENCES > 0). */
+  readonly speech: SpeculativeSpeech | undefined;
+  /** TTS characters of this utterance's earlier guesses, cancelled unheard (restarts). */
+  readonly wastedTtsChars: number;
+}
+
+/** What speculative synthesis of a guess needs (call/speculative-speech.ts). */
+export interface SpeculativeSpeechDeps {
+  readonly synthesizer: Synthesizer;
+  readonly createSplitter: () => SentenceSplitter;
 }
 
 export interface PreemptiveSlotDeps {
@@ -24,6 +37,8 @@ export interface PreemptiveSlotDeps {
   readonly now: () => number;
   /** The request's messages: the history so far plus the candidate as the caller's message. */
   readonly messagesWithUser: (text: string) => ChatMessage[];
+  /** Synthesis of a guess's first sentences before the turn is decided (off without it). */
+  readonly speculative?: SpeculativeSpeechDeps;
 }
 
 export class PreemptiveSlot {
@@ -60,6 +75,7 @@ export class PreemptiveSlot {
         preemptiveStartsTotal.inc({ action: 'none', reason: 'max_starts' });
       return;
     }
+    const wasted = mine ? mine.wastedTtsChars + (mine.speech?.chars ?? 0) : 0;
     this.cancel();
     preemptiveStartsTotal.inc({ action: decision.action, reason: decision.reason });
     logger.debug(
@@ -77,7 +93,21 @@ export class PreemptiveSlot {
       },
       this.deps.now,
     );
-    this.current = { utteranceId, generation, controller, starts: mine ? mine.starts + 1 : 1 };
+    const starts = mine ? mine.starts + 1 : 1;
+    const speech = this.speculate(generation);
+    this.current = { utteranceId, generation, controller, starts, speech, wastedTtsChars: wasted };
+  }
+
+  private speculate(generation: PreemptiveGeneration): SpeculativeSpeech | undefined {
+    const { config, speculative, callId, now } = this.deps;
+    if (!speculative || config.ttsPreemptiveSentences === 0) return undefined;
+    return new SpeculativeSpeech(generation, {
+      synthesizer: speculative.synthesizer,
+      splitter: speculative.createSplitter(),
+      callId,
+      maxSentences: config.ttsPreemptiveSentences,
+      now,
+    });
   }
 
   /** Hands the utterance's request to its answer; a request for any other utterance is cancelled. */
@@ -89,6 +119,7 @@ export class PreemptiveSlot {
   }
 
   cancel(): void {
+    this.current?.speech?.cancel();
     this.current?.generation.cancel();
     this.current?.controller.abort();
     this.current = undefined;

@@ -162,6 +162,7 @@ export function createCallParts(
     // With tools, a guess declares them too, and runs them only if it is kept.
     ...{ config, responder: tools?.preemptive ?? responder, callId, logger, now },
     messagesWithUser: (text) => history.messagesWithUser(text),
+    speculative: { synthesizer, createSplitter: () => components.createSplitter() },
   });
   return { scope, actions, registry, history, speech, preemptive };
 }

@@ -5,6 +5,7 @@
 // records and the history keeps as heard.
 import { toSpeakable } from '../text/speakable.ts';
 import type { Synthesizer } from '../tts/types.ts';
+import { synthesizeWithRetry, type RetryDelay, type SynthesisRetryPolicy } from '../tts/retry.ts';
 import type { SegmentWriter } from './playback.ts';
 
 export interface SpeechPipelineOptions {
@@ -15,9 +16,19 @@ export interface SpeechPipelineOptions {
   readonly lookahead?: number;
   /** Opens the playback segment for a sentence (its spoken text) when its turn to be sent comes. */
   readonly begin: (text: string, index: number) => SegmentWriter;
-  /** A sentence's synthesis was requested (the characters are what TTS bills). */
-  readonly onSynthesisStart?: (index: number, text: string) => void;
+  /**
+   * Audio of sentence `index` already being synthesised (speculative speech of a kept guess,
+   * call/speculative-speech.ts): read instead of a new request when it says exactly `text`.
+   */
+  readonly prefetched?: (index: number, text: string) => AsyncIterable<Buffer> | undefined;
+  /** A sentence's synthesis was requested, or prefetched audio adopted (no new characters billed). */
+  readonly onSynthesisStart?: (index: number, text: string, prefetched: boolean) => void;
   readonly onFirstAudio?: (index: number) => void;
+  /**
+   * A sentence whose synthesis fails transiently before any audio is tried again (tts/retry.ts),
+   * waiting on `delay` (the call's clock). Default: no retry.
+   */
+  readonly retry?: { readonly policy: SynthesisRetryPolicy; readonly delay: RetryDelay };
   /** Called once when synthesis fails (before finish() rejects), so the caller can stop the LLM early. */
   readonly onError?: (error: SynthesisError) => void;
 }
@@ -56,6 +67,15 @@ interface Job {
   wake: (() => void) | undefined;
 }
 
+/** A splitter sentence as the voice will say it; undefined when nothing is left to say. */
+export function speakableSentence(
+  sentence: string,
+  synthesizer: Pick<Synthesizer, 'acceptsSsml'>,
+): { text: string; ssml: string | undefined } | undefined {
+  const spoken = toSpeakable(sentence, { ssml: synthesizer.acceptsSsml === true });
+  return spoken.text === '' ? undefined : { text: spoken.text, ssml: spoken.ssml };
+}
+
 export function createSpeechPipeline(options: SpeechPipelineOptions): SpeechPipeline {
   const lookahead = Math.max(1, options.lookahead ?? 2);
   const jobs: Job[] = [];
@@ -74,16 +94,24 @@ export function createSpeechPipeline(options: SpeechPipelineOptions): SpeechPipe
 
   const launch = (job: Job): void => {
     job.started = true;
-    options.onSynthesisStart?.(job.index, job.text);
+    const prefetched = options.prefetched?.(job.index, job.text);
+    options.onSynthesisStart?.(job.index, job.text, prefetched !== undefined);
     void (async () => {
       try {
         let first = true;
-        for await (const chunk of options.synthesizer.synthesize({
+        const request = {
           callId: options.callId,
           text: job.text,
           ...(job.ssml !== undefined ? { ssml: job.ssml } : {}),
           signal: options.signal,
-        })) {
+        };
+        const retry = options.retry;
+        const audio =
+          prefetched ??
+          (retry
+            ? synthesizeWithRetry(options.synthesizer, request, retry.policy, retry.delay)
+            : options.synthesizer.synthesize(request));
+        for await (const chunk of audio) {
           if (options.signal.aborted) break;
           if (chunk.length === 0) continue;
           if (first) {
@@ -158,8 +186,8 @@ export function createSpeechPipeline(options: SpeechPipelineOptions): SpeechPipe
   return {
     push(sentence) {
       if (finished) return;
-      const spoken = toSpeakable(sentence, { ssml: options.synthesizer.acceptsSsml === true });
-      if (spoken.text === '') return;
+      const spoken = speakableSentence(sentence, options.synthesizer);
+      if (spoken === undefined) return;
       jobs.push({
         index: jobs.length,
         text: spoken.text,

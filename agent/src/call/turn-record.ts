@@ -47,7 +47,10 @@ export interface TurnRecord {
   tools?: ToolTiming[];
   /** LLM requests this turn cost: preemptive starts (kept or wasted) plus a fresh request on a miss. */
   llmRequests?: number;
+  /** The answer's first token as used (after the turn was decided, on a kept guess). */
   llmFirstTokenMs?: number;
+  /** When that first token arrived from the model (before the decision on a kept guess). */
+  llmFirstTokenArrivedMs?: number;
   llmEndMs?: number;
   firstSentenceMs?: number;
   ttsRequestMs?: number;
@@ -121,6 +124,7 @@ export function turnLogFields(r: TurnRecord): Record<string, unknown> {
     finalMs: rel(r.finalMs),
     llmRequestMs: rel(r.llmRequestMs),
     llmFirstTokenMs: rel(r.llmFirstTokenMs),
+    llmFirstTokenArrivedMs: rel(r.llmFirstTokenArrivedMs),
     firstSentenceMs: rel(r.firstSentenceMs),
     ttsRequestMs: rel(r.ttsRequestMs),
     ttsFirstAudioMs: rel(r.ttsFirstAudioMs),

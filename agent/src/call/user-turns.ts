@@ -1,12 +1,14 @@
 // The caller's side of a call: caller audio -> VAD (20 ms frames) -> batcher -> STT stream, STT
 // results -> endpointer (fed by the call clock's 20 ms tick) -> typed events, and the barge-in
-// rule on every VAD frame. It decides what the caller said and when; what to do about it is the
+// rule on every VAD frame. Each frame also goes to the prosody tracker (turn/prosody.ts), which
+// the endpointer asks how the caller's pitch ended when a pause could end the turn. It decides what the caller said and when; what to do about it is the
 // session's policy (session.ts). Modelled on LiveKit agents-js voice/audio_recognition.ts.
 import { decodeMulaw } from '../audio/mulaw.ts';
 import type { AudioChunk } from '../audio/types.ts';
 import type { Config } from '../config/schema.ts';
 import type { SttListener, SttStream, StreamingStt } from '../stt/types.ts';
 import type { Logger } from '../telemetry/logger.ts';
+import { createPhraseEndTracker } from '../turn/prosody.ts';
 import type { EndpointerInput, EndpointerOutput, TurnEnd, VadFrame } from '../turn/types.ts';
 import type { CallClock } from './clock.ts';
 import type { TurnComponents } from './components.ts';
@@ -28,6 +30,11 @@ export interface CallerPartial {
 
 export interface UserTurnEvents {
   speechStarted(utteranceId: number, atMs: number): void;
+  /**
+   * A debounced interim the turn could end on, or the caller's pause (a preemptive candidate).
+   * Interims that cannot end the turn (a word that needs a continuation, an unpunctuated text
+   * from a recognizer that punctuates, a level pitch holding it open) are not delivered.
+   */
   partial(partial: CallerPartial): void;
   /** Exactly once per utterance (the endpointer's promise); the transcript may be empty. */
   turnEnded(turn: TurnEnd): void;
@@ -64,7 +71,8 @@ export interface UserTurns {
 export function createUserTurns(deps: UserTurnsDeps, events: UserTurnEvents): UserTurns {
   const { config, components, clock, guard, logger: log } = deps;
   const vad = components.createVad(config);
-  const endpointer = components.createEndpointer(config);
+  const phraseEnd = createPhraseEndTracker();
+  const endpointer = components.createEndpointer(config, phraseEnd);
   const bargeIn = components.createBargeInDetector(config);
   const batcher = components.createBatcher(config, (chunk) => sttStream.write(chunk));
   const pcmScratch = new Int16Array(FRAME_SAMPLES * 8);
@@ -106,22 +114,23 @@ export function createUserTurns(deps: UserTurnsDeps, events: UserTurnEvents): Us
   const pcmFrames = Array.from({ length: pcmScratch.length / FRAME_SAMPLES }, (_, k) =>
     pcmScratch.subarray(k * FRAME_SAMPLES, (k + 1) * FRAME_SAMPLES),
   );
+  const onFrame = (pcm: Int16Array, atMs: number): void => {
+    const frame = vad.process(pcm, atMs);
+    phraseEnd.push(pcm, frame.voiced);
+    onVadFrame(frame, atMs);
+  };
   const processAudio = (chunk: AudioChunk): void => {
     batcher.push(chunk);
     const n = chunk.mulaw.length;
     if (n <= pcmScratch.length) {
       decodeMulaw(chunk.mulaw, pcmScratch);
-      for (let k = 0; (k + 1) * FRAME_SAMPLES <= n; k++) {
-        const atMs = chunk.audioTimeMs + k * FRAME_MS;
-        onVadFrame(vad.process(pcmFrames[k]!, atMs), atMs);
-      }
+      for (let k = 0; (k + 1) * FRAME_SAMPLES <= n; k++)
+        onFrame(pcmFrames[k]!, chunk.audioTimeMs + k * FRAME_MS);
       return;
     }
     const pcm = decodeMulaw(chunk.mulaw);
-    for (let off = 0; off + FRAME_SAMPLES <= n; off += FRAME_SAMPLES) {
-      const atMs = chunk.audioTimeMs + (off / FRAME_SAMPLES) * FRAME_MS;
-      onVadFrame(vad.process(pcm.subarray(off, off + FRAME_SAMPLES), atMs), atMs);
-    }
+    for (let off = 0; off + FRAME_SAMPLES <= n; off += FRAME_SAMPLES)
+      onFrame(pcm.subarray(off, off + FRAME_SAMPLES), chunk.audioTimeMs + (off / FRAME_SAMPLES) * FRAME_MS);
   };
 
   return {
@@ -179,7 +188,7 @@ function dispatch(out: EndpointerOutput, events: UserTurnEvents, log: Logger): v
       events.speechStarted(out.utteranceId, out.atMs);
       return;
     case 'partial':
-      events.partial({ ...out, paused: false });
+      if (out.couldEnd !== false) events.partial({ ...out, paused: false });
       return;
     case 'callerPaused':
       events.partial({ ...out, agreed: false, paused: true });

@@ -6,16 +6,13 @@
 // the hang-up, and writes the conversation to a WAV. Exits non-zero unless the appointment was
 // booked through signed requests and the call was hung up after the goodbye.
 import { randomBytes } from 'node:crypto';
-import type { TurnRecord } from '../call/turn-record.ts';
-import { loadConfig } from '../config/load.ts';
-import { bootAgent } from '../runtime/boot.ts';
 import { startTwilioRestEmulator } from '../sim/caller/index.ts';
 import { formatTurnTable, turnRows } from '../sim/conversation.ts';
 import { startOpenAiEmulator } from '../sim/openai/server.ts';
 import { BOOKING_LINES, TRANSFER_TARGETS, bookingModel, bookingTools } from '../sim/scenarios/booking.ts';
 import { startBookingBackend } from '../sim/scenarios/booking-backend.ts';
 import { runScenarioCall } from '../sim/scenarios/run.ts';
-import { createLogger } from '../telemetry/logger.ts';
+import { bootDemoAgent } from './demo-agent.ts';
 
 export interface BookingDemoOptions {
   readonly outPath: string;
@@ -30,37 +27,21 @@ export async function runBookingDemo(o: BookingDemoOptions): Promise<number> {
   // A backend that takes 900 ms to look up availability: the caller hears the filler.
   const backend = await startBookingBackend({ secret: hmacKey, delayMs: { '/availability': 900 } });
   const rest = await startTwilioRestEmulator({ authToken: token });
-  const config = Object.freeze({
-    ...loadConfig({
-      ...process.env,
-      HOST: '127.0.0.1',
-      PUBLIC_HOST: '',
+  const { booted, records } = await bootDemoAgent({
+    settings: {
       TWILIO_AUTH_TOKEN: token,
       TWILIO_API_BASE_URL: rest.url,
       TWILIO_ACCOUNT_SID: '',
       TWILIO_API_KEY_SID: '',
-      STT_PROVIDER: 'emulator',
-      STT_ENDPOINT: '',
       LLM_PROVIDER: 'openai',
       OPENAI_BASE_URL: openai.url,
       OPENAI_API_KEY: 'sk-emulator',
-      TTS_PROVIDER: 'local',
       TOOLS_JSON: JSON.stringify(bookingTools(backend.url, 'DEMO_BOOKING_HMAC_KEY')),
       TOOLS_FILE: '',
       TRANSFER_TARGETS_JSON: JSON.stringify(TRANSFER_TARGETS),
-      OTEL_EXPORTER_OTLP_ENDPOINT: '',
-      POD_DELETION_COST_ENABLED: 'false',
-      LOG_LEVEL: o.verbose ? 'info' : 'warn',
-    }),
-    port: 0,
-    adminPort: 0,
-  });
-  const logger = createLogger(config.logLevel, process.stderr);
-  const records: TurnRecord[] = [];
-  const booted = await bootAgent(config, logger, {
+    },
+    verbose: o.verbose,
     env: { DEMO_BOOKING_HMAC_KEY: hmacKey },
-    onTurn: (r) => records.push(structuredClone(r)),
-    onExit: () => undefined,
   });
   try {
     console.log(

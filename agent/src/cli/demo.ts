@@ -9,12 +9,9 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { bootAgent } from '../runtime/boot.ts';
 import { formatTurnTable, runConversation, turnRows } from '../sim/conversation.ts';
-import type { TurnRecord } from '../call/turn-record.ts';
-import { loadConfig } from '../config/load.ts';
 import { selectProfile } from '../sim/profile.ts';
-import { createLogger } from '../telemetry/logger.ts';
+import { bootDemoAgent } from './demo-agent.ts';
 
 const { values } = parseArgs({
   options: {
@@ -52,31 +49,9 @@ const utterances = values.utterances
   .filter(Boolean);
 
 // Offline whatever the environment says: this demo must work on any laptop.
-const config = Object.freeze({
-  ...loadConfig({
-    ...process.env,
-    HOST: '127.0.0.1',
-    PUBLIC_HOST: '',
-    TWILIO_AUTH_TOKEN: '',
-    TWILIO_SIGNATURE_VALIDATION: 'true',
-    STT_PROVIDER: 'emulator',
-    STT_ENDPOINT: '',
-    LLM_PROVIDER: 'scripted',
-    TTS_PROVIDER: 'local',
-    OTEL_EXPORTER_OTLP_ENDPOINT: '',
-    POD_DELETION_COST_ENABLED: 'false',
-    LOG_LEVEL: values.verbose ? 'info' : 'warn',
-  }),
-  // Any free port (the schema's PORT starts at 1; 0 is for in-process use only).
-  port: 0,
-  adminPort: 0,
-});
-// Logs go to stderr so stdout is the table.
-const logger = createLogger(config.logLevel, process.stderr);
-const records: TurnRecord[] = [];
-const booted = await bootAgent(config, logger, {
-  onTurn: (r) => records.push(structuredClone(r)),
-  onExit: () => undefined,
+const { booted, records } = await bootDemoAgent({
+  settings: { LLM_PROVIDER: 'scripted' },
+  verbose: values.verbose,
 });
 
 let exitCode = 1;
@@ -102,9 +77,10 @@ try {
   );
   for (const r of records) console.log(`  turn ${r.turnId}: heard "${r.transcript}"`);
   // Answered = the agent sent audio for the turn and Twilio's (the simulator's) mark echo says it played.
-  const unanswered = rows.filter(
-    (r, i) => r.totalS === undefined || (records[i]?.sentencesPlayed ?? 0) === 0,
-  );
+  const unanswered = rows.filter((r) => r.totalS === undefined || r.sentencesPlayed === 0);
+  const takenBack = records.filter((r) => r.outcome === 'takenBack').length;
+  if (takenBack > 0)
+    console.log(`  ${takenBack} turn(s) taken back: the caller went on speaking before any answer audio`);
   console.log('');
   console.log(
     `call ${call.outcome}, ${Math.round(call.durationMs)} ms; conversation (caller left, agent right): ${outPath}`,

@@ -477,6 +477,15 @@ export const schema = {
     cr: 'endpointing.incompleteSilenceMs',
     doc: 'Silence that ends an utterance whose transcript ends on a word that needs a continuation (preposition, conjunction, comma, abbreviation): mid-sentence pauses are not turn ends.',
   }),
+  endpointLevelPitchSilenceMs: int({
+    env: 'ENDPOINT_LEVEL_PITCH_SILENCE_MS',
+    default: 1000,
+    min: 0,
+    max: 10000,
+    unit: 'ms',
+    cr: 'endpointing.levelPitchSilenceMs',
+    doc: "Silence that ends an unpunctuated utterance (Google's interims) whose pitch stayed level at its end, the way a caller pausing mid-sentence sounds (turn/prosody.ts); a falling end, a question, or a recognizer that punctuates keeps the usual rules. 0 disables.",
+  }),
   endpointTakeBackMs: int({
     env: 'ENDPOINT_TAKE_BACK_MS',
     default: 4000,
@@ -654,6 +663,15 @@ export const schema = {
     cr: 'llm.preemptiveAgreedSilenceMs',
     doc: 'Silence after which the LLM is started early when the last two recognizer responses agree on the transcript (its tail was not revised); the later LLM_PREEMPTIVE_SILENCE_MS applies otherwise. Equal to it: no early start.',
   }),
+  ttsPreemptiveSentences: int({
+    env: 'TTS_PREEMPTIVE_SENTENCES',
+    default: 2,
+    min: 0,
+    max: 5,
+    unit: 'sentences',
+    cr: 'llm.preemptiveSpeechSentences',
+    doc: 'Sentences of a preemptive answer synthesised before the turn is decided; their audio is played only if the confirmed transcript matches the guess, else cancelled unheard (its characters are still billed). 0: synthesis waits for the decided turn.',
+  }),
 
   // --- text-to-speech ---
   ttsProvider: oneOf({
@@ -686,6 +704,23 @@ export const schema = {
     max: 20,
     cr: 'tts.pitch',
     doc: 'Pitch (semitones).',
+  }),
+  ttsRetryAttempts: int({
+    env: 'TTS_RETRY_ATTEMPTS',
+    default: 2,
+    min: 0,
+    max: 5,
+    cr: 'tts.retryAttempts',
+    doc: 'Retries of a sentence whose synthesis fails transiently (UNAVAILABLE, RESOURCE_EXHAUSTED, deadline) before any of its audio; after them the caller hears the cached apology.',
+  }),
+  ttsRetryBackoffMs: int({
+    env: 'TTS_RETRY_BACKOFF_MS',
+    default: 250,
+    min: 0,
+    max: 5000,
+    unit: 'ms',
+    cr: 'tts.retryBackoffMs',
+    doc: 'Wait before the first synthesis retry; doubles per retry (with the defaults a sentence gives up after 0.75 s of an outage).',
   }),
   ttsEndpoint: str({
     env: 'TTS_ENDPOINT',

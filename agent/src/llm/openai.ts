@@ -12,7 +12,8 @@ import type {
   RespondWithToolsRequest,
 } from './types.ts';
 import { ToolCallAssembler, ToolCallAssemblyError, type ToolCallDelta } from './tool-calls.ts';
-import { ResponderError, isRetryableKind, type ResponderErrorKind } from './errors.ts';
+import { ResponderError, type ResponderErrorKind } from './errors.ts';
+import { decideRetry, retryAfterFromHeaders } from './retry-policy.ts';
 import { llmFirstToken, llmRequests, llmRetries } from './metrics.ts';
 
 export interface OpenAiResponderOptions {
@@ -34,30 +35,6 @@ export interface OpenAiResponderOptions {
   readonly logger?: Logger;
   /** Pre-built client (tests); otherwise one is created from apiKey/baseUrl. */
   readonly client?: OpenAI;
-}
-
-/** Backoff before retry number `attempt` (0-based), honouring a server's Retry-After. */
-export function retryDelayMs(
-  attempt: number,
-  baseMs: number,
-  maxMs: number,
-  retryAfterMs: number | undefined,
-  random = Math.random,
-): number {
-  if (retryAfterMs !== undefined && Number.isFinite(retryAfterMs) && retryAfterMs >= 0)
-    return Math.min(retryAfterMs, maxMs);
-  const exp = Math.min(maxMs, baseMs * 2 ** attempt);
-  return Math.round(exp / 2 + (random() * exp) / 2);
-}
-
-function retryAfterMs(e: unknown): number | undefined {
-  const headers = (e as { headers?: unknown }).headers;
-  if (!(headers instanceof Headers)) return undefined;
-  const ms = headers.get('retry-after-ms');
-  if (ms !== null && /^\d+(\.\d+)?$/.test(ms)) return Number(ms);
-  const s = headers.get('retry-after');
-  if (s !== null && /^\d+(\.\d+)?$/.test(s)) return Number(s) * 1000;
-  return undefined;
 }
 
 /** Our message -> the wire's: tool calls and tool results in OpenAI's field names. */
@@ -278,24 +255,35 @@ export class OpenAiResponder implements Responder {
           const { kind, status } =
             e instanceof DeadlineError ? { kind: e.kind, status: undefined } : classifyOpenAiError(e);
           const message = e instanceof Error ? e.message : String(e);
-          if (!yielded && isRetryableKind(kind) && attempt < o.retryAttempts) {
-            const wait = retryDelayMs(
+          const decision = decideRetry(
+            {
+              kind,
               attempt,
-              o.backoffBaseMs ?? 200,
-              o.backoffMaxMs ?? 2000,
-              retryAfterMs(e),
+              afterFirstToken: yielded,
+              remainingMs: deadline - performance.now(),
+              retryAfterMs: retryAfterFromHeaders((e as { headers?: unknown }).headers),
+            },
+            {
+              retryAttempts: o.retryAttempts,
+              backoffBaseMs: o.backoffBaseMs ?? 200,
+              backoffMaxMs: o.backoffMaxMs ?? 2000,
+            },
+          );
+          if (decision.retry) {
+            llmRetries.inc({ provider: this.name, reason: kind });
+            log.warn(
+              { kind, status, attempt: attempt + 1, waitMs: decision.waitMs, err: message },
+              'LLM request failed before the first token; retrying',
             );
-            if (performance.now() + wait < deadline) {
-              llmRetries.inc({ provider: this.name, reason: kind });
-              log.warn(
-                { kind, status, attempt: attempt + 1, waitMs: wait, err: message },
-                'LLM request failed before the first token; retrying',
-              );
-              await sleep(wait, request.signal);
-              attempt++;
-              continue;
-            }
+            await sleep(decision.waitMs, request.signal);
+            attempt++;
+            continue;
           }
+          if (decision.reason === 'budget')
+            log.warn(
+              { kind, status, attempt: attempt + 1, err: message },
+              'LLM retry would not fit before the first-token deadline (Retry-After honoured): failing now',
+            );
           outcome = kind;
           throw new ResponderError(kind, `LLM ${kind}${status ? ` (HTTP ${status})` : ''}: ${message}`, {
             ...(status === undefined ? {} : { status }),

@@ -126,6 +126,10 @@ export interface PreemptiveOutcome {
   readonly savedMs: number;
 }
 
+/** What a watcher of a running guess sees: its text deltas as they arrive, then its end. */
+export type PreemptiveEvent =
+  { readonly type: 'delta'; readonly text: string } | { readonly type: 'end'; readonly ok: boolean };
+
 export interface PreemptiveStartOptions {
   readonly callId: string;
   /** The transcript guessed as final (stable partial / early final). */
@@ -148,6 +152,9 @@ export class PreemptiveGeneration {
   private readonly startedAt: number;
   private readonly now: () => number;
   private readonly buffered: string[] = [];
+  private readonly watchers = new Set<(event: PreemptiveEvent) => void>();
+  /** When the first delta arrived (the model's first token, whether or not the turn was decided). */
+  private firstDeltaAt: number | undefined;
   private done = false;
   private error: unknown;
   private wake: (() => void) | undefined;
@@ -178,15 +185,39 @@ export class PreemptiveGeneration {
         messages,
         signal: this.controller.signal,
       })) {
+        this.firstDeltaAt ??= this.now();
         this.buffered.push(delta);
         this.notify();
+        for (const watch of this.watchers) watch({ type: 'delta', text: delta });
       }
     } catch (e) {
       this.error = e;
     } finally {
       this.done = true;
       this.notify();
+      const ok = this.error === undefined && !this.controller.signal.aborted;
+      for (const watch of this.watchers) watch({ type: 'end', ok });
+      this.watchers.clear();
     }
+  }
+
+  /** Arrival of the first delta on the clock given at construction; undefined before it. */
+  get firstDeltaAtMs(): number | undefined {
+    return this.firstDeltaAt;
+  }
+
+  /**
+   * Follows the guess as it is generated (speculative synthesis): the deltas received so far at
+   * once, then each new one, then its end. Returns the function that stops watching.
+   */
+  watch(listener: (event: PreemptiveEvent) => void): () => void {
+    for (const text of this.buffered) listener({ type: 'delta', text });
+    if (this.done) {
+      listener({ type: 'end', ok: this.error === undefined && !this.controller.signal.aborted });
+      return () => undefined;
+    }
+    this.watchers.add(listener);
+    return () => this.watchers.delete(listener);
   }
 
   private notify(): void {

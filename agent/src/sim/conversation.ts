@@ -93,13 +93,21 @@ export interface TurnRow {
   readonly totalS: number | undefined;
   /** Caller side: its speech end -> the agent's audio starting to play. */
   readonly callerGapS: number | undefined;
+  /** Sentences of the answer that played to their end (0: the caller heard nothing of it). */
+  readonly sentencesPlayed: number;
 }
 
+/**
+ * One row per caller line: the line's answer record beside what the caller measured. A turn the
+ * caller went on speaking over before any answer audio (outcome 'takenBack', issue 9) had its
+ * words answered with the next record, so it is not a line's answer and is left out here.
+ */
 export function turnRows(records: readonly TurnRecord[], call: CallResult): TurnRow[] {
   const sec = (t: number | undefined, from: number): number | undefined =>
     t === undefined ? undefined : (t - from) / 1000;
+  const answers = records.filter((r) => r.outcome !== 'takenBack');
   return call.turns.map((t, i) => {
-    const r = records[i];
+    const r = answers[i];
     return {
       turn: i + 1,
       label: t.label,
@@ -112,6 +120,7 @@ export function turnRows(records: readonly TurnRecord[], call: CallResult): Turn
       ttsS: r ? sec(r.ttsFirstAudioMs, r.speechEndMs) : undefined,
       totalS: r ? sec(r.firstFrameSentMs, r.speechEndMs) : undefined,
       callerGapS: t.latencyMs === undefined ? undefined : t.latencyMs / 1000,
+      sentencesPlayed: r?.sentencesPlayed ?? 0,
     };
   });
 }

@@ -23,3 +23,10 @@ export const ttsPhraseCache = new Counter({
   labelNames: ['result'] as const,
   registers: [registry],
 });
+
+export const ttsRetries = new Counter({
+  name: 'hva_tts_retries_total',
+  help: 'Syntheses tried again after a transient failure (unavailable, timeout) before any audio.',
+  labelNames: ['provider', 'kind'] as const,
+  registers: [registry],
+});

@@ -120,6 +120,58 @@ export function endsWithDanglingWord(text: string): boolean {
   return word !== '' && DANGLING.has(word);
 }
 
+/** Words that open a Hebrew question (its end may be level or high: not a hold cue). */
+const QUESTION_OPENERS = new Set([
+  'מה',
+  'מתי',
+  'איפה',
+  'איך',
+  'למה',
+  'מדוע',
+  'כמה',
+  'האם',
+  'מי',
+  'איזה',
+  'איזו',
+  'אילו',
+  'לאן',
+  'מאיפה',
+  'כיצד',
+  'אפשר',
+  'תוכל',
+  'תוכלי',
+  'תוכלו',
+  'what',
+  'when',
+  'where',
+  'how',
+  'why',
+  'who',
+  'which',
+  'can',
+  'could',
+  'is',
+  'are',
+  'do',
+  'does',
+]);
+
+/**
+ * The transcript reads as a question: it ends with a question mark, or its first word (or the
+ * word after a leading "ו"/"אז") opens one.
+ */
+export function looksLikeQuestion(text: string): boolean {
+  const t = text.trim();
+  if (/[?？]["'”’)\]]*$/u.test(t)) return true;
+  const words = t
+    .split(/\s+/)
+    .map(comparable)
+    .filter((w) => w !== '');
+  const first = words[0] === 'אז' ? words[1] : words[0];
+  if (first === undefined) return false;
+  return QUESTION_OPENERS.has(first) || (first.startsWith('ו') && QUESTION_OPENERS.has(first.slice(1)));
+}
+
 /** The last text asked about and its answer: the endpointer asks on every frame and tick. */
 let lastCompletenessText: string | undefined;
 let lastCompleteness: Completeness = 'incomplete';

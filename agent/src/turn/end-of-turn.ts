@@ -9,11 +9,20 @@
 //                   covering the speech, after STT_SETTLED_SILENCE_MS of local silence;
 //   silence / noVoiceTimeout wait ENDPOINT_INCOMPLETE_SILENCE_MS instead when the transcript ends
 //                   on a word that needs a continuation (a mid-sentence pause, not a turn end),
-//                   or has no sentence end although this call's recognizer punctuates interims.
+//                   or has no sentence end although this call's recognizer punctuates interims;
+//   level pitch     on a recognizer that does not punctuate interims, a transcript that could end
+//                   the turn (not a question) whose last words ended with a level pitch
+//                   (turn/prosody.ts: a caller holding the turn mid-sentence) needs
+//                   ENDPOINT_LEVEL_PITCH_SILENCE_MS of silence by every rule.
 import type { Config } from '../config/schema.ts';
 import { stabilityAccepts } from '../stt/results.ts';
 import type { SttPartial } from '../stt/types.ts';
-import { endsWithDanglingWord, transcriptCompleteness, type Completeness } from './completeness.ts';
+import {
+  endsWithDanglingWord,
+  looksLikeQuestion,
+  transcriptCompleteness,
+  type Completeness,
+} from './completeness.ts';
 import type { TurnEndRule } from './types.ts';
 
 export type EndOfTurnConfig = Pick<
@@ -25,6 +34,7 @@ export type EndOfTurnConfig = Pick<
   | 'sttSettledSilenceMs'
   | 'endpointMinSilenceMs'
   | 'endpointIncompleteSilenceMs'
+  | 'endpointLevelPitchSilenceMs'
 >;
 
 /** What the rules read about the open utterance. */
@@ -40,12 +50,32 @@ export interface UtteranceView {
    * an unpunctuated transcript after silence is a mid-sentence pause, not a finished turn.
    */
   readonly punctuatingInterims: boolean;
+  /** The caller's pitch stayed level at the end of a transcript it can hold open (pitchCanHold). */
+  readonly pitchHold: boolean;
 }
 
 /** How the rules read the transcript, given what the recognizer is known to punctuate. */
 export function effectiveCompleteness(transcript: string, punctuatingInterims: boolean): Completeness {
   const c = transcriptCompleteness(transcript);
   return c === 'open' && punctuatingInterims ? 'incomplete' : c;
+}
+
+/**
+ * Whether a level pitch at the end may hold this transcript open: the rule is on, the recognizer
+ * does not punctuate its interims (a punctuating one has already said whether a sentence ended),
+ * the words could end the turn, and they are not a question (whose end is often level or high).
+ */
+export function pitchCanHold(
+  transcript: string,
+  punctuatingInterims: boolean,
+  config: Pick<EndOfTurnConfig, 'endpointLevelPitchSilenceMs'>,
+): boolean {
+  return (
+    config.endpointLevelPitchSilenceMs > 0 &&
+    !punctuatingInterims &&
+    transcriptCompleteness(transcript) !== 'incomplete' &&
+    !looksLikeQuestion(transcript)
+  );
 }
 
 /** Which transcript rule, if any, ends the utterance at `nowMs`. */
@@ -65,6 +95,7 @@ export function transcriptEndRule(
   )
     return undefined;
   const silentMs = nowMs - (u.lastVoicedEndMs ?? p.receivedAtMs);
+  if (u.pitchHold && silentMs < config.endpointLevelPitchSilenceMs) return undefined;
   const completeness = effectiveCompleteness(u.transcript, u.punctuatingInterims);
   if (completeness === 'complete') {
     if (u.transcript.length <= config.sttEarlyFinalMinChars) return undefined;
@@ -82,7 +113,9 @@ export function requiredSilenceMs(
   config: EndOfTurnConfig,
   punctuatingInterims = false,
   tailSettled = true,
+  pitchHold = false,
 ): number {
+  if (pitchHold) return Math.max(config.endpointMinSilenceMs, config.endpointLevelPitchSilenceMs);
   // Asked on every frame and tick of an open utterance, with the same arguments most of the time.
   const m = silenceMemo;
   if (

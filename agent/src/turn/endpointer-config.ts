@@ -58,6 +58,7 @@ export function endpointerTuning(config: EndpointerConfig): EndpointerTuning {
     sttEarlyFinalSilenceMs: config.sttEarlyFinalSilenceMs,
     sttSettledSilenceMs: config.sttSettledSilenceMs,
     endpointIncompleteSilenceMs: config.endpointIncompleteSilenceMs,
+    endpointLevelPitchSilenceMs: config.endpointLevelPitchSilenceMs,
     llmPreemptiveSilenceMs: config.llmPreemptiveSilenceMs,
     llmPreemptiveAgreedSilenceMs: config.llmPreemptiveAgreedSilenceMs,
     noTextWaitMs: t.noTextWaitMs,

@@ -14,7 +14,9 @@
 //                  last voice (a voiced frame, or new words in a partial: the recognizer hears
 //                  speech the VAD may lose in noise) is >= ENDPOINT_MIN_SILENCE_MS, after >= ENDPOINT_MIN_UTTERANCE_MS
 //                  of voiced speech and >= ENDPOINT_MIN_BUFFER_MS of audio since the start
-//                  (ENDPOINT_INCOMPLETE_SILENCE_MS when the transcript needs a continuation);
+//                  (ENDPOINT_INCOMPLETE_SILENCE_MS when the transcript needs a continuation,
+//                  ENDPOINT_LEVEL_PITCH_SILENCE_MS when the caller's pitch stayed level at the end
+//                  of an unpunctuated transcript: cues from turn/prosody.ts, end-of-turn.ts);
 //   noVoiceTimeout STT_TIMEOUT_MS without voice after the VAD declared speech end (or after the
 //                  last STT event when the VAD never heard this utterance), whatever its length.
 // A turn needs text: when silence or the timeout fires before any text exists, the decision is
@@ -26,7 +28,8 @@
 import type { SttFinal, SttPartial } from '../stt/types.ts';
 import { transcriptCompleteness } from './completeness.ts';
 import { endpointerTuning, type EndpointerConfig } from './endpointer-config.ts';
-import { effectiveCompleteness, transcriptEndRule } from './end-of-turn.ts';
+import { effectiveCompleteness, pitchCanHold, requiredSilenceMs, transcriptEndRule } from './end-of-turn.ts';
+import type { PhraseEndCues } from './prosody.ts';
 import { endpointerAbandonedTotal, endpointerLateFinalsTotal } from './metrics.ts';
 import type {
   Endpointer,
@@ -56,7 +59,11 @@ interface EndedUtterance {
   lateText?: string;
 }
 
-export function createEndpointer(config: EndpointerConfig): Endpointer {
+/**
+ * `cues`: what the caller's audio says about the end of the last voiced stretch (the call's
+ * turn/prosody.ts tracker, fed the same frames as the VAD); without it, no prosody rule.
+ */
+export function createEndpointer(config: EndpointerConfig, cues?: PhraseEndCues): Endpointer {
   const tuning = endpointerTuning(config);
 
   let nextId = 1;
@@ -95,6 +102,17 @@ export function createEndpointer(config: EndpointerConfig): Endpointer {
     endedInsideSegment = vadInSpeech;
     current = undefined;
   };
+
+  /**
+   * The caller paused (silent now) with a pitch held level at the end of a transcript that a
+   * level pitch may hold open. Asks the tracker only in a pause and only for such transcripts.
+   */
+  const pitchHolds = (u: Utterance, transcript: string): boolean =>
+    cues !== undefined &&
+    !u.lastFrameVoiced &&
+    u.lastVoicedEndMs !== undefined &&
+    pitchCanHold(transcript, punctuatingInterims, config) &&
+    cues.finalPitch() === 'level';
 
   /** Ends the utterance by a timing rule, or holds the decision until text exists. */
   const endOrHold = (u: Utterance, rule: TurnEndRule, out: EndpointerOutput[]): void => {
@@ -207,9 +225,12 @@ export function createEndpointer(config: EndpointerConfig): Endpointer {
     u.partialAgreed = false;
     u.debounced = undefined;
     const transcript = transcriptOf(u);
-    // Google closed a segment mid-utterance (the caller talks on, or paused mid-sentence):
-    // answering now would cut the caller off. The silence rules decide, with this text.
-    if (stillTalking || transcriptCompleteness(transcript) === 'incomplete') return;
+    // Google closed a segment mid-utterance (the caller talks on, or paused mid-sentence, which
+    // a level pitch at the pause also says): answering now would cut the caller off. The
+    // silence rules decide, with this text.
+    const held =
+      pitchHolds(u, transcript) && nowMs - (u.lastVoicedEndMs ?? nowMs) < config.endpointLevelPitchSilenceMs;
+    if (stillTalking || held || transcriptCompleteness(transcript) === 'incomplete') return;
     finish(u, 'sttFinal', transcript, out);
   };
 
@@ -239,9 +260,26 @@ export function createEndpointer(config: EndpointerConfig): Endpointer {
     // Two responses agreeing on words that could end the turn (no revised tail, no dangling word,
     // not an unpunctuated text from a recognizer that punctuates) are evidence enough to start sooner.
     const early = u.partialAgreed && effectiveCompleteness(transcript, punctuatingInterims) !== 'incomplete';
-    const neededMs = early
+    let neededMs = early
       ? Math.min(config.llmPreemptiveAgreedSilenceMs, config.llmPreemptiveSilenceMs)
       : config.llmPreemptiveSilenceMs;
+    // A level pitch may yet hold this transcript open: wait for the tracker's reading.
+    const canHold = cues !== undefined && pitchCanHold(transcript, punctuatingInterims, config);
+    if (canHold && cues.finalPitch() === undefined) return;
+    // A mid-sentence pause (a word that needs a continuation, or a level pitch) ends the turn
+    // only after a longer silence: the guess starts as far ahead of that as it does of the
+    // ordinary silence rule, not at the first breath (a request wasted when the caller goes on).
+    const requiredMs = requiredSilenceMs(
+      transcript,
+      config,
+      punctuatingInterims,
+      u.partial === undefined || u.partialAgreed,
+      pitchHolds(u, transcript),
+    );
+    if (requiredMs > config.endpointMinSilenceMs) {
+      const leadMs = Math.max(0, config.endpointMinSilenceMs - config.llmPreemptiveSilenceMs);
+      neededMs = Math.max(neededMs, requiredMs - leadMs);
+    }
     if (nowMs - u.lastVoicedEndMs < neededMs) return;
     u.pauseReported = true;
     const stability = u.partial?.stability ?? 0;
@@ -263,6 +301,7 @@ export function createEndpointer(config: EndpointerConfig): Endpointer {
       text,
       stability: p.stability,
       agreed: u.partialAgreed,
+      couldEnd: effectiveCompleteness(text, punctuatingInterims) !== 'incomplete' && !pitchHolds(u, text),
       atMs: nowMs,
     });
   };
@@ -281,10 +320,11 @@ export function createEndpointer(config: EndpointerConfig): Endpointer {
     reportPartial(u, out);
     const transcript = transcriptOf(u);
     reportPause(u, transcript, out);
-    const view = { ...u, transcript, punctuatingInterims };
+    const pitchHold = pitchHolds(u, transcript);
+    const view = { ...u, transcript, punctuatingInterims, pitchHold };
     const rule =
       transcriptEndRule(view, config, nowMs, tuning.coverageSlackMs) ??
-      timingRule(u, transcript, tuning, nowMs, punctuatingInterims);
+      timingRule(u, transcript, tuning, nowMs, punctuatingInterims, pitchHold);
     if (rule === 'earlyFinal' || rule === 'settledPartial') finish(u, rule, transcript, out);
     else if (rule !== undefined) endOrHold(u, rule, out);
   };

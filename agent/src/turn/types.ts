@@ -68,6 +68,12 @@ export type EndpointerOutput =
       readonly stability: number;
       /** Two consecutive responses said this (reported again when agreement comes). */
       readonly agreed: boolean;
+      /**
+       * The turn could end on this text: no word that needs a continuation (for a recognizer that
+       * punctuates interims: a sentence end), and no level pitch holding it open in a pause.
+       * Absent: true.
+       */
+      readonly couldEnd?: boolean;
       readonly atMs: number;
     }
   /**

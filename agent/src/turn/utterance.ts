@@ -157,6 +157,7 @@ export function timingRule(
   t: EndpointerTuning,
   nowMs: number,
   punctuatingInterims: boolean,
+  pitchHold = false,
 ): Extract<TurnEndRule, 'silence' | 'noVoiceTimeout'> | undefined {
   if (u.vadSpeech) return undefined;
   // Voiced frames after the VAD's speech end (too few to restart "speech", e.g. the quiet
@@ -168,6 +169,7 @@ export function timingRule(
     t.config,
     punctuatingInterims,
     u.partial === undefined || u.partialAgreed,
+    pitchHold,
   );
   const silentSince = u.speechEndMs === undefined ? undefined : Math.max(u.speechEndMs, heardUntil);
   if (

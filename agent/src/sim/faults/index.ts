@@ -74,7 +74,7 @@ export function createFaultInjector(plan: FaultPlan, options: FaultInjectorOptio
     stop: () => caller?.stop(),
   };
 }
-export { chaosReport, formatChaosTable, heardReply } from './report.ts';
+export { chaosReport, formatChaosTable, formatSilenceNotes, heardReply } from './report.ts';
 export type { ChaosCall, ChaosReportInput, FaultReport, Heard } from './report.ts';
 export { createSwitchableFaults } from './switchable.ts';
 export type { SwitchableFaults } from './switchable.ts';

@@ -12,6 +12,8 @@ export interface ChaosCall {
   readonly startedAtEpochMs?: number;
   readonly durationMs: number;
   readonly turns: ReadonlyArray<{
+    /** The caller's label of the utterance (e.g. `thanks (barge-in)`), for the silence breakdown. */
+    readonly label?: string;
     readonly speechStartMs: number;
     readonly speechEndMs: number;
     readonly agentAudioStartMs?: number;
@@ -45,14 +47,23 @@ export interface FaultReport {
   /** Touched turns with no reply at all, which the fault did not make impossible (cut turns excluded). */
   readonly turnsLost: number;
   /**
-   * Calls the fault did not touch that still had a turn without an answer (an apology or silence:
-   * another fault's doing, or the load) or did not complete.
+   * Calls no fault of the run reached that still had a turn without an answer (an apology or
+   * silence: the load's doing, or the agent's) or did not complete.
    */
   readonly collateral: { readonly calls: number; readonly turnsNotAnswered: number };
   /** Turns of exposed calls that began after the fault had passed, and how many heard an answer. */
   readonly after: { readonly turns: number; readonly answered: number };
   /** Fault to service again (reconnect, first normal answer after the window), ms. */
   readonly recoveryMs: { readonly count: number; readonly p50?: number; readonly max?: number };
+  /**
+   * Silent turns by the caller's utterance: the touched ones (the turns lost) and, for comparison,
+   * those of the calls the fault never reached. A silence that falls on the same utterance in both
+   * (e.g. the barge-in) is the load's or the session's, not the fault's.
+   */
+  readonly silentByTurn: {
+    readonly touched: Readonly<Record<string, number>>;
+    readonly untouched: Readonly<Record<string, number>>;
+  };
   readonly notes: readonly string[];
 }
 
@@ -125,48 +136,19 @@ function turnAt(turns: readonly AbsTurn[], at: number): AbsTurn | undefined {
 /** One report per fault of the plan (in plan order). */
 export function chaosReport(input: ChaosReportInput): FaultReport[] {
   const turnsByCall = new Map(input.calls.map((c) => [c.callSid, absTurns(c)]));
-  return input.plan.faults.map((f, index) => {
-    // Events name their fault's position in the plan; older logs only its kind.
-    const events = input.events.filter((e) => e.fault === f.kind && (e.index ?? index) === index);
-    const injected = events.filter((e) => e.type === 'injected');
-    const touched = new Set<AbsTurn>();
-    /** Calls a per-call fault hit (also before their first utterance, e.g. a stream failing at open). */
-    const hit = new Set<ChaosCall>();
-    const byId = new Map(input.calls.map((c) => [c.callSid, c]));
-    let passedAt: (call: ChaosCall) => number;
-    const notes: string[] = [];
-    if (f.kind === 'stt-stream-fail' || f.kind === 'ws-drop') {
-      const lastHit = new Map<string, number>();
-      for (const e of injected) {
-        if (e.callId === undefined) continue;
-        const c = byId.get(e.callId);
-        if (c) hit.add(c);
-        const t = turnAt(turnsByCall.get(e.callId) ?? [], e.atEpochMs);
-        if (t) touched.add(t);
-        lastHit.set(e.callId, Math.max(lastHit.get(e.callId) ?? 0, e.atEpochMs));
-      }
-      passedAt = (call) => lastHit.get(call.callSid) ?? Infinity;
-      if (f.kind === 'ws-drop') {
-        const drops = injected.length;
-        if (input.agentLostCalls !== undefined)
-          notes.push(
-            `agent counted ${input.agentLostCalls} of ${drops} dropped calls as lost (hva_calls_lost_total)`,
-          );
-      }
-    } else {
-      const start = input.epochMs + f.atMs;
-      const end = start + f.forMs;
-      for (const turns of turnsByCall.values())
-        for (const t of turns) if (t.start < end && t.until >= start) touched.add(t);
-      passedAt = () => end;
-    }
-    const exposed = new Set([...hit, ...[...touched].map((t) => t.call)]);
+  const exposures = input.plan.faults.map((f, index) => exposureOf(input, turnsByCall, f, index));
+  // Collateral is counted in calls no fault of the run reached: another fault's apologies are its own.
+  const reachedByAny = new Set(exposures.flatMap((x) => [...x.exposed]));
+  return exposures.map(({ f, injected, touched, exposed, passedAt, events, notes }) => {
     const heard: Record<Heard, number> = { answer: 0, apology: 0, silence: 0, cut: 0 };
     const hurt = new Set<ChaosCall>();
+    const silentTouched: Record<string, number> = {};
+    const labelOf = (call: ChaosCall, i: number): string => call.turns[i]?.label ?? `turn ${i + 1}`;
     for (const t of touched) {
       const h = heardReply(t.call, t.index);
       heard[h]++;
       if (h !== 'answer') hurt.add(t.call);
+      if (h === 'silence') bump(silentTouched, labelOf(t.call, t.index));
     }
     const perCall = f.kind === 'stt-stream-fail' || f.kind === 'ws-drop';
     const affected = perCall ? exposed : hurt;
@@ -181,10 +163,12 @@ export function chaosReport(input: ChaosReportInput): FaultReport[] {
     }
     let collateralCalls = 0;
     let collateralTurns = 0;
+    const silentUntouched: Record<string, number> = {};
     for (const call of input.calls) {
-      if (exposed.has(call)) continue;
+      if (reachedByAny.has(call)) continue;
       const lost = call.turns.filter((_, i) => {
         const h = heardReply(call, i);
+        if (h === 'silence') bump(silentUntouched, labelOf(call, i));
         return h === 'silence' || h === 'apology';
       }).length;
       if (lost > 0 || !ENDED_WELL.has(call.outcome)) collateralCalls++;
@@ -212,9 +196,28 @@ export function chaosReport(input: ChaosReportInput): FaultReport[] {
         ...(p50 !== undefined ? { p50: Math.round(p50) } : {}),
         ...(max !== undefined ? { max: Math.round(max) } : {}),
       },
+      silentByTurn: { touched: silentTouched, untouched: silentUntouched },
       notes,
     };
   });
+}
+
+function bump(counts: Record<string, number>, key: string): void {
+  counts[key] = (counts[key] ?? 0) + 1;
+}
+
+/** `thanks (barge-in) 3, p450 1` (most first), or `none`. */
+export function formatCounts(counts: Readonly<Record<string, number>>): string {
+  const entries = Object.entries(counts).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  return entries.length === 0 ? 'none' : entries.map(([k, v]) => `${k} ${v}`).join(', ');
+}
+
+/** One line per fault: which utterances went silent, touched vs untouched calls. */
+export function formatSilenceNotes(reports: readonly FaultReport[]): string[] {
+  return reports.map(
+    (r) =>
+      `\`${r.fault}\`: silent turns by utterance: touched ${formatCounts(r.silentByTurn.touched)}; in calls it never reached ${formatCounts(r.silentByTurn.untouched)}`,
+  );
 }
 
 /** A Markdown table of the reports, one row per fault. */
@@ -233,4 +236,59 @@ export function formatChaosTable(reports: readonly FaultReport[]): string {
     '|---|---:|---:|---:|---:|---|---:|---|---:|---|',
     ...rows,
   ].join('\n');
+}
+
+interface Exposure {
+  readonly f: FaultSpec;
+  readonly events: readonly FaultEvent[];
+  readonly injected: readonly FaultEvent[];
+  readonly touched: ReadonlySet<AbsTurn>;
+  readonly exposed: ReadonlySet<ChaosCall>;
+  readonly passedAt: (call: ChaosCall) => number;
+  readonly notes: string[];
+}
+
+/** Which calls and turns fault `f` (position `index` of the plan) reached, and when it had passed. */
+function exposureOf(
+  input: ChaosReportInput,
+  turnsByCall: ReadonlyMap<string, AbsTurn[]>,
+  f: FaultSpec,
+  index: number,
+): Exposure {
+  // Events name their fault's position in the plan; older logs only its kind.
+  const events = input.events.filter((e) => e.fault === f.kind && (e.index ?? index) === index);
+  const injected = events.filter((e) => e.type === 'injected');
+  const touched = new Set<AbsTurn>();
+  /** Calls a per-call fault hit (also before their first utterance, e.g. a stream failing at open). */
+  const hit = new Set<ChaosCall>();
+  const byId = new Map(input.calls.map((c) => [c.callSid, c]));
+  let passedAt: (call: ChaosCall) => number;
+  const notes: string[] = [];
+  if (f.kind === 'stt-stream-fail' || f.kind === 'ws-drop') {
+    const lastHit = new Map<string, number>();
+    for (const e of injected) {
+      if (e.callId === undefined) continue;
+      const c = byId.get(e.callId);
+      if (c) hit.add(c);
+      const t = turnAt(turnsByCall.get(e.callId) ?? [], e.atEpochMs);
+      if (t) touched.add(t);
+      lastHit.set(e.callId, Math.max(lastHit.get(e.callId) ?? 0, e.atEpochMs));
+    }
+    passedAt = (call) => lastHit.get(call.callSid) ?? Infinity;
+    if (f.kind === 'ws-drop') {
+      const drops = injected.length;
+      if (input.agentLostCalls !== undefined)
+        notes.push(
+          `agent counted ${input.agentLostCalls} of ${drops} dropped calls as lost (hva_calls_lost_total)`,
+        );
+    }
+  } else {
+    const start = input.epochMs + f.atMs;
+    const end = start + f.forMs;
+    for (const turns of turnsByCall.values())
+      for (const t of turns) if (t.start < end && t.until >= start) touched.add(t);
+    passedAt = () => end;
+  }
+  const exposed = new Set([...hit, ...[...touched].map((t) => t.call)]);
+  return { f, events, injected, touched, exposed, passedAt, notes };
 }

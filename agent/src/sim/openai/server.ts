@@ -92,6 +92,8 @@ export interface OpenAiEmulatorStats {
   readonly lateFirstTokens: number;
   readonly firstTokenLateMsMax: number;
   readonly firstTokenLateMs: readonly number[];
+  /** TCP connections accepted: one per request means the client keeps none warm. */
+  readonly connections: number;
 }
 
 const LATE_TOLERANCE_MS = 2;
@@ -167,7 +169,13 @@ export async function startOpenAiEmulator(options: OpenAiEmulatorOptions = {}): 
   let fault: (OpenAiFault & { remaining: number }) | null = null;
   let counter = 0;
 
-  const stats = { streams: 0, lateFirstTokens: 0, firstTokenLateMsMax: 0, firstTokenLateMs: [] as number[] };
+  const stats = {
+    streams: 0,
+    lateFirstTokens: 0,
+    firstTokenLateMsMax: 0,
+    firstTokenLateMs: [] as number[],
+    connections: 0,
+  };
   /** The first token left later than due (event loop busy): the emulator's own cost. */
   const noteFirstToken = (due: number, sentAt: number): void => {
     stats.streams++;
@@ -385,6 +393,7 @@ export async function startOpenAiEmulator(options: OpenAiEmulatorOptions = {}): 
       else res.destroy();
     });
   });
+  server.on('connection', () => stats.connections++);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());

@@ -74,6 +74,20 @@ describe('OpenAiResponder against the emulator', () => {
     expect(req.completed).toBe(true);
   });
 
+  it('answers in sequence reuse keep-alive connections (the emulator counts TCP connections)', async () => {
+    const emu = await startOpenAiEmulator({ latency: 'none' });
+    try {
+      const r = responder(emu);
+      for (let i = 0; i < 5; i++)
+        await collect(r.respond({ callId: 'c1', messages, signal: new AbortController().signal }));
+      // The second request may start before the first one's socket is back in the pool.
+      expect(emu.stats().streams).toBe(5);
+      expect(emu.stats().connections).toBeLessThanOrEqual(2);
+    } finally {
+      await emu.close();
+    }
+  });
+
   it('aborting the signal ends the stream quietly and closes the HTTP request', async () => {
     const before = paced.requests().length;
     const ctrl = new AbortController();

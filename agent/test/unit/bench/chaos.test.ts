@@ -37,6 +37,7 @@ describe('chaos mode', () => {
       durationMs: 40_000,
       turns: [
         {
+          label: 'hello',
           speechStartMs: 1000,
           speechEndMs: 3900,
           agentAudioStartMs: 4200,
@@ -44,7 +45,7 @@ describe('chaos mode', () => {
           firstMarkPlayedMs: 5200,
         },
         // No speech start from an older callers process: the turn is taken to start at its end.
-        { speechStartMs: 13_900, speechEndMs: 13_900, marksCleared: ['apology-2-2'] },
+        { label: 'question', speechStartMs: 13_900, speechEndMs: 13_900, marksCleared: ['apology-2-2'] },
       ],
     });
   });

@@ -1,6 +1,6 @@
 // The turn benchmark's false-cut definition and per-turn costs (agent/bench/turn-report.ts).
 import { describe, expect, it } from 'vitest';
-import { falseCuts, perTurn, stageSeconds, type TurnSample } from '../../../bench/turn-report.ts';
+import { falseCuts, perTurn, stageSeconds, turnSpans, type TurnSample } from '../../../bench/turn-report.ts';
 
 const LINES = new Map([
   ['p1', 'אני רוצה לבדוק את | ההזמנה שלי'],
@@ -44,5 +44,37 @@ describe('costs and stages', () => {
     ];
     expect(perTurn(samples, 'llmRequests')).toBe('2.00 (2 for 1 turns)');
     expect(stageSeconds(samples, 'finalMs')).toEqual([0.4]);
+  });
+});
+
+describe('turnSpans', () => {
+  it('measures spans per turn and counts turns that waited on the model or had audio at the decision', () => {
+    const lines = turnSpans([
+      turn('A', 'x', {
+        finalMs: 400,
+        llmRequestMs: 100,
+        llmFirstTokenArrivedMs: 450,
+        llmFirstTokenMs: 450,
+        ttsRequestMs: 460,
+        ttsFirstAudioMs: 800,
+        firstFrameSentMs: 800,
+      }),
+      turn('A', 'y', {
+        finalMs: 500,
+        llmRequestMs: 0,
+        llmFirstTokenArrivedMs: 350,
+        llmFirstTokenMs: 500,
+        ttsRequestMs: 360,
+        ttsFirstAudioMs: 500,
+        firstFrameSentMs: 500,
+      }),
+      turn('A', 'z', { outcome: 'takenBack', finalMs: 0, llmRequestMs: 0, llmFirstTokenArrivedMs: 900 }),
+    ]);
+    expect(lines[0]).toContain('LLM request -> first token arrived p50 0.350 / p95 0.350 s (n 2)');
+    expect(lines[1]).toContain('TTS request -> first audio p50 0.140 / p95 0.340 s (n 2)');
+    expect(lines[1]).toContain('decided -> first frame sent p50 0.000 / p95 0.400 s');
+    expect(lines[2]).toBe(
+      'first token arrived after the decision in 1/2 turns; first audio in hand at the decision (speculative) in 1/2',
+    );
   });
 });

@@ -179,10 +179,23 @@ export class FakeSynthesizer implements Synthesizer {
   readonly name = 'fake-tts';
   requests: Array<{ text: string; signal: AbortSignal }> = [];
   failWhen: ((text: string) => boolean) | undefined;
+  /** Refuses a request before any audio with this error (e.g. the outage's UNAVAILABLE). */
+  refuseWhen: ((text: string) => Error | undefined) | undefined;
+  /** Time to first audio, on `timers` (the call's clock in session tests); 0: at once. */
+  delayMs = 0;
+  timers: Pick<CallClock, 'setTimeout' | 'clearTimeout'> = realTimers;
   synthesize(request: SynthesizeRequest): AsyncIterable<Buffer> {
     this.requests.push({ text: request.text, signal: request.signal });
     const fail = this.failWhen?.(request.text) ?? false;
+    const refusal = this.refuseWhen?.(request.text);
+    const { delayMs, timers } = this;
     return (async function* () {
+      if (delayMs > 0) {
+        await abortableSleep(delayMs, request.signal, timers);
+        if (request.signal.aborted) return;
+      }
+      await Promise.resolve();
+      if (refusal) throw refusal;
       const total = Math.max(160, request.text.length * 80);
       yield Buffer.alloc(Math.floor(total / 2), 0xff);
       await new Promise<void>((r) => setImmediate(r));
@@ -326,7 +339,7 @@ export function createHarness(overrides: Partial<Config> = {}, deps: Partial<Ses
     onTurn: (r) => records.push(structuredClone(r)),
     ...deps,
   });
-  if (!deps.clock) responder.timers = clock;
+  if (!deps.clock) responder.timers = synthesizer.timers = clock;
   const ctx: CallContext = {
     info: {
       callSid: 'CA-test',

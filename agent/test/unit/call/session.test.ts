@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { SynthesizerError } from '../../../src/tts/errors.ts';
 import { ResponderError } from '../../../src/llm/errors.ts';
 import { DTMF_PREFIX } from '../../../src/llm/history.ts';
 import { createCallClock } from '../../../src/call/clock.ts';
@@ -219,6 +220,21 @@ describe('call session: greeting, DTMF, apologies', () => {
     await h.handler.dispose('test');
   });
 
+  it('plays the apology when the answer ends with nothing the caller can hear', async () => {
+    for (const deltas of [[], ['🙂', ' **', '\n']]) {
+      const h = createHarness();
+      h.responder.answers.push({ deltas });
+      h.turnEnded(1, 'שאלה');
+      await flush(20);
+      // Old code: the answer ended 'answered' with nothing played, and the caller heard dead air.
+      expect(h.phrases.gets).toEqual([h.config.apologyText]);
+      expect(h.sink.count('mark')).toBe(1);
+      await answerPlayed(h);
+      expect(lastRecord(h).outcome).toBe('apology');
+      await h.handler.dispose('test');
+    }
+  });
+
   it('plays the apology when no first token arrives in time', async () => {
     const h = createHarness({ llmFirstTokenTimeoutMs: 100 });
     h.responder.answers.push({ delayMs: 5000, deltas: ['מאוחר מדי.'] });
@@ -233,6 +249,47 @@ describe('call session: greeting, DTMF, apologies', () => {
     expect(h.responder.requests[0]?.signal.aborted).toBe(true);
     expect(h.phrases.gets).toEqual([h.config.apologyText]);
     expect(h.synthesizer.requests).toHaveLength(0);
+    await answerPlayed(h);
+    expect(lastRecord(h).outcome).toBe('apology');
+    await h.handler.dispose('test');
+  });
+
+  it('TTS refused before any audio (UNAVAILABLE): the sentence is retried after the backoff and plays', async () => {
+    const h = createHarness({ ttsRetryAttempts: 2, ttsRetryBackoffMs: 250 });
+    let refusals = 1;
+    h.synthesizer.refuseWhen = () =>
+      refusals-- > 0 ? new SynthesizerError('fake-tts', 'unavailable', 'UNAVAILABLE') : undefined;
+    h.responder.answers.push({ deltas: ['ראשון.'] });
+    h.turnEnded(1, 'שאלה');
+    await flush(20);
+    expect(h.synthesizer.requests).toHaveLength(1);
+    h.clock.advance(249);
+    await flush(20);
+    expect(h.synthesizer.requests).toHaveLength(1);
+    h.clock.advance(1); // the backoff, on the call's clock
+    await flush(20);
+    // Old code: no retry, the apology instead of the answer.
+    expect(h.synthesizer.requests).toHaveLength(2);
+    expect(h.phrases.gets).toEqual([]);
+    expect(h.sink.pendingMarks[0]).toContain('answer');
+    await answerPlayed(h);
+    expect(lastRecord(h).outcome).toBe('answered');
+    await h.handler.dispose('test');
+  });
+
+  it('TTS down for the whole turn: the retries give up after the backoffs and the cached apology plays', async () => {
+    const h = createHarness({ ttsRetryAttempts: 2, ttsRetryBackoffMs: 250 });
+    h.synthesizer.refuseWhen = () => new SynthesizerError('fake-tts', 'unavailable', 'UNAVAILABLE');
+    h.responder.answers.push({ deltas: ['ראשון.'] });
+    h.turnEnded(1, 'שאלה');
+    await flush(20);
+    h.clock.advance(250);
+    await flush(20);
+    expect(h.phrases.gets).toEqual([]);
+    h.clock.advance(500);
+    await flush(20);
+    expect(h.synthesizer.requests).toHaveLength(3);
+    expect(h.phrases.gets).toEqual([h.config.apologyText]);
     await answerPlayed(h);
     expect(lastRecord(h).outcome).toBe('apology');
     await h.handler.dispose('test');
@@ -267,12 +324,12 @@ describe('call session: preemptive generation', () => {
     h.emit({ type: 'partial', utteranceId: 1, text, stability: 0.9, agreed: false, atMs: h.sink.clock });
 
   it('keeps the early answer when the confirmed transcript matches (one request)', async () => {
-    const h = createHarness({ llmPreemptive: true });
+    const h = createHarness({ llmPreemptive: true, ttsPreemptiveSentences: 0 });
     h.responder.answers.push({ deltas: ['מוקדם.'] });
     partial(h, 'מה שעות הפתיחה');
     await flush();
     expect(h.responder.requests).toHaveLength(1);
-    expect(h.synthesizer.requests).toHaveLength(0); // nothing spoken before the turn is confirmed
+    expect(h.synthesizer.requests).toHaveLength(0); // TTS_PREEMPTIVE_SENTENCES 0: synthesis waits
     h.turnEnded(1, 'מה שעות הפתיחה?');
     await answerPlayed(h);
     expect(h.responder.requests).toHaveLength(1);
@@ -291,8 +348,119 @@ describe('call session: preemptive generation', () => {
     expect(h.responder.requests).toHaveLength(2);
     expect(h.responder.requests[0]?.signal.aborted).toBe(true);
     expect(h.responder.requests[1]?.messages.at(-1)?.content).toBe('מה שעות הפתיחה ביום שישי');
-    expect(h.synthesizer.requests.map((r) => r.text)).toEqual(['נכון.']);
-    expect(lastRecord(h).preemptive).toBe('miss');
+    // The wrong guess's sentence was synthesised ahead, then cancelled unheard; its characters count.
+    expect(h.synthesizer.requests.map((r) => r.text)).toEqual(['לא נכון.', 'נכון.']);
+    expect(h.synthesizer.requests[0]?.signal.aborted).toBe(true);
+    expect(lastRecord(h)).toMatchObject({
+      preemptive: 'miss',
+      sentencesPlayed: 1,
+      heardChars: 'נכון.'.length,
+      ttsChars: 'לא נכון.'.length + 'נכון.'.length,
+    });
+    await h.handler.dispose('test');
+  });
+});
+
+describe('call session: speculative speech of a preemptive answer', () => {
+  const partial = (h: Harness, text: string) =>
+    h.emit({ type: 'partial', utteranceId: 1, text, stability: 0.9, agreed: false, atMs: h.sink.clock });
+
+  it('synthesises the guess before the turn is decided, sends nothing until it is, then plays that audio', async () => {
+    const h = createHarness({ llmPreemptive: true });
+    h.responder.answers.push({ deltas: ['מוקדם. ', 'שני. ', 'שלישי.'] });
+    partial(h, 'מה שעות הפתיחה');
+    await flush();
+    // TTS_PREEMPTIVE_SENTENCES 2: the first two sentences, and no audio to the caller yet.
+    expect(h.synthesizer.requests.map((r) => r.text)).toEqual(['מוקדם.', 'שני.']);
+    expect(h.sink.count('media')).toBe(0);
+    h.sink.clock += 300;
+    h.turnEnded(1, 'מה שעות הפתיחה?');
+    await answerPlayed(h);
+    // Adopted, not synthesised again; the third sentence is the pipeline's own.
+    expect(h.synthesizer.requests.map((r) => r.text)).toEqual(['מוקדם.', 'שני.', 'שלישי.']);
+    const r = lastRecord(h);
+    expect(r).toMatchObject({ preemptive: 'hit', sentencesPlayed: 3, outcome: 'answered' });
+    expect(r.ttsChars).toBe('מוקדם.'.length + 'שני.'.length + 'שלישי.'.length);
+    expect(r.ttsRequestMs).toBeLessThan(r.finalMs);
+    expect(r.ttsFirstAudioMs).toBeLessThan(r.finalMs);
+    expect(r.firstFrameSentMs).toBe(r.finalMs);
+    await h.handler.dispose('test');
+  });
+
+  it('the first audio goes out when the turn is decided, not a synthesis later', async () => {
+    const h = createHarness({ llmPreemptive: true });
+    h.synthesizer.delayMs = 300;
+    h.responder.answers.push({ deltas: ['מוקדם.'] });
+    partial(h, 'מה שעות הפתיחה');
+    await flush();
+    h.sink.clock += 200;
+    await flush();
+    h.turnEnded(1, 'מה שעות הפתיחה?'); // decided 200 ms after the guess's sentence was requested
+    const decidedAt = h.sink.clock;
+    await flush();
+    expect(h.sink.count('media')).toBe(0); // the synthesis is not done yet
+    h.sink.clock += 100;
+    await flush();
+    expect(h.sink.count('media')).toBeGreaterThan(0);
+    await answerPlayed(h);
+    expect(lastRecord(h).firstFrameSentMs).toBe(decidedAt + 100);
+    expect(h.synthesizer.requests).toHaveLength(1);
+    await h.handler.dispose('test');
+  });
+
+  it("a restart cancels the earlier guess's synthesis, and the turn is billed for both", async () => {
+    const h = createHarness({ llmPreemptive: true });
+    h.responder.answers.push({ deltas: ['ראשון.'], hang: true }, { deltas: ['שני.'] });
+    h.audio('speech', 200);
+    partial(h, 'שלום, אני רוצה.');
+    await flush();
+    partial(h, 'שלום, אני רוצה. לבדוק את ההזמנה?');
+    await flush();
+    expect(h.synthesizer.requests.map((r) => r.text)).toEqual(['ראשון.', 'שני.']);
+    expect(h.synthesizer.requests[0]?.signal.aborted).toBe(true);
+    h.audio('silence', 200);
+    h.turnEnded(1, 'שלום, אני רוצה. לבדוק את ההזמנה?');
+    await answerPlayed(h);
+    expect(h.synthesizer.requests).toHaveLength(2);
+    expect(lastRecord(h)).toMatchObject({
+      preemptive: 'hit',
+      preemptiveStarts: 2,
+      heardChars: 'שני.'.length,
+      ttsChars: 'ראשון.'.length + 'שני.'.length,
+    });
+    await h.handler.dispose('test');
+  });
+
+  it('a failed speculative synthesis is not adopted: the answer asks for that sentence again', async () => {
+    const h = createHarness({ llmPreemptive: true });
+    let failOnce = true;
+    h.synthesizer.failWhen = () => {
+      const fail = failOnce;
+      failOnce = false;
+      return fail;
+    };
+    h.responder.answers.push({ deltas: ['מוקדם.'] });
+    partial(h, 'מה שעות הפתיחה');
+    await flush();
+    h.turnEnded(1, 'מה שעות הפתיחה?');
+    await answerPlayed(h);
+    expect(h.synthesizer.requests.map((r) => r.text)).toEqual(['מוקדם.', 'מוקדם.']);
+    expect(lastRecord(h)).toMatchObject({ preemptive: 'hit', outcome: 'answered', sentencesPlayed: 1 });
+    await h.handler.dispose('test');
+  });
+
+  it('a turn taken back before any audio cancels the adopted synthesis', async () => {
+    const h = createHarness({ llmPreemptive: true });
+    h.synthesizer.delayMs = 500;
+    h.responder.answers.push({ deltas: ['מוקדם.'] });
+    partial(h, 'מה שעות הפתיחה');
+    await flush();
+    h.turnEnded(1, 'מה שעות הפתיחה?');
+    await flush();
+    h.emit({ type: 'speechStarted', utteranceId: 2, atMs: h.sink.clock });
+    await flush();
+    expect(h.synthesizer.requests[0]?.signal.aborted).toBe(true);
+    expect(h.sink.count('media')).toBe(0);
     await h.handler.dispose('test');
   });
 });
@@ -322,7 +490,7 @@ describe('call session: preemptive trigger', () => {
     await answerPlayed(h);
     expect(h.responder.requests).toHaveLength(2);
     expect(lastRecord(h)).toMatchObject({ preemptive: 'hit', preemptiveStarts: 2 });
-    expect(h.synthesizer.requests.map((r) => r.text)).toEqual(['שני.']);
+    expect(h.sink.count('mark')).toBe(1); // only the kept guess's sentence was played
     await h.handler.dispose('test');
   });
 
@@ -341,8 +509,9 @@ describe('call session: preemptive trigger', () => {
     await answerPlayed(h);
     expect(h.responder.requests).toHaveLength(4);
     expect(h.responder.requests.slice(0, 3).every((r) => r.signal.aborted)).toBe(true);
-    expect(lastRecord(h)).toMatchObject({ preemptive: 'miss', preemptiveStarts: 3 });
-    expect(h.synthesizer.requests.map((r) => r.text)).toEqual(['נכון.']);
+    expect(lastRecord(h)).toMatchObject({ preemptive: 'miss', preemptiveStarts: 3, sentencesPlayed: 1 });
+    expect(h.synthesizer.requests.map((r) => r.text)).toEqual(['ניחוש.', 'ניחוש.', 'ניחוש.', 'נכון.']);
+    expect(h.synthesizer.requests.slice(0, 3).every((r) => r.signal.aborted)).toBe(true);
     await h.handler.dispose('test');
   });
 });

@@ -255,3 +255,33 @@ describe('answerText: a guess that differs only inside the unstable tail', () =>
     expect(answerText(undefined, confirmed, false)).toBe(confirmed);
   });
 });
+
+describe('PreemptiveGeneration.watch', () => {
+  it('replays the deltas so far, then the live ones and the end; notes when the first token arrived', async () => {
+    let now = 0;
+    const responder: Responder = {
+      name: 'two',
+      async *respond() {
+        now = 40;
+        yield 'א';
+        await new Promise<void>((r) => setImmediate(r));
+        now = 60;
+        yield 'ב';
+      },
+    };
+    const g = new PreemptiveGeneration(
+      responder,
+      { callId: 'c', candidate: 'x', messages: [], signal: new AbortController().signal },
+      () => now,
+    );
+    await new Promise<void>((r) => setImmediate(r));
+    expect(g.firstDeltaAtMs).toBe(40);
+    const seen: string[] = [];
+    g.watch((e) => seen.push(e.type === 'delta' ? e.text : `end:${e.ok}`));
+    expect(seen).toEqual(['א']);
+    for (let i = 0; i < 5; i++) await new Promise<void>((r) => setImmediate(r));
+    expect(seen).toEqual(['א', 'ב', 'end:true']);
+    expect(g.firstDeltaAtMs).toBe(40);
+    g.cancel();
+  });
+});

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { chaosReport, formatChaosTable, heardReply, type ChaosCall } from '../../../src/sim/faults/report.ts';
+import {
+  chaosReport,
+  formatChaosTable,
+  formatSilenceNotes,
+  heardReply,
+  type ChaosCall,
+} from '../../../src/sim/faults/report.ts';
 import { parseFaultPlan } from '../../../src/sim/faults/plan.ts';
 import type { FaultEvent } from '../../../src/sim/faults/log.ts';
 
@@ -90,6 +96,29 @@ describe('chaosReport', () => {
     );
   });
 
+  it('names the utterances that went silent, touched and untouched, so a silence the load makes is told apart', () => {
+    const plan = parseFaultPlan(['tts-outage:at=10s,for=5s']);
+    const labelled = (c: ChaosCall, labels: string[]): ChaosCall => ({
+      ...c,
+      turns: c.turns.map((t, i) => ({ ...t, label: labels[i]! })),
+    });
+    const b = labelled(call('CAb', 8500, [undefined, ['apology-2-1'], ['answer-3-2']]), [
+      'hello',
+      'q',
+      'thanks',
+    ]);
+    const c = labelled(call('CAc', 100_000, [['answer-1-1'], undefined, undefined]), [
+      'hello',
+      'q',
+      'thanks',
+    ]);
+    const [r] = chaosReport({ plan, epochMs: EPOCH, events: [], calls: [b, c] });
+    expect(r!.silentByTurn).toEqual({ touched: { hello: 1 }, untouched: { q: 1, thanks: 1 } });
+    expect(formatSilenceNotes([r!])).toEqual([
+      '`tts-outage:at=10s,for=5s,code=UNAVAILABLE`: silent turns by utterance: touched hello 1; in calls it never reached q 1, thanks 1',
+    ]);
+  });
+
   it('per-call faults touch the turn in progress of the calls they hit', () => {
     const plan = parseFaultPlan(['stt-stream-fail:20%@mid', 'ws-drop:every=60s']);
     const hit = call('CAhit', 0, [['answer-1-1'], ['answer-2-2'], ['answer-3-3']]);
@@ -120,8 +149,8 @@ describe('chaosReport', () => {
       turnsTouched: 1,
       heard: { answer: 1, apology: 0, silence: 0, cut: 0 },
       turnsLost: 0,
-      // The dropped call is collateral for the STT fault (another fault's doing).
-      collateral: { calls: 1, turnsNotAnswered: 0 },
+      // The dropped call was the ws-drop's doing: no fault's collateral.
+      collateral: { calls: 0, turnsNotAnswered: 0 },
       after: { turns: 1, answered: 1 },
       recoveryMs: { count: 1, p50: 100, max: 100 },
     });
@@ -188,5 +217,18 @@ describe('two faults of one kind in a plan', () => {
     const [a, b] = chaosReport({ plan, epochMs: EPOCH, events, calls: [] });
     expect([a!.injected, a!.recoveryMs.count]).toEqual([1, 0]);
     expect([b!.injected, b!.recoveryMs.count, b!.recoveryMs.max]).toEqual([2, 1, 400]);
+  });
+
+  it("does not count another fault's apologies of the same run as a fault's collateral", () => {
+    const plan = parseFaultPlan(['llm-429-burst:at=10s,for=2s', 'llm-stall:at=30s,for=2s']);
+    // Turns at 1-4, 6-9, 11-14 s: the burst reaches the third. Turns at 31 s: the stall's.
+    const a = call('CAa', 0, [['answer-1-1'], ['answer-2-2'], ['apology-3-3']]);
+    const b = call('CAb', 30_000, [['apology-1-1']]);
+    // Neither fault reached it: its silence is the load's (or the agent's) and counts for both.
+    const c = call('CAc', 100_000, [undefined]);
+    const [burst, stall] = chaosReport({ plan, epochMs: EPOCH, events: [], calls: [a, b, c] });
+    // Old rule: the stall's apology in CAb was the burst's collateral, and the burst's in CAa the stall's.
+    expect(burst!.collateral).toEqual({ calls: 1, turnsNotAnswered: 1 });
+    expect(stall!.collateral).toEqual({ calls: 1, turnsNotAnswered: 1 });
   });
 });

@@ -1,21 +1,12 @@
 // The classes of text a Hebrew answer is made of, each fed whole, character by character and in
 // ragged pieces: the chunks must be the same however the model's tokens fall.
-import { describe, expect, it } from 'vitest';
-import type { SentenceSplitterOptions } from '../../../src/tts/splitter.ts';
-import { charByChar, ragged, whole } from './feed.ts';
+import { describe, it } from 'vitest';
+import { charByChar, expectSameText, itSplitsEachWay, noClause, whole, type SplitCase } from './feed.ts';
 
-const noClause: SentenceSplitterOptions = { firstChunkClause: false };
 const RLM = '\u200F';
 const LRM = '\u200E';
 
-interface Case {
-  readonly name: string;
-  readonly text: string;
-  readonly expected: readonly string[];
-  readonly options?: SentenceSplitterOptions;
-}
-
-const cases: readonly Case[] = [
+const cases: readonly SplitCase[] = [
   // Numbered lists: the numeral stays with its item.
   {
     name: 'numbered list on lines',
@@ -170,16 +161,12 @@ const cases: readonly Case[] = [
 ];
 
 describe('sentence splitter: Hebrew text classes', () => {
-  for (const c of cases) {
-    it(`${c.name} (whole)`, () => expect(whole(c.text, c.options)).toEqual(c.expected));
-    it(`${c.name} (char by char)`, () => expect(charByChar(c.text, c.options)).toEqual(c.expected));
-    it(`${c.name} (ragged deltas)`, () => expect(ragged(c.text, c.options)).toEqual(c.expected));
-  }
+  itSplitsEachWay(cases);
 
   it('never loses or adds text across all classes', () => {
     for (const c of cases) {
       for (const chunks of [whole(c.text, c.options), charByChar(c.text, c.options)]) {
-        expect(chunks.join(' ').replace(/\s+/g, ' ')).toBe(c.text.replace(/\s+/g, ' ').trim());
+        expectSameText(chunks, c.text);
       }
     }
   });

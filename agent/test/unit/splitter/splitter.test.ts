@@ -1,17 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { createSentenceSplitter, type SentenceSplitterOptions } from '../../../src/tts/splitter.ts';
-import { charByChar, ragged, whole } from './feed.ts';
+import { createSentenceSplitter } from '../../../src/tts/splitter.ts';
+import {
+  charByChar,
+  expectSameText,
+  itSplitsEachWay,
+  noClause,
+  ragged,
+  whole,
+  type SplitCase,
+} from './feed.ts';
 
-const noClause: SentenceSplitterOptions = { firstChunkClause: false };
-
-interface Case {
-  readonly name: string;
-  readonly text: string;
-  readonly expected: readonly string[];
-  readonly options?: SentenceSplitterOptions;
-}
-
-const cases: readonly Case[] = [
+const cases: readonly SplitCase[] = [
   {
     name: 'plain sentences with . ? !',
     text: 'שלום, מה שלומך? אני בסדר. תודה רבה!',
@@ -122,17 +121,7 @@ const cases: readonly Case[] = [
 ];
 
 describe('createSentenceSplitter', () => {
-  for (const c of cases) {
-    it(`${c.name} (whole)`, () => {
-      expect(whole(c.text, c.options)).toEqual(c.expected);
-    });
-    it(`${c.name} (char by char)`, () => {
-      expect(charByChar(c.text, c.options)).toEqual(c.expected);
-    });
-    it(`${c.name} (ragged deltas)`, () => {
-      expect(ragged(c.text, c.options)).toEqual(c.expected);
-    });
-  }
+  itSplitsEachWay(cases);
 
   it('emits a sentence as soon as its end is certain, not at flush', () => {
     const s = createSentenceSplitter();
@@ -174,7 +163,7 @@ describe('createSentenceSplitter', () => {
     const text =
       'שלום! ד"ר כהן יגיע ב-10:30, אחרי שיסיים בת"א. המחיר 3.5 ש"ח... לא, סליחה: 4.5 ש"ח. מס\' הטלפון 050-1234567.\nתודה!';
     for (const chunks of [whole(text), charByChar(text), ragged(text)]) {
-      expect(chunks.join(' ').replace(/\s+/g, ' ')).toBe(text.replace(/\s+/g, ' '));
+      expectSameText(chunks, text);
     }
   });
 });

@@ -18,6 +18,7 @@ import {
 } from '../../../src/sim/synthetic-audio.ts';
 import type { EndpointerOutput, TurnEnd, VadFrame } from '../../../src/turn/types.ts';
 import { createVad } from '../../../src/turn/vad.ts';
+import { createPhraseEndTracker, type FinalPitch, type PhraseEndCues } from '../../../src/turn/prosody.ts';
 
 export type SttScript =
   | {
@@ -55,10 +56,20 @@ export function runTimeline(
   script: readonly SttScript[],
   config: EndpointerConfig & Pick<Config, 'vadHangoverMs'> = testConfig(),
   tailMs = 4000,
-  opts: { takeBack?: boolean } = {},
+  opts: {
+    takeBack?: boolean;
+    /** Prosody cues for the endpointer: a fixed reading, or 'tracker' (the real one, fed the frames). */
+    prosody?: FinalPitch | 'tracker';
+  } = {},
 ): TimelineResult {
   const vad = createVad({ vadHangoverMs: config.vadHangoverMs });
-  const ep = createEndpointer(config);
+  const tracker = opts.prosody === 'tracker' ? createPhraseEndTracker() : undefined;
+  const fixed = opts.prosody === 'tracker' ? undefined : opts.prosody;
+  // A fixed reading is given once the caller has been silent for 100 ms, as the tracker would.
+  let silentFrames = 0;
+  const cues: PhraseEndCues | undefined =
+    tracker ?? (fixed ? { finalPitch: () => (silentFrames >= 5 ? fixed : undefined) } : undefined);
+  const ep = createEndpointer(config, cues);
   const events = [...script].sort((a, b) => a.atMs - b.atMs);
   const outputs: (EndpointerOutput & { outAtMs: number })[] = [];
   const vadFrames: (VadFrame & { atMs: number })[] = [];
@@ -102,6 +113,8 @@ export function runTimeline(
       }
     }
     const frame = vad.process(pcm, atMs);
+    tracker?.push(pcm, frame.voiced);
+    silentFrames = frame.voiced ? 0 : silentFrames + 1;
     vadFrames.push({ ...frame, atMs });
     collect(ep.handle({ type: 'vad', atMs, frame, frameMs: FRAME_MS }), atMs + FRAME_MS);
   });
