@@ -9,6 +9,7 @@
 // - fatal errors: the call's STT fails loudly (onError retryable=false, logs, metrics, sttHealth).
 import type { Config } from '../config/schema.ts';
 import { classifySttError, type ClassifiedSttError } from './errors.ts';
+import { FinalOrder } from './final-order.ts';
 import { sttHealth } from './health.ts';
 import {
   sttBufferDroppedSeconds,
@@ -25,6 +26,7 @@ import {
   sttStreamsActive,
 } from './metrics.ts';
 import type { OneShotRecognizer, RawResult, RawStream, RawStreamingProvider } from './raw.ts';
+import { ReplayBuffer, type BufferedChunk } from './replay-buffer.ts';
 import type {
   AudioChunk,
   Scheduler,
@@ -121,12 +123,6 @@ export function createResilientStt(deps: ResilientSttDeps): StreamingStt {
   };
 }
 
-interface BufferedChunk {
-  readonly mulaw: Buffer;
-  readonly t: number;
-  readonly dur: number;
-}
-
 interface MapSegment {
   readonly streamStart: number;
   readonly callStart: number;
@@ -157,18 +153,6 @@ interface Mark {
   readonly endMs: number;
 }
 
-/**
- * A place in the output order. Finals leave strictly in audio order: a final waits while an
- * earlier utterance is still being recognized one-shot (fallback, or the handoff back to
- * streaming); a settled slot without a final (empty, failed, timed out) just frees the way.
- */
-interface OutputSlot {
-  readonly startMs: number;
-  settled: boolean;
-  final: SttFinal | undefined;
-  timer: unknown;
-}
-
 const MS_PER_BYTE = 1 / 8;
 const SILENCE_100MS = Buffer.alloc(800, 0xff);
 
@@ -190,8 +174,7 @@ class ResilientSession implements SttStream {
   private readonly onClosed: () => void;
   private readonly log: SttSessionContext['logger'];
 
-  private buffer: BufferedChunk[] = [];
-  private bufferedMs = 0;
+  private readonly buffer: ReplayBuffer;
   private current: ActiveStream | undefined;
   private gen = 0;
   private attempts = 0;
@@ -211,10 +194,8 @@ class ResilientSession implements SttStream {
   private handoffMs = -Infinity;
   private oneShotOwnedEndMs = -Infinity;
   private readonly inflight = new Set<AbortController>();
-  /** Output order; only non-empty while a one-shot utterance is unanswered. */
-  private output: OutputSlot[] = [];
+  private readonly output: FinalOrder;
   private keepaliveTimer: unknown;
-  private dropWarned = false;
 
   constructor(
     deps: ResilientSttDeps,
@@ -234,6 +215,12 @@ class ResilientSession implements SttStream {
     this.listener = listener;
     this.onClosed = onClosed;
     this.log = ctx.logger.child({ component: 'stt', provider: deps.streaming.name });
+    this.buffer = new ReplayBuffer(deps.config.sttBufferSeconds);
+    this.output = new FinalOrder(
+      (final) => this.deliver(final),
+      (timer) => this.scheduler.clearTimeout(timer),
+      () => this.ctx.now(),
+    );
   }
 
   get state(): SttState {
@@ -258,10 +245,9 @@ class ResilientSession implements SttStream {
     const dur = chunk.mulaw.length * MS_PER_BYTE;
     if (dur === 0) return;
     const c: BufferedChunk = { mulaw: chunk.mulaw, t: chunk.audioTimeMs, dur };
-    this.buffer.push(c);
-    this.bufferedMs += dur;
+    const { droppedMs, firstDrop } = this.buffer.push(c);
     this.lastAudioEndMs = c.t + dur;
-    this.enforceBufferBound();
+    if (droppedMs > 0) this.noteDropped(droppedMs, firstDrop);
     // A re-probe stream only hears silence: it tests the API, the handoff stream replays the speech.
     if (this.current && !this.current.probe) this.writeToStream(this.current, c);
   }
@@ -294,32 +280,13 @@ class ResilientSession implements SttStream {
     }
   }
 
-  private enforceBufferBound(): void {
-    const limit = this.deps.config.sttBufferSeconds * 1000;
-    let dropped = 0;
-    while (this.bufferedMs > limit && this.buffer.length > 1) {
-      const c = this.buffer.shift()!;
-      this.bufferedMs -= c.dur;
-      dropped += c.dur;
-    }
-    if (dropped > 0) {
-      sttBufferDroppedSeconds.inc(dropped / 1000);
-      if (!this.dropWarned) {
-        this.dropWarned = true;
-        this.log.warn(
-          { bufferSeconds: this.deps.config.sttBufferSeconds },
-          'stt replay buffer full: oldest audio dropped',
-        );
-      }
-    }
-  }
-
-  /** Drops buffered audio that ends before `t` (already recognized). */
-  private trimBefore(t: number): void {
-    while (this.buffer.length > 0 && this.buffer[0]!.t + this.buffer[0]!.dur <= t) {
-      this.bufferedMs -= this.buffer.shift()!.dur;
-    }
-    if (this.bufferedMs < this.deps.config.sttBufferSeconds * 500) this.dropWarned = false;
+  private noteDropped(droppedMs: number, warn: boolean): void {
+    sttBufferDroppedSeconds.inc(droppedMs / 1000);
+    if (warn)
+      this.log.warn(
+        { bufferSeconds: this.deps.config.sttBufferSeconds },
+        'stt replay buffer full: oldest audio dropped',
+      );
   }
 
   private writeToStream(s: ActiveStream, c: BufferedChunk): void {
@@ -384,7 +351,7 @@ class ResilientSession implements SttStream {
       lastWriteWall: this.scheduler.now(),
       lastResultCallMs: -Infinity,
     };
-    const baseMs = replay && this.buffer.length > 0 ? this.buffer[0]!.t : this.lastAudioEndMs;
+    const baseMs = (replay ? this.buffer.firstMs : undefined) ?? this.lastAudioEndMs;
     const raw = this.deps.streaming.open(
       this.ctx.callId,
       {
@@ -419,10 +386,10 @@ class ResilientSession implements SttStream {
     (s as { raw: RawStream }).raw = raw;
     this.current = s;
     this.log.debug(
-      { callId: this.ctx.callId, gen, reason, replay, bufferedMs: this.bufferedMs },
+      { callId: this.ctx.callId, gen, reason, replay, bufferedMs: this.buffer.ms },
       'stt stream opened',
     );
-    if (replay) for (const c of this.buffer) this.writeToStream(s, c);
+    if (replay) for (const c of this.buffer.all) this.writeToStream(s, c);
     if (probe)
       for (let i = 0; i < 5; i++)
         this.writeToStream(s, { mulaw: SILENCE_100MS, t: this.lastAudioEndMs, dur: 100 });
@@ -468,7 +435,7 @@ class ResilientSession implements SttStream {
       {
         callId: this.ctx.callId,
         why,
-        replayMs: Math.round(this.bufferedMs),
+        replayMs: Math.round(this.buffer.ms),
         streamAgeMs: Math.round(this.scheduler.now() - s.openedAtWall),
       },
       'stt stream rotation',
@@ -501,7 +468,7 @@ class ResilientSession implements SttStream {
     const behindMs = this.lastFinalEndMs - at;
     this.lastFinalEndMs = Math.max(this.lastFinalEndMs, endMs);
     this.partialSinceFinal = false;
-    this.trimBefore(this.lastFinalEndMs);
+    this.buffer.trimBefore(this.lastFinalEndMs);
     this.marks = this.marks.filter((m) => m.endMs > this.lastFinalEndMs);
     let suppress: string | undefined;
     if (text === '') suppress = 'empty';
@@ -521,7 +488,7 @@ class ResilientSession implements SttStream {
           'stt final for earlier audio than the previous final (provider answered out of order)',
         );
       }
-      const immediate = this.emitInOrder({
+      const immediate = this.output.emit({
         text,
         confidence: r.confidence,
         audioStartMs: startMs,
@@ -599,7 +566,7 @@ class ResilientSession implements SttStream {
     );
     this.stopTimers();
     for (const a of this.inflight) a.abort();
-    this.dropOutput();
+    this.output.drop();
     this.emitState('failed', `${c.code}: ${c.message}`);
     this.listener.onError({ code: c.code, message: c.message, retryable: false, atMs: this.ctx.now() });
   }
@@ -646,7 +613,7 @@ class ResilientSession implements SttStream {
     this.handoffMs = Math.max(this.lastFinalEndMs, this.oneShotOwnedEndMs);
     this.lastFinalEndMs = this.handoffMs;
     this.partialSinceFinal = false;
-    this.trimBefore(this.handoffMs);
+    this.buffer.trimBefore(this.handoffMs);
     this.log.info(
       {
         callId: this.ctx.callId,
@@ -669,16 +636,8 @@ class ResilientSession implements SttStream {
   private recognizeOnce(m: Mark): void {
     const from = m.startMs - this.tuning.oneShotPadMs;
     const to = m.endMs + this.tuning.oneShotPadMs;
-    const parts: Buffer[] = [];
-    let audioStartMs: number | undefined;
-    for (const c of this.buffer) {
-      if (c.t + c.dur <= from || c.t >= to) continue;
-      const a = Math.max(0, Math.floor((from - c.t) * 8));
-      audioStartMs ??= c.t + a / 8;
-      const b = Math.min(c.mulaw.length, Math.ceil((to - c.t) * 8));
-      parts.push(a === 0 && b === c.mulaw.length ? c.mulaw : c.mulaw.subarray(a, b));
-    }
-    if (parts.length === 0) {
+    const held = this.buffer.slice(from, to);
+    if (held === undefined) {
       this.log.warn(
         { callId: this.ctx.callId, startMs: m.startMs, endMs: m.endMs },
         'stt fallback: utterance audio no longer buffered',
@@ -686,10 +645,10 @@ class ResilientSession implements SttStream {
       return;
     }
     this.oneShotOwnedEndMs = Math.max(this.oneShotOwnedEndMs, m.endMs);
-    const audio = Buffer.concat(parts);
+    const { audio, audioStartMs } = held;
     const abort = new AbortController();
     this.inflight.add(abort);
-    const slot = this.reserveSlot(m.startMs);
+    const slot = this.output.reserve(m.startMs);
     slot.timer = this.scheduler.setTimeout(() => {
       if (slot.settled) return;
       abort.abort();
@@ -709,12 +668,12 @@ class ResilientSession implements SttStream {
         retryable: true,
         atMs: this.ctx.now(),
       });
-      this.settle(slot, undefined);
+      this.output.settle(slot, undefined);
     }, this.tuning.oneShotTimeoutMs);
-    void this.runOneShot(m, audio, abort, audioStartMs ?? m.startMs)
+    void this.runOneShot(m, audio, abort, audioStartMs)
       .then(
-        (f) => this.settle(slot, f),
-        () => this.settle(slot, undefined),
+        (f) => this.output.settle(slot, f),
+        () => this.output.settle(slot, undefined),
       )
       .finally(() => this.inflight.delete(abort));
   }
@@ -769,53 +728,10 @@ class ResilientSession implements SttStream {
     }
   }
 
-  // ---------------- output order ----------------
-
-  /** A place for an utterance being recognized one-shot; later finals wait for it. */
-  private reserveSlot(startMs: number): OutputSlot {
-    const slot: OutputSlot = { startMs, settled: false, final: undefined, timer: undefined };
-    let i = this.output.length;
-    while (i > 0 && this.output[i - 1]!.startMs > startMs) i--;
-    this.output.splice(i, 0, slot);
-    return slot;
-  }
-
-  private settle(slot: OutputSlot, final: SttFinal | undefined): void {
-    if (slot.settled) return;
-    slot.settled = true;
-    slot.final = final;
-    this.scheduler.clearTimeout(slot.timer);
-    this.flushOutput();
-  }
-
-  /** Delivers a final now, or after the earlier utterances still in flight. True if delivered now. */
-  private emitInOrder(final: SttFinal): boolean {
-    if (this.output.length === 0) {
-      this.deliver(final);
-      return true;
-    }
-    const slot = this.reserveSlot(final.audioStartMs);
-    this.settle(slot, final);
-    return !this.output.includes(slot);
-  }
-
-  private flushOutput(): void {
-    while (this.output.length > 0 && this.output[0]!.settled) {
-      const slot = this.output.shift()!;
-      // A final held for an earlier utterance reaches the session now: its timing says so.
-      if (slot.final) this.deliver({ ...slot.final, receivedAtMs: this.ctx.now() });
-    }
-  }
-
   private deliver(final: SttFinal): void {
     if (this._state === 'closed' || this._state === 'failed') return;
     this.lastFinalText = final.text;
     this.listener.onFinal(final);
-  }
-
-  private dropOutput(): void {
-    for (const slot of this.output) this.scheduler.clearTimeout(slot.timer);
-    this.output = [];
   }
 
   // ---------------- lifecycle ----------------
@@ -845,11 +761,10 @@ class ResilientSession implements SttStream {
     this.stopTimers();
     if (this.current) this.dropStream(this.current);
     for (const a of this.inflight) a.abort();
-    this.dropOutput();
+    this.output.drop();
     if (this.fallbackSinceMs !== undefined) this.fallbackTotalMs += this.ctx.now() - this.fallbackSinceMs;
     sttFallbackSeconds.observe(this.fallbackTotalMs / 1000);
-    this.buffer = [];
-    this.bufferedMs = 0;
+    this.buffer.clear();
     this.emitState('closed', 'closed by session');
     this.onClosed();
   }
