@@ -217,6 +217,18 @@ export function isDigitalSilence(mulaw: Uint8Array): boolean {
   return true;
 }
 
+/**
+ * Where the voice of a played clip ends, in bytes: after the last sample louder than a quiet room
+ * (mu-law magnitude code above 0x1f, about -40 dBFS). Fixture WAVs carry trailing silence; an
+ * agent may start its answer inside it.
+ */
+export function voicedEndByte(mulaw: Uint8Array): number {
+  for (let i = mulaw.length - 1; i >= 0; i--) {
+    if ((~mulaw[i]! & 0x7f) > 0x1f) return i + 1;
+  }
+  return 0;
+}
+
 export function randomSid(prefix: string): string {
   return prefix + randomBytes(16).toString('hex');
 }
@@ -295,6 +307,10 @@ export class SimulatedCall {
   /** The latest run of audible (not digital-silence) agent audio on the playout timeline. */
   private audibleRunStart = Infinity;
   private audibleRunEnd = -Infinity;
+  /** When the first message of that run arrived (ms since start). */
+  private audibleRunReceivedMs = -Infinity;
+  /** Where the voice of the clip being played ends (ms since start, on the frame clock). */
+  private playVoicedEndMs = Infinity;
   private readonly errors: ProtocolErrorCounts = {
     binaryFrame: 0,
     invalidJson: 0,
@@ -523,6 +539,7 @@ export class SimulatedCall {
             }
             const turn = this.turns.length;
             this.turns.push({ index: turn, label, speechStartMs: this.frame * FRAME_MS, speechEndMs: NaN });
+            this.playVoicedEndMs = this.frame * FRAME_MS + voicedEndByte(audio) / 8;
             this.emit({ type: 'speech-start', atMs, turn, label });
           }
           const end = Math.min(off + FRAME_BYTES, audio.length);
@@ -538,6 +555,7 @@ export class SimulatedCall {
             const turn = this.turns[this.turns.length - 1]!;
             turn.speechEndMs = this.frame * FRAME_MS + (end - off) / 8;
             this.emit({ type: 'speech-end', atMs, turn: turn.index, label });
+            this.creditEarlyAnswer(turn, atMs);
             this.advance();
           }
           return frame;
@@ -681,8 +699,10 @@ export class SimulatedCall {
     this.capture?.addAgent(startMs, payload);
     // Digital silence (an agent that streams continuously) is played but is not "the agent talking".
     if (isDigitalSilence(payload)) return;
-    if (startMs > this.audibleRunEnd) this.audibleRunStart = startMs;
-    else this.audibleRunStart = Math.min(this.audibleRunStart, startMs);
+    if (startMs > this.audibleRunEnd) {
+      this.audibleRunStart = startMs;
+      this.audibleRunReceivedMs = atMs;
+    } else this.audibleRunStart = Math.min(this.audibleRunStart, startMs);
     this.audibleRunEnd = endMs;
     const turn = this.turns[this.turns.length - 1];
     if (turn && Number.isFinite(turn.speechEndMs) && turn.agentAudioReceivedMs === undefined) {
@@ -691,6 +711,20 @@ export class SimulatedCall {
       turn.latencyMs = startMs - turn.speechEndMs;
       this.emit({ type: 'agent-audio', atMs, playStartMs: startMs, turn: turn.index });
     }
+  }
+
+  /**
+   * An answer that began in the clip's trailing silence (after the caller's voice ended, before the
+   * file did) is this turn's answer: its gap is negative. Without this the first audio after the
+   * file's end, somewhere inside that answer, was taken for its start.
+   */
+  private creditEarlyAnswer(turn: MutableTurn, atMs: number): void {
+    if (turn.agentAudioReceivedMs !== undefined) return;
+    if (this.audibleRunStart < this.playVoicedEndMs || this.audibleRunEnd === -Infinity) return;
+    turn.agentAudioReceivedMs = this.audibleRunReceivedMs;
+    turn.agentAudioStartMs = this.audibleRunStart;
+    turn.latencyMs = this.audibleRunStart - turn.speechEndMs;
+    this.emit({ type: 'agent-audio', atMs, playStartMs: this.audibleRunStart, turn: turn.index });
   }
 
   private armMarkTimer(): void {

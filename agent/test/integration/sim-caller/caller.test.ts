@@ -370,6 +370,38 @@ describe('timeline and recording', () => {
     }
   });
 
+  it("an answer begun in the clip's trailing silence is that turn's, with a negative gap", async () => {
+    const server = await startServer(async (ws, log, next) => {
+      const sid = (await next('start')).msg.streamSid as string;
+      // Answers at the first quiet frame after speech: inside the clip's 300 ms of trailing silence.
+      let speaking = false;
+      ws.on('message', () => {
+        const m = log[log.length - 1]!.msg;
+        if (m.event !== 'media') return;
+        const quiet = Buffer.from(m.media.payload, 'base64').every((b: number) => b === 0xff);
+        if (!quiet) speaking = true;
+        else if (speaking) {
+          speaking = false;
+          sendMedia(ws, sid, 4000, 0x20); // 500 ms reply, sent at once
+        }
+      });
+    });
+    const clip = new Uint8Array(8 * 700).fill(0xff);
+    clip.fill(0x20, 0, 8 * 400); // 400 ms of voice, then 300 ms of silence
+    const result = await placeCall({
+      url: server.url,
+      script: [
+        { kind: 'play', audio: clip, label: 'early' },
+        { kind: 'waitForAgent', until: 'end', quietMs: 200 },
+      ],
+    });
+    const t = result.turns[0]!;
+    // The reply starts about 20-60 ms after the voice ends, so about 240-280 ms before the clip does.
+    expect(t.latencyMs!).toBeLessThan(-150);
+    expect(t.latencyMs!).toBeGreaterThan(-300);
+    expect(t.agentAudioStartMs! - t.speechStartMs).toBeGreaterThanOrEqual(400);
+  });
+
   it('waits for the agent to start or finish talking, treating digital silence as quiet', async () => {
     const server = await startServer(async (ws, _log, next) => {
       const sid = (await next('start')).msg.streamSid as string;
