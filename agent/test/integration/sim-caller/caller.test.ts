@@ -99,23 +99,29 @@ const sendMark = (ws: WebSocket, streamSid: string, name: string) =>
   ws.send(JSON.stringify({ event: 'mark', streamSid, mark: { name } }));
 
 /**
- * A server that answers each caller utterance (non-silent frames followed by an all-silent one)
- * with `replyBytes` of audio, `replyDelayMs` after that first silent frame.
+ * Calls `onEnd(n)` when caller utterance n (1, 2, ...) ends: non-silent frames followed by the
+ * first all-silent one.
  */
+const onUtteranceEnd = (ws: WebSocket, log: Received[], onEnd: (n: number) => void): void => {
+  let speaking = false;
+  let utterances = 0;
+  ws.on('message', () => {
+    const m = log[log.length - 1]!.msg;
+    if (m.event !== 'media') return;
+    const silent = Buffer.from(m.media.payload, 'base64').every((b: number) => b === 0xff);
+    if (!silent) speaking = true;
+    else if (speaking) {
+      speaking = false;
+      onEnd(++utterances);
+    }
+  });
+};
+
+/** A server that answers each caller utterance with `replyBytes` of audio, `replyDelayMs` after its end. */
 const answeringServer = (replyDelayMs: number, replyBytes: number) =>
   startServer(async (ws, log, next) => {
     const sid = (await next('start')).msg.streamSid as string;
-    let speaking = false;
-    ws.on('message', () => {
-      const m = log[log.length - 1]!.msg;
-      if (m.event !== 'media') return;
-      const silent = Buffer.from(m.media.payload, 'base64').every((b: number) => b === 0xff);
-      if (!silent) speaking = true;
-      else if (speaking) {
-        speaking = false;
-        setTimeout(() => sendMedia(ws, sid, replyBytes, 0x20), replyDelayMs);
-      }
-    });
+    onUtteranceEnd(ws, log, () => setTimeout(() => sendMedia(ws, sid, replyBytes, 0x20), replyDelayMs));
   });
 
 describe('what the simulator sends', () => {
@@ -462,27 +468,17 @@ describe('timeline and recording', () => {
       serverLog = log;
       const sid = (await next('start')).msg.streamSid as string;
       ws.on('close', (code) => (closedWith = code));
-      let speaking = false;
-      let utterances = 0;
-      ws.on('message', () => {
-        const m = log[log.length - 1]!.msg;
-        if (m.event !== 'media') return;
-        const silent = Buffer.from(m.media.payload, 'base64').every((b: number) => b === 0xff);
-        if (!silent) speaking = true;
-        else if (speaking) {
-          speaking = false;
-          utterances++;
-          if (utterances === 1) {
-            sendMedia(ws, sid, 1600, 0x20); // 200 ms, played
-            sendMark(ws, sid, 'answer-1-1');
-          } else {
-            sendMedia(ws, sid, 16000, 0x20); // 2 s, cleared after 100 ms
-            sendMark(ws, sid, 'apology-2-2');
-            setTimeout(() => {
-              ws.send(JSON.stringify({ event: 'clear', streamSid: sid }));
-              setTimeout(() => dropped?.drop(), 100);
-            }, 100);
-          }
+      onUtteranceEnd(ws, log, (utterances) => {
+        if (utterances === 1) {
+          sendMedia(ws, sid, 1600, 0x20); // 200 ms, played
+          sendMark(ws, sid, 'answer-1-1');
+        } else {
+          sendMedia(ws, sid, 16000, 0x20); // 2 s, cleared after 100 ms
+          sendMark(ws, sid, 'apology-2-2');
+          setTimeout(() => {
+            ws.send(JSON.stringify({ event: 'clear', streamSid: sid }));
+            setTimeout(() => dropped?.drop(), 100);
+          }, 100);
         }
       });
     });
