@@ -8,18 +8,12 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  AGENT_SRC_ENTRY,
-  REPO_ROOT,
-  startEmulators,
-  type EmulatorsHandle,
-} from '../../../bench/capacity/harness.ts';
+import type { EmulatorsHandle } from '../../../bench/capacity/harness.ts';
 import { writeSweep } from '../../../bench/capacity/main.ts';
 import type { SweepReport } from '../../../bench/capacity/report.ts';
+import { SMOKE_CALLS as CALLS, smokeStepOptions, startSmokeEmulators } from './smoke-step.ts';
 import { runStep } from '../../../bench/capacity/step.ts';
 import type { StepResult } from '../../../bench/capacity/summary.ts';
-
-const CALLS = 3;
 
 describe('npm run bench: smoke', () => {
   let emulators: EmulatorsHandle;
@@ -27,23 +21,8 @@ describe('npm run bench: smoke', () => {
   const out = mkdtempSync(join(tmpdir(), 'hva-bench-smoke-'));
 
   beforeAll(async () => {
-    emulators = await startEmulators({
-      profile: join(REPO_ROOT, '..', 'shared', 'bench', 'reference-profile.json'),
-      seed: 1,
-      options: {},
-    });
-    step = await runStep({
-      profileName: 'reference',
-      calls: CALLS,
-      // The window ends as soon as the three calls have (about 45 s).
-      durationS: 90,
-      maxCalls: CALLS,
-      emulators,
-      runId: `5b0e${Date.now().toString(16)}`,
-      agentEntry: AGENT_SRC_ENTRY,
-      measureFromStart: true,
-      log: () => undefined,
-    });
+    emulators = await startSmokeEmulators();
+    step = await runStep({ ...smokeStepOptions(emulators, '5b0e') });
   }, 150_000);
 
   afterAll(async () => {

@@ -3,18 +3,12 @@
 // and to the callers' process, the hooks fire there, and their events, the callers' view of each
 // turn and the agent's lost-call counter come back into one per-fault report. Three calls, the
 // agent from source; about a minute.
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chaosReportOf } from '../../../bench/capacity/chaos.ts';
-import {
-  AGENT_SRC_ENTRY,
-  REPO_ROOT,
-  startEmulators,
-  type EmulatorsHandle,
-} from '../../../bench/capacity/harness.ts';
+import type { EmulatorsHandle } from '../../../bench/capacity/harness.ts';
+import { SMOKE_CALLS as CALLS, smokeStepOptions, startSmokeEmulators } from './smoke-step.ts';
 import { runStep, type FaultedStepResult } from '../../../bench/capacity/step.ts';
 
-const CALLS = 3;
 // Every call's first stream fails at once (certain, whatever the load); one call is cut at 8 s.
 const SPECS = ['stt-stream-fail:calls=100%,at=open,code=UNAVAILABLE', 'ws-drop:every=8s,count=1'];
 
@@ -23,23 +17,8 @@ describe('npm run bench -- --fault: smoke', () => {
   let step: FaultedStepResult;
 
   beforeAll(async () => {
-    emulators = await startEmulators({
-      profile: join(REPO_ROOT, '..', 'shared', 'bench', 'reference-profile.json'),
-      seed: 1,
-      options: {},
-    });
-    step = await runStep({
-      profileName: 'reference',
-      calls: CALLS,
-      durationS: 90,
-      maxCalls: CALLS,
-      emulators,
-      runId: `c4a05${Date.now().toString(16)}`,
-      agentEntry: AGENT_SRC_ENTRY,
-      measureFromStart: true,
-      faults: { specs: SPECS, seed: 1 },
-      log: () => undefined,
-    });
+    emulators = await startSmokeEmulators();
+    step = await runStep({ ...smokeStepOptions(emulators, 'c4a05'), faults: { specs: SPECS, seed: 1 } });
   }, 150_000);
 
   afterAll(async () => {
