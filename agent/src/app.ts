@@ -7,35 +7,22 @@
 // keeps MAX_CALLS/drain refusals in one place; @fastify/websocket validates in a preValidation
 // hook too, but ties the socket lifetime to fastify's request lifecycle, which buys us nothing here.
 import type { Tracing } from './telemetry/tracing.ts';
-import type { IncomingMessage } from 'node:http';
-import type { Duplex } from 'node:stream';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocketServer } from 'ws';
 import type { Config } from './config/schema.ts';
 import type { Logger } from './telemetry/logger.ts';
 import type { CallHandlerFactory, CallStartInfo } from './call/types.ts';
-import { MediaConnection } from './twilio/connection.ts';
 import { TwilioRest } from './twilio/rest.ts';
-import {
-  buildAdminApp,
-  buildHttpApp,
-  isLoopbackAddress,
-  type HttpApp,
-  type Readiness,
-} from './server/http.ts';
+import { buildAdminApp, buildHttpApp, type HttpApp, type Readiness } from './server/http.ts';
 import { DrainController } from './server/drain.ts';
 import { createDrainToken, type DrainToken } from './server/drain-token.ts';
-import { signalAction } from './server/signals.ts';
+import { MediaConnections } from './server/media-connections.ts';
+import { installDrainSignals } from './server/drain-signals.ts';
+import { createMediaUpgradeHandler } from './server/media-upgrade.ts';
 import { RateLimitedLog } from './server/rate-limited-log.ts';
 import { StreamTokens } from './server/stream-token.ts';
 import { StreamGate } from './server/stream-gate.ts';
-import { MEDIA_STREAM_PATH, isValidUpgradeSignature, resolveTwilioAuth } from './server/signature.ts';
-import {
-  acquireEventLoopMonitor,
-  activeCalls as activeCallsGauge,
-  refusedStreams,
-  rejectedRequests,
-  signatureRejections,
-} from './server/metrics.ts';
+import { resolveTwilioAuth, type TwilioAuth } from './server/signature.ts';
+import { acquireEventLoopMonitor, activeCalls as activeCallsGauge } from './server/metrics.ts';
 import { inClusterDeletionCost, type DeletionCostUpdater } from './server/deletion-cost.ts';
 import type { Playground } from './playground/routes.ts';
 
@@ -97,17 +84,6 @@ export interface RunningAgent {
 
 /** Max bytes ws buffers for one message; protocol.ts rejects anything over 64 KiB with a counted error. */
 const WS_MAX_PAYLOAD = 1024 * 1024;
-/** Base64 JSON media messages take about 1.4 bytes per mu-law byte on the wire. */
-const WIRE_BYTES_PER_AUDIO_SECOND = 8000 * 1.4;
-
-function rejectUpgrade(socket: Duplex, status: 403 | 404 | 503, text: string): void {
-  const body = `${text}\n`;
-  const reason = status === 403 ? 'Forbidden' : status === 404 ? 'Not Found' : 'Service Unavailable';
-  socket.end(
-    `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-  );
-  socket.once('finish', () => socket.destroy());
-}
 
 function listenUrl(host: string, port: number): string {
   const h = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
@@ -119,10 +95,27 @@ function boundPort(app: HttpApp, fallback: number): number {
   return typeof address === 'object' && address !== null ? address.port : fallback;
 }
 
-export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
-  const { config, logger } = options;
-  // Throws (a clear error, before anything listens) on a public host without an auth token.
-  const auth = resolveTwilioAuth(config);
+/** Listens on the Twilio-facing port, then builds and listens the admin app; closes both on a failure. */
+async function listenBoth(
+  app: HttpApp,
+  config: Pick<Config, 'port' | 'adminPort' | 'host'>,
+  buildAdmin: () => Promise<HttpApp>,
+): Promise<HttpApp> {
+  let admin: HttpApp | undefined;
+  try {
+    await app.listen({ port: config.port, host: config.host });
+    admin = await buildAdmin();
+    await admin.listen({ port: config.adminPort, host: config.host });
+    return admin;
+  } catch (err) {
+    await app.close();
+    await admin?.close();
+    throw err;
+  }
+}
+
+/** Says at boot when requests are not authenticated, or only loopback peers can be. */
+function warnAboutAuth(config: Config, auth: TwilioAuth, logger: Logger): void {
   if (!config.twilioSignatureValidation) {
     logger.warn(
       'TWILIO_SIGNATURE_VALIDATION=false: webhooks and media streams are accepted without X-Twilio-Signature or stream token checks',
@@ -132,6 +125,44 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       'TWILIO_AUTH_TOKEN is empty: signatures are checked with the local development token and accepted only from loopback; only the local caller simulator can sign with it',
     );
   }
+}
+
+/**
+ * Ends a call at Twilio after the agent's goodbye, so the caller does not hear the fallback TwiML.
+ * Only with a real account: the development token cannot talk to Twilio.
+ */
+function twilioCallCompleter(
+  options: AgentOptions,
+  auth: TwilioAuth,
+  rejectLog: RateLimitedLog,
+): ((info: CallStartInfo) => Promise<void>) | undefined {
+  const { config } = options;
+  const twilioRest =
+    options.twilioRest ??
+    new TwilioRest({
+      baseUrl: config.twilioApiBaseUrl,
+      accountSid: config.twilioAccountSid,
+      apiKeySid: config.twilioApiKeySid,
+      apiKeySecret: config.twilioApiKeySecret,
+      authToken: auth.loopbackOnly ? '' : auth.authToken,
+    });
+  if (!twilioRest.configured) return undefined;
+  return async (info) => {
+    const r = await twilioRest.completeCall(info.accountSid, info.callSid);
+    if (!r.ok)
+      rejectLog.warn(
+        'twilio_rest',
+        { callSid: info.callSid, detail: r.detail },
+        'could not complete the call at Twilio: the caller may hear the fallback TwiML after the goodbye',
+      );
+  };
+}
+
+export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
+  const { config, logger } = options;
+  // Throws (a clear error, before anything listens) on a public host without an auth token.
+  const auth = resolveTwilioAuth(config);
+  warnAboutAuth(config, auth, logger);
   const onExit = options.onExit ?? ((code: number) => process.exit(code));
   const rejectLog = new RateLimitedLog({ logger });
   const streamTokens = config.twilioSignatureValidation
@@ -142,18 +173,11 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       })
     : undefined;
   const releaseMonitor = acquireEventLoopMonitor();
-  /** Every accepted socket, started or not (StreamGate tells them apart). */
-  const connections = new Set<MediaConnection>();
-  let connectionSeq = 0;
   let publicHost = config.publicHost;
   let closing: Promise<void> | undefined;
   /** Written once the admin port is known. */
   const drainTokenHolder: { current?: DrainToken } = {};
   const deletionCost = options.deletionCost ?? inClusterDeletionCost(config, logger);
-
-  const endAllCalls = async (reason: string): Promise<void> => {
-    await Promise.all([...connections].map((c) => c.end(reason, 1001)));
-  };
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: WS_MAX_PAYLOAD, perMessageDeflate: false });
 
@@ -163,7 +187,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       drain.cancel();
       removeSignalHandlers();
       app.server.off('upgrade', onUpgrade);
-      await endAllCalls('shutdown');
+      await connections.endAll('shutdown');
       await new Promise<void>((resolve) => wss.close(() => resolve()));
       await app.close();
       await admin?.close();
@@ -175,11 +199,11 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     return closing;
   };
 
-  const drain = new DrainController({
+  const drain: DrainController = new DrainController({
     drainSeconds: config.drainSeconds,
     logger,
-    activeCalls: () => connections.size,
-    endAllCalls,
+    activeCalls: (): number => connections.size,
+    endAllCalls: (reason) => connections.endAll(reason),
     shutdown: close,
     onExit,
   });
@@ -204,7 +228,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   });
   let admin: HttpApp | undefined;
 
-  const gate = new StreamGate({
+  const gate: StreamGate = new StreamGate({
     config,
     streamTokens,
     closing: () => drain.draining || closing !== undefined,
@@ -216,133 +240,49 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     },
   });
 
-  const twilioRest =
-    options.twilioRest ??
-    new TwilioRest({
-      baseUrl: config.twilioApiBaseUrl,
-      accountSid: config.twilioAccountSid,
-      apiKeySid: config.twilioApiKeySid,
-      apiKeySecret: config.twilioApiKeySecret,
-      authToken: auth.loopbackOnly ? '' : auth.authToken,
-    });
-  const completeCallAtTwilio = async (info: CallStartInfo): Promise<void> => {
-    const r = await twilioRest.completeCall(info.accountSid, info.callSid);
-    if (!r.ok)
-      rejectLog.warn(
-        'twilio_rest',
-        { callSid: info.callSid, detail: r.detail },
-        'could not complete the call at Twilio: the caller may hear the fallback TwiML after the goodbye',
-      );
-  };
+  const completeCall = twilioCallCompleter(options, auth, rejectLog);
 
-  const onConnection = (ws: WebSocket, handlerFactory: CallHandlerFactory): void => {
-    const refusal = gate.refuseSocket();
-    // 1013 Try Again Later; Twilio then continues with the TwiML after <Connect> (the fallback).
-    if (refusal !== undefined) return ws.close(1013, refusal);
-    connectionSeq += 1;
-    const conn = new MediaConnection({
-      socket: ws,
-      logger,
-      handlerFactory,
-      connectionId: `ws-${connectionSeq}`,
-      startTimeoutMs: options.startTimeoutMs ?? config.startTimeoutMs,
-      mediaTimeoutMs: config.mediaTimeoutMs,
-      outboundBufferBytes: Math.round(config.outboundBufferSeconds * WIRE_BYTES_PER_AUDIO_SECOND),
-      admitStart: gate.admitStart,
-      // Only with a real account: the development token cannot talk to Twilio.
-      ...(twilioRest.configured ? { completeCall: completeCallAtTwilio } : {}),
-      onStarted: (c) => gate.started(c),
-      onFinished: (c) => {
-        connections.delete(c);
-        gate.finished(c);
-        drain.callEnded();
-      },
-    });
-    connections.add(conn);
-    gate.addPending(conn);
-  };
+  const connections: MediaConnections = new MediaConnections({
+    config,
+    logger,
+    gate,
+    ...(options.startTimeoutMs !== undefined ? { startTimeoutMs: options.startTimeoutMs } : {}),
+    ...(completeCall ? { completeCall } : {}),
+    onFinished: () => drain.callEnded(),
+  });
 
-  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    socket.on('error', (err) => logger.debug({ err: { message: err.message } }, 'upgrade socket error'));
-    const path = (req.url ?? '').split('?')[0];
-    if (path !== MEDIA_STREAM_PATH && path !== `${MEDIA_STREAM_PATH}/`) {
-      refusedStreams.inc({ reason: 'not_found' });
-      rejectedRequests.inc({ route: 'media_stream', reason: 'not_found' });
-      return rejectUpgrade(socket, 404, 'not found');
-    }
-    // A playground upgrade carries a server-issued ticket instead of a Twilio signature (playground/access.ts).
-    const playground = options.playground?.admitUpgrade(req);
-    if (playground?.ok === false) {
-      refusedStreams.inc({ reason: 'playground_ticket' });
-      return rejectUpgrade(socket, 403, playground.reason);
-    }
-    if (playground === undefined && config.twilioSignatureValidation) {
-      const header = req.headers['x-twilio-signature'];
-      const signature = Array.isArray(header) ? header[0] : header;
-      const remote = req.socket.remoteAddress;
-      const remoteOk = !auth.loopbackOnly || isLoopbackAddress(remote);
-      if (!remoteOk || !isValidUpgradeSignature(auth.authToken, signature, publicHost)) {
-        refusedStreams.inc({ reason: 'signature' });
-        signatureRejections.inc({ route: 'media_stream' });
-        rejectedRequests.inc({ route: 'media_stream', reason: remoteOk ? 'signature' : 'dev_token_remote' });
-        rejectLog.warn(
-          'media_stream:signature',
-          { hasSignature: signature !== undefined, remote },
-          remoteOk
-            ? 'media stream upgrade rejected: invalid X-Twilio-Signature'
-            : 'media stream upgrade rejected: no TWILIO_AUTH_TOKEN configured, the development token is accepted only from loopback',
-        );
-        return rejectUpgrade(socket, 403, 'invalid signature');
-      }
-    }
-    const factory = playground?.ok ? playground.bind(options.handlerFactory) : options.handlerFactory;
-    wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, factory));
-  };
+  const onUpgrade = createMediaUpgradeHandler({
+    config,
+    auth,
+    publicHost: () => publicHost,
+    logger,
+    rejectLog,
+    wss,
+    handlerFactory: options.handlerFactory,
+    ...(options.playground ? { playground: options.playground } : {}),
+    onSocket: (ws, factory) => connections.accept(ws, factory),
+  });
   app.server.on('upgrade', onUpgrade);
 
-  const onSignal = (signal: NodeJS.Signals): void => {
-    switch (signalAction(signal, drain.phase)) {
-      case 'start_drain':
-        logger.info({ signal }, 'signal received: draining');
-        void drain.start(signal);
-        return;
-      case 'continue_drain':
-        logger.info(
-          { signal, activeCalls: connections.size },
-          'signal received during a drain: the drain continues, calls keep running',
-        );
-        return;
-      case 'end_calls_now':
-        logger.warn({ signal }, 'second SIGINT: ending remaining calls now');
-        void drain.force(`second ${signal}`);
-        return;
-    }
-  };
-  const removeSignalHandlers = (): void => {
-    process.off('SIGTERM', onSignal);
-    process.off('SIGINT', onSignal);
-  };
-  if (options.installSignalHandlers === true) {
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
-  }
+  const removeSignalHandlers =
+    options.installSignalHandlers === true
+      ? installDrainSignals(drain, logger, () => connections.size)
+      : () => undefined;
 
   try {
-    await app.listen({ port: config.port, host: config.host });
-    admin = await buildAdminApp({
-      logger,
-      readiness: options.readiness,
-      isDraining: () => drain.draining,
-      activeCalls: () => connections.size,
-      requestDrain: (reason) => void drain.start(reason),
-      drainToken: () => drainTokenHolder.current,
-      rejectLog,
-    });
-    await admin.listen({ port: config.adminPort, host: config.host });
+    admin = await listenBoth(app, config, () =>
+      buildAdminApp({
+        logger,
+        readiness: options.readiness,
+        isDraining: () => drain.draining,
+        activeCalls: (): number => connections.size,
+        requestDrain: (reason) => void drain.start(reason),
+        drainToken: () => drainTokenHolder.current,
+        rejectLog,
+      }),
+    );
   } catch (err) {
     removeSignalHandlers();
-    await app.close();
-    await admin?.close();
     releaseMonitor();
     throw err;
   }
@@ -373,7 +313,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     publicHost,
     drain: () => drain.start('drain()'),
     close,
-    activeCalls: () => connections.size,
+    activeCalls: (): number => connections.size,
     pendingStreams: () => gate.pendingCount,
     startedCalls: () => gate.callCount,
     get draining() {
