@@ -1,25 +1,16 @@
 // The operator loop: informers on VoiceAgents and on the kinds it owns feed a keyed work queue;
 // workers reconcile while this replica holds the Lease; a periodic resync re-queues every
 // VoiceAgent (drift on kinds without an informer, active-call counts, lost events).
-import {
-  AppsV1Api,
-  AutoscalingV2Api,
-  CoreV1Api,
-  CustomObjectsApi,
-  PolicyV1Api,
-  RbacAuthorizationV1Api,
-  type KubeConfig,
-  type KubernetesListObject,
-  type KubernetesObject,
-} from '@kubernetes/client-node';
+import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { GROUP, PLURAL, VERSION, type VoiceAgent } from '../api/types.ts';
-import { MANAGED_BY, OWNER_LABEL } from '../render/index.ts';
+import type { VoiceAgent } from '../api/types.ts';
+import { OWNER_LABEL } from '../render/index.ts';
 import { resilientInformer, type ResilientInformer } from './informers.ts';
 import { LeaderElector, type Clock, type LeaseTimings } from './leader.ts';
 import type { OperatorMetrics } from './metrics.ts';
 import { Reconciler } from './reconciler.ts';
 import { WorkQueue } from './queue.ts';
+import { MANAGED_SELECTOR, ownedKinds, voiceAgentKind } from './watched-kinds.ts';
 
 export interface ControllerOptions {
   kc: KubeConfig;
@@ -44,8 +35,6 @@ export interface ControllerOptions {
   leaseClock?: Clock;
 }
 
-const MANAGED_SELECTOR = `app.kubernetes.io/managed-by=${MANAGED_BY}`;
-
 export class Controller {
   private readonly opts: ControllerOptions;
   private readonly queue: WorkQueue;
@@ -62,102 +51,22 @@ export class Controller {
     this.opts = opts;
     this.queue = new WorkQueue(opts.backoff);
     const { kc, logger, metrics, watchNamespace: ns } = opts;
-    const custom = kc.makeApiClient(CustomObjectsApi);
-    const nsPath = (group: string, resource: string) =>
-      `${group}${ns ? `/namespaces/${ns}` : ''}/${resource}`;
-
+    const voiceAgents = voiceAgentKind(kc, ns);
     this.voiceAgents = resilientInformer<VoiceAgent>({
       kc,
       logger,
-      resource: PLURAL,
-      path: nsPath(`/apis/${GROUP}/${VERSION}`, PLURAL),
-      list: async () =>
-        (ns
-          ? await custom.listNamespacedCustomObject({
-              group: GROUP,
-              version: VERSION,
-              namespace: ns,
-              plural: PLURAL,
-            })
-          : await custom.listClusterCustomObject({
-              group: GROUP,
-              version: VERSION,
-              plural: PLURAL,
-            })) as KubernetesListObject<VoiceAgent>,
+      ...voiceAgents,
       onChange: (va) => this.enqueue(va),
-      onRestart: () => metrics.informerRestarts.inc({ resource: PLURAL }),
+      onRestart: () => metrics.informerRestarts.inc({ resource: voiceAgents.resource }),
       restartDelayMs: opts.informerRestartDelayMs,
     });
-
-    const apps = kc.makeApiClient(AppsV1Api);
-    const core = kc.makeApiClient(CoreV1Api);
-    const autoscaling = kc.makeApiClient(AutoscalingV2Api);
-    const policy = kc.makeApiClient(PolicyV1Api);
-    const rbac = kc.makeApiClient(RbacAuthorizationV1Api);
-    const labelSelector = MANAGED_SELECTOR;
-    const owned: {
-      resource: string;
-      path: string;
-      list: () => Promise<KubernetesListObject<KubernetesObject>>;
-    }[] = [
-      {
-        resource: 'deployments',
-        path: nsPath('/apis/apps/v1', 'deployments'),
-        list: () =>
-          ns
-            ? apps.listNamespacedDeployment({ namespace: ns, labelSelector })
-            : apps.listDeploymentForAllNamespaces({ labelSelector }),
-      },
-      {
-        resource: 'services',
-        path: nsPath('/api/v1', 'services'),
-        list: () =>
-          ns
-            ? core.listNamespacedService({ namespace: ns, labelSelector })
-            : core.listServiceForAllNamespaces({ labelSelector }),
-      },
-      {
-        resource: 'serviceaccounts',
-        path: nsPath('/api/v1', 'serviceaccounts'),
-        list: () =>
-          ns
-            ? core.listNamespacedServiceAccount({ namespace: ns, labelSelector })
-            : core.listServiceAccountForAllNamespaces({ labelSelector }),
-      },
-      {
-        resource: 'horizontalpodautoscalers',
-        path: nsPath('/apis/autoscaling/v2', 'horizontalpodautoscalers'),
-        list: () =>
-          ns
-            ? autoscaling.listNamespacedHorizontalPodAutoscaler({ namespace: ns, labelSelector })
-            : autoscaling.listHorizontalPodAutoscalerForAllNamespaces({ labelSelector }),
-      },
-      {
-        resource: 'poddisruptionbudgets',
-        path: nsPath('/apis/policy/v1', 'poddisruptionbudgets'),
-        list: () =>
-          ns
-            ? policy.listNamespacedPodDisruptionBudget({ namespace: ns, labelSelector })
-            : policy.listPodDisruptionBudgetForAllNamespaces({ labelSelector }),
-      },
-      {
-        resource: 'rolebindings',
-        path: nsPath('/apis/rbac.authorization.k8s.io/v1', 'rolebindings'),
-        list: () =>
-          ns
-            ? rbac.listNamespacedRoleBinding({ namespace: ns, labelSelector })
-            : rbac.listRoleBindingForAllNamespaces({ labelSelector }),
-      },
-    ];
-    for (const o of owned) {
+    for (const o of ownedKinds(kc, ns)) {
       this.informers.push(
         resilientInformer<KubernetesObject>({
           kc,
           logger,
-          resource: o.resource,
-          path: o.path,
-          list: o.list,
-          labelSelector,
+          ...o,
+          labelSelector: MANAGED_SELECTOR,
           onChange: (obj) => this.enqueueOwner(obj),
           onRestart: () => metrics.informerRestarts.inc({ resource: o.resource }),
           restartDelayMs: opts.informerRestartDelayMs,
