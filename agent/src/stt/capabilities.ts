@@ -160,12 +160,87 @@ function isHebrew(apiLanguage: string): boolean {
   return apiLanguage.toLowerCase().startsWith('iw-');
 }
 
+/** Throws SttConfigError when Speech v1 cannot serve this model, location or language. */
+function checkV1(model: string, location: string, languageCode: string): void {
+  const hebrew = isHebrew(languageCode);
+  if (!V1_LOCATIONS.includes(location)) {
+    throw new SttConfigError(
+      `STT_LOCATION=${location} does not exist for Speech v1: v1 serves only global, eu and us ` +
+        `(speech.googleapis.com, eu-speech.googleapis.com, us-speech.googleapis.com). ` +
+        `Use STT_LOCATION=${location.startsWith('europe') ? 'eu' : location.startsWith('us') ? 'us' : 'global'}, ` +
+        `or STT_API_VERSION=v2 for regional locations.`,
+    );
+  }
+  if (V2_MODELS.includes(model) && !V1_MODELS.includes(model)) {
+    throw new SttConfigError(
+      `STT_MODEL=${model} exists only on Speech v2: set STT_API_VERSION=v2` +
+        (model === 'chirp_3' ? ' with STT_LOCATION=eu or us' : '') +
+        `, or use STT_MODEL=default on v1.`,
+    );
+  }
+  if (!V1_MODELS.includes(model)) {
+    throw new SttConfigError(`STT_MODEL=${model} is not a Speech v1 model (known: ${V1_MODELS.join(', ')}).`);
+  }
+  if (hebrew && !V1_HEBREW_MODELS.includes(model)) {
+    throw new SttConfigError(
+      `STT_MODEL=${model} is not supported for ${languageCode} on Speech v1 ` +
+        `(the API answers INVALID_ARGUMENT "The requested model is currently not supported for language : ${languageCode}"): ${HEBREW_ALTERNATIVE}.`,
+    );
+  }
+}
+
+/** Throws SttConfigError when Speech v2 cannot serve this; returns the warnings of what is unconfirmed. */
+function checkV2(config: SttTargetConfig, model: string, location: string, languageCode: string): string[] {
+  const hebrew = isHebrew(languageCode);
+  const warnings: string[] = [];
+  if (config.googleProject === '') {
+    throw new SttConfigError(
+      'STT_API_VERSION=v2 needs GOOGLE_CLOUD_PROJECT (the recognizer path is projects/{project}/locations/{location}/recognizers/_). Set it, or use STT_API_VERSION=v1.',
+    );
+  }
+  if (!V2_LOCATIONS.includes(location)) {
+    const suggestion = location.startsWith('europe') ? 'eu' : location.startsWith('us') ? 'us' : 'global';
+    throw new SttConfigError(
+      `STT_LOCATION=${location} has no Speech v2 endpoint (${speechHost(location)} does not exist). ` +
+        `Use STT_LOCATION=${suggestion}; known v2 locations: ${V2_LOCATIONS.join(', ')}.`,
+    );
+  }
+  if (model === 'default' || (!V2_MODELS.includes(model) && V1_MODELS.includes(model))) {
+    throw new SttConfigError(
+      `STT_MODEL=${model} is a Speech v1 model; v2 needs a v2 model such as chirp_3 (STT_LOCATION=eu or us), or set STT_API_VERSION=v1.`,
+    );
+  }
+  if (!V2_MODELS.includes(model)) {
+    throw new SttConfigError(`STT_MODEL=${model} is not a Speech v2 model (known: ${V2_MODELS.join(', ')}).`);
+  }
+  if (model === 'chirp_3' && !CHIRP3_LOCATIONS.includes(location)) {
+    throw new SttConfigError(
+      `STT_MODEL=chirp_3 is served in the eu and us multi-regions, not ${location}: set STT_LOCATION=eu (or us).`,
+    );
+  }
+  if (config.sttStreaming && model === 'chirp') {
+    throw new SttConfigError(
+      'STT_MODEL=chirp does not support streaming recognition: use STT_MODEL=chirp_3.',
+    );
+  }
+  if (hebrew && config.sttStreaming && model === 'chirp_2') {
+    throw new SttConfigError(
+      `STT_MODEL=chirp_2 does not support streaming for ${languageCode}: use STT_MODEL=chirp_3 with STT_LOCATION=eu, or STT_MODEL=default on STT_API_VERSION=v1.`,
+    );
+  }
+  if (hebrew && model !== 'chirp_2') {
+    warnings.push(
+      `${model} for ${languageCode} on v2 is not confirmed: check with the Locations API (filter language = ${languageCode} AND model = ${model}) or enable STT_PROBE_ON_BOOT.`,
+    );
+  }
+  return warnings;
+}
+
 /** Resolves the configuration to a concrete API target, or throws SttConfigError saying what to use instead. */
 export function resolveSttTarget(config: SttTargetConfig): SttTarget {
   const apiVersion = config.sttApiVersion;
   const model = config.sttModel;
   const languageCode = apiLanguageCode(config.sttLanguage);
-  const hebrew = isHebrew(languageCode);
   const warnings: string[] = [];
 
   const explicit = config.sttLocation !== '';
@@ -179,77 +254,8 @@ export function resolveSttTarget(config: SttTargetConfig): SttTarget {
     );
   }
 
-  if (apiVersion === 'v1') {
-    if (!V1_LOCATIONS.includes(location)) {
-      throw new SttConfigError(
-        `STT_LOCATION=${location} does not exist for Speech v1: v1 serves only global, eu and us ` +
-          `(speech.googleapis.com, eu-speech.googleapis.com, us-speech.googleapis.com). ` +
-          `Use STT_LOCATION=${location.startsWith('europe') ? 'eu' : location.startsWith('us') ? 'us' : 'global'}, ` +
-          `or STT_API_VERSION=v2 for regional locations.`,
-      );
-    }
-    if (V2_MODELS.includes(model) && !V1_MODELS.includes(model)) {
-      throw new SttConfigError(
-        `STT_MODEL=${model} exists only on Speech v2: set STT_API_VERSION=v2` +
-          (model === 'chirp_3' ? ' with STT_LOCATION=eu or us' : '') +
-          `, or use STT_MODEL=default on v1.`,
-      );
-    }
-    if (!V1_MODELS.includes(model)) {
-      throw new SttConfigError(
-        `STT_MODEL=${model} is not a Speech v1 model (known: ${V1_MODELS.join(', ')}).`,
-      );
-    }
-    if (hebrew && !V1_HEBREW_MODELS.includes(model)) {
-      throw new SttConfigError(
-        `STT_MODEL=${model} is not supported for ${languageCode} on Speech v1 ` +
-          `(the API answers INVALID_ARGUMENT "The requested model is currently not supported for language : ${languageCode}"): ${HEBREW_ALTERNATIVE}.`,
-      );
-    }
-  } else {
-    if (config.googleProject === '') {
-      throw new SttConfigError(
-        'STT_API_VERSION=v2 needs GOOGLE_CLOUD_PROJECT (the recognizer path is projects/{project}/locations/{location}/recognizers/_). Set it, or use STT_API_VERSION=v1.',
-      );
-    }
-    if (!V2_LOCATIONS.includes(location)) {
-      const suggestion = location.startsWith('europe') ? 'eu' : location.startsWith('us') ? 'us' : 'global';
-      throw new SttConfigError(
-        `STT_LOCATION=${location} has no Speech v2 endpoint (${speechHost(location)} does not exist). ` +
-          `Use STT_LOCATION=${suggestion}; known v2 locations: ${V2_LOCATIONS.join(', ')}.`,
-      );
-    }
-    if (model === 'default' || (!V2_MODELS.includes(model) && V1_MODELS.includes(model))) {
-      throw new SttConfigError(
-        `STT_MODEL=${model} is a Speech v1 model; v2 needs a v2 model such as chirp_3 (STT_LOCATION=eu or us), or set STT_API_VERSION=v1.`,
-      );
-    }
-    if (!V2_MODELS.includes(model)) {
-      throw new SttConfigError(
-        `STT_MODEL=${model} is not a Speech v2 model (known: ${V2_MODELS.join(', ')}).`,
-      );
-    }
-    if (model === 'chirp_3' && !CHIRP3_LOCATIONS.includes(location)) {
-      throw new SttConfigError(
-        `STT_MODEL=chirp_3 is served in the eu and us multi-regions, not ${location}: set STT_LOCATION=eu (or us).`,
-      );
-    }
-    if (config.sttStreaming && model === 'chirp') {
-      throw new SttConfigError(
-        'STT_MODEL=chirp does not support streaming recognition: use STT_MODEL=chirp_3.',
-      );
-    }
-    if (hebrew && config.sttStreaming && model === 'chirp_2') {
-      throw new SttConfigError(
-        `STT_MODEL=chirp_2 does not support streaming for ${languageCode}: use STT_MODEL=chirp_3 with STT_LOCATION=eu, or STT_MODEL=default on STT_API_VERSION=v1.`,
-      );
-    }
-    if (hebrew && model !== 'chirp_2') {
-      warnings.push(
-        `${model} for ${languageCode} on v2 is not confirmed: check with the Locations API (filter language = ${languageCode} AND model = ${model}) or enable STT_PROBE_ON_BOOT.`,
-      );
-    }
-  }
+  if (apiVersion === 'v1') checkV1(model, location, languageCode);
+  else warnings.push(...checkV2(config, model, location, languageCode));
 
   const endpoint: SttEndpoint =
     config.sttEndpoint !== ''
