@@ -109,7 +109,9 @@ export async function* respondWithTools(request: RespondRequest, o: ToolLoopOpti
 
       const fillerAfter = fillerDelayMs(o.clock.now(), o.fillerAfterMs, o.fillerDeadlineMs?.());
       // Calls past the limit are answered with an error, not run (every call needs its answer).
-      const running = calls.map((call, i) => (i < MAX_CALLS_PER_ROUND ? runOne(call) : refuse(call)));
+      const running = calls.map((call, i) =>
+        i < MAX_CALLS_PER_ROUND ? runOne(o, request, call) : refuse(call),
+      );
       const waitsOnBackend = calls.some((c) => !o.runner.isBuiltin(c.name));
       if (!fillerSaid && waitsOnBackend && (await slowerThan(Promise.all(running), fillerAfter, o.clock))) {
         if (request.signal.aborted) return;
@@ -141,29 +143,31 @@ export async function* respondWithTools(request: RespondRequest, o: ToolLoopOpti
   } finally {
     if (exchange.length > 0) o.onExchange?.(exchange);
   }
+}
 
-  function refuse(call: ToolCall): Promise<ToolOutcome> {
-    toolCallsTotal.inc({ tool: call.name, outcome: 'too_many_calls' });
-    toolErrors.inc({ tool: call.name, reason: 'too_many_calls' });
-    return Promise.resolve({
-      kind: 'error',
-      reason: 'too_many_calls',
-      content: `error: at most ${MAX_CALLS_PER_ROUND} tool calls per turn; this one was not run`,
-      tellCaller: false,
-    });
-  }
+/** A call past MAX_CALLS_PER_ROUND: answered with an error, not run (every call needs its answer). */
+function refuse(call: ToolCall): Promise<ToolOutcome> {
+  toolCallsTotal.inc({ tool: call.name, outcome: 'too_many_calls' });
+  toolErrors.inc({ tool: call.name, reason: 'too_many_calls' });
+  return Promise.resolve({
+    kind: 'error',
+    reason: 'too_many_calls',
+    content: `error: at most ${MAX_CALLS_PER_ROUND} tool calls per turn; this one was not run`,
+    tellCaller: false,
+  });
+}
 
-  async function runOne(call: ToolCall): Promise<ToolOutcome> {
-    const startMs = o.clock.now();
-    const outcome = await o.runner.run(call, { callSid: request.callId, signal: request.signal });
-    const endMs = o.clock.now();
-    const label = outcomeLabel(outcome);
-    toolCallsTotal.inc({ tool: call.name, outcome: label });
-    if (outcome.kind === 'error') toolErrors.inc({ tool: call.name, reason: outcome.reason });
-    toolLatency.observe({ tool: call.name }, (endMs - startMs) / 1000);
-    o.onToolCall?.({ name: call.name, startMs, endMs, outcome: label });
-    return outcome;
-  }
+/** Runs one tool call, counted, timed and reported to onToolCall. */
+async function runOne(o: ToolLoopOptions, request: RespondRequest, call: ToolCall): Promise<ToolOutcome> {
+  const startMs = o.clock.now();
+  const outcome = await o.runner.run(call, { callSid: request.callId, signal: request.signal });
+  const endMs = o.clock.now();
+  const label = outcomeLabel(outcome);
+  toolCallsTotal.inc({ tool: call.name, outcome: label });
+  if (outcome.kind === 'error') toolErrors.inc({ tool: call.name, reason: outcome.reason });
+  toolLatency.observe({ tool: call.name }, (endMs - startMs) / 1000);
+  o.onToolCall?.({ name: call.name, startMs, endMs, outcome: label });
+  return outcome;
 }
 
 /** Waits for the gate; an aborted request stops waiting (a discarded guess never hangs). */
