@@ -11,7 +11,7 @@ import { WebSocketServer } from 'ws';
 import type { Config } from './config/schema.ts';
 import type { Logger } from './telemetry/logger.ts';
 import type { CallHandlerFactory, CallStartInfo } from './call/types.ts';
-import { TwilioRest } from './twilio/rest.ts';
+import { twilioRestFromConfig, type TwilioRest } from './twilio/rest.ts';
 import { buildAdminApp, buildHttpApp, type HttpApp, type Readiness } from './server/http.ts';
 import { DrainController } from './server/drain.ts';
 import { createDrainToken, type DrainToken } from './server/drain-token.ts';
@@ -136,16 +136,7 @@ function twilioCallCompleter(
   auth: TwilioAuth,
   rejectLog: RateLimitedLog,
 ): ((info: CallStartInfo) => Promise<void>) | undefined {
-  const { config } = options;
-  const twilioRest =
-    options.twilioRest ??
-    new TwilioRest({
-      baseUrl: config.twilioApiBaseUrl,
-      accountSid: config.twilioAccountSid,
-      apiKeySid: config.twilioApiKeySid,
-      apiKeySecret: config.twilioApiKeySecret,
-      authToken: auth.loopbackOnly ? '' : auth.authToken,
-    });
+  const twilioRest = options.twilioRest ?? twilioRestFromConfig(options.config, auth);
   if (!twilioRest.configured) return undefined;
   return async (info) => {
     const r = await twilioRest.completeCall(info.accountSid, info.callSid);

@@ -14,7 +14,7 @@ import { createPlayground, type Playground } from '../playground/routes.ts';
 import { DEFAULT_SCRIPT } from '../sim/speech/emulator.ts';
 import { twilioCallActions } from '../twilio/call-actions.ts';
 import { loadToolConfig, type ToolConfig } from '../tools/config.ts';
-import { TwilioRest } from '../twilio/rest.ts';
+import { twilioRestFromConfig, type TwilioRest } from '../twilio/rest.ts';
 
 export interface BootOptions extends ProviderOptions {
   /** Install SIGTERM/SIGINT drain handlers (main only). */
@@ -76,6 +76,23 @@ export function logSttBootLine(config: Config, sttChoice: 'google' | 'emulator',
   );
 }
 
+/** Which providers are live, with a warning when any is an offline stand-in. */
+function logProvidersLive(live: Providers['live'], logger: Logger): void {
+  logger.info(
+    { providers: describeLiveProviders(live), live },
+    `Providers live: stt=${live.stt} llm=${live.llm} tts=${live.tts}`,
+  );
+  const offline = Object.entries(live).filter(
+    ([, v]) => v === 'emulator' || v === 'scripted' || v === 'local',
+  );
+  if (offline.length > 0) {
+    logger.warn(
+      { offline: offline.map(([k]) => k) },
+      'Offline providers in use: not real speech recognition / language model / Google voices (set Google and OpenAI credentials for production)',
+    );
+  }
+}
+
 export async function bootAgent(
   config: Config,
   logger: Logger,
@@ -86,32 +103,13 @@ export async function bootAgent(
   const auth = resolveTwilioAuth(config);
   // Tools and transfer targets are checked before anything starts: a bad entry stops the boot.
   const tools = loadToolConfig(config, options.env ?? process.env);
-  const twilioRest = new TwilioRest({
-    baseUrl: config.twilioApiBaseUrl,
-    accountSid: config.twilioAccountSid,
-    apiKeySid: config.twilioApiKeySid,
-    apiKeySecret: config.twilioApiKeySecret,
-    // The development token cannot talk to Twilio.
-    authToken: auth.loopbackOnly ? '' : auth.authToken,
-  });
+  const twilioRest = twilioRestFromConfig(config, auth);
   logToolsBootLine(tools, twilioRest, logger);
   const providers = await createProviders(config, logger, options);
   let tracing: Tracing | undefined;
   try {
     logSttBootLine(providers.effectiveConfig, providers.live.stt, logger);
-    logger.info(
-      { providers: describeLiveProviders(providers.live), live: providers.live },
-      `Providers live: stt=${providers.live.stt} llm=${providers.live.llm} tts=${providers.live.tts}`,
-    );
-    const offline = Object.entries(providers.live).filter(
-      ([, v]) => v === 'emulator' || v === 'scripted' || v === 'local',
-    );
-    if (offline.length > 0) {
-      logger.warn(
-        { offline: offline.map(([k]) => k) },
-        'Offline providers in use: not real speech recognition / language model / Google voices (set Google and OpenAI credentials for production)',
-      );
-    }
+    logProvidersLive(providers.live, logger);
     tracing = await initTracing(config, logger, options.tracingOptions);
     if (options.waitForProviders ?? true) await providers.whenReady();
   } catch (err) {

@@ -7,6 +7,7 @@
 import { Counter } from 'prom-client';
 import twilio from 'twilio';
 import { registry } from '../telemetry/metrics.ts';
+import type { Config } from '../config/schema.ts';
 import type { TransferTarget } from '../tools/types.ts';
 
 export const twilioRestRequests = new Counter({
@@ -131,4 +132,21 @@ export class TwilioRest {
       return { ok: false, detail: e.message ?? String(err) };
     }
   }
+}
+
+/**
+ * The client for the configured account. `authToken` is the one requests are checked with; with
+ * only the development token (`loopbackOnly`) it is not passed on: it cannot talk to Twilio.
+ */
+export function twilioRestFromConfig(
+  config: Pick<Config, 'twilioApiBaseUrl' | 'twilioAccountSid' | 'twilioApiKeySid' | 'twilioApiKeySecret'>,
+  auth: { readonly authToken: string; readonly loopbackOnly: boolean },
+): TwilioRest {
+  return new TwilioRest({
+    baseUrl: config.twilioApiBaseUrl,
+    accountSid: config.twilioAccountSid,
+    apiKeySid: config.twilioApiKeySid,
+    apiKeySecret: config.twilioApiKeySecret,
+    authToken: auth.loopbackOnly ? '' : auth.authToken,
+  });
 }
