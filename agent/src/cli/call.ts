@@ -118,33 +118,108 @@ function describe(e: CallEvent, callNo: number): string | undefined {
   }
 }
 
-async function main(): Promise<void> {
-  let args;
+const CLI_OPTIONS = {
+  url: { type: 'string' },
+  wav: { type: 'string', multiple: true },
+  script: { type: 'string' },
+  'lead-ms': { type: 'string' },
+  'wait-timeout': { type: 'string' },
+  'quiet-ms': { type: 'string' },
+  param: { type: 'string', multiple: true },
+  calls: { type: 'string' },
+  'stagger-ms': { type: 'string' },
+  'auth-token': { type: 'string' },
+  'public-host': { type: 'string' },
+  'no-sign': { type: 'boolean' },
+  fault: { type: 'string', multiple: true },
+  'fault-seed': { type: 'string' },
+  record: { type: 'string' },
+  'record-mode': { type: 'string' },
+  verbose: { type: 'boolean' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+type CliArgs = ReturnType<typeof parseArgs<{ options: typeof CLI_OPTIONS; strict: true }>>['values'];
+
+/** The call's steps: a --script (inline or @file), or each --wav followed by a wait for the agent. */
+async function buildScript(args: CliArgs): Promise<CallStepSpec[]> {
+  if (args.script !== undefined) {
+    if (args.wav) fail('use either --wav or --script, not both');
+    let text = args.script;
+    if (text.startsWith('@')) {
+      const { readFile } = await import('node:fs/promises');
+      text = await readFile(userPath(text.slice(1)), 'utf8');
+    }
+    try {
+      return parseScript(text).map((s) =>
+        s.kind === 'play' && 'file' in s ? { ...s, file: userPath(s.file) } : s,
+      );
+    } catch (err) {
+      fail((err as Error).message);
+    }
+  }
+  if (!args.wav || args.wav.length === 0) fail('give at least one --wav, or a --script');
+  const timeoutMs = intOption(args['wait-timeout'], 'wait-timeout', 15_000);
+  const quietMs = intOption(args['quiet-ms'], 'quiet-ms', 700);
+  const leadMs = intOption(args['lead-ms'], 'lead-ms', 1000);
+  const script: CallStepSpec[] = leadMs > 0 ? [{ kind: 'silence', ms: leadMs }] : [];
+  for (const file of args.wav) {
+    script.push(
+      { kind: 'play', file: userPath(file) },
+      { kind: 'waitForAgent', until: 'end', timeoutMs, quietMs },
+    );
+  }
+  script.push({ kind: 'stop' });
+  return script;
+}
+
+/** The --fault plan; only faults the caller itself injects (a WebSocket drop) belong here. */
+function callerFaults(args: CliArgs): ReturnType<typeof createFaultInjector> {
+  let plan: FaultPlan;
   try {
-    args = parseArgs({
-      options: {
-        url: { type: 'string' },
-        wav: { type: 'string', multiple: true },
-        script: { type: 'string' },
-        'lead-ms': { type: 'string' },
-        'wait-timeout': { type: 'string' },
-        'quiet-ms': { type: 'string' },
-        param: { type: 'string', multiple: true },
-        calls: { type: 'string' },
-        'stagger-ms': { type: 'string' },
-        'auth-token': { type: 'string' },
-        'public-host': { type: 'string' },
-        'no-sign': { type: 'boolean' },
-        fault: { type: 'string', multiple: true },
-        'fault-seed': { type: 'string' },
-        record: { type: 'string' },
-        'record-mode': { type: 'string' },
-        verbose: { type: 'boolean' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    }).values;
+    plan = parseFaultPlan(args.fault ?? [], intOption(args['fault-seed'], 'fault-seed', 1));
+  } catch (err) {
+    if (err instanceof FaultSpecError) fail(err.message);
+    throw err;
+  }
+  const emulatorOnly = plan.faults.find((f) => f.kind !== 'ws-drop');
+  if (emulatorOnly)
+    fail(`--fault ${emulatorOnly.kind} is injected by the emulators: use npm run bench -- --fault`);
+  return createFaultInjector(plan);
+}
+
+/** The results as JSON, or a timeline per call with latency percentiles over several calls. */
+function printResults(results: readonly CallResult[], args: CliArgs, calls: number): void {
+  if (args.json) {
+    console.log(
+      JSON.stringify(
+        results.map(({ recording: _r, ...rest }) => rest),
+        null,
+        2,
+      ),
+    );
+  } else {
+    for (const r of results) console.log(formatTimeline(r));
+    const latencies = results.flatMap((r) => r.turns.map((t) => t.latencyMs)).filter((v) => v !== undefined);
+    if (results.length > 1 && latencies.length > 0) {
+      latencies.sort((a, b) => a - b);
+      const q = (p: number) =>
+        Math.round(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!);
+      console.log(
+        `${results.length} calls, ${latencies.length} answered turns: latency p50 ${q(0.5)} ms, p95 ${q(0.95)} ms`,
+      );
+    }
+    if (args.record && results.some((r) => r.outcome !== 'error')) {
+      console.log(`recording written to ${args.record}${calls > 1 ? ' (-<n> per call)' : ''}`);
+    }
+  }
+}
+
+async function main(): Promise<void> {
+  let args: CliArgs;
+  try {
+    args = parseArgs({ options: CLI_OPTIONS, strict: true }).values;
   } catch (err) {
     fail((err as Error).message);
   }
@@ -160,35 +235,7 @@ async function main(): Promise<void> {
     fail((err as Error).message);
   }
 
-  let script: CallStepSpec[];
-  if (args.script !== undefined) {
-    if (args.wav) fail('use either --wav or --script, not both');
-    let text = args.script;
-    if (text.startsWith('@')) {
-      const { readFile } = await import('node:fs/promises');
-      text = await readFile(userPath(text.slice(1)), 'utf8');
-    }
-    try {
-      script = parseScript(text).map((s) =>
-        s.kind === 'play' && 'file' in s ? { ...s, file: userPath(s.file) } : s,
-      );
-    } catch (err) {
-      fail((err as Error).message);
-    }
-  } else {
-    if (!args.wav || args.wav.length === 0) fail('give at least one --wav, or a --script');
-    const timeoutMs = intOption(args['wait-timeout'], 'wait-timeout', 15_000);
-    const quietMs = intOption(args['quiet-ms'], 'quiet-ms', 700);
-    const leadMs = intOption(args['lead-ms'], 'lead-ms', 1000);
-    script = leadMs > 0 ? [{ kind: 'silence', ms: leadMs }] : [];
-    for (const file of args.wav) {
-      script.push(
-        { kind: 'play', file: userPath(file) },
-        { kind: 'waitForAgent', until: 'end', timeoutMs, quietMs },
-      );
-    }
-    script.push({ kind: 'stop' });
-  }
+  const script = await buildScript(args);
 
   const customParameters: Record<string, string> = {};
   for (const p of args.param ?? []) {
@@ -207,17 +254,7 @@ async function main(): Promise<void> {
         publicUrl: args['public-host'] ?? defaultPublicHost(connectUrl),
       };
 
-  let plan: FaultPlan;
-  try {
-    plan = parseFaultPlan(args.fault ?? [], intOption(args['fault-seed'], 'fault-seed', 1));
-  } catch (err) {
-    if (err instanceof FaultSpecError) fail(err.message);
-    throw err;
-  }
-  const emulatorOnly = plan.faults.find((f) => f.kind !== 'ws-drop');
-  if (emulatorOnly)
-    fail(`--fault ${emulatorOnly.kind} is injected by the emulators: use npm run bench -- --fault`);
-  const faults = createFaultInjector(plan);
+  const faults = callerFaults(args);
 
   const callNumbers = new Map<string, number>();
   const results: CallResult[] = await placeCalls(
@@ -242,29 +279,7 @@ async function main(): Promise<void> {
   faults.stop();
   if (faults.caller) console.error(`ws-drop: ${faults.caller.drops} call(s) dropped`);
 
-  if (args.json) {
-    console.log(
-      JSON.stringify(
-        results.map(({ recording: _r, ...rest }) => rest),
-        null,
-        2,
-      ),
-    );
-  } else {
-    for (const r of results) console.log(formatTimeline(r));
-    const latencies = results.flatMap((r) => r.turns.map((t) => t.latencyMs)).filter((v) => v !== undefined);
-    if (results.length > 1 && latencies.length > 0) {
-      latencies.sort((a, b) => a - b);
-      const q = (p: number) =>
-        Math.round(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!);
-      console.log(
-        `${results.length} calls, ${latencies.length} answered turns: latency p50 ${q(0.5)} ms, p95 ${q(0.95)} ms`,
-      );
-    }
-    if (args.record && results.some((r) => r.outcome !== 'error')) {
-      console.log(`recording written to ${args.record}${calls > 1 ? ' (-<n> per call)' : ''}`);
-    }
-  }
+  printResults(results, args, calls);
   const bad = results.some((r) => r.outcome === 'error' || r.protocolErrors.total > 0);
   process.exitCode = bad ? 1 : 0;
 }
