@@ -79,6 +79,34 @@ function noteCompleted(
   }
 }
 
+/**
+ * The hook both emulators share: a request inside a window, and selected by its share, gets what
+ * `inject` makes of it (and the window then waits for its recovery); others are served.
+ */
+function windowHook<F extends Llm429BurstFault | LlmStallFault | TtsOutageFault, T>(
+  rules: WindowRule<F>[],
+  epochMs: number,
+  clock: FaultClock,
+  log: FaultLog,
+  inject: (r: WindowRule<F>, now: number) => T,
+): { now(): number; request(): T | null; completed(arrivedAtEpochMs: number): void } {
+  return {
+    now: () => clock.now(),
+    request() {
+      const now = clock.now();
+      for (const r of rules) {
+        if (!inWindow(r.f, now - epochMs) || !r.selector.next()) continue;
+        r.pendingRecovery = true;
+        return inject(r, now);
+      }
+      return null;
+    },
+    completed(arrivedAtEpochMs) {
+      noteCompleted(rules, epochMs, arrivedAtEpochMs, clock, log);
+    },
+  };
+}
+
 /** `epochMs`: wall time of the run's start, from which the windows count. */
 export function createLlmFaultHook(
   plan: FaultPlan,
@@ -92,35 +120,23 @@ export function createLlmFaultHook(
     (f) => f.requestShare,
   );
   if (rules.length === 0) return undefined;
-  return {
-    now: () => clock.now(),
-    request() {
-      const now = clock.now();
-      for (const r of rules) {
-        if (!inWindow(r.f, now - epochMs) || !r.selector.next()) continue;
-        r.pendingRecovery = true;
-        const f = r.f;
-        if (f.kind === 'llm-429-burst') {
-          log.add({ fault: f.kind, index: r.index, type: 'injected', atEpochMs: now, detail: '429' });
-          return { type: 'rate_limit', retryAfterSeconds: f.retryAfterS };
-        }
-        log.add({
-          fault: f.kind,
-          index: r.index,
-          type: 'injected',
-          atEpochMs: now,
-          detail: `stall after ${f.afterTokens} tokens`,
-        });
-        return { type: 'stall', afterTokens: f.afterTokens };
-      }
-      return null;
-    },
-    completed(arrivedAtEpochMs) {
-      noteCompleted(rules, epochMs, arrivedAtEpochMs, clock, log);
-    },
-  };
+  return windowHook(rules, epochMs, clock, log, ({ f, index }, now): PlannedLlmFault => {
+    if (f.kind === 'llm-429-burst') {
+      log.add({ fault: f.kind, index, type: 'injected', atEpochMs: now, detail: '429' });
+      return { type: 'rate_limit', retryAfterSeconds: f.retryAfterS };
+    }
+    log.add({
+      fault: f.kind,
+      index,
+      type: 'injected',
+      atEpochMs: now,
+      detail: `stall after ${f.afterTokens} tokens`,
+    });
+    return { type: 'stall', afterTokens: f.afterTokens };
+  });
 }
 
+/** Every synthesis inside an outage window fails (its share is 1). */
 export function createTtsFaultHook(
   plan: FaultPlan,
   epochMs: number,
@@ -129,20 +145,8 @@ export function createTtsFaultHook(
 ): TtsFaultHook | undefined {
   const rules = windows<TtsOutageFault>(plan, ['tts-outage'], () => 1);
   if (rules.length === 0) return undefined;
-  return {
-    now: () => clock.now(),
-    request() {
-      const now = clock.now();
-      for (const r of rules) {
-        if (!inWindow(r.f, now - epochMs)) continue;
-        r.pendingRecovery = true;
-        log.add({ fault: 'tts-outage', index: r.index, type: 'injected', atEpochMs: now, detail: r.f.code });
-        return { code: r.f.code, message: 'The service is currently unavailable.' };
-      }
-      return null;
-    },
-    completed(arrivedAtEpochMs) {
-      noteCompleted(rules, epochMs, arrivedAtEpochMs, clock, log);
-    },
-  };
+  return windowHook(rules, epochMs, clock, log, ({ f, index }, now) => {
+    log.add({ fault: 'tts-outage', index, type: 'injected', atEpochMs: now, detail: f.code });
+    return { code: f.code, message: 'The service is currently unavailable.' };
+  });
 }
