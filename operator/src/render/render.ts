@@ -1,7 +1,6 @@
 // Pure: VoiceAgent -> the objects the operator wants in the cluster. No I/O, no clock.
 // The reconciler server-side-applies exactly these and deletes labelled children not in the list.
 import type {
-  KubernetesObject,
   V1Deployment,
   V1PodDisruptionBudget,
   V1RoleBinding,
@@ -10,26 +9,14 @@ import type {
   V1Volume,
   V1VolumeMount,
   V1Affinity,
-  V1OwnerReference,
   V2HorizontalPodAutoscaler,
-  V2HPAScalingRules,
 } from '@kubernetes/client-node';
-import {
-  API_VERSION,
-  AUTOSCALING_DEFAULTS,
-  KIND,
-  MIN_SCALE_DOWN_WINDOW_SECONDS,
-  SCALE_DOWN_POLICY_PERIOD_SECONDS,
-  type VoiceAgent,
-} from '../api/types.ts';
+import type { VoiceAgent } from '../api/types.ts';
 import { AGENT_CLUSTER_ROLE_NAME } from '../rbac.ts';
 import { AGENT_ADMIN_PORT, AGENT_PORT, GOOGLE_KEY_DIR, renderEnv } from './env.ts';
+import { hpa, scaledObject, type ScaledObject } from './autoscaling.ts';
+import { labels, meta, selectorLabels } from './meta.ts';
 
-export const APP_NAME = 'hebrew-voice-agent';
-export const MANAGED_BY = 'hva-operator';
-/** Label on every child: the owning VoiceAgent's name (used to list children for pruning). */
-export const OWNER_LABEL = 'voice.hva.dev/voiceagent';
-export const ACTIVE_CALLS_METRIC = 'hva_active_calls';
 export const REGION_TOPOLOGY_KEY = 'topology.kubernetes.io/region';
 export const WORKLOAD_IDENTITY_ANNOTATION = 'iam.gke.io/gcp-service-account';
 /** Grace beyond the agent's own drain deadline, so it can end calls and flush telemetry. */
@@ -64,10 +51,6 @@ export function preStopDrainCommand(adminPort: number): string[] {
   ];
 }
 
-export interface ScaledObject extends KubernetesObject {
-  spec: Record<string, unknown>;
-}
-
 export type DesiredObject =
   | V1ServiceAccount
   | V1RoleBinding
@@ -88,46 +71,6 @@ export const CHILD_KINDS = [
   { apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledObject' },
   { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget' },
 ] as const;
-
-export function selectorLabels(va: VoiceAgent): Record<string, string> {
-  return { 'app.kubernetes.io/name': APP_NAME, 'app.kubernetes.io/instance': va.metadata.name };
-}
-
-/** The pod selector as a label-selector string (status.selector, for the scale subresource). */
-export function selectorString(va: VoiceAgent): string {
-  return Object.entries(selectorLabels(va))
-    .map(([k, v]) => `${k}=${v}`)
-    .join(',');
-}
-
-function labels(va: VoiceAgent): Record<string, string> {
-  return {
-    ...selectorLabels(va),
-    'app.kubernetes.io/managed-by': MANAGED_BY,
-    [OWNER_LABEL]: va.metadata.name,
-  };
-}
-
-export function ownerReference(va: VoiceAgent): V1OwnerReference {
-  return {
-    apiVersion: API_VERSION,
-    kind: KIND,
-    name: va.metadata.name,
-    uid: va.metadata.uid,
-    controller: true,
-    blockOwnerDeletion: true,
-  };
-}
-
-function meta(va: VoiceAgent, name: string, annotations?: Record<string, string>) {
-  return {
-    name,
-    namespace: va.metadata.namespace,
-    labels: labels(va),
-    ...(annotations ? { annotations } : {}),
-    ownerReferences: [ownerReference(va)],
-  };
-}
 
 export function agentServiceAccountName(va: VoiceAgent): string {
   return va.spec.serviceAccountName || `${va.metadata.name}-agent`;
@@ -262,101 +205,6 @@ function service(va: VoiceAgent): V1Service {
  * landing between a recommendation and its scale event cannot see one without the other.
  * Shorter requested windows take effect as the floor.
  */
-export function scaleDownRules(va: VoiceAgent): V2HPAScalingRules {
-  const window = va.spec.autoscaling?.scaleDownWindowSeconds ?? AUTOSCALING_DEFAULTS.scaleDownWindowSeconds;
-  return {
-    stabilizationWindowSeconds: Math.max(window, MIN_SCALE_DOWN_WINDOW_SECONDS),
-    selectPolicy: 'Min',
-    policies: [{ type: 'Pods', value: 1, periodSeconds: SCALE_DOWN_POLICY_PERIOD_SECONDS }],
-  };
-}
-
-const SCALE_UP_RULES: V2HPAScalingRules = {
-  stabilizationWindowSeconds: 0,
-  selectPolicy: 'Max',
-  policies: [
-    { type: 'Pods', value: 4, periodSeconds: 60 },
-    { type: 'Percent', value: 100, periodSeconds: 60 },
-  ],
-};
-
-function hpa(va: VoiceAgent): V2HorizontalPodAutoscaler {
-  const a = va.spec.autoscaling ?? {};
-  return {
-    apiVersion: 'autoscaling/v2',
-    kind: 'HorizontalPodAutoscaler',
-    metadata: meta(va, va.metadata.name),
-    spec: {
-      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: va.metadata.name },
-      minReplicas: a.minReplicas ?? AUTOSCALING_DEFAULTS.minReplicas,
-      maxReplicas: a.maxReplicas ?? AUTOSCALING_DEFAULTS.maxReplicas,
-      metrics: [
-        {
-          type: 'Pods',
-          pods: {
-            metric: { name: ACTIVE_CALLS_METRIC },
-            target: {
-              type: 'AverageValue',
-              averageValue: String(a.targetActiveCallsPerPod ?? AUTOSCALING_DEFAULTS.targetActiveCallsPerPod),
-            },
-          },
-        },
-      ],
-      behavior: { scaleDown: scaleDownRules(va), scaleUp: SCALE_UP_RULES },
-    },
-  };
-}
-
-/**
- * PromQL for the KEDA trigger: total active calls of this agent's pods (KEDA divides by pods).
- * Pods are matched by their labels, not by a pod-name prefix (a long VoiceAgent name makes the
- * Deployment truncate pod names): the chart's PodMonitor copies app.kubernetes.io/name and
- * app.kubernetes.io/instance onto the series (podTargetLabels), as the common kubernetes-pods
- * scrape config's labelmap does.
- */
-export function kedaQuery(va: VoiceAgent): string {
-  const labels = selectorLabels(va);
-  const matchers = Object.entries(labels)
-    .map(([k, v]) => `${promLabelName(k)}="${v}"`)
-    .join(',');
-  return `sum(${ACTIVE_CALLS_METRIC}{namespace="${va.metadata.namespace}",${matchers}})`;
-}
-
-/** A Kubernetes label key as Prometheus names it after relabelling (invalid characters -> _). */
-export function promLabelName(key: string): string {
-  return key.replace(/[^a-zA-Z0-9_]/g, '_');
-}
-
-function scaledObject(va: VoiceAgent): ScaledObject {
-  const a = va.spec.autoscaling ?? {};
-  return {
-    apiVersion: 'keda.sh/v1alpha1',
-    kind: 'ScaledObject',
-    metadata: meta(va, va.metadata.name),
-    spec: {
-      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: va.metadata.name },
-      minReplicaCount: a.minReplicas ?? AUTOSCALING_DEFAULTS.minReplicas,
-      maxReplicaCount: a.maxReplicas ?? AUTOSCALING_DEFAULTS.maxReplicas,
-      advanced: {
-        horizontalPodAutoscalerConfig: {
-          behavior: { scaleDown: scaleDownRules(va), scaleUp: SCALE_UP_RULES },
-        },
-      },
-      triggers: [
-        {
-          type: 'prometheus',
-          metricType: 'AverageValue',
-          metadata: {
-            serverAddress: a.keda?.serverAddress ?? '',
-            query: kedaQuery(va),
-            threshold: String(a.targetActiveCallsPerPod ?? AUTOSCALING_DEFAULTS.targetActiveCallsPerPod),
-          },
-        },
-      ],
-    },
-  };
-}
-
 function pdb(va: VoiceAgent): V1PodDisruptionBudget {
   return {
     apiVersion: 'policy/v1',

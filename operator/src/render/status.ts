@@ -3,7 +3,7 @@
 // when a condition's status changes, so an unchanged world yields an identical status.
 import type { V1Condition, V1Deployment } from '@kubernetes/client-node';
 import type { VoiceAgent, VoiceAgentStatus } from '../api/types.ts';
-import { selectorString } from './render.ts';
+import { selectorString } from './meta.ts';
 
 export const CONDITION_TYPES = [
   'Ready',
