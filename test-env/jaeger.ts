@@ -2,10 +2,10 @@
 // integration tests: OTLP/HTTP receiver + query HTTP API, in-memory storage, every port free.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureTool } from './tools.ts';
+import { freePort } from './net.ts';
 
 /** One span as Jaeger's query API (/api/traces) returns it; times in microseconds. */
 export interface JaegerSpan {
@@ -42,18 +42,6 @@ export interface JaegerInstance {
   /** Jaeger's stdout/stderr so far (for failure messages). */
   output(): string;
   stop(): Promise<void>;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 function configYaml(p: { otlpHttp: number; queryHttp: number; queryGrpc: number; health: number }): string {

@@ -12,8 +12,8 @@ import { writeFileSync, mkdirSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { ApiregistrationV1Api, CoreV1Api, type V1Node } from '@kubernetes/client-node';
+import { freePort } from './net.ts';
 import {
-  freePort,
   makeServingCert,
   startKubeApiServer,
   startProcess,

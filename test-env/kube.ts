@@ -17,11 +17,11 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { request } from 'node:https';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { cachedToolPath, ensureTool, toolVersion } from './tools.ts';
+import { freePort } from './net.ts';
 
 export interface KubeApiServer {
   /** Admin kubeconfig (client certificate in system:masters), for helm/kubectl. */
@@ -39,21 +39,6 @@ export interface KubeApiServer {
   /** kube-apiserver and etcd output so far (for failure messages). */
   output(): string;
   stop(): Promise<void>;
-}
-
-/** A free loopback TCP port (closed again before it is returned). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() =>
-        typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no free port')),
-      );
-    });
-  });
 }
 
 function openssl(args: string[], cwd: string): void {

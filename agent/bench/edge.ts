@@ -6,7 +6,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync, existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { cpus, loadavg, totalmem, release } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
@@ -14,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { readWavFile } from '../src/audio/wav.ts';
 import { wavToMulaw8k } from '../src/sim/caller/audio-source.ts';
 import { MsHistogram, Scheduler, SimulatedCall, type CallResult } from '../src/sim/caller/index.ts';
+import { freePort } from './capacity/harness.ts';
 import type { ChildMessage, ParentMessage } from './edge-agent.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
@@ -72,14 +72,6 @@ interface RunResult {
   outcomes: Record<string, number>;
   protocolErrors: number;
   marksPlayed: number;
-}
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
 }
 
 /** Busy and total jiffies over all CPUs, from /proc/stat (Linux). */

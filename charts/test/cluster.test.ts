@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startKubeApiServer } from '../../test-env/kube.ts';
-import { freePort } from '../../test-env/jaeger.ts';
+import { freePort } from '../../test-env/net.ts';
 import { chartDir, fullValues, helmOk, repoRoot, template, type K8sObject } from './helm.ts';
 import { apiErrorMessage, kubeFromFile, waitFor, type Kube } from './kube-client.ts';
 

@@ -8,6 +8,7 @@ import {
   type KubernetesObject,
 } from '@kubernetes/client-node';
 import type { K8sObject } from './helm.ts';
+import { waitFor as pollUntil } from '../../test-env/net.ts';
 
 export interface Kube {
   readonly api: KubernetesObjectApi;
@@ -82,22 +83,10 @@ export function apiErrorMessage(err: unknown): string {
   return e.message ?? String(err);
 }
 
-export async function waitFor<T>(
+export function waitFor<T>(
   what: string,
   probe: () => Promise<T | undefined | false>,
   timeoutMs = 30_000,
 ): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  let lastErr: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined && v !== false) return v;
-    } catch (err) {
-      lastErr = err;
-    }
-    if (Date.now() > until)
-      throw new Error(`timed out waiting for ${what}${lastErr ? `: ${apiErrorMessage(lastErr)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  return pollUntil(what, probe, timeoutMs, apiErrorMessage);
 }

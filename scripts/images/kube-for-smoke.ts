@@ -16,29 +16,11 @@ import {
   type V1CustomResourceDefinition,
 } from '@kubernetes/client-node';
 import { startKubeApiServer } from '../../test-env/kube.ts';
+import { waitFor } from '../../test-env/net.ts';
 
 const CRD_PATH = new URL('../../crds/voiceagents.voice.hva.dev.yaml', import.meta.url);
 const GROUP = 'voice.hva.dev';
 const VERSION = 'v1alpha1';
-
-async function waitFor<T>(
-  what: string,
-  fn: () => Promise<T | undefined | false>,
-  timeoutMs: number,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await fn();
-      if (value !== undefined && value !== false) return value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${String(last ?? 'not yet')}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 async function serve(dir: string): Promise<void> {
   const kube = await startKubeApiServer({ readyTimeoutMs: 120_000 });

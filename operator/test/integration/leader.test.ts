@@ -2,7 +2,7 @@
 // overrides): candidates on a manual clock (time steps by hand, every Lease call is real), and
 // two operator processes started from main.ts exactly as the chart starts them.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { freePort } from '../../../test-env/net.ts';
 import { fileURLToPath } from 'node:url';
 import { CoordinationV1Api, Watch, type V1Lease } from '@kubernetes/client-node';
 import { pino } from 'pino';
@@ -100,15 +100,6 @@ describe('leader election on a manual clock, real Lease calls', () => {
     await b.stop();
   });
 });
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = createServer().listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
-    });
-  });
-}
 
 interface OperatorProcess {
   child: ChildProcess;

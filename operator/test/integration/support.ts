@@ -18,28 +18,17 @@ import { CRD_PATH } from '../../../scripts/gen-crd.ts';
 import { kubeConfigForToken, startKubeApiServer, type KubeApiServer } from '../../../test-env/kube.ts';
 import { GROUP, PLURAL, VERSION, type VoiceAgent } from '../../src/api/types.ts';
 import { apiCode, apiMessage } from '../../src/runtime/errors.ts';
+import { waitFor as pollUntil } from '../../../test-env/net.ts';
 
 export const IMAGE = 'ghcr.io/hva/agent:0.1.0';
 
 /** Polls fn until it returns something other than undefined/false (API state, not time, decides). */
-export async function waitFor<T>(
+export function waitFor<T>(
   what: string,
   fn: () => Promise<T | undefined | false>,
   timeoutMs = 30_000,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await fn();
-      if (value !== undefined && value !== false) return value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}${last ? `: ${apiMessage(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  return pollUntil(what, fn, timeoutMs, apiMessage);
 }
 
 /** Starts the API server, installs the CRD and creates the namespaces. */

@@ -1,8 +1,8 @@
 // Exports a call (webhook + session + two turns) over real OTLP/HTTP to a real Jaeger v2 and
 // checks the span tree and the explicit timings through Jaeger's query API.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../../../test-env/net.ts';
 import {
-  freePort,
   startJaeger,
   type JaegerInstance,
   type JaegerSpan,
