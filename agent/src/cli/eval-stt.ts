@@ -84,34 +84,43 @@ async function startScriptedEmulator(
   return emulator;
 }
 
-async function main(): Promise<number> {
-  const { values } = parseArgs({
-    options: {
-      dir: { type: 'string' },
-      a: { type: 'string', multiple: true },
-      b: { type: 'string', multiple: true },
-      'label-a': { type: 'string', default: 'A' },
-      'label-b': { type: 'string', default: 'B' },
-      numerals: { type: 'string', default: 'keep' },
-      fast: { type: 'boolean', default: false },
-      'tail-ms': { type: 'string', default: '1000' },
-      'settle-ms': { type: 'string', default: '8000' },
-      'emulator-script': { type: 'string' },
-      'emulator-latency-scale': { type: 'string', default: '1' },
-      out: { type: 'string' },
-      json: { type: 'string' },
-      help: { type: 'boolean', default: false },
-    },
-  });
-  if (values.help) {
-    process.stdout.write(HELP);
-    return 0;
-  }
+const CLI_OPTIONS = {
+  dir: { type: 'string' },
+  a: { type: 'string', multiple: true },
+  b: { type: 'string', multiple: true },
+  'label-a': { type: 'string', default: 'A' },
+  'label-b': { type: 'string', default: 'B' },
+  numerals: { type: 'string', default: 'keep' },
+  fast: { type: 'boolean', default: false },
+  'tail-ms': { type: 'string', default: '1000' },
+  'settle-ms': { type: 'string', default: '8000' },
+  'emulator-script': { type: 'string' },
+  'emulator-latency-scale': { type: 'string', default: '1' },
+  out: { type: 'string' },
+  json: { type: 'string' },
+  help: { type: 'boolean', default: false },
+} as const;
+
+interface EvalCli {
+  readonly values: ReturnType<typeof parseArgs<{ options: typeof CLI_OPTIONS }>>['values'];
+  /** A path the user gave, relative to where they ran npm (npm runs the script in agent/). */
+  readonly path: (p: string) => string;
+  /** --dir as given (the report names it so) and resolved. */
+  readonly corpus: string;
+  readonly dir: string;
+  readonly numerals: 'keep' | 'digits';
+  readonly tailMs: number;
+  readonly settleMs: number;
+  readonly latencyScale: number;
+}
+
+/** The command line, checked: a UsageError names the first bad option. */
+function parseCli(): EvalCli | undefined {
+  const { values } = parseArgs({ options: CLI_OPTIONS });
+  if (values.help) return undefined;
   if (!values.dir) throw new UsageError('--dir is required');
-  // npm runs the script in agent/; paths are the user's, relative to where they ran npm.
   const base = process.env.INIT_CWD ?? process.cwd();
   const path = (p: string): string => resolve(base, p);
-  const dir = path(values.dir);
   const numerals = values.numerals;
   if (numerals !== 'keep' && numerals !== 'digits') throw new UsageError('--numerals must be keep or digits');
   const number = (name: string, raw: string): number => {
@@ -119,9 +128,25 @@ async function main(): Promise<number> {
     if (!Number.isFinite(n) || n < 0) throw new UsageError(`--${name} must be a non-negative number`);
     return n;
   };
-  const tailMs = number('tail-ms', values['tail-ms']);
-  const settleMs = number('settle-ms', values['settle-ms']);
-  const latencyScale = number('emulator-latency-scale', values['emulator-latency-scale']);
+  return {
+    values,
+    path,
+    corpus: values.dir,
+    dir: path(values.dir),
+    numerals,
+    tailMs: number('tail-ms', values['tail-ms']),
+    settleMs: number('settle-ms', values['settle-ms']),
+    latencyScale: number('emulator-latency-scale', values['emulator-latency-scale']),
+  };
+}
+
+async function main(): Promise<number> {
+  const cli = parseCli();
+  if (cli === undefined) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const { values, path, corpus, dir, numerals, tailMs, settleMs, latencyScale } = cli;
 
   const recordings = await loadCorpus(dir);
   const wanted: Array<{ key: string; label: string; env: Record<string, string> }> = [
@@ -161,7 +186,7 @@ async function main(): Promise<number> {
     });
     const emulated = evalConfigs.filter((c) => resolveSttChoice(c.config) === 'emulator').length;
     const report = renderReport(runs, {
-      corpus: values.dir,
+      corpus,
       normalization: { numerals },
       pacing: values.fast ? 'fast' : 'real time',
       target:
