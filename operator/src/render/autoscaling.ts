@@ -31,29 +31,38 @@ const SCALE_UP_RULES: V2HPAScalingRules = {
   ],
 };
 
-export function hpa(va: VoiceAgent): V2HorizontalPodAutoscaler {
+/** What both autoscalers share: the Deployment they scale, its bounds, the calls-per-pod target. */
+function scaling(va: VoiceAgent) {
   const a = va.spec.autoscaling ?? {};
+  return {
+    target: { apiVersion: 'apps/v1', kind: 'Deployment', name: va.metadata.name },
+    min: a.minReplicas ?? AUTOSCALING_DEFAULTS.minReplicas,
+    max: a.maxReplicas ?? AUTOSCALING_DEFAULTS.maxReplicas,
+    callsPerPod: String(a.targetActiveCallsPerPod ?? AUTOSCALING_DEFAULTS.targetActiveCallsPerPod),
+    behavior: { scaleDown: scaleDownRules(va), scaleUp: SCALE_UP_RULES },
+  };
+}
+
+export function hpa(va: VoiceAgent): V2HorizontalPodAutoscaler {
+  const s = scaling(va);
   return {
     apiVersion: 'autoscaling/v2',
     kind: 'HorizontalPodAutoscaler',
     metadata: meta(va, va.metadata.name),
     spec: {
-      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: va.metadata.name },
-      minReplicas: a.minReplicas ?? AUTOSCALING_DEFAULTS.minReplicas,
-      maxReplicas: a.maxReplicas ?? AUTOSCALING_DEFAULTS.maxReplicas,
+      scaleTargetRef: s.target,
+      minReplicas: s.min,
+      maxReplicas: s.max,
       metrics: [
         {
           type: 'Pods',
           pods: {
             metric: { name: ACTIVE_CALLS_METRIC },
-            target: {
-              type: 'AverageValue',
-              averageValue: String(a.targetActiveCallsPerPod ?? AUTOSCALING_DEFAULTS.targetActiveCallsPerPod),
-            },
+            target: { type: 'AverageValue', averageValue: s.callsPerPod },
           },
         },
       ],
-      behavior: { scaleDown: scaleDownRules(va), scaleUp: SCALE_UP_RULES },
+      behavior: s.behavior,
     },
   };
 }
@@ -79,28 +88,24 @@ export function promLabelName(key: string): string {
 }
 
 export function scaledObject(va: VoiceAgent): ScaledObject {
-  const a = va.spec.autoscaling ?? {};
+  const s = scaling(va);
   return {
     apiVersion: 'keda.sh/v1alpha1',
     kind: 'ScaledObject',
     metadata: meta(va, va.metadata.name),
     spec: {
-      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: va.metadata.name },
-      minReplicaCount: a.minReplicas ?? AUTOSCALING_DEFAULTS.minReplicas,
-      maxReplicaCount: a.maxReplicas ?? AUTOSCALING_DEFAULTS.maxReplicas,
-      advanced: {
-        horizontalPodAutoscalerConfig: {
-          behavior: { scaleDown: scaleDownRules(va), scaleUp: SCALE_UP_RULES },
-        },
-      },
+      scaleTargetRef: s.target,
+      minReplicaCount: s.min,
+      maxReplicaCount: s.max,
+      advanced: { horizontalPodAutoscalerConfig: { behavior: s.behavior } },
       triggers: [
         {
           type: 'prometheus',
           metricType: 'AverageValue',
           metadata: {
-            serverAddress: a.keda?.serverAddress ?? '',
+            serverAddress: va.spec.autoscaling?.keda?.serverAddress ?? '',
             query: kedaQuery(va),
-            threshold: String(a.targetActiveCallsPerPod ?? AUTOSCALING_DEFAULTS.targetActiveCallsPerPod),
+            threshold: s.callsPerPod,
           },
         },
       ],
