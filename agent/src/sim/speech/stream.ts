@@ -1,12 +1,14 @@
 // One emulated StreamingRecognize call (v1 or v2): validates the first request, "hears" speech
 // with its own energy VAD, answers interims during an utterance and a final after it (in audio
 // order), follows the pause set's mid-sentence pauses, and applies the stream's faults, the
-// stream duration limit and the audio timeout.
+// stream duration limit and the audio timeout. An interim covers the audio received minus the
+// profile's interimLagBehindAudioMs (drawn per response), as Google's interims trail the audio:
+// the last words of a part come in interims after the caller stopped, until the final.
 import * as grpc from '@grpc/grpc-js';
 import { seededRandom } from '../profile.ts';
 import { STREAM_BASE_METADATA, type ApiVersion, type EmulatorContext } from './context.ts';
 import type { StreamFaults } from './faults.ts';
-import { ScriptedUtterance, spokenLine, utteranceSeed, type ShapedResult } from './utterance.ts';
+import { MS_PER_WORD, ScriptedUtterance, spokenLine, utteranceSeed, type ShapedResult } from './utterance.ts';
 import { EnergySegmenter, type SegmentEvent } from './vad.ts';
 import {
   StatusError,
@@ -22,6 +24,12 @@ import type { PlannedStreamFailure } from '../faults/speech-hook.ts';
 
 /** Silence inside a marked line that counts as the caller's pause (longer than gaps between words). */
 const PART_GAP_MS = 200;
+/**
+ * Silence after which the words said so far count as finished (an interim may then show the last
+ * one): longer than the pauses at commas in the fixtures' speech (up to 320 ms), so a pause
+ * inside a sentence does not reveal its last word before it is said.
+ */
+const WORDS_FINISHED_SILENCE_MS = 350;
 /** A marked line whose caller never resumes ends after this much silence. */
 const ABANDONED_LINE_MS = 4000;
 
@@ -39,12 +47,18 @@ interface HeardUtterance {
   inGap?: boolean;
   /** A mid-utterance final was already sent in the current gap. */
   gapFinalSent?: boolean;
+  /** The speech ended (the VAD's end): interims trail until every word was shown or the final went out. */
+  ended?: boolean;
+  /** The audio the last interim covered: the recognizer's position never goes back. */
+  coveredMs?: number;
 }
 
 interface QueuedFinal {
   dueAt: number;
   text: string;
   endMs: number;
+  /** The utterance whose final this is (its trailing interims stop once it is written). */
+  utterance?: HeardUtterance;
 }
 
 export function handleStream(ctx: EmulatorContext, apiVersion: ApiVersion, call: DuplexCall): void {
@@ -179,6 +193,7 @@ class EmulatedStream {
       if (this.utterance?.paused) {
         // The caller goes on after a mid-sentence pause: the same line continues.
         this.utterance.paused = false;
+        this.stopInterims(this.utterance);
         this.scheduleInterim(this.ctx.latency(this.ctx.profile.interimIntervalMs));
         return;
       }
@@ -195,16 +210,37 @@ class EmulatedStream {
       return;
     }
     const u = this.utterance;
-    if (u?.interimTimer) {
-      clearTimeout(u.interimTimer);
-      this.timers.delete(u.interimTimer);
-    }
     if (u && this.shapedFor(u).hasMoreParts) {
-      // A pause inside a line whose script says the caller goes on.
+      // A pause inside a line whose script says the caller goes on; its interims trail on
+      // until they showed the words said before it.
       u.paused = true;
       return;
     }
     this.endUtterance(ev.atMs, ev.decidedAtMs);
+  }
+
+  private stopInterims(u: HeardUtterance): void {
+    if (!u.interimTimer) return;
+    clearTimeout(u.interimTimer);
+    this.timers.delete(u.interimTimer);
+    u.interimTimer = undefined;
+  }
+
+  /**
+   * The audio an interim now covers (the audio received minus a drawn lag, never going back) and
+   * whether the caller's current part had ended by then: silence since the last voiced frame
+   * long enough to be more than a comma's pause, and that frame inside the covered audio.
+   */
+  private recognizerPosition(u: HeardUtterance): { readonly coveredMs: number; readonly partEnded: boolean } {
+    const lag = this.ctx.latency(this.ctx.profile.interimLagBehindAudioMs);
+    const coveredMs = Math.max(u.coveredMs ?? 0, this.audioMs - lag);
+    u.coveredMs = coveredMs;
+    const seg = this.segmenter;
+    const partEnded =
+      seg !== undefined &&
+      seg.processedMs - seg.lastVoicedMs >= WORDS_FINISHED_SILENCE_MS &&
+      coveredMs >= seg.lastVoicedMs;
+    return { coveredMs, partEnded };
   }
 
   /** The utterance's shaped words for its line (made again if the line it peeked changed). */
@@ -222,15 +258,40 @@ class EmulatedStream {
   private scheduleInterim(delay: number): void {
     const u = this.utterance;
     if (!u || !this.settings?.interim) return;
+    this.scheduleInterimOf(u, delay);
+  }
+
+  /**
+   * The next interim of `u`: while it is the current utterance, or after its speech ended until
+   * it has shown every word (or its final went out), or in a pause until it has shown the words
+   * said before it. No results for later audio while an earlier utterance's final is still due.
+   */
+  private scheduleInterimOf(u: HeardUtterance, delay: number): void {
     u.interimTimer = this.later(delay + this.faults.extraMs, () => {
-      if (this.utterance !== u) return;
-      // No results for later audio while an earlier utterance's final is still due.
-      if (!this.stalled() && this.finalQueue.length === 0) {
+      u.interimTimer = undefined;
+      const current = this.utterance === u;
+      if (!current && !u.ended) return;
+      const head = this.finalQueue[0];
+      if (head !== undefined && head.utterance !== u) {
+        if (current) this.scheduleInterimOf(u, this.ctx.latency(this.ctx.profile.interimIntervalMs));
+        return;
+      }
+      let shownAll = false;
+      if (!this.stalled()) {
         // The same line the final will carry: placed at speech start, or (without a stream
         // base) the next unused line, which the final takes.
-        this.sendResults(false, this.shapedFor(u).interim(this.audioMs), this.audioMs);
+        const shaped = this.shapedFor(u);
+        const { coveredMs, partEnded } = this.recognizerPosition(u);
+        const finished = partEnded || u.ended === true;
+        // The result reaches the end of the words it shows: with the last word held back, about
+        // a word before the caller's last voiced audio (as Google's result_end_time would).
+        const lastVoiced = this.segmenter?.lastVoicedMs ?? coveredMs;
+        const endMs = finished ? coveredMs : Math.min(coveredMs, lastVoiced - MS_PER_WORD);
+        this.sendResults(false, shaped.interim(coveredMs, finished), Math.max(u.startMs, endMs));
+        shownAll = shaped.heardAll(coveredMs, finished);
       }
-      this.scheduleInterim(this.ctx.latency(this.ctx.profile.interimIntervalMs));
+      if (shownAll && (u.ended || u.paused)) return;
+      this.scheduleInterimOf(u, this.ctx.latency(this.ctx.profile.interimIntervalMs));
     });
   }
 
@@ -248,7 +309,14 @@ class EmulatedStream {
     // peek the next unused line) already show the line its final will carry.
     const line = u?.line ?? ctx.scripts.take(this.callId);
     const text = u ? this.shapedFor(u, line).endFinal() : spokenLine(line);
-    this.queueFinal(performance.now() + delay, text, endMs);
+    this.queueFinal(performance.now() + delay, text, endMs, u);
+    if (u) {
+      u.ended = true;
+      u.paused = false;
+      // The interims already under way trail the speech end; start them if a pause had stopped them.
+      if (!u.interimTimer && this.settings?.interim)
+        this.scheduleInterimOf(u, this.ctx.latency(this.ctx.profile.interimIntervalMs));
+    }
   }
 
   /**
@@ -285,9 +353,14 @@ class EmulatedStream {
 
   // ---------------- responses out ----------------
 
-  private queueFinal(dueAt: number, text: string, endMs: number): void {
+  private queueFinal(dueAt: number, text: string, endMs: number, utterance?: HeardUtterance): void {
     const last = this.finalQueue[this.finalQueue.length - 1];
-    this.finalQueue.push({ dueAt: Math.max(dueAt, last?.dueAt ?? 0), text, endMs });
+    this.finalQueue.push({
+      dueAt: Math.max(dueAt, last?.dueAt ?? 0),
+      text,
+      endMs,
+      ...(utterance ? { utterance } : {}),
+    });
     if (this.finalQueue.length === 1) this.scheduleFinal();
   }
 
@@ -296,6 +369,7 @@ class EmulatedStream {
     if (!head) return;
     this.later(Math.max(0, head.dueAt - performance.now()), () => {
       const f = this.finalQueue.shift()!;
+      if (f.utterance) this.stopInterims(f.utterance);
       if (!this.stalled()) this.sendResults(true, [{ text: f.text, stability: 0 }], f.endMs);
       if (this.finalQueue.length > 0) this.scheduleFinal();
       else if (this.halfClosed) this.finish();

@@ -74,16 +74,31 @@ export class ScriptedUtterance {
     return n;
   }
 
-  /** Words heard by audio time `audioMs` (at least one). */
-  private heard(audioMs: number): number {
+  /**
+   * Words the recognizer has heard in audio up to `audioMs`: the paced words of the parts so far,
+   * but the current part's last word only once its speech had ended by then (`partEnded`), so
+   * an interim never shows a word the caller has not finished saying, however fast the pace.
+   */
+  private heard(audioMs: number, partEnded: boolean): number {
     const before = this.part === 0 ? 0 : this.wordsThrough(this.part - 1);
-    const inPart = Math.max(1, Math.ceil(Math.max(0, audioMs - this.partStartMs) / MS_PER_WORD));
-    return Math.min(this.wordsThrough(this.part), before + inPart);
+    const through = this.wordsThrough(this.part);
+    if (partEnded) return through;
+    const inPart = Math.ceil(Math.max(0, audioMs - this.partStartMs) / MS_PER_WORD);
+    return Math.max(0, Math.min(through - 1, before + Math.max(1, inPart)));
   }
 
-  /** The results of one interim response at audio time `audioMs`. */
-  interim(audioMs: number): ShapedResult[] {
-    const n = this.heard(audioMs);
+  /** Whether an interim at `audioMs` shows every word of the parts spoken so far. */
+  heardAll(audioMs: number, partEnded: boolean): boolean {
+    return this.heard(audioMs, partEnded) >= this.wordsThrough(this.part);
+  }
+
+  /**
+   * The results of one interim response covering the audio up to `audioMs` (the recognizer's
+   * position: the audio received minus its lag); `partEnded`: the caller's current part (or the
+   * whole line) had ended by then.
+   */
+  interim(audioMs: number, partEnded: boolean): ShapedResult[] {
+    const n = this.heard(audioMs, partEnded);
     const b = this.behaviour;
     if (
       b.resultsPerInterimResponse === 'single' &&
@@ -91,7 +106,7 @@ export class ScriptedUtterance {
       this.finalized === 0
     ) {
       // The tidy shape, exactly as before behaviours existed.
-      if (this.all.length === 0) return [];
+      if (n === 0) return [];
       const stability = Math.min(0.9, 0.2 + (0.7 * n) / Math.max(1, this.all.length));
       return [{ text: this.all.slice(0, n).join(' '), stability }];
     }

@@ -51,10 +51,28 @@ describe('profile behaviour section', () => {
 describe('tidy shape (no behaviour): unchanged', () => {
   it('one punctuated growing prefix per response, stability climbing to 0.9, the line as final', () => {
     const u = utterance(TIDY_BEHAVIOUR, 'v1');
-    expect(u.interim(100)).toEqual([{ text: 'שלום,', stability: 0.2 + 0.7 / 7 }]);
-    expect(u.interim(1000)).toEqual([{ text: 'שלום, אני רוצה', stability: 0.2 + (0.7 * 3) / 7 }]);
-    expect(u.interim(5000)).toEqual([{ text: LINE, stability: Math.min(0.9, 0.2 + 0.7) }]);
+    expect(u.interim(100, false)).toEqual([{ text: 'שלום,', stability: 0.2 + 0.7 / 7 }]);
+    expect(u.interim(1000, false)).toEqual([{ text: 'שלום, אני רוצה', stability: 0.2 + (0.7 * 3) / 7 }]);
+    expect(u.interim(5000, true)).toEqual([{ text: LINE, stability: Math.min(0.9, 0.2 + 0.7) }]);
     expect(u.endFinal()).toBe(LINE);
+  });
+});
+
+describe('what an interim can show', () => {
+  it("the last word of a part only once the caller's speech had ended by the audio it covers", () => {
+    const u = utterance(TIDY_BEHAVIOUR, 'v1');
+    // However far the pace got, a caller still speaking has not finished the last word.
+    expect(u.interim(60_000, false)[0]!.text).toBe('שלום, אני רוצה לבדוק את ההזמנה');
+    expect(u.heardAll(60_000, false)).toBe(false);
+    // Once the speech ended, every word, however fast it was said.
+    expect(u.interim(300, true)[0]!.text).toBe(LINE);
+    expect(u.heardAll(300, true)).toBe(true);
+  });
+
+  it('a one-word line shows nothing until it was said', () => {
+    const u = utterance(TIDY_BEHAVIOUR, 'v1', 1, 'כן.');
+    expect(u.interim(5000, false)).toEqual([]);
+    expect(u.interim(5000, true).map((r) => r.text)).toEqual(['כן.']);
   });
 });
 
@@ -62,7 +80,7 @@ describe('Google-like shape', () => {
   it('v1: a stable head (0.9) and an unstable 1-2 word tail (0.01), no punctuation, joined = the words heard', () => {
     const tails = new Set<number>();
     for (let seed = 1; seed <= 40; seed++) {
-      const results = utterance({ ...google(), tailRevisionProbability: 0 }, 'v1', seed).interim(5000);
+      const results = utterance({ ...google(), tailRevisionProbability: 0 }, 'v1', seed).interim(5000, true);
       expect(results).toHaveLength(2);
       expect(results[0]!.stability).toBe(0.9);
       expect(results[1]!.stability).toBe(0.01);
@@ -74,12 +92,12 @@ describe('Google-like shape', () => {
   });
 
   it('v2: stability unset (0) on every result', () => {
-    const results = utterance(google(), 'v2').interim(5000);
+    const results = utterance(google(), 'v2').interim(5000, true);
     expect(results.every((r) => r.stability === 0)).toBe(true);
   });
 
   it('a one-word interim is a single unstable result', () => {
-    expect(utterance({ ...google(), tailRevisionProbability: 0 }, 'v1').interim(100)).toEqual([
+    expect(utterance({ ...google(), tailRevisionProbability: 0 }, 'v1').interim(100, false)).toEqual([
       { text: 'שלום', stability: 0.01 },
     ]);
   });
@@ -93,7 +111,7 @@ describe('Google-like shape', () => {
     const u = utterance(google(), 'v1', 7);
     for (let i = 0; i < n; i++) {
       const text = u
-        .interim(5000)
+        .interim(5000, true)
         .map((r) => r.text)
         .join('');
       if (text === truth) continue;
@@ -112,7 +130,7 @@ describe('Google-like shape', () => {
   it('the same seed gives the same results (reproducible per call)', () => {
     const run = (): string[] => {
       const u = utterance(google(), 'v1', 99);
-      return [300, 700, 1100, 1500, 1900, 2300, 2700].map((t) => JSON.stringify(u.interim(t)));
+      return [300, 700, 1100, 1500, 1900, 2300, 2700].map((t) => JSON.stringify(u.interim(t, false)));
     };
     expect(run()).toEqual(run());
   });
@@ -124,7 +142,7 @@ describe('Google-like shape', () => {
     // Interims never reveal words of the part not yet spoken.
     expect(
       u
-        .interim(9000)
+        .interim(9000, true)
         .map((r) => r.text)
         .join('')
         .split(' ').length,
@@ -134,7 +152,7 @@ describe('Google-like shape', () => {
     u.nextPart(3000);
     expect(u.hasMoreParts).toBe(false);
     const after = u
-      .interim(3100)
+      .interim(3100, false)
       .map((r) => r.text)
       .join('');
     expect(['ההזמנה', ...['זה', 'את', 'כן', 'לא', 'אז', 'גם', 'של', 'עם', 'הוא', 'היא']]).toContain(
@@ -163,9 +181,9 @@ describe('Google-like shape', () => {
 
   it('tidy shape on a line with pause markers: no final in the pause, the whole line at the end', () => {
     const u = utterance(TIDY_BEHAVIOUR, 'v1', 1, 'אני רוצה לבדוק את | ההזמנה שלי.');
-    expect(u.interim(9000)).toEqual([{ text: 'אני רוצה לבדוק את', stability: 0.2 + (0.7 * 4) / 6 }]);
+    expect(u.interim(9000, true)).toEqual([{ text: 'אני רוצה לבדוק את', stability: 0.2 + (0.7 * 4) / 6 }]);
     u.nextPart(3000);
-    expect(u.interim(9000)[0]!.text).toBe('אני רוצה לבדוק את ההזמנה שלי.');
+    expect(u.interim(9000, true)[0]!.text).toBe('אני רוצה לבדוק את ההזמנה שלי.');
     expect(u.endFinal()).toBe('אני רוצה לבדוק את ההזמנה שלי.');
     expect(spokenLine('a | b')).toBe('a b');
   });
