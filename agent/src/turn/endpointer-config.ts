@@ -20,7 +20,12 @@ export type EndpointerConfig = Pick<
     readonly lateFinalWindowMs?: number;
     /** A final does not end the turn when voice continued this long past its audio end (default 300). */
     readonly finalOverrunMs?: number;
-    /** An early-final partial must cover the speech up to this close to the last voiced frame (default 400). */
+    /**
+     * An early-final or settled partial must cover the speech up to this close to the last voiced
+     * frame (default 150): Google's interims trail the audio by ~0.3 s (../shared/bench/
+     * google-like-profile.json interimLagBehindAudioMs), so at the stop they often lack the last
+     * word, and their result end says so.
+     */
     readonly earlyFinalCoverageSlackMs?: number;
     /**
      * An interim with new words counts as caller voice up to its audio time minus this (default
@@ -45,7 +50,7 @@ export function endpointerTuning(config: EndpointerConfig): EndpointerTuning {
     noTextWaitMs: config.noTextWaitMs ?? 2000,
     lateFinalWindowMs: config.lateFinalWindowMs ?? 5000,
     finalOverrunMs: config.finalOverrunMs ?? 300,
-    coverageSlackMs: config.earlyFinalCoverageSlackMs ?? 400,
+    coverageSlackMs: config.earlyFinalCoverageSlackMs ?? 150,
     partialLagMs: config.partialWordsLagMs ?? 250,
   };
   for (const [k, v] of Object.entries({

@@ -36,6 +36,22 @@ describe('Google-shaped interims (no punctuation)', () => {
     expect(t.endedAtMs - t.speechEndMs!).toBeLessThan(460);
   });
 
+  it("two responses agreeing on words whose audio stops short of the caller's last voice do not settle the turn", () => {
+    // Google's interims trail the audio by ~0.3 s: at the stop the agreed words lack the last
+    // one, their result end (1650) a word before the last voiced frame (~2000). They must not
+    // end the turn; the interims that reach the speech end do.
+    const missingLast = 'שלום אני רוצה לבדוק את ההזמנה';
+    const r = runTimeline(oneSentence(), [
+      ...interims(0.01, []),
+      { atMs: 2100, kind: 'partial', text: missingLast, stability: 0.01, audioTimeMs: 1650 },
+      { atMs: 2300, kind: 'partial', text: missingLast, stability: 0.01, audioTimeMs: 1650 },
+      { atMs: 2450, kind: 'partial', text: FULL, stability: 0.01, audioTimeMs: 2100 },
+      { atMs: 2650, kind: 'partial', text: FULL, stability: 0.01, audioTimeMs: 2300 },
+    ]);
+    expect(r.turns.map((t) => t.transcript)).toEqual([FULL]);
+    expect(r.turns[0]!.endedAtMs).toBeGreaterThanOrEqual(2450);
+  });
+
   it('a revised tail is not agreement: the silence rule decides', () => {
     const r = runTimeline(
       oneSentence(),
@@ -185,11 +201,12 @@ describe('a recognizer that punctuates its interims (the reference shape)', () =
       { atMs: 1400, kind: 'partial', text: 'כן. הזמנתי מכם מקרר', stability: 0.9, audioTimeMs: 1400 },
       { atMs: 1700, kind: 'partial', text: 'כן. הזמנתי מכם מקרר', stability: 0.9, audioTimeMs: 1700 },
       {
-        atMs: 3000,
+        // After the speech (voice ends at 3200), covering it.
+        atMs: 3300,
         kind: 'partial',
         text: 'כן. הזמנתי מכם מקרר לפני שבועיים.',
         stability: 0.9,
-        audioTimeMs: 3000,
+        audioTimeMs: 3250,
       },
     ];
     const r = runTimeline(withPause(), script);
