@@ -23,9 +23,11 @@ export const UNSTABLE_TAIL_WORDS = 2;
 
 /**
  * What to answer when the turn is confirmed on an interim whose tail was just revised. When the
- * running guess differs from it only inside the unstable tail (same words before it, at most one
- * word more or less), neither text is better evidence than the other (the final is ~1 s away):
- * the guess is kept, so its request is a hit instead of a coin-flip miss. Otherwise, and whenever
+ * running guess differs from it only inside the unstable tail (same words before it, the same
+ * number of words or one more), neither text is better evidence than the other (the final is
+ * ~1 s away): the guess is kept, so its request is a hit instead of a coin-flip miss. A guess
+ * with fewer words is not: Google's interims trail the audio, and a guess started at the stop
+ * often lacks the last word, which the confirmed transcript has heard. Otherwise, and whenever
  * the tail is settled, the confirmed transcript decides.
  */
 export function answerText(candidate: string | undefined, confirmed: string, tailSettled: boolean): string {
@@ -33,7 +35,7 @@ export function answerText(candidate: string | undefined, confirmed: string, tai
   const a = candidate.trim().split(/\s+/).map(normalizeHebrew);
   const b = confirmed.trim().split(/\s+/).map(normalizeHebrew);
   const head = Math.min(a.length, b.length) - UNSTABLE_TAIL_WORDS;
-  if (head < 1 || Math.abs(a.length - b.length) > 1) return confirmed;
+  if (head < 1 || a.length < b.length || a.length - b.length > 1) return confirmed;
   for (let i = 0; i < head; i++) if (a[i] !== b[i]) return confirmed;
   return candidate.trim();
 }

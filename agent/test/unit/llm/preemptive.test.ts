@@ -254,6 +254,10 @@ describe('answerText: a guess that differs only inside the unstable tail', () =>
     expect(answerText('מה שעות', confirmed, false)).toBe(confirmed);
     expect(answerText(undefined, confirmed, false)).toBe(confirmed);
   });
+  it('is not kept when it lacks a word the confirmed transcript adds at the end (the guess started before the recognizer heard the last word)', () => {
+    expect(answerText('מה שעות הפתיחה שלכם ביום', `${confirmed}?`, false)).toBe(`${confirmed}?`);
+    expect(answerText('מה שעות הפתיחה שלכם ביום', confirmed, false)).toBe(confirmed);
+  });
 });
 
 describe('PreemptiveGeneration.watch', () => {
