@@ -3,7 +3,7 @@
 import type { MachineFacts } from './report.ts';
 import { leastSquares, quantiles, type Quantiles } from './stats.ts';
 import { renderLineChart } from './svg.ts';
-import type { TurnTally } from './summary.ts';
+import type { TurnTally, UnansweredTurn } from './summary.ts';
 
 export interface SoakSample {
   /** Seconds since the soak's calls started. */
@@ -31,6 +31,21 @@ export interface MinuteLatency {
   readonly minute: number;
   readonly latencyS: Quantiles;
   readonly callerGapS: Quantiles;
+}
+
+/** Caller turns of one minute (by speech end) and those that heard no answer, with why. */
+export interface MinuteUnanswered {
+  readonly minute: number;
+  readonly callerTurns: number;
+  readonly notAnswered: number;
+  readonly byLabel: Readonly<Record<string, number>>;
+  /** Caller's view (summary.ts NotAnsweredWhy). */
+  readonly byWhy: Readonly<Record<string, number>>;
+  /** The agent's turn records for them. */
+  readonly byAgent: Readonly<Record<string, number>>;
+  /** Worst 10 s event-loop lag p99 and highest 1-minute load average sampled in the minute. */
+  readonly lagP99MsMax: number | undefined;
+  readonly loadAvg1Max: number | undefined;
 }
 
 export interface SoakResult extends TurnTally {
@@ -61,6 +76,8 @@ export interface SoakResult extends TurnTally {
   /** Kinds whose count at the end differs from the baseline (after a warm-up call). */
   readonly leftOver: Readonly<Record<string, { baseline: number; end: number }>>;
   readonly byMinute: readonly MinuteLatency[];
+  /** Turns not answered per minute (absent in results from before it was kept). */
+  readonly notAnsweredByMinute?: readonly MinuteUnanswered[];
   readonly lagP99MsMax: number | undefined;
   readonly lagMaxMs: number | undefined;
   readonly errors: Readonly<Record<string, number>>;
@@ -120,6 +137,68 @@ export function latencyByMinute(
   }));
 }
 
+function bump(o: Record<string, number>, k: string): void {
+  o[k] = (o[k] ?? 0) + 1;
+}
+
+/**
+ * Caller turns and unanswered ones per minute since `t0` (epoch ms of their speech end; minute 1
+ * is [0, 60 s)), next to the agent's worst lag and the machine's load in that minute, so a reader
+ * can tell starved minutes from a steady fault.
+ */
+export function unansweredByMinute(
+  t0: number,
+  callerTurnEndsMs: readonly number[],
+  unanswered: readonly Pick<UnansweredTurn, 'atMs' | 'label' | 'why' | 'agentSaw'>[],
+  samples: readonly Pick<SoakSample, 't' | 'lagP99Ms' | 'loadAvg1'>[],
+): MinuteUnanswered[] {
+  const minuteOf = (at: number): number => Math.floor((at - t0) / 60_000) + 1;
+  const rows = new Map<
+    number,
+    {
+      turns: number;
+      label: Record<string, number>;
+      why: Record<string, number>;
+      agent: Record<string, number>;
+    }
+  >();
+  const row = (m: number) => {
+    let r = rows.get(m);
+    if (!r) rows.set(m, (r = { turns: 0, label: {}, why: {}, agent: {} }));
+    return r;
+  };
+  for (const at of callerTurnEndsMs) row(minuteOf(at)).turns++;
+  const missed = new Map<number, number>();
+  for (const u of unanswered) {
+    const m = minuteOf(u.atMs);
+    const r = row(m);
+    missed.set(m, (missed.get(m) ?? 0) + 1);
+    bump(r.label, u.label);
+    bump(r.why, u.why);
+    bump(r.agent, u.agentSaw);
+  }
+  // A sample at t covers the 10 s before it: it belongs to the minute that interval ends in.
+  const sampleMinute = (t: number): number => Math.floor(Math.max(0, t * 1000 - 1) / 60_000) + 1;
+  return [...rows.keys()]
+    .filter((m) => m >= 1)
+    .sort((a, b) => a - b)
+    .map((minute) => {
+      const r = rows.get(minute)!;
+      const inMinute = samples.filter((s) => sampleMinute(s.t) === minute);
+      const lags = inMinute.flatMap((s) => (s.lagP99Ms === undefined ? [] : [s.lagP99Ms]));
+      return {
+        minute,
+        callerTurns: r.turns,
+        notAnswered: missed.get(minute) ?? 0,
+        byLabel: r.label,
+        byWhy: r.why,
+        byAgent: r.agent,
+        lagP99MsMax: lags.length ? Math.max(...lags) : undefined,
+        loadAvg1Max: inMinute.length ? Math.max(...inMinute.map((s) => s.loadAvg1)) : undefined,
+      };
+    });
+}
+
 const n = (v: number | undefined, digits = 0): string =>
   v === undefined || !Number.isFinite(v) ? '-' : v.toFixed(digits);
 
@@ -159,9 +238,7 @@ export function renderSoakMarkdown(r: SoakResult, chartDir: string): string {
       .join(', ')}.`,
     `- Turns: ${r.callerTurns} caller turns, **${r.turnsNotAnswered} not answered**${
       r.turnsNotAnswered > 0
-        ? ` (${Object.entries(r.notAnsweredByLabel)
-            .map(([k, v]) => `${k} ${v}`)
-            .join(', ')})`
+        ? ` (${kv(r.notAnsweredByLabel)}; why, as the caller saw it: ${kv(r.notAnsweredWhy ?? {})}; the agent's records for them: ${kv(r.notAnsweredAgentSaw ?? {})})`
         : ''
     }; agent turn records ${r.agentTurns} (${Object.entries(r.agentOutcomes)
       .map(([k, v]) => `${k} ${v}`)
@@ -190,7 +267,31 @@ export function renderSoakMarkdown(r: SoakResult, chartDir: string): string {
     '|---:|---:|---:|---:|',
     ...r.byMinute.map(minuteRow),
     '',
+    ...unansweredSection(r.notAnsweredByMinute),
   ].join('\n');
+}
+
+const kv = (o: Readonly<Record<string, number>>): string =>
+  Object.entries(o)
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ') || '-';
+
+function unansweredSection(rows: readonly MinuteUnanswered[] | undefined): string[] {
+  if (!rows) return [];
+  return [
+    '## Turns not answered, by minute',
+    '',
+    "Why, as the caller saw it: *wait timed out* (no agent audio for the whole answer timeout), *caller moved on* (its wait ended on audio begun before the turn ended, an earlier answer still playing, and nothing new began before it spoke again), *call ended* (before its wait did). The agent's records: the outcomes of the agent's turn records whose speech end falls in that caller turn (*no record*: it logged none).",
+    '',
+    '| minute | caller turns | not answered | by line | why (caller) | agent records | lag p99 max (ms) | load max |',
+    '|---:|---:|---:|---|---|---|---:|---:|',
+    ...rows.map(
+      (m) =>
+        `| ${m.minute} | ${m.callerTurns} | ${m.notAnswered} | ${kv(m.byLabel)} | ${kv(m.byWhy)} | ${kv(m.byAgent)} | ${n(m.lagP99MsMax)} | ${n(m.loadAvg1Max, 2)} |`,
+    ),
+    '',
+  ];
 }
 
 export function soakCharts(r: SoakResult): Map<string, string> {

@@ -15,6 +15,7 @@ import {
   type EmulatorsHandle,
 } from './harness.ts';
 import { byLabel, sumOf, valueOf } from './prom.ts';
+import type { CallSummary } from './protocol.ts';
 import { keepNotes, type MachineFacts } from './report.ts';
 import {
   latencyByMinute,
@@ -22,12 +23,13 @@ import {
   resourceDiff,
   slopePerHour,
   soakCharts,
+  unansweredByMinute,
   type ResourceSnapshot,
   type SoakResult,
   type SoakSample,
 } from './soak-report.ts';
 import { counters, lagFromScrape } from './step.ts';
-import { callSecondsIn, tallyTurns, windowed } from './summary.ts';
+import { callSecondsIn, tallyTurns, unansweredTurns, windowed } from './summary.ts';
 
 export interface SoakOptions {
   readonly profileName: string;
@@ -154,6 +156,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       windowUntilMs: until,
     });
     const { calls: measured, callerTurns, agentTurns } = inWindow;
+    dumpCalls(o.runId, agent.pid, outcome.calls);
     const callSeconds = callSecondsIn(outcome.calls, t0, until);
     const after = samples.filter((s) => s.t >= WARMUP_MINUTES * 60);
     const pts = (
@@ -204,6 +207,12 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         }),
         callerTurns,
       ),
+      notAnsweredByMinute: unansweredByMinute(
+        t0,
+        callerTurns.map((t) => t.speechEndAtMs),
+        unansweredTurns(inWindow),
+        samples,
+      ),
       lagP99MsMax: lagP99s.length ? Math.max(...lagP99s) : undefined,
       lagMaxMs: lagMaxes.length ? Math.max(...lagMaxes) : undefined,
       errors: {
@@ -228,6 +237,20 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   } finally {
     await agent.stop();
   }
+}
+
+/**
+ * HVA_BENCH_DUMP_DIR: the callers' view of every call, beside the agent's log harness.ts keeps
+ * there (read both with trace-silent.ts).
+ */
+function dumpCalls(runId: string, agentPid: number, calls: readonly CallSummary[]): void {
+  const dumpDir = process.env['HVA_BENCH_DUMP_DIR'];
+  if (!dumpDir) return;
+  mkdirSync(dumpDir, { recursive: true });
+  writeFileSync(
+    join(dumpDir, `calls-${runId}.json`),
+    JSON.stringify({ runId, agentPid, faults: null, events: [], calls }),
+  );
 }
 
 export function writeSoak(r: SoakResult, outDir: string): void {

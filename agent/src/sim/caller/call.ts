@@ -150,6 +150,11 @@ export interface TurnTiming {
   readonly firstMarkPlayedMs?: number;
   /** Marks of the reply echoed as cleared: the caller talked over them (a barge-in). */
   readonly marksCleared?: readonly string[];
+  /**
+   * How the first waitForAgent step after this utterance ended: agent audio heard ('heard'), or
+   * its timeout ('timed-out'). Absent: no wait followed before the call ended.
+   */
+  readonly answerWait?: 'heard' | 'timed-out';
 }
 
 export type ProtocolErrorCounts = Record<ProtocolErrorKind, number> & { total: number };
@@ -244,6 +249,7 @@ interface MutableTurn {
   marksPlayed?: string[];
   firstMarkPlayedMs?: number;
   marksCleared?: string[];
+  answerWait?: 'heard' | 'timed-out';
 }
 
 /**
@@ -584,11 +590,13 @@ export class SimulatedCall {
                 this.audibleRunStart <= atMs && runEnd > this.stepStartedMs && runEnd > atMs - FRAME_MS
               : runEnd > this.stepStartedMs && atMs - runEnd >= (s.quietMs ?? 700);
           if (done) {
+            this.noteAnswerWait('heard');
             this.advance();
             continue;
           }
           if (atMs - this.stepStartedMs >= (s.timeoutMs ?? 15_000)) {
             this.waitTimeouts++;
+            this.noteAnswerWait('timed-out');
             this.emit({ type: 'wait-timeout', atMs });
             this.advance();
             continue;
@@ -601,6 +609,12 @@ export class SimulatedCall {
           return 'drop';
       }
     }
+  }
+
+  /** The last utterance's answer wait ended (the first wait after it counts). */
+  private noteAnswerWait(how: 'heard' | 'timed-out'): void {
+    const turn = this.turns[this.turns.length - 1];
+    if (turn && Number.isFinite(turn.speechEndMs)) turn.answerWait ??= how;
   }
 
   private advance(): void {

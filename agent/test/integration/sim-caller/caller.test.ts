@@ -352,6 +352,7 @@ describe('timeline and recording', () => {
       expect(result.turns).toHaveLength(2);
       for (const t of result.turns) {
         expect(t.label).toBe('short.wav');
+        expect(t.answerWait).toBe('heard');
         // The reply follows the first silent frame after speech (sent <= 20 ms after speech end) by 200 ms.
         expect(t.latencyMs!).toBeGreaterThanOrEqual(replyDelayMs);
         // Real time: a loaded machine delays the reply's timer and its delivery (seen up to +100 ms).
@@ -433,7 +434,27 @@ describe('timeline and recording', () => {
     expect(at('2')).toBeLessThan(1000);
     // Only digital silence follows: the last wait times out.
     expect(result.waitTimeouts).toBe(1);
+    // No utterance came before these waits: no turn to note them on.
+    expect(result.turns).toHaveLength(0);
     expect(result.agent.playedMs).toBe(800);
+  });
+
+  it('notes per turn how the wait for its answer ended: timed out, or never (the call ended first)', async () => {
+    const server = await startServer(() => undefined); // never answers
+    const clip = new Uint8Array(8 * 100).fill(0x20);
+    const result = await placeCall({
+      url: server.url,
+      script: [
+        { kind: 'play', audio: clip, label: 'unheard' },
+        { kind: 'waitForAgent', until: 'end', timeoutMs: 100 },
+        { kind: 'play', audio: clip, label: 'last' },
+      ],
+    });
+    expect(result.turns.map((t) => [t.label, t.answerWait])).toEqual([
+      ['unheard', 'timed-out'],
+      ['last', undefined],
+    ]);
+    expect(result.waitTimeouts).toBe(1);
   });
 
   it('reports the server closing first, and hangup() ends a call with stop', async () => {

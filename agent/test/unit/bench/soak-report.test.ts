@@ -3,6 +3,7 @@ import {
   latencyByMinute,
   resourceDiff,
   slopePerHour,
+  unansweredByMinute,
   type ResourceSnapshot,
 } from '../../../bench/capacity/soak-report.ts';
 
@@ -51,5 +52,38 @@ describe('soak figures', () => {
     expect(m[0]!.callerGapS.p50).toBe(0.2);
     expect(m[1]!.callerGapS.n).toBe(0);
     expect(m[2]!.callerGapS).toMatchObject({ n: 1, p50: 0.4 });
+  });
+
+  it('counts unanswered turns per minute by line, why and agent record, beside lag and load', () => {
+    const t0 = 1_000_000;
+    const rows = unansweredByMinute(
+      t0,
+      [t0 + 1000, t0 + 2000, t0 + 61_000, t0 + 62_000, t0 + 63_000, t0 + 190_000],
+      [
+        { atMs: t0 + 61_000, label: 'thanks (barge-in)', why: 'caller moved on', agentSaw: 'interrupted' },
+        { atMs: t0 + 62_000, label: 'thanks (barge-in)', why: 'caller moved on', agentSaw: 'no record' },
+        { atMs: t0 + 63_000, label: 'hello', why: 'wait timed out', agentSaw: 'no record' },
+      ],
+      [
+        { t: 10, lagP99Ms: 5, loadAvg1: 0.5 },
+        { t: 60, lagP99Ms: 9, loadAvg1: 0.7 }, // covers 50-60 s: minute 1
+        { t: 70, lagP99Ms: 1800, loadAvg1: 6 },
+        { t: 80, lagP99Ms: undefined, loadAvg1: 7 },
+      ],
+    );
+    expect(rows.map((r) => [r.minute, r.callerTurns, r.notAnswered])).toEqual([
+      [1, 2, 0],
+      [2, 3, 3],
+      [4, 1, 0],
+    ]);
+    expect(rows[0]).toMatchObject({ byLabel: {}, lagP99MsMax: 9, loadAvg1Max: 0.7 });
+    expect(rows[1]).toMatchObject({
+      byLabel: { 'thanks (barge-in)': 2, hello: 1 },
+      byWhy: { 'caller moved on': 2, 'wait timed out': 1 },
+      byAgent: { interrupted: 1, 'no record': 2 },
+      lagP99MsMax: 1800,
+      loadAvg1Max: 7,
+    });
+    expect(rows[2]).toMatchObject({ lagP99MsMax: undefined, loadAvg1Max: undefined });
   });
 });
