@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import {
   latencyByMinute,
+  renderSoakMarkdown,
   resourceDiff,
   slopePerHour,
   unansweredByMinute,
   type ResourceSnapshot,
+  type SoakResult,
 } from '../../../bench/capacity/soak-report.ts';
 
 describe('soak figures', () => {
@@ -85,5 +87,79 @@ describe('soak figures', () => {
       loadAvg1Max: 7,
     });
     expect(rows[2]).toMatchObject({ lagP99MsMax: undefined, loadAvg1Max: undefined });
+  });
+
+  it('reports why turns went unanswered, overall and per minute', () => {
+    const snap: ResourceSnapshot = { handles: {}, resources: {}, activeCalls: 0, heapUsedMb: 60, rssMb: 170 };
+    const q = { n: 1, p50: 0.5, p95: 0.5, p99: 0.5, max: 0.5, mean: 0.5 };
+    const r: SoakResult = {
+      kind: 'soak',
+      startedAt: '2026-12-01T19:40:00Z',
+      finishedAt: '2026-12-01T20:12:00Z',
+      command: 'npm run bench -- --soak',
+      machine: { revision: 'abc', cpus: 2, cpuModel: 'EPYC', memoryGiB: 24, node: 'v24', kernel: '6' },
+      profile: 'reference',
+      profilePath: '../shared/bench/reference-profile.json',
+      calls: 100,
+      minutes: 2,
+      loadAvgStart: [0.3],
+      loadAvgEnd: [0.4],
+      loadAvg1Range: [0.3, 0.5],
+      callsPlaced: 20,
+      outcomes: { completed: 20 },
+      callerTurns: 100,
+      turnsNotAnswered: 3,
+      notAnsweredByLabel: { 'thanks (barge-in)': 2, hello: 1 },
+      notAnsweredWhy: { 'wait timed out': 2, 'call ended (hung-up)': 1 },
+      notAnsweredAgentSaw: { interrupted: 2, 'no record': 1 },
+      agentTurns: 100,
+      agentOutcomes: { answered: 100 },
+      rssSlopeMbPerHour: 1,
+      heapSlopeMbPerHour: 1,
+      rssSlopeAllMbPerHour: 1,
+      heapSlopeAllMbPerHour: 1,
+      warmupMinutes: 2,
+      cpuMsPerCallSecond: 6,
+      baselineBoot: snap,
+      baseline: snap,
+      end: snap,
+      leftOver: {},
+      byMinute: [{ minute: 1, latencyS: q, callerGapS: q }],
+      notAnsweredByMinute: [
+        {
+          minute: 1,
+          callerTurns: 50,
+          notAnswered: 3,
+          byLabel: { 'thanks (barge-in)': 2, hello: 1 },
+          byWhy: { 'wait timed out': 2, 'call ended (hung-up)': 1 },
+          byAgent: { interrupted: 2, 'no record': 1 },
+          lagP99MsMax: 1234,
+          loadAvg1Max: 3.5,
+        },
+        {
+          minute: 2,
+          callerTurns: 50,
+          notAnswered: 0,
+          byLabel: {},
+          byWhy: {},
+          byAgent: {},
+          lagP99MsMax: 12,
+          loadAvg1Max: 0.5,
+        },
+      ],
+      lagP99MsMax: 1234,
+      lagMaxMs: 1500,
+      errors: {},
+      samples: [],
+    };
+    const md = renderSoakMarkdown(r, 'capacity');
+    expect(md).toContain(
+      "**3 not answered** (thanks (barge-in) 2, hello 1; why, as the caller saw it: wait timed out 2, call ended (hung-up) 1; the agent's records for them: interrupted 2, no record 1)",
+    );
+    expect(md).toContain('## Turns not answered, by minute');
+    expect(md).toContain(
+      '| 1 | 50 | 3 | thanks (barge-in) 2, hello 1 | wait timed out 2, call ended (hung-up) 1 | interrupted 2, no record 1 | 1234 | 3.50 |',
+    );
+    expect(md).toContain('| 2 | 50 | 0 | - | - | - | 12 | 0.50 |');
   });
 });
