@@ -282,7 +282,7 @@ function unansweredSection(rows: readonly MinuteUnanswered[] | undefined): strin
   return [
     '## Turns not answered, by minute',
     '',
-    "Why, as the caller saw it: *wait timed out* (no agent audio for the whole answer timeout), *caller moved on* (its wait ended on audio begun before the turn ended, an earlier answer still playing, and nothing new began before it spoke again), *call ended* (before its wait did). The agent's records: the outcomes of the agent's turn records whose speech end falls in that caller turn (*no record*: it logged none).",
+    "Why, as the caller saw it: *wait timed out* (no agent audio for the whole answer timeout), *caller moved on* (its wait ended on agent audio, yet none counted as a reply before it spoke again; before the accounting fix of 081b476 this was an earlier answer still playing or cleared), *call ended* (before its wait did). The agent's records: the outcomes of the agent's turn records whose speech end falls in that caller turn (*no record*: it logged none).",
     '',
     '| minute | caller turns | not answered | by line | why (caller) | agent records | lag p99 max (ms) | load max |',
     '|---:|---:|---:|---|---|---|---:|---:|',

@@ -149,8 +149,9 @@ export function windowed(i: Pick<StepInputs, 'calls_' | 'agentTurns' | 'windowFr
 /**
  * Why a caller turn heard no answer, from the caller's side:
  * - 'wait timed out': the caller waited the whole answer timeout and heard no agent audio;
- * - 'caller moved on': the caller's wait ended on agent audio that started before the turn ended
- *   (an earlier answer still playing), and nothing new started before the caller spoke again;
+ * - 'caller moved on': the caller's wait ended on agent audio, yet none counted as a reply before
+ *   it spoke again (before the simulator's fix in sim/caller/agent-talk.ts: an earlier answer
+ *   still playing, or one already cleared);
  * - 'call ended (<outcome>)': the call ended before the caller's wait did (hung up by the harness,
  *   closed by the agent, dropped, failed);
  * - 'call failed before the turn': a turn the call never reached because it failed;
