@@ -10,6 +10,9 @@ export interface SoakSample {
   readonly t: number;
   readonly rssMb: number;
   readonly heapUsedMb: number | undefined;
+  /** V8's committed heap and memory held outside it (Buffers), MB; absent in older results. */
+  readonly heapTotalMb?: number | undefined;
+  readonly externalMb?: number | undefined;
   readonly activeCalls: number | undefined;
   readonly cpuMs: number;
   /** Event-loop lag since the previous sample, ms (undefined when not scraped). */
@@ -68,6 +71,13 @@ export interface SoakResult extends TurnTally {
   /** Same over every sample, for comparison. */
   readonly rssSlopeAllMbPerHour: number;
   readonly heapSlopeAllMbPerHour: number;
+  /**
+   * After the warm-up: the slope of the heap's lowest sample per minute (the GC sawtooth's floor,
+   * what a leak raises), of the committed heap and of external memory. Absent in older results.
+   */
+  readonly heapFloorSlopeMbPerHour?: number;
+  readonly heapTotalSlopeMbPerHour?: number;
+  readonly externalSlopeMbPerHour?: number;
   readonly warmupMinutes: number;
   readonly cpuMsPerCallSecond: number | undefined;
   readonly baselineBoot: ResourceSnapshot;
@@ -87,6 +97,20 @@ export interface SoakResult extends TurnTally {
 /** Slope of y against t (s) by least squares, in units per hour. */
 export function slopePerHour(points: ReadonlyArray<readonly [number, number]>): number {
   return leastSquares(points).slope * 3600;
+}
+
+/**
+ * The slope (per hour) of the lowest value in each `bucketS` bucket of samples (t in s): for a
+ * sawtooth like the GC'd heap, the floor rises with a leak while the teeth only add noise.
+ */
+export function floorSlopePerHour(points: ReadonlyArray<readonly [number, number]>, bucketS = 60): number {
+  const floors = new Map<number, readonly [number, number]>();
+  for (const p of points) {
+    const k = Math.floor(p[0] / bucketS);
+    const f = floors.get(k);
+    if (!f || p[1] < f[1]) floors.set(k, p);
+  }
+  return slopePerHour([...floors.values()]);
 }
 
 /** Counts that differ between two snapshots (handles as `handle:<type>`, resources as `resource:<type>`). */
@@ -243,7 +267,11 @@ export function renderSoakMarkdown(r: SoakResult, chartDir: string): string {
     }; agent turn records ${r.agentTurns} (${Object.entries(r.agentOutcomes)
       .map(([k, v]) => `${k} ${v}`)
       .join(', ')}).`,
-    `- Memory: RSS slope **${n(r.rssSlopeMbPerHour, 1)} MB/hour**, heap used **${n(r.heapSlopeMbPerHour, 1)} MB/hour** (least squares over the samples after the first ${r.warmupMinutes} minutes; over all samples ${n(r.rssSlopeAllMbPerHour, 1)} and ${n(r.heapSlopeAllMbPerHour, 1)} MB/hour).`,
+    `- Memory: RSS slope **${n(r.rssSlopeMbPerHour, 1)} MB/hour**, heap used **${n(r.heapSlopeMbPerHour, 1)} MB/hour** (least squares over the samples after the first ${r.warmupMinutes} minutes; over all samples ${n(r.rssSlopeAllMbPerHour, 1)} and ${n(r.heapSlopeAllMbPerHour, 1)} MB/hour)${
+      r.heapFloorSlopeMbPerHour === undefined
+        ? ''
+        : `; heap used, lowest sample per minute (the GC floor) **${n(r.heapFloorSlopeMbPerHour, 1)} MB/hour**, heap committed ${n(r.heapTotalSlopeMbPerHour, 1)} MB/hour, external memory (Buffers) ${n(r.externalSlopeMbPerHour, 1)} MB/hour`
+    }.`,
     `- Handles and sockets: ${left.length === 0 ? '**back to the baseline** (every handle and resource kind, and active calls)' : `**not back to the baseline**: ${left.map(([k, v]) => `${k} ${v.baseline} -> ${v.end}`).join(', ')}`}.`,
     `  - at boot: ${snapshotLine(r.baselineBoot)}`,
     `  - baseline (after one warm-up call): ${snapshotLine(r.baseline)}`,
@@ -310,6 +338,17 @@ export function soakCharts(r: SoakResult): Map<string, string> {
             s.heapUsedMb === undefined ? [] : [[s.t / 60, s.heapUsedMb] as [number, number]],
           ),
         },
+        ...(r.samples.some((s) => s.externalMb !== undefined)
+          ? [
+              {
+                name: 'external',
+                points: r.samples.flatMap((s) =>
+                  s.externalMb === undefined ? [] : [[s.t / 60, s.externalMb] as [number, number]],
+                ),
+                dashed: true,
+              },
+            ]
+          : []),
       ],
     }),
   );

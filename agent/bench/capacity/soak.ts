@@ -18,6 +18,7 @@ import { byLabel, sumOf, valueOf } from './prom.ts';
 import type { CallSummary } from './protocol.ts';
 import { keepNotes, type MachineFacts } from './report.ts';
 import {
+  floorSlopePerHour,
   latencyByMinute,
   renderSoakMarkdown,
   resourceDiff,
@@ -125,6 +126,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         t: (epochNow() - t0) / 1000,
         rssMb: proc.rssBytes / MB,
         heapUsedMb: sumOf(m, 'hva_process_nodejs_heap_size_used_bytes') / MB,
+        heapTotalMb: sumOf(m, 'hva_process_nodejs_heap_size_total_bytes') / MB,
+        externalMb: sumOf(m, 'hva_process_nodejs_external_memory_bytes') / MB,
         activeCalls: valueOf(m, 'hva_active_calls'),
         cpuMs: proc.cpuMs - cpu0,
         lagP99Ms: lag.p99,
@@ -191,6 +194,9 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       heapSlopeMbPerHour: slopePerHour(pts(after, (s) => s.heapUsedMb)),
       rssSlopeAllMbPerHour: slopePerHour(pts(samples, (s) => s.rssMb)),
       heapSlopeAllMbPerHour: slopePerHour(pts(samples, (s) => s.heapUsedMb)),
+      heapFloorSlopeMbPerHour: floorSlopePerHour(pts(after, (s) => s.heapUsedMb)),
+      heapTotalSlopeMbPerHour: slopePerHour(pts(after, (s) => s.heapTotalMb)),
+      externalSlopeMbPerHour: slopePerHour(pts(after, (s) => s.externalMb)),
       warmupMinutes: WARMUP_MINUTES,
       cpuMsPerCallSecond: cpuAtUntil !== undefined && callSeconds > 0 ? cpuAtUntil / callSeconds : undefined,
       baselineBoot,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  floorSlopePerHour,
   latencyByMinute,
   renderSoakMarkdown,
   resourceDiff,
@@ -15,6 +16,16 @@ describe('soak figures', () => {
     const pts = Array.from({ length: 30 }, (_, i) => [i * 60, 200 + i] as const);
     expect(slopePerHour(pts)).toBeCloseTo(60);
     expect(slopePerHour(pts.map(([t]) => [t, 200] as const))).toBe(0);
+  });
+
+  it("takes a sawtooth's slope from its lowest sample per minute", () => {
+    // A GC sawtooth 100 -> 140 MB every 30 s: the plain slope depends on where the run stops; the floor's is 0.
+    const saw = Array.from({ length: 60 }, (_, i) => [i * 10, 100 + (i % 3) * 20] as const);
+    expect(floorSlopePerHour(saw)).toBeCloseTo(0);
+    expect(Math.abs(slopePerHour(saw.slice(0, 59)))).toBeGreaterThan(1);
+    // The same sawtooth on a floor rising 1 MB per minute.
+    const leak = saw.map(([t, v]) => [t, v + t / 60] as const);
+    expect(floorSlopePerHour(leak)).toBeCloseTo(60, 0);
   });
 
   it('lists every handle or resource kind whose count differs from the baseline', () => {
