@@ -169,6 +169,7 @@ function summarize(
       ...(t.marksPlayed ? { marksPlayed: t.marksPlayed } : {}),
       ...(t.marksCleared ? { marksCleared: t.marksCleared } : {}),
       ...(t.firstMarkPlayedMs !== undefined ? { firstMarkPlayedAtMs: base + t.firstMarkPlayedMs } : {}),
+      answerWait: t.answerWait ?? 'call-ended',
     })),
     turnsMissing: Math.max(0, plan.turns.length - r.turns.length),
     waitTimeouts: r.waitTimeouts,

@@ -120,6 +120,12 @@ export interface CallSummary {
     readonly marksCleared?: readonly string[];
     /** Epoch ms the first reply mark was echoed as played. */
     readonly firstMarkPlayedAtMs?: number;
+    /**
+     * How the caller's wait for the answer after this utterance ended: it heard agent audio
+     * ('heard'), gave up after the answer timeout ('timed-out'), or the call ended first
+     * ('call-ended'). Absent in results from before this field.
+     */
+    readonly answerWait?: 'heard' | 'timed-out' | 'call-ended';
   }>;
   /** Scripted turns never reached (the call ended early or was hung up). */
   readonly turnsMissing: number;

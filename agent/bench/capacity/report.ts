@@ -79,9 +79,13 @@ export function detailTable(steps: readonly StepResult[]): string {
       .filter(([, v]) => v > 0)
       .map(([k, v]) => `${k}: ${v}`)
       .join(', ');
-    const unanswered = Object.entries(s.notAnsweredByLabel ?? {})
+    const why = Object.entries(s.notAnsweredWhy ?? {})
       .map(([k, v]) => `${k} ${v}`)
       .join(', ');
+    const unanswered =
+      Object.entries(s.notAnsweredByLabel ?? {})
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ') + (why ? ` (why: ${why})` : '');
     const outcomes = Object.entries(s.agentOutcomes)
       .map(([k, v]) => `${k} ${v}`)
       .join(', ');

@@ -3,13 +3,16 @@
 import type { MachineFacts } from './report.ts';
 import { leastSquares, quantiles, type Quantiles } from './stats.ts';
 import { renderLineChart } from './svg.ts';
-import type { TurnTally } from './summary.ts';
+import type { TurnTally, UnansweredTurn } from './summary.ts';
 
 export interface SoakSample {
   /** Seconds since the soak's calls started. */
   readonly t: number;
   readonly rssMb: number;
   readonly heapUsedMb: number | undefined;
+  /** V8's committed heap and memory held outside it (Buffers), MB; absent in older results. */
+  readonly heapTotalMb?: number | undefined;
+  readonly externalMb?: number | undefined;
   readonly activeCalls: number | undefined;
   readonly cpuMs: number;
   /** Event-loop lag since the previous sample, ms (undefined when not scraped). */
@@ -33,6 +36,21 @@ export interface MinuteLatency {
   readonly callerGapS: Quantiles;
 }
 
+/** Caller turns of one minute (by speech end) and those that heard no answer, with why. */
+export interface MinuteUnanswered {
+  readonly minute: number;
+  readonly callerTurns: number;
+  readonly notAnswered: number;
+  readonly byLabel: Readonly<Record<string, number>>;
+  /** Caller's view (summary.ts NotAnsweredWhy). */
+  readonly byWhy: Readonly<Record<string, number>>;
+  /** The agent's turn records for them. */
+  readonly byAgent: Readonly<Record<string, number>>;
+  /** Worst 10 s event-loop lag p99 and highest 1-minute load average sampled in the minute. */
+  readonly lagP99MsMax: number | undefined;
+  readonly loadAvg1Max: number | undefined;
+}
+
 export interface SoakResult extends TurnTally {
   readonly kind: 'soak';
   readonly startedAt: string;
@@ -53,6 +71,13 @@ export interface SoakResult extends TurnTally {
   /** Same over every sample, for comparison. */
   readonly rssSlopeAllMbPerHour: number;
   readonly heapSlopeAllMbPerHour: number;
+  /**
+   * After the warm-up: the slope of the heap's lowest sample per minute (the GC sawtooth's floor,
+   * what a leak raises), of the committed heap and of external memory. Absent in older results.
+   */
+  readonly heapFloorSlopeMbPerHour?: number;
+  readonly heapTotalSlopeMbPerHour?: number;
+  readonly externalSlopeMbPerHour?: number;
   readonly warmupMinutes: number;
   readonly cpuMsPerCallSecond: number | undefined;
   readonly baselineBoot: ResourceSnapshot;
@@ -61,6 +86,8 @@ export interface SoakResult extends TurnTally {
   /** Kinds whose count at the end differs from the baseline (after a warm-up call). */
   readonly leftOver: Readonly<Record<string, { baseline: number; end: number }>>;
   readonly byMinute: readonly MinuteLatency[];
+  /** Turns not answered per minute (absent in results from before it was kept). */
+  readonly notAnsweredByMinute?: readonly MinuteUnanswered[];
   readonly lagP99MsMax: number | undefined;
   readonly lagMaxMs: number | undefined;
   readonly errors: Readonly<Record<string, number>>;
@@ -70,6 +97,20 @@ export interface SoakResult extends TurnTally {
 /** Slope of y against t (s) by least squares, in units per hour. */
 export function slopePerHour(points: ReadonlyArray<readonly [number, number]>): number {
   return leastSquares(points).slope * 3600;
+}
+
+/**
+ * The slope (per hour) of the lowest value in each `bucketS` bucket of samples (t in s): for a
+ * sawtooth like the GC'd heap, the floor rises with a leak while the teeth only add noise.
+ */
+export function floorSlopePerHour(points: ReadonlyArray<readonly [number, number]>, bucketS = 60): number {
+  const floors = new Map<number, readonly [number, number]>();
+  for (const p of points) {
+    const k = Math.floor(p[0] / bucketS);
+    const f = floors.get(k);
+    if (!f || p[1] < f[1]) floors.set(k, p);
+  }
+  return slopePerHour([...floors.values()]);
 }
 
 /** Counts that differ between two snapshots (handles as `handle:<type>`, resources as `resource:<type>`). */
@@ -120,6 +161,68 @@ export function latencyByMinute(
   }));
 }
 
+function bump(o: Record<string, number>, k: string): void {
+  o[k] = (o[k] ?? 0) + 1;
+}
+
+/**
+ * Caller turns and unanswered ones per minute since `t0` (epoch ms of their speech end; minute 1
+ * is [0, 60 s)), next to the agent's worst lag and the machine's load in that minute, so a reader
+ * can tell starved minutes from a steady fault.
+ */
+export function unansweredByMinute(
+  t0: number,
+  callerTurnEndsMs: readonly number[],
+  unanswered: readonly Pick<UnansweredTurn, 'atMs' | 'label' | 'why' | 'agentSaw'>[],
+  samples: readonly Pick<SoakSample, 't' | 'lagP99Ms' | 'loadAvg1'>[],
+): MinuteUnanswered[] {
+  const minuteOf = (at: number): number => Math.floor((at - t0) / 60_000) + 1;
+  const rows = new Map<
+    number,
+    {
+      turns: number;
+      label: Record<string, number>;
+      why: Record<string, number>;
+      agent: Record<string, number>;
+    }
+  >();
+  const row = (m: number) => {
+    let r = rows.get(m);
+    if (!r) rows.set(m, (r = { turns: 0, label: {}, why: {}, agent: {} }));
+    return r;
+  };
+  for (const at of callerTurnEndsMs) row(minuteOf(at)).turns++;
+  const missed = new Map<number, number>();
+  for (const u of unanswered) {
+    const m = minuteOf(u.atMs);
+    const r = row(m);
+    missed.set(m, (missed.get(m) ?? 0) + 1);
+    bump(r.label, u.label);
+    bump(r.why, u.why);
+    bump(r.agent, u.agentSaw);
+  }
+  // A sample at t covers the 10 s before it: it belongs to the minute that interval ends in.
+  const sampleMinute = (t: number): number => Math.floor(Math.max(0, t * 1000 - 1) / 60_000) + 1;
+  return [...rows.keys()]
+    .filter((m) => m >= 1)
+    .sort((a, b) => a - b)
+    .map((minute) => {
+      const r = rows.get(minute)!;
+      const inMinute = samples.filter((s) => sampleMinute(s.t) === minute);
+      const lags = inMinute.flatMap((s) => (s.lagP99Ms === undefined ? [] : [s.lagP99Ms]));
+      return {
+        minute,
+        callerTurns: r.turns,
+        notAnswered: missed.get(minute) ?? 0,
+        byLabel: r.label,
+        byWhy: r.why,
+        byAgent: r.agent,
+        lagP99MsMax: lags.length ? Math.max(...lags) : undefined,
+        loadAvg1Max: inMinute.length ? Math.max(...inMinute.map((s) => s.loadAvg1)) : undefined,
+      };
+    });
+}
+
 const n = (v: number | undefined, digits = 0): string =>
   v === undefined || !Number.isFinite(v) ? '-' : v.toFixed(digits);
 
@@ -159,14 +262,16 @@ export function renderSoakMarkdown(r: SoakResult, chartDir: string): string {
       .join(', ')}.`,
     `- Turns: ${r.callerTurns} caller turns, **${r.turnsNotAnswered} not answered**${
       r.turnsNotAnswered > 0
-        ? ` (${Object.entries(r.notAnsweredByLabel)
-            .map(([k, v]) => `${k} ${v}`)
-            .join(', ')})`
+        ? ` (${kv(r.notAnsweredByLabel)}; why, as the caller saw it: ${kv(r.notAnsweredWhy ?? {})}; the agent's records for them: ${kv(r.notAnsweredAgentSaw ?? {})})`
         : ''
     }; agent turn records ${r.agentTurns} (${Object.entries(r.agentOutcomes)
       .map(([k, v]) => `${k} ${v}`)
       .join(', ')}).`,
-    `- Memory: RSS slope **${n(r.rssSlopeMbPerHour, 1)} MB/hour**, heap used **${n(r.heapSlopeMbPerHour, 1)} MB/hour** (least squares over the samples after the first ${r.warmupMinutes} minutes; over all samples ${n(r.rssSlopeAllMbPerHour, 1)} and ${n(r.heapSlopeAllMbPerHour, 1)} MB/hour).`,
+    `- Memory: RSS slope **${n(r.rssSlopeMbPerHour, 1)} MB/hour**, heap used **${n(r.heapSlopeMbPerHour, 1)} MB/hour** (least squares over the samples after the first ${r.warmupMinutes} minutes; over all samples ${n(r.rssSlopeAllMbPerHour, 1)} and ${n(r.heapSlopeAllMbPerHour, 1)} MB/hour)${
+      r.heapFloorSlopeMbPerHour === undefined
+        ? ''
+        : `; heap used, lowest sample per minute (the GC floor) **${n(r.heapFloorSlopeMbPerHour, 1)} MB/hour**, heap committed ${n(r.heapTotalSlopeMbPerHour, 1)} MB/hour, external memory (Buffers) ${n(r.externalSlopeMbPerHour, 1)} MB/hour`
+    }.`,
     `- Handles and sockets: ${left.length === 0 ? '**back to the baseline** (every handle and resource kind, and active calls)' : `**not back to the baseline**: ${left.map(([k, v]) => `${k} ${v.baseline} -> ${v.end}`).join(', ')}`}.`,
     `  - at boot: ${snapshotLine(r.baselineBoot)}`,
     `  - baseline (after one warm-up call): ${snapshotLine(r.baseline)}`,
@@ -190,7 +295,31 @@ export function renderSoakMarkdown(r: SoakResult, chartDir: string): string {
     '|---:|---:|---:|---:|',
     ...r.byMinute.map(minuteRow),
     '',
+    ...unansweredSection(r.notAnsweredByMinute),
   ].join('\n');
+}
+
+const kv = (o: Readonly<Record<string, number>>): string =>
+  Object.entries(o)
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ') || '-';
+
+function unansweredSection(rows: readonly MinuteUnanswered[] | undefined): string[] {
+  if (!rows) return [];
+  return [
+    '## Turns not answered, by minute',
+    '',
+    "Why, as the caller saw it: *wait timed out* (no agent audio for the whole answer timeout), *caller moved on* (its wait ended on agent audio, yet none counted as a reply before it spoke again; before the accounting fix of 081b476 this was an earlier answer still playing or cleared), *call ended* (before its wait did). The agent's records: the outcomes of the agent's turn records whose speech end falls in that caller turn (*no record*: it logged none).",
+    '',
+    '| minute | caller turns | not answered | by line | why (caller) | agent records | lag p99 max (ms) | load max |',
+    '|---:|---:|---:|---|---|---|---:|---:|',
+    ...rows.map(
+      (m) =>
+        `| ${m.minute} | ${m.callerTurns} | ${m.notAnswered} | ${kv(m.byLabel)} | ${kv(m.byWhy)} | ${kv(m.byAgent)} | ${n(m.lagP99MsMax)} | ${n(m.loadAvg1Max, 2)} |`,
+    ),
+    '',
+  ];
 }
 
 export function soakCharts(r: SoakResult): Map<string, string> {
@@ -209,6 +338,17 @@ export function soakCharts(r: SoakResult): Map<string, string> {
             s.heapUsedMb === undefined ? [] : [[s.t / 60, s.heapUsedMb] as [number, number]],
           ),
         },
+        ...(r.samples.some((s) => s.externalMb !== undefined)
+          ? [
+              {
+                name: 'external',
+                points: r.samples.flatMap((s) =>
+                  s.externalMb === undefined ? [] : [[s.t / 60, s.externalMb] as [number, number]],
+                ),
+                dashed: true,
+              },
+            ]
+          : []),
       ],
     }),
   );

@@ -15,19 +15,22 @@ import {
   type EmulatorsHandle,
 } from './harness.ts';
 import { byLabel, sumOf, valueOf } from './prom.ts';
+import type { CallSummary } from './protocol.ts';
 import { keepNotes, type MachineFacts } from './report.ts';
 import {
+  floorSlopePerHour,
   latencyByMinute,
   renderSoakMarkdown,
   resourceDiff,
   slopePerHour,
   soakCharts,
+  unansweredByMinute,
   type ResourceSnapshot,
   type SoakResult,
   type SoakSample,
 } from './soak-report.ts';
 import { counters, lagFromScrape } from './step.ts';
-import { callSecondsIn, tallyTurns, windowed } from './summary.ts';
+import { callSecondsIn, tallyTurns, unansweredTurns, windowed } from './summary.ts';
 
 export interface SoakOptions {
   readonly profileName: string;
@@ -123,6 +126,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         t: (epochNow() - t0) / 1000,
         rssMb: proc.rssBytes / MB,
         heapUsedMb: sumOf(m, 'hva_process_nodejs_heap_size_used_bytes') / MB,
+        heapTotalMb: sumOf(m, 'hva_process_nodejs_heap_size_total_bytes') / MB,
+        externalMb: sumOf(m, 'hva_process_nodejs_external_memory_bytes') / MB,
         activeCalls: valueOf(m, 'hva_active_calls'),
         cpuMs: proc.cpuMs - cpu0,
         lagP99Ms: lag.p99,
@@ -154,6 +159,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       windowUntilMs: until,
     });
     const { calls: measured, callerTurns, agentTurns } = inWindow;
+    dumpCalls(o.runId, agent.pid, outcome.calls);
     const callSeconds = callSecondsIn(outcome.calls, t0, until);
     const after = samples.filter((s) => s.t >= WARMUP_MINUTES * 60);
     const pts = (
@@ -188,6 +194,9 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       heapSlopeMbPerHour: slopePerHour(pts(after, (s) => s.heapUsedMb)),
       rssSlopeAllMbPerHour: slopePerHour(pts(samples, (s) => s.rssMb)),
       heapSlopeAllMbPerHour: slopePerHour(pts(samples, (s) => s.heapUsedMb)),
+      heapFloorSlopeMbPerHour: floorSlopePerHour(pts(after, (s) => s.heapUsedMb)),
+      heapTotalSlopeMbPerHour: slopePerHour(pts(after, (s) => s.heapTotalMb)),
+      externalSlopeMbPerHour: slopePerHour(pts(after, (s) => s.externalMb)),
       warmupMinutes: WARMUP_MINUTES,
       cpuMsPerCallSecond: cpuAtUntil !== undefined && callSeconds > 0 ? cpuAtUntil / callSeconds : undefined,
       baselineBoot,
@@ -203,6 +212,12 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
             : [{ atMs: open + t.speechEndMs, totalMs: t.totalMs }];
         }),
         callerTurns,
+      ),
+      notAnsweredByMinute: unansweredByMinute(
+        t0,
+        callerTurns.map((t) => t.speechEndAtMs),
+        unansweredTurns(inWindow),
+        samples,
       ),
       lagP99MsMax: lagP99s.length ? Math.max(...lagP99s) : undefined,
       lagMaxMs: lagMaxes.length ? Math.max(...lagMaxes) : undefined,
@@ -228,6 +243,20 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   } finally {
     await agent.stop();
   }
+}
+
+/**
+ * HVA_BENCH_DUMP_DIR: the callers' view of every call, beside the agent's log harness.ts keeps
+ * there (read both with trace-silent.ts).
+ */
+function dumpCalls(runId: string, agentPid: number, calls: readonly CallSummary[]): void {
+  const dumpDir = process.env['HVA_BENCH_DUMP_DIR'];
+  if (!dumpDir) return;
+  mkdirSync(dumpDir, { recursive: true });
+  writeFileSync(
+    join(dumpDir, `calls-${runId}.json`),
+    JSON.stringify({ runId, agentPid, faults: null, events: [], calls }),
+  );
 }
 
 export function writeSoak(r: SoakResult, outDir: string): void {

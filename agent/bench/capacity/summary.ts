@@ -50,6 +50,10 @@ export interface TurnTally {
   readonly turnsNotAnswered: number;
   /** Unanswered caller turns by fixture label (which part of the conversation goes unanswered). */
   readonly notAnsweredByLabel: Readonly<Record<string, number>>;
+  /** Unanswered caller turns by why the caller heard nothing (unansweredTurns: NotAnsweredWhy). */
+  readonly notAnsweredWhy: Readonly<Record<string, number>>;
+  /** Unanswered caller turns by what the agent's turn records say it did with them. */
+  readonly notAnsweredAgentSaw: Readonly<Record<string, number>>;
   readonly agentTurns: number;
   readonly agentOutcomes: Readonly<Record<string, number>>;
 }
@@ -118,6 +122,8 @@ export function windowed(i: Pick<StepInputs, 'calls_' | 'agentTurns' | 'windowFr
   calls: CallSummary[];
   callerTurns: CallSummary['turns'][number][];
   missing: number;
+  /** Calls that failed inside the window (their turnsMissing are in `missing`). */
+  failedInWindow: CallSummary[];
   agentTurns: AgentTurn[];
 } {
   const inWindow = (t: number): boolean => t >= i.windowFromMs && t < i.windowUntilMs;
@@ -126,9 +132,10 @@ export function windowed(i: Pick<StepInputs, 'calls_' | 'agentTurns' | 'windowFr
   );
   const callerTurns = calls.flatMap((c) => c.turns.filter((t) => inWindow(t.speechEndAtMs)));
   // A call that failed inside the window took its remaining turns with it.
-  const missing = calls
-    .filter((c) => (c.outcome === 'error' || c.outcome === 'server-closed') && inWindow(c.endedAtMs))
-    .reduce((a, c) => a + c.turnsMissing, 0);
+  const failedInWindow = calls.filter(
+    (c) => (c.outcome === 'error' || c.outcome === 'server-closed') && inWindow(c.endedAtMs),
+  );
+  const missing = failedInWindow.reduce((a, c) => a + c.turnsMissing, 0);
   const opened = new Map(
     calls.flatMap((c) => (c.openAtMs === undefined ? [] : [[c.callSid, c.openAtMs] as const])),
   );
@@ -136,17 +143,116 @@ export function windowed(i: Pick<StepInputs, 'calls_' | 'agentTurns' | 'windowFr
     const open = opened.get(t.callSid);
     return open !== undefined && t.speechEndMs !== undefined && inWindow(open + t.speechEndMs);
   });
-  return { calls, callerTurns, missing, agentTurns };
+  return { calls, callerTurns, missing, failedInWindow, agentTurns };
+}
+
+/**
+ * Why a caller turn heard no answer, from the caller's side:
+ * - 'wait timed out': the caller waited the whole answer timeout and heard no agent audio;
+ * - 'caller moved on': the caller's wait ended on agent audio, yet none counted as a reply before
+ *   it spoke again (before the simulator's fix in sim/caller/agent-talk.ts: an earlier answer
+ *   still playing, or one already cleared);
+ * - 'call ended (<outcome>)': the call ended before the caller's wait did (hung up by the harness,
+ *   closed by the agent, dropped, failed);
+ * - 'call failed before the turn': a turn the call never reached because it failed;
+ * - 'not recorded': a result from a caller that did not note how its wait ended.
+ */
+export type NotAnsweredWhy = string;
+
+/** One caller turn that heard no answer, with where it sits and why. */
+export interface UnansweredTurn {
+  readonly callSid: string;
+  /** Epoch ms of the caller's speech end (of the call's end for turns never reached). */
+  readonly atMs: number;
+  readonly label: string;
+  readonly why: NotAnsweredWhy;
+  /** Outcomes of the agent's turn records for it ('no record' when the agent logged none). */
+  readonly agentSaw: string;
+}
+
+type CallerTurn = CallSummary['turns'][number];
+
+export function whyNotAnswered(call: CallSummary, turn: CallerTurn): NotAnsweredWhy {
+  switch (turn.answerWait) {
+    case 'timed-out':
+      return 'wait timed out';
+    case 'heard':
+      return 'caller moved on';
+    case 'call-ended':
+      return `call ended (${call.outcome})`;
+    default:
+      return 'not recorded';
+  }
+}
+
+/**
+ * The agent's turn records that belong to caller turn `i` of `call`: their speech end (call
+ * clock) falls after the turn's speech start and before the next turn's. The agent's clock starts
+ * when it reads `start`, the caller's when it sends it; the two differ by a loopback hop.
+ */
+export function agentRecordsFor(call: CallSummary, i: number, agentTurns: readonly AgentTurn[]): AgentTurn[] {
+  const open = call.openAtMs;
+  if (open === undefined) return [];
+  const t = call.turns[i]!;
+  const from = (t.speechStartAtMs ?? t.speechEndAtMs - 1) - open;
+  const next = call.turns[i + 1];
+  const until = next ? (next.speechStartAtMs ?? next.speechEndAtMs) - open : Infinity;
+  return agentTurns.filter(
+    (a) =>
+      a.callSid === call.callSid &&
+      a.speechEndMs !== undefined &&
+      a.speechEndMs >= from &&
+      a.speechEndMs < until,
+  );
+}
+
+/** Every caller turn of the window that heard no answer, with why (and the turns failed calls never reached). */
+export function unansweredTurns(w: ReturnType<typeof windowed>): UnansweredTurn[] {
+  const inTurns = new Set(w.callerTurns);
+  const byCall = new Map<string, AgentTurn[]>();
+  for (const a of w.agentTurns) {
+    const list = byCall.get(a.callSid);
+    if (list) list.push(a);
+    else byCall.set(a.callSid, [a]);
+  }
+  const out: UnansweredTurn[] = [];
+  for (const c of w.calls) {
+    const records = byCall.get(c.callSid) ?? [];
+    c.turns.forEach((t, i) => {
+      if (!inTurns.has(t) || t.gapMs !== undefined) return;
+      const outcomes = agentRecordsFor(c, i, records).map((a) => a.outcome ?? 'answered');
+      out.push({
+        callSid: c.callSid,
+        atMs: t.speechEndAtMs,
+        label: t.label,
+        why: whyNotAnswered(c, t),
+        agentSaw: outcomes.length === 0 ? 'no record' : outcomes.join('+'),
+      });
+    });
+  }
+  for (const c of w.failedInWindow)
+    for (let k = 0; k < c.turnsMissing; k++)
+      out.push({
+        callSid: c.callSid,
+        atMs: c.endedAtMs,
+        label: '(never reached)',
+        why: 'call failed before the turn',
+        agentSaw: 'no record',
+      });
+  return out;
 }
 
 /** Counts what `windowed` kept: call outcomes, caller turns answered or not, agent turn outcomes. */
 export function tallyTurns(w: ReturnType<typeof windowed>): TurnTally {
-  const unanswered = w.callerTurns.filter((t) => t.gapMs === undefined);
+  const unanswered = unansweredTurns(w);
+  const spoken = unanswered.filter((u) => u.why !== 'call failed before the turn');
   return {
     outcomes: count(w.calls, (c) => c.outcome),
     callerTurns: w.callerTurns.length + w.missing,
-    turnsNotAnswered: unanswered.length + w.missing,
-    notAnsweredByLabel: count(unanswered, (t) => t.label),
+    turnsNotAnswered: unanswered.length,
+    notAnsweredByLabel: count(spoken, (t) => t.label),
+    notAnsweredWhy: count(unanswered, (t) => t.why),
+    notAnsweredAgentSaw: count(unanswered, (t) => t.agentSaw),
     agentTurns: w.agentTurns.length,
     agentOutcomes: count(w.agentTurns, (t) => t.outcome ?? 'answered'),
   };

@@ -8,6 +8,7 @@ import WebSocket from 'ws';
 import type { Logger } from '../../telemetry/logger.ts';
 import type { CallFaultHook } from '../faults/caller-hook.ts';
 import { MsHistogram, type HistogramSummary } from './histogram.ts';
+import { AgentTalk } from './agent-talk.ts';
 import { PlayoutBuffer } from './playout.ts';
 import {
   connectedMessage,
@@ -150,6 +151,11 @@ export interface TurnTiming {
   readonly firstMarkPlayedMs?: number;
   /** Marks of the reply echoed as cleared: the caller talked over them (a barge-in). */
   readonly marksCleared?: readonly string[];
+  /**
+   * How the first waitForAgent step after this utterance ended: agent audio heard ('heard'), or
+   * its timeout ('timed-out'). Absent: no wait followed before the call ended.
+   */
+  readonly answerWait?: 'heard' | 'timed-out';
 }
 
 export type ProtocolErrorCounts = Record<ProtocolErrorKind, number> & { total: number };
@@ -244,6 +250,7 @@ interface MutableTurn {
   marksPlayed?: string[];
   firstMarkPlayedMs?: number;
   marksCleared?: string[];
+  answerWait?: 'heard' | 'timed-out';
 }
 
 /**
@@ -304,13 +311,13 @@ export class SimulatedCall {
   private spurtMinTransit = Infinity;
   private spurtBytes = 0;
   private lastArrival = -Infinity;
-  /** The latest run of audible (not digital-silence) agent audio on the playout timeline. */
-  private audibleRunStart = Infinity;
-  private audibleRunEnd = -Infinity;
-  /** When the first message of that run arrived (ms since start). */
-  private audibleRunReceivedMs = -Infinity;
-  /** Where the voice of the clip being played ends (ms since start, on the frame clock). */
-  private playVoicedEndMs = Infinity;
+  /** The latest run of audible (not digital-silence) agent audio, cut short by clear. */
+  private readonly talk = new AgentTalk();
+  /**
+   * Where the voice of the clip being played (or played last) ends, ms since start on the frame
+   * clock: only agent audio begun after it replies to the caller. -Infinity before any clip.
+   */
+  private playVoicedEndMs = -Infinity;
   private readonly errors: ProtocolErrorCounts = {
     binaryFrame: 0,
     invalidJson: 0,
@@ -577,18 +584,21 @@ export class SimulatedCall {
           this.advance();
           continue;
         case 'waitForAgent': {
-          const runEnd = this.audibleRunEnd;
-          const done =
-            (s.until ?? 'end') === 'start'
-              ? // audible audio has started, overlaps the wait, and is playing now (or just ended between ticks)
-                this.audibleRunStart <= atMs && runEnd > this.stepStartedMs && runEnd > atMs - FRAME_MS
-              : runEnd > this.stepStartedMs && atMs - runEnd >= (s.quietMs ?? 700);
+          const done = this.talk.waitDone(s.until ?? 'end', {
+            waitStartMs: this.stepStartedMs,
+            replyFromMs: this.playVoicedEndMs,
+            atMs,
+            quietMs: s.quietMs ?? 700,
+            frameMs: FRAME_MS,
+          });
           if (done) {
+            this.noteAnswerWait('heard');
             this.advance();
             continue;
           }
           if (atMs - this.stepStartedMs >= (s.timeoutMs ?? 15_000)) {
             this.waitTimeouts++;
+            this.noteAnswerWait('timed-out');
             this.emit({ type: 'wait-timeout', atMs });
             this.advance();
             continue;
@@ -601,6 +611,12 @@ export class SimulatedCall {
           return 'drop';
       }
     }
+  }
+
+  /** The last utterance's answer wait ended (the first wait after it counts). */
+  private noteAnswerWait(how: 'heard' | 'timed-out'): void {
+    const turn = this.turns[this.turns.length - 1];
+    if (turn && Number.isFinite(turn.speechEndMs)) turn.answerWait ??= how;
   }
 
   private advance(): void {
@@ -648,6 +664,7 @@ export class SimulatedCall {
       case 'clear': {
         this.clears++;
         const { echoed, discardedMs } = this.playout.clear(atMs);
+        this.talk.onClear(atMs);
         this.discardedMs += discardedMs;
         this.capture?.truncateAgent(atMs);
         this.markTimer?.cancel();
@@ -699,13 +716,16 @@ export class SimulatedCall {
     this.capture?.addAgent(startMs, payload);
     // Digital silence (an agent that streams continuously) is played but is not "the agent talking".
     if (isDigitalSilence(payload)) return;
-    if (startMs > this.audibleRunEnd) {
-      this.audibleRunStart = startMs;
-      this.audibleRunReceivedMs = atMs;
-    } else this.audibleRunStart = Math.min(this.audibleRunStart, startMs);
-    this.audibleRunEnd = endMs;
+    this.talk.onAudible(atMs, startMs, endMs);
     const turn = this.turns[this.turns.length - 1];
-    if (turn && Number.isFinite(turn.speechEndMs) && turn.agentAudioReceivedMs === undefined) {
+    // Only audio begun after the caller's voice ended answers it: the rest of an answer the caller
+    // talked over (sent before the agent noticed the barge-in, or ignored it) is not a reply.
+    if (
+      turn &&
+      Number.isFinite(turn.speechEndMs) &&
+      turn.agentAudioReceivedMs === undefined &&
+      this.talk.runStart >= this.playVoicedEndMs
+    ) {
       turn.agentAudioReceivedMs = atMs;
       turn.agentAudioStartMs = startMs;
       turn.latencyMs = startMs - turn.speechEndMs;
@@ -720,11 +740,12 @@ export class SimulatedCall {
    */
   private creditEarlyAnswer(turn: MutableTurn, atMs: number): void {
     if (turn.agentAudioReceivedMs !== undefined) return;
-    if (this.audibleRunStart < this.playVoicedEndMs || this.audibleRunEnd === -Infinity) return;
-    turn.agentAudioReceivedMs = this.audibleRunReceivedMs;
-    turn.agentAudioStartMs = this.audibleRunStart;
-    turn.latencyMs = this.audibleRunStart - turn.speechEndMs;
-    this.emit({ type: 'agent-audio', atMs, playStartMs: this.audibleRunStart, turn: turn.index });
+    const { talk } = this;
+    if (talk.runStart < this.playVoicedEndMs || talk.silentSoFar) return;
+    turn.agentAudioReceivedMs = talk.runReceivedMs;
+    turn.agentAudioStartMs = talk.runStart;
+    turn.latencyMs = talk.runStart - turn.speechEndMs;
+    this.emit({ type: 'agent-audio', atMs, playStartMs: talk.runStart, turn: turn.index });
   }
 
   private armMarkTimer(): void {

@@ -303,6 +303,73 @@ describe('how the simulator plays the agent audio (Twilio playout model)', () =>
     expect(Math.abs(loud - result.agent.playedMs * 8)).toBeLessThan(16);
   });
 
+  it('after a clear the agent is silent: the wait after a barge-in lasts until a new answer', async () => {
+    // 3 s of answer queued at once; the caller talks over it from ~0.2 s, the server clears at its
+    // first voiced frame and answers 3 s after the caller stops (~3.6 s): after the discarded audio
+    // would have ended (3 s) and the wait's quiet time (0.3 s) passed.
+    const server = await startServer(async (ws, log, next) => {
+      const sid = (await next('start')).msg.streamSid as string;
+      sendMedia(ws, sid, 24_000, 0x20);
+      let cleared = false;
+      ws.on('message', () => {
+        const m = log[log.length - 1]!.msg;
+        if (cleared || m.event !== 'media') return;
+        if (Buffer.from(m.media.payload, 'base64').every((b: number) => b === 0xff)) return;
+        cleared = true;
+        ws.send(JSON.stringify({ event: 'clear', streamSid: sid }));
+      });
+      onUtteranceEnd(ws, log, () => setTimeout(() => sendMedia(ws, sid, 2400, 0x20), 3000));
+    });
+    const clip = new Uint8Array(8 * 400).fill(0x20);
+    const result = await placeCall({
+      url: server.url,
+      script: [
+        { kind: 'waitForAgent', until: 'start', timeoutMs: 3000 },
+        silence(200),
+        { kind: 'play', audio: clip, label: 'barge-in' },
+        { kind: 'waitForAgent', until: 'end', quietMs: 300, timeoutMs: 5000 },
+      ],
+    });
+    const t = result.turns[0]!;
+    expect(result.agent.clears).toBe(1);
+    expect(t.answerWait).toBe('heard');
+    // Before the fix the wait ended at ~3.3 s (the cleared audio's end + 300 ms quiet) and the call
+    // stopped before the answer came: no gap at all.
+    expect(t.latencyMs).toBeDefined();
+    expect(t.latencyMs!).toBeGreaterThanOrEqual(3000);
+  });
+
+  it('the rest of an answer the caller talked over is not its reply; the answer after the clear is', async () => {
+    // Like this agent, the server sends each sentence as soon as it has it: 1.2 s at once, the
+    // next 1 s queued behind it 100 ms after the caller stopped (before it noticed the barge-in);
+    // it clears 600 ms after the caller stopped and answers 1.2 s after that.
+    const server = await startServer(async (ws, log, next) => {
+      const sid = (await next('start')).msg.streamSid as string;
+      sendMedia(ws, sid, 9600, 0x20);
+      onUtteranceEnd(ws, log, () => {
+        setTimeout(() => sendMedia(ws, sid, 8000, 0x20), 100);
+        setTimeout(() => ws.send(JSON.stringify({ event: 'clear', streamSid: sid })), 600);
+        setTimeout(() => sendMedia(ws, sid, 2400, 0x20), 1800);
+      });
+    });
+    const clip = new Uint8Array(8 * 400).fill(0x20);
+    const result = await placeCall({
+      url: server.url,
+      script: [
+        { kind: 'waitForAgent', until: 'start', timeoutMs: 3000 },
+        silence(200),
+        { kind: 'play', audio: clip, label: 'barge-in' },
+        { kind: 'waitForAgent', until: 'end', quietMs: 300, timeoutMs: 5000 },
+      ],
+    });
+    const t = result.turns[0]!;
+    expect(result.agent.clears).toBe(1);
+    // Before the fix the second sentence of the old answer (queued to play ~0.6 s after the
+    // speech) counted as the reply.
+    expect(t.latencyMs).toBeDefined();
+    expect(t.latencyMs!).toBeGreaterThanOrEqual(1700);
+  });
+
   it('counts protocol errors from the server and keeps the call going', async () => {
     const server = await startServer(async (ws, _log, next) => {
       const sid = (await next('start')).msg.streamSid as string;
@@ -352,6 +419,7 @@ describe('timeline and recording', () => {
       expect(result.turns).toHaveLength(2);
       for (const t of result.turns) {
         expect(t.label).toBe('short.wav');
+        expect(t.answerWait).toBe('heard');
         // The reply follows the first silent frame after speech (sent <= 20 ms after speech end) by 200 ms.
         expect(t.latencyMs!).toBeGreaterThanOrEqual(replyDelayMs);
         // Real time: a loaded machine delays the reply's timer and its delivery (seen up to +100 ms).
@@ -433,7 +501,27 @@ describe('timeline and recording', () => {
     expect(at('2')).toBeLessThan(1000);
     // Only digital silence follows: the last wait times out.
     expect(result.waitTimeouts).toBe(1);
+    // No utterance came before these waits: no turn to note them on.
+    expect(result.turns).toHaveLength(0);
     expect(result.agent.playedMs).toBe(800);
+  });
+
+  it('notes per turn how the wait for its answer ended: timed out, or never (the call ended first)', async () => {
+    const server = await startServer(() => undefined); // never answers
+    const clip = new Uint8Array(8 * 100).fill(0x20);
+    const result = await placeCall({
+      url: server.url,
+      script: [
+        { kind: 'play', audio: clip, label: 'unheard' },
+        { kind: 'waitForAgent', until: 'end', timeoutMs: 100 },
+        { kind: 'play', audio: clip, label: 'last' },
+      ],
+    });
+    expect(result.turns.map((t) => [t.label, t.answerWait])).toEqual([
+      ['unheard', 'timed-out'],
+      ['last', undefined],
+    ]);
+    expect(result.waitTimeouts).toBe(1);
   });
 
   it('reports the server closing first, and hangup() ends a call with stop', async () => {

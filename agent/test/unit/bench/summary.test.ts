@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { summarizeStep, windowed } from '../../../bench/capacity/summary.ts';
+import { summarizeStep, unansweredTurns, windowed } from '../../../bench/capacity/summary.ts';
 import { call, stepInputs, turn } from './fixtures.ts';
 
 describe('summarizeStep', () => {
@@ -74,5 +74,77 @@ describe('summarizeStep', () => {
   it('is broken when no turn ended inside the window', () => {
     const r = summarizeStep(stepInputs({ windowFromMs: 100_000, windowUntilMs: 140_000 }));
     expect(r.broken).toBe('no caller turn ended inside the window');
+  });
+
+  it("says why each unanswered turn heard nothing, from the caller's wait and the agent's records", () => {
+    // Call clock: the call opens at epoch 1100.
+    const calls_ = [
+      call({
+        index: 1,
+        turns: [
+          {
+            label: 'hello',
+            speechStartAtMs: 3000,
+            speechEndAtMs: 5000,
+            gapMs: undefined,
+            answerWait: 'timed-out',
+          },
+          {
+            label: 'question',
+            speechStartAtMs: 8000,
+            speechEndAtMs: 10_000,
+            gapMs: 400,
+            answerWait: 'heard',
+          },
+          {
+            label: 'thanks (barge-in)',
+            speechStartAtMs: 11_000,
+            speechEndAtMs: 12_000,
+            gapMs: undefined,
+            answerWait: 'heard',
+          },
+          {
+            label: 'address',
+            speechStartAtMs: 14_000,
+            speechEndAtMs: 16_000,
+            gapMs: undefined,
+            answerWait: 'call-ended',
+          },
+        ],
+      }),
+      call({
+        index: 2,
+        outcome: 'hung-up',
+        turns: [{ label: 'hello', speechEndAtMs: 5000, gapMs: undefined }],
+      }),
+      call({ index: 3, outcome: 'server-closed', endedAtMs: 20_000, turns: [], turnsMissing: 2 }),
+    ];
+    const agentTurns = [
+      turn('CA1', undefined, 'takenBack', 3950), // hello, call clock 3950 = epoch 5050
+      turn('CA1', 500, 'interrupted', 8950), // question
+      turn('CA1', undefined, 'superseded', 10_950), // thanks: epoch 12_050, before address starts
+      turn('CA1', 300, 'answered', 11_000), // also thanks
+    ];
+    const w = windowed({ ...stepInputs(), calls_, agentTurns });
+    const u = unansweredTurns(w);
+    expect(u.map((x) => [x.label, x.why, x.agentSaw])).toEqual([
+      ['hello', 'wait timed out', 'takenBack'],
+      ['thanks (barge-in)', 'caller moved on', 'superseded+answered'],
+      ['address', 'call ended (completed)', 'no record'],
+      ['hello', 'not recorded', 'no record'],
+      ['(never reached)', 'call failed before the turn', 'no record'],
+      ['(never reached)', 'call failed before the turn', 'no record'],
+    ]);
+    const r = summarizeStep(stepInputs({ calls_, agentTurns }));
+    expect(r.turnsNotAnswered).toBe(6);
+    expect(r.notAnsweredByLabel).toEqual({ hello: 2, 'thanks (barge-in)': 1, address: 1 });
+    expect(r.notAnsweredWhy).toEqual({
+      'wait timed out': 1,
+      'caller moved on': 1,
+      'call ended (completed)': 1,
+      'not recorded': 1,
+      'call failed before the turn': 2,
+    });
+    expect(r.notAnsweredAgentSaw).toEqual({ takenBack: 1, 'superseded+answered': 1, 'no record': 4 });
   });
 });
