@@ -89,15 +89,23 @@ export function judgedTranscript(
   liveSettled: boolean,
   lastAgreed: string | undefined,
 ): { readonly text: string; readonly settled: boolean } {
-  if (
-    liveSettled ||
-    lastAgreed === undefined ||
-    transcriptCompleteness(lastAgreed) !== 'incomplete' ||
-    !revisesLastWord(lastAgreed, live)
-  )
-    return { text: live, settled: liveSettled };
-  return { text: lastAgreed, settled: true };
+  if (liveSettled || lastAgreed === undefined) return { text: live, settled: liveSettled };
+  // Asked several times per frame and tick while a tail is unconfirmed: split the words once.
+  const m = judgedMemo;
+  if (m?.live === live && m.lastAgreed === lastAgreed) return m.judged;
+  const revision = transcriptCompleteness(lastAgreed) === 'incomplete' && revisesLastWord(lastAgreed, live);
+  const judged = revision ? { text: lastAgreed, settled: true } : { text: live, settled: false };
+  judgedMemo = { live, lastAgreed, judged };
+  return judged;
 }
+
+let judgedMemo:
+  | {
+      readonly live: string;
+      readonly lastAgreed: string;
+      readonly judged: ReturnType<typeof judgedTranscript>;
+    }
+  | undefined;
 
 /**
  * Whether a level pitch at the end may hold this transcript open: the rule is on, the recognizer

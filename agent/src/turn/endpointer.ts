@@ -58,6 +58,8 @@ export type { EndpointerConfig } from './endpointer-config.ts';
 
 const PUNCTUATED_WORD = /[.,?!;:…](\s|$)/u;
 
+type Judged = ReturnType<typeof judgedTranscript>;
+
 /** No live interim, or two responses agree on it (its tail was not just revised). */
 const isSettled = (u: Utterance): boolean => u.partial === undefined || u.partialAgreed;
 
@@ -124,7 +126,7 @@ export function createEndpointer(config: EndpointerConfig, cues?: PhraseEndCues)
     cues.finalPitch() === 'level';
 
   /** The text (and whether it is settled) the completeness rules read (end-of-turn.ts judgedTranscript). */
-  const judge = (u: Utterance, transcript: string): { readonly text: string; readonly settled: boolean } =>
+  const judge = (u: Utterance, transcript: string): Judged =>
     judgedTranscript(transcript, isSettled(u), u.lastAgreedText);
 
   /** Ends the utterance by a timing rule, or holds the decision until text exists. */
