@@ -77,11 +77,12 @@ function danglingIsGuess(t: string, punctuatingInterims: boolean, tailSettled: b
 
 /**
  * The transcript whose ending the rules judge. Two responses agreed on words that need a
- * continuation (`lastAgreed`), and the live transcript, not agreed on, only revises their last
- * word (replaced, dropped, or one word after it): Google rewrites its unstable tail at random,
- * in a pause too, and a decoy there ("... עזרה עם" -> "... עזרה עם היא", "... עזרה כן") would
- * make a caller who stopped mid-sentence look finished. The agreed words are better evidence
- * than one unconfirmed response: they are judged, as settled, until the recognizer agrees again.
+ * continuation (`lastAgreed`, since the caller's last voiced frame), and the live transcript, not
+ * agreed on, only revises their last word (replaced, dropped, or one word after it): a caller who
+ * said nothing since cannot have added a word; Google rewrites its unstable tail at random, in a
+ * pause too, and a decoy there ("... עזרה עם" -> "... עזרה עם היא", "... עזרה כן") would make a
+ * caller who stopped mid-sentence look finished. The agreed words are better evidence than one
+ * unconfirmed response: they are judged, as settled, until the recognizer agrees again.
  * Otherwise the live transcript, as it is.
  */
 export function judgedTranscript(

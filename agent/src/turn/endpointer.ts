@@ -199,7 +199,7 @@ export function createEndpointer(config: EndpointerConfig, cues?: PhraseEndCues)
     if (!punctuatingInterims && (transcriptCompleteness(text) === 'complete' || PUNCTUATED_WORD.test(text)))
       punctuatingInterims = true;
     u.partial = p;
-    if (u.partialAgreed) u.lastAgreedText = transcriptOf(u);
+    if (u.partialAgreed && !u.lastFrameVoiced) u.lastAgreedText = transcriptOf(u);
     u.firstPartialMs ??= p.receivedAtMs;
     u.lastSttAtMs = p.receivedAtMs;
     u.debounced = p;

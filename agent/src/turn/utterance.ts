@@ -26,7 +26,10 @@ export interface Utterance {
   partial: SttPartial | undefined;
   /** The live partial repeats the previous response's text (its tail was not revised). */
   partialAgreed: boolean;
-  /** The transcript as it was when two consecutive responses last agreed on it. */
+  /**
+   * The transcript two consecutive responses last agreed on, since the caller's last voiced
+   * frame: what the recognizer had heard of a caller who has said nothing since.
+   */
   lastAgreedText: string | undefined;
   firstPartialMs: number | undefined;
   lastSttAtMs: number | undefined;
@@ -132,6 +135,7 @@ export function applyVadFrame(u: Utterance, atMs: number, frame: VadFrame, frame
     u.lastVoicedEndMs = frameEnd;
     u.vadHeard = true;
     u.pauseReported = false;
+    u.lastAgreedText = undefined;
   }
   if (frame.event === 'speechEnd') {
     u.vadSpeech = false;

@@ -72,6 +72,20 @@ describe('a revised tail over agreed words that need a continuation', () => {
     expect(r.turns[0]!.endedAtMs - r.turns[0]!.speechEndMs!).toBeLessThan(500);
   });
 
+  it('words agreed on while the caller still spoke are no evidence: an unconfirmed last word after them ends by the silence rule', () => {
+    const text = 'הזמנתי מכם מקרר לפני שבועיים';
+    const r = runTimeline(oneSentence(), [
+      partial(1000, 'הזמנתי מכם מקרר'),
+      partial(1200, 'הזמנתי מכם מקרר לפני'),
+      partial(1400, 'הזמנתי מכם מקרר לפני'),
+      partial(1700, text),
+    ]);
+    expect(r.turns[0]).toMatchObject({ rule: 'silence', transcript: text });
+    expect(r.turns[0]!.endedAtMs - r.turns[0]!.speechEndMs!).toBeLessThan(
+      testConfig().endpointIncompleteSilenceMs,
+    );
+  });
+
   it('an unconfirmed dangling word over an agreed open text is still a guess (plain silence rule)', () => {
     const r = runTimeline(oneSentence(), [
       partial(1000, 'אני רוצה לבדוק'),
