@@ -38,6 +38,19 @@ const DANGLING = new Set([
   'לגבי',
   'בגלל',
   'כדי',
+  // "I'm calling regarding / about / for / instead of / despite / according to ..."
+  'בקשר',
+  'בנוגע',
+  'עבור',
+  'במקום',
+  'למרות',
+  'לפי',
+  'לקראת',
+  'כלפי',
+  'לעומת',
+  'בתוך',
+  'מתוך',
+  'כאשר',
   'ו',
   'ש',
   'ה',
@@ -192,6 +205,21 @@ function completenessOf(text: string): Completeness {
 }
 
 export const comparable = (w: string): string => w.replace(EDGE_PUNCTUATION, '').toLowerCase();
+
+/**
+ * `after` is `before` with only its last word revised the way a recognizer revises an unstable
+ * tail: that word replaced by another, dropped, or one word added after it (the rest equal).
+ */
+export function revisesLastWord(before: string, after: string): boolean {
+  const a = before.trim().split(/\s+/).map(comparable);
+  const b = after.trim().split(/\s+/).map(comparable);
+  if (a[0] === '' || b[0] === '') return false;
+  const head = a.length - 1;
+  for (let i = 0; i < Math.min(head, b.length); i++) if (a[i] !== b[i]) return false;
+  if (b.length === head) return true; // dropped
+  if (b.length === a.length) return a[head] !== b[head]; // replaced
+  return b.length === a.length + 1 && a[head] === b[head]; // one word added
+}
 
 /**
  * Joins consecutive pieces of one utterance (finals, then the live interim): when `next` starts

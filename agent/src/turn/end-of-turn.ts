@@ -13,13 +13,18 @@
 //   level pitch     on a recognizer that does not punctuate interims, a transcript that could end
 //                   the turn (not a question) whose last words ended with a level pitch
 //                   (turn/prosody.ts: a caller holding the turn mid-sentence) needs
-//                   ENDPOINT_LEVEL_PITCH_SILENCE_MS of silence by every rule.
+//                   ENDPOINT_LEVEL_PITCH_SILENCE_MS of silence by every rule;
+//   revised tail    an unconfirmed response that only rewrites the last word of words two
+//                   responses agreed on and that need a continuation is judged by those words
+//                   (judgedTranscript): Google's random tail rewrites inside a mid-sentence pause
+//                   do not make the caller look finished.
 import type { Config } from '../config/schema.ts';
 import { stabilityAccepts } from '../stt/results.ts';
 import type { SttPartial } from '../stt/types.ts';
 import {
   endsWithDanglingWord,
   looksLikeQuestion,
+  revisesLastWord,
   transcriptCompleteness,
   type Completeness,
 } from './completeness.ts';
@@ -61,19 +66,65 @@ export function effectiveCompleteness(transcript: string, punctuatingInterims: b
 }
 
 /**
+ * A dangling last word in an unpunctuated tail that the recognizer has just revised (no two
+ * responses agree on it) is a guess, not evidence of a pause: Google's tail words are wrong
+ * often enough that waiting for it would delay finished turns. The other rules read such a
+ * transcript as open.
+ */
+function danglingIsGuess(t: string, punctuatingInterims: boolean, tailSettled: boolean): boolean {
+  return !tailSettled && !punctuatingInterims && !/[.?!…,;:]$/u.test(t) && endsWithDanglingWord(t);
+}
+
+/**
+ * The transcript whose ending the rules judge. Two responses agreed on words that need a
+ * continuation (`lastAgreed`, since the caller's last voiced frame), and the live transcript, not
+ * agreed on, only revises their last word (replaced, dropped, or one word after it): a caller who
+ * said nothing since cannot have added a word; Google rewrites its unstable tail at random, in a
+ * pause too, and a decoy there ("... עזרה עם" -> "... עזרה עם היא", "... עזרה כן") would make a
+ * caller who stopped mid-sentence look finished. The agreed words are better evidence than one
+ * unconfirmed response: they are judged, as settled, until the recognizer agrees again.
+ * Otherwise the live transcript, as it is.
+ */
+export function judgedTranscript(
+  live: string,
+  liveSettled: boolean,
+  lastAgreed: string | undefined,
+): { readonly text: string; readonly settled: boolean } {
+  if (liveSettled || lastAgreed === undefined) return { text: live, settled: liveSettled };
+  // Asked several times per frame and tick while a tail is unconfirmed: split the words once.
+  const m = judgedMemo;
+  if (m?.live === live && m.lastAgreed === lastAgreed) return m.judged;
+  const revision = transcriptCompleteness(lastAgreed) === 'incomplete' && revisesLastWord(lastAgreed, live);
+  const judged = revision ? { text: lastAgreed, settled: true } : { text: live, settled: false };
+  judgedMemo = { live, lastAgreed, judged };
+  return judged;
+}
+
+let judgedMemo:
+  | {
+      readonly live: string;
+      readonly lastAgreed: string;
+      readonly judged: ReturnType<typeof judgedTranscript>;
+    }
+  | undefined;
+
+/**
  * Whether a level pitch at the end may hold this transcript open: the rule is on, the recognizer
  * does not punctuate its interims (a punctuating one has already said whether a sentence ended),
- * the words could end the turn, and they are not a question (whose end is often level or high).
+ * the words could end the turn (a dangling word that is only a revised tail's guess does not
+ * count: danglingIsGuess), and they are not a question (whose end is often level or high).
  */
 export function pitchCanHold(
   transcript: string,
   punctuatingInterims: boolean,
   config: Pick<EndOfTurnConfig, 'endpointLevelPitchSilenceMs'>,
+  tailSettled = true,
 ): boolean {
   return (
     config.endpointLevelPitchSilenceMs > 0 &&
     !punctuatingInterims &&
-    transcriptCompleteness(transcript) !== 'incomplete' &&
+    (transcriptCompleteness(transcript) !== 'incomplete' ||
+      danglingIsGuess(transcript.trim(), punctuatingInterims, tailSettled)) &&
     !looksLikeQuestion(transcript)
   );
 }
@@ -164,10 +215,6 @@ function silenceNeededMs(
   const t = transcript.trim();
   if (t === '' || effectiveCompleteness(t, punctuatingInterims) !== 'incomplete')
     return config.endpointMinSilenceMs;
-  // A dangling last word in an unpunctuated tail that the recognizer has just revised (no two
-  // responses agree on it) is a guess, not evidence of a pause: Google's tail words are wrong
-  // often enough that waiting for it would delay finished turns.
-  if (!tailSettled && !punctuatingInterims && !/[.?!…,;:]$/u.test(t) && endsWithDanglingWord(t))
-    return config.endpointMinSilenceMs;
+  if (danglingIsGuess(t, punctuatingInterims, tailSettled)) return config.endpointMinSilenceMs;
   return Math.max(config.endpointMinSilenceMs, config.endpointIncompleteSilenceMs);
 }

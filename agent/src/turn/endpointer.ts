@@ -28,7 +28,13 @@
 import type { SttFinal, SttPartial } from '../stt/types.ts';
 import { transcriptCompleteness } from './completeness.ts';
 import { endpointerTuning, type EndpointerConfig } from './endpointer-config.ts';
-import { effectiveCompleteness, pitchCanHold, requiredSilenceMs, transcriptEndRule } from './end-of-turn.ts';
+import {
+  effectiveCompleteness,
+  judgedTranscript,
+  pitchCanHold,
+  requiredSilenceMs,
+  transcriptEndRule,
+} from './end-of-turn.ts';
 import type { PhraseEndCues } from './prosody.ts';
 import { endpointerAbandonedTotal, endpointerLateFinalsTotal } from './metrics.ts';
 import type {
@@ -51,6 +57,11 @@ import {
 export type { EndpointerConfig } from './endpointer-config.ts';
 
 const PUNCTUATED_WORD = /[.,?!;:…](\s|$)/u;
+
+type Judged = ReturnType<typeof judgedTranscript>;
+
+/** No live interim, or two responses agree on it (its tail was not just revised). */
+const isSettled = (u: Utterance): boolean => u.partial === undefined || u.partialAgreed;
 
 interface EndedUtterance {
   readonly turn: TurnEnd;
@@ -107,12 +118,16 @@ export function createEndpointer(config: EndpointerConfig, cues?: PhraseEndCues)
    * The caller paused (silent now) with a pitch held level at the end of a transcript that a
    * level pitch may hold open. Asks the tracker only in a pause and only for such transcripts.
    */
-  const pitchHolds = (u: Utterance, transcript: string): boolean =>
+  const pitchHolds = (u: Utterance, transcript: string, tailSettled = isSettled(u)): boolean =>
     cues !== undefined &&
     !u.lastFrameVoiced &&
     u.lastVoicedEndMs !== undefined &&
-    pitchCanHold(transcript, punctuatingInterims, config) &&
+    pitchCanHold(transcript, punctuatingInterims, config, tailSettled) &&
     cues.finalPitch() === 'level';
+
+  /** The text (and whether it is settled) the completeness rules read (end-of-turn.ts judgedTranscript). */
+  const judge = (u: Utterance, transcript: string): Judged =>
+    judgedTranscript(transcript, isSettled(u), u.lastAgreedText);
 
   /** Ends the utterance by a timing rule, or holds the decision until text exists. */
   const endOrHold = (u: Utterance, rule: TurnEndRule, out: EndpointerOutput[]): void => {
@@ -184,6 +199,7 @@ export function createEndpointer(config: EndpointerConfig, cues?: PhraseEndCues)
     if (!punctuatingInterims && (transcriptCompleteness(text) === 'complete' || PUNCTUATED_WORD.test(text)))
       punctuatingInterims = true;
     u.partial = p;
+    if (u.partialAgreed && !u.lastFrameVoiced) u.lastAgreedText = transcriptOf(u);
     u.firstPartialMs ??= p.receivedAtMs;
     u.lastSttAtMs = p.receivedAtMs;
     u.debounced = p;
@@ -257,6 +273,7 @@ export function createEndpointer(config: EndpointerConfig, cues?: PhraseEndCues)
   /** The caller has been silent long enough to guess the answer on the latest transcript. */
   const reportPause = (u: Utterance, transcript: string, out: EndpointerOutput[]): void => {
     if (u.pauseReported || u.lastFrameVoiced || u.lastVoicedEndMs === undefined || transcript === '') return;
+    const judged = judge(u, transcript);
     // Two responses agreeing on words that could end the turn (no revised tail, no dangling word,
     // not an unpunctuated text from a recognizer that punctuates) are evidence enough to start sooner.
     const early = u.partialAgreed && effectiveCompleteness(transcript, punctuatingInterims) !== 'incomplete';
@@ -264,17 +281,18 @@ export function createEndpointer(config: EndpointerConfig, cues?: PhraseEndCues)
       ? Math.min(config.llmPreemptiveAgreedSilenceMs, config.llmPreemptiveSilenceMs)
       : config.llmPreemptiveSilenceMs;
     // A level pitch may yet hold this transcript open: wait for the tracker's reading.
-    const canHold = cues !== undefined && pitchCanHold(transcript, punctuatingInterims, config);
+    const canHold =
+      cues !== undefined && pitchCanHold(judged.text, punctuatingInterims, config, judged.settled);
     if (canHold && cues.finalPitch() === undefined) return;
     // A mid-sentence pause (a word that needs a continuation, or a level pitch) ends the turn
     // only after a longer silence: the guess starts as far ahead of that as it does of the
     // ordinary silence rule, not at the first breath (a request wasted when the caller goes on).
     const requiredMs = requiredSilenceMs(
-      transcript,
+      judged.text,
       config,
       punctuatingInterims,
-      u.partial === undefined || u.partialAgreed,
-      pitchHolds(u, transcript),
+      judged.settled,
+      pitchHolds(u, judged.text, judged.settled),
     );
     if (requiredMs > config.endpointMinSilenceMs) {
       const leadMs = Math.max(0, config.endpointMinSilenceMs - config.llmPreemptiveSilenceMs);
@@ -301,9 +319,18 @@ export function createEndpointer(config: EndpointerConfig, cues?: PhraseEndCues)
       text,
       stability: p.stability,
       agreed: u.partialAgreed,
-      couldEnd: effectiveCompleteness(text, punctuatingInterims) !== 'incomplete' && !pitchHolds(u, text),
+      couldEnd: couldEnd(u, text),
       atMs: nowMs,
     });
+  };
+
+  /** The turn could end on this text now (not mid-sentence by its words or by the caller's pitch). */
+  const couldEnd = (u: Utterance, text: string): boolean => {
+    const judged = judge(u, text);
+    return (
+      effectiveCompleteness(judged.text, punctuatingInterims) !== 'incomplete' &&
+      !pitchHolds(u, judged.text, judged.settled)
+    );
   };
 
   const evaluate = (out: EndpointerOutput[]): void => {
@@ -320,11 +347,12 @@ export function createEndpointer(config: EndpointerConfig, cues?: PhraseEndCues)
     reportPartial(u, out);
     const transcript = transcriptOf(u);
     reportPause(u, transcript, out);
-    const pitchHold = pitchHolds(u, transcript);
+    const judged = judge(u, transcript);
+    const pitchHold = pitchHolds(u, judged.text, judged.settled);
     const view = { ...u, transcript, punctuatingInterims, pitchHold };
     const rule =
       transcriptEndRule(view, config, nowMs, tuning.coverageSlackMs) ??
-      timingRule(u, transcript, tuning, nowMs, punctuatingInterims, pitchHold);
+      timingRule(u, judged.text, tuning, nowMs, punctuatingInterims, pitchHold, judged.settled);
     if (rule === 'earlyFinal' || rule === 'settledPartial') finish(u, rule, transcript, out);
     else if (rule !== undefined) endOrHold(u, rule, out);
   };

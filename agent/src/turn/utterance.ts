@@ -26,6 +26,11 @@ export interface Utterance {
   partial: SttPartial | undefined;
   /** The live partial repeats the previous response's text (its tail was not revised). */
   partialAgreed: boolean;
+  /**
+   * The transcript two consecutive responses last agreed on, since the caller's last voiced
+   * frame: what the recognizer had heard of a caller who has said nothing since.
+   */
+  lastAgreedText: string | undefined;
   firstPartialMs: number | undefined;
   lastSttAtMs: number | undefined;
   /** Audio time of the last partial that added words: the recognizer heard speech up to here. */
@@ -69,6 +74,7 @@ export function newUtterance(id: number, speechStartMs: number): Utterance {
     committed: [],
     partial: undefined,
     partialAgreed: false,
+    lastAgreedText: undefined,
     firstPartialMs: undefined,
     lastSttAtMs: undefined,
     lastWordsAudioMs: undefined,
@@ -129,6 +135,7 @@ export function applyVadFrame(u: Utterance, atMs: number, frame: VadFrame, frame
     u.lastVoicedEndMs = frameEnd;
     u.vadHeard = true;
     u.pauseReported = false;
+    u.lastAgreedText = undefined;
   }
   if (frame.event === 'speechEnd') {
     u.vadSpeech = false;
@@ -158,19 +165,14 @@ export function timingRule(
   nowMs: number,
   punctuatingInterims: boolean,
   pitchHold = false,
+  tailSettled = u.partial === undefined || u.partialAgreed,
 ): Extract<TurnEndRule, 'silence' | 'noVoiceTimeout'> | undefined {
   if (u.vadSpeech) return undefined;
   // Voiced frames after the VAD's speech end (too few to restart "speech", e.g. the quiet
   // start of the next word) and new words from the recognizer (speech the VAD lost in noise)
   // both mean the caller is not silent.
   const heardUntil = Math.max(u.lastVoicedEndMs ?? 0, u.lastWordsAudioMs ?? 0);
-  const needed = requiredSilenceMs(
-    transcript,
-    t.config,
-    punctuatingInterims,
-    u.partial === undefined || u.partialAgreed,
-    pitchHold,
-  );
+  const needed = requiredSilenceMs(transcript, t.config, punctuatingInterims, tailSettled, pitchHold);
   const silentSince = u.speechEndMs === undefined ? undefined : Math.max(u.speechEndMs, heardUntil);
   if (
     silentSince !== undefined &&

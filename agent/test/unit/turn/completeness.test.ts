@@ -3,6 +3,7 @@ import {
   endsWithAbbreviation,
   endsWithDanglingWord,
   joinTranscriptPieces,
+  revisesLastWord,
   transcriptCompleteness,
 } from '../../../src/turn/completeness.ts';
 
@@ -22,6 +23,14 @@ describe('transcript completeness (Hebrew)', () => {
     expect(transcriptCompleteness('שלום,')).toBe('incomplete');
   });
 
+  it('prepositions that govern what follows ("regarding", "about", "for", "instead of") are dangling', () => {
+    expect(transcriptCompleteness('אני מתקשר בקשר')).toBe('incomplete');
+    expect(transcriptCompleteness('רציתי לשאול בנוגע')).toBe('incomplete');
+    expect(transcriptCompleteness('הזמנתי את זה עבור')).toBe('incomplete');
+    expect(transcriptCompleteness('אפשר לקבל זיכוי במקום')).toBe('incomplete');
+    expect(transcriptCompleteness('אני מתקשר בקשר להזמנה')).toBe('open');
+  });
+
   it('an abbreviation followed by a dot is not a sentence end', () => {
     expect(endsWithAbbreviation('הכתובת היא רח.')).toBe(true);
     expect(endsWithAbbreviation('זה נגמר.')).toBe(false);
@@ -31,6 +40,24 @@ describe('transcript completeness (Hebrew)', () => {
     expect(transcriptCompleteness('צריך להביא ת.ז.')).toBe('incomplete');
     expect(transcriptCompleteness('I live on Main St.')).toBe('incomplete');
     expect(transcriptCompleteness('נגמר ב-2020.')).toBe('complete');
+  });
+});
+
+describe('a revision of the last word (an unstable tail rewritten)', () => {
+  it('the last word replaced, dropped, or one word added after it', () => {
+    expect(revisesLastWord('אני צריך עזרה עם', 'אני צריך עזרה כן')).toBe(true);
+    expect(revisesLastWord('אני צריך עזרה עם', 'אני צריך עזרה')).toBe(true);
+    expect(revisesLastWord('אני צריך עזרה עם', 'אני צריך עזרה עם היא')).toBe(true);
+    expect(revisesLastWord('עם', 'כן')).toBe(true);
+  });
+
+  it('not the same text, an earlier word changed, or more than one word more or less', () => {
+    expect(revisesLastWord('אני צריך עזרה עם', 'אני צריך עזרה עם')).toBe(false);
+    expect(revisesLastWord('אני צריך עזרה עם', 'אני רוצה עזרה עם')).toBe(false);
+    expect(revisesLastWord('אני צריך עזרה עם', 'אני צריך עזרה עם החשבון שלי')).toBe(false);
+    expect(revisesLastWord('אני צריך עזרה עם', 'אני צריך')).toBe(false);
+    expect(revisesLastWord('אני צריך עזרה עם', 'אני צריך עזרה כן לא')).toBe(false);
+    expect(revisesLastWord('', 'כן')).toBe(false);
   });
 });
 

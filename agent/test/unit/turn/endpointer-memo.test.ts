@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../../src/config/load.ts';
 import { transcriptCompleteness } from '../../../src/turn/completeness.ts';
-import { requiredSilenceMs } from '../../../src/turn/end-of-turn.ts';
+import { judgedTranscript, requiredSilenceMs } from '../../../src/turn/end-of-turn.ts';
 import { newUtterance, transcriptOf, type Utterance } from '../../../src/turn/utterance.ts';
 
 // The endpointer asks for the transcript and its completeness on every 20 ms frame and tick, so
@@ -93,6 +93,25 @@ describe('endpointer memos answer what a fresh computation answers', () => {
         freshAnswers,
       );
     }
+  });
+
+  it('judgedTranscript: repeated questions get the fresh answers', () => {
+    const random = seeded(13);
+    for (let i = 0; i < 500; i++) {
+      const agreed = phrase(random);
+      // Often a revision of the agreed words' last word, so both answers are exercised.
+      const live =
+        random() < 0.6 ? `${agreed} ${WORDS[Math.floor(random() * WORDS.length)]}` : phrase(random);
+      const first = judgedTranscript(live, false, agreed);
+      judgedTranscript('x', false, 'y של');
+      expect(judgedTranscript(live, false, agreed)).toEqual(first);
+      expect(judgedTranscript(live, true, agreed)).toEqual({ text: live, settled: true });
+      expect(judgedTranscript(live, false, `${agreed}`)).toEqual(first);
+    }
+    expect(judgedTranscript('אני צריך עזרה עם היא', false, 'אני צריך עזרה עם')).toEqual({
+      text: 'אני צריך עזרה עם',
+      settled: true,
+    });
   });
 
   it('requiredSilenceMs follows a changed setting on the same config object', () => {
