@@ -87,7 +87,10 @@ export function createUserTurns(deps: UserTurnsDeps, events: UserTurnEvents): Us
       guard(where, feed, input);
     }),
   );
-  const feedTick = (): void => feed({ type: 'tick', atMs: clock.now() });
+  // Only calls with an utterance open get the tick: most of a call the caller listens.
+  const feedTick = (): void => {
+    if (endpointer.needsTicks !== false) feed({ type: 'tick', atMs: clock.now() });
+  };
   const unsubscribeTick = clock.onTick(() => {
     if (!closed) guard('tick', feedTick);
   });

@@ -395,5 +395,13 @@ export function createEndpointer(config: EndpointerConfig, cues?: PhraseEndCues)
     nowMs = 0;
   };
 
-  return { handle, reset };
+  return {
+    handle,
+    reset,
+    // A tick only moves nowMs and evaluates the open utterance; with none open it changes nothing
+    // the next input would not set itself (every input moves nowMs to its own time first).
+    get needsTicks() {
+      return current !== undefined;
+    },
+  };
 }

@@ -106,4 +106,9 @@ export type EndpointerOutput =
 export interface Endpointer {
   handle(input: EndpointerInput): EndpointerOutput[];
   reset(): void;
+  /**
+   * False while a clock tick can change nothing (no utterance open): the session skips the 20 ms
+   * tick for this call then. Undefined: feed every tick.
+   */
+  readonly needsTicks?: boolean;
 }

@@ -7,6 +7,7 @@ describe('config schema', () => {
     const c = loadConfig({});
     expect(c.sttStreaming).toBe(true);
     expect(c.sttBatchMs).toBe(80);
+    expect(c.sttIdleBatchMs).toBe(320);
     expect(c.sttDebounceMs).toBe(120);
     expect(c.sttTimeoutMs).toBe(450);
     expect(c.vadHangoverMs).toBe(220);
