@@ -38,6 +38,7 @@ import {
   perTurn,
   stageSeconds,
   stageTable,
+  tailCauses,
   turnSpans,
   type TurnSample,
 } from './turn-report.ts';
@@ -233,6 +234,7 @@ function report(r: RunResult): void {
         ]
       : []),
     ...turnSpans(r.samples),
+    ...tailCauses(r.samples),
     `load average at start ${loadAtStart}, at end ${loadNow()}`,
     `rules: ${countBy(r.samples, 'rule')}; outcomes: ${countBy(r.samples, 'outcome', false)}`,
     '',
