@@ -103,6 +103,8 @@ export interface OpenAiEmulatorStats {
   readonly modelRequests: number;
   /** Requests that waited for their connection's set-up (connectionSetupMs). */
   readonly coldRequests: number;
+  /** Of those, chat completions (the rest are warm-ups and boot checks). */
+  readonly coldChats: number;
 }
 
 const LATE_TOLERANCE_MS = 2;
@@ -186,6 +188,7 @@ export async function startOpenAiEmulator(options: OpenAiEmulatorOptions = {}): 
     connections: 0,
     modelRequests: 0,
     coldRequests: 0,
+    coldChats: 0,
   };
   const setupCost =
     latency.connectionSetupMs === undefined ? undefined : logNormalSampler(latency.connectionSetupMs, random);
@@ -196,6 +199,7 @@ export async function startOpenAiEmulator(options: OpenAiEmulatorOptions = {}): 
     const ready = readyAt.get(req.socket) ?? 0;
     if (ready <= performance.now()) return;
     stats.coldRequests++;
+    if (req.method === 'POST') stats.coldChats++;
     await wait(ready - performance.now(), res);
   };
   /** The first token left later than due (event loop busy): the emulator's own cost. */
