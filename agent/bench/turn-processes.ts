@@ -81,7 +81,7 @@ export async function runInProcesses(o: ProcessRunOptions): Promise<ProcessRunRe
       `three processes: agent pid ${agent.pid} (CPU ${agentCpuS.toFixed(1)} s), emulators (CPU ${(stats.cpuMs / 1000).toFixed(1)} s), callers (CPU ${(done.cpuMs / 1000).toFixed(1)} s, event-loop lag p99 ${done.lagP99Ms.toFixed(0)} ms)`,
       `Speech emulator: ${n(stats.speech['interimsSent'])} interim responses, ${n(stats.speech['finalsSent'])} finals (${n(stats.speech['midUtteranceFinals'])} inside mid-utterance pauses)`,
       `TTS emulator: ${n(stats.tts['syntheses'])} syntheses (cache hits ${n(stats.tts['cacheHits'])}); answers late because local synthesis was not done: ${n(stats.tts['overruns'])}`,
-      `OpenAI emulator: ${n(stats.openai['streams'])} streams over ${n(stats.openai['connections'])} TCP connections; first tokens > 2 ms late: ${n(stats.openai['lateFirstTokens'])}`,
+      `OpenAI emulator: ${n(stats.openai['streams'])} streams over ${n(stats.openai['connections'])} TCP connections (${(n(stats.openai['connections']) / Math.max(1, n(stats.openai['streams']))).toFixed(2)} per stream), ${n(stats.openai['modelRequests'])} warm-ups, ${n(stats.openai['coldRequests'])} requests waited for a connection set-up (${n(stats.openai['coldChats'])} of them chat requests); first tokens > 2 ms late: ${n(stats.openai['lateFirstTokens'])}`,
       `agent log: ${[...agent.logLevels].map(([k, v]) => `${k} ${v}`).join(', ')}`,
     ];
     return {

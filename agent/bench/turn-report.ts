@@ -171,3 +171,52 @@ export function turnSpans(samples: readonly TurnSample[]): string[] {
     `first token arrived after the decision in ${tokenAfterDecision}/${turns.length} turns; first audio in hand at the decision (speculative) in ${audioBeforeDecision}/${turns.length}`,
   ];
 }
+
+/**
+ * The slowest 10 % of turns (by total) and what each of them waited on: a miss
+ * or a restarted guess, a late request (+0.3 s or more after the speech end), a slow first token
+ * or a slow first synthesis (at or above that span's p90 over all turns), or the decision itself
+ * (the first audio was ready before the turn was decided). A turn can count under several causes.
+ */
+export function tailCauses(samples: readonly TurnSample[], shown = 8): string[] {
+  const turns = samples.filter((s) => !isTakenBack(s) && num(s, 'firstFrameSentMs') !== undefined);
+  if (turns.length === 0) return [];
+  const total = (s: TurnSample): number => num(s, 'firstFrameSentMs')!;
+  const span = (s: TurnSample, from: string, to: string): number | undefined => {
+    const a = num(s, from);
+    const b = num(s, to);
+    return a === undefined || b === undefined ? undefined : b - a;
+  };
+  const spanP90 = (from: string, to: string): number =>
+    pct(
+      turns.flatMap((s) => span(s, from, to) ?? []),
+      90,
+    ) ?? Infinity;
+  const tokenP90 = spanP90('llmRequestMs', 'llmFirstTokenArrivedMs');
+  const ttsP90 = spanP90('ttsRequestMs', 'ttsFirstAudioMs');
+  const tail = [...turns].sort((a, b) => total(b) - total(a)).slice(0, Math.ceil(turns.length / 10));
+  const causes = (s: TurnSample): string[] => {
+    const out: string[] = [];
+    if (str(s, 'preemptive') === 'miss') out.push('miss');
+    if ((num(s, 'preemptiveStarts') ?? 0) > 1) out.push('restarted');
+    if ((num(s, 'llmRequestMs') ?? 0) >= 300) out.push('late request');
+    if ((span(s, 'llmRequestMs', 'llmFirstTokenArrivedMs') ?? 0) >= tokenP90) out.push('slow first token');
+    if ((span(s, 'ttsRequestMs', 'ttsFirstAudioMs') ?? 0) >= ttsP90) out.push('slow synthesis');
+    const decided = num(s, 'finalMs');
+    const audio = num(s, 'ttsFirstAudioMs');
+    if (decided !== undefined && audio !== undefined && decided >= audio) out.push('decision');
+    return out;
+  };
+  const counts = new Map<string, number>();
+  for (const s of tail) for (const c of causes(s)) counts.set(c, (counts.get(c) ?? 0) + 1);
+  const s1 = (ms: number | undefined): string => (ms === undefined ? '-' : (ms / 1000).toFixed(2));
+  return [
+    `slowest 10 % of turns (${tail.length}, total >= ${s1(total(tail[tail.length - 1]!))} s): ${[...counts].map(([k, v]) => `${k} ${v}`).join(', ') || 'no single cause'} (first token p90 ${s1(tokenP90)} s, synthesis p90 ${s1(ttsP90)} s)`,
+    ...tail
+      .slice(0, shown)
+      .map(
+        (s) =>
+          `  total ${s1(total(s))} s: rule ${str(s, 'rule') ?? '-'}, ${str(s, 'preemptive') ?? '-'} x${num(s, 'preemptiveStarts') ?? 0}, decided ${s1(num(s, 'finalMs'))}, request ${s1(num(s, 'llmRequestMs'))} -> token ${s1(num(s, 'llmFirstTokenArrivedMs'))}, TTS ${s1(num(s, 'ttsRequestMs'))} -> ${s1(num(s, 'ttsFirstAudioMs'))}: ${causes(s).join(', ') || '-'}`,
+      ),
+  ];
+}

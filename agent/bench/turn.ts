@@ -38,6 +38,7 @@ import {
   perTurn,
   stageSeconds,
   stageTable,
+  tailCauses,
   turnSpans,
   type TurnSample,
 } from './turn-report.ts';
@@ -195,7 +196,7 @@ async function runInProcess(): Promise<RunResult> {
   const notes = [
     `Speech emulator: ${speech?.interimsSent ?? 0} interim responses, ${speech?.finalsSent ?? 0} finals (${speech?.midUtteranceFinals ?? 0} inside mid-utterance pauses)`,
     `TTS emulator: ${t.syntheses} syntheses (cache hits ${t.cacheHits}); answers late because local synthesis was not done: ${t.overruns} (${describeLate(t.overrunMs)})`,
-    `OpenAI emulator: ${l.streams} streams over ${l.connections} TCP connections; first tokens > 2 ms late: ${l.lateFirstTokens} (${describeLate(l.firstTokenLateMs)})`,
+    `OpenAI emulator: ${l.streams} streams over ${l.connections} TCP connections (${(l.connections / Math.max(1, l.streams)).toFixed(2)} per stream), ${l.modelRequests} warm-ups, ${l.coldRequests} requests waited for a connection set-up (${l.coldChats} of them chat requests); first tokens > 2 ms late: ${l.lateFirstTokens} (${describeLate(l.firstTokenLateMs)})`,
   ];
   return { samples, callSids, callerGapsS, failed, wallS, notes };
 }
@@ -233,6 +234,7 @@ function report(r: RunResult): void {
         ]
       : []),
     ...turnSpans(r.samples),
+    ...tailCauses(r.samples),
     `load average at start ${loadAtStart}, at end ${loadNow()}`,
     `rules: ${countBy(r.samples, 'rule')}; outcomes: ${countBy(r.samples, 'outcome', false)}`,
     '',

@@ -21,6 +21,7 @@ import {
 import { defaultTurnComponents, type TurnComponents } from './components.ts';
 import { bargeInsTotal, callPolicyActions, dtmfTotal, turnOutcomes, turnsTotal } from './metrics.ts';
 import { CallPolicies } from './policies.ts';
+import { LlmWarmth } from './llm-warmth.ts';
 import { PreemptiveSlot } from './preemptive-slot.ts';
 import { createCallParts, type CallScope, type SessionDeps } from './scope.ts';
 import type { CallContext, CallHandler, CallHandlerFactory, MarkOutcome } from './types.ts';
@@ -64,6 +65,7 @@ class CallSession implements CallHandler {
   private readonly history: ConversationHistory;
   private readonly preemptive: PreemptiveSlot;
   private readonly userTurns: UserTurns;
+  private readonly llmWarmth: LlmWarmth;
   private disposed = false;
   private turnCounter = 0;
   /** What the agent is saying (or last said); undefined before the first thing. */
@@ -101,6 +103,12 @@ class CallSession implements CallHandler {
       { config, components, stt: deps.stt, clock, callId, logger: log, observer, guard, agentSpeaking },
       this.userTurnEvents(),
     );
+    this.llmWarmth = new LlmWarmth({
+      responder: this.speech.responder,
+      timers,
+      intervalMs: config.llmWarmIntervalMs,
+      callerSpeaking: () => this.userTurns.callerSpeaking,
+    });
     this.policies = new CallPolicies(timers, config, {
       reprompt: (text, n) => this.say('prompt', text, `reprompt_${n}`),
       close: (text, reason) => this.closeCall(text, reason),
@@ -117,6 +125,7 @@ class CallSession implements CallHandler {
     return {
       speechStarted: (utteranceId, atMs) => {
         this.speechStart = { utteranceId, overAgent: this.registry.playback.speaking };
+        if (!this.closing) this.llmWarmth.speechStarted();
         this.policies.silence.busy();
         this.maybeTakeBack(atMs);
       },

@@ -664,6 +664,15 @@ export const schema = {
     cr: 'llm.preemptiveAgreedSilenceMs',
     doc: 'Silence after which the LLM is started early when the last two recognizer responses agree on the transcript (its tail was not revised); the later LLM_PREEMPTIVE_SILENCE_MS applies otherwise. Equal to it: no early start.',
   }),
+  llmWarmIntervalMs: int({
+    env: 'LLM_WARM_INTERVAL_MS',
+    default: 2000,
+    min: 0,
+    max: 60000,
+    unit: 'ms',
+    cr: 'llm.warmIntervalMs',
+    doc: "While a caller speaks, keep a connection to the LLM open for the coming request: a warm-up (GET of the model's description, no tokens) when speech starts and again every this many ms while it goes on (keep it below the server's idle timeout). 0: no warm-up; a request may then pay TCP + TLS set-up first.",
+  }),
   ttsPreemptiveSentences: int({
     env: 'TTS_PREEMPTIVE_SENTENCES',
     default: 2,

@@ -2,6 +2,7 @@
 // base URL). Retries, deadlines and stall detection are ours (the client's maxRetries is 0):
 // retries happen only before the first token, so the caller never hears an answer twice.
 import OpenAI from 'openai';
+import { Agent, fetch as undiciFetch } from 'undici';
 import type { Logger } from '../telemetry/logger.ts';
 import { silentLogger } from '../telemetry/logger.ts';
 import type {
@@ -36,6 +37,13 @@ export interface OpenAiResponderOptions {
   /** Pre-built client (tests); otherwise one is created from apiKey/baseUrl. */
   readonly client?: OpenAI;
 }
+
+/**
+ * How long an idle connection to the model is kept for the next request. A server's own
+ * `Keep-Alive: timeout` hint still caps it (undici): the warm-up (warm()) is what keeps one open
+ * across a caller's utterance when the server closes idle connections sooner.
+ */
+export const LLM_KEEPALIVE_MS = 60_000;
 
 /** Our message -> the wire's: tool calls and tool results in OpenAI's field names. */
 export function toWireMessage(m: ChatMessage): Record<string, unknown> {
@@ -130,19 +138,64 @@ export class OpenAiResponder implements Responder {
   readonly client: OpenAI;
   private readonly options: OpenAiResponderOptions;
   private readonly logger: Logger;
+  /**
+   * The pod's connection pool to the model (absent with a pre-built client): every request and
+   * warm-up goes through it, so a request finds the connection a warm-up opened (a fresh one
+   * costs TCP + TLS set-up, 2-3 round trips to api.openai.com, before the model even starts).
+   */
+  private readonly dispatcher: Agent | undefined;
 
   constructor(options: OpenAiResponderOptions) {
     this.options = options;
     this.logger = options.logger ?? silentLogger;
-    this.client =
-      options.client ??
-      new OpenAI({
-        // Compatible servers often need no key, but the client insists on one.
-        apiKey: options.apiKey || 'not-needed',
-        baseURL: options.baseUrl || undefined,
-        maxRetries: 0,
-        timeout: Math.max(options.firstTokenTimeoutMs * 4, 30_000),
+    if (options.client) {
+      this.client = options.client;
+      return;
+    }
+    this.dispatcher = new Agent({
+      keepAliveTimeout: LLM_KEEPALIVE_MS,
+      keepAliveMaxTimeout: LLM_KEEPALIVE_MS,
+    });
+    this.client = new OpenAI({
+      // Compatible servers often need no key, but the client insists on one.
+      apiKey: options.apiKey || 'not-needed',
+      baseURL: options.baseUrl || undefined,
+      maxRetries: 0,
+      timeout: Math.max(options.firstTokenTimeoutMs * 4, 30_000),
+      // undici's own fetch with its own pool (the pool of Node's global fetch is not ours to tune).
+      fetch: undiciFetch as unknown as typeof fetch,
+      fetchOptions: { dispatcher: this.dispatcher } as never,
+    });
+  }
+
+  /**
+   * Opens (or keeps open) a connection for the next request: a GET of the model's description
+   * (a few hundred bytes, no tokens; a HEAD left Node servers' connections unusable for reuse). Each caller's warm-up is its own request, so callers speaking at once leave as many
+   * idle connections for their answers; failures are only logged (the request itself reports a
+   * real outage). Resolves when done, never rejects.
+   */
+  async warm(): Promise<void> {
+    const dispatcher = this.dispatcher;
+    if (!dispatcher) return;
+    try {
+      const base = this.client.baseURL.replace(/\/$/u, '');
+      const url = new URL(`${base}/models/${encodeURIComponent(this.options.model)}`);
+      const res = await dispatcher.request({
+        origin: url.origin,
+        path: url.pathname,
+        method: 'GET',
+        headers: { authorization: `Bearer ${this.options.apiKey || 'not-needed'}` },
+        headersTimeout: 5000,
       });
+      await res.body.dump();
+    } catch (err) {
+      this.logger.debug({ err }, 'LLM connection warm-up failed');
+    }
+  }
+
+  /** Closes the pool (the pod is shutting down; no call is left to answer). */
+  async close(): Promise<void> {
+    await this.dispatcher?.destroy();
   }
 
   /** Lists the models: proves the endpoint is reachable and takes the API key, at no token cost. */

@@ -54,5 +54,10 @@ export interface Responder {
   respondEvents?(request: RespondWithToolsRequest): AsyncIterable<ResponderEvent>;
   /** Boot check: the endpoint answers and accepts the credentials. Rejects with the reason. */
   ready?(): Promise<void>;
+  /**
+   * A request is coming soon (a caller is speaking): open or keep open a connection for it, at
+   * no token cost. Never rejects. Responders with nothing to connect leave it out.
+   */
+  warm?(): Promise<void>;
   close?(): Promise<void>;
 }

@@ -347,6 +347,12 @@ export const CR_FIELDS: readonly CrField[] = [
     kind: 'int',
   },
   {
+    key: 'llmWarmIntervalMs',
+    crPath: 'llm.warmIntervalMs',
+    env: 'LLM_WARM_INTERVAL_MS',
+    kind: 'int',
+  },
+  {
     key: 'ttsPreemptiveSentences',
     crPath: 'llm.preemptiveSpeechSentences',
     env: 'TTS_PREEMPTIVE_SENTENCES',
@@ -559,6 +565,7 @@ export const AGENT_ENV = {
   llmPreemptive: 'LLM_PREEMPTIVE',
   llmPreemptiveSilenceMs: 'LLM_PREEMPTIVE_SILENCE_MS',
   llmPreemptiveAgreedSilenceMs: 'LLM_PREEMPTIVE_AGREED_SILENCE_MS',
+  llmWarmIntervalMs: 'LLM_WARM_INTERVAL_MS',
   ttsPreemptiveSentences: 'TTS_PREEMPTIVE_SENTENCES',
   ttsProvider: 'TTS_PROVIDER',
   ttsVoice: 'TTS_VOICE',

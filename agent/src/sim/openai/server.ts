@@ -44,6 +44,11 @@ export type OpenAiFault = OpenAiFaultKind & {
 export interface OpenAiLatency {
   readonly timeToFirstTokenMs: Percentiles;
   readonly tokensPerSecond: number;
+  /**
+   * What a new connection costs before its first request is read (TCP + TLS set-up to a remote
+   * API: 2-3 round trips). Absent (the shared profiles): free, as on loopback.
+   */
+  readonly connectionSetupMs?: Percentiles;
 }
 
 export interface OpenAiEmulatorOptions {
@@ -94,6 +99,12 @@ export interface OpenAiEmulatorStats {
   readonly firstTokenLateMs: readonly number[];
   /** TCP connections accepted: one per request means the client keeps none warm. */
   readonly connections: number;
+  /** GET /v1/models and /v1/models/{id} requests (boot checks and connection warm-ups). */
+  readonly modelRequests: number;
+  /** Requests that waited for their connection's set-up (connectionSetupMs). */
+  readonly coldRequests: number;
+  /** Of those, chat completions (the rest are warm-ups and boot checks). */
+  readonly coldChats: number;
 }
 
 const LATE_TOLERANCE_MS = 2;
@@ -175,6 +186,21 @@ export async function startOpenAiEmulator(options: OpenAiEmulatorOptions = {}): 
     firstTokenLateMsMax: 0,
     firstTokenLateMs: [] as number[],
     connections: 0,
+    modelRequests: 0,
+    coldRequests: 0,
+    coldChats: 0,
+  };
+  const setupCost =
+    latency.connectionSetupMs === undefined ? undefined : logNormalSampler(latency.connectionSetupMs, random);
+  /** When each connection's (emulated) handshake is over: requests on it are read from then on. */
+  const readyAt = new WeakMap<object, number>();
+  /** A request on a connection still in its handshake waits for it (what TLS set-up costs). */
+  const awaitHandshake = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const ready = readyAt.get(req.socket) ?? 0;
+    if (ready <= performance.now()) return;
+    stats.coldRequests++;
+    if (req.method === 'POST') stats.coldChats++;
+    await wait(ready - performance.now(), res);
   };
   /** The first token left later than due (event loop busy): the emulator's own cost. */
   const noteFirstToken = (due: number, sentAt: number): void => {
@@ -195,10 +221,22 @@ export async function startOpenAiEmulator(options: OpenAiEmulatorOptions = {}): 
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    await awaitHandshake(req, res);
     // Delays count from the request's arrival, so body parsing is not added to the profile.
     const arrivedAt = performance.now();
     const url = new URL(req.url ?? '/', 'http://x');
+    const modelId = /^\/v1\/models\/([^/]+)$/u.exec(url.pathname)?.[1];
+    if (req.method === 'GET' && modelId !== undefined) {
+      // Retrieve a model (what a connection warm-up asks for).
+      stats.modelRequests++;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({ id: decodeURIComponent(modelId), object: 'model', created: 0, owned_by: 'hva' }),
+      );
+      return;
+    }
     if (req.method === 'GET' && url.pathname === '/v1/models') {
+      stats.modelRequests++;
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(
         JSON.stringify({
@@ -393,7 +431,10 @@ export async function startOpenAiEmulator(options: OpenAiEmulatorOptions = {}): 
       else res.destroy();
     });
   });
-  server.on('connection', () => stats.connections++);
+  server.on('connection', (socket) => {
+    stats.connections++;
+    if (setupCost) readyAt.set(socket, performance.now() + setupCost());
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());

@@ -88,6 +88,38 @@ describe('OpenAiResponder against the emulator', () => {
     }
   });
 
+  it('a warm-up opens the connection (and waits out its set-up) so the request after it reuses it', async () => {
+    // Every new connection costs 30 ms before its first request is read (TCP + TLS, emulated).
+    const latency = {
+      timeToFirstTokenMs: { p50: 0, p95: 0 },
+      tokensPerSecond: 0,
+      connectionSetupMs: { p50: 30, p95: 30 },
+    };
+    const emu = await startOpenAiEmulator({ latency });
+    try {
+      const r = responder(emu);
+      const t0 = performance.now();
+      await r.warm();
+      // A lower bound only: the set-up can make the warm-up slower, never faster.
+      expect(performance.now() - t0).toBeGreaterThanOrEqual(29);
+      expect(emu.stats()).toMatchObject({ connections: 1, modelRequests: 1 });
+      // The pool takes the socket back once the response's end is processed (a turn of the loop).
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      await collect(r.respond({ callId: 'c1', messages, signal: new AbortController().signal }));
+      // The answer went over the warm connection: no second connection, no second set-up.
+      expect(emu.stats()).toMatchObject({ streams: 1, connections: 1 });
+      await r.close();
+    } finally {
+      await emu.close();
+    }
+  });
+
+  it('a warm-up against an endpoint that is down resolves quietly (the request reports the outage)', async () => {
+    const r = responder(fast, { baseUrl: 'http://127.0.0.1:9/v1' });
+    await expect(r.warm()).resolves.toBeUndefined();
+    await r.close();
+  });
+
   it('aborting the signal ends the stream quietly and closes the HTTP request', async () => {
     const before = paced.requests().length;
     const ctrl = new AbortController();

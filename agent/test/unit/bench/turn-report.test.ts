@@ -1,6 +1,13 @@
 // The turn benchmark's false-cut definition and per-turn costs (agent/bench/turn-report.ts).
 import { describe, expect, it } from 'vitest';
-import { falseCuts, perTurn, stageSeconds, turnSpans, type TurnSample } from '../../../bench/turn-report.ts';
+import {
+  falseCuts,
+  perTurn,
+  stageSeconds,
+  tailCauses,
+  turnSpans,
+  type TurnSample,
+} from '../../../bench/turn-report.ts';
 
 const LINES = new Map([
   ['p1', 'אני רוצה לבדוק את | ההזמנה שלי'],
@@ -76,5 +83,44 @@ describe('turnSpans', () => {
     expect(lines[2]).toBe(
       'first token arrived after the decision in 1/2 turns; first audio in hand at the decision (speculative) in 1/2',
     );
+  });
+});
+
+describe('tailCauses', () => {
+  it('lists the slowest 10 % of turns with what each waited on', () => {
+    const quick = (i: number): TurnSample =>
+      turn('A', `q${i}`, {
+        rule: 'settledPartial',
+        preemptive: 'hit',
+        preemptiveStarts: 1,
+        finalMs: 300,
+        llmRequestMs: 100,
+        llmFirstTokenArrivedMs: 450,
+        ttsRequestMs: 460,
+        ttsFirstAudioMs: 760,
+        firstFrameSentMs: 760,
+      });
+    const slow = turn('B', 'slow', {
+      rule: 'silence',
+      preemptive: 'miss',
+      preemptiveStarts: 2,
+      finalMs: 700,
+      llmRequestMs: 700,
+      llmFirstTokenArrivedMs: 1500,
+      ttsRequestMs: 1510,
+      ttsFirstAudioMs: 1810,
+      firstFrameSentMs: 1810,
+    });
+    const lines = tailCauses([...Array.from({ length: 9 }, (_, i) => quick(i)), slow]);
+    expect(lines[0]).toContain('slowest 10 % of turns (1, total >= 1.81 s)');
+    expect(lines[0]).toContain('miss 1, restarted 1, late request 1, slow first token 1');
+    expect(lines).toHaveLength(1 + 1);
+    expect(lines[1]).toContain(
+      'total 1.81 s: rule silence, miss x2, decided 0.70, request 0.70 -> token 1.50',
+    );
+  });
+
+  it('says nothing without answered turns', () => {
+    expect(tailCauses([turn('A', 'x', { outcome: 'takenBack' })])).toEqual([]);
   });
 });

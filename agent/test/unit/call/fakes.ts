@@ -133,6 +133,12 @@ export class FakeResponder implements Responder {
   requests: Array<{ messages: ChatMessage[]; signal: AbortSignal }> = [];
   answers: ScriptedAnswer[] = [];
   fallback: ScriptedAnswer = { deltas: ['בסדר.'] };
+  /** Connection warm-ups asked for, with the clock's time (-1 when no timers are fake). */
+  warms: number[] = [];
+  warm(): Promise<void> {
+    this.warms.push('now' in this.timers ? (this.timers as { now(): number }).now() : -1);
+    return Promise.resolve();
+  }
   respond(request: RespondRequest): AsyncIterable<string> {
     this.requests.push({ messages: [...request.messages], signal: request.signal });
     const answer = this.answers.shift() ?? this.fallback;
