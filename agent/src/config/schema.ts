@@ -666,12 +666,12 @@ export const schema = {
   }),
   llmWarmIntervalMs: int({
     env: 'LLM_WARM_INTERVAL_MS',
-    default: 2000,
+    default: 0,
     min: 0,
     max: 60000,
     unit: 'ms',
     cr: 'llm.warmIntervalMs',
-    doc: "While a caller speaks, keep a connection to the LLM open for the coming request: a warm-up (GET of the model's description, no tokens) when speech starts and again every this many ms while it goes on (keep it below the server's idle timeout). 0: no warm-up; a request may then pay TCP + TLS set-up first.",
+    doc: "While a caller speaks, keep a connection to the LLM open for the coming request: a warm-up (GET of the model's description, no tokens) when speech starts and again every this many ms while it goes on (keep it below the server's idle timeout). 0 (default until measured to help): no warm-up; a request may then pay TCP + TLS set-up first. At 50 calls warm-ups did not reduce new connections (the undici pool can hand a request a client whose socket closed), and they add a request every interval per speaking caller.",
   }),
   ttsPreemptiveSentences: int({
     env: 'TTS_PREEMPTIVE_SENTENCES',
