@@ -28,6 +28,12 @@ export type EndpointerConfig = Pick<
      */
     readonly earlyFinalCoverageSlackMs?: number;
     /**
+     * How long after the caller's last voiced frame the silence rule and the preemptive start wait
+     * for an interim that reaches it (default 1200, about Google's final): without one the
+     * transcript likely lacks the last word.
+     */
+    readonly coverageWaitMs?: number;
+    /**
      * An interim with new words counts as caller voice up to its audio time minus this (default
      * 250): it keeps the silence rule from ending a turn whose speech the VAD lost in noise.
      */
@@ -41,6 +47,7 @@ export interface EndpointerTuning {
   readonly lateFinalWindowMs: number;
   readonly finalOverrunMs: number;
   readonly coverageSlackMs: number;
+  readonly coverageWaitMs: number;
   readonly partialLagMs: number;
 }
 
@@ -51,6 +58,7 @@ export function endpointerTuning(config: EndpointerConfig): EndpointerTuning {
     lateFinalWindowMs: config.lateFinalWindowMs ?? 5000,
     finalOverrunMs: config.finalOverrunMs ?? 300,
     coverageSlackMs: config.earlyFinalCoverageSlackMs ?? 150,
+    coverageWaitMs: config.coverageWaitMs ?? 1200,
     partialLagMs: config.partialWordsLagMs ?? 250,
   };
   for (const [k, v] of Object.entries({

@@ -298,7 +298,7 @@ export function createEndpointer(config: EndpointerConfig, cues?: PhraseEndCues)
       const leadMs = Math.max(0, config.endpointMinSilenceMs - config.llmPreemptiveSilenceMs);
       neededMs = Math.max(neededMs, requiredMs - leadMs);
     }
-    if (nowMs - u.lastVoicedEndMs < neededMs) return;
+    if (nowMs - u.lastVoicedEndMs < neededMs || !coversSpeech(u)) return;
     u.pauseReported = true;
     const stability = u.partial?.stability ?? 0;
     out.push({ type: 'callerPaused', utteranceId: u.id, text: transcript, stability, atMs: nowMs });
@@ -319,9 +319,24 @@ export function createEndpointer(config: EndpointerConfig, cues?: PhraseEndCues)
       text,
       stability: p.stability,
       agreed: u.partialAgreed,
-      couldEnd: couldEnd(u, text),
+      couldEnd: couldEnd(u, text) && coversSpeech(u),
       atMs: nowMs,
     });
+  };
+
+  /**
+   * The latest interim reaches the caller's last voiced frame (within the slack), or the caller
+   * is still speaking, or the recognizer reports no audio times, or the wait for such an interim
+   * is over. Google's interims trail the audio: at the stop they often lack the last word, and
+   * their result end says so.
+   */
+  const coversSpeech = (u: Utterance): boolean => {
+    const p = u.partial;
+    if (!p || p.audioTimeMs <= 0 || u.lastVoicedEndMs === undefined || u.lastFrameVoiced) return true;
+    return (
+      p.audioTimeMs >= u.lastVoicedEndMs - tuning.coverageSlackMs ||
+      nowMs - u.lastVoicedEndMs >= tuning.coverageWaitMs
+    );
   };
 
   /** The turn could end on this text now (not mid-sentence by its words or by the caller's pitch). */
@@ -354,7 +369,8 @@ export function createEndpointer(config: EndpointerConfig, cues?: PhraseEndCues)
       transcriptEndRule(view, config, nowMs, tuning.coverageSlackMs) ??
       timingRule(u, judged.text, tuning, nowMs, punctuatingInterims, pitchHold, judged.settled);
     if (rule === 'earlyFinal' || rule === 'settledPartial') finish(u, rule, transcript, out);
-    else if (rule !== undefined) endOrHold(u, rule, out);
+    // The silence rule waits (bounded) for the words of the caller's last voiced audio.
+    else if (rule !== undefined && (rule !== 'silence' || coversSpeech(u))) endOrHold(u, rule, out);
   };
 
   const handle = (input: EndpointerInput): EndpointerOutput[] => {

@@ -52,6 +52,34 @@ describe('Google-shaped interims (no punctuation)', () => {
     expect(r.turns[0]!.endedAtMs).toBeGreaterThanOrEqual(2450);
   });
 
+  it('the silence rule and the preemptive pause report wait for an interim that reaches the speech end', () => {
+    // The interims at the stop lack the last word (their result end ~350 ms before the last voiced
+    // frame); the one with it comes late. No turn and no pause report on the short words.
+    const missingLast = 'שלום אני רוצה לבדוק את ההזמנה';
+    const r = runTimeline(oneSentence(), [
+      ...interims(0.01, []),
+      { atMs: 2100, kind: 'partial', text: missingLast, stability: 0.01, audioTimeMs: 1650 },
+      { atMs: 2800, kind: 'partial', text: FULL, stability: 0.01, audioTimeMs: 2400 },
+    ]);
+    expect(r.turns.map((t) => t.transcript)).toEqual([FULL]);
+    expect(r.turns[0]!.endedAtMs).toBeGreaterThanOrEqual(2800);
+    const paused = r.outputs.filter((o) => o.type === 'callerPaused');
+    expect(paused.map((o) => o.type === 'callerPaused' && o.text)).toEqual([FULL]);
+    expect(r.partials.filter((p) => p.text === missingLast).every((p) => !p.couldEnd)).toBe(true);
+  });
+
+  it('that wait is bounded: with no interim reaching the speech end, the silence rule decides at 1.2 s', () => {
+    const missingLast = 'שלום אני רוצה לבדוק את ההזמנה';
+    const r = runTimeline(oneSentence(), [
+      ...interims(0.01, []),
+      { atMs: 2100, kind: 'partial', text: missingLast, stability: 0.01, audioTimeMs: 1650 },
+    ]);
+    expect(r.turns.map((t) => [t.rule, t.transcript])).toEqual([['silence', missingLast]]);
+    const t = r.turns[0]!;
+    expect(t.endedAtMs - t.speechEndMs!).toBeGreaterThanOrEqual(1150);
+    expect(t.endedAtMs - t.speechEndMs!).toBeLessThan(1300);
+  });
+
   it('a revised tail is not agreement: the silence rule decides', () => {
     const r = runTimeline(
       oneSentence(),
