@@ -111,7 +111,8 @@ describe('TTS emulator timing and cache', () => {
     expect(source.calls[0]!.at - t.sentAt).toBeLessThan(400);
     expect(t.firstAt - t.sentAt).toBeGreaterThanOrEqual(395);
     // 1 s of audio in 100 ms chunks at 10x: the last chunk is due 900 ms / 10 after the first
-    expect(t.endAt - t.firstAt).toBeGreaterThanOrEqual(85);
+    // (a lower bound only: Node's timers may fire up to a millisecond early per chunk; seen 84.6)
+    expect(t.endAt - t.firstAt).toBeGreaterThanOrEqual(80);
     expect(t.bytes).toBe(8000);
     expect(emu.stats()).toMatchObject({ overruns: 0, cacheMisses: 1 });
   });
