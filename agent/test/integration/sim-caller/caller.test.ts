@@ -303,6 +303,18 @@ describe('how the simulator plays the agent audio (Twilio playout model)', () =>
     expect(Math.abs(loud - result.agent.playedMs * 8)).toBeLessThan(16);
   });
 
+  /** The caller waits for the agent to start, talks over it for 400 ms, then waits for a reply. */
+  const bargeInCall = (url: string) =>
+    placeCall({
+      url,
+      script: [
+        { kind: 'waitForAgent', until: 'start', timeoutMs: 3000 },
+        silence(200),
+        { kind: 'play', audio: new Uint8Array(8 * 400).fill(0x20), label: 'barge-in' },
+        { kind: 'waitForAgent', until: 'end', quietMs: 300, timeoutMs: 5000 },
+      ],
+    });
+
   it('after a clear the agent is silent: the wait after a barge-in lasts until a new answer', async () => {
     // 3 s of answer queued at once; the caller talks over it from ~0.2 s, the server clears at its
     // first voiced frame and answers 3 s after the caller stops (~3.6 s): after the discarded audio
@@ -320,16 +332,7 @@ describe('how the simulator plays the agent audio (Twilio playout model)', () =>
       });
       onUtteranceEnd(ws, log, () => setTimeout(() => sendMedia(ws, sid, 2400, 0x20), 3000));
     });
-    const clip = new Uint8Array(8 * 400).fill(0x20);
-    const result = await placeCall({
-      url: server.url,
-      script: [
-        { kind: 'waitForAgent', until: 'start', timeoutMs: 3000 },
-        silence(200),
-        { kind: 'play', audio: clip, label: 'barge-in' },
-        { kind: 'waitForAgent', until: 'end', quietMs: 300, timeoutMs: 5000 },
-      ],
-    });
+    const result = await bargeInCall(server.url);
     const t = result.turns[0]!;
     expect(result.agent.clears).toBe(1);
     expect(t.answerWait).toBe('heard');
@@ -352,16 +355,7 @@ describe('how the simulator plays the agent audio (Twilio playout model)', () =>
         setTimeout(() => sendMedia(ws, sid, 2400, 0x20), 1800);
       });
     });
-    const clip = new Uint8Array(8 * 400).fill(0x20);
-    const result = await placeCall({
-      url: server.url,
-      script: [
-        { kind: 'waitForAgent', until: 'start', timeoutMs: 3000 },
-        silence(200),
-        { kind: 'play', audio: clip, label: 'barge-in' },
-        { kind: 'waitForAgent', until: 'end', quietMs: 300, timeoutMs: 5000 },
-      ],
-    });
+    const result = await bargeInCall(server.url);
     const t = result.turns[0]!;
     expect(result.agent.clears).toBe(1);
     // Before the fix the second sentence of the old answer (queued to play ~0.6 s after the
