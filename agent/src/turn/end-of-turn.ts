@@ -129,6 +129,19 @@ export function pitchCanHold(
   );
 }
 
+/**
+ * Whether an interim's result end reaches the caller's last voiced audio (within `slackMs`): one
+ * that stops short misses words (Google's interims trail the audio by ~0.3 s). True when the
+ * recognizer reports no audio time or no voice was heard.
+ */
+export function reachesSpeechEnd(
+  p: Pick<SttPartial, 'audioTimeMs'>,
+  lastVoicedEndMs: number | undefined,
+  slackMs: number,
+): boolean {
+  return lastVoicedEndMs === undefined || p.audioTimeMs <= 0 || p.audioTimeMs >= lastVoicedEndMs - slackMs;
+}
+
 /** Which transcript rule, if any, ends the utterance at `nowMs`. */
 export function transcriptEndRule(
   u: UtteranceView,
@@ -138,13 +151,7 @@ export function transcriptEndRule(
 ): Extract<TurnEndRule, 'earlyFinal' | 'settledPartial'> | undefined {
   const p = u.partial;
   if (!config.sttEarlyFinalization || !p || u.lastFrameVoiced) return undefined;
-  // A partial that stops well before the caller's last voiced audio misses words.
-  if (
-    u.lastVoicedEndMs !== undefined &&
-    p.audioTimeMs > 0 &&
-    p.audioTimeMs < u.lastVoicedEndMs - coverageSlackMs
-  )
-    return undefined;
+  if (!reachesSpeechEnd(p, u.lastVoicedEndMs, coverageSlackMs)) return undefined;
   const silentMs = nowMs - (u.lastVoicedEndMs ?? p.receivedAtMs);
   if (u.pitchHold && silentMs < config.endpointLevelPitchSilenceMs) return undefined;
   const completeness = effectiveCompleteness(u.transcript, u.punctuatingInterims);

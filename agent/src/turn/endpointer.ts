@@ -32,6 +32,7 @@ import {
   effectiveCompleteness,
   judgedTranscript,
   pitchCanHold,
+  reachesSpeechEnd,
   requiredSilenceMs,
   transcriptEndRule,
 } from './end-of-turn.ts';
@@ -331,10 +332,9 @@ export function createEndpointer(config: EndpointerConfig, cues?: PhraseEndCues)
    * their result end says so.
    */
   const coversSpeech = (u: Utterance): boolean => {
-    const p = u.partial;
-    if (!p || p.audioTimeMs <= 0 || u.lastVoicedEndMs === undefined || u.lastFrameVoiced) return true;
+    if (!u.partial || u.lastFrameVoiced || u.lastVoicedEndMs === undefined) return true;
     return (
-      p.audioTimeMs >= u.lastVoicedEndMs - tuning.coverageSlackMs ||
+      reachesSpeechEnd(u.partial, u.lastVoicedEndMs, tuning.coverageSlackMs) ||
       nowMs - u.lastVoicedEndMs >= tuning.coverageWaitMs
     );
   };
