@@ -21,6 +21,17 @@ const interims = (stability: number, last: Array<[number, string]>): SttScript[]
   ...last.map(([atMs, text]): SttScript => ({ atMs, kind: 'partial', text, stability, audioTimeMs: atMs })),
 ];
 
+/** FULL without its last word: the line at the stop of an interim trailing the audio. */
+const missingLast = 'שלום אני רוצה לבדוק את ההזמנה';
+/** That interim, its result end (1650) a word before the last voiced frame (~2000). */
+const shortOfSpeechEnd = (atMs: number): SttScript => ({
+  atMs,
+  kind: 'partial',
+  text: missingLast,
+  stability: 0.01,
+  audioTimeMs: 1650,
+});
+
 describe('Google-shaped interims (no punctuation)', () => {
   it('two responses agreeing on an open transcript end the turn after the settled silence, before the silence rule', () => {
     const r = runTimeline(
@@ -40,11 +51,10 @@ describe('Google-shaped interims (no punctuation)', () => {
     // Google's interims trail the audio by ~0.3 s: at the stop the agreed words lack the last
     // one, their result end (1650) a word before the last voiced frame (~2000). They must not
     // end the turn; the interims that reach the speech end do.
-    const missingLast = 'שלום אני רוצה לבדוק את ההזמנה';
     const r = runTimeline(oneSentence(), [
       ...interims(0.01, []),
-      { atMs: 2100, kind: 'partial', text: missingLast, stability: 0.01, audioTimeMs: 1650 },
-      { atMs: 2300, kind: 'partial', text: missingLast, stability: 0.01, audioTimeMs: 1650 },
+      shortOfSpeechEnd(2100),
+      shortOfSpeechEnd(2300),
       { atMs: 2450, kind: 'partial', text: FULL, stability: 0.01, audioTimeMs: 2100 },
       { atMs: 2650, kind: 'partial', text: FULL, stability: 0.01, audioTimeMs: 2300 },
     ]);
@@ -55,10 +65,9 @@ describe('Google-shaped interims (no punctuation)', () => {
   it('the silence rule and the preemptive pause report wait for an interim that reaches the speech end', () => {
     // The interims at the stop lack the last word (their result end ~350 ms before the last voiced
     // frame); the one with it comes late. No turn and no pause report on the short words.
-    const missingLast = 'שלום אני רוצה לבדוק את ההזמנה';
     const r = runTimeline(oneSentence(), [
       ...interims(0.01, []),
-      { atMs: 2100, kind: 'partial', text: missingLast, stability: 0.01, audioTimeMs: 1650 },
+      shortOfSpeechEnd(2100),
       { atMs: 2800, kind: 'partial', text: FULL, stability: 0.01, audioTimeMs: 2400 },
     ]);
     expect(r.turns.map((t) => t.transcript)).toEqual([FULL]);
@@ -69,11 +78,7 @@ describe('Google-shaped interims (no punctuation)', () => {
   });
 
   it('that wait is bounded: with no interim reaching the speech end, the silence rule decides at 1.2 s', () => {
-    const missingLast = 'שלום אני רוצה לבדוק את ההזמנה';
-    const r = runTimeline(oneSentence(), [
-      ...interims(0.01, []),
-      { atMs: 2100, kind: 'partial', text: missingLast, stability: 0.01, audioTimeMs: 1650 },
-    ]);
+    const r = runTimeline(oneSentence(), [...interims(0.01, []), shortOfSpeechEnd(2100)]);
     expect(r.turns.map((t) => [t.rule, t.transcript])).toEqual([['silence', missingLast]]);
     const t = r.turns[0]!;
     expect(t.endedAtMs - t.speechEndMs!).toBeGreaterThanOrEqual(1150);
