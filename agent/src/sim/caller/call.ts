@@ -1,14 +1,14 @@
-// One simulated Twilio call over a real WebSocket: connected, start, then a 20 ms mu-law frame
-// on every tick of an absolute clock (frame k leaves at start + (k+1)*20 ms, so timer lateness
-// never accumulates into drift), driven by a script of steps; and on the other side a model of
-// Twilio's playout buffer that echoes marks when their audio has played, drops audio on clear,
-// records what the caller heard and measures per-turn latency and echo jitter.
+// One simulated Twilio call over a real WebSocket: the voice webhook (optional), connected, start,
+// then a 20 ms mu-law frame on every tick of an absolute clock (frame k leaves at start +
+// (k+1)*20 ms, so timer lateness never accumulates into drift), taken from the script
+// (script-cursor.ts); the agent's audio, marks and clears go to Twilio's side (agent-audio.ts),
+// which credits answers to the caller's turns (turn-ledger.ts) and times them (echo-timing.ts).
 import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
 import type { CallEvent, CallOptions, CallResult, ProtocolErrorCounts } from './call-types.ts';
 import { EchoTiming } from './echo-timing.ts';
 import { MsHistogram } from './histogram.ts';
-import { PlayoutBuffer } from './playout.ts';
+import { AgentAudio } from './agent-audio.ts';
 import {
   connectedMessage,
   dtmfMessage,
@@ -23,7 +23,7 @@ import { RecordingCapture } from './recording.ts';
 import { sharedScheduler, type ScheduledTask, type Scheduler } from './scheduler.ts';
 import { validateScript, type CallStep } from './script.ts';
 import { FRAME_BYTES, FRAME_MS, ScriptCursor, SILENCE_FRAME } from './script-cursor.ts';
-import { isDigitalSilence, TurnLedger } from './turn-ledger.ts';
+import { TurnLedger } from './turn-ledger.ts';
 import { mediaStreamConnectUrl, mediaStreamSignatureUrl, twilioSignature } from './signature.ts';
 import { postVoiceWebhook, type ConnectTwiml } from './webhook.ts';
 
@@ -52,11 +52,11 @@ export class SimulatedCall {
   private readonly opts: CallOptions;
   private readonly scheduler: Scheduler;
   private readonly script: readonly CallStep[];
-  private readonly playout = new PlayoutBuffer();
   private readonly capture: RecordingCapture | undefined;
   private readonly sendLagHist = new MsHistogram();
   private readonly echo: EchoTiming;
   private readonly ledger = new TurnLedger();
+  private readonly agentAudio: AgentAudio;
 
   private ws: WebSocket | undefined;
   private t0 = 0;
@@ -65,7 +65,6 @@ export class SimulatedCall {
   private seq = 0;
   private frame = 0;
   private nextTick: ScheduledTask | undefined;
-  private markTimer: ScheduledTask | undefined;
   private maxDurationTimer: ScheduledTask | undefined;
   private finished = false;
   private resolveRun: ((r: CallResult) => void) | undefined;
@@ -75,13 +74,6 @@ export class SimulatedCall {
 
   // counters
   private framesSent = 0;
-  private mediaMessages = 0;
-  private agentBytes = 0;
-  private discardedMs = 0;
-  private clears = 0;
-  private marksReceived = 0;
-  private marksPlayed = 0;
-  private marksCleared = 0;
   private readonly errors: ProtocolErrorCounts = {
     binaryFrame: 0,
     invalidJson: 0,
@@ -119,6 +111,13 @@ export class SimulatedCall {
       spurtGapMs: options.spurtGapMs ?? 200,
       measureRtt: options.measureEchoRtt ?? false,
     });
+    const audioHost = {
+      now: () => this.now(),
+      at: (atMs: number, fn: () => void) => this.scheduler.at(this.t0 + atMs, fn),
+      emit: (event: CallEvent) => this.emit(event),
+      echoMark: (name: string) => this.send(markEchoMessage(++this.seq, this.streamSid, name)),
+    };
+    this.agentAudio = new AgentAudio(audioHost, this.ledger, this.echo, this.capture);
   }
 
   /** The call clock: ms since `start` was sent. */
@@ -320,26 +319,14 @@ export class SimulatedCall {
         this.protocolError(msg.error, msg.detail, atMs);
         return;
       case 'media':
-        this.onAgentMedia(atMs, msg.payload);
+        this.agentAudio.onMedia(atMs, msg.payload);
         return;
       case 'mark':
-        this.marksReceived++;
-        this.emit({ type: 'mark', atMs, name: msg.name });
-        if (this.playout.addMark(atMs, msg.name)) this.echoMark(msg.name, 'played', atMs);
-        else this.armMarkTimer();
+        this.agentAudio.onMark(atMs, msg.name);
         return;
-      case 'clear': {
-        this.clears++;
-        const { echoed, discardedMs } = this.playout.clear(atMs);
-        this.ledger.onClear(atMs);
-        this.discardedMs += discardedMs;
-        this.capture?.truncateAgent(atMs);
-        this.markTimer?.cancel();
-        this.markTimer = undefined;
-        this.emit({ type: 'clear', atMs, discardedMs });
-        for (const name of echoed) this.echoMark(name, 'cleared', atMs);
+      case 'clear':
+        this.agentAudio.onClear(atMs);
         return;
-      }
     }
   }
 
@@ -353,43 +340,6 @@ export class SimulatedCall {
     );
   }
 
-  private onAgentMedia(atMs: number, payload: Buffer): void {
-    this.mediaMessages++;
-    this.agentBytes += payload.length;
-    this.echo.onEcho(atMs, payload.length);
-
-    const { startMs, endMs } = this.playout.enqueueAudio(atMs, payload.length);
-    this.capture?.addAgent(startMs, payload);
-    // Digital silence (an agent that streams continuously) is played but is not "the agent talking".
-    if (isDigitalSilence(payload)) return;
-    const answer = this.ledger.onAudible(atMs, startMs, endMs);
-    if (answer) this.emit({ type: 'agent-audio', atMs, ...answer });
-  }
-
-  private armMarkTimer(): void {
-    if (this.markTimer) return;
-    const due = this.playout.nextMarkDueMs();
-    if (due === undefined) return;
-    this.markTimer = this.scheduler.at(this.t0 + due, () => {
-      this.markTimer = undefined;
-      const atMs = this.now();
-      for (const name of this.playout.takeDueMarks(atMs)) this.echoMark(name, 'played', atMs);
-      this.armMarkTimer();
-    });
-  }
-
-  private echoMark(name: string, outcome: 'played' | 'cleared', atMs: number): void {
-    if (outcome === 'played') {
-      this.marksPlayed++;
-      this.ledger.onMarkPlayed(name, atMs);
-    } else {
-      this.marksCleared++;
-      this.ledger.onMarkCleared(name);
-    }
-    this.send(markEchoMessage(++this.seq, this.streamSid, name));
-    this.emit({ type: 'mark-echo', atMs, name, outcome });
-  }
-
   private finish(outcome: CallResult['outcome']): void {
     if (this.finished) return;
     this.finished = true;
@@ -397,7 +347,7 @@ export class SimulatedCall {
     this.unregisterFaults?.();
     this.endedAtMs ??= this.t0 > 0 ? this.now() : 0;
     this.nextTick?.cancel();
-    this.markTimer?.cancel();
+    this.agentAudio.stop();
     this.maxDurationTimer?.cancel();
     const ws = this.ws;
     if (outcome !== 'completed' && ws && ws.readyState !== WebSocket.CLOSED) ws.terminate();
@@ -422,7 +372,6 @@ export class SimulatedCall {
 
   private result(): CallResult {
     const durationMs = this.endedAtMs ?? 0;
-    const playedMs = this.agentBytes / 8 - this.discardedMs;
     return {
       callSid: this.callSid,
       streamSid: this.streamSid,
@@ -449,16 +398,7 @@ export class SimulatedCall {
       sendLag: this.sendLagHist.summary(),
       dtmfSent: this.cursor.dtmfSent,
       waitTimeouts: this.cursor.waitTimeouts,
-      agent: {
-        mediaMessages: this.mediaMessages,
-        bytes: this.agentBytes,
-        playedMs,
-        discardedMs: this.discardedMs,
-        clears: this.clears,
-        marksReceived: this.marksReceived,
-        marksPlayed: this.marksPlayed,
-        marksCleared: this.marksCleared,
-      },
+      agent: this.agentAudio.summary(),
       jitter: { ...this.echo.jitter.summary(), late: this.echo.late },
       protocolErrors: { ...this.errors },
       ...(this.echo.rtt ? { echoRtt: this.echo.rtt.summary() } : {}),
@@ -479,8 +419,8 @@ export class SimulatedCall {
   } {
     return {
       framesSent: this.framesSent,
-      mediaMessages: this.mediaMessages,
-      agentBytes: this.agentBytes,
+      mediaMessages: this.agentAudio.mediaMessages,
+      agentBytes: this.agentAudio.bytes,
       lateEchoes: this.echo.late,
       protocolErrors: this.errors.total,
     };
