@@ -2,7 +2,7 @@
 // clip's audio, silence while waiting for the agent) or the end of the call. The caller's turns
 // and the agent's talk it waits on are in the ledger (turn-ledger.ts).
 import type { CallEvent } from './call-types.ts';
-import type { CallStep } from './script.ts';
+import type { CallStep, PlayStep } from './script.ts';
 import type { TurnLedger } from './turn-ledger.ts';
 
 export const FRAME_MS = 20;
@@ -45,33 +45,9 @@ export class ScriptCursor {
       }
       switch (s.kind) {
         case 'play': {
-          const audio = s.audio;
-          const off = this.stepOffset;
-          const label = s.label ?? `play#${this.step + 1}`;
-          if (off === 0) {
-            if (audio.length === 0) {
-              this.advance();
-              continue;
-            }
-            const turn = this.ledger.startTurn(label, frame * FRAME_MS, audio);
-            this.host.emit({ type: 'speech-start', atMs, turn, label });
-          }
-          const end = Math.min(off + FRAME_BYTES, audio.length);
-          let out: Buffer;
-          if (end - off === FRAME_BYTES) {
-            out = Buffer.from(audio.buffer, audio.byteOffset + off, FRAME_BYTES);
-          } else {
-            out = Buffer.alloc(FRAME_BYTES, 0xff);
-            out.set(audio.subarray(off, end));
-          }
-          this.stepOffset = end;
-          if (end >= audio.length) {
-            const ended = this.ledger.endTurn(frame * FRAME_MS + (end - off) / 8);
-            this.host.emit({ type: 'speech-end', atMs, turn: ended.turn, label });
-            if (ended.early) this.host.emit({ type: 'agent-audio', atMs, ...ended.early });
-            this.advance();
-          }
-          return out;
+          const out = this.playFrame(s, atMs, frame);
+          if (out) return out;
+          continue;
         }
         case 'silence': {
           const frames = Math.ceil(s.ms / FRAME_MS);
@@ -117,6 +93,37 @@ export class ScriptCursor {
           return 'drop';
       }
     }
+  }
+
+  /** The next frame of a clip (a turn starts with its first frame, ends with its last); undefined for an empty clip. */
+  private playFrame(s: PlayStep, atMs: number, frame: number): Buffer | undefined {
+    const audio = s.audio;
+    const off = this.stepOffset;
+    const label = s.label ?? `play#${this.step + 1}`;
+    if (off === 0) {
+      if (audio.length === 0) {
+        this.advance();
+        return undefined;
+      }
+      const turn = this.ledger.startTurn(label, frame * FRAME_MS, audio);
+      this.host.emit({ type: 'speech-start', atMs, turn, label });
+    }
+    const end = Math.min(off + FRAME_BYTES, audio.length);
+    let out: Buffer;
+    if (end - off === FRAME_BYTES) {
+      out = Buffer.from(audio.buffer, audio.byteOffset + off, FRAME_BYTES);
+    } else {
+      out = Buffer.alloc(FRAME_BYTES, 0xff);
+      out.set(audio.subarray(off, end));
+    }
+    this.stepOffset = end;
+    if (end >= audio.length) {
+      const ended = this.ledger.endTurn(frame * FRAME_MS + (end - off) / 8);
+      this.host.emit({ type: 'speech-end', atMs, turn: ended.turn, label });
+      if (ended.early) this.host.emit({ type: 'agent-audio', atMs, ...ended.early });
+      this.advance();
+    }
+    return out;
   }
 
   private advance(): void {
