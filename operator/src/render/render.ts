@@ -1,6 +1,7 @@
 // Pure: VoiceAgent -> the objects the operator wants in the cluster. No I/O, no clock.
 // The reconciler server-side-applies exactly these and deletes labelled children not in the list.
 import type {
+  V1Container,
   V1Deployment,
   V1PodDisruptionBudget,
   V1RoleBinding,
@@ -92,9 +93,8 @@ function affinity(va: VoiceAgent): V1Affinity {
   };
 }
 
-function deployment(va: VoiceAgent): V1Deployment {
-  const spec = va.spec;
-  const drainSeconds = typeof spec.drainSeconds === 'number' ? spec.drainSeconds : 3600;
+/** The pod's volumes and the agent's mounts: a scratch /tmp and, when given, the Google key. */
+function storage(spec: VoiceAgent['spec']): { volumes: V1Volume[]; mounts: V1VolumeMount[] } {
   const volumes: V1Volume[] = [{ name: 'tmp', emptyDir: { sizeLimit: '256Mi' } }];
   const mounts: V1VolumeMount[] = [{ name: 'tmp', mountPath: '/tmp' }];
   const googleKey = spec.google?.credentialsSecretRef;
@@ -102,11 +102,54 @@ function deployment(va: VoiceAgent): V1Deployment {
     volumes.push({ name: 'google-key', secret: { secretName: googleKey.name, defaultMode: 0o440 } });
     mounts.push({ name: 'google-key', mountPath: GOOGLE_KEY_DIR, readOnly: true });
   }
+  return { volumes, mounts };
+}
+
+function agentContainer(spec: VoiceAgent['spec'], mounts: V1VolumeMount[]): V1Container {
   const quantities = (m?: Record<string, string | number>) =>
     m ? Object.fromEntries(Object.entries(m).map(([k, v]) => [k, String(v)])) : undefined;
   const resources = spec.resources
     ? { requests: quantities(spec.resources.requests), limits: quantities(spec.resources.limits) }
     : { requests: { cpu: '500m', memory: '512Mi' }, limits: { memory: '1Gi' } };
+  return {
+    name: 'agent',
+    image: spec.image,
+    imagePullPolicy: spec.imagePullPolicy ?? 'IfNotPresent',
+    // 'admin' (probes, metrics, drain) is deliberately absent from the Service.
+    ports: [
+      { name: 'http', containerPort: AGENT_PORT, protocol: 'TCP' },
+      { name: 'admin', containerPort: AGENT_ADMIN_PORT, protocol: 'TCP' },
+    ],
+    env: renderEnv(spec),
+    resources,
+    readinessProbe: {
+      httpGet: { path: '/readyz', port: 'admin' },
+      periodSeconds: 5,
+      failureThreshold: 2,
+    },
+    livenessProbe: {
+      httpGet: { path: '/healthz', port: 'admin' },
+      periodSeconds: 10,
+      failureThreshold: 3,
+      timeoutSeconds: 3,
+    },
+    // The image has no shell: node POSTs /drain with the token; the agent keeps its
+    // calls until zero calls or DRAIN_SECONDS, within the pod's grace period (deployment()).
+    lifecycle: { preStop: { exec: { command: preStopDrainCommand(AGENT_ADMIN_PORT) } } },
+    securityContext: {
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      runAsNonRoot: true,
+      capabilities: { drop: ['ALL'] },
+    },
+    volumeMounts: mounts,
+  };
+}
+
+function deployment(va: VoiceAgent): V1Deployment {
+  const spec = va.spec;
+  const drainSeconds = typeof spec.drainSeconds === 'number' ? spec.drainSeconds : 3600;
+  const { volumes, mounts } = storage(spec);
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -137,41 +180,7 @@ function deployment(va: VoiceAgent): V1Deployment {
             seccompProfile: { type: 'RuntimeDefault' },
           },
           affinity: affinity(va),
-          containers: [
-            {
-              name: 'agent',
-              image: spec.image,
-              imagePullPolicy: spec.imagePullPolicy ?? 'IfNotPresent',
-              // 'admin' (probes, metrics, drain) is deliberately absent from the Service.
-              ports: [
-                { name: 'http', containerPort: AGENT_PORT, protocol: 'TCP' },
-                { name: 'admin', containerPort: AGENT_ADMIN_PORT, protocol: 'TCP' },
-              ],
-              env: renderEnv(spec),
-              resources,
-              readinessProbe: {
-                httpGet: { path: '/readyz', port: 'admin' },
-                periodSeconds: 5,
-                failureThreshold: 2,
-              },
-              livenessProbe: {
-                httpGet: { path: '/healthz', port: 'admin' },
-                periodSeconds: 10,
-                failureThreshold: 3,
-                timeoutSeconds: 3,
-              },
-              // The image has no shell: node POSTs /drain with the token; the agent keeps its
-              // calls until zero calls or DRAIN_SECONDS, within the grace period above.
-              lifecycle: { preStop: { exec: { command: preStopDrainCommand(AGENT_ADMIN_PORT) } } },
-              securityContext: {
-                allowPrivilegeEscalation: false,
-                readOnlyRootFilesystem: true,
-                runAsNonRoot: true,
-                capabilities: { drop: ['ALL'] },
-              },
-              volumeMounts: mounts,
-            },
-          ],
+          containers: [agentContainer(spec, mounts)],
           volumes,
         },
       },

@@ -31,7 +31,7 @@ export interface ResilientInformer<T extends KubernetesObject> {
 /** Restarts after consecutive failures wait base × 2^n, capped here (plus jitter). */
 export const INFORMER_MAX_RESTART_DELAY_MS = 60_000;
 
-export function resilientInformer<T extends KubernetesObject>(opts: {
+export interface ResilientInformerOptions<T extends KubernetesObject> {
   kc: KubeConfig;
   resource: string;
   path: string;
@@ -45,7 +45,11 @@ export function resilientInformer<T extends KubernetesObject>(opts: {
   clock?: Clock;
   /** Jitter source in [0, 1); Math.random by default. */
   random?: () => number;
-}): ResilientInformer<T> {
+}
+
+export function resilientInformer<T extends KubernetesObject>(
+  opts: ResilientInformerOptions<T>,
+): ResilientInformer<T> {
   const clock = opts.clock ?? realClock;
   let synced = false;
   let lastError: string | undefined;

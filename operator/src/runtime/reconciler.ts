@@ -134,30 +134,38 @@ export class Reconciler {
 
     const status = computeStatus(va, observed, this.now());
     if (statusChanged(va.status, status)) {
-      try {
-        await this.custom.patchNamespacedCustomObjectStatus(
-          {
-            group: GROUP,
-            version: VERSION,
-            namespace,
-            plural: PLURAL,
-            name,
-            body: { status: statusToJson(status) },
-          },
-          setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-        );
-        log.debug({ status }, 'status updated');
-      } catch (err) {
-        this.opts.metrics.reconcileErrors.inc({ kind: 'status' });
-        // 404: the VoiceAgent was deleted meanwhile; nothing left to report on.
-        if (apiCode(err) !== 404) throw new ReconcileError(`status patch failed: ${apiMessage(err)}`);
-      }
+      await this.patchStatus(va, status, log);
       await this.eventsForTransition(va, status.conditions ?? [], observed, existedBefore);
     }
     if (retry)
       throw new ReconcileError(
         [observed.missingDependency, observed.applyError].filter(Boolean).join('; ') || 'prune failed',
       );
+  }
+
+  /** Writes the status subresource; a VoiceAgent deleted meanwhile (404) has nothing left to report on. */
+  private async patchStatus(
+    va: VoiceAgent,
+    status: ReturnType<typeof computeStatus>,
+    log: Logger,
+  ): Promise<void> {
+    try {
+      await this.custom.patchNamespacedCustomObjectStatus(
+        {
+          group: GROUP,
+          version: VERSION,
+          namespace: va.metadata.namespace,
+          plural: PLURAL,
+          name: va.metadata.name,
+          body: { status: statusToJson(status) },
+        },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+      log.debug({ status }, 'status updated');
+    } catch (err) {
+      this.opts.metrics.reconcileErrors.inc({ kind: 'status' });
+      if (apiCode(err) !== 404) throw new ReconcileError(`status patch failed: ${apiMessage(err)}`);
+    }
   }
 
   /** Server-side apply of one child, with the replica hand-over and hand-edit repair. */
