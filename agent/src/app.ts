@@ -149,6 +149,130 @@ function twilioCallCompleter(
   };
 }
 
+function streamTokensFor(options: AgentOptions, auth: TwilioAuth): StreamTokens | undefined {
+  const { config } = options;
+  if (!config.twilioSignatureValidation) return undefined;
+  return new StreamTokens({
+    authToken: auth.authToken,
+    ttlSeconds: config.streamTokenTtlSeconds,
+    ...(options.wallClock ? { now: options.wallClock } : {}),
+  });
+}
+
+/** The Twilio-facing app: voice webhook (with the fallback TwiML), playground routes, health. */
+function buildTwilioApp(
+  options: AgentOptions,
+  auth: TwilioAuth,
+  rejectLog: RateLimitedLog,
+  publicHost: () => string,
+  streamTokens: StreamTokens | undefined,
+): Promise<HttpApp> {
+  const { config, logger } = options;
+  return buildHttpApp({
+    config,
+    logger,
+    authToken: auth.authToken,
+    loopbackOnly: auth.loopbackOnly,
+    publicHost,
+    rejectLog,
+    fallback: {
+      playUrl: config.fallbackPlayUrl,
+      sayText: config.fallbackSayText,
+      dialNumber: config.fallbackDialNumber,
+      redirectUrl: config.fallbackRedirectUrl,
+    },
+    ...(streamTokens ? { streamTokens } : {}),
+    ...(options.tracing ? { tracing: options.tracing } : {}),
+    ...(options.playground ? { playground: options.playground } : {}),
+  });
+}
+
+/** Where the agent listens, and the public host (localhost:PORT when PUBLIC_HOST is empty); logged. */
+function announce(
+  config: Config,
+  logger: Logger,
+  app: HttpApp,
+  admin: HttpApp,
+): Pick<RunningAgent, 'url' | 'port' | 'adminUrl' | 'adminPort' | 'publicHost'> {
+  const port = boundPort(app, config.port);
+  const adminPort = boundPort(admin, config.adminPort);
+  let publicHost = config.publicHost;
+  if (publicHost === '') {
+    publicHost = `localhost:${port}`;
+    logger.warn(
+      { publicHost },
+      'PUBLIC_HOST is empty: using localhost (local use only; Twilio cannot reach it)',
+    );
+  }
+  const url = listenUrl(config.host, port);
+  const adminUrl = listenUrl(config.host, adminPort);
+  logger.info(
+    { url, adminUrl, publicHost, maxCalls: config.maxCalls, drainSeconds: config.drainSeconds },
+    'agent listening',
+  );
+  return { url, port, adminUrl, adminPort, publicHost };
+}
+
+interface IntakeParts {
+  readonly auth: TwilioAuth;
+  readonly rejectLog: RateLimitedLog;
+  readonly streamTokens: StreamTokens | undefined;
+  readonly wss: WebSocketServer;
+  readonly publicHost: () => string;
+  /** Draining or closed: new streams are refused. */
+  readonly closing: () => boolean;
+  readonly onCallsChanged: (calls: number) => void;
+  readonly onFinished: () => void;
+}
+
+/**
+ * The media side: the upgrade handler (signature, playground ticket) hands sockets to the
+ * connections, whose `start` the gate admits (MAX_CALLS, stream token, readiness, drain).
+ */
+function mediaIntake(
+  options: AgentOptions,
+  parts: IntakeParts,
+): {
+  gate: StreamGate;
+  connections: MediaConnections;
+  onUpgrade: ReturnType<typeof createMediaUpgradeHandler>;
+} {
+  const { config, logger } = options;
+  const { auth, rejectLog } = parts;
+  const gate = new StreamGate({
+    config,
+    streamTokens: parts.streamTokens,
+    closing: parts.closing,
+    ...(options.readiness ? { readiness: options.readiness } : {}),
+    rejectLog,
+    onCallsChanged: (calls) => {
+      activeCallsGauge.set(calls);
+      parts.onCallsChanged(calls);
+    },
+  });
+  const completeCall = twilioCallCompleter(options, auth, rejectLog);
+  const connections = new MediaConnections({
+    config,
+    logger,
+    gate,
+    ...(options.startTimeoutMs !== undefined ? { startTimeoutMs: options.startTimeoutMs } : {}),
+    ...(completeCall ? { completeCall } : {}),
+    onFinished: parts.onFinished,
+  });
+  const onUpgrade = createMediaUpgradeHandler({
+    config,
+    auth,
+    publicHost: parts.publicHost,
+    logger,
+    rejectLog,
+    wss: parts.wss,
+    handlerFactory: options.handlerFactory,
+    ...(options.playground ? { playground: options.playground } : {}),
+    onSocket: (ws, factory) => connections.accept(ws, factory),
+  });
+  return { gate, connections, onUpgrade };
+}
+
 export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const { config, logger } = options;
   // Throws (a clear error, before anything listens) on a public host without an auth token.
@@ -156,13 +280,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   warnAboutAuth(config, auth, logger);
   const onExit = options.onExit ?? ((code: number) => process.exit(code));
   const rejectLog = new RateLimitedLog({ logger });
-  const streamTokens = config.twilioSignatureValidation
-    ? new StreamTokens({
-        authToken: auth.authToken,
-        ttlSeconds: config.streamTokenTtlSeconds,
-        ...(options.wallClock ? { now: options.wallClock } : {}),
-      })
-    : undefined;
+  const streamTokens = streamTokensFor(options, auth);
   const releaseMonitor = acquireEventLoopMonitor();
   let publicHost = config.publicHost;
   let closing: Promise<void> | undefined;
@@ -199,59 +317,18 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     onExit,
   });
 
-  const fallback = {
-    playUrl: config.fallbackPlayUrl,
-    sayText: config.fallbackSayText,
-    dialNumber: config.fallbackDialNumber,
-    redirectUrl: config.fallbackRedirectUrl,
-  };
-  const app = await buildHttpApp({
-    config,
-    logger,
-    authToken: auth.authToken,
-    loopbackOnly: auth.loopbackOnly,
-    publicHost: () => publicHost,
-    rejectLog,
-    fallback,
-    ...(streamTokens ? { streamTokens } : {}),
-    ...(options.tracing ? { tracing: options.tracing } : {}),
-    ...(options.playground ? { playground: options.playground } : {}),
-  });
+  const app = await buildTwilioApp(options, auth, rejectLog, () => publicHost, streamTokens);
   let admin: HttpApp | undefined;
 
-  const gate: StreamGate = new StreamGate({
-    config,
-    streamTokens,
-    closing: () => drain.draining || closing !== undefined,
-    ...(options.readiness ? { readiness: options.readiness } : {}),
-    rejectLog,
-    onCallsChanged: (calls) => {
-      activeCallsGauge.set(calls);
-      deletionCost?.update(calls);
-    },
-  });
-
-  const completeCall = twilioCallCompleter(options, auth, rejectLog);
-
-  const connections: MediaConnections = new MediaConnections({
-    config,
-    logger,
-    gate,
-    ...(options.startTimeoutMs !== undefined ? { startTimeoutMs: options.startTimeoutMs } : {}),
-    ...(completeCall ? { completeCall } : {}),
-    onFinished: () => drain.callEnded(),
-  });
-
-  const onUpgrade = createMediaUpgradeHandler({
-    config,
+  const { gate, connections, onUpgrade } = mediaIntake(options, {
     auth,
-    publicHost: () => publicHost,
-    logger,
     rejectLog,
+    streamTokens,
     wss,
-    handlerFactory: options.handlerFactory,
-    ...(options.playground ? { playground: options.playground } : {}),
-    onSocket: (ws, factory) => connections.accept(ws, factory),
+    publicHost: () => publicHost,
+    closing: () => drain.draining || closing !== undefined,
+    onCallsChanged: (calls) => deletionCost?.update(calls),
+    onFinished: () => drain.callEnded(),
   });
   app.server.on('upgrade', onUpgrade);
 
@@ -277,31 +354,14 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     releaseMonitor();
     throw err;
   }
-  const port = boundPort(app, config.port);
-  const adminPort = boundPort(admin, config.adminPort);
-  const drainToken = createDrainToken(adminPort, options.drainTokenDir);
+  const listening = announce(config, logger, app, admin);
+  publicHost = listening.publicHost;
+  const drainToken = createDrainToken(listening.adminPort, options.drainTokenDir);
   drainTokenHolder.current = drainToken;
-  if (publicHost === '') {
-    publicHost = `localhost:${port}`;
-    logger.warn(
-      { publicHost },
-      'PUBLIC_HOST is empty: using localhost (local use only; Twilio cannot reach it)',
-    );
-  }
-  const url = listenUrl(config.host, port);
-  const adminUrl = listenUrl(config.host, adminPort);
-  logger.info(
-    { url, adminUrl, publicHost, maxCalls: config.maxCalls, drainSeconds: config.drainSeconds },
-    'agent listening',
-  );
 
   return {
-    url,
-    port,
-    adminUrl,
-    adminPort,
+    ...listening,
     drainTokenPath: drainToken.path,
-    publicHost,
     drain: () => drain.start('drain()'),
     close,
     activeCalls: (): number => connections.size,
