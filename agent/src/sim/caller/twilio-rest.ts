@@ -90,6 +90,27 @@ function basicUser(header: string | undefined): { user: string; pass: string } |
   return i < 0 ? undefined : { user: text.slice(0, i), pass: text.slice(i + 1) };
 }
 
+/** The account's auth token, or an API key (SK...) with its secret. */
+function authorised(
+  auth: { user: string; pass: string } | undefined,
+  accountSid: string,
+  options: TwilioRestEmulatorOptions,
+): boolean {
+  if (auth === undefined) return false;
+  const byToken = auth.user === accountSid && auth.pass === options.authToken && options.authToken !== '';
+  return byToken || (auth.user.startsWith('SK') && options.apiKeys?.[auth.user] === auth.pass);
+}
+
+/** A checked update (checkCallUpdate): Status=completed ends the call, Twiml or Url redirects it. */
+function callUpdateOf(params: Record<string, string>): CallUpdate {
+  if (params['Status'] !== undefined) return { type: 'completed' };
+  return {
+    type: 'redirect',
+    ...(params['Twiml'] !== undefined ? { twiml: params['Twiml'] } : {}),
+    ...(params['Url'] !== undefined ? { url: params['Url'] } : {}),
+  };
+}
+
 export async function startTwilioRestEmulator(
   options: TwilioRestEmulatorOptions,
 ): Promise<TwilioRestEmulator> {
@@ -126,24 +147,13 @@ export async function startTwilioRestEmulator(
     if (req.method !== 'POST' || m === null)
       return refuse(404, 20404, 'The requested resource was not found');
     const [, accountSid, callSid] = m as unknown as [string, string, string];
-    const authorised =
-      auth !== undefined &&
-      ((auth.user === accountSid && auth.pass === options.authToken && options.authToken !== '') ||
-        (auth.user.startsWith('SK') && options.apiKeys?.[auth.user] === auth.pass));
-    if (!authorised) return refuse(401, 20003, 'Authenticate');
+    if (!authorised(auth, accountSid, options)) return refuse(401, 20003, 'Authenticate');
     if (contentType !== 'application/x-www-form-urlencoded')
       return refuse(400, 20001, `Unsupported content type ${contentType || '(none)'}: send a form`);
     const problem = checkCallUpdate(params, validateXml);
     if (problem) return refuse(...problem);
     if (completed.has(callSid)) return refuse(400, 21220, 'Call is not in-progress. Cannot redirect.');
-    const update: CallUpdate =
-      params['Status'] !== undefined
-        ? { type: 'completed' }
-        : {
-            type: 'redirect',
-            ...(params['Twiml'] !== undefined ? { twiml: params['Twiml'] } : {}),
-            ...(params['Url'] !== undefined ? { url: params['Url'] } : {}),
-          };
+    const update = callUpdateOf(params);
     if (update.type === 'completed') completed.add(callSid);
     let list = updates.get(callSid);
     if (list === undefined) updates.set(callSid, (list = []));
