@@ -93,102 +93,113 @@ function newApp(logger: Logger): HttpApp {
   return app as unknown as HttpApp;
 }
 
-export async function buildHttpApp(options: HttpAppOptions): Promise<HttpApp> {
+/** A preHandler that answers 403 to a request without a valid X-Twilio-Signature for `path`. */
+function signatureCheck(
+  options: HttpAppOptions,
+  route: string,
+  path: string,
+): (request: FastifyRequest, reply: FastifyReply) => Promise<void> {
   const { config } = options;
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    if (!config.twilioSignatureValidation) return;
+    const remote = request.socket.remoteAddress;
+    if (options.loopbackOnly && !isLoopbackAddress(remote)) {
+      signatureRejections.inc({ route });
+      rejectedRequests.inc({ route, reason: 'dev_token_remote' });
+      options.rejectLog.warn(
+        `${route}:remote`,
+        { route, remote },
+        'rejected webhook: no TWILIO_AUTH_TOKEN configured, the development token is accepted only from loopback',
+      );
+      await reply.code(403).type('text/plain').send('invalid signature');
+      return;
+    }
+    const header = request.headers['x-twilio-signature'];
+    const signature = Array.isArray(header) ? header[0] : header;
+    const params = (request.body ?? {}) as FormBody;
+    if (
+      !isValidWebhookSignature(options.authToken, signature, webhookUrl(options.publicHost(), path), params)
+    ) {
+      signatureRejections.inc({ route });
+      rejectedRequests.inc({ route, reason: 'signature' });
+      options.rejectLog.warn(
+        `${route}:signature`,
+        { route, hasSignature: signature !== undefined, remote },
+        'rejected webhook: invalid X-Twilio-Signature',
+      );
+      await reply.code(403).type('text/plain').send('invalid signature');
+    }
+  };
+}
+
+/** The voice webhook: TwiML that connects the call's media stream, with its per-call parameters. */
+function voiceWebhook(options: HttpAppOptions) {
+  return async (request: FastifyRequest, reply: FastifyReply) => {
+    const body = (request.body ?? {}) as FormBody;
+    const parameters: Record<string, string | undefined> = {};
+    for (const [name, formField] of Object.entries(FORWARDED_CALL_FIELDS))
+      parameters[name] = field(body, formField);
+    const header = request.headers['traceparent'];
+    const span = options.tracing?.webhookSpan({
+      route: VOICE_WEBHOOK_PATH,
+      ...(parameters['callSid'] ? { callSid: parameters['callSid'] } : {}),
+      ...(typeof header === 'string' ? { traceparent: header } : {}),
+    });
+    parameters[TRACEPARENT_PARAMETER] = span?.traceparent;
+    const callSid = parameters['callSid'];
+    if (options.streamTokens !== undefined && callSid !== undefined && callSid !== '')
+      parameters[STREAM_TOKEN_PARAMETER] = options.streamTokens.issue(callSid);
+    request.log.info(
+      {
+        callId: callSid,
+        callSid,
+        from: maskPhone(parameters['from']),
+        to: maskPhone(parameters['to']),
+        direction: parameters['direction'],
+      },
+      'voice webhook: connecting media stream',
+    );
+    const twiml = buildVoiceTwiml({
+      publicHost: options.publicHost(),
+      parameters,
+      ...(options.fallback ? { fallback: options.fallback } : {}),
+    });
+    span?.end(200);
+    return reply.type('text/xml').send(twiml);
+  };
+}
+
+/** Media Stream status callbacks: counted and logged. */
+async function streamStatus(request: FastifyRequest, reply: FastifyReply) {
+  const body = (request.body ?? {}) as FormBody;
+  const event = field(body, 'StreamEvent') ?? '';
+  streamStatusEvents.inc({ event: KNOWN_STREAM_EVENTS.has(event) ? event : 'unknown' });
+  const fields = {
+    callId: field(body, 'CallSid'),
+    callSid: field(body, 'CallSid'),
+    streamSid: field(body, 'StreamSid'),
+    streamName: field(body, 'StreamName'),
+    streamEvent: event,
+    timestamp: field(body, 'Timestamp'),
+  };
+  if (event === 'stream-error')
+    request.log.warn({ ...fields, streamError: field(body, 'StreamError') }, 'stream status: error');
+  else request.log.info(fields, `stream status: ${event || 'missing StreamEvent'}`);
+  return reply.code(204).send();
+}
+
+export async function buildHttpApp(options: HttpAppOptions): Promise<HttpApp> {
   const app = newApp(options.logger);
   await app.register(formbody);
-
-  const checkSignature = (route: string, path: string) => {
-    return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
-      if (!config.twilioSignatureValidation) return;
-      const remote = request.socket.remoteAddress;
-      if (options.loopbackOnly && !isLoopbackAddress(remote)) {
-        signatureRejections.inc({ route });
-        rejectedRequests.inc({ route, reason: 'dev_token_remote' });
-        options.rejectLog.warn(
-          `${route}:remote`,
-          { route, remote },
-          'rejected webhook: no TWILIO_AUTH_TOKEN configured, the development token is accepted only from loopback',
-        );
-        await reply.code(403).type('text/plain').send('invalid signature');
-        return;
-      }
-      const header = request.headers['x-twilio-signature'];
-      const signature = Array.isArray(header) ? header[0] : header;
-      const params = (request.body ?? {}) as FormBody;
-      if (
-        !isValidWebhookSignature(options.authToken, signature, webhookUrl(options.publicHost(), path), params)
-      ) {
-        signatureRejections.inc({ route });
-        rejectedRequests.inc({ route, reason: 'signature' });
-        options.rejectLog.warn(
-          `${route}:signature`,
-          { route, hasSignature: signature !== undefined, remote },
-          'rejected webhook: invalid X-Twilio-Signature',
-        );
-        await reply.code(403).type('text/plain').send('invalid signature');
-      }
-    };
-  };
-
   app.post(
     VOICE_WEBHOOK_PATH,
-    { preHandler: checkSignature('voice', VOICE_WEBHOOK_PATH) },
-    async (request, reply) => {
-      const body = (request.body ?? {}) as FormBody;
-      const parameters: Record<string, string | undefined> = {};
-      for (const [name, formField] of Object.entries(FORWARDED_CALL_FIELDS))
-        parameters[name] = field(body, formField);
-      const header = request.headers['traceparent'];
-      const span = options.tracing?.webhookSpan({
-        route: VOICE_WEBHOOK_PATH,
-        ...(parameters['callSid'] ? { callSid: parameters['callSid'] } : {}),
-        ...(typeof header === 'string' ? { traceparent: header } : {}),
-      });
-      parameters[TRACEPARENT_PARAMETER] = span?.traceparent;
-      const callSid = parameters['callSid'];
-      if (options.streamTokens !== undefined && callSid !== undefined && callSid !== '')
-        parameters[STREAM_TOKEN_PARAMETER] = options.streamTokens.issue(callSid);
-      request.log.info(
-        {
-          callId: callSid,
-          callSid,
-          from: maskPhone(parameters['from']),
-          to: maskPhone(parameters['to']),
-          direction: parameters['direction'],
-        },
-        'voice webhook: connecting media stream',
-      );
-      const twiml = buildVoiceTwiml({
-        publicHost: options.publicHost(),
-        parameters,
-        ...(options.fallback ? { fallback: options.fallback } : {}),
-      });
-      span?.end(200);
-      return reply.type('text/xml').send(twiml);
-    },
+    { preHandler: signatureCheck(options, 'voice', VOICE_WEBHOOK_PATH) },
+    voiceWebhook(options),
   );
-
   app.post(
     STREAM_STATUS_PATH,
-    { preHandler: checkSignature('stream_status', STREAM_STATUS_PATH) },
-    async (request, reply) => {
-      const body = (request.body ?? {}) as FormBody;
-      const event = field(body, 'StreamEvent') ?? '';
-      streamStatusEvents.inc({ event: KNOWN_STREAM_EVENTS.has(event) ? event : 'unknown' });
-      const fields = {
-        callId: field(body, 'CallSid'),
-        callSid: field(body, 'CallSid'),
-        streamSid: field(body, 'StreamSid'),
-        streamName: field(body, 'StreamName'),
-        streamEvent: event,
-        timestamp: field(body, 'Timestamp'),
-      };
-      if (event === 'stream-error')
-        request.log.warn({ ...fields, streamError: field(body, 'StreamError') }, 'stream status: error');
-      else request.log.info(fields, `stream status: ${event || 'missing StreamEvent'}`);
-      return reply.code(204).send();
-    },
+    { preHandler: signatureCheck(options, 'stream_status', STREAM_STATUS_PATH) },
+    streamStatus,
   );
 
   // Load balancers in front of the public port may need a health path of their own; it says nothing else.
