@@ -263,8 +263,9 @@ class EmulatedStream {
 
   /**
    * The next interim of `u`: while it is the current utterance, or after its speech ended until
-   * it has shown every word (or its final went out), or in a pause until it has shown the words
-   * said before it. No results for later audio while an earlier utterance's final is still due.
+   * it has shown every word without a tail guess (or its final went out), or in a pause until it
+   * has shown the words said before it. No results for later audio while an earlier utterance's
+   * final is still due.
    */
   private scheduleInterimOf(u: HeardUtterance, delay: number): void {
     u.interimTimer = this.later(delay + this.faults.extraMs, () => {
@@ -277,6 +278,7 @@ class EmulatedStream {
         return;
       }
       let shownAll = false;
+      let tailIsGuess = false;
       if (!this.stalled()) {
         // The same line the final will carry: placed at speech start, or (without a stream
         // base) the next unused line, which the final takes.
@@ -289,8 +291,11 @@ class EmulatedStream {
         const endMs = finished ? coveredMs : Math.min(coveredMs, lastVoiced - MS_PER_WORD);
         this.sendResults(false, shaped.interim(coveredMs, finished), Math.max(u.startMs, endMs));
         shownAll = shaped.heardAll(coveredMs, finished);
+        tailIsGuess = shaped.tailIsGuess;
       }
-      if (shownAll && (u.ended || u.paused)) return;
+      // A tail guess is revised by the next interim (the profile's tailRevision), never left for
+      // the final alone: only an interim showing every word as said ends the interims.
+      if (shownAll && !tailIsGuess && (u.ended || u.paused)) return;
       this.scheduleInterimOf(u, this.ctx.latency(this.ctx.profile.interimIntervalMs));
     });
   }

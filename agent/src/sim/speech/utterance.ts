@@ -36,6 +36,7 @@ export class ScriptedUtterance {
   private readonly all: string[];
   private part = 0;
   private partStartMs: number;
+  private lastTailWasGuess = false;
   /** Words already carried by a mid-utterance final. */
   private finalized = 0;
   /** Words of that final the next results repeat. */
@@ -87,6 +88,14 @@ export class ScriptedUtterance {
     return Math.max(0, Math.min(through - 1, before + Math.max(1, inPart)));
   }
 
+  /**
+   * The last interim's tail was a guess (a word misheard or one too many): the next interim
+   * revises it, so the stream sends one even when every word was shown.
+   */
+  get tailIsGuess(): boolean {
+    return this.lastTailWasGuess;
+  }
+
   /** Whether an interim at `audioMs` shows every word of the parts spoken so far. */
   heardAll(audioMs: number, partEnded: boolean): boolean {
     return this.heard(audioMs, partEnded) >= this.wordsThrough(this.part);
@@ -100,6 +109,7 @@ export class ScriptedUtterance {
   interim(audioMs: number, partEnded: boolean): ShapedResult[] {
     const n = this.heard(audioMs, partEnded);
     const b = this.behaviour;
+    this.lastTailWasGuess = false;
     if (
       b.resultsPerInterimResponse === 'single' &&
       b.interimPunctuation === 'asScript' &&
@@ -114,7 +124,8 @@ export class ScriptedUtterance {
     if (b.interimPunctuation === 'none')
       shown = shown.map((w) => w.replace(PUNCTUATION, '')).filter((w) => w !== '');
     if (shown.length === 0) return [];
-    if (b.tailRevisionProbability > 0 && this.random() < b.tailRevisionProbability) {
+    this.lastTailWasGuess = b.tailRevisionProbability > 0 && this.random() < b.tailRevisionProbability;
+    if (this.lastTailWasGuess) {
       // A guess the next interim revises: the last word misheard, or a word too many.
       const last = shown[shown.length - 1]!;
       const decoys = DECOYS.filter((d) => d !== last);

@@ -71,3 +71,52 @@ describe.each(['v1', 'v2'] as const)('Google-shaped results through the real cli
     expect([...stabilities]).toEqual(version === 'v1' ? [0.01] : [0]);
   });
 });
+
+describe('a tail guess is revised by the next interim (profile tailRevision), not left to the final', () => {
+  it('the last interim before each final shows the words the final carries', async () => {
+    const e = await startSpeechEmulator({
+      latencyScale: 0.3,
+      seed: 3,
+      // Finals well after the speech end, so every revising interim comes before its final.
+      profile: {
+        ...BUILTIN_PROFILE,
+        finalAfterSpeechEndMs: { p50: 3000, p95: 3500 },
+        behaviour: { ...behaviour, tailRevisionProbability: 0.3 },
+      },
+    });
+    cleanups.push(() => e.close());
+    const p = createSttProvider(defaultConfig({ sttEndpoint: e.address, maxCalls: 2 }));
+    cleanups.push(async () => p.close?.());
+    const names = ['hello', 'question', 'address', 'thanks', 'short'];
+    const audio = callAudio(names, 1800);
+    const callId = 'tail-revised';
+    e.setScript(callId, audio.lines);
+    const rec = record();
+    // The last interim before each final, in arrival order.
+    const lastBeforeFinal: string[] = [];
+    let lastPartial = '';
+    const listener = {
+      ...rec.listener,
+      onPartial: (x: Parameters<typeof rec.listener.onPartial>[0]) => {
+        lastPartial = x.text;
+        rec.listener.onPartial(x);
+      },
+      onFinal: (x: Parameters<typeof rec.listener.onFinal>[0]) => {
+        lastBeforeFinal.push(lastPartial);
+        rec.listener.onFinal(x);
+      },
+    };
+    const t0 = performance.now();
+    const stream = p.open({ callId, logger: silentLogger, now: () => performance.now() - t0 }, listener);
+    await feed(stream, audio);
+    await rec.waitForFinals(names.length, 15_000);
+    await stream.close();
+
+    const bare = (text: string) => text.replace(/[.,?!]/g, '').trim();
+    expect(lastBeforeFinal).toHaveLength(names.length);
+    for (const [i, last] of lastBeforeFinal.entries())
+      expect(last, `line ${i}`).toBe(bare(rec.finals[i]!.text));
+    // Guesses were shown on the way (the profile's 30 %), and revised.
+    expect(rec.partials.some((x) => !audio.lines.some((l) => bare(l).startsWith(x.text)))).toBe(true);
+  });
+});

@@ -114,6 +114,7 @@ describe('Google-like shape', () => {
         .interim(5000, true)
         .map((r) => r.text)
         .join('');
+      expect(u.tailIsGuess).toBe(text !== truth);
       if (text === truth) continue;
       revised++;
       const w = text.split(' ');
