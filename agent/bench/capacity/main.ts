@@ -291,6 +291,7 @@ async function main(): Promise<void> {
         runId: runId(),
         agentEntry,
         agentEnv,
+        agentExecArgv: values['agent-node-arg'],
         outDir,
         command,
         machine: machineFacts(),

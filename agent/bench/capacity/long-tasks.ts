@@ -1,0 +1,158 @@
+// What blocks the agent's event loop: reads a V8 CPU profile (node --cpu-prof, e.g. through
+// `npm run bench -- --agent-node-arg=--cpu-prof`) and cuts it into tasks, runs of samples
+// between two "(idle)" samples. A task's wall time is split into time the sampler saw the thread
+// run (samples about one interval apart) and gaps (the process was not scheduled: on a shared
+// 2-core machine, other processes' time). Prints the long tasks' share and what they ran.
+//
+//   node agent/bench/capacity/long-tasks.ts <file.cpuprofile> [--over 20]
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+
+interface ProfileNode {
+  readonly id: number;
+  readonly callFrame: { readonly functionName: string; readonly url: string; readonly lineNumber: number };
+  readonly children?: readonly number[];
+}
+
+export interface CpuProfile {
+  readonly nodes: readonly ProfileNode[];
+  readonly startTime: number;
+  readonly endTime: number;
+  readonly samples: readonly number[];
+  readonly timeDeltas: readonly number[];
+}
+
+export interface Task {
+  readonly startUs: number;
+  readonly wallMs: number;
+  /** Wall time less the gaps between samples longer than `gapUs` (the thread not running). */
+  readonly runMs: number;
+  readonly gcMs: number;
+  /** Samples by leaf function ('name file:line') and by the task's entry (first JS frame under the root). */
+  readonly leaves: ReadonlyMap<string, number>;
+  readonly entries: ReadonlyMap<string, number>;
+}
+
+const label = (n: ProfileNode): string => {
+  const f = n.callFrame;
+  const file = f.url.replace(/^.*\/(agent|node_modules)\//, '$1/');
+  return `${f.functionName || '(anonymous)'} ${file}:${f.lineNumber + 1}`;
+};
+
+const bump = (m: Map<string, number>, k: string, by = 1): void => {
+  m.set(k, (m.get(k) ?? 0) + by);
+};
+
+/** Cuts a profile into tasks (runs of non-idle samples). `gapUs`: a longer gap is not running. */
+export function tasksOf(p: CpuProfile, gapUs = 4000): Task[] {
+  const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const entryOf = (id: number): string => {
+    let cur = id;
+    for (let up = parent.get(cur); up !== undefined && parent.get(up) !== undefined; up = parent.get(cur))
+      cur = up;
+    return label(byId.get(cur)!);
+  };
+  const tasks: Task[] = [];
+  let t = p.startTime;
+  let open:
+    | {
+        startUs: number;
+        wallUs: number;
+        runUs: number;
+        gcUs: number;
+        leaves: Map<string, number>;
+        entries: Map<string, number>;
+      }
+    | undefined;
+  p.samples.forEach((id, i) => {
+    const delta = p.timeDeltas[i] ?? 0;
+    t += delta;
+    const node = byId.get(id)!;
+    const name = node.callFrame.functionName;
+    if (name === '(idle)') {
+      if (open)
+        tasks.push({
+          startUs: open.startUs,
+          wallMs: open.wallUs / 1000,
+          runMs: open.runUs / 1000,
+          gcMs: open.gcUs / 1000,
+          leaves: open.leaves,
+          entries: open.entries,
+        });
+      open = undefined;
+      return;
+    }
+    if (!open) open = { startUs: t, wallUs: 0, runUs: 0, gcUs: 0, leaves: new Map(), entries: new Map() };
+    else {
+      open.wallUs += delta;
+      open.runUs += Math.min(delta, gapUs);
+    }
+    if (name === '(garbage collector)') open.gcUs += Math.min(delta, gapUs);
+    bump(open.leaves, label(node));
+    bump(open.entries, name.startsWith('(') ? name : entryOf(id));
+  });
+  return tasks;
+}
+
+export interface LongTaskSummary {
+  readonly profileMs: number;
+  readonly busyMs: number;
+  readonly tasks: number;
+  readonly long: number;
+  readonly longWallMs: number;
+  readonly longRunMs: number;
+  readonly longGcMs: number;
+  /** Long tasks whose own run time (gaps left out) is over the threshold. */
+  readonly longByRun: number;
+  readonly topLeaves: ReadonlyArray<readonly [string, number]>;
+  readonly topEntries: ReadonlyArray<readonly [string, number]>;
+}
+
+export function summarize(p: CpuProfile, overMs: number): LongTaskSummary {
+  const tasks = tasksOf(p);
+  const long = tasks.filter((t) => t.wallMs > overMs);
+  const leaves = new Map<string, number>();
+  const entries = new Map<string, number>();
+  for (const t of long) {
+    for (const [k, v] of t.leaves) bump(leaves, k, v);
+    for (const [k, v] of t.entries) bump(entries, k, v);
+  }
+  const top = (m: Map<string, number>): Array<[string, number]> =>
+    [...m].sort((a, b) => b[1] - a[1]).slice(0, 15);
+  const sum = (xs: readonly Task[], f: (t: Task) => number): number => xs.reduce((a, t) => a + f(t), 0);
+  return {
+    profileMs: (p.endTime - p.startTime) / 1000,
+    busyMs: sum(tasks, (t) => t.runMs),
+    tasks: tasks.length,
+    long: long.length,
+    longWallMs: sum(long, (t) => t.wallMs),
+    longRunMs: sum(long, (t) => t.runMs),
+    longGcMs: sum(long, (t) => t.gcMs),
+    longByRun: long.filter((t) => t.runMs > overMs).length,
+    topLeaves: top(leaves),
+    topEntries: top(entries),
+  };
+}
+
+if (import.meta.main) {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: { over: { type: 'string', default: '20' } },
+  });
+  const over = Number(values.over);
+  for (const file of positionals) {
+    const s = summarize(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile, over);
+    console.log(
+      `${file}: ${s.profileMs.toFixed(0)} ms profiled, loop busy ${s.busyMs.toFixed(0)} ms in ${s.tasks} tasks`,
+    );
+    console.log(
+      `  tasks over ${over} ms wall: ${s.long} (${s.longWallMs.toFixed(0)} ms wall, ${s.longRunMs.toFixed(0)} ms running, ${s.longGcMs.toFixed(0)} ms GC); over ${over} ms running: ${s.longByRun}`,
+    );
+    console.log('  samples in long tasks by entry:');
+    for (const [k, v] of s.topEntries) console.log(`    ${v}\t${k}`);
+    console.log('  by leaf:');
+    for (const [k, v] of s.topLeaves) console.log(`    ${v}\t${k}`);
+  }
+}
