@@ -35,7 +35,7 @@ if (file) {
   };
   observer.observe({ entryTypes: ['gc'] });
   let elu = performance.eventLoopUtilization();
-  const timer = setInterval(() => {
+  const write = (forcedGc: boolean): void => {
     const now = performance.eventLoopUtilization();
     const since = performance.eventLoopUtilization(now, elu);
     elu = now;
@@ -50,9 +50,19 @@ if (file) {
       eluBusyMs: since.active,
       eluShare: since.utilization,
       gc: Object.fromEntries(gc),
+      ...(forcedGc ? { forcedGc } : {}),
     };
     gc = new Map();
     appendFileSync(file, `${JSON.stringify(line)}\n`);
-  }, every);
-  timer.unref();
+  };
+  setInterval(() => write(false), every).unref();
+  // SIGUSR2 (with --expose-gc): a full GC, then a line at once: what is live against what the
+  // process still holds (a leak stays; garbage and the allocator's retained pages do not / do).
+  const gcNow = (globalThis as { gc?: () => void }).gc;
+  if (gcNow)
+    process.on('SIGUSR2', () => {
+      gcNow();
+      gcNow();
+      write(true);
+    });
 }

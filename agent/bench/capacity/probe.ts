@@ -22,6 +22,8 @@ export interface ProbeLine {
   readonly eluBusyMs: number;
   readonly eluShare: number;
   readonly gc: Readonly<Record<string, GcKindTally>>;
+  /** Written right after a full GC the harness asked for (SIGUSR2). */
+  readonly forcedGc?: boolean;
 }
 
 /** perf_hooks GC kind constant to a short name ('minor', 'major', 'incremental', 'weakcb'). */

@@ -75,17 +75,25 @@ export function memorySlopes(samples: readonly SoakSample[], warmupMinutes: numb
 
 const n = (v: number): string => v.toFixed(1);
 
-export function memorySlopeTable(samples: readonly SoakSample[], warmupMinutes: number): string[] {
+export function memorySlopeTable(
+  samples: readonly SoakSample[],
+  warmupMinutes: number,
+  afterForcedGc?: SoakSample,
+): string[] {
   const rows = memorySlopes(samples, warmupMinutes);
   if (rows.length === 0) return [];
+  const atEnd = (name: string): string => {
+    const v = afterForcedGc ? MEMORY_SERIES.find((m) => m.name === name)?.of(afterForcedGc) : undefined;
+    return v === undefined ? '-' : n(v);
+  };
   return [
     `Memory by series (MB; slopes in MB/hour, least squares over the samples after minute ${warmupMinutes}, over all samples, and of each minute's lowest sample):`,
     '',
-    '| series | what | after warm-up: first -> last | slope | slope, all samples | slope of the minute floor |',
-    '|---|---|---:|---:|---:|---:|',
+    '| series | what | after warm-up: first -> last | slope | slope, all samples | slope of the minute floor | every call ended, after a full GC |',
+    '|---|---|---:|---:|---:|---:|---:|',
     ...rows.map(
       (r) =>
-        `| ${r.name} | ${r.what} | ${n(r.firstMb)} -> ${n(r.lastMb)} | **${n(r.slopeMbPerHour)}** | ${n(r.slopeAllMbPerHour)} | ${n(r.floorSlopeMbPerHour)} |`,
+        `| ${r.name} | ${r.what} | ${n(r.firstMb)} -> ${n(r.lastMb)} | **${n(r.slopeMbPerHour)}** | ${n(r.slopeAllMbPerHour)} | ${n(r.floorSlopeMbPerHour)} | ${atEnd(r.name)} |`,
     ),
     '',
   ];

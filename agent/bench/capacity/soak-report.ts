@@ -97,6 +97,8 @@ export interface SoakResult extends TurnTally {
   readonly baselineBoot: ResourceSnapshot;
   readonly baseline: ResourceSnapshot;
   readonly end: ResourceSnapshot;
+  /** Once every call had ended, right after a full GC (absent in older results). */
+  readonly afterForcedGc?: SoakSample;
   /** Kinds whose count at the end differs from the baseline (after a warm-up call). */
   readonly leftOver: Readonly<Record<string, { baseline: number; end: number }>>;
   readonly byMinute: readonly MinuteLatency[];
@@ -270,7 +272,7 @@ export function renderSoakMarkdown(r: SoakResult, chartDir: string): string {
         : `; heap used, lowest sample per minute (the GC floor) **${n(r.heapFloorSlopeMbPerHour, 1)} MB/hour**, heap committed ${n(r.heapTotalSlopeMbPerHour, 1)} MB/hour, external memory (Buffers) ${n(r.externalSlopeMbPerHour, 1)} MB/hour`
     }.`,
     '',
-    ...memorySlopeTable(r.samples, r.warmupMinutes),
+    ...memorySlopeTable(r.samples, r.warmupMinutes, r.afterForcedGc),
     `- Handles and sockets: ${left.length === 0 ? '**back to the baseline** (every handle and resource kind, and active calls)' : `**not back to the baseline**: ${left.map(([k, v]) => `${k} ${v.baseline} -> ${v.end}`).join(', ')}`}.`,
     `  - at boot: ${snapshotLine(r.baselineBoot)}`,
     `  - baseline (after one warm-up call): ${snapshotLine(r.baseline)}`,

@@ -84,7 +84,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     maxCalls: o.calls + 50,
     ...(o.agentEntry ? { entry: o.agentEntry } : {}),
     env: { ...o.agentEnv, HVA_BENCH_PROBE_FILE: probeFile },
-    execArgv: [...(o.agentExecArgv ?? []), '--import', AGENT_PROBE_ENTRY],
+    execArgv: [...(o.agentExecArgv ?? []), '--expose-gc', '--import', AGENT_PROBE_ENTRY],
   });
   try {
     await sleep(3000);
@@ -148,6 +148,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       end = await snapshot(agent);
     }
     const atEnd = await agent.scrape();
+    const afterForcedGc = await forcedGcSample(agent, probeFile, t0, cpu0);
     const loadAvgEnd = loadavg();
     const inWindow = windowed({
       calls_: outcome.calls,
@@ -200,6 +201,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       baseline,
       end,
       leftOver: resourceDiff(baseline, end),
+      ...(afterForcedGc ? { afterForcedGc } : {}),
       byMinute: latencyByMinute(
         t0,
         agentTurns.flatMap((t) => {
@@ -241,6 +243,30 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     await agent.stop();
     rmSync(probeFile, { force: true });
   }
+}
+
+/** Every call ended: a full GC in the agent (the probe's SIGUSR2), then one sample. */
+async function forcedGcSample(
+  agent: AgentProcess,
+  probeFile: string,
+  t0: number,
+  cpu0: number,
+): Promise<SoakSample | undefined> {
+  process.kill(agent.pid, 'SIGUSR2');
+  for (let i = 0; i < 20; i++) {
+    await sleep(500);
+    const line = readProbeLines(probeFile).at(-1);
+    if (line?.forcedGc)
+      return sampleOf(
+        (epochNow() - t0) / 1000,
+        agent.procStat(),
+        cpu0,
+        await agent.scrape(),
+        line,
+        agent.pid,
+      );
+  }
+  return undefined;
 }
 
 /** One soak sample: /proc (RSS, CPU, mappings), the agent's /metrics and the probe's last line. */

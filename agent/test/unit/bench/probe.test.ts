@@ -91,8 +91,12 @@ describe('soak memory by series', () => {
     expect(byName.get('malloc main arena')!.floorSlopeMbPerHour).toBeCloseTo(60, 0);
     expect(byName.get('arrayBuffers')!.slopeMbPerHour).toBeCloseTo(0);
     expect(byName.get('RSS')!.firstMb).toBeCloseTo(402);
-    const table = memorySlopeTable(samples, 2).join('\n');
+    const afterGc = sample(1300, { rssMb: 380, mallocMainMb: 70, arrayBuffersMb: 5 });
+    const table = memorySlopeTable(samples, 2, afterGc).join('\n');
     expect(table).toContain('| malloc main arena |');
     expect(table).toContain('**60.0**');
+    // The last column: what is left once every call ended and a full GC ran.
+    expect(table).toMatch(/\| arrayBuffers \|.*\| 5\.0 \|$/m);
+    expect(table).toMatch(/\| heapUsed \|.*\| 100\.0 \|$/m);
   });
 });
