@@ -31,6 +31,8 @@ export interface Task {
   /** Samples by leaf function ('name file:line') and by the task's entry (first JS frame under the root). */
   readonly leaves: ReadonlyMap<string, number>;
   readonly entries: ReadonlyMap<string, number>;
+  /** Samples by the innermost agent frame (agent/dist or agent/src) on the stack. */
+  readonly agentFrames: ReadonlyMap<string, number>;
 }
 
 const label = (n: ProfileNode): string => {
@@ -48,6 +50,13 @@ export function tasksOf(p: CpuProfile, gapUs = 4000): Task[] {
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
   for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const agentFrameOf = (id: number): string => {
+    for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
+      const n = byId.get(cur)!;
+      if (/\/agent\/(dist|src)\//.test(n.callFrame.url)) return label(n);
+    }
+    return '(no agent frame)';
+  };
   const entryOf = (id: number): string => {
     let cur = id;
     for (let up = parent.get(cur); up !== undefined && parent.get(up) !== undefined; up = parent.get(cur))
@@ -64,6 +73,7 @@ export function tasksOf(p: CpuProfile, gapUs = 4000): Task[] {
         gcUs: number;
         leaves: Map<string, number>;
         entries: Map<string, number>;
+        agentFrames: Map<string, number>;
       }
     | undefined;
   p.samples.forEach((id, i) => {
@@ -80,11 +90,21 @@ export function tasksOf(p: CpuProfile, gapUs = 4000): Task[] {
           gcMs: open.gcUs / 1000,
           leaves: open.leaves,
           entries: open.entries,
+          agentFrames: open.agentFrames,
         });
       open = undefined;
       return;
     }
-    if (!open) open = { startUs: t, wallUs: 0, runUs: 0, gcUs: 0, leaves: new Map(), entries: new Map() };
+    if (!open)
+      open = {
+        startUs: t,
+        wallUs: 0,
+        runUs: 0,
+        gcUs: 0,
+        leaves: new Map(),
+        entries: new Map(),
+        agentFrames: new Map(),
+      };
     else {
       open.wallUs += delta;
       open.runUs += Math.min(delta, gapUs);
@@ -92,6 +112,7 @@ export function tasksOf(p: CpuProfile, gapUs = 4000): Task[] {
     if (name === '(garbage collector)') open.gcUs += Math.min(delta, gapUs);
     bump(open.leaves, label(node));
     bump(open.entries, name.startsWith('(') ? name : entryOf(id));
+    bump(open.agentFrames, agentFrameOf(id));
   });
   return tasks;
 }
@@ -108,22 +129,32 @@ export interface LongTaskSummary {
   readonly longByRun: number;
   readonly topLeaves: ReadonlyArray<readonly [string, number]>;
   readonly topEntries: ReadonlyArray<readonly [string, number]>;
+  readonly topAgentFrames: ReadonlyArray<readonly [string, number]>;
+  /** Long tasks by wall time: ms bucket (20, 30, 40, 60, 100+) -> count. */
+  readonly wallHistogram: ReadonlyArray<readonly [string, number]>;
 }
 
-export function summarize(p: CpuProfile, overMs: number): LongTaskSummary {
-  const tasks = tasksOf(p);
+/** The tasks of a profile from `fromS` seconds after it started (leaves boot out). */
+export function summarize(p: CpuProfile, overMs: number, fromS = 0): LongTaskSummary {
+  const tasks = tasksOf(p).filter((t) => t.startUs - p.startTime >= fromS * 1e6);
   const long = tasks.filter((t) => t.wallMs > overMs);
   const leaves = new Map<string, number>();
   const entries = new Map<string, number>();
+  const agentFrames = new Map<string, number>();
+  const hist = new Map<string, number>();
+  const edges = [overMs, 30, 40, 60, 100].filter((e, i, a) => i === 0 || (e > overMs && e !== a[i - 1]));
   for (const t of long) {
     for (const [k, v] of t.leaves) bump(leaves, k, v);
     for (const [k, v] of t.entries) bump(entries, k, v);
+    for (const [k, v] of t.agentFrames) bump(agentFrames, k, v);
+    const edge = [...edges].reverse().find((e) => t.wallMs > e)!;
+    bump(hist, `>${edge} ms`);
   }
   const top = (m: Map<string, number>): Array<[string, number]> =>
     [...m].sort((a, b) => b[1] - a[1]).slice(0, 15);
   const sum = (xs: readonly Task[], f: (t: Task) => number): number => xs.reduce((a, t) => a + f(t), 0);
   return {
-    profileMs: (p.endTime - p.startTime) / 1000,
+    profileMs: (p.endTime - p.startTime) / 1000 - fromS * 1000,
     busyMs: sum(tasks, (t) => t.runMs),
     tasks: tasks.length,
     long: long.length,
@@ -133,17 +164,23 @@ export function summarize(p: CpuProfile, overMs: number): LongTaskSummary {
     longByRun: long.filter((t) => t.runMs > overMs).length,
     topLeaves: top(leaves),
     topEntries: top(entries),
+    topAgentFrames: top(agentFrames),
+    wallHistogram: edges.map((e) => [`>${e} ms`, hist.get(`>${e} ms`) ?? 0] as const),
   };
 }
 
 if (import.meta.main) {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
-    options: { over: { type: 'string', default: '20' } },
+    options: {
+      over: { type: 'string', default: '20' },
+      from: { type: 'string', default: '0' },
+      list: { type: 'string', default: '0' },
+    },
   });
   const over = Number(values.over);
   for (const file of positionals) {
-    const s = summarize(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile, over);
+    const s = summarize(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile, over, Number(values.from));
     console.log(
       `${file}: ${s.profileMs.toFixed(0)} ms profiled, loop busy ${s.busyMs.toFixed(0)} ms in ${s.tasks} tasks`,
     );
@@ -152,7 +189,28 @@ if (import.meta.main) {
     );
     console.log('  samples in long tasks by entry:');
     for (const [k, v] of s.topEntries) console.log(`    ${v}\t${k}`);
+    console.log(`  by wall time: ${s.wallHistogram.map(([k, v]) => `${k}: ${v}`).join(', ')}`);
+    console.log('  by innermost agent frame:');
+    for (const [k, v] of s.topAgentFrames) console.log(`    ${v}\t${k}`);
     console.log('  by leaf:');
     for (const [k, v] of s.topLeaves) console.log(`    ${v}\t${k}`);
+    if (Number(values.list) > 0) {
+      const p = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+      const longest = tasksOf(p)
+        .filter((t) => t.startUs - p.startTime >= Number(values.from) * 1e6)
+        .sort((a, b) => b.wallMs - a.wallMs)
+        .slice(0, Number(values.list));
+      for (const t of longest) {
+        const top3 = (m: ReadonlyMap<string, number>): string =>
+          [...m]
+            .sort((a, b) => b[1] - a[1])
+            .slice(0, 4)
+            .map(([k, v]) => `${v} ${k}`)
+            .join('; ');
+        console.log(
+          `  at ${((t.startUs - p.startTime) / 1e6).toFixed(2)} s: ${t.wallMs.toFixed(0)} ms wall, ${t.runMs.toFixed(0)} running, ${t.gcMs.toFixed(0)} GC | ${top3(t.entries)} | ${top3(t.agentFrames)}`,
+        );
+      }
+    }
   }
 }
