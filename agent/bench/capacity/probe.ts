@@ -131,3 +131,43 @@ export function readSmaps(pid: number): SmapsSummary | undefined {
     return undefined;
   }
 }
+
+/** A thread's scheduler totals (/proc/<pid>/task/<tid>/schedstat): on CPU, waiting runnable, slices. */
+export interface SchedStat {
+  readonly runMs: number;
+  readonly waitMs: number;
+  readonly slices: number;
+}
+
+export function parseSchedStat(text: string): SchedStat {
+  const [run, wait, slices] = text.trim().split(/\s+/).map(Number);
+  if (![run, wait, slices].every((v) => Number.isFinite(v))) throw new Error(`not a schedstat line: ${text}`);
+  return { runMs: run! / 1e6, waitMs: wait! / 1e6, slices: slices! };
+}
+
+/** The main thread's (the event loop's) scheduler totals; undefined when the process is gone. */
+export function readMainThreadSchedStat(pid: number): SchedStat | undefined {
+  try {
+    return parseSchedStat(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The event loop's thread over a window: its share of the wall time on a CPU, and the time it
+ * was runnable yet waited for a CPU (other processes' turn: scheduling, not the agent's own
+ * work), per second of window and per time slice (roughly per wake-up).
+ */
+export function mainThreadWindow(
+  a: SchedStat,
+  b: SchedStat,
+  windowMs: number,
+): { onCpuPct: number; runQueueWaitMsPerS: number; runQueueWaitMsPerSlice: number } {
+  const slices = Math.max(1, b.slices - a.slices);
+  return {
+    onCpuPct: windowMs > 0 ? ((b.runMs - a.runMs) / windowMs) * 100 : 0,
+    runQueueWaitMsPerS: windowMs > 0 ? (b.waitMs - a.waitMs) / (windowMs / 1000) : 0,
+    runQueueWaitMsPerSlice: (b.waitMs - a.waitMs) / slices,
+  };
+}

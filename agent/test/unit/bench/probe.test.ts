@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { gcKindName, parseProbeLines, summarizeSmaps } from '../../../bench/capacity/probe.ts';
+import {
+  gcKindName,
+  mainThreadWindow,
+  parseProbeLines,
+  parseSchedStat,
+  summarizeSmaps,
+} from '../../../bench/capacity/probe.ts';
 import { memorySlopeTable, memorySlopes } from '../../../bench/capacity/soak-memory.ts';
 import type { SoakSample } from '../../../bench/capacity/soak-report.ts';
 
@@ -64,6 +70,21 @@ describe('agent probe', () => {
       'weakcb',
       'kind2',
     ]);
+  });
+});
+
+describe("the event loop thread's scheduling", () => {
+  it('splits a window into time on a CPU and time runnable but waiting for one', () => {
+    const a = parseSchedStat('2000000000 500000000 1000\n');
+    const b = parseSchedStat('2600000000 800000000 1600\n');
+    expect(a).toEqual({ runMs: 2000, waitMs: 500, slices: 1000 });
+    // 10 s window: 600 ms on CPU (6 %), 300 ms waiting (30 ms per s), 600 slices (0.5 ms each).
+    expect(mainThreadWindow(a, b, 10_000)).toEqual({
+      onCpuPct: 6,
+      runQueueWaitMsPerS: 30,
+      runQueueWaitMsPerSlice: 0.5,
+    });
+    expect(() => parseSchedStat('garbage')).toThrow(/schedstat/);
   });
 });
 
