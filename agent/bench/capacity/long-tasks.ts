@@ -3,6 +3,8 @@
 // between two "(idle)" samples. A task's wall time is split into time the sampler saw the thread
 // run (samples about one interval apart) and gaps (the process was not scheduled: on a shared
 // 2-core machine, other processes' time). Prints the long tasks' share and what they ran.
+// Descheduling in slices shorter than the gap threshold is not seen as a gap: the run-queue wait
+// in /proc/<pid>/task/<pid>/schedstat (the capacity report's loop-thread column) is the measure.
 //
 //   node agent/bench/capacity/long-tasks.ts <file.cpuprofile> [--over 20]
 import { readFileSync } from 'node:fs';
