@@ -74,6 +74,8 @@ Soak:
                           (--import, --expose-gc): arrayBuffers, GC pauses, loop utilisation per
                           sample, and a full GC once every call has ended; memory by mapping from
                           /proc/<pid>/smaps; a slope per series in the report.
+The agent alone on a core (its lag without the load generator's share of the CPUs):
+  HVA_BENCH_AGENT_CPUS=1 taskset -c 0 npm run bench -- ...
 Where the loop's time goes: --agent-node-arg=--cpu-prof, then
   node agent/bench/capacity/long-tasks.ts <file.cpuprofile> --from 15 --list 20
 Faults (docs/bench/chaos.md):
