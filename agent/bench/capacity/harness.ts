@@ -193,6 +193,22 @@ export function agentEnv(
   };
 }
 
+/**
+ * How the agent process is started: node with `args`, or, when `cpus` names CPUs (taskset's list
+ * syntax, e.g. "1"), under `taskset -c <cpus>` (which execs node: the pid stays the agent's). With
+ * the benchmark itself on the other CPUs (`HVA_BENCH_AGENT_CPUS=1 taskset -c 0 npm run bench ...`)
+ * the agent has a core to itself: its lag without the load generator's share of the machine.
+ */
+export function agentCommand(
+  args: readonly string[],
+  cpus: string | undefined,
+): { file: string; args: string[] } {
+  if (cpus === undefined || cpus.trim() === '') return { file: process.execPath, args: [...args] };
+  if (!/^[0-9,-]+$/.test(cpus.trim()))
+    throw new Error(`HVA_BENCH_AGENT_CPUS=${cpus}: expected a CPU list like 1 or 2-3`);
+  return { file: 'taskset', args: ['-c', cpus.trim(), process.execPath, ...args] };
+}
+
 /** Starts the agent process and resolves once /readyz says ready. */
 export async function startAgentProcess(options: AgentProcessOptions): Promise<AgentProcess> {
   const port = await freePort();
@@ -204,7 +220,11 @@ export async function startAgentProcess(options: AgentProcessOptions): Promise<A
       process.env[k] === undefined ? [] : [[k, process.env[k]!]],
     ),
   );
-  const child = spawn(process.execPath, [...(options.execArgv ?? []), options.entry ?? AGENT_DIST_ENTRY], {
+  const cmd = agentCommand(
+    [...(options.execArgv ?? []), options.entry ?? AGENT_DIST_ENTRY],
+    process.env['HVA_BENCH_AGENT_CPUS'],
+  );
+  const child = spawn(cmd.file, cmd.args, {
     cwd: AGENT_DIR,
     env: { ...inherited, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -70,6 +70,14 @@ Soak:
                           time; RSS/heap slope, handles and sockets back to baseline, latency by minute
   --soak-calls <n>        default 100
   --soak-minutes <m>      default 30
+                          The soak loads agent/bench/capacity/agent-probe.ts into the agent
+                          (--import, --expose-gc): arrayBuffers, GC pauses, loop utilisation per
+                          sample, and a full GC once every call has ended; memory by mapping from
+                          /proc/<pid>/smaps; a slope per series in the report.
+The agent alone on a core (its lag without the load generator's share of the CPUs):
+  HVA_BENCH_AGENT_CPUS=1 taskset -c 0 npm run bench -- ...
+Where the loop's time goes: --agent-node-arg=--cpu-prof, then
+  node agent/bench/capacity/long-tasks.ts <file.cpuprofile> --from 15 --list 20
 Faults (docs/bench/chaos.md):
   --fault <spec>          inject a fault (repeatable), e.g. stt-stream-fail:20%@mid,
                           llm-429-burst:at=30s,for=10s, llm-stall:at=30s,for=10s,
@@ -291,6 +299,7 @@ async function main(): Promise<void> {
         runId: runId(),
         agentEntry,
         agentEnv,
+        agentExecArgv: values['agent-node-arg'],
         outDir,
         command,
         machine: machineFacts(),

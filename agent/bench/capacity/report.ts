@@ -69,10 +69,15 @@ export function stepTable(steps: readonly StepResult[]): string {
   return rows.join('\n');
 }
 
+const loopThread = (s: StepResult): string => {
+  const t = s.agentMainThread;
+  return t ? `${n(t.onCpuPct)} % / ${n(t.runQueueWaitMsPerS, 1)}, ${n(t.runQueueWaitMsPerSlice, 2)}` : '-';
+};
+
 export function detailTable(steps: readonly StepResult[]): string {
   const rows = [
-    '| calls | window (s) | machine busy (cores, all processes) | call-seconds | agent CPU system | heap used (MB) | RSS max (MB) | barge-ins (agent / caller clears) | agent turn outcomes | caller late echoes | emulators CPU | callers CPU / lag p99 (ms) | unanswered by turn | errors by kind | broken |',
-    '|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---|---|---|',
+    '| calls | window (s) | machine busy (cores, all processes) | call-seconds | agent CPU system | heap used (MB) | RSS max (MB) | barge-ins (agent / caller clears) | agent turn outcomes | caller late echoes | emulators CPU | callers CPU / lag p99 (ms) | agent loop thread: on CPU / run-queue wait per s, per slice (ms) | unanswered by turn | errors by kind | broken |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---|---|---|',
   ];
   for (const s of steps) {
     const errs = Object.entries(s.errors)
@@ -92,7 +97,7 @@ export function detailTable(steps: readonly StepResult[]): string {
     rows.push(
       `| ${s.calls} | ${n(s.windowS)} | ${n(s.machineBusyCores, 2)} of ${s.machineCores} | ${n(s.callSeconds)} | ${n(s.agentCpuSystemPct)} % | ${n(s.heapUsedMb)} | ${n(s.rssMaxMb)} |` +
         ` ${s.bargeIns} / ${s.callerClears} | ${outcomes || '-'} | ${s.callerLateEchoes} | ${n(s.emulatorsCpuPct)} % |` +
-        ` ${n(s.callersCpuPct)} % / ${n(s.callersLagP99Ms, 1)} | ${unanswered || '-'} | ${errs || 'none'} | ${s.broken ?? 'no'} |`,
+        ` ${n(s.callersCpuPct)} % / ${n(s.callersLagP99Ms, 1)} | ${loopThread(s)} | ${unanswered || '-'} | ${errs || 'none'} | ${s.broken ?? 'no'} |`,
     );
   }
   return rows.join('\n');

@@ -1,7 +1,8 @@
 // The soak's figures and report: memory slope by least squares, handles and sockets against the
 // baseline, turns answered, latency by minute. Pure: samples in, numbers and text out.
 import type { MachineFacts } from './report.ts';
-import { leastSquares, quantiles, type Quantiles } from './stats.ts';
+import { quantiles, type Quantiles } from './stats.ts';
+import { memorySlopeTable } from './soak-memory.ts';
 import { renderLineChart } from './svg.ts';
 import type { TurnTally, UnansweredTurn } from './summary.ts';
 
@@ -13,6 +14,19 @@ export interface SoakSample {
   /** V8's committed heap and memory held outside it (Buffers), MB; absent in older results. */
   readonly heapTotalMb?: number | undefined;
   readonly externalMb?: number | undefined;
+  /**
+   * From the agent probe (agent-probe.ts) and /proc/<pid>/smaps (probe.ts); absent in older
+   * results: ArrayBuffer/Buffer backing stores (part of external), glibc's main malloc arena and
+   * thread arenas, other anonymous memory (V8 pages, large blocks), GC time and the longest GC
+   * pause in the last probe interval, the loop's busy share.
+   */
+  readonly arrayBuffersMb?: number;
+  readonly mallocMainMb?: number;
+  readonly mallocThreadArenasMb?: number;
+  readonly otherAnonMb?: number;
+  readonly gcMs?: number;
+  readonly gcMaxMs?: number;
+  readonly eluShare?: number;
   readonly activeCalls: number | undefined;
   readonly cpuMs: number;
   /** Event-loop lag since the previous sample, ms (undefined when not scraped). */
@@ -83,6 +97,8 @@ export interface SoakResult extends TurnTally {
   readonly baselineBoot: ResourceSnapshot;
   readonly baseline: ResourceSnapshot;
   readonly end: ResourceSnapshot;
+  /** Once every call had ended, right after a full GC (absent in older results). */
+  readonly afterForcedGc?: SoakSample;
   /** Kinds whose count at the end differs from the baseline (after a warm-up call). */
   readonly leftOver: Readonly<Record<string, { baseline: number; end: number }>>;
   readonly byMinute: readonly MinuteLatency[];
@@ -94,24 +110,7 @@ export interface SoakResult extends TurnTally {
   readonly samples: readonly SoakSample[];
 }
 
-/** Slope of y against t (s) by least squares, in units per hour. */
-export function slopePerHour(points: ReadonlyArray<readonly [number, number]>): number {
-  return leastSquares(points).slope * 3600;
-}
-
-/**
- * The slope (per hour) of the lowest value in each `bucketS` bucket of samples (t in s): for a
- * sawtooth like the GC'd heap, the floor rises with a leak while the teeth only add noise.
- */
-export function floorSlopePerHour(points: ReadonlyArray<readonly [number, number]>, bucketS = 60): number {
-  const floors = new Map<number, readonly [number, number]>();
-  for (const p of points) {
-    const k = Math.floor(p[0] / bucketS);
-    const f = floors.get(k);
-    if (!f || p[1] < f[1]) floors.set(k, p);
-  }
-  return slopePerHour([...floors.values()]);
-}
+export { floorSlopePerHour, slopePerHour } from './stats.ts';
 
 /** Counts that differ between two snapshots (handles as `handle:<type>`, resources as `resource:<type>`). */
 export function resourceDiff(
@@ -272,6 +271,8 @@ export function renderSoakMarkdown(r: SoakResult, chartDir: string): string {
         ? ''
         : `; heap used, lowest sample per minute (the GC floor) **${n(r.heapFloorSlopeMbPerHour, 1)} MB/hour**, heap committed ${n(r.heapTotalSlopeMbPerHour, 1)} MB/hour, external memory (Buffers) ${n(r.externalSlopeMbPerHour, 1)} MB/hour`
     }.`,
+    '',
+    ...memorySlopeTable(r.samples, r.warmupMinutes, r.afterForcedGc),
     `- Handles and sockets: ${left.length === 0 ? '**back to the baseline** (every handle and resource kind, and active calls)' : `**not back to the baseline**: ${left.map(([k, v]) => `${k} ${v.baseline} -> ${v.end}`).join(', ')}`}.`,
     `  - at boot: ${snapshotLine(r.baselineBoot)}`,
     `  - baseline (after one warm-up call): ${snapshotLine(r.baseline)}`,

@@ -2,8 +2,8 @@
 // minutes, calls starting and ending all the time. Sampled every 10 s: RSS (/proc), heap, lag
 // and active calls (its /metrics). Handles and sockets are compared with a baseline taken after
 // one warm-up call, once every call has ended.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ANSWER_TIMEOUT_MS, rampMsFor } from './conversation.ts';
@@ -14,7 +14,8 @@ import {
   type AgentProcess,
   type EmulatorsHandle,
 } from './harness.ts';
-import { byLabel, sumOf, valueOf } from './prom.ts';
+import { readProbeLines, readSmaps, type ProbeLine } from './probe.ts';
+import { byLabel, sumOf, valueOf, type ProcStat, type Sample } from './prom.ts';
 import type { CallSummary } from './protocol.ts';
 import { keepNotes, type MachineFacts } from './report.ts';
 import {
@@ -41,6 +42,8 @@ export interface SoakOptions {
   readonly runId: string;
   readonly agentEntry?: string;
   readonly agentEnv?: Readonly<Record<string, string>>;
+  /** Node options for the agent process (e.g. --cpu-prof), besides the probe's --import. */
+  readonly agentExecArgv?: readonly string[];
   readonly outDir: string;
   readonly command: string;
   readonly machine: MachineFacts;
@@ -51,6 +54,7 @@ export interface SoakOptions {
 const epochNow = (): number => performance.timeOrigin + performance.now();
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, Math.max(0, ms)));
 const MB = 2 ** 20;
+const AGENT_PROBE_ENTRY = join(import.meta.dirname, 'agent-probe.ts');
 /** Slopes leave out the first minutes: caches, JIT and connection pools fill then. */
 export const WARMUP_MINUTES = 2;
 
@@ -73,11 +77,14 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   const log = o.log ?? console.error;
   const startedAt = new Date().toISOString();
   const loadAvgStart = loadavg();
+  // The probe (agent-probe.ts) adds what /metrics lacks: arrayBuffers, GC pauses, loop busy share.
+  const probeFile = join(tmpdir(), `hva-soak-probe-${o.runId}.jsonl`);
   const agent = await startAgentProcess({
     emulators: o.emulators.endpoints,
     maxCalls: o.calls + 50,
     ...(o.agentEntry ? { entry: o.agentEntry } : {}),
-    ...(o.agentEnv ? { env: o.agentEnv } : {}),
+    env: { ...o.agentEnv, HVA_BENCH_PROBE_FILE: probeFile },
+    execArgv: [...(o.agentExecArgv ?? []), '--expose-gc', '--import', AGENT_PROBE_ENTRY],
   });
   try {
     await sleep(3000);
@@ -121,19 +128,9 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       await sleep(at - epochNow());
       const proc = agent.procStat();
       const m = await agent.scrape();
-      const lag = lagFromScrape(m);
-      samples.push({
-        t: (epochNow() - t0) / 1000,
-        rssMb: proc.rssBytes / MB,
-        heapUsedMb: sumOf(m, 'hva_process_nodejs_heap_size_used_bytes') / MB,
-        heapTotalMb: sumOf(m, 'hva_process_nodejs_heap_size_total_bytes') / MB,
-        externalMb: sumOf(m, 'hva_process_nodejs_external_memory_bytes') / MB,
-        activeCalls: valueOf(m, 'hva_active_calls'),
-        cpuMs: proc.cpuMs - cpu0,
-        lagP99Ms: lag.p99,
-        lagMaxMs: lag.max,
-        loadAvg1: loadavg()[0]!,
-      });
+      samples.push(
+        sampleOf((epochNow() - t0) / 1000, proc, cpu0, m, readProbeLines(probeFile).at(-1), agent.pid),
+      );
       cpuAtUntil = proc.cpuMs - cpu0;
       if (epochNow() >= nextLog) {
         nextLog += 60_000;
@@ -151,6 +148,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       end = await snapshot(agent);
     }
     const atEnd = await agent.scrape();
+    const afterForcedGc = await forcedGcSample(agent, probeFile, t0, cpu0);
     const loadAvgEnd = loadavg();
     const inWindow = windowed({
       calls_: outcome.calls,
@@ -203,6 +201,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       baseline,
       end,
       leftOver: resourceDiff(baseline, end),
+      ...(afterForcedGc ? { afterForcedGc } : {}),
       byMinute: latencyByMinute(
         t0,
         agentTurns.flatMap((t) => {
@@ -242,7 +241,72 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     return result;
   } finally {
     await agent.stop();
+    rmSync(probeFile, { force: true });
   }
+}
+
+/** Every call ended: a full GC in the agent (the probe's SIGUSR2), then one sample. */
+async function forcedGcSample(
+  agent: AgentProcess,
+  probeFile: string,
+  t0: number,
+  cpu0: number,
+): Promise<SoakSample | undefined> {
+  process.kill(agent.pid, 'SIGUSR2');
+  for (let i = 0; i < 20; i++) {
+    await sleep(500);
+    const line = readProbeLines(probeFile).at(-1);
+    if (line?.forcedGc)
+      return sampleOf(
+        (epochNow() - t0) / 1000,
+        agent.procStat(),
+        cpu0,
+        await agent.scrape(),
+        line,
+        agent.pid,
+      );
+  }
+  return undefined;
+}
+
+/** One soak sample: /proc (RSS, CPU, mappings), the agent's /metrics and the probe's last line. */
+function sampleOf(
+  t: number,
+  proc: ProcStat,
+  cpu0: number,
+  m: readonly Sample[],
+  probe: ProbeLine | undefined,
+  pid: number,
+): SoakSample {
+  const lag = lagFromScrape(m);
+  const maps = readSmaps(pid);
+  const gc = probe ? Object.values(probe.gc) : [];
+  return {
+    t,
+    rssMb: proc.rssBytes / MB,
+    heapUsedMb: sumOf(m, 'hva_process_nodejs_heap_size_used_bytes') / MB,
+    heapTotalMb: sumOf(m, 'hva_process_nodejs_heap_size_total_bytes') / MB,
+    externalMb: sumOf(m, 'hva_process_nodejs_external_memory_bytes') / MB,
+    ...(probe ? { arrayBuffersMb: probe.arrayBuffers / MB, eluShare: probe.eluShare } : {}),
+    ...(probe
+      ? {
+          gcMs: gc.reduce((a, g) => a + g.totalMs, 0),
+          gcMaxMs: Math.max(0, ...gc.map((g) => g.maxMs)),
+        }
+      : {}),
+    ...(maps
+      ? {
+          mallocMainMb: maps.brkHeapKb / 1024,
+          mallocThreadArenasMb: maps.threadArenasKb / 1024,
+          otherAnonMb: maps.otherAnonKb / 1024,
+        }
+      : {}),
+    activeCalls: valueOf(m, 'hva_active_calls'),
+    cpuMs: proc.cpuMs - cpu0,
+    lagP99Ms: lag.p99,
+    lagMaxMs: lag.max,
+    loadAvg1: loadavg()[0]!,
+  };
 }
 
 /**

@@ -180,3 +180,22 @@ export function findKnee(steps: readonly KneeInput[], baselineAt = 50): Knee {
 export function overlapS(start: number, end: number, from: number, to: number): number {
   return Math.max(0, Math.min(end, to) - Math.max(start, from)) / 1000;
 }
+
+/** Slope of y against t (s) by least squares, in units per hour. */
+export function slopePerHour(points: ReadonlyArray<readonly [number, number]>): number {
+  return leastSquares(points).slope * 3600;
+}
+
+/**
+ * The slope (per hour) of the lowest value in each `bucketS` bucket of samples (t in s): for a
+ * sawtooth like the GC'd heap, the floor rises with a leak while the teeth only add noise.
+ */
+export function floorSlopePerHour(points: ReadonlyArray<readonly [number, number]>, bucketS = 60): number {
+  const floors = new Map<number, readonly [number, number]>();
+  for (const p of points) {
+    const k = Math.floor(p[0] / bucketS);
+    const f = floors.get(k);
+    if (!f || p[1] < f[1]) floors.set(k, p);
+  }
+  return slopePerHour([...floors.values()]);
+}

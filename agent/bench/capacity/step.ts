@@ -2,6 +2,7 @@
 // measurement window, and what the agent spent on them (CPU from /proc, RSS, event-loop lag and
 // frame counters from its own /metrics, turn records from its log) next to what the callers heard.
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { mainThreadWindow, readMainThreadSchedStat } from './probe.ts';
 import { join } from 'node:path';
 import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -141,6 +142,7 @@ async function measure(
   const w0 = epochNow();
   const cpuTotals0 = readCpuTotals();
   const proc0 = agent.procStat();
+  const sched0 = readMainThreadSchedStat(agent.pid);
   const m0 = await agent.scrape(); // also resets the lag window
   let rssMax = proc0.rssBytes;
   const rssTimer = setInterval(() => {
@@ -159,6 +161,7 @@ async function measure(
   const w1 = epochNow();
   const machineBusy = busyCores(cpuTotals0, readCpuTotals(), cpus().length);
   const proc1 = agent.procStat();
+  const sched1 = readMainThreadSchedStat(agent.pid);
   const m1 = await agent.scrape();
   clearInterval(rssTimer);
   log(
@@ -221,6 +224,7 @@ async function measure(
     callersWallMs: epochNow() - t0,
     machineBusyCores: machineBusy,
     machineCores: cpus().length,
+    ...(sched0 && sched1 ? { agentMainThread: mainThreadWindow(sched0, sched1, w1 - w0) } : {}),
   };
   const result = summarizeStep(inputs);
   if (!faults) return result;

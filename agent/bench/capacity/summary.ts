@@ -1,6 +1,7 @@
 // Turns one step's raw observations (calls as the callers saw them, the agent's turn records and
 // counters, /proc figures) into the step's result. Pure.
 import type { AgentTurn } from './agent-log.ts';
+import type { mainThreadWindow } from './probe.ts';
 import type { CallSummary } from './protocol.ts';
 import { cdfPoints, overlapS, quantiles, type Quantiles } from './stats.ts';
 
@@ -38,7 +39,11 @@ export interface StepInputs {
   /** Cores busy on average during the window, every process of the machine (/proc/stat). */
   readonly machineBusyCores: number;
   readonly machineCores: number;
+  /** The agent's event-loop thread over the window (probe.ts mainThreadWindow); absent in older results. */
+  readonly agentMainThread?: MainThreadWindow;
 }
+
+export type MainThreadWindow = ReturnType<typeof mainThreadWindow>;
 
 /** What became of the calls and turns of a window, as the callers and the agent saw them. */
 export interface TurnTally {
@@ -101,6 +106,7 @@ export interface StepResult extends TurnTally {
   /** Cores busy on average during the window, every process of the machine (ours and others'). */
   readonly machineBusyCores: number;
   readonly machineCores: number;
+  readonly agentMainThread?: MainThreadWindow;
   /** Why the step counts as broken (the sweep stops after it); undefined when it held. */
   readonly broken: string | undefined;
 }
@@ -340,6 +346,7 @@ export function summarizeStep(i: StepInputs): StepResult {
     callersLagP99Ms: i.callersLagP99Ms,
     machineBusyCores: i.machineBusyCores,
     machineCores: i.machineCores,
+    ...(i.agentMainThread ? { agentMainThread: i.agentMainThread } : {}),
     broken: reasons.length === 0 ? undefined : reasons.join('; '),
   };
 }

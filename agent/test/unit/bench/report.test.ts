@@ -69,6 +69,22 @@ describe('sweep report', () => {
     expect(md).not.toMatch(/NaN|undefined/);
   });
 
+  it("shows the agent loop thread's time on a CPU and its run-queue wait per step, '-' when not read", () => {
+    const withThread = summarizeStep(
+      stepInputs({
+        calls: 50,
+        agentMainThread: { onCpuPct: 42, runQueueWaitMsPerS: 12.5, runQueueWaitMsPerSlice: 0.31 },
+      }),
+    );
+    const md = renderSweepMarkdown(
+      { ...report, profiles: [{ ...report.profiles[0]!, steps: [withThread, step(100, [600], 12)] }] },
+      'capacity',
+    );
+    expect(md).toContain('| agent loop thread: on CPU / run-queue wait per s, per slice (ms) |');
+    expect(md).toMatch(/^\| 50 \| .*\| 42 % \/ 12\.5, 0\.31 \|/m);
+    expect(md).toMatch(/^\| 100 \| \d+ \| [^\n]*\| - \| - \| none \| no \|$/m);
+  });
+
   it('marks a loaded machine', () => {
     expect(loadLabel([0.2], [0.5])).toBe('0.20 -> 0.50');
     expect(loadLabel([0.2], [3.1])).toBe('0.20 -> 3.10 (loaded)');
