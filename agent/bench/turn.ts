@@ -23,10 +23,11 @@ import { bootAgent } from '../src/runtime/boot.ts';
 import { FIXTURE_AUDIO_DIR, fixtureTranscripts, runConversation } from '../src/sim/conversation.ts';
 import { turnLogFields } from '../src/call/turn-record.ts';
 import { loadConfig } from '../src/config/load.ts';
-import { selectProfile } from '../src/sim/profile.ts';
+import { loadReferenceProfile, selectProfile } from '../src/sim/profile.ts';
 import { startOpenAiEmulator } from '../src/sim/openai/server.ts';
 import { startTtsEmulator } from '../src/sim/tts/server.ts';
 import { createLogger } from '../src/telemetry/logger.ts';
+import { floorTable, profileFloor } from './turn-floor.ts';
 import { measureEmulatorOverhead } from './turn-overhead.ts';
 import { runInProcesses } from './turn-processes.ts';
 import {
@@ -239,8 +240,25 @@ function report(r: RunResult): void {
     `rules: ${countBy(r.samples, 'rule')}; outcomes: ${countBy(r.samples, 'outcome', false)}`,
     '',
     ...stageTable(r.samples, r.callerGapsS),
+    '',
+    ...floorLines(r.samples),
   ];
   console.log(lines.join('\n'));
+}
+
+/** The measured stages beside the profile's own floor (turn-floor.ts): what is above it is the agent's. */
+function floorLines(samples: readonly TurnSample[]): string[] {
+  const floor = profileFloor(loadReferenceProfile(profile));
+  const measured = new Map([
+    ['decided (last word shown)', stageSeconds(samples, 'finalMs')],
+    ['LLM first token', stageSeconds(samples, 'llmFirstTokenMs')],
+    ['TTS first audio', stageSeconds(samples, 'ttsFirstAudioMs')],
+    ['total', stageSeconds(samples, 'firstFrameSentMs')],
+  ]);
+  return [
+    `the profile's floor (bench/turn-floor.ts: an oracle agent under this profile and the Speech emulator's rules, ${floor.turns} seeded turns, streaming first audio; a one-shot voice adds its first chunk's audio / realtime factor):`,
+    ...floorTable(floor, measured),
+  ];
 }
 
 function describeLate(ms: readonly number[]): string {
