@@ -198,6 +198,7 @@ async function runInProcess(): Promise<RunResult> {
     `Speech emulator: ${speech?.interimsSent ?? 0} interim responses, ${speech?.finalsSent ?? 0} finals (${speech?.midUtteranceFinals ?? 0} inside mid-utterance pauses)`,
     `TTS emulator: ${t.syntheses} syntheses (cache hits ${t.cacheHits}); answers late because local synthesis was not done: ${t.overruns} (${describeLate(t.overrunMs)})`,
     `OpenAI emulator: ${l.streams} streams over ${l.connections} TCP connections (${(l.connections / Math.max(1, l.streams)).toFixed(2)} per stream), ${l.modelRequests} warm-ups, ${l.coldRequests} requests waited for a connection set-up (${l.coldChats} of them chat requests); first tokens > 2 ms late: ${l.lateFirstTokens} (${describeLate(l.firstTokenLateMs)})`,
+    `event-loop delay of this one process over the run (ms, p50 / p99 / max): ${l.eventLoopDelayMs.p50.toFixed(0)} / ${l.eventLoopDelayMs.p99.toFixed(0)} / ${l.eventLoopDelayMs.max.toFixed(0)}`,
   ];
   return { samples, callSids, callerGapsS, failed, wallS, notes };
 }

@@ -6,6 +6,7 @@
 // conversation. It speaks the real wire protocol so the real `openai` client runs.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { LlmFaultHook } from '../faults/window-hooks.ts';
 import { loadReferenceProfile, logNormalSampler, seededRandom, type Percentiles } from '../profile.ts';
 import {
@@ -105,6 +106,12 @@ export interface OpenAiEmulatorStats {
   readonly coldRequests: number;
   /** Of those, chat completions (the rest are warm-ups and boot checks). */
   readonly coldChats: number;
+  /**
+   * The event-loop delay of the process the emulator runs in, since it started (ms; p50, p99,
+   * max): a request waits that long to be read before its drawn delay starts, which the late
+   * first tokens above cannot see.
+   */
+  readonly eventLoopDelayMs: { readonly p50: number; readonly p99: number; readonly max: number };
 }
 
 const LATE_TOLERANCE_MS = 2;
@@ -190,6 +197,10 @@ export async function startOpenAiEmulator(options: OpenAiEmulatorOptions = {}): 
     coldRequests: 0,
     coldChats: 0,
   };
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
+  // The histogram's delay includes its own sampling interval.
+  const loopMs = (ns: number): number => (loopDelay.count === 0 ? 0 : Math.max(0, ns / 1e6 - 10));
   const setupCost =
     latency.connectionSetupMs === undefined ? undefined : logNormalSampler(latency.connectionSetupMs, random);
   /** When each connection's (emulated) handshake is over: requests on it are read from then on. */
@@ -448,9 +459,18 @@ export async function startOpenAiEmulator(options: OpenAiEmulatorOptions = {}): 
       fault = next ? { ...next, remaining: next.times ?? Number.POSITIVE_INFINITY } : null;
     },
     requests: () => recorded,
-    stats: () => ({ ...stats, firstTokenLateMs: [...stats.firstTokenLateMs] }),
+    stats: () => ({
+      ...stats,
+      firstTokenLateMs: [...stats.firstTokenLateMs],
+      eventLoopDelayMs: {
+        p50: loopMs(loopDelay.percentile(50)),
+        p99: loopMs(loopDelay.percentile(99)),
+        max: loopMs(loopDelay.max),
+      },
+    }),
     close: () =>
       new Promise<void>((resolve) => {
+        loopDelay.disable();
         server.close(() => resolve());
         server.closeAllConnections();
       }),
