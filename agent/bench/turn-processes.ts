@@ -27,6 +27,8 @@ export interface ProcessRunOptions {
   readonly env: Readonly<Record<string, string>>;
   /** Spread the callers' first calls over this long (capacity/conversation.ts slotStartMs); 0: in step. */
   readonly rampMs: number;
+  /** The TTS emulator's audio store across runs (sim/tts/synthesis.ts directoryStore). */
+  readonly audioStoreDir?: string;
   readonly log: (line: string) => void;
 }
 
@@ -40,7 +42,11 @@ export interface ProcessRunResult {
 }
 
 export async function runInProcesses(o: ProcessRunOptions): Promise<ProcessRunResult> {
-  const emulators = await startEmulators({ profile: o.profile, seed: 17, options: {} });
+  const emulators = await startEmulators({
+    profile: o.profile,
+    seed: 17,
+    options: o.audioStoreDir ? { tts: { audioStoreDir: o.audioStoreDir } } : {},
+  });
   try {
     // The source entry (Node strips the types) instead of agent/dist: no build step for a bench run.
     const agent = await startAgentProcess({
@@ -86,7 +92,7 @@ export async function runInProcesses(o: ProcessRunOptions): Promise<ProcessRunRe
     const notes = [
       `three processes: agent pid ${agent.pid} (CPU ${agentCpuS.toFixed(1)} s), emulators (CPU ${(stats.cpuMs / 1000).toFixed(1)} s), callers (CPU ${(done.cpuMs / 1000).toFixed(1)} s, event-loop lag p99 ${done.lagP99Ms.toFixed(0)} ms)`,
       `Speech emulator: ${n(stats.speech['interimsSent'])} interim responses, ${n(stats.speech['finalsSent'])} finals (${n(stats.speech['midUtteranceFinals'])} inside mid-utterance pauses)`,
-      `TTS emulator: ${n(stats.tts['syntheses'])} syntheses (cache hits ${n(stats.tts['cacheHits'])}); answers late because local synthesis was not done: ${n(stats.tts['overruns'])} (${lateness(n(stats.tts['overruns']), n(stats.tts['overrunMsTotal']), n(stats.tts['overrunMsMax']))})`,
+      `TTS emulator: ${n(stats.tts['syntheses'])} syntheses (cache hits ${n(stats.tts['cacheHits'])}, audio from the store of earlier runs ${n(stats.tts['storeHits'])}); answers late because local synthesis was not done: ${n(stats.tts['overruns'])} (${lateness(n(stats.tts['overruns']), n(stats.tts['overrunMsTotal']), n(stats.tts['overrunMsMax']))})`,
       `OpenAI emulator: ${n(stats.openai['streams'])} streams over ${n(stats.openai['connections'])} TCP connections (${(n(stats.openai['connections']) / Math.max(1, n(stats.openai['streams']))).toFixed(2)} per stream), ${n(stats.openai['modelRequests'])} warm-ups, ${n(stats.openai['coldRequests'])} requests waited for a connection set-up (${n(stats.openai['coldChats'])} of them chat requests); first tokens > 2 ms late: ${n(stats.openai['lateFirstTokens'])} (max ${n(stats.openai['firstTokenLateMsMax']).toFixed(0)} ms)`,
       `event-loop delay over the run (ms, p50 / p99 / max): agent ${ms(agentLag['0.5'])} / ${ms(agentLag['0.99'])} / ${ms(agentLag['max'])}, emulators ${n(emuLag['p50']).toFixed(0)} / ${n(emuLag['p99']).toFixed(0)} / ${n(emuLag['max']).toFixed(0)} (a request or an audio frame waits that long before it is read)`,
       `agent log: ${[...agent.logLevels].map(([k, v]) => `${k} ${v}`).join(', ')}`,
