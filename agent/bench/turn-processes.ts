@@ -12,6 +12,7 @@ import {
   startAgentProcess,
   startEmulators,
 } from './capacity/harness.ts';
+import { byLabel } from './capacity/prom.ts';
 import type { TurnSample } from './turn-report.ts';
 
 export interface ProcessRunOptions {
@@ -26,6 +27,8 @@ export interface ProcessRunOptions {
   readonly env: Readonly<Record<string, string>>;
   /** Spread the callers' first calls over this long (capacity/conversation.ts slotStartMs); 0: in step. */
   readonly rampMs: number;
+  /** The TTS emulator's audio store across runs (sim/tts/synthesis.ts directoryStore). */
+  readonly audioStoreDir?: string;
   readonly log: (line: string) => void;
 }
 
@@ -39,7 +42,11 @@ export interface ProcessRunResult {
 }
 
 export async function runInProcesses(o: ProcessRunOptions): Promise<ProcessRunResult> {
-  const emulators = await startEmulators({ profile: o.profile, seed: 17, options: {} });
+  const emulators = await startEmulators({
+    profile: o.profile,
+    seed: 17,
+    options: o.audioStoreDir ? { tts: { audioStoreDir: o.audioStoreDir } } : {},
+  });
   try {
     // The source entry (Node strips the types) instead of agent/dist: no build step for a bench run.
     const agent = await startAgentProcess({
@@ -48,6 +55,8 @@ export async function runInProcesses(o: ProcessRunOptions): Promise<ProcessRunRe
       entry: AGENT_SRC_ENTRY,
       env: o.env,
     });
+    // A scrape resets the agent's event-loop delay histogram (server/metrics.ts): the next is this run's.
+    await agent.scrape();
     const started = performance.now();
     const callers = runCallers(
       {
@@ -65,6 +74,7 @@ export async function runInProcesses(o: ProcessRunOptions): Promise<ProcessRunRe
     const done = await callers.done;
     const wallS = (performance.now() - started) / 1000;
     const stats = await emulators.stats();
+    const agentLag = byLabel(await agent.scrape(), 'hva_event_loop_lag_seconds', 'quantile');
     const agentCpuS = agent.procStat().cpuMs / 1000;
     // SIGTERM drains: every call has ended, so every [LATENCY] line is in.
     await agent.stop();
@@ -77,11 +87,14 @@ export async function runInProcesses(o: ProcessRunOptions): Promise<ProcessRunRe
       c.turns.flatMap((t) => (t.gapMs === undefined ? [] : [t.gapMs / 1000])),
     );
     const n = (v: unknown): number => (typeof v === 'number' ? v : 0);
+    const emuLag = (stats.openai['eventLoopDelayMs'] ?? {}) as Record<string, unknown>;
+    const ms = (s: number | undefined): string => (s === undefined ? '-' : (s * 1000).toFixed(0));
     const notes = [
       `three processes: agent pid ${agent.pid} (CPU ${agentCpuS.toFixed(1)} s), emulators (CPU ${(stats.cpuMs / 1000).toFixed(1)} s), callers (CPU ${(done.cpuMs / 1000).toFixed(1)} s, event-loop lag p99 ${done.lagP99Ms.toFixed(0)} ms)`,
       `Speech emulator: ${n(stats.speech['interimsSent'])} interim responses, ${n(stats.speech['finalsSent'])} finals (${n(stats.speech['midUtteranceFinals'])} inside mid-utterance pauses)`,
-      `TTS emulator: ${n(stats.tts['syntheses'])} syntheses (cache hits ${n(stats.tts['cacheHits'])}); answers late because local synthesis was not done: ${n(stats.tts['overruns'])}`,
-      `OpenAI emulator: ${n(stats.openai['streams'])} streams over ${n(stats.openai['connections'])} TCP connections (${(n(stats.openai['connections']) / Math.max(1, n(stats.openai['streams']))).toFixed(2)} per stream), ${n(stats.openai['modelRequests'])} warm-ups, ${n(stats.openai['coldRequests'])} requests waited for a connection set-up (${n(stats.openai['coldChats'])} of them chat requests); first tokens > 2 ms late: ${n(stats.openai['lateFirstTokens'])}`,
+      `TTS emulator: ${n(stats.tts['syntheses'])} syntheses (cache hits ${n(stats.tts['cacheHits'])}, audio from the store of earlier runs ${n(stats.tts['storeHits'])}); answers late because local synthesis was not done: ${n(stats.tts['overruns'])} (${lateness(n(stats.tts['overruns']), n(stats.tts['overrunMsTotal']), n(stats.tts['overrunMsMax']))})`,
+      `OpenAI emulator: ${n(stats.openai['streams'])} streams over ${n(stats.openai['connections'])} TCP connections (${(n(stats.openai['connections']) / Math.max(1, n(stats.openai['streams']))).toFixed(2)} per stream), ${n(stats.openai['modelRequests'])} warm-ups, ${n(stats.openai['coldRequests'])} requests waited for a connection set-up (${n(stats.openai['coldChats'])} of them chat requests); first tokens > 2 ms late: ${n(stats.openai['lateFirstTokens'])} (max ${n(stats.openai['firstTokenLateMsMax']).toFixed(0)} ms)`,
+      `event-loop delay over the run (ms, p50 / p99 / max): agent ${ms(agentLag['0.5'])} / ${ms(agentLag['0.99'])} / ${ms(agentLag['max'])}, emulators ${n(emuLag['p50']).toFixed(0)} / ${n(emuLag['p99']).toFixed(0)} / ${n(emuLag['max']).toFixed(0)} (a request or an audio frame waits that long before it is read)`,
       `agent log: ${[...agent.logLevels].map(([k, v]) => `${k} ${v}`).join(', ')}`,
     ];
     return {
@@ -95,4 +108,9 @@ export async function runInProcesses(o: ProcessRunOptions): Promise<ProcessRunRe
   } finally {
     await emulators.close();
   }
+}
+
+/** How late an emulator's answers were beyond the profile's draw: mean and max (ms). */
+function lateness(count: number, totalMs: number, maxMs: number): string {
+  return count === 0 ? 'none' : `mean ${(totalMs / count).toFixed(0)} ms, max ${maxMs.toFixed(0)} ms`;
 }

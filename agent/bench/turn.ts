@@ -8,6 +8,9 @@
 //   npm run bench:turn -- [--calls 20] [--concurrency 4] [--utterances hello,question,address]
 //                         [--voice he-IL-Wavenet-A | he-IL-Chirp3-HD-Kore] [--no-preemptive]
 //                         [--profile path] [--pause-set [--pause-dir pauses-split]] [--env KEY=VALUE ...]
+//                         [--processes [--ramp-ms N]] [--no-audio-store]
+//     --no-audio-store: the TTS emulator synthesises every sentence again instead of reading the
+//     audio earlier runs made (agent/.cache/tts-emulator; sim/tts/synthesis.ts directoryStore).
 //     --pause-set: the utterances of agent/test/fixtures/audio/pauses (one mid-sentence pause of
 //     300-900 ms each); reports the false-cut rate (turn-report.ts falseCuts). --pause-dir picks
 //     another set under agent/test/fixtures/audio (pauses-split: the first set, each half spoken
@@ -23,10 +26,11 @@ import { bootAgent } from '../src/runtime/boot.ts';
 import { FIXTURE_AUDIO_DIR, fixtureTranscripts, runConversation } from '../src/sim/conversation.ts';
 import { turnLogFields } from '../src/call/turn-record.ts';
 import { loadConfig } from '../src/config/load.ts';
-import { selectProfile } from '../src/sim/profile.ts';
+import { loadReferenceProfile, selectProfile } from '../src/sim/profile.ts';
 import { startOpenAiEmulator } from '../src/sim/openai/server.ts';
 import { startTtsEmulator } from '../src/sim/tts/server.ts';
 import { createLogger } from '../src/telemetry/logger.ts';
+import { floorTable, profileFloor } from './turn-floor.ts';
 import { measureEmulatorOverhead } from './turn-overhead.ts';
 import { runInProcesses } from './turn-processes.ts';
 import {
@@ -66,6 +70,8 @@ const { values } = parseArgs({
     processes: { type: 'boolean', default: false },
     // --processes: spread the callers' first calls over this many ms (0: all at once, in step).
     'ramp-ms': { type: 'string', default: '0' },
+    // The TTS emulator keeps synthesised audio in agent/.cache/tts-emulator across runs (--no-audio-store: off).
+    'audio-store': { type: 'boolean', default: true },
   },
 });
 // Before any emulator starts: they all read the selected profile.
@@ -91,6 +97,10 @@ const fixtureDir = values['pause-set'] ? PAUSE_DIR : FIXTURE_AUDIO_DIR;
 const utterances = values['pause-set']
   ? [...fixtureTranscripts(PAUSE_DIR).keys()]
   : values.utterances.split(',').map((s) => s.trim());
+/** Where the TTS emulator keeps audio across runs, so its own synthesis does not make answers late. */
+const audioStoreDir = values['audio-store']
+  ? join(import.meta.dirname, '..', '.cache', 'tts-emulator')
+  : undefined;
 const loadNow = (): string =>
   os
     .loadavg()
@@ -125,6 +135,7 @@ const run = values.processes
       ...(values['pause-set'] ? { subdir: values['pause-dir'] } : {}),
       env: agentSettings,
       rampMs: Number(values['ramp-ms']),
+      ...(audioStoreDir ? { audioStoreDir } : {}),
       log: (line) => process.stderr.write(`${line}\n`),
     })
   : await runInProcess();
@@ -133,7 +144,13 @@ process.exit(run.failed > 0 ? 1 : 0);
 
 async function runInProcess(): Promise<RunResult> {
   const openai = await startOpenAiEmulator({ host: '127.0.0.1', port: 0, latency: 'reference', seed: 11 });
-  const tts = await startTtsEmulator({ host: '127.0.0.1', port: 0, latency: 'reference', seed: 13 });
+  const tts = await startTtsEmulator({
+    host: '127.0.0.1',
+    port: 0,
+    latency: 'reference',
+    seed: 13,
+    ...(audioStoreDir ? { audioStoreDir } : {}),
+  });
   const config = Object.freeze({
     ...loadConfig({
       HOST: '127.0.0.1',
@@ -195,8 +212,9 @@ async function runInProcess(): Promise<RunResult> {
   await openai.close();
   const notes = [
     `Speech emulator: ${speech?.interimsSent ?? 0} interim responses, ${speech?.finalsSent ?? 0} finals (${speech?.midUtteranceFinals ?? 0} inside mid-utterance pauses)`,
-    `TTS emulator: ${t.syntheses} syntheses (cache hits ${t.cacheHits}); answers late because local synthesis was not done: ${t.overruns} (${describeLate(t.overrunMs)})`,
+    `TTS emulator: ${t.syntheses} syntheses (cache hits ${t.cacheHits}, audio from the store of earlier runs ${t.storeHits}); answers late because local synthesis was not done: ${t.overruns} (${describeLate(t.overrunMs)})`,
     `OpenAI emulator: ${l.streams} streams over ${l.connections} TCP connections (${(l.connections / Math.max(1, l.streams)).toFixed(2)} per stream), ${l.modelRequests} warm-ups, ${l.coldRequests} requests waited for a connection set-up (${l.coldChats} of them chat requests); first tokens > 2 ms late: ${l.lateFirstTokens} (${describeLate(l.firstTokenLateMs)})`,
+    `event-loop delay of this one process over the run (ms, p50 / p99 / max): ${l.eventLoopDelayMs.p50.toFixed(0)} / ${l.eventLoopDelayMs.p99.toFixed(0)} / ${l.eventLoopDelayMs.max.toFixed(0)}`,
   ];
   return { samples, callSids, callerGapsS, failed, wallS, notes };
 }
@@ -239,8 +257,25 @@ function report(r: RunResult): void {
     `rules: ${countBy(r.samples, 'rule')}; outcomes: ${countBy(r.samples, 'outcome', false)}`,
     '',
     ...stageTable(r.samples, r.callerGapsS),
+    '',
+    ...floorLines(r.samples),
   ];
   console.log(lines.join('\n'));
+}
+
+/** The measured stages beside the profile's own floor (turn-floor.ts): what is above it is the agent's. */
+function floorLines(samples: readonly TurnSample[]): string[] {
+  const floor = profileFloor(loadReferenceProfile(profile));
+  const measured = new Map([
+    ['decided (last word shown)', stageSeconds(samples, 'finalMs')],
+    ['LLM first token', stageSeconds(samples, 'llmFirstTokenMs')],
+    ['TTS first audio', stageSeconds(samples, 'ttsFirstAudioMs')],
+    ['total', stageSeconds(samples, 'firstFrameSentMs')],
+  ]);
+  return [
+    `the profile's floor (bench/turn-floor.ts: an oracle agent under this profile and the Speech emulator's rules, ${floor.turns} seeded turns, streaming first audio; a one-shot voice adds its first chunk's audio / realtime factor):`,
+    ...floorTable(floor, measured),
+  ];
 }
 
 function describeLate(ms: readonly number[]): string {

@@ -119,3 +119,31 @@ export function clauseCut(buf: string, limit: number): number {
   }
   return limit;
 }
+
+const QUOTES = new Set(['"', '״', '“', '”', '„']);
+const WORD_CHAR = /[\p{L}\p{M}]/u;
+
+/**
+ * Whether a quotation opened before `i` is still open: a quote mark opens after a space, a
+ * bracket or the start, and closes before a space, punctuation or `i`; one inside a word is
+ * gershayim (ד"ר, מע"מ), neither.
+ */
+function insideQuote(buf: string, i: number): boolean {
+  let open = false;
+  for (let p = 0; p < i; p++) {
+    if (!QUOTES.has(buf[p] as string)) continue;
+    const before = buf[p - 1];
+    const after = p + 1 < i ? buf[p + 1] : undefined;
+    if (before === undefined || isSpace(before) || before === '(' || before === '[') open = true;
+    else if (after === undefined || !WORD_CHAR.test(after)) open = false;
+  }
+  return open;
+}
+
+/**
+ * Whether the comma at `i` ends a clause whatever comes after it: it follows a letter (not a
+ * digit: 1,250) and sits outside a quotation ("כן," אמר) and an inner parenthesis.
+ */
+export function commaEndsClause(buf: string, i: number): boolean {
+  return WORD_CHAR.test(buf[i - 1] ?? '') && !insideQuote(buf, i) && !insideInnerParenthesis(buf, i);
+}

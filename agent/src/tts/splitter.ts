@@ -14,11 +14,13 @@
 // hyphens inside words or numbers (050-1234567, ב-10:30) never count as clause dashes.
 // A decision that depends on the next character waits for it (or for flush()).
 // The first chunk may end at a clause (comma or spaced dash) once it has firstChunkMinChars, so
-// the first audio starts early; a sentence longer than maxChunkChars is cut at its last clause
+// the first audio starts early (a comma right after a word, outside quotes and parentheses, at
+// once: what follows it cannot change the cut); a sentence longer than maxChunkChars is cut at its last clause
 // boundary (; : , or a spaced dash), else at a space that does not split a number.
 import {
   CLOSERS,
   clauseCut,
+  commaEndsClause,
   dotEndsSentence,
   insideInnerParenthesis,
   isFormatChar,
@@ -112,6 +114,9 @@ export function createSentenceSplitter(options: SentenceSplitterOptions = {}): S
         buf.slice(0, i).trim().length >= firstChunkMinChars
       ) {
         const next = buf[i + 1];
+        // A comma after a word, outside quotes and parentheses, ends the clause whatever follows:
+        // cut now instead of waiting a token for the space (the first audio waits on this cut).
+        if (c === ',' && commaEndsClause(buf, i)) return { kind: 'cut', end: i + 1 };
         if (next === undefined) {
           if (!final) return { kind: 'wait', resumeAt: i };
         } else if (isSpace(next)) {

@@ -29,7 +29,7 @@ const PART_GAP_MS = 200;
  * one): longer than the pauses at commas in the fixtures' speech (up to 320 ms), so a pause
  * inside a sentence does not reveal its last word before it is said.
  */
-const WORDS_FINISHED_SILENCE_MS = 350;
+export const WORDS_FINISHED_SILENCE_MS = 350;
 /** A marked line whose caller never resumes ends after this much silence. */
 const ABANDONED_LINE_MS = 4000;
 

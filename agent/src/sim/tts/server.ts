@@ -23,7 +23,7 @@ import { loadReferenceProfile, logNormalSampler, seededRandom, type Percentiles 
 import type { TtsCallRecord, TtsFault, TtsHandlerContext } from './context.ts';
 import { HEBREW_VOICES, type TtsVoice } from './requests.ts';
 import { streamingSynthesizeHandler } from './streaming.ts';
-import { createSynthesisCache, type PcmSource, type TtsEmulatorStats } from './synthesis.ts';
+import { createSynthesisCache, directoryStore, type PcmSource, type TtsEmulatorStats } from './synthesis.ts';
 import { synthesizeSpeechHandler } from './unary.ts';
 
 export type { TtsCallRecord, TtsFault } from './context.ts';
@@ -49,6 +49,13 @@ export interface TtsEmulatorOptions {
   readonly streamChunkMs?: number;
   /** Synthesised sentences kept in the cache (per voice, text, rate, pitch). Default 512; 0 disables. */
   readonly cacheEntries?: number;
+  /**
+   * A directory where synthesised audio is kept across runs (synthesis.ts directoryStore), keyed
+   * by voice, text, rate, pitch and `audioSourceId`. Default: none (every run synthesises).
+   */
+  readonly audioStoreDir?: string;
+  /** Names the synthesiser in the store's keys (audio of another engine is another entry). Default 'espeak-ng'. */
+  readonly audioSourceId?: string;
   /** A fault plan's say on each synthesis (sim/faults/window-hooks.ts); setFault() takes precedence. */
   readonly faultHook?: TtsFaultHook;
 }
@@ -105,7 +112,12 @@ export async function startTtsEmulator(options: TtsEmulatorOptions = {}): Promis
     realtimeFactor: latency.realtimeFactor,
     chunkMs: options.streamChunkMs ?? 100,
     firstAudio: logNormalSampler(latency.timeToFirstAudioMs, random),
-    audio: createSynthesisCache(synth, Math.max(0, options.cacheEntries ?? 512)),
+    audio: createSynthesisCache(
+      synth,
+      Math.max(0, options.cacheEntries ?? 512),
+      options.audioStoreDir === undefined ? undefined : directoryStore(options.audioStoreDir),
+      options.audioSourceId ?? (synth instanceof LocalSynthesizer ? `espeak-ng ${synth.engine}` : 'custom'),
+    ),
     records: [],
     takeFault,
     takeErrorFault: () => {

@@ -1,6 +1,9 @@
 // The Text-to-Speech emulator's audio: local synthesis started when a text arrives, cached per
 // voice, text, rate and pitch (repeated sentences cost no CPU), and a tally of what the emulator
 // itself cost: answers whose audio was due, per the profile, before the local synthesis was done.
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { LocalSynthesizer } from '../../tts/local.ts';
 
 /** What the emulator needs from a synthesiser (LocalSynthesizer; tests may pass their own). */
@@ -12,6 +15,8 @@ export interface TtsEmulatorStats {
   readonly syntheses: number;
   readonly cacheHits: number;
   readonly cacheMisses: number;
+  /** Of the misses, audio read from the on-disk store (made by an earlier run) instead of synthesised. */
+  readonly storeHits: number;
   /** Answers whose audio was due (per the profile) before the local synthesis had finished. */
   readonly overruns: number;
   /** Sum and maximum of how late those answers were because of it (ms). */
@@ -39,12 +44,55 @@ export interface SynthesisCache {
 const OVERRUN_TOLERANCE_MS = 1;
 const MAX_OVERRUN_SAMPLES = 10_000;
 
-export function createSynthesisCache(synth: PcmSource, cacheEntries: number): SynthesisCache {
+/**
+ * Synthesised audio kept on disk across runs (one file of raw PCM16 per voice, text, rate, pitch
+ * and engine): a benchmark's second run serves every sentence it has heard before without
+ * synthesising it again, so the emulator's own CPU cannot make its answers later than the
+ * profile. The audio is still the engine's own; the timing is unchanged (due times come from
+ * the profile and the audio's length).
+ */
+export interface AudioStore {
+  read(key: string): Promise<Int16Array | undefined>;
+  write(key: string, pcm: Int16Array): Promise<void>;
+}
+
+export function directoryStore(dir: string): AudioStore {
+  const file = (key: string): string => join(dir, `${createHash('sha256').update(key).digest('hex')}.pcm`);
+  let made: Promise<unknown> | undefined;
+  return {
+    async read(key) {
+      try {
+        const b = await readFile(file(key));
+        // A copy: the buffer's memory may be a shared pool, not aligned for 16-bit samples.
+        return new Int16Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+      } catch {
+        return undefined;
+      }
+    },
+    async write(key, pcm) {
+      made ??= mkdir(dir, { recursive: true });
+      await made;
+      // Written aside and renamed: a reader never sees half a file.
+      const tmp = `${file(key)}.${process.pid}.tmp`;
+      await writeFile(tmp, new Uint8Array(pcm.buffer, pcm.byteOffset, pcm.byteLength));
+      await rename(tmp, file(key));
+    },
+  };
+}
+
+export function createSynthesisCache(
+  synth: PcmSource,
+  cacheEntries: number,
+  store?: AudioStore,
+  /** Names the synthesiser in the store's keys. */
+  sourceId = '',
+): SynthesisCache {
   const cache = new Map<string, Promise<Int16Array>>();
   const stats = {
     syntheses: 0,
     cacheHits: 0,
     cacheMisses: 0,
+    storeHits: 0,
     overruns: 0,
     overrunMsTotal: 0,
     overrunMsMax: 0,
@@ -62,7 +110,10 @@ export function createSynthesisCache(synth: PcmSource, cacheEntries: number): Sy
         return cached;
       }
       stats.cacheMisses++;
-      const made = synth.synthesizePcm(text, { sampleRate, speakingRate, pitch });
+      const made = store ? fromStore(store, JSON.stringify([sourceId, key]), make) : make();
+      function make(): Promise<Int16Array> {
+        return synth.synthesizePcm(text, { sampleRate, speakingRate, pitch });
+      }
       if (cacheEntries > 0) {
         cache.set(key, made);
         made.catch(() => cache.delete(key));
@@ -81,4 +132,20 @@ export function createSynthesisCache(synth: PcmSource, cacheEntries: number): Sy
     },
     stats: () => ({ ...stats, overrunMs: [...stats.overrunMs] }),
   };
+
+  async function fromStore(
+    st: AudioStore,
+    key: string,
+    make: () => Promise<Int16Array>,
+  ): Promise<Int16Array> {
+    const stored = await st.read(key);
+    if (stored !== undefined) {
+      stats.storeHits++;
+      return stored;
+    }
+    const pcm = await make();
+    // The store is an optimisation: a full disk costs a synthesis next time, never this answer.
+    st.write(key, pcm).catch(() => undefined);
+    return pcm;
+  }
 }

@@ -114,6 +114,24 @@ describe('OpenAiResponder against the emulator', () => {
     }
   });
 
+  it("the emulator reports its process's event-loop delay (what a request waits before it is read)", async () => {
+    const emu = await startOpenAiEmulator({ latency: 'none' });
+    try {
+      // The histogram's timer ticks once, the loop is then held for 60 ms (busy, not a wait),
+      // and its next tick records the delay.
+      const tick = (): Promise<void> => new Promise<void>((resolve) => setTimeout(resolve, 25));
+      await tick();
+      const until = performance.now() + 60;
+      while (performance.now() < until);
+      await tick();
+      const lag = emu.stats().eventLoopDelayMs;
+      expect(lag.max).toBeGreaterThanOrEqual(40);
+      expect(lag.p99).toBeLessThanOrEqual(lag.max);
+    } finally {
+      await emu.close();
+    }
+  });
+
   it('a warm-up against an endpoint that is down resolves quietly (the request reports the outage)', async () => {
     const r = responder(fast, { baseUrl: 'http://127.0.0.1:9/v1' });
     await expect(r.warm()).resolves.toBeUndefined();

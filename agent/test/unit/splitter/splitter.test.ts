@@ -97,6 +97,24 @@ const cases: readonly SplitCase[] = [
     expected: ['העלות הכוללת של ההזמנה 1,250 שקלים בדיוק.'],
   },
   {
+    name: 'a first-clause comma after a word cuts whatever follows it',
+    text: 'הבנתי,אמרת שלום.',
+    expected: ['הבנתי,', 'אמרת שלום.'],
+    options: { firstChunkMinChars: 5 },
+  },
+  {
+    name: 'a comma inside a quotation is no first-clause cut',
+    text: 'הוא אמר "שלום לכם," ואז הלך.',
+    expected: ['הוא אמר "שלום לכם," ואז הלך.'],
+    options: { firstChunkMinChars: 5 },
+  },
+  {
+    name: 'gershayim inside a word open no quotation',
+    text: 'שלום לד"ר כהן, מה נשמע?',
+    expected: ['שלום לד"ר כהן,', 'מה נשמע?'],
+    options: { firstChunkMinChars: 5 },
+  },
+  {
     name: 'clause cut disabled by option',
     text: 'בדקתי את ההזמנה שלך במערכת, והיא תגיע מחר.',
     expected: ['בדקתי את ההזמנה שלך במערכת, והיא תגיע מחר.'],
@@ -130,6 +148,24 @@ describe('createSentenceSplitter', () => {
     expect(s.push(' מה')).toEqual(['שלום.']);
     expect(s.push(' נשמע?')).toEqual([]);
     expect(s.flush()).toEqual(['מה נשמע?']);
+  });
+
+  it('sends a first clause the moment its comma arrives, without waiting for the next token', () => {
+    const s = createSentenceSplitter({ firstChunkMinChars: 5 });
+    expect(s.push('הבנתי')).toEqual([]);
+    expect(s.push(',')).toEqual(['הבנתי,']);
+    expect(s.push(' אמרת: שלום.')).toEqual([]);
+    expect(s.flush()).toEqual(['אמרת: שלום.']);
+  });
+
+  it('still waits after a comma that follows a digit (1,250) or closes a quoted word', () => {
+    const digits = createSentenceSplitter({ firstChunkMinChars: 5 });
+    expect(digits.push('המחיר הוא 1,')).toEqual([]);
+    expect(digits.push('250 שקלים, כולל הכול.')).toEqual(['המחיר הוא 1,250 שקלים,']);
+    const quoted = createSentenceSplitter({ firstChunkMinChars: 5 });
+    expect(quoted.push('הוא אמר "שלום,')).toEqual([]);
+    // Decided by the next character, as before: a space cuts, a closing quote does not.
+    expect(quoted.push(' לכם" ואז הלך.')).toEqual(['הוא אמר "שלום,']);
   });
 
   it('waits for the digit after a dot before deciding', () => {
