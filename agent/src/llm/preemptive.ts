@@ -22,10 +22,10 @@ export function looksComplete(text: string): boolean {
 export const UNSTABLE_TAIL_WORDS = 2;
 
 /**
- * What to answer when the turn is confirmed on an interim whose tail was just revised. When the
+ * What to answer when the turn is decided on an interim whose tail nobody confirmed (only past the
+ * endpointer's confirmation wait: turn/utterance.ts wordsSettled). When the
  * running guess differs from it only inside the unstable tail (same words before it, the same
- * number of words or one more), neither text is better evidence than the other (the final is
- * ~1 s away): the guess is kept, so its request is a hit instead of a coin-flip miss. A guess
+ * number of words or one more), neither text is better evidence than the other: the guess is kept, so its request is a hit instead of a coin-flip miss. A guess
  * with fewer words is not: Google's interims trail the audio, and a guess started at the stop
  * often lacks the last word, which the confirmed transcript has heard. Otherwise, and whenever
  * the tail is settled, the confirmed transcript decides.

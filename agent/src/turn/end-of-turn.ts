@@ -14,12 +14,14 @@
 //                   the turn (not a question) whose last words ended with a level pitch
 //                   (turn/prosody.ts: a caller holding the turn mid-sentence) needs
 //                   ENDPOINT_LEVEL_PITCH_SILENCE_MS of silence by every rule;
+//   confirmed words no rule ends a turn on an interim before its words are confirmed
+//                   (wordsConfirmed: two responses agreeing, a stable result, or the final);
 //   revised tail    an unconfirmed response that only rewrites the last word of words two
 //                   responses agreed on and that need a continuation is judged by those words
 //                   (judgedTranscript): Google's random tail rewrites inside a mid-sentence pause
 //                   do not make the caller look finished.
 import type { Config } from '../config/schema.ts';
-import { stabilityAccepts } from '../stt/results.ts';
+import { STABILITY_UNSET, stabilityAccepts } from '../stt/results.ts';
 import type { SttPartial } from '../stt/types.ts';
 import {
   endsWithDanglingWord,
@@ -140,6 +142,23 @@ export function reachesSpeechEnd(
   slackMs: number,
 ): boolean {
   return lastVoicedEndMs === undefined || p.audioTimeMs <= 0 || p.audioTimeMs >= lastVoicedEndMs - slackMs;
+}
+
+/**
+ * Whether the words of the live interim are confirmed, so a turn may be answered on them: no live
+ * interim (the transcript is finals only), or two consecutive responses agree on it, or the
+ * recognizer reports it stable (>= `minStability`; unset is no evidence here, the decision then
+ * rests on agreement or the final). Google gives any interim's tail a ~30 % chance of a word the
+ * next response revises (../shared/bench/google-like-profile.json tailRevisionProbability): a
+ * turn committed on an unconfirmed interim answers the caller on a word they may not have said.
+ */
+export function wordsConfirmed(
+  partial: Pick<SttPartial, 'stability'> | undefined,
+  agreed: boolean,
+  minStability: number,
+): boolean {
+  if (partial === undefined || agreed) return true;
+  return partial.stability > STABILITY_UNSET && partial.stability >= minStability;
 }
 
 /** Which transcript rule, if any, ends the utterance at `nowMs`. */

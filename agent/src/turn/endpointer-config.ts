@@ -34,6 +34,13 @@ export type EndpointerConfig = Pick<
      */
     readonly coverageWaitMs?: number;
     /**
+     * How long after the caller's last voiced frame a turn waits for its words to be confirmed
+     * (end-of-turn.ts wordsConfirmed: two responses agreeing, a stable result, or the final; default
+     * 3000: above the google-like profile's final p95 of 1.8 s and the field reports' ~2.5 s for
+     * chirp_3) before it is answered on the unconfirmed interim.
+     */
+    readonly confirmWaitMs?: number;
+    /**
      * An interim with new words counts as caller voice up to its audio time minus this (default
      * 250): it keeps the silence rule from ending a turn whose speech the VAD lost in noise.
      */
@@ -48,6 +55,7 @@ export interface EndpointerTuning {
   readonly finalOverrunMs: number;
   readonly coverageSlackMs: number;
   readonly coverageWaitMs: number;
+  readonly confirmWaitMs: number;
   readonly partialLagMs: number;
 }
 
@@ -59,6 +67,7 @@ export function endpointerTuning(config: EndpointerConfig): EndpointerTuning {
     finalOverrunMs: config.finalOverrunMs ?? 300,
     coverageSlackMs: config.earlyFinalCoverageSlackMs ?? 150,
     coverageWaitMs: config.coverageWaitMs ?? 1200,
+    confirmWaitMs: config.confirmWaitMs ?? 3000,
     partialLagMs: config.partialWordsLagMs ?? 250,
   };
   for (const [k, v] of Object.entries({
@@ -75,6 +84,7 @@ export function endpointerTuning(config: EndpointerConfig): EndpointerTuning {
     llmPreemptiveSilenceMs: config.llmPreemptiveSilenceMs,
     llmPreemptiveAgreedSilenceMs: config.llmPreemptiveAgreedSilenceMs,
     noTextWaitMs: t.noTextWaitMs,
+    confirmWaitMs: t.confirmWaitMs,
   })) {
     if (!Number.isFinite(v) || v < 0)
       throw new RangeError(`endpointer: ${k} must be a non-negative number, got ${v}`);

@@ -19,6 +19,9 @@
 //                  of an unpunctuated transcript: cues from turn/prosody.ts, end-of-turn.ts);
 //   noVoiceTimeout STT_TIMEOUT_MS without voice after the VAD declared speech end (or after the
 //                  last STT event when the VAD never heard this utterance), whatever its length.
+// No rule decides on an interim whose words are unconfirmed (utterance.ts wordsSettled: Google
+// revises a tail word of ~30 % of its interims): two responses must agree, a result be reported
+// stable, or the final come, or confirmWaitMs pass; the preemptive guess runs meanwhile.
 // A turn needs text: when silence or the timeout fires before any text exists, the decision is
 // held until the first partial or final (the turn then ends with that text) or, after
 // noTextWaitMs more, the utterance is abandoned with no turn (counted).
@@ -32,9 +35,9 @@ import {
   effectiveCompleteness,
   judgedTranscript,
   pitchCanHold,
-  reachesSpeechEnd,
   requiredSilenceMs,
   transcriptEndRule,
+  wordsConfirmed,
 } from './end-of-turn.ts';
 import type { PhraseEndCues } from './prosody.ts';
 import { endpointerAbandonedTotal, endpointerLateFinalsTotal } from './metrics.ts';
@@ -48,10 +51,12 @@ import type {
 } from './types.ts';
 import {
   applyVadFrame,
+  coversSpeech,
   newUtterance,
   resumeSpeech,
   timingRule,
   transcriptOf,
+  wordsSettled,
   type Utterance,
 } from './utterance.ts';
 
@@ -106,7 +111,7 @@ export function createEndpointer(config: EndpointerConfig, cues?: PhraseEndCues)
       speechEndMs: u.speechEndMs ?? (u.lastFrameVoiced ? undefined : u.lastVoicedEndMs),
       firstPartialMs: r ? (r.firstPartialMs ?? u.firstPartialMs) : u.firstPartialMs,
       endedAtMs: nowMs,
-      tailSettled: u.partial === undefined || u.partialAgreed,
+      tailSettled: wordsConfirmed(u.partial, u.partialAgreed, config.sttEarlyFinalMinStability),
       ...(r ? { resumptions: r.resumptions, resumedFrom: r.fromId } : {}),
     };
     out.push({ type: 'turnEnded', turn });
@@ -204,7 +209,6 @@ export function createEndpointer(config: EndpointerConfig, cues?: PhraseEndCues)
     u.firstPartialMs ??= p.receivedAtMs;
     u.lastSttAtMs = p.receivedAtMs;
     u.debounced = p;
-    if (u.pendingRule !== undefined) finish(u, u.pendingRule, transcriptOf(u), out);
   };
 
   /** The final of an ended turn: a late final to record, or the words of a taken-back turn. */
@@ -299,7 +303,7 @@ export function createEndpointer(config: EndpointerConfig, cues?: PhraseEndCues)
       const leadMs = Math.max(0, config.endpointMinSilenceMs - config.llmPreemptiveSilenceMs);
       neededMs = Math.max(neededMs, requiredMs - leadMs);
     }
-    if (nowMs - u.lastVoicedEndMs < neededMs || !coversSpeech(u)) return;
+    if (nowMs - u.lastVoicedEndMs < neededMs || !coversSpeech(u, nowMs, tuning)) return;
     u.pauseReported = true;
     const stability = u.partial?.stability ?? 0;
     out.push({ type: 'callerPaused', utteranceId: u.id, text: transcript, stability, atMs: nowMs });
@@ -320,23 +324,9 @@ export function createEndpointer(config: EndpointerConfig, cues?: PhraseEndCues)
       text,
       stability: p.stability,
       agreed: u.partialAgreed,
-      couldEnd: couldEnd(u, text) && coversSpeech(u),
+      couldEnd: couldEnd(u, text) && coversSpeech(u, nowMs, tuning),
       atMs: nowMs,
     });
-  };
-
-  /**
-   * The latest interim reaches the caller's last voiced frame (within the slack), or the caller
-   * is still speaking, or the recognizer reports no audio times, or the wait for such an interim
-   * is over. Google's interims trail the audio: at the stop they often lack the last word, and
-   * their result end says so.
-   */
-  const coversSpeech = (u: Utterance): boolean => {
-    if (!u.partial || u.lastFrameVoiced || u.lastVoicedEndMs === undefined) return true;
-    return (
-      reachesSpeechEnd(u.partial, u.lastVoicedEndMs, tuning.coverageSlackMs) ||
-      nowMs - u.lastVoicedEndMs >= tuning.coverageWaitMs
-    );
   };
 
   /** The turn could end on this text now (not mid-sentence by its words or by the caller's pitch). */
@@ -352,7 +342,11 @@ export function createEndpointer(config: EndpointerConfig, cues?: PhraseEndCues)
     const u = current;
     if (!u) return;
     if (u.pendingRule !== undefined) {
-      if (nowMs - u.pendingSinceMs >= tuning.noTextWaitMs) {
+      // A decision waiting for text: the first interim ends the turn once its words are confirmed
+      // (a final decides by itself: onFinal).
+      if (u.partial !== undefined) {
+        if (wordsSettled(u, nowMs, tuning)) finish(u, u.pendingRule, transcriptOf(u), out);
+      } else if (nowMs - u.pendingSinceMs >= tuning.noTextWaitMs) {
         // Voice (or noise) with no words at all: no turn.
         endpointerAbandonedTotal.inc();
         current = undefined;
@@ -368,9 +362,11 @@ export function createEndpointer(config: EndpointerConfig, cues?: PhraseEndCues)
     const rule =
       transcriptEndRule(view, config, nowMs, tuning.coverageSlackMs) ??
       timingRule(u, judged.text, tuning, nowMs, punctuatingInterims, pitchHold, judged.settled);
+    // Every rule waits (bounded) for confirmed words; the silence rule also for the words of the
+    // caller's last voiced audio.
+    if (rule === undefined || !wordsSettled(u, nowMs, tuning)) return;
     if (rule === 'earlyFinal' || rule === 'settledPartial') finish(u, rule, transcript, out);
-    // The silence rule waits (bounded) for the words of the caller's last voiced audio.
-    else if (rule !== undefined && (rule !== 'silence' || coversSpeech(u))) endOrHold(u, rule, out);
+    else if (rule !== 'silence' || coversSpeech(u, nowMs, tuning)) endOrHold(u, rule, out);
   };
 
   const handle = (input: EndpointerInput): EndpointerOutput[] => {

@@ -35,8 +35,9 @@ export interface TurnEnd {
   /** When the turn was decided (audio clock / call clock, ms). */
   readonly endedAtMs: number;
   /**
-   * The transcript's last words are settled: they came from a final, or two recognizer responses
-   * agreed on them. False when the turn ends on an interim whose tail was just revised.
+   * The transcript's last words are settled: they came from a final, two recognizer responses
+   * agreed on them, or the recognizer reported them stable (end-of-turn.ts wordsConfirmed). False
+   * only when no confirmation came within the endpointer's confirmWaitMs.
    */
   readonly tailSettled?: boolean;
   /**

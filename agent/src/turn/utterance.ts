@@ -4,7 +4,7 @@
 import type { SttPartial } from '../stt/types.ts';
 import { joinTranscriptPieces } from './completeness.ts';
 import type { EndpointerTuning } from './endpointer-config.ts';
-import { requiredSilenceMs } from './end-of-turn.ts';
+import { reachesSpeechEnd, requiredSilenceMs, wordsConfirmed } from './end-of-turn.ts';
 import { mergeResumedTranscript } from './take-back.ts';
 import type { TurnEndRule, VadFrame } from './types.ts';
 
@@ -191,4 +191,31 @@ export function timingRule(
   const timeoutMs = needed > minSilence ? Math.max(t.config.sttTimeoutMs, needed) : t.config.sttTimeoutMs;
   if (quietSince !== undefined && nowMs - quietSince >= timeoutMs) return 'noVoiceTimeout';
   return undefined;
+}
+
+/**
+ * The latest interim reaches the caller's last voiced frame (within the slack), or the caller
+ * is still speaking, or the recognizer reports no audio times, or the wait for such an interim
+ * is over. Google's interims trail the audio: at the stop they often lack the last word, and
+ * their result end says so.
+ */
+export function coversSpeech(u: Utterance, nowMs: number, t: EndpointerTuning): boolean {
+  if (!u.partial || u.lastFrameVoiced || u.lastVoicedEndMs === undefined) return true;
+  return (
+    reachesSpeechEnd(u.partial, u.lastVoicedEndMs, t.coverageSlackMs) ||
+    nowMs - u.lastVoicedEndMs >= t.coverageWaitMs
+  );
+}
+
+/**
+ * The words a turn would be answered on are confirmed (end-of-turn.ts wordsConfirmed: finals
+ * only, two responses agreeing, or a reported stable result), or the wait for that is over
+ * (confirmWaitMs after the caller's last voice). Until then no rule decides the turn; the
+ * preemptive guess runs on the unconfirmed words meanwhile.
+ */
+export function wordsSettled(u: Utterance, nowMs: number, t: EndpointerTuning): boolean {
+  return (
+    wordsConfirmed(u.partial, u.partialAgreed, t.config.sttEarlyFinalMinStability) ||
+    nowMs - (u.lastVoicedEndMs ?? u.lastSttAtMs ?? nowMs) >= t.confirmWaitMs
+  );
 }

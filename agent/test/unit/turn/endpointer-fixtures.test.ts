@@ -46,16 +46,20 @@ describe('endpointing on espeak-ng Hebrew fixtures', () => {
       expect(r.lateFinals.map((l) => l.text)).toEqual([text]);
     });
 
-    it(`${name}: without a stable interim it ends by silence/timeout with the interim text, before the final`, () => {
+    it(`${name}: without a stable interim its words are unconfirmed: the turn ends on the final`, () => {
       const signal = concat(silence(1000), fixture(name), silence(500));
       const span = speechSpan(signal);
       const r = runTimeline(signal, sttScriptFor(text, span, { finalDelayMs: 1500, stability: 0.5 }));
-      expect(r.turns).toHaveLength(1);
-      expect(['silence', 'noVoiceTimeout']).toContain(r.turns[0]?.rule);
-      expect(r.turns[0]?.transcript).toBe(text);
-      // Silence (500 ms) or declared end + timeout (220 + 450 ms), decided on a frame boundary.
-      expect(r.turns[0]?.endedAtMs).toBeLessThanOrEqual(span.endMs + 220 + 450 + 80);
-      expect(r.lateFinals).toHaveLength(1);
+      expect(r.turns.map((t) => [t.rule, t.transcript, t.tailSettled])).toEqual([['sttFinal', text, true]]);
+      expect(r.lateFinals).toHaveLength(0);
+      // The same interim confirmed by a second response: silence (500 ms) or declared end +
+      // timeout (220 + 450 ms), decided on a frame boundary, before the final.
+      const script = sttScriptFor(text, span, { finalDelayMs: 1500, stability: 0.5 });
+      const last = script.filter((e) => e.kind === 'partial').at(-1)!;
+      const agreed = runTimeline(signal, [...script, { ...last, atMs: last.atMs + 100 }]);
+      expect(['silence', 'noVoiceTimeout', 'settledPartial']).toContain(agreed.turns[0]?.rule);
+      expect(agreed.turns[0]?.endedAtMs).toBeLessThanOrEqual(span.endMs + 220 + 450 + 80);
+      expect(agreed.lateFinals).toHaveLength(1);
     });
   }
 

@@ -31,9 +31,9 @@ function vadSpeechEnd(r: ReturnType<typeof runTimeline>): number {
 describe('endpointer: rules on synthetic timelines', () => {
   it('ends by silence (min silence after enough speech) and answers once; the late final only records', () => {
     const script: SttScript[] = [
-      { atMs: 900, kind: 'partial', text: 'שלום אני', stability: 0.5 },
-      { atMs: 1500, kind: 'partial', text: 'שלום אני רוצה לבדוק', stability: 0.5 },
-      { atMs: 2100, kind: 'partial', text: 'שלום אני רוצה לבדוק את ההזמנה', stability: 0.5 },
+      { atMs: 900, kind: 'partial', text: 'שלום אני', stability: 0.9 },
+      { atMs: 1500, kind: 'partial', text: 'שלום אני רוצה לבדוק', stability: 0.9 },
+      { atMs: 2100, kind: 'partial', text: 'שלום אני רוצה לבדוק את ההזמנה', stability: 0.9 },
       { atMs: 3300, kind: 'final', text: SENTENCE, audioStartMs: 500, audioEndMs: 2000 },
     ];
     const r = runTimeline(utterance(1500), script);
@@ -91,7 +91,7 @@ describe('endpointer: rules on synthetic timelines', () => {
 
   it('minimum buffered audio holds a silence decision even after enough voice', () => {
     const config = testConfig({ endpointMinUtteranceMs: 200, endpointMinBufferMs: 2500 });
-    const script: SttScript[] = [{ atMs: 1000, kind: 'partial', text: 'הלו', stability: 0.5 }];
+    const script: SttScript[] = [{ atMs: 1000, kind: 'partial', text: 'הלו', stability: 0.9 }];
     const r = runTimeline(utterance(800), script, config);
     // Silence alone would end at ~1800; the buffer minimum is not met, so the timeout ends it.
     expect(r.turns.map((t) => t.rule)).toEqual(['noVoiceTimeout']);
@@ -123,19 +123,25 @@ describe('endpointer: early finalization', () => {
     expect(r.turns[0]?.endedAtMs).toBeGreaterThanOrEqual(2400);
   });
 
-  it('an unstable partial is not enough (ends by silence instead)', () => {
+  it('an unstable partial is not enough: its words are unconfirmed, the turn ends on the final', () => {
     const r = runTimeline(utterance(1500), strong(0.5));
-    expect(r.turns.map((t) => t.rule)).toEqual(['silence']);
-    expect(r.lateFinals).toHaveLength(1);
+    expect(r.turns.map((t) => [t.rule, t.endedAtMs])).toEqual([['sttFinal', 2900]]);
+    expect(r.lateFinals).toHaveLength(0);
   });
 
-  it('a partial whose stability is unset (v2) is accepted whatever the minimum, like the preemptive rule', () => {
-    const r = runTimeline(utterance(1500), strong(0), testConfig({ sttEarlyFinalMinStability: 0 }));
+  it('a partial whose stability is unset (v2) ends early once two responses agree on it, whatever the minimum', () => {
+    const agreed = (s: SttScript[]): SttScript[] => [...s, { ...s[1]!, atMs: 2200 }];
+    const r = runTimeline(utterance(1500), agreed(strong(0)), testConfig({ sttEarlyFinalMinStability: 0 }));
     expect(r.turns.map((t) => t.rule)).toEqual(['earlyFinal']);
-    const r2 = runTimeline(utterance(1500), strong(0));
+    const r2 = runTimeline(utterance(1500), agreed(strong(0)));
     expect(r2.turns.map((t) => t.rule)).toEqual(['earlyFinal']);
-    // A reported stability below the minimum is not.
-    expect(runTimeline(utterance(1500), strong(0.01)).turns.map((t) => t.rule)).toEqual(['silence']);
+    // Unset and unconfirmed is no evidence (v2 reports no stability): the final decides.
+    expect(runTimeline(utterance(1500), strong(0)).turns.map((t) => t.rule)).toEqual(['sttFinal']);
+    // A reported stability below the minimum is not enough either, agreed or not.
+    expect(runTimeline(utterance(1500), strong(0.01)).turns.map((t) => t.rule)).toEqual(['sttFinal']);
+    expect(runTimeline(utterance(1500), agreed(strong(0.01))).turns.map((t) => t.rule)).not.toContain(
+      'earlyFinal',
+    );
   });
 
   it('needs more than the minimum characters and terminal punctuation', () => {
@@ -191,7 +197,7 @@ describe('endpointer: early finalization', () => {
 
 describe('endpointer: text is required', () => {
   it('silence with no text waits for the first partial, then ends with it', () => {
-    const r = runTimeline(utterance(1500), [{ atMs: 3000, kind: 'partial', text: 'הלו', stability: 0.3 }]);
+    const r = runTimeline(utterance(1500), [{ atMs: 3000, kind: 'partial', text: 'הלו', stability: 0.9 }]);
     expect(r.turns.map((t) => [t.rule, t.transcript, t.endedAtMs])).toEqual([['silence', 'הלו', 3000]]);
   });
 
@@ -288,7 +294,7 @@ describe('endpointer: STT details', () => {
   });
 
   it('the same with only partials ends by the no-voice timeout after the last one', () => {
-    const r = runTimeline(silence(1000), [{ atMs: 1200, kind: 'partial', text: 'כן', stability: 0.5 }]);
+    const r = runTimeline(silence(1000), [{ atMs: 1200, kind: 'partial', text: 'כן', stability: 0.9 }]);
     expect(r.turns.map((t) => [t.rule, t.endedAtMs])).toEqual([['noVoiceTimeout', 1660]]);
   });
 
@@ -336,7 +342,7 @@ describe('endpointer: contract', () => {
     out.push(
       ...ep.handle({
         type: 'partial',
-        partial: { text: 'בדיקה', stability: 0.5, audioTimeMs: 900, receivedAtMs: 1000 },
+        partial: { text: 'בדיקה', stability: 0.9, audioTimeMs: 900, receivedAtMs: 1000 },
       }),
     );
     out.push(
@@ -365,7 +371,7 @@ describe('endpointer: contract', () => {
       ...ep.handle({ type: 'vad', atMs: 1200, frame: frame(false, false, 'speechEnd', 1000), frameMs: 20 }),
     );
     const partial = (text: string, at: number) =>
-      ep.handle({ type: 'partial', partial: { text, stability: 0.5, audioTimeMs: at, receivedAtMs: at } });
+      ep.handle({ type: 'partial', partial: { text, stability: 0.9, audioTimeMs: at, receivedAtMs: at } });
     outs.push(...partial('אני רוצה', 1300));
     outs.push(...partial('אני רוצה לשאול', 1600));
     // Without the words, silence since 1000 would end the turn at 1500.

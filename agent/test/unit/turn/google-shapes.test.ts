@@ -78,25 +78,30 @@ describe('Google-shaped interims (no punctuation)', () => {
   });
 
   it('that wait is bounded: with no interim reaching the speech end, the silence rule decides at 1.2 s', () => {
-    const r = runTimeline(oneSentence(), [...interims(0.01, []), shortOfSpeechEnd(2100)]);
+    const r = runTimeline(oneSentence(), [
+      ...interims(0.01, []),
+      shortOfSpeechEnd(2100),
+      shortOfSpeechEnd(2300),
+    ]);
     expect(r.turns.map((t) => [t.rule, t.transcript])).toEqual([['silence', missingLast]]);
     const t = r.turns[0]!;
     expect(t.endedAtMs - t.speechEndMs!).toBeGreaterThanOrEqual(1150);
     expect(t.endedAtMs - t.speechEndMs!).toBeLessThan(1300);
   });
 
-  it('a revised tail is not agreement: the silence rule decides', () => {
-    const r = runTimeline(
-      oneSentence(),
-      interims(0.01, [
-        [2100, `${FULL} זה`],
-        [2300, FULL],
-      ]),
-    );
-    expect(r.turns.map((t) => t.rule)).toEqual(['silence']);
-    expect(r.turns[0]!.transcript).toBe(FULL);
-    // The session may keep its guess over a just-revised tail (answerText).
-    expect(r.turns[0]!.tailSettled).toBe(false);
+  it('a revised tail is not agreement: the turn waits for its words to be confirmed, bounded', () => {
+    const revised = interims(0.01, [
+      [2100, `${FULL} זה`],
+      [2300, FULL],
+    ]);
+    // Neither another response nor the final: answered on the unconfirmed words at the bound (3 s).
+    const r = runTimeline(oneSentence(), revised);
+    expect(r.turns.map((t) => [t.rule, t.transcript])).toEqual([['silence', FULL]]);
+    const t = r.turns[0]!;
+    expect(t.endedAtMs - t.speechEndMs!).toBeGreaterThanOrEqual(3000);
+    expect(t.endedAtMs - t.speechEndMs!).toBeLessThan(3100);
+    // The session may keep its guess over a tail nobody confirmed (answerText).
+    expect(t.tailSettled).toBe(false);
   });
 
   it('stability unset (v2) and the v1 head/tail values give the same decisions at the same times', () => {
@@ -112,12 +117,21 @@ describe('Google-shaped interims (no punctuation)', () => {
     const key = (r: (typeof shapes)[number]) => r.turns.map((t) => [t.rule, t.endedAtMs, t.transcript]);
     expect(key(shapes[0]!)).toEqual(key(shapes[1]!));
     expect(key(shapes[0]!)).toEqual(key(shapes[2]!));
-    // Punctuated: unset behaves like a high stability; a reported low one blocks the early final.
-    const punct = (s: number) =>
-      runTimeline(oneSentence(), interims(s, [[2100, `${FULL}.`]])).turns.map((t) => [t.rule, t.endedAtMs]);
-    expect(punct(0)).toEqual(punct(0.9));
-    expect(punct(0)[0]![0]).toBe('earlyFinal');
-    expect(punct(0.01)[0]![0]).toBe('silence');
+    // Punctuated and agreed on: unset behaves like a high stability; a reported low one blocks the
+    // early final. Unset is no confirmation by itself: a lone unset response waits like a low one.
+    const punct = (s: number, times: number[]) =>
+      runTimeline(
+        oneSentence(),
+        interims(
+          s,
+          times.map((at): [number, string] => [at, `${FULL}.`]),
+        ),
+      ).turns.map((t) => [t.rule, t.endedAtMs]);
+    expect(punct(0, [2100, 2200])).toEqual(punct(0.9, [2100, 2200]));
+    expect(punct(0, [2100, 2200])[0]![0]).toBe('earlyFinal');
+    expect(punct(0.01, [2100, 2200])[0]![0]).toBe('silence');
+    expect(punct(0, [2100])[0]![1]).toBe(punct(0.01, [2100])[0]![1]);
+    expect(punct(0.9, [2100])[0]![0]).toBe('earlyFinal');
   });
 
   it('when the VAD says the caller stopped, the latest transcript is offered for a preemptive start', () => {
@@ -261,7 +275,8 @@ describe('a dangling word only in a just-revised unstable tail', () => {
       [2100, FULL],
       [2300, 'שלום אני רוצה לבדוק את ההזמנה של'],
     ]);
-    const r = runTimeline(oneSentence(), revised);
+    // Once unconfirmed words may end a turn (a confirmation wait shorter than the silence rules).
+    const r = runTimeline(oneSentence(), revised, { ...testConfig(), confirmWaitMs: 600 });
     expect(r.turns.map((t) => t.rule)).toEqual(['silence']);
     expect(r.turns[0]!.endedAtMs - r.turns[0]!.speechEndMs!).toBeLessThan(
       testConfig().endpointIncompleteSilenceMs,

@@ -35,6 +35,8 @@ const decoyInPause = (decoy: string): SttScript[] => [
   partial(3300, FULL),
   partial(3500, FULL),
 ];
+/** A confirmation wait (endpointer-config.ts confirmWaitMs) shorter than the silence rules it meets. */
+const shortConfirmWait = { ...testConfig(), confirmWaitMs: 600 };
 const pausesBefore = (r: ReturnType<typeof runTimeline>, atMs: number) =>
   r.outputs.filter((o) => o.type === 'callerPaused' && o.outAtMs < atMs);
 
@@ -72,27 +74,35 @@ describe('a revised tail over agreed words that need a continuation', () => {
     expect(r.turns[0]!.endedAtMs - r.turns[0]!.speechEndMs!).toBeLessThan(500);
   });
 
-  it('words agreed on while the caller still spoke are no evidence: an unconfirmed last word after them ends by the silence rule', () => {
+  it('words agreed on while the caller still spoke are no evidence: an unconfirmed last word after them ends by the silence rule (once unconfirmed words may end a turn)', () => {
     const text = 'הזמנתי מכם מקרר לפני שבועיים';
-    const r = runTimeline(oneSentence(), [
-      partial(1000, 'הזמנתי מכם מקרר'),
-      partial(1200, 'הזמנתי מכם מקרר לפני'),
-      partial(1400, 'הזמנתי מכם מקרר לפני'),
-      partial(1700, text),
-    ]);
+    const r = runTimeline(
+      oneSentence(),
+      [
+        partial(1000, 'הזמנתי מכם מקרר'),
+        partial(1200, 'הזמנתי מכם מקרר לפני'),
+        partial(1400, 'הזמנתי מכם מקרר לפני'),
+        partial(1700, text),
+      ],
+      shortConfirmWait,
+    );
     expect(r.turns[0]).toMatchObject({ rule: 'silence', transcript: text });
     expect(r.turns[0]!.endedAtMs - r.turns[0]!.speechEndMs!).toBeLessThan(
       testConfig().endpointIncompleteSilenceMs,
     );
   });
 
-  it('an unconfirmed dangling word over an agreed open text is still a guess (plain silence rule)', () => {
-    const r = runTimeline(oneSentence(), [
-      partial(1000, 'אני רוצה לבדוק'),
-      partial(1300, 'אני רוצה לבדוק את ההזמנה'),
-      partial(1500, 'אני רוצה לבדוק את ההזמנה'),
-      partial(1700, 'אני רוצה לבדוק את ההזמנה של'),
-    ]);
+  it('an unconfirmed dangling word over an agreed open text is still a guess (plain silence rule, once unconfirmed words may end a turn)', () => {
+    const r = runTimeline(
+      oneSentence(),
+      [
+        partial(1000, 'אני רוצה לבדוק'),
+        partial(1300, 'אני רוצה לבדוק את ההזמנה'),
+        partial(1500, 'אני רוצה לבדוק את ההזמנה'),
+        partial(1700, 'אני רוצה לבדוק את ההזמנה של'),
+      ],
+      shortConfirmWait,
+    );
     expect(r.turns[0]).toMatchObject({ rule: 'silence' });
     expect(r.turns[0]!.endedAtMs - r.turns[0]!.speechEndMs!).toBeLessThan(
       testConfig().endpointIncompleteSilenceMs,
@@ -118,8 +128,13 @@ describe('a decoy that needs a continuation does not switch off the level-pitch 
     expect(r.turns.map((t) => t.transcript)).toEqual([full]);
   });
 
-  it('spoken with a fall: the guess is ignored as before and the pause ends the turn', () => {
+  it('spoken with a fall: the unconfirmed guess ends nothing in the pause, one turn for the sentence', () => {
     const r = runTimeline(withPause(), script, testConfig(), 4500, { prosody: 'fall' });
+    expect(r.turns.map((t) => t.transcript)).toEqual([full]);
+  });
+
+  it('spoken with a fall, past a short confirmation wait: the guess is ignored as before and the pause ends the turn', () => {
+    const r = runTimeline(withPause(), script, shortConfirmWait, 4500, { prosody: 'fall' });
     expect(r.turns[0]).toMatchObject({ rule: 'silence', transcript: 'התשלום ירד גם' });
   });
 });
