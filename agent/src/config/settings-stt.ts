@@ -206,6 +206,15 @@ export const sttFields = {
     cr: 'stt.earlyFinalization.settledSilenceMs',
     doc: 'An unpunctuated interim that two consecutive responses agree on, not ending on a word that needs a continuation, ends the turn after this much silence (local VAD).',
   }),
+  sttInterimSettleMs: int({
+    env: 'STT_INTERIM_SETTLE_MS',
+    default: 400,
+    min: 0,
+    max: 5000,
+    unit: 'ms',
+    cr: 'stt.earlyFinalization.interimSettleMs',
+    doc: 'After the caller stopped, an interim no newer response revised within this long counts as confirmed: Google revises a guessed tail word in its next interim, 200-300 ms later. Until then (or two agreeing responses, a stable result, the final) a turn is not answered on it; the preemptive request already runs. 0: only agreement, stability or the final confirm.',
+  }),
   sttProbeOnBoot: bool({
     env: 'STT_PROBE_ON_BOOT',
     default: false,

@@ -15,7 +15,8 @@
 //                   (turn/prosody.ts: a caller holding the turn mid-sentence) needs
 //                   ENDPOINT_LEVEL_PITCH_SILENCE_MS of silence by every rule;
 //   confirmed words no rule ends a turn on an interim before its words are confirmed
-//                   (wordsConfirmed: two responses agreeing, a stable result, or the final);
+//                   (wordsConfirmed: two responses agreeing, a stable result, no revision for
+//                   STT_INTERIM_SETTLE_MS, or the final);
 //   revised tail    an unconfirmed response that only rewrites the last word of words two
 //                   responses agreed on and that need a continuation is judged by those words
 //                   (judgedTranscript): Google's random tail rewrites inside a mid-sentence pause
@@ -39,6 +40,7 @@ export type EndOfTurnConfig = Pick<
   | 'sttEarlyFinalMinStability'
   | 'sttEarlyFinalSilenceMs'
   | 'sttSettledSilenceMs'
+  | 'sttInterimSettleMs'
   | 'endpointMinSilenceMs'
   | 'endpointIncompleteSilenceMs'
   | 'endpointLevelPitchSilenceMs'
@@ -147,17 +149,20 @@ export function reachesSpeechEnd(
 /**
  * Whether the words of the live interim are confirmed, so a turn may be answered on them: no live
  * interim (the transcript is finals only), or two consecutive responses agree on it, or the
- * recognizer reports it stable (>= `minStability`; unset is no evidence here, the decision then
- * rests on agreement or the final). Google gives any interim's tail a ~30 % chance of a word the
- * next response revises (../shared/bench/google-like-profile.json tailRevisionProbability): a
+ * recognizer reports it stable (>= `minStability`; unset is no evidence here), or no newer
+ * response revised it for `settleMs` (`quietMs`: since the last response; 0 turns this off).
+ * Google gives any interim's tail a ~30 % chance of a word the next response revises, 200-300 ms
+ * later (../shared/bench/google-like-profile.json tailRevisionProbability, interimIntervalMs): a
  * turn committed on an unconfirmed interim answers the caller on a word they may not have said.
  */
 export function wordsConfirmed(
   partial: Pick<SttPartial, 'stability'> | undefined,
   agreed: boolean,
   minStability: number,
+  quiet: { readonly quietMs: number; readonly settleMs: number } = { quietMs: 0, settleMs: 0 },
 ): boolean {
   if (partial === undefined || agreed) return true;
+  if (quiet.settleMs > 0 && quiet.quietMs >= quiet.settleMs) return true;
   return partial.stability > STABILITY_UNSET && partial.stability >= minStability;
 }
 

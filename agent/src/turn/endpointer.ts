@@ -21,7 +21,8 @@
 //                  last STT event when the VAD never heard this utterance), whatever its length.
 // No rule decides on an interim whose words are unconfirmed (utterance.ts wordsSettled: Google
 // revises a tail word of ~30 % of its interims): two responses must agree, a result be reported
-// stable, or the final come, or confirmWaitMs pass; the preemptive guess runs meanwhile.
+// stable, no response revise it for STT_INTERIM_SETTLE_MS, or the final come, or confirmWaitMs
+// pass; the preemptive guess runs meanwhile.
 // A turn needs text: when silence or the timeout fires before any text exists, the decision is
 // held until the first partial or final (the turn then ends with that text) or, after
 // noTextWaitMs more, the utterance is abandoned with no turn (counted).
@@ -37,7 +38,6 @@ import {
   pitchCanHold,
   requiredSilenceMs,
   transcriptEndRule,
-  wordsConfirmed,
 } from './end-of-turn.ts';
 import type { PhraseEndCues } from './prosody.ts';
 import { endpointerAbandonedTotal, endpointerLateFinalsTotal } from './metrics.ts';
@@ -56,6 +56,7 @@ import {
   resumeSpeech,
   timingRule,
   transcriptOf,
+  wordsConfirmedNow,
   wordsSettled,
   type Utterance,
 } from './utterance.ts';
@@ -111,7 +112,7 @@ export function createEndpointer(config: EndpointerConfig, cues?: PhraseEndCues)
       speechEndMs: u.speechEndMs ?? (u.lastFrameVoiced ? undefined : u.lastVoicedEndMs),
       firstPartialMs: r ? (r.firstPartialMs ?? u.firstPartialMs) : u.firstPartialMs,
       endedAtMs: nowMs,
-      tailSettled: wordsConfirmed(u.partial, u.partialAgreed, config.sttEarlyFinalMinStability),
+      tailSettled: wordsConfirmedNow(u, nowMs, tuning),
       ...(r ? { resumptions: r.resumptions, resumedFrom: r.fromId } : {}),
     };
     out.push({ type: 'turnEnded', turn });

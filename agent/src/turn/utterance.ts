@@ -207,15 +207,23 @@ export function coversSpeech(u: Utterance, nowMs: number, t: EndpointerTuning): 
   );
 }
 
+/** Whether the words of `u`'s live interim are confirmed now (end-of-turn.ts wordsConfirmed). */
+export function wordsConfirmedNow(u: Utterance, nowMs: number, t: EndpointerTuning): boolean {
+  return wordsConfirmed(u.partial, u.partialAgreed, t.config.sttEarlyFinalMinStability, {
+    quietMs: nowMs - (u.lastSttAtMs ?? nowMs),
+    settleMs: t.config.sttInterimSettleMs,
+  });
+}
+
 /**
  * The words a turn would be answered on are confirmed (end-of-turn.ts wordsConfirmed: finals
- * only, two responses agreeing, or a reported stable result), or the wait for that is over
- * (confirmWaitMs after the caller's last voice). Until then no rule decides the turn; the
- * preemptive guess runs on the unconfirmed words meanwhile.
+ * only, two responses agreeing, a reported stable result, or no revision for
+ * STT_INTERIM_SETTLE_MS), or the wait for that is over (confirmWaitMs after the caller's last
+ * voice). Until then no rule decides the turn; the preemptive guess runs on the unconfirmed words
+ * meanwhile.
  */
 export function wordsSettled(u: Utterance, nowMs: number, t: EndpointerTuning): boolean {
   return (
-    wordsConfirmed(u.partial, u.partialAgreed, t.config.sttEarlyFinalMinStability) ||
-    nowMs - (u.lastVoicedEndMs ?? u.lastSttAtMs ?? nowMs) >= t.confirmWaitMs
+    wordsConfirmedNow(u, nowMs, t) || nowMs - (u.lastVoicedEndMs ?? u.lastSttAtMs ?? nowMs) >= t.confirmWaitMs
   );
 }

@@ -209,6 +209,12 @@ export const CR_FIELDS: readonly CrField[] = [
     kind: 'int',
   },
   {
+    key: 'sttInterimSettleMs',
+    crPath: 'stt.earlyFinalization.interimSettleMs',
+    env: 'STT_INTERIM_SETTLE_MS',
+    kind: 'int',
+  },
+  {
     key: 'sttProbeOnBoot',
     crPath: 'stt.probeOnBoot',
     env: 'STT_PROBE_ON_BOOT',
@@ -538,6 +544,7 @@ export const AGENT_ENV = {
   sttEarlyFinalMinStability: 'STT_EARLY_FINAL_MIN_STABILITY',
   sttEarlyFinalSilenceMs: 'STT_EARLY_FINAL_SILENCE_MS',
   sttSettledSilenceMs: 'STT_SETTLED_SILENCE_MS',
+  sttInterimSettleMs: 'STT_INTERIM_SETTLE_MS',
   sttProbeOnBoot: 'STT_PROBE_ON_BOOT',
   endpointMinUtteranceMs: 'ENDPOINT_MIN_UTTERANCE_MS',
   endpointMinSilenceMs: 'ENDPOINT_MIN_SILENCE_MS',

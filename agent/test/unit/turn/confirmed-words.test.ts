@@ -7,6 +7,7 @@
 // Synthetic voice through the real VAD, scripted STT, fake time.
 import { describe, expect, it } from 'vitest';
 import { concat, dbToAmplitude, silence, speechLike } from '../../../src/sim/synthetic-audio.ts';
+import { defaultConfig } from '../../../src/config/load.ts';
 import { runTimeline, testConfig, type SttScript } from './timeline.ts';
 
 const VOICE = dbToAmplitude(-20);
@@ -76,6 +77,47 @@ for (const [api, stability] of [
       ]);
       expect(r.turns.map((t) => [t.transcript, t.tailSettled])).toEqual([[SAID, true]]);
       expect(r.turns[0]!.endedAtMs).toBeLessThan(2700);
+    });
+
+    describe('on the production default (STT_INTERIM_SETTLE_MS 400): a recognizer quiet after an interim confirms it', () => {
+      const settle = testConfig({ sttInterimSettleMs: defaultConfig().sttInterimSettleMs });
+      it('right words and no later response: answered 400 ms after that interim, long before the final', () => {
+        const r = runTimeline(oneSentence(), [...during, interim(2450, SAID), final(3500)], settle);
+        expect(r.turns.map((t) => [t.transcript, t.tailSettled])).toEqual([[SAID, true]]);
+        expect(r.turns[0]!.endedAtMs - 2850).toBeGreaterThanOrEqual(0);
+        expect(r.turns[0]!.endedAtMs - 2850).toBeLessThan(20); // the next 20 ms tick
+      });
+
+      it('a decoy the next response revises (as Google does, 200 ms later): answered on the revised words', () => {
+        const r = runTimeline(
+          oneSentence(),
+          [...during, interim(2450, `${SAID} אז`), interim(2650, SAID), final(3500)],
+          settle,
+        );
+        expect(r.turns.map((t) => [t.transcript, t.tailSettled])).toEqual([[SAID, true]]);
+        expect(r.turns[0]!.endedAtMs - 3050).toBeGreaterThanOrEqual(0);
+        expect(r.turns[0]!.endedAtMs - 3050).toBeLessThan(20);
+        // The guess started on the decoy is replaced by one on the revised words.
+        const paused = r.outputs.filter((o) => o.type === 'callerPaused');
+        expect(paused.map((o) => o.type === 'callerPaused' && o.text)).toContain(`${SAID} אז`);
+      });
+
+      it('responses still coming every 200 ms are not quiet: the decoy is never answered', () => {
+        const r = runTimeline(
+          oneSentence(),
+          [
+            ...during,
+            interim(2450, `${SAID} אז`),
+            interim(2650, `${SAID} כן`),
+            interim(2850, SAID),
+            final(3500),
+          ],
+          settle,
+        );
+        expect(r.turns.map((t) => t.transcript)).toEqual([SAID]);
+        expect(r.turns[0]!.endedAtMs - 3250).toBeGreaterThanOrEqual(0);
+        expect(r.turns[0]!.endedAtMs - 3250).toBeLessThan(20);
+      });
     });
 
     it('no confirmation at all (no later response, no final): answered on the interim after 3 s, marked unsettled', () => {

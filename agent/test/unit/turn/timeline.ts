@@ -47,8 +47,14 @@ export interface TimelineResult {
   readonly vadFrames: readonly (VadFrame & { readonly atMs: number })[];
 }
 
+/**
+ * The agent's defaults, except STT_INTERIM_SETTLE_MS off: these timelines script when each
+ * recognizer response comes, and a long gap between two scripted responses would otherwise
+ * confirm the earlier one by the recognizer's quiet. That rule has its own tests, on the
+ * production default (confirmed-words.test.ts).
+ */
 export function testConfig(overrides: Partial<Config> = {}): Config {
-  return defaultConfig(overrides);
+  return defaultConfig({ sttInterimSettleMs: 0, ...overrides });
 }
 
 export function runTimeline(
