@@ -4,10 +4,11 @@
 // so a batch is always contiguous audio. Pure apart from the sink it calls.
 //
 // Idle batches (STT_IDLE_BATCH_MS): every STT message costs the same gRPC work whatever it holds,
-// and most of a call is the caller listening. While nothing is being recognized (no voiced frame
-// for IDLE_AFTER_MS of audio and no partial waiting for its final), batches grow to the idle
-// size; the first voiced frame (or a partial) sends what waits at once and goes back to
-// STT_BATCH_MS. Speech therefore reaches the recognizer no later than with STT_BATCH_MS alone.
+// and most of a call is the caller listening. While nothing is being recognized (no partial
+// waiting for its final, and either no voiced frame for IDLE_AFTER_MS of audio or a final already
+// given for everything voiced so far), batches grow to the idle size; the first voiced frame (or
+// a partial) sends what waits at once and goes back to STT_BATCH_MS. Speech therefore reaches the
+// recognizer no later than with STT_BATCH_MS alone.
 import type { Config } from '../config/schema.ts';
 import type { AudioChunk } from '../audio/types.ts';
 
@@ -34,7 +35,10 @@ export interface AudioBatcher {
    * A voiced frame during idle batching sends the batch at once.
    */
   noteVoice(voiced: boolean, atMs: number): void;
-  /** A partial arrived (true) or its final did (false). */
+  /**
+   * A partial arrived (true) or a final did (false). A final for everything voiced so far lets
+   * the batches go idle without waiting IDLE_AFTER_MS.
+   */
   noteRecognizing(recognizing: boolean): void;
   /** Milliseconds of audio waiting in the current batch. */
   readonly bufferedMs: number;
@@ -63,11 +67,17 @@ export function createBatcher(config: BatcherConfig, sink: (chunk: AudioChunk) =
   let lastVoicedEndMs = Number.NEGATIVE_INFINITY;
   /** Audio time (end of the audio pushed so far) when the last partial arrived; NaN: none pending. */
   let recognizingSinceMs = Number.NaN;
+  /** Audio time (end of the audio pushed so far) when the last final arrived. */
+  let lastFinalAtMs = Number.NEGATIVE_INFINITY;
   let audioEndMs = 0;
 
+  // A final that came after the last voiced frame means the recognizer has answered for all the
+  // speech it was sent: the caller now listens (the answer is on its way), and waiting the full
+  // IDLE_AFTER_MS would send a quarter of a call's messages at the small size for nothing. Their
+  // next voiced frame wakes the batcher as after any idle stretch.
   const idleAt = (atMs: number): boolean =>
     idleBatching &&
-    atMs - lastVoicedEndMs >= IDLE_AFTER_MS &&
+    (atMs - lastVoicedEndMs >= IDLE_AFTER_MS || lastFinalAtMs > lastVoicedEndMs) &&
     !(atMs - recognizingSinceMs < RECOGNIZING_HOLD_MS);
 
   const flush = (): void => {
@@ -122,6 +132,7 @@ export function createBatcher(config: BatcherConfig, sink: (chunk: AudioChunk) =
       if (!idleBatching) return;
       recognizingSinceMs = recognizing ? audioEndMs : Number.NaN;
       if (recognizing) wake();
+      else lastFinalAtMs = audioEndMs;
     },
     get bufferedMs() {
       return bytes / BYTES_PER_MS;

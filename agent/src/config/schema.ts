@@ -350,7 +350,7 @@ export const schema = {
     max: 1000,
     unit: 'ms',
     cr: 'stt.idleBatchMs',
-    doc: 'Batch size while nothing is being recognized (no caller voice for 2 s, no partial waiting for its final): fewer Speech messages while the caller listens. The first voiced frame sends the batch at once and returns to STT_BATCH_MS. 0 (or <= STT_BATCH_MS) turns it off.',
+    doc: 'Batch size while nothing is being recognized (no partial waiting for its final, and no caller voice for 2 s or a final already given for all of it): fewer Speech messages while the caller listens. The first voiced frame sends the batch at once and returns to STT_BATCH_MS. 0 (or <= STT_BATCH_MS) turns it off.',
   }),
   sttDebounceMs: int({
     env: 'STT_DEBOUNCE_MS',
