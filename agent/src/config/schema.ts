@@ -352,6 +352,15 @@ export const schema = {
     cr: 'stt.idleBatchMs',
     doc: 'Batch size while nothing is being recognized (no partial waiting for its final, and no caller voice for 2 s or a final already given for all of it): fewer Speech messages while the caller listens. The first voiced frame sends the batch at once and returns to STT_BATCH_MS. 0 (or <= STT_BATCH_MS) turns it off.',
   }),
+  sttSpeechBatchMs: int({
+    env: 'STT_SPEECH_BATCH_MS',
+    default: 160,
+    min: 0,
+    max: 1000,
+    unit: 'ms',
+    cr: 'stt.speechBatchMs',
+    doc: 'Batch size while the caller keeps talking (the last frame was voiced): fewer Speech messages mid-phrase. The first unvoiced frame (a pause begins) sends the batch at once and returns to STT_BATCH_MS, so a pause reaches Speech no later. 0 (or <= STT_BATCH_MS) turns it off.',
+  }),
   sttDebounceMs: int({
     env: 'STT_DEBOUNCE_MS',
     default: 120,
