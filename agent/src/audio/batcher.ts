@@ -4,10 +4,17 @@
 // so a batch is always contiguous audio. Pure apart from the sink it calls.
 //
 // Idle batches (STT_IDLE_BATCH_MS): every STT message costs the same gRPC work whatever it holds,
-// and most of a call is the caller listening. While nothing is being recognized (no voiced frame
-// for IDLE_AFTER_MS of audio and no partial waiting for its final), batches grow to the idle
-// size; the first voiced frame (or a partial) sends what waits at once and goes back to
-// STT_BATCH_MS. Speech therefore reaches the recognizer no later than with STT_BATCH_MS alone.
+// and most of a call is the caller listening. While nothing is being recognized (no partial
+// waiting for its final, and either no voiced frame for IDLE_AFTER_MS of audio or a final already
+// given for everything voiced so far), batches grow to the idle size; the first voiced frame (or
+// a partial) sends what waits at once and goes back to STT_BATCH_MS. Speech therefore reaches the
+// recognizer no later than with STT_BATCH_MS alone.
+//
+// Speech batches (STT_SPEECH_BATCH_MS): while the caller's voice goes on (the last frame was
+// voiced), batches may grow to this size; the first unvoiced frame (a pause begins, where the
+// recognizer's final and the turn's end are decided) sends what waits at once and goes back to
+// STT_BATCH_MS. Mid-phrase audio reaches the recognizer up to this size late, a pause's start
+// never later.
 import type { Config } from '../config/schema.ts';
 import type { AudioChunk } from '../audio/types.ts';
 
@@ -34,40 +41,60 @@ export interface AudioBatcher {
    * A voiced frame during idle batching sends the batch at once.
    */
   noteVoice(voiced: boolean, atMs: number): void;
-  /** A partial arrived (true) or its final did (false). */
+  /**
+   * A partial arrived (true) or a final did (false). A final for everything voiced so far lets
+   * the batches go idle without waiting IDLE_AFTER_MS.
+   */
   noteRecognizing(recognizing: boolean): void;
   /** Milliseconds of audio waiting in the current batch. */
   readonly bufferedMs: number;
-  /** The current batch size in ms (STT_BATCH_MS, or STT_IDLE_BATCH_MS while idle). */
+  /** The current batch size in ms (STT_BATCH_MS, STT_IDLE_BATCH_MS or STT_SPEECH_BATCH_MS). */
   readonly batchMs: number;
 }
 
-export type BatcherConfig = Pick<Config, 'sttBatchMs'> & Partial<Pick<Config, 'sttIdleBatchMs'>>;
+export type BatcherConfig = Pick<Config, 'sttBatchMs'> &
+  Partial<Pick<Config, 'sttIdleBatchMs' | 'sttSpeechBatchMs'>>;
+
+/** What the batch being filled is for: which event sends it before it is full. */
+type BatchKind = 'normal' | 'idle' | 'speech';
+
+function batchBytesOf(ms: number | undefined, name: string, min: number): number {
+  const value = ms ?? 0;
+  if (!Number.isFinite(value) || value < 0) throw new RangeError(`${name} must be >= 0, got ${value}`);
+  return Math.max(min, Math.round(value * BYTES_PER_MS));
+}
 
 export function createBatcher(config: BatcherConfig, sink: (chunk: AudioChunk) => void): AudioBatcher {
   const batchMs = config.sttBatchMs;
   if (!Number.isFinite(batchMs) || batchMs <= 0)
     throw new RangeError(`sttBatchMs must be > 0, got ${batchMs}`);
-  const idleMs = config.sttIdleBatchMs ?? 0;
-  if (!Number.isFinite(idleMs) || idleMs < 0)
-    throw new RangeError(`sttIdleBatchMs must be >= 0, got ${idleMs}`);
   const batchBytes = Math.round(batchMs * BYTES_PER_MS);
-  const idleBytes = Math.max(batchBytes, Math.round(idleMs * BYTES_PER_MS));
+  const idleBytes = batchBytesOf(config.sttIdleBatchMs, 'sttIdleBatchMs', batchBytes);
+  const speechBytes = batchBytesOf(config.sttSpeechBatchMs, 'sttSpeechBatchMs', batchBytes);
   const idleBatching = idleBytes > batchBytes;
   // Frames are copied straight into the batch being filled (one copy per byte, one allocation
   // per batch) instead of into a copy per frame that a concat then copies again.
   let batch: Buffer | undefined;
+  let kind: BatchKind = 'normal';
+  /** The last frame the VAD saw was voiced: the caller's voice goes on. */
+  let voicing = false;
   let bytes = 0;
   let startMs = 0;
   /** Audio time the caller was last heard (end of the last voiced frame). */
   let lastVoicedEndMs = Number.NEGATIVE_INFINITY;
   /** Audio time (end of the audio pushed so far) when the last partial arrived; NaN: none pending. */
   let recognizingSinceMs = Number.NaN;
+  /** Audio time (end of the audio pushed so far) when the last final arrived. */
+  let lastFinalAtMs = Number.NEGATIVE_INFINITY;
   let audioEndMs = 0;
 
+  // A final that came after the last voiced frame means the recognizer has answered for all the
+  // speech it was sent: the caller now listens (the answer is on its way), and waiting the full
+  // IDLE_AFTER_MS would send a quarter of a call's messages at the small size for nothing. Their
+  // next voiced frame wakes the batcher as after any idle stretch.
   const idleAt = (atMs: number): boolean =>
     idleBatching &&
-    atMs - lastVoicedEndMs >= IDLE_AFTER_MS &&
+    (atMs - lastVoicedEndMs >= IDLE_AFTER_MS || lastFinalAtMs > lastVoicedEndMs) &&
     !(atMs - recognizingSinceMs < RECOGNIZING_HOLD_MS);
 
   const flush = (): void => {
@@ -81,9 +108,14 @@ export function createBatcher(config: BatcherConfig, sink: (chunk: AudioChunk) =
     sink(chunk);
   };
 
-  /** Latency matters again: what waits in a (large) idle batch goes now. */
-  const wake = (): void => {
-    if (batch !== undefined && batch.length > batchBytes) flush();
+  /** Latency matters again: what waits in a batch of `of` kind goes now. */
+  const sendIf = (of: BatchKind): void => {
+    if (batch !== undefined && kind === of) flush();
+  };
+
+  const nextKind = (atMs: number): BatchKind => {
+    if (idleBatching && idleAt(atMs)) return 'idle';
+    return voicing && speechBytes > batchBytes ? 'speech' : 'normal';
   };
 
   const push = (chunk: AudioChunk): void => {
@@ -97,7 +129,10 @@ export function createBatcher(config: BatcherConfig, sink: (chunk: AudioChunk) =
     while (offset < data.length) {
       if (bytes === 0) {
         startMs = chunk.audioTimeMs + offset / BYTES_PER_MS;
-        batch = Buffer.allocUnsafe(idleBatching && idleAt(startMs) ? idleBytes : batchBytes);
+        kind = nextKind(startMs);
+        batch = Buffer.allocUnsafe(
+          kind === 'idle' ? idleBytes : kind === 'speech' ? speechBytes : batchBytes,
+        );
       }
       const target = batch!.length;
       const take = Math.min(data.length - offset, target - bytes);
@@ -114,20 +149,24 @@ export function createBatcher(config: BatcherConfig, sink: (chunk: AudioChunk) =
     push,
     flush,
     noteVoice(voiced, atMs) {
-      if (!voiced || !idleBatching) return;
+      voicing = voiced;
+      if (!voiced) return sendIf('speech');
       lastVoicedEndMs = Math.max(lastVoicedEndMs, atMs + 20);
-      wake();
+      sendIf('idle');
     },
     noteRecognizing(recognizing) {
       if (!idleBatching) return;
       recognizingSinceMs = recognizing ? audioEndMs : Number.NaN;
-      if (recognizing) wake();
+      if (recognizing) sendIf('idle');
+      else lastFinalAtMs = audioEndMs;
     },
     get bufferedMs() {
       return bytes / BYTES_PER_MS;
     },
     get batchMs() {
-      return (batch?.length ?? (idleAt(audioEndMs) ? idleBytes : batchBytes)) / BYTES_PER_MS;
+      if (batch !== undefined) return batch.length / BYTES_PER_MS;
+      const next = nextKind(audioEndMs);
+      return (next === 'idle' ? idleBytes : next === 'speech' ? speechBytes : batchBytes) / BYTES_PER_MS;
     },
   };
 }

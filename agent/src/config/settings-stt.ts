@@ -111,7 +111,18 @@ export const sttFields = {
     max: 1000,
     unit: 'ms',
     cr: 'stt.idleBatchMs',
-    doc: 'Batch size while nothing is being recognized (no caller voice for 2 s, no partial waiting for its final): fewer Speech messages while the caller listens. The first voiced frame sends the batch at once and returns to STT_BATCH_MS. 0 (or <= STT_BATCH_MS) turns it off.',
+    doc: 'Batch size while nothing is being recognized (no partial waiting for its final, and no caller voice for 2 s or a final already given for all of it): fewer Speech messages while the caller listens. The first voiced frame sends the batch at once and returns to STT_BATCH_MS. 0 (or <= STT_BATCH_MS) turns it off.',
+  }),
+  sttSpeechBatchMs: int({
+    env: 'STT_SPEECH_BATCH_MS',
+    // Off: at 160, -34 % Speech messages but the first partial came ~100 ms and the turn total
+    // 31 ms (p50) later in bench:turn at 10 calls (docs/bench/cost.md, session 4).
+    default: 0,
+    min: 0,
+    max: 1000,
+    unit: 'ms',
+    cr: 'stt.speechBatchMs',
+    doc: 'Batch size while the caller keeps talking (the last frame was voiced): fewer Speech messages mid-phrase. The first unvoiced frame (a pause begins) sends the batch at once and returns to STT_BATCH_MS, so a pause reaches Speech no later; mid-phrase audio, and so the partials, up to this much later. 0 (or <= STT_BATCH_MS) turns it off.',
   }),
   sttDebounceMs: int({
     env: 'STT_DEBOUNCE_MS',

@@ -149,6 +149,12 @@ export const CR_FIELDS: readonly CrField[] = [
     kind: 'int',
   },
   {
+    key: 'sttSpeechBatchMs',
+    crPath: 'stt.speechBatchMs',
+    env: 'STT_SPEECH_BATCH_MS',
+    kind: 'int',
+  },
+  {
     key: 'sttDebounceMs',
     crPath: 'stt.debounceMs',
     env: 'STT_DEBOUNCE_MS',
@@ -533,6 +539,7 @@ export const AGENT_ENV = {
   sttPhraseBoost: 'STT_PHRASE_BOOST',
   sttBatchMs: 'STT_BATCH_MS',
   sttIdleBatchMs: 'STT_IDLE_BATCH_MS',
+  sttSpeechBatchMs: 'STT_SPEECH_BATCH_MS',
   sttDebounceMs: 'STT_DEBOUNCE_MS',
   sttTimeoutMs: 'STT_TIMEOUT_MS',
   vadHangoverMs: 'VAD_HANGOVER_MS',

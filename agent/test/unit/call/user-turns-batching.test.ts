@@ -10,7 +10,7 @@ const LOUD = 0x00; // mu-law full scale: FakeVad calls it voiced
 describe('user turns: STT batching follows the caller', () => {
   it('idle batches in silence; a voiced frame sends the waiting audio at once; a partial holds small batches', () => {
     const h = createHarness(
-      { sttBatchMs: 80, sttIdleBatchMs: 320 },
+      { sttBatchMs: 80, sttIdleBatchMs: 320, sttSpeechBatchMs: 0 },
       { components: { ...defaultTurnComponents, createVad: () => new FakeVad() } },
     );
     const frame = (i: number, byte: number): void =>
@@ -38,5 +38,30 @@ describe('user turns: STT batching follows the caller', () => {
     const before = h.stt.writes.length;
     for (let i = 195; i < 195 + 40; i++) frame(i, SILENCE);
     expect(h.stt.writes.slice(before + 1).map((c) => c.mulaw.length / 8)).toContain(320);
+  });
+
+  it('speech batches while the caller talks; the first quiet frame sends what waits at once', () => {
+    const h = createHarness(
+      { sttBatchMs: 80, sttIdleBatchMs: 0, sttSpeechBatchMs: 160 },
+      { components: { ...defaultTurnComponents, createVad: () => new FakeVad() } },
+    );
+    const frame = (i: number, byte: number): void =>
+      h.handler.onAudio({ mulaw: Buffer.alloc(160, byte), audioTimeMs: i * 20 });
+    for (let i = 0; i < 4; i++) frame(i, SILENCE);
+    for (let i = 4; i < 4 + 22; i++) frame(i, LOUD); // 440 ms of voice
+    const spans = (): number[][] => h.stt.writes.map((c) => [c.audioTimeMs, c.mulaw.length / 8]);
+    expect(spans()).toEqual([
+      [0, 80],
+      [80, 80], // the batch opened after a quiet frame is a normal one
+      [160, 160],
+      [320, 160],
+    ]);
+    frame(26, SILENCE); // the pause begins: the 60 ms of voice waiting and this frame go now
+    expect(spans().at(-1)).toEqual([480, 60]);
+    for (let i = 27; i < 27 + 8; i++) frame(i, SILENCE);
+    expect(spans().slice(5)).toEqual([
+      [540, 80],
+      [620, 80],
+    ]);
   });
 });

@@ -78,6 +78,61 @@ describe('audio batcher: idle batches (STT_IDLE_BATCH_MS)', () => {
     expect(spans(out).map(([, ms]) => ms)).toEqual([320, 320]);
   });
 
+  it(`a final after the last voiced frame: idle batches at once, not ${IDLE_AFTER_MS} ms later`, () => {
+    const out: AudioChunk[] = [];
+    const b = createBatcher({ sttBatchMs: 80, sttIdleBatchMs: 320 }, (c) => out.push(c));
+    let i = 0;
+    const push = (voiced: boolean): void => {
+      b.push(frame(i));
+      b.noteVoice(voiced, i * 20);
+      i++;
+    };
+    for (let k = 0; k < 20; k++) push(true); // 400 ms of speech: 80 ms batches
+    b.noteRecognizing(true); // a partial
+    for (let k = 0; k < 12; k++) push(false); // 240 ms of pause
+    b.noteRecognizing(false); // the final, 640 ms into the audio
+    for (let k = 0; k < 40; k++) push(false); // the caller listens: 800 ms
+    const sizes = spans(out);
+    // (The first frame opened an idle batch, sent at once by its own voice.) The 80 ms batch open
+    // when the final came fills as it was; the next ones are idle-sized.
+    expect(sizes).toEqual([
+      [0, 20],
+      ...Array.from({ length: 8 }, (_, k) => [20 + 80 * k, 80]),
+      [660, 320],
+      [980, 320],
+    ]);
+    expect(b.batchMs).toBe(320);
+    // The caller talks again: the waiting audio goes with the first voiced frame, then small batches.
+    out.length = 0;
+    push(true);
+    expect(spans(out)).toEqual([[1300, 160]]);
+    for (let k = 0; k < 8; k++) push(true);
+    expect(spans(out).slice(1)).toEqual([
+      [1460, 80],
+      [1540, 80],
+    ]);
+    expect(b.batchMs).toBe(80);
+  });
+
+  it('a final while the caller is still voiced keeps batches small', () => {
+    const out: AudioChunk[] = [];
+    const b = createBatcher({ sttBatchMs: 80, sttIdleBatchMs: 320 }, (c) => out.push(c));
+    for (let i = 0; i < 10; i++) {
+      b.push(frame(i));
+      b.noteVoice(true, i * 20);
+    }
+    b.noteRecognizing(false); // a final mid-speech (the recognizer's own segmenting)
+    for (let i = 10; i < 30; i++) {
+      b.push(frame(i));
+      b.noteVoice(i % 3 !== 0, i * 20); // speech with unvoiced frames between words
+    }
+    expect(
+      spans(out)
+        .slice(1)
+        .every(([, ms]) => ms === 80),
+    ).toBe(true);
+  });
+
   it(`a partial whose final never comes stops holding after ${RECOGNIZING_HOLD_MS} ms`, () => {
     const out: AudioChunk[] = [];
     const b = createBatcher({ sttBatchMs: 80, sttIdleBatchMs: 320 }, (c) => out.push(c));
