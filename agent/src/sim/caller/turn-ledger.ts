@@ -73,15 +73,15 @@ export class TurnLedger {
    * negative. Without this the first audio after the file's end, somewhere inside that answer, was
    * taken for its start.
    */
-  endTurn(endMs: number): { readonly turn: number; readonly label: string; readonly early?: CreditedAnswer } {
+  endTurn(endMs: number): { readonly turn: number; readonly early?: CreditedAnswer } {
     const turn = this.turns[this.turns.length - 1]!;
     turn.speechEndMs = endMs;
     const { talk } = this;
     if (turn.agentAudioReceivedMs !== undefined || talk.runStart < this.voicedEndMs || talk.silentSoFar) {
-      return { turn: turn.index, label: turn.label };
+      return { turn: turn.index };
     }
     this.credit(turn, talk.runReceivedMs, talk.runStart);
-    return { turn: turn.index, label: turn.label, early: { turn: turn.index, playStartMs: talk.runStart } };
+    return { turn: turn.index, early: { turn: turn.index, playStartMs: talk.runStart } };
   }
 
   /**
