@@ -30,6 +30,7 @@ import {
   withReadmeCapacity,
 } from './report.ts';
 import { runSoak } from './soak.ts';
+import { describeAllocator, resolveAllocator } from './allocator.ts';
 import {
   CHAOS_SCENARIOS,
   chaosReportOf,
@@ -63,6 +64,10 @@ whole calls for --duration seconds; then N grows by --beyond until a step breaks
   --agent-entry <e>       dist (default: agent/dist/main.js, built when stale), src, or a path
   --agent-node-arg <a>    Node option for the agent process (repeatable), e.g.
                           --agent-node-arg=--cpu-prof --agent-node-arg=--cpu-prof-dir=out/prof
+  --allocator <a>         the agent process's malloc: jemalloc (LD_PRELOAD of Debian's
+                          libjemalloc2, as the image runs it) or glibc; default jemalloc when
+                          the library is installed (else glibc, said in the report); asking for
+                          jemalloc without it is an error. Only the agent; the report names it
   --seed <n>              emulator seed (default 1)
   --deadline <HH:MM|ISO>  start no step that could not end by then (the report keeps what ran)
 Soak:
@@ -204,6 +209,7 @@ async function main(): Promise<void> {
       'agent-entry': { type: 'string', default: 'dist' },
       'agent-node-arg': { type: 'string', multiple: true, default: [] },
       seed: { type: 'string', default: '1' },
+      allocator: { type: 'string' },
       soak: { type: 'boolean', default: false },
       'soak-calls': { type: 'string', default: '100' },
       'soak-minutes': { type: 'string', default: '30' },
@@ -237,6 +243,8 @@ async function main(): Promise<void> {
         ? AGENT_SRC_ENTRY
         : resolveUserPath(entryFlag);
   if (entryFlag === 'dist') ensureAgentBuilt();
+  const allocator = resolveAllocator(values.allocator, existsSync);
+  console.error(`bench: the agent's allocator: ${describeAllocator(allocator)}`);
   const outDir = resolveUserPath(values.out);
   const assetDir = join(outDir, 'capacity');
   mkdirSync(assetDir, { recursive: true });
@@ -266,6 +274,7 @@ async function main(): Promise<void> {
         agentEntry,
         agentEnv,
         agentExecArgv: values['agent-node-arg'],
+        allocator,
       }),
     );
     const report: ChaosReport = {
@@ -300,6 +309,7 @@ async function main(): Promise<void> {
         agentEntry,
         agentEnv,
         agentExecArgv: values['agent-node-arg'],
+        allocator,
         outDir,
         command,
         machine: machineFacts(),
@@ -323,6 +333,7 @@ async function main(): Promise<void> {
     machine: machineFacts(),
     durationS,
     emulatorOptions,
+    allocator: describeAllocator(allocator),
     profiles: sweeps.map((w) => ({
       name: w.profile.name,
       path: w.profile.path,
@@ -355,6 +366,7 @@ async function main(): Promise<void> {
             agentEntry,
             agentEnv,
             agentExecArgv: values['agent-node-arg'],
+            allocator,
             ...(faults ? { faults } : {}),
           });
           if (r.faults) {

@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { describeAllocator, type Allocator } from './allocator.ts';
 import { ANSWER_TIMEOUT_MS, rampMsFor } from './conversation.ts';
 import {
   callersTarget,
@@ -44,6 +45,8 @@ export interface SoakOptions {
   readonly agentEnv?: Readonly<Record<string, string>>;
   /** Node options for the agent process (e.g. --cpu-prof), besides the probe's --import. */
   readonly agentExecArgv?: readonly string[];
+  /** The agent's malloc (allocator.ts); default what the image runs. */
+  readonly allocator?: Allocator;
   readonly outDir: string;
   readonly command: string;
   readonly machine: MachineFacts;
@@ -85,6 +88,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     ...(o.agentEntry ? { entry: o.agentEntry } : {}),
     env: { ...o.agentEnv, HVA_BENCH_PROBE_FILE: probeFile },
     execArgv: [...(o.agentExecArgv ?? []), '--expose-gc', '--import', AGENT_PROBE_ENTRY],
+    ...(o.allocator ? { allocator: o.allocator } : {}),
   });
   try {
     await sleep(3000);
@@ -181,6 +185,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       machine: o.machine,
       profile: o.profileName,
       profilePath: o.profilePath,
+      allocator: describeAllocator(agent.allocator),
       calls: o.calls,
       minutes: o.minutes,
       loadAvgStart,

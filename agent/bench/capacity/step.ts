@@ -17,6 +17,7 @@ import {
 import type { FaultEvent } from '../../src/sim/faults/log.ts';
 import type { CallSummary, FaultsSpec } from './protocol.ts';
 import { busyCores, readCpuTotals, sumOf, valueOf, type Sample } from './prom.ts';
+import type { Allocator } from './allocator.ts';
 import { summarizeStep, type StepInputs, type StepResult } from './summary.ts';
 
 export interface StepOptions {
@@ -29,6 +30,8 @@ export interface StepOptions {
   readonly agentEntry?: string;
   readonly agentEnv?: Readonly<Record<string, string>>;
   readonly agentExecArgv?: readonly string[];
+  /** The agent's malloc (allocator.ts); default what the image runs. */
+  readonly allocator?: Allocator;
   readonly log?: (line: string) => void;
   /**
    * Measure from the first call on (no ramp, no settling): for smoke runs of a few calls. The
@@ -95,6 +98,7 @@ export async function runStep(o: StepOptions): Promise<FaultedStepResult> {
     ...(o.agentEntry ? { entry: o.agentEntry } : {}),
     ...(o.agentEnv ? { env: o.agentEnv } : {}),
     ...(o.agentExecArgv ? { execArgv: o.agentExecArgv } : {}),
+    ...(o.allocator ? { allocator: o.allocator } : {}),
   });
   try {
     return await measure(o, agent, loadAvgStart, log);
