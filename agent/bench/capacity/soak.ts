@@ -16,7 +16,7 @@ import {
   type AgentProcess,
   type EmulatorsHandle,
 } from './harness.ts';
-import { readProbeLines, readSmaps, type ProbeLine } from './probe.ts';
+import { mappingSeries, readProbeLines, readSmaps, type ProbeLine } from './probe.ts';
 import { byLabel, sumOf, valueOf, type ProcStat, type Sample } from './prom.ts';
 import type { CallSummary } from './protocol.ts';
 import { keepNotes, type MachineFacts } from './report.ts';
@@ -170,9 +170,7 @@ async function sampleUntil(
     await sleep(at - epochNow());
     const proc = agent.procStat();
     const m = await agent.scrape();
-    samples.push(
-      sampleOf((epochNow() - t0) / 1000, proc, cpu0, m, readProbeLines(probeFile).at(-1), agent.pid),
-    );
+    samples.push(sampleOf((epochNow() - t0) / 1000, proc, cpu0, m, readProbeLines(probeFile).at(-1), agent));
     cpuAtUntil = proc.cpuMs - cpu0;
     if (epochNow() >= nextLog) {
       nextLog += 60_000;
@@ -215,14 +213,7 @@ async function forcedGcSample(
     await sleep(500);
     const line = readProbeLines(probeFile).at(-1);
     if (line?.forcedGc)
-      return sampleOf(
-        (epochNow() - t0) / 1000,
-        agent.procStat(),
-        cpu0,
-        await agent.scrape(),
-        line,
-        agent.pid,
-      );
+      return sampleOf((epochNow() - t0) / 1000, agent.procStat(), cpu0, await agent.scrape(), line, agent);
   }
   return undefined;
 }
@@ -234,10 +225,11 @@ function sampleOf(
   cpu0: number,
   m: readonly Sample[],
   probe: ProbeLine | undefined,
-  pid: number,
+  agent: Pick<AgentProcess, 'pid' | 'allocator'>,
 ): SoakSample {
   const lag = lagFromScrape(m);
-  const maps = readSmaps(pid);
+  const maps = readSmaps(agent.pid);
+  const allocator = agent.allocator.name;
   const gc = probe ? Object.values(probe.gc) : [];
   return {
     t,
@@ -252,13 +244,7 @@ function sampleOf(
           gcMaxMs: Math.max(0, ...gc.map((g) => g.maxMs)),
         }
       : {}),
-    ...(maps
-      ? {
-          mallocMainMb: maps.brkHeapKb / 1024,
-          mallocThreadArenasMb: maps.threadArenasKb / 1024,
-          otherAnonMb: maps.otherAnonKb / 1024,
-        }
-      : {}),
+    ...(maps ? mappingSeries(maps, allocator) : {}),
     activeCalls: valueOf(m, 'hva_active_calls'),
     cpuMs: proc.cpuMs - cpu0,
     lagP99Ms: lag.p99,
