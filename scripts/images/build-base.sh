@@ -2,7 +2,8 @@
 # Builds the two local base images the Dockerfiles take as BUILD_IMAGE / RUNTIME_IMAGE when
 # they are built here (scripts/images/build.sh), from Debian packages only:
 #   node24-build    Debian bookworm "essential" (dash, coreutils, no apt) + Node 24 in /usr/local
-#                   + npm: what node:24-bookworm-slim offers a build stage.
+#                   + npm: what node:24-bookworm-slim offers a build stage; plus libjemalloc2,
+#                   which agent/Dockerfile copies into the runtime (no apt there, nor in CI).
 #   nodejs24-runtime  distroless-style: libc6, libstdc++6, libgcc-s1, the CA bundle, base-files,
 #                   users root/nonroot(65532), /nodejs/bin/node; no shell, no package manager.
 # Node 24 is the binary of the `node` npm package that package-lock.json pins (Debian bookworm
@@ -25,10 +26,11 @@ key_of() { printf '%s\n' "$1" "$inputs_sum" "$node_sum" "$NPM_VERSION" "$DEBIAN_
 
 sources=("deb $DEBIAN_MIRROR $DEBIAN_SUITE main" "deb $DEBIAN_MIRROR $DEBIAN_SUITE-updates main"
   "deb $DEBIAN_SECURITY_MIRROR $DEBIAN_SUITE-security main")
-# No documentation, manual pages or translations in either image.
+# No documentation, manual pages or translations in either image; copyright files stay (licences
+# of what agent/Dockerfile copies out, e.g. libjemalloc2).
 nodocs=(--dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/man/*'
   --dpkgopt='path-exclude=/usr/share/info/*' --dpkgopt='path-exclude=/usr/share/locale/*'
-  --dpkgopt='path-exclude=/usr/share/lintian/*')
+  --dpkgopt='path-exclude=/usr/share/lintian/*' --dpkgopt='path-include=/usr/share/doc/*/copyright')
 
 work=""
 ctr=""
@@ -98,7 +100,7 @@ build_runtime() {
 
 build_build() {
   local key="$1" rootfs="$work/build"
-  mmdebstrap --quiet --variant=essential --include=libstdc++6 --mode=root --format=directory "${nodocs[@]}" \
+  mmdebstrap --quiet --variant=essential --include=libstdc++6,libjemalloc2 --mode=root --format=directory "${nodocs[@]}" \
     "$DEBIAN_SUITE" "$rootfs" "${sources[@]}" </dev/null
   install -D -m 0755 "$(stripped_node)" "$rootfs/usr/local/bin/node"
   mkdir -p "$rootfs/usr/local/lib/node_modules/npm"

@@ -7,8 +7,10 @@
 #   2. starts the image's own ENTRYPOINT + CMD, as its USER, in its WORKDIR, with
 #      `buildah run --isolation chroot` (chroot isolation keeps the host's network, so the
 #      process is reachable on 127.0.0.1; a full container runtime is not available here);
-#   agent:    /healthz and /readyz answer 200, the local TTS runs on WebAssembly, a simulated
-#             call (`npm run call` from the host) is answered, and SIGTERM ends it with exit 0;
+#   agent:    /healthz and /readyz answer 200, the agent process has jemalloc mapped (the image's
+#             LD_PRELOAD; the loader would only warn if it were missing), the local TTS runs on
+#             WebAssembly, a simulated call (`npm run call` from the host) is answered, and
+#             SIGTERM ends it with exit 0;
 #   operator: with a kubeconfig pointing at no reachable API server it serves /healthz 200 and
 #             /readyz, and SIGTERM ends it with exit 0; then against a real kube-apiserver + etcd
 #             (scripts/images/kube-for-smoke.ts) /readyz is 200, it holds the leader Lease,
@@ -143,8 +145,36 @@ stop_with_sigterm() {
   step "SIGTERM: clean exit (status 0)"
 }
 
+# The image's LD_PRELOAD (agent/Dockerfile: jemalloc), checked present in the image; prints it.
+preload_of_image() {
+  local image="$1" preload mnt
+  preload="$(buildah inspect --type image "$image" | "$node_bin" -e '
+    let s = "";
+    process.stdin.on("data", (d) => (s += d)).on("end", () => {
+      const env = JSON.parse(s).OCIv1.config.Env ?? [];
+      console.log((env.find((e) => e.startsWith("LD_PRELOAD=")) ?? "").slice("LD_PRELOAD=".length));
+    });')"
+  [[ "$preload" == */libjemalloc.so.2 ]] || check_fail "$image: LD_PRELOAD is '$preload', not jemalloc"
+  mnt="$(buildah mount "$ctr")"
+  [[ -f "$mnt$preload" ]] || check_fail "$image: LD_PRELOAD names $preload, which the image lacks"
+  buildah umount "$ctr" >/dev/null
+  echo "$preload"
+}
+
+# The running agent really uses the preloaded allocator: the library is in its memory map.
+check_mapped() {
+  local lib="$1" pid
+  pid="$(app_pid)" || check_fail "no Node process under buildah run"
+  # Read from outside the chroot, the path carries the container's root as a prefix.
+  awk -v lib="$lib" 'substr($0, length($0) - length(lib) + 1) == lib { found = 1 } END { exit !found }' "/proc/$pid/maps" ||
+    check_fail "the agent process (pid $pid) does not have $lib mapped: it runs on glibc's malloc"
+  step "allocator: $lib mapped in the agent process"
+}
+
 smoke_agent() {
   check_contents "$AGENT_IMAGE" agent
+  local jemalloc
+  jemalloc="$(preload_of_image "$AGENT_IMAGE")"
   local port admin
   port="$(free_port)"
   admin="$(free_port)"
@@ -156,6 +186,7 @@ smoke_agent() {
   [[ "$(http_status "$ready_url")" != 000 ]] || ready_url="http://127.0.0.1:$port/readyz"
   wait_for '[[ "$(http_status "$ready_url")" == 200 ]]' 60 || check_fail "$ready_url did not answer 200 within 60 s"
   step "/healthz 200, /readyz 200 ($ready_url)"
+  check_mapped "$jemalloc"
   grep -q 'espeak-ng wasm (worker thread)' "$tmp/process.log" ||
     check_fail "the local synthesiser did not start on WebAssembly (there is no espeak-ng binary in the image)"
 

@@ -12,7 +12,7 @@
 //   agent.procStat(); await agent.scrape();
 //   await agent.stop(); await emulators.close();
 import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -29,6 +29,7 @@ import type {
   EmulatorsMessage,
 } from './protocol.ts';
 import { parseAgentLogLine, type AgentTurn } from './agent-log.ts';
+import { allocatorEnv, mappedAllocator, resolveAllocator, type Allocator } from './allocator.ts';
 import { parseMetrics, readProcStat, type ProcStat, type Sample } from './prom.ts';
 
 export type { AgentTurn };
@@ -141,6 +142,8 @@ export interface AgentProcessOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** Node options for the agent process (e.g. --cpu-prof). */
   readonly execArgv?: readonly string[];
+  /** The agent's malloc (allocator.ts); default what the image runs (jemalloc when installed). */
+  readonly allocator?: Allocator;
   readonly readyTimeoutMs?: number;
 }
 
@@ -151,6 +154,8 @@ export interface AgentProcess {
   readonly adminUrl: string;
   readonly publicHost: string;
   readonly authToken: string;
+  /** The malloc the agent runs with (checked in its /proc/<pid>/maps once it was ready). */
+  readonly allocator: Allocator;
   /** Every turn record logged so far (appended as the agent logs them). */
   readonly turns: AgentTurn[];
   /** Log lines by level (info, warn, error, fatal) so far. */
@@ -213,7 +218,12 @@ export function agentCommand(
 export async function startAgentProcess(options: AgentProcessOptions): Promise<AgentProcess> {
   const port = await freePort();
   const adminPort = await freePort();
-  const env = { ...agentEnv(options.emulators, { port, adminPort }, options.maxCalls), ...options.env };
+  const allocator = options.allocator ?? resolveAllocator(undefined, existsSync);
+  const env = {
+    ...agentEnv(options.emulators, { port, adminPort }, options.maxCalls),
+    ...options.env,
+    ...allocatorEnv(allocator),
+  };
   // Only what the agent needs from the bench's environment (no inherited provider settings).
   const inherited = Object.fromEntries(
     ['PATH', 'HOME', 'TMPDIR', 'LANG', 'HVA_REFERENCE_PROFILE'].flatMap((k) =>
@@ -276,12 +286,20 @@ export async function startAgentProcess(options: AgentProcessOptions): Promise<A
     }
     await new Promise((r) => setTimeout(r, 200));
   }
+  // The dynamic loader only warns when a preload cannot be loaded: a run that asked for jemalloc
+  // and got glibc would report the wrong allocator's memory.
+  const mapped = mappedAllocator(readFileSync(`/proc/${child.pid}/maps`, 'utf8'));
+  if (mapped !== allocator.name) {
+    await stopChild(child, 'SIGKILL', 0);
+    throw new Error(`agent runs with ${mapped}, not ${allocator.name}:\n${stderrTail.join('\n')}`);
+  }
   return {
     pid: child.pid!,
     url: `http://127.0.0.1:${port}`,
     adminUrl,
     publicHost: `127.0.0.1:${port}`,
     authToken: BENCH_AUTH_TOKEN,
+    allocator,
     turns,
     logLevels,
     lastErrors,

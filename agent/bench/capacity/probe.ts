@@ -124,6 +124,27 @@ export function summarizeSmaps(text: string): SmapsSummary {
   return { brkHeapKb, threadArenasKb, threadArenas, otherAnonKb, fileKb };
 }
 
+/** The resident-memory series of a soak sample, MB. */
+export interface MappingSeries {
+  readonly mallocMainMb?: number;
+  readonly mallocThreadArenasMb?: number;
+  readonly otherAnonMb: number;
+}
+
+/**
+ * glibc's arenas only when the agent runs glibc's malloc: jemalloc maps its own memory, so with
+ * it every anonymous mapping counts as other anonymous and the glibc rows are left out.
+ */
+export function mappingSeries(maps: SmapsSummary, allocator: 'glibc' | 'jemalloc'): MappingSeries {
+  if (allocator === 'jemalloc')
+    return { otherAnonMb: (maps.brkHeapKb + maps.threadArenasKb + maps.otherAnonKb) / 1024 };
+  return {
+    mallocMainMb: maps.brkHeapKb / 1024,
+    mallocThreadArenasMb: maps.threadArenasKb / 1024,
+    otherAnonMb: maps.otherAnonKb / 1024,
+  };
+}
+
 export function readSmaps(pid: number): SmapsSummary | undefined {
   try {
     return summarizeSmaps(readFileSync(`/proc/${pid}/smaps`, 'utf8'));

@@ -29,7 +29,7 @@ export const MEMORY_SERIES: readonly MemorySeries[] = [
   },
   {
     name: 'other anonymous',
-    what: "V8's heap pages, large mmap'd blocks, stacks",
+    what: "V8's heap pages, large mmap'd blocks, stacks (with jemalloc: all of malloc's memory)",
     of: (s) => s.otherAnonMb,
   },
 ];

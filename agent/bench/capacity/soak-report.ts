@@ -73,6 +73,8 @@ export interface SoakResult extends TurnTally {
   readonly machine: MachineFacts;
   readonly profile: string;
   readonly profilePath: string;
+  /** The agent's malloc, as allocator.ts describeAllocator says it (absent in older results). */
+  readonly allocator?: string;
   readonly calls: number;
   readonly minutes: number;
   readonly loadAvgStart: readonly number[];
@@ -252,7 +254,7 @@ export function renderSoakMarkdown(r: SoakResult, chartDir: string): string {
     `Run ${r.startedAt} -> ${r.finishedAt}: \`${r.command}\`; agent code at ${r.machine.revision}; profile ${r.profile} (\`${r.profilePath}\`).`,
     '',
     `- Machine: ${r.machine.cpus} x ${r.machine.cpuModel}, Node ${r.machine.node}; shared with other work. 1-minute load average: ${n(r.loadAvgStart[0], 2)} at the start, ${n(r.loadAvgEnd[0], 2)} at the end, ${n(r.loadAvg1Range[0], 2)}-${n(r.loadAvg1Range[1], 2)} during the run${loaded ? " (**a loaded machine**: latency and lag figures include other people's work)" : ''}.`,
-    `- ${r.calls} concurrent whole calls for ${r.minutes} minutes (each caller slot places its next call as soon as one ends: calls start and end all the time), the same conversation as the sweep (agent/bench/capacity/conversation.ts), a fresh agent process (\`node agent/dist/main.js\`).`,
+    `- ${r.calls} concurrent whole calls for ${r.minutes} minutes (each caller slot places its next call as soon as one ends: calls start and end all the time), the same conversation as the sweep (agent/bench/capacity/conversation.ts), a fresh agent process (\`node agent/dist/main.js\`)${r.allocator ? `; allocator: ${r.allocator}` : ''}.`,
     '',
     '## Verdicts',
     '',

@@ -6,32 +6,38 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import type { Allocator } from './allocator.ts';
 import { ANSWER_TIMEOUT_MS, rampMsFor } from './conversation.ts';
 import {
   callersTarget,
   runCallers,
+  type CallersRun,
   startAgentProcess,
   type AgentProcess,
   type EmulatorsHandle,
 } from './harness.ts';
-import { readProbeLines, readSmaps, type ProbeLine } from './probe.ts';
+import { mappingSeries, readProbeLines, readSmaps, type ProbeLine } from './probe.ts';
 import { byLabel, sumOf, valueOf, type ProcStat, type Sample } from './prom.ts';
 import type { CallSummary } from './protocol.ts';
 import { keepNotes, type MachineFacts } from './report.ts';
 import {
-  floorSlopePerHour,
-  latencyByMinute,
   renderSoakMarkdown,
   resourceDiff,
-  slopePerHour,
   soakCharts,
-  unansweredByMinute,
   type ResourceSnapshot,
   type SoakResult,
   type SoakSample,
 } from './soak-report.ts';
-import { counters, lagFromScrape } from './step.ts';
-import { callSecondsIn, tallyTurns, unansweredTurns, windowed } from './summary.ts';
+import {
+  errorLogsOf,
+  soakResultOf,
+  type AfterTheCalls,
+  type BeforeTheLoad,
+  type Sampled,
+} from './soak-result.ts';
+import { lagFromScrape } from './step.ts';
+
+export { WARMUP_MINUTES } from './soak-result.ts';
 
 export interface SoakOptions {
   readonly profileName: string;
@@ -44,6 +50,8 @@ export interface SoakOptions {
   readonly agentEnv?: Readonly<Record<string, string>>;
   /** Node options for the agent process (e.g. --cpu-prof), besides the probe's --import. */
   readonly agentExecArgv?: readonly string[];
+  /** The agent's malloc (allocator.ts); default what the image runs. */
+  readonly allocator?: Allocator;
   readonly outDir: string;
   readonly command: string;
   readonly machine: MachineFacts;
@@ -55,8 +63,6 @@ const epochNow = (): number => performance.timeOrigin + performance.now();
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, Math.max(0, ms)));
 const MB = 2 ** 20;
 const AGENT_PROBE_ENTRY = join(import.meta.dirname, 'agent-probe.ts');
-/** Slopes leave out the first minutes: caches, JIT and connection pools fill then. */
-export const WARMUP_MINUTES = 2;
 
 async function snapshot(agent: AgentProcess): Promise<ResourceSnapshot> {
   const s = await agent.scrape();
@@ -85,33 +91,15 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     ...(o.agentEntry ? { entry: o.agentEntry } : {}),
     env: { ...o.agentEnv, HVA_BENCH_PROBE_FILE: probeFile },
     execArgv: [...(o.agentExecArgv ?? []), '--expose-gc', '--import', AGENT_PROBE_ENTRY],
+    ...(o.allocator ? { allocator: o.allocator } : {}),
   });
   try {
-    await sleep(3000);
-    const baselineBoot = await snapshot(agent);
-    const target = callersTarget(agent, o.emulators.endpoints);
-    // One warm-up call: connection pools to the emulators and lazy modules exist afterwards.
-    await runCallers({
-      ...target,
-      runId: o.runId,
-      slots: 1,
-      rampMs: 0,
-      stopAtMs: epochNow() + 180_000,
-      maxCalls: 1,
-      firstIndex: 0,
-    }).done;
-    await sleep(5000);
-    const baseline = await snapshot(agent);
-    const atStart = await agent.scrape();
-    const errorLogs = (): number => (agent.logLevels.get('error') ?? 0) + (agent.logLevels.get('fatal') ?? 0);
-    // Errors logged while booting (a provider check retried on a busy machine) are not the calls'.
-    const bootErrorLogs = errorLogs();
+    const before = await warmUp(o, agent);
     log(`soak: baseline taken; ${o.calls} calls for ${o.minutes} min`);
-
     const t0 = epochNow();
     const until = t0 + o.minutes * 60_000;
     const run = runCallers({
-      ...target,
+      ...callersTarget(agent, o.emulators.endpoints),
       runId: o.runId,
       slots: o.calls,
       rampMs: rampMsFor(o.calls),
@@ -119,123 +107,22 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       stopAtMs: until + ANSWER_TIMEOUT_MS + 1000,
       firstIndex: 1,
     });
-    const cpu0 = agent.procStat().cpuMs;
-    const samples: SoakSample[] = [];
-    const every = o.sampleEveryMs ?? 10_000;
-    let cpuAtUntil: number | undefined;
-    let nextLog = t0 + 60_000;
-    for (let at = t0 + every; at <= until; at += every) {
-      await sleep(at - epochNow());
-      const proc = agent.procStat();
-      const m = await agent.scrape();
-      samples.push(
-        sampleOf((epochNow() - t0) / 1000, proc, cpu0, m, readProbeLines(probeFile).at(-1), agent.pid),
-      );
-      cpuAtUntil = proc.cpuMs - cpu0;
-      if (epochNow() >= nextLog) {
-        nextLog += 60_000;
-        const s = samples[samples.length - 1]!;
-        log(
-          `soak: ${(s.t / 60).toFixed(0)} min, ${run.calls.length} calls ended, active ${s.activeCalls}, RSS ${s.rssMb.toFixed(0)} MB, heap ${s.heapUsedMb?.toFixed(0)} MB, lag p99 ${s.lagP99Ms?.toFixed(1)} ms, load ${s.loadAvg1.toFixed(2)}`,
-        );
-      }
-    }
+    const sampled = await sampleUntil(o, agent, run, probeFile, t0, until, log);
     const outcome = await run.done;
-    // Every call has ended: give the agent a moment to close what the calls held, then compare.
-    let end = await snapshot(agent);
-    for (let i = 0; i < 30 && !same(baseline, end); i++) {
-      await sleep(1000);
-      end = await snapshot(agent);
-    }
-    const atEnd = await agent.scrape();
-    const afterForcedGc = await forcedGcSample(agent, probeFile, t0, cpu0);
-    const loadAvgEnd = loadavg();
-    const inWindow = windowed({
-      calls_: outcome.calls,
-      agentTurns: agent.turns,
-      windowFromMs: t0,
-      windowUntilMs: until,
-    });
-    const { calls: measured, callerTurns, agentTurns } = inWindow;
+    const after = await afterTheCalls(agent, before.baseline, probeFile, t0, sampled.cpu0);
     dumpCalls(o.runId, agent.pid, outcome.calls);
-    const callSeconds = callSecondsIn(outcome.calls, t0, until);
-    const after = samples.filter((s) => s.t >= WARMUP_MINUTES * 60);
-    const pts = (
-      list: readonly SoakSample[],
-      f: (s: SoakSample) => number | undefined,
-    ): Array<[number, number]> =>
-      list.flatMap((s) => {
-        const v = f(s);
-        return v === undefined ? [] : [[s.t, v] as [number, number]];
-      });
-    const c0 = counters(atStart);
-    const c1 = counters(atEnd);
-    const loads = samples.map((s) => s.loadAvg1);
-    const lagP99s = samples.flatMap((s) => (s.lagP99Ms === undefined ? [] : [s.lagP99Ms]));
-    const lagMaxes = samples.flatMap((s) => (s.lagMaxMs === undefined ? [] : [s.lagMaxMs]));
-    const result: SoakResult = {
-      kind: 'soak',
+    const result = soakResultOf({
+      o,
+      agent,
       startedAt,
-      finishedAt: new Date().toISOString(),
-      command: o.command,
-      machine: o.machine,
-      profile: o.profileName,
-      profilePath: o.profilePath,
-      calls: o.calls,
-      minutes: o.minutes,
       loadAvgStart,
-      loadAvgEnd,
-      loadAvg1Range: [Math.min(...loads, loadAvgStart[0]!), Math.max(...loads, loadAvgStart[0]!)],
-      callsPlaced: outcome.placed,
-      ...tallyTurns(inWindow),
-      rssSlopeMbPerHour: slopePerHour(pts(after, (s) => s.rssMb)),
-      heapSlopeMbPerHour: slopePerHour(pts(after, (s) => s.heapUsedMb)),
-      rssSlopeAllMbPerHour: slopePerHour(pts(samples, (s) => s.rssMb)),
-      heapSlopeAllMbPerHour: slopePerHour(pts(samples, (s) => s.heapUsedMb)),
-      heapFloorSlopeMbPerHour: floorSlopePerHour(pts(after, (s) => s.heapUsedMb)),
-      heapTotalSlopeMbPerHour: slopePerHour(pts(after, (s) => s.heapTotalMb)),
-      externalSlopeMbPerHour: slopePerHour(pts(after, (s) => s.externalMb)),
-      warmupMinutes: WARMUP_MINUTES,
-      cpuMsPerCallSecond: cpuAtUntil !== undefined && callSeconds > 0 ? cpuAtUntil / callSeconds : undefined,
-      baselineBoot,
-      baseline,
-      end,
-      leftOver: resourceDiff(baseline, end),
-      ...(afterForcedGc ? { afterForcedGc } : {}),
-      byMinute: latencyByMinute(
-        t0,
-        agentTurns.flatMap((t) => {
-          const open = measured.find((c) => c.callSid === t.callSid)?.openAtMs;
-          return open === undefined || t.speechEndMs === undefined || t.totalMs === undefined
-            ? []
-            : [{ atMs: open + t.speechEndMs, totalMs: t.totalMs }];
-        }),
-        callerTurns,
-      ),
-      notAnsweredByMinute: unansweredByMinute(
-        t0,
-        callerTurns.map((t) => t.speechEndAtMs),
-        unansweredTurns(inWindow),
-        samples,
-      ),
-      lagP99MsMax: lagP99s.length ? Math.max(...lagP99s) : undefined,
-      lagMaxMs: lagMaxes.length ? Math.max(...lagMaxes) : undefined,
-      errors: {
-        'calls failed or cut': measured.filter((c) => c.outcome === 'error' || c.outcome === 'server-closed')
-          .length,
-        'protocol errors (callers)': measured.reduce((a, c) => a + c.protocolErrors, 0),
-        'answer wait timeouts (callers)': measured.reduce((a, c) => a + c.waitTimeouts, 0),
-        ...Object.fromEntries(
-          Object.entries(c1)
-            .filter(([k]) => !['bargeIns', 'lateFrames', 'droppedFrames'].includes(k))
-            .map(([k, v]) => [`${k} (agent)`, v - (c0[k] ?? 0)]),
-        ),
-        'late frames (agent)': (c1['lateFrames'] ?? 0) - (c0['lateFrames'] ?? 0),
-        'dropped frames (agent)': (c1['droppedFrames'] ?? 0) - (c0['droppedFrames'] ?? 0),
-        'error log lines (agent)': errorLogs() - bootErrorLogs,
-      },
-      samples,
-    };
+      t0,
+      until,
+      before,
+      sampled,
+      outcome,
+      after,
+    });
     writeSoak(result, o.outDir);
     console.log(renderSoakMarkdown(result, 'capacity'));
     return result;
@@ -243,6 +130,75 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     await agent.stop();
     rmSync(probeFile, { force: true });
   }
+}
+
+async function warmUp(o: SoakOptions, agent: AgentProcess): Promise<BeforeTheLoad> {
+  await sleep(3000);
+  const baselineBoot = await snapshot(agent);
+  // One warm-up call: connection pools to the emulators and lazy modules exist afterwards.
+  await runCallers({
+    ...callersTarget(agent, o.emulators.endpoints),
+    runId: o.runId,
+    slots: 1,
+    rampMs: 0,
+    stopAtMs: epochNow() + 180_000,
+    maxCalls: 1,
+    firstIndex: 0,
+  }).done;
+  await sleep(5000);
+  const baseline = await snapshot(agent);
+  const atStart = await agent.scrape();
+  return { baselineBoot, baseline, atStart, bootErrorLogs: errorLogsOf(agent) };
+}
+
+/** A sample every `sampleEveryMs` (10 s) until `until`, with a progress line every minute. */
+async function sampleUntil(
+  o: SoakOptions,
+  agent: AgentProcess,
+  run: CallersRun,
+  probeFile: string,
+  t0: number,
+  until: number,
+  log: (line: string) => void,
+): Promise<Sampled> {
+  const cpu0 = agent.procStat().cpuMs;
+  const samples: SoakSample[] = [];
+  const every = o.sampleEveryMs ?? 10_000;
+  let cpuAtUntil: number | undefined;
+  let nextLog = t0 + 60_000;
+  for (let at = t0 + every; at <= until; at += every) {
+    await sleep(at - epochNow());
+    const proc = agent.procStat();
+    const m = await agent.scrape();
+    samples.push(sampleOf((epochNow() - t0) / 1000, proc, cpu0, m, readProbeLines(probeFile).at(-1), agent));
+    cpuAtUntil = proc.cpuMs - cpu0;
+    if (epochNow() >= nextLog) {
+      nextLog += 60_000;
+      const s = samples[samples.length - 1]!;
+      log(
+        `soak: ${(s.t / 60).toFixed(0)} min, ${run.calls.length} calls ended, active ${s.activeCalls}, RSS ${s.rssMb.toFixed(0)} MB, heap ${s.heapUsedMb?.toFixed(0)} MB, lag p99 ${s.lagP99Ms?.toFixed(1)} ms, load ${s.loadAvg1.toFixed(2)}`,
+      );
+    }
+  }
+  return { samples, cpu0, cpuAtUntil };
+}
+
+/** Every call has ended: give the agent a moment to close what the calls held, then compare. */
+async function afterTheCalls(
+  agent: AgentProcess,
+  baseline: ResourceSnapshot,
+  probeFile: string,
+  t0: number,
+  cpu0: number,
+): Promise<AfterTheCalls> {
+  let end = await snapshot(agent);
+  for (let i = 0; i < 30 && !same(baseline, end); i++) {
+    await sleep(1000);
+    end = await snapshot(agent);
+  }
+  const atEnd = await agent.scrape();
+  const afterForcedGc = await forcedGcSample(agent, probeFile, t0, cpu0);
+  return { end, atEnd, afterForcedGc, loadAvgEnd: loadavg() };
 }
 
 /** Every call ended: a full GC in the agent (the probe's SIGUSR2), then one sample. */
@@ -257,14 +213,7 @@ async function forcedGcSample(
     await sleep(500);
     const line = readProbeLines(probeFile).at(-1);
     if (line?.forcedGc)
-      return sampleOf(
-        (epochNow() - t0) / 1000,
-        agent.procStat(),
-        cpu0,
-        await agent.scrape(),
-        line,
-        agent.pid,
-      );
+      return sampleOf((epochNow() - t0) / 1000, agent.procStat(), cpu0, await agent.scrape(), line, agent);
   }
   return undefined;
 }
@@ -276,10 +225,11 @@ function sampleOf(
   cpu0: number,
   m: readonly Sample[],
   probe: ProbeLine | undefined,
-  pid: number,
+  agent: Pick<AgentProcess, 'pid' | 'allocator'>,
 ): SoakSample {
   const lag = lagFromScrape(m);
-  const maps = readSmaps(pid);
+  const maps = readSmaps(agent.pid);
+  const allocator = agent.allocator.name;
   const gc = probe ? Object.values(probe.gc) : [];
   return {
     t,
@@ -294,13 +244,7 @@ function sampleOf(
           gcMaxMs: Math.max(0, ...gc.map((g) => g.maxMs)),
         }
       : {}),
-    ...(maps
-      ? {
-          mallocMainMb: maps.brkHeapKb / 1024,
-          mallocThreadArenasMb: maps.threadArenasKb / 1024,
-          otherAnonMb: maps.otherAnonKb / 1024,
-        }
-      : {}),
+    ...(maps ? mappingSeries(maps, allocator) : {}),
     activeCalls: valueOf(m, 'hva_active_calls'),
     cpuMs: proc.cpuMs - cpu0,
     lagP99Ms: lag.p99,

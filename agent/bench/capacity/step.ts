@@ -12,11 +12,14 @@ import {
   startAgentProcess,
   runCallers,
   type AgentProcess,
+  type CallersOutcome,
+  type CallersRun,
   type EmulatorsHandle,
 } from './harness.ts';
 import type { FaultEvent } from '../../src/sim/faults/log.ts';
 import type { CallSummary, FaultsSpec } from './protocol.ts';
-import { busyCores, readCpuTotals, sumOf, valueOf, type Sample } from './prom.ts';
+import { busyCores, readCpuTotals, sumOf, valueOf, type ProcStat, type Sample } from './prom.ts';
+import type { Allocator } from './allocator.ts';
 import { summarizeStep, type StepInputs, type StepResult } from './summary.ts';
 
 export interface StepOptions {
@@ -29,6 +32,8 @@ export interface StepOptions {
   readonly agentEntry?: string;
   readonly agentEnv?: Readonly<Record<string, string>>;
   readonly agentExecArgv?: readonly string[];
+  /** The agent's malloc (allocator.ts); default what the image runs. */
+  readonly allocator?: Allocator;
   readonly log?: (line: string) => void;
   /**
    * Measure from the first call on (no ramp, no settling): for smoke runs of a few calls. The
@@ -95,6 +100,7 @@ export async function runStep(o: StepOptions): Promise<FaultedStepResult> {
     ...(o.agentEntry ? { entry: o.agentEntry } : {}),
     ...(o.agentEnv ? { env: o.agentEnv } : {}),
     ...(o.agentExecArgv ? { execArgv: o.agentExecArgv } : {}),
+    ...(o.allocator ? { allocator: o.allocator } : {}),
   });
   try {
     return await measure(o, agent, loadAvgStart, log);
@@ -114,9 +120,82 @@ async function measure(
   const idle = agent.procStat();
   const atStart = await agent.scrape();
   // Errors logged while booting (e.g. a provider check retried on a busy machine) are not the calls'.
-  const errorLogs = (): number => (agent.logLevels.get('error') ?? 0) + (agent.logLevels.get('fatal') ?? 0);
-  const bootErrorLogs = errorLogs();
+  const bootErrorLogs = errorLogsOf(agent);
   const emu0 = await o.emulators.stats();
+  const load = await startLoad(o, agent);
+  await sleep(load.measureFromMs - epochNow());
+  const windowFrom = epochNow();
+  const progress = setInterval(() => {
+    log(
+      `  ${o.calls} calls: ${((epochNow() - windowFrom) / 1000).toFixed(0)} s into the window, ${load.run.calls.length} calls ended`,
+    );
+  }, 15_000);
+  let window: WindowReadings;
+  let ended: CallersEnded;
+  try {
+    window = await measureWindow(agent, load);
+    log(
+      `  ${o.calls} calls: window done; the callers hang up in ${((ANSWER_TIMEOUT_MS + 1000) / 1000).toFixed(0)} s`,
+    );
+    ended = await callersEnded(o, load);
+  } finally {
+    clearInterval(progress);
+  }
+  dumpStepCalls(o, agent, load.faults, ended);
+  const atEnd = await agent.scrape();
+  const emu1 = await o.emulators.stats();
+  const errorLogs = errorLogsOf(agent) - bootErrorLogs;
+  const inputs: StepInputs = {
+    profile: o.profileName,
+    calls: o.calls,
+    durationS: o.durationS,
+    rampS: load.rampMs / 1000,
+    windowFromMs: window.w0,
+    windowUntilMs: window.w1,
+    loadAvgStart,
+    loadAvgEnd: loadavg(),
+    calls_: ended.outcome.calls,
+    agentTurns: agent.turns,
+    cpuWindowMs: window.proc1.cpuMs - window.proc0.cpuMs,
+    cpuSystemWindowMs: window.proc1.systemMs - window.proc0.systemMs,
+    rssIdleBytes: idle.rssBytes,
+    rssBytes: window.proc1.rssBytes,
+    rssMaxBytes: window.rssMax,
+    heapUsedBytes: sumOf(window.m1, 'hva_process_nodejs_heap_size_used_bytes'),
+    lag: lagFromScrape(window.m1),
+    windowCounters: diff(counters(window.m0), counters(window.m1)),
+    stepCounters: diff(counters(atStart), counters(atEnd)),
+    agentErrorLogs: errorLogs,
+    agentLastErrors: agent.lastErrors.slice(Math.max(0, agent.lastErrors.length - errorLogs)),
+    emulatorsCpuMs: emu1.cpuMs - emu0.cpuMs,
+    callersCpuMs: ended.outcome.cpuMs,
+    callersLagP99Ms: ended.outcome.lagP99Ms,
+    callersWallMs: epochNow() - load.t0,
+    machineBusyCores: window.machineBusy,
+    machineCores: cpus().length,
+    ...(window.sched0 && window.sched1
+      ? { agentMainThread: mainThreadWindow(window.sched0, window.sched1, window.w1 - window.w0) }
+      : {}),
+  };
+  return withFaults(summarizeStep(inputs), load.faults, ended, inputs.stepCounters['callsLost'] ?? 0);
+}
+
+const errorLogsOf = (agent: AgentProcess): number =>
+  (agent.logLevels.get('error') ?? 0) + (agent.logLevels.get('fatal') ?? 0);
+
+/** The callers at work: N slots over the ramp, and when the measurement window lies. */
+interface Load {
+  readonly t0: number;
+  readonly rampMs: number;
+  readonly measureFromMs: number;
+  readonly measureUntilMs: number;
+  readonly faults: FaultsSpec | undefined;
+  readonly run: CallersRun;
+  /** True once the callers' process has finished (or failed). */
+  callersDone(): boolean;
+}
+
+async function startLoad(o: StepOptions, agent: AgentProcess): Promise<Load> {
   const rampMs = rampMsFor(o.calls);
   const t0 = epochNow();
   const measureFromMs = o.measureFromStart ? t0 : t0 + rampMs + SETTLE_MS;
@@ -133,12 +212,30 @@ async function measure(
     ...(o.maxCalls !== undefined ? { maxCalls: o.maxCalls } : {}),
     ...(faults ? { faults } : {}),
   });
-  let callersDone = false;
+  let done = false;
   run.done.then(
-    () => (callersDone = true),
-    () => (callersDone = true),
+    () => (done = true),
+    () => (done = true),
   );
-  await sleep(measureFromMs - epochNow());
+  return { t0, rampMs, measureFromMs, measureUntilMs, faults, run, callersDone: () => done };
+}
+
+/** The agent and the machine at the window's start and end, and the agent's highest RSS in it. */
+interface WindowReadings {
+  readonly w0: number;
+  readonly w1: number;
+  readonly proc0: ProcStat;
+  readonly proc1: ProcStat;
+  readonly sched0: ReturnType<typeof readMainThreadSchedStat>;
+  readonly sched1: ReturnType<typeof readMainThreadSchedStat>;
+  readonly m0: readonly Sample[];
+  readonly m1: readonly Sample[];
+  readonly rssMax: number;
+  readonly machineBusy: number;
+}
+
+/** From now (the window's start) until its end, or until every caller has finished. */
+async function measureWindow(agent: AgentProcess, load: Load): Promise<WindowReadings> {
   const w0 = epochNow();
   const cpuTotals0 = readCpuTotals();
   const proc0 = agent.procStat();
@@ -152,89 +249,80 @@ async function measure(
       // The agent is gone; the step reports it.
     }
   }, 1000);
-  const progress = setInterval(() => {
-    log(
-      `  ${o.calls} calls: ${((epochNow() - w0) / 1000).toFixed(0)} s into the window, ${run.calls.length} calls ended`,
-    );
-  }, 15_000);
-  while (epochNow() < measureUntilMs && !callersDone) await sleep(Math.min(250, measureUntilMs - epochNow()));
-  const w1 = epochNow();
-  const machineBusy = busyCores(cpuTotals0, readCpuTotals(), cpus().length);
-  const proc1 = agent.procStat();
-  const sched1 = readMainThreadSchedStat(agent.pid);
-  const m1 = await agent.scrape();
-  clearInterval(rssTimer);
-  log(
-    `  ${o.calls} calls: window done; the callers hang up in ${((ANSWER_TIMEOUT_MS + 1000) / 1000).toFixed(0)} s`,
-  );
-  let outcome;
+  try {
+    while (epochNow() < load.measureUntilMs && !load.callersDone())
+      await sleep(Math.min(250, load.measureUntilMs - epochNow()));
+    const w1 = epochNow();
+    const machineBusy = busyCores(cpuTotals0, readCpuTotals(), cpus().length);
+    const proc1 = agent.procStat();
+    const sched1 = readMainThreadSchedStat(agent.pid);
+    const m1 = await agent.scrape();
+    return { w0, w1, proc0, proc1, sched0, sched1, m0, m1, rssMax, machineBusy };
+  } finally {
+    clearInterval(rssTimer);
+  }
+}
+
+interface CallersEnded {
+  readonly outcome: CallersOutcome;
+  readonly emulatorFaultEvents: FaultEvent[];
+}
+
+/** Waits for the callers to hang up; then takes the emulators' fault events and clears the plan. */
+async function callersEnded(o: StepOptions, load: Load): Promise<CallersEnded> {
+  let outcome: CallersOutcome;
   let emulatorFaultEvents: FaultEvent[] = [];
   try {
-    outcome = await run.done;
+    outcome = await load.run.done;
   } finally {
-    clearInterval(progress);
-    if (faults) {
+    if (load.faults) {
       emulatorFaultEvents = await o.emulators.faultEvents();
       await o.emulators.setFaults(undefined);
     }
   }
-  // HVA_BENCH_DUMP_DIR: the callers' own view of every call (and the faults injected), to read
-  // turn by turn beside the agent's log (harness.ts keeps it there too).
+  return { outcome, emulatorFaultEvents };
+}
+
+/**
+ * HVA_BENCH_DUMP_DIR: the callers' own view of every call (and the faults injected), to read
+ * turn by turn beside the agent's log (harness.ts keeps it there too).
+ */
+function dumpStepCalls(
+  o: StepOptions,
+  agent: AgentProcess,
+  faults: FaultsSpec | undefined,
+  ended: CallersEnded,
+): void {
   const dumpDir = process.env['HVA_BENCH_DUMP_DIR'];
-  if (dumpDir) {
-    mkdirSync(dumpDir, { recursive: true });
-    const dump = {
-      runId: o.runId,
-      agentPid: agent.pid,
-      faults: faults ?? null,
-      events: emulatorFaultEvents,
-      calls: outcome.calls,
-    };
-    writeFileSync(join(dumpDir, `calls-${o.runId}.json`), JSON.stringify(dump));
-  }
-  const atEnd = await agent.scrape();
-  const emu1 = await o.emulators.stats();
-  const inputs: StepInputs = {
-    profile: o.profileName,
-    calls: o.calls,
-    durationS: o.durationS,
-    rampS: rampMs / 1000,
-    windowFromMs: w0,
-    windowUntilMs: w1,
-    loadAvgStart,
-    loadAvgEnd: loadavg(),
-    calls_: outcome.calls,
-    agentTurns: agent.turns,
-    cpuWindowMs: proc1.cpuMs - proc0.cpuMs,
-    cpuSystemWindowMs: proc1.systemMs - proc0.systemMs,
-    rssIdleBytes: idle.rssBytes,
-    rssBytes: proc1.rssBytes,
-    rssMaxBytes: rssMax,
-    heapUsedBytes: sumOf(m1, 'hva_process_nodejs_heap_size_used_bytes'),
-    lag: lagFromScrape(m1),
-    windowCounters: diff(counters(m0), counters(m1)),
-    stepCounters: diff(counters(atStart), counters(atEnd)),
-    agentErrorLogs: errorLogs() - bootErrorLogs,
-    agentLastErrors: agent.lastErrors.slice(
-      Math.max(0, agent.lastErrors.length - (errorLogs() - bootErrorLogs)),
-    ),
-    emulatorsCpuMs: emu1.cpuMs - emu0.cpuMs,
-    callersCpuMs: outcome.cpuMs,
-    callersLagP99Ms: outcome.lagP99Ms,
-    callersWallMs: epochNow() - t0,
-    machineBusyCores: machineBusy,
-    machineCores: cpus().length,
-    ...(sched0 && sched1 ? { agentMainThread: mainThreadWindow(sched0, sched1, w1 - w0) } : {}),
+  if (!dumpDir) return;
+  mkdirSync(dumpDir, { recursive: true });
+  const dump = {
+    runId: o.runId,
+    agentPid: agent.pid,
+    faults: faults ?? null,
+    events: ended.emulatorFaultEvents,
+    calls: ended.outcome.calls,
   };
-  const result = summarizeStep(inputs);
+  writeFileSync(join(dumpDir, `calls-${o.runId}.json`), JSON.stringify(dump));
+}
+
+/** A step with faults carries what the chaos report needs: the events and every call. */
+function withFaults(
+  result: StepResult,
+  faults: FaultsSpec | undefined,
+  ended: CallersEnded,
+  agentLostCalls: number,
+): FaultedStepResult {
   if (!faults) return result;
   return {
     ...result,
     faults: {
       ...faults,
-      events: [...emulatorFaultEvents, ...outcome.faultEvents].sort((a, b) => a.atEpochMs - b.atEpochMs),
-      calls: outcome.calls,
-      agentLostCalls: inputs.stepCounters['callsLost'] ?? 0,
+      events: [...ended.emulatorFaultEvents, ...ended.outcome.faultEvents].sort(
+        (a, b) => a.atEpochMs - b.atEpochMs,
+      ),
+      calls: ended.outcome.calls,
+      agentLostCalls,
     },
   };
 }

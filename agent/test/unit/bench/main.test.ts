@@ -2,12 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  parseAgentEnv,
-  parseDeadline,
-  parseEmulatorOptions,
-  stepEstimateMs,
-} from '../../../bench/capacity/main.ts';
+import { parseAgentEnv, parseDeadline, parseEmulatorOptions } from '../../../bench/capacity/cli.ts';
+import { stepEstimateMs } from '../../../bench/capacity/main.ts';
 
 describe('sweep scheduling', () => {
   it('reads --deadline as HH:MM today or an ISO time', () => {

@@ -4,6 +4,7 @@ import {
   mainThreadWindow,
   parseProbeLines,
   parseSchedStat,
+  mappingSeries,
   summarizeSmaps,
 } from '../../../bench/capacity/probe.ts';
 import { memorySlopeTable, memorySlopes } from '../../../bench/capacity/soak-memory.ts';
@@ -85,6 +86,28 @@ describe("the event loop thread's scheduling", () => {
       runQueueWaitMsPerSlice: 0.5,
     });
     expect(() => parseSchedStat('garbage')).toThrow(/schedstat/);
+  });
+});
+
+describe('resident memory by mapping, per allocator', () => {
+  const maps = {
+    brkHeapKb: 10 * 1024,
+    threadArenasKb: 4 * 1024,
+    threadArenas: 2,
+    otherAnonKb: 100 * 1024,
+    fileKb: 50 * 1024,
+  };
+
+  it("splits out glibc's arenas when the agent runs glibc's malloc", () => {
+    expect(mappingSeries(maps, 'glibc')).toEqual({
+      mallocMainMb: 10,
+      mallocThreadArenasMb: 4,
+      otherAnonMb: 100,
+    });
+  });
+
+  it('with jemalloc, counts every anonymous mapping as other, so no glibc row reads a misleading 0', () => {
+    expect(mappingSeries(maps, 'jemalloc')).toEqual({ otherAnonMb: 114 });
   });
 });
 

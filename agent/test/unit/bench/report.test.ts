@@ -67,6 +67,10 @@ describe('sweep report', () => {
     expect(md).toContain('Sweep stopped: 200 calls broke (test).');
     expect(md).toContain('](capacity/latency.svg)');
     expect(md).not.toMatch(/NaN|undefined/);
+    expect(md).not.toContain("The agent's allocator");
+    expect(
+      renderSweepMarkdown({ ...report, allocator: 'glibc malloc (--allocator glibc)' }, 'capacity'),
+    ).toContain("- The agent's allocator: glibc malloc (--allocator glibc).");
   });
 
   it("shows the agent loop thread's time on a CPU and its run-queue wait per step, '-' when not read", () => {

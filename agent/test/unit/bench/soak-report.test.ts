@@ -172,5 +172,12 @@ describe('soak figures', () => {
       '| 1 | 50 | 3 | thanks (barge-in) 2, hello 1 | wait timed out 2, call ended (hung-up) 1 | interrupted 2, no record 1 | 1234 | 3.50 |',
     );
     expect(md).toContain('| 2 | 50 | 0 | - | - | - | 12 | 0.50 |');
+    expect(md).not.toContain('allocator');
+    // The agent's malloc decides what RSS means (docs/bench/soak.md): the report names it.
+    expect(
+      renderSoakMarkdown({ ...r, allocator: 'jemalloc (`LD_PRELOAD=/x/libjemalloc.so.2`)' }, 'capacity'),
+    ).toContain(
+      'a fresh agent process (`node agent/dist/main.js`); allocator: jemalloc (`LD_PRELOAD=/x/libjemalloc.so.2`).',
+    );
   });
 });
