@@ -64,58 +64,82 @@ function batchBytesOf(ms: number | undefined, name: string, min: number): number
   return Math.max(min, Math.round(value * BYTES_PER_MS));
 }
 
-export function createBatcher(config: BatcherConfig, sink: (chunk: AudioChunk) => void): AudioBatcher {
+/** What the batcher knows of the caller's voice and of the recognizer, on the audio clock. */
+interface Hearing {
+  /** The last frame the VAD saw was voiced: the caller's voice goes on. */
+  voicing: boolean;
+  /** Audio time the caller was last heard (end of the last voiced frame). */
+  lastVoicedEndMs: number;
+  /** Audio time (end of the audio pushed so far) when the last partial arrived; NaN: none pending. */
+  recognizingSinceMs: number;
+  /** Audio time (end of the audio pushed so far) when the last final arrived. */
+  lastFinalAtMs: number;
+}
+
+function nothingHeard(): Hearing {
+  return {
+    voicing: false,
+    lastVoicedEndMs: Number.NEGATIVE_INFINITY,
+    recognizingSinceMs: Number.NaN,
+    lastFinalAtMs: Number.NEGATIVE_INFINITY,
+  };
+}
+
+/** The three batch sizes in bytes, checked (an idle or speech size below the normal one is off). */
+function batchSizesOf(config: BatcherConfig): { batchBytes: number; idleBytes: number; speechBytes: number } {
   const batchMs = config.sttBatchMs;
   if (!Number.isFinite(batchMs) || batchMs <= 0)
     throw new RangeError(`sttBatchMs must be > 0, got ${batchMs}`);
   const batchBytes = Math.round(batchMs * BYTES_PER_MS);
   const idleBytes = batchBytesOf(config.sttIdleBatchMs, 'sttIdleBatchMs', batchBytes);
   const speechBytes = batchBytesOf(config.sttSpeechBatchMs, 'sttSpeechBatchMs', batchBytes);
+  return { batchBytes, idleBytes, speechBytes };
+}
+
+/**
+ * What a batch starting at audio time atMs is for. Idle while nothing is being recognized: no
+ * voice for IDLE_AFTER_MS, or a final came after the last voiced frame, and no partial waits for
+ * its final (at most RECOGNIZING_HOLD_MS). A final that came after the last voiced frame means
+ * the recognizer has answered for all the speech it was sent: the caller now listens (the answer
+ * is on its way), and waiting the full IDLE_AFTER_MS would send a quarter of a call's messages at
+ * the small size for nothing. Their next voiced frame wakes the batcher as after any idle stretch.
+ * Called once per batch (no allocation on the audio path).
+ */
+function batchKindAt(atMs: number, idleBatching: boolean, speechBatching: boolean, h: Hearing): BatchKind {
+  const idle =
+    idleBatching &&
+    (atMs - h.lastVoicedEndMs >= IDLE_AFTER_MS || h.lastFinalAtMs > h.lastVoicedEndMs) &&
+    !(atMs - h.recognizingSinceMs < RECOGNIZING_HOLD_MS);
+  if (idle) return 'idle';
+  return h.voicing && speechBatching ? 'speech' : 'normal';
+}
+
+export function createBatcher(config: BatcherConfig, sink: (chunk: AudioChunk) => void): AudioBatcher {
+  const { batchBytes, idleBytes, speechBytes } = batchSizesOf(config);
   const idleBatching = idleBytes > batchBytes;
+  const speechBatching = speechBytes > batchBytes;
   // Frames are copied straight into the batch being filled (one copy per byte, one allocation
   // per batch) instead of into a copy per frame that a concat then copies again.
   let batch: Buffer | undefined;
   let kind: BatchKind = 'normal';
-  /** The last frame the VAD saw was voiced: the caller's voice goes on. */
-  let voicing = false;
   let bytes = 0;
   let startMs = 0;
-  /** Audio time the caller was last heard (end of the last voiced frame). */
-  let lastVoicedEndMs = Number.NEGATIVE_INFINITY;
-  /** Audio time (end of the audio pushed so far) when the last partial arrived; NaN: none pending. */
-  let recognizingSinceMs = Number.NaN;
-  /** Audio time (end of the audio pushed so far) when the last final arrived. */
-  let lastFinalAtMs = Number.NEGATIVE_INFINITY;
   let audioEndMs = 0;
+  const hearing = nothingHeard();
 
-  // A final that came after the last voiced frame means the recognizer has answered for all the
-  // speech it was sent: the caller now listens (the answer is on its way), and waiting the full
-  // IDLE_AFTER_MS would send a quarter of a call's messages at the small size for nothing. Their
-  // next voiced frame wakes the batcher as after any idle stretch.
-  const idleAt = (atMs: number): boolean =>
-    idleBatching &&
-    (atMs - lastVoicedEndMs >= IDLE_AFTER_MS || lastFinalAtMs > lastVoicedEndMs) &&
-    !(atMs - recognizingSinceMs < RECOGNIZING_HOLD_MS);
+  const nextKind = (atMs: number): BatchKind => batchKindAt(atMs, idleBatching, speechBatching, hearing);
 
   const flush = (): void => {
     if (bytes === 0 || batch === undefined) return;
-    const chunk: AudioChunk = {
-      mulaw: bytes === batch.length ? batch : batch.subarray(0, bytes),
-      audioTimeMs: startMs,
-    };
+    const mulaw = bytes === batch.length ? batch : batch.subarray(0, bytes);
     batch = undefined;
     bytes = 0;
-    sink(chunk);
+    sink({ mulaw, audioTimeMs: startMs });
   };
 
   /** Latency matters again: what waits in a batch of `of` kind goes now. */
   const sendIf = (of: BatchKind): void => {
     if (batch !== undefined && kind === of) flush();
-  };
-
-  const nextKind = (atMs: number): BatchKind => {
-    if (idleBatching && idleAt(atMs)) return 'idle';
-    return voicing && speechBytes > batchBytes ? 'speech' : 'normal';
   };
 
   const push = (chunk: AudioChunk): void => {
@@ -149,16 +173,16 @@ export function createBatcher(config: BatcherConfig, sink: (chunk: AudioChunk) =
     push,
     flush,
     noteVoice(voiced, atMs) {
-      voicing = voiced;
+      hearing.voicing = voiced;
       if (!voiced) return sendIf('speech');
-      lastVoicedEndMs = Math.max(lastVoicedEndMs, atMs + 20);
+      hearing.lastVoicedEndMs = Math.max(hearing.lastVoicedEndMs, atMs + 20);
       sendIf('idle');
     },
     noteRecognizing(recognizing) {
       if (!idleBatching) return;
-      recognizingSinceMs = recognizing ? audioEndMs : Number.NaN;
+      hearing.recognizingSinceMs = recognizing ? audioEndMs : Number.NaN;
       if (recognizing) sendIf('idle');
-      else lastFinalAtMs = audioEndMs;
+      else hearing.lastFinalAtMs = audioEndMs;
     },
     get bufferedMs() {
       return bytes / BYTES_PER_MS;

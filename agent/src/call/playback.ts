@@ -57,6 +57,68 @@ export interface Playback {
 /** Bytes of 8 kHz mu-law per ms. */
 export const MULAW_BYTES_PER_MS = 8;
 
+function newSegment(id: number, kind: SegmentKind, turnId: number, text: string): PlaybackSegment {
+  return {
+    id,
+    kind,
+    turnId,
+    text,
+    state: 'sending',
+    bytes: 0,
+    markName: undefined,
+    firstSentAtMs: undefined,
+    resolvedAtMs: undefined,
+  };
+}
+
+/** What a segment's writer needs of the playback it belongs to. */
+interface SegmentHost {
+  readonly sink: MediaSink;
+  readonly events: PlaybackEvents;
+  /** Segments whose audio may still be in Twilio's buffer. */
+  readonly live: Set<PlaybackSegment>;
+  readonly byMark: Map<string, PlaybackSegment>;
+  notifyIdle(): void;
+  notifySettled(): void;
+}
+
+function writerFor(segment: PlaybackSegment, host: SegmentHost): SegmentWriter {
+  // Read once: write() runs per audio chunk and touches only these locals.
+  const { sink, events, live } = host;
+  return {
+    segment,
+    write(mulaw) {
+      if (segment.state !== 'sending' || mulaw.length === 0) return;
+      if (segment.firstSentAtMs === undefined) {
+        segment.firstSentAtMs = sink.now();
+        events.onFirstAudio?.(segment);
+      }
+      live.add(segment);
+      segment.bytes += mulaw.length;
+      sink.sendMedia(mulaw);
+    },
+    end() {
+      if (segment.state !== 'sending') return;
+      if (segment.bytes === 0) {
+        segment.state = 'abandoned';
+        host.notifySettled();
+        return;
+      }
+      segment.state = 'pending';
+      segment.markName = sink.sendMark(`${segment.kind}-${segment.turnId}-${segment.id}`);
+      host.byMark.set(segment.markName, segment);
+    },
+    abandon() {
+      if (segment.state !== 'sending') return;
+      // Audio already sent without a mark cannot be tracked; a clear normally precedes this.
+      live.delete(segment);
+      segment.state = 'abandoned';
+      host.notifyIdle();
+      host.notifySettled();
+    },
+  };
+}
+
 export function createPlayback(sink: MediaSink, events: PlaybackEvents = {}): Playback {
   const segments: PlaybackSegment[] = [];
   const byMark = new Map<string, PlaybackSegment>();
@@ -85,54 +147,14 @@ export function createPlayback(sink: MediaSink, events: PlaybackEvents = {}): Pl
     for (const w of waiters) w();
   };
 
+  const host: SegmentHost = { sink, events, live, byMark, notifyIdle, notifySettled };
   const playback: Playback = {
     begin(kind, turnId, text) {
-      const segment: PlaybackSegment = {
-        id: nextId++,
-        kind,
-        turnId,
-        text,
-        state: 'sending',
-        bytes: 0,
-        markName: undefined,
-        firstSentAtMs: undefined,
-        resolvedAtMs: undefined,
-      };
+      const segment = newSegment(nextId++, kind, turnId, text);
       segments.push(segment);
       // Old resolved segments are only needed for their turn's history; keep the list bounded.
       if (segments.length > 256) segments.splice(0, segments.length - 256);
-      return {
-        segment,
-        write(mulaw) {
-          if (segment.state !== 'sending' || mulaw.length === 0) return;
-          if (segment.firstSentAtMs === undefined) {
-            segment.firstSentAtMs = sink.now();
-            events.onFirstAudio?.(segment);
-          }
-          live.add(segment);
-          segment.bytes += mulaw.length;
-          sink.sendMedia(mulaw);
-        },
-        end() {
-          if (segment.state !== 'sending') return;
-          if (segment.bytes === 0) {
-            segment.state = 'abandoned';
-            notifySettled();
-            return;
-          }
-          segment.state = 'pending';
-          segment.markName = sink.sendMark(`${kind}-${turnId}-${segment.id}`);
-          byMark.set(segment.markName, segment);
-        },
-        abandon() {
-          if (segment.state !== 'sending') return;
-          // Audio already sent without a mark cannot be tracked; a clear normally precedes this.
-          live.delete(segment);
-          segment.state = 'abandoned';
-          notifyIdle();
-          notifySettled();
-        },
-      };
+      return writerFor(segment, host);
     },
     onMark(name, outcome) {
       const segment = byMark.get(name);

@@ -67,6 +67,19 @@ interface Job {
   wake: (() => void) | undefined;
 }
 
+function newJob(index: number, spoken: { text: string; ssml: string | undefined }): Job {
+  return {
+    index,
+    text: spoken.text,
+    ssml: spoken.ssml,
+    chunks: [],
+    started: false,
+    done: false,
+    error: undefined,
+    wake: undefined,
+  };
+}
+
 /** A splitter sentence as the voice will say it; undefined when nothing is left to say. */
 export function speakableSentence(
   sentence: string,
@@ -74,6 +87,88 @@ export function speakableSentence(
 ): { text: string; ssml: string | undefined } | undefined {
   const spoken = toSpeakable(sentence, { ssml: synthesizer.acceptsSsml === true });
   return spoken.text === '' ? undefined : { text: spoken.text, ssml: spoken.ssml };
+}
+
+/**
+ * Synthesises one sentence (or reads its prefetched audio) into job.chunks, waking the consumer
+ * on every chunk and at the end; a failure is kept on the job for the consumer to raise in order.
+ */
+async function synthesize(
+  job: Job,
+  prefetched: AsyncIterable<Buffer> | undefined,
+  options: SpeechPipelineOptions,
+  poke: (job: Job) => void,
+): Promise<void> {
+  try {
+    let first = true;
+    const request = {
+      callId: options.callId,
+      text: job.text,
+      ...(job.ssml !== undefined ? { ssml: job.ssml } : {}),
+      signal: options.signal,
+    };
+    const retry = options.retry;
+    const audio =
+      prefetched ??
+      (retry
+        ? synthesizeWithRetry(options.synthesizer, request, retry.policy, retry.delay)
+        : options.synthesizer.synthesize(request));
+    for await (const chunk of audio) {
+      if (options.signal.aborted) break;
+      if (chunk.length === 0) continue;
+      if (first) {
+        first = false;
+        options.onFirstAudio?.(job.index);
+      }
+      job.chunks.push(chunk);
+      poke(job);
+    }
+  } catch (err) {
+    if (!options.signal.aborted) job.error = err;
+  } finally {
+    job.done = true;
+    poke(job);
+  }
+}
+
+/**
+ * Hands playback the audio the sentence has so far. 'sent': all of it, the segment may end;
+ * 'waiting': more is coming; 'aborted': the answer was stopped. Synchronous, so a sentence whose
+ * audio is all there goes out without yielding to the event loop.
+ */
+function forwardAudio(job: Job, writer: SegmentWriter, signal: AbortSignal): 'sent' | 'waiting' | 'aborted' {
+  while (job.chunks.length > 0) writer.write(job.chunks.shift() as Buffer);
+  if (signal.aborted) {
+    writer.abandon();
+    return 'aborted';
+  }
+  if (job.error !== undefined) {
+    // A half-synthesised sentence was not fully spoken: no mark, so it never counts as heard.
+    writer.abandon();
+    throw new SynthesisError(job.index, job.error);
+  }
+  return job.done ? 'sent' : 'waiting';
+}
+
+/**
+ * Starts the consumer: onAbort wakes it (and every sentence it may wait on) when the answer is
+ * stopped; a synthesis failure is reported once through onError before finish() rejects.
+ */
+function runConsumer(
+  consume: () => Promise<void>,
+  options: SpeechPipelineOptions,
+  onAbort: () => void,
+): Promise<void> {
+  options.signal.addEventListener('abort', onAbort, { once: true });
+  const consumer = consume()
+    .catch((err: unknown) => {
+      if (err instanceof SynthesisError) options.onError?.(err);
+      throw err;
+    })
+    .finally(() => options.signal.removeEventListener('abort', onAbort));
+  // Avoid an unhandled rejection if nobody reaches finish() (aborted answers).
+  consumer.catch(() => undefined);
+  return consumer;
 }
 
 export function createSpeechPipeline(options: SpeechPipelineOptions): SpeechPipeline {
@@ -96,38 +191,7 @@ export function createSpeechPipeline(options: SpeechPipelineOptions): SpeechPipe
     job.started = true;
     const prefetched = options.prefetched?.(job.index, job.text);
     options.onSynthesisStart?.(job.index, job.text, prefetched !== undefined);
-    void (async () => {
-      try {
-        let first = true;
-        const request = {
-          callId: options.callId,
-          text: job.text,
-          ...(job.ssml !== undefined ? { ssml: job.ssml } : {}),
-          signal: options.signal,
-        };
-        const retry = options.retry;
-        const audio =
-          prefetched ??
-          (retry
-            ? synthesizeWithRetry(options.synthesizer, request, retry.policy, retry.delay)
-            : options.synthesizer.synthesize(request));
-        for await (const chunk of audio) {
-          if (options.signal.aborted) break;
-          if (chunk.length === 0) continue;
-          if (first) {
-            first = false;
-            options.onFirstAudio?.(job.index);
-          }
-          job.chunks.push(chunk);
-          poke(job);
-        }
-      } catch (err) {
-        if (!options.signal.aborted) job.error = err;
-      } finally {
-        job.done = true;
-        poke(job);
-      }
-    })();
+    void synthesize(job, prefetched, options, poke);
   };
 
   const launchAhead = (): void => {
@@ -151,17 +215,9 @@ export function createSpeechPipeline(options: SpeechPipelineOptions): SpeechPipe
       launchAhead();
       const writer = options.begin(job.text, job.index);
       for (;;) {
-        while (job.chunks.length > 0) writer.write(job.chunks.shift() as Buffer);
-        if (options.signal.aborted) {
-          writer.abandon();
-          return;
-        }
-        if (job.error !== undefined) {
-          // A half-synthesised sentence was not fully spoken: no mark, so it never counts as heard.
-          writer.abandon();
-          throw new SynthesisError(job.index, job.error);
-        }
-        if (job.done) break;
+        const step = forwardAudio(job, writer, options.signal);
+        if (step === 'aborted') return;
+        if (step === 'sent') break;
         await waitFor(job);
       }
       writer.end();
@@ -169,35 +225,17 @@ export function createSpeechPipeline(options: SpeechPipelineOptions): SpeechPipe
     }
   };
 
-  const onAbort = (): void => {
+  const consumer = runConsumer(consume, options, () => {
     for (const job of jobs) poke(job);
     poke();
-  };
-  options.signal.addEventListener('abort', onAbort, { once: true });
-  const consumer = consume()
-    .catch((err: unknown) => {
-      if (err instanceof SynthesisError) options.onError?.(err);
-      throw err;
-    })
-    .finally(() => options.signal.removeEventListener('abort', onAbort));
-  // Avoid an unhandled rejection if nobody reaches finish() (aborted answers).
-  consumer.catch(() => undefined);
+  });
 
   return {
     push(sentence) {
       if (finished) return;
       const spoken = speakableSentence(sentence, options.synthesizer);
       if (spoken === undefined) return;
-      jobs.push({
-        index: jobs.length,
-        text: spoken.text,
-        ssml: spoken.ssml,
-        chunks: [],
-        started: false,
-        done: false,
-        error: undefined,
-        wake: undefined,
-      });
+      jobs.push(newJob(jobs.length, spoken));
       launchAhead();
       poke();
     },

@@ -16,6 +16,7 @@ import { ToolCallAssembler, ToolCallAssemblyError, type ToolCallDelta } from './
 import { ResponderError, type ResponderErrorKind } from './errors.ts';
 import { decideRetry, retryAfterFromHeaders } from './retry-policy.ts';
 import { llmFirstToken, llmRequests, llmRetries } from './metrics.ts';
+import { DeadlineError, sleep, withDeadline } from './deadline.ts';
 
 export interface OpenAiResponderOptions {
   readonly apiKey: string;
@@ -78,59 +79,30 @@ export function classifyOpenAiError(e: unknown): { kind: ResponderErrorKind; sta
   return { kind: 'network' }; // socket reset, truncated SSE, ...
 }
 
-class DeadlineError extends Error {
-  readonly kind: 'timeout' | 'stalled';
-  constructor(kind: 'timeout' | 'stalled', message: string) {
-    super(message);
-    this.kind = kind;
-  }
+/** One request's state across its attempts. */
+interface RequestProgress {
+  readonly started: number;
+  /** The first-token deadline, retries included. */
+  readonly deadline: number;
+  attempt: number;
+  /** Something came from the model (text or a tool-call fragment): no more retries. */
+  yielded: boolean;
+  /** How the request ended, for the requests metric (undefined: the consumer stopped early). */
+  outcome: string | undefined;
 }
 
-/** Resolves with `p`, or aborts `ctrl` and rejects with a DeadlineError after `ms`. */
-function withDeadline<T>(
-  p: Promise<T>,
-  ms: number,
-  ctrl: AbortController,
-  kind: 'timeout' | 'stalled',
-): Promise<T> {
-  p.catch(() => undefined); // rejected after the deadline (we aborted it): not unhandled
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(
-      () => {
-        reject(
-          new DeadlineError(
-            kind,
-            kind === 'timeout' ? `no first token within the deadline` : `no delta for ${ms} ms`,
-          ),
-        );
-        ctrl.abort();
-      },
-      Math.max(0, ms),
-    );
-    p.then(
-      (v) => {
-        clearTimeout(timer);
-        resolve(v);
-      },
-      (e: unknown) => {
-        clearTimeout(timer);
-        reject(e instanceof Error ? e : new Error(String(e)));
-      },
-    );
-  });
-}
+type WireToolParams = ReturnType<typeof wireTools>;
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = (): void => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
+/** The declared tools in the wire's shape (nothing when none are declared). */
+function wireTools(tools: RespondWithToolsRequest | undefined) {
+  if (tools === undefined || tools.tools.length === 0) return {};
+  return {
+    tools: tools.tools.map((t) => ({
+      type: 'function' as const,
+      function: { name: t.name, description: t.description, parameters: { ...t.parameters } },
+    })),
+    tool_choice: tools.toolChoice ?? 'auto',
+  };
 }
 
 export class OpenAiResponder implements Responder {
@@ -223,137 +195,151 @@ export class OpenAiResponder implements Responder {
     request: RespondRequest,
     tools: RespondWithToolsRequest | undefined,
   ): AsyncIterable<ResponderEvent> {
-    const o = this.options;
     const log = this.logger.child({ callId: request.callId, llm: this.name });
     const started = performance.now();
-    const deadline = started + o.firstTokenTimeoutMs;
-    let attempt = 0;
-    /** Something came from the model (text or a tool-call fragment): no more retries. */
-    let yielded = false;
-    let outcome: string | undefined;
-    const toolParams =
-      tools === undefined || tools.tools.length === 0
-        ? {}
-        : {
-            tools: tools.tools.map((t) => ({
-              type: 'function' as const,
-              function: { name: t.name, description: t.description, parameters: { ...t.parameters } },
-            })),
-            tool_choice: tools.toolChoice ?? 'auto',
-          };
+    const progress: RequestProgress = {
+      started,
+      deadline: started + this.options.firstTokenTimeoutMs,
+      attempt: 0,
+      yielded: false,
+      outcome: undefined,
+    };
+    const toolParams = wireTools(tools);
     try {
       for (;;) {
         if (request.signal.aborted) {
-          outcome = 'aborted';
+          progress.outcome = 'aborted';
           return;
         }
         const ctrl = new AbortController();
         const onAbort = (): void => ctrl.abort();
         request.signal.addEventListener('abort', onAbort, { once: true });
-        const assembler = new ToolCallAssembler();
         try {
-          const create = this.client.chat.completions.create(
-            {
-              model: o.model,
-              // The client's message union is stricter than our wire objects; the shapes match.
-              messages: request.messages.map(toWireMessage) as never,
-              temperature: o.temperature,
-              max_tokens: o.maxTokens,
-              stream: true,
-              ...toolParams,
-            },
-            { signal: ctrl.signal, maxRetries: 0 },
-          );
-          const stream = await withDeadline(create, deadline - performance.now(), ctrl, 'timeout');
-          const it = stream[Symbol.asyncIterator]();
-          let texted = false;
-          for (;;) {
-            const next = yielded
-              ? await withDeadline(it.next(), o.stallTimeoutMs, ctrl, 'stalled')
-              : await withDeadline(it.next(), deadline - performance.now(), ctrl, 'timeout');
-            if (next.done) break;
-            const delta = next.value.choices[0]?.delta;
-            const calls = delta?.tool_calls as readonly ToolCallDelta[] | undefined;
-            if (calls !== undefined && calls.length > 0) {
-              if (!yielded)
-                llmFirstToken.observe({ provider: this.name }, (performance.now() - started) / 1000);
-              yielded = true;
-              assembler.add(calls);
-            }
-            const text = delta?.content;
-            if (text) {
-              if (!yielded)
-                llmFirstToken.observe({ provider: this.name }, (performance.now() - started) / 1000);
-              yielded = true;
-              texted = true;
-              yield { type: 'text', text };
-            }
-          }
-          if (assembler.size > 0) {
-            const assembled = assembler.finish();
-            outcome = 'ok';
-            yield { type: 'tool_calls', calls: assembled };
-            return;
-          }
-          if (!texted)
-            throw new ResponderError('empty', 'the model returned no text', { attempts: attempt + 1 });
-          outcome = 'ok';
+          yield* this.attemptOnce(request, toolParams, ctrl, progress);
           return;
         } catch (e) {
           ctrl.abort();
           if (request.signal.aborted) {
-            outcome = 'aborted';
+            progress.outcome = 'aborted';
             return;
           }
-          const { kind, status } =
-            e instanceof DeadlineError ? { kind: e.kind, status: undefined } : classifyOpenAiError(e);
-          const message = e instanceof Error ? e.message : String(e);
-          const decision = decideRetry(
-            {
-              kind,
-              attempt,
-              afterFirstToken: yielded,
-              remainingMs: deadline - performance.now(),
-              retryAfterMs: retryAfterFromHeaders((e as { headers?: unknown }).headers),
-            },
-            {
-              retryAttempts: o.retryAttempts,
-              backoffBaseMs: o.backoffBaseMs ?? 200,
-              backoffMaxMs: o.backoffMaxMs ?? 2000,
-            },
-          );
-          if (decision.retry) {
-            llmRetries.inc({ provider: this.name, reason: kind });
-            log.warn(
-              { kind, status, attempt: attempt + 1, waitMs: decision.waitMs, err: message },
-              'LLM request failed before the first token; retrying',
-            );
-            await sleep(decision.waitMs, request.signal);
-            attempt++;
-            continue;
-          }
-          if (decision.reason === 'budget')
-            log.warn(
-              { kind, status, attempt: attempt + 1, err: message },
-              'LLM retry would not fit before the first-token deadline (Retry-After honoured): failing now',
-            );
-          outcome = kind;
-          throw new ResponderError(kind, `LLM ${kind}${status ? ` (HTTP ${status})` : ''}: ${message}`, {
-            ...(status === undefined ? {} : { status }),
-            afterFirstToken: yielded,
-            attempts: attempt + 1,
-            cause: e,
-          });
+          await sleep(this.retryWaitOrThrow(e, progress, log), request.signal);
+          progress.attempt++;
         } finally {
           request.signal.removeEventListener('abort', onAbort);
           ctrl.abort(); // also when the consumer stops iterating early: closes the HTTP stream
         }
       }
     } finally {
+      const { outcome, yielded, attempt } = progress;
       llmRequests.inc({ provider: this.name, outcome: outcome ?? 'aborted' });
       if (outcome !== 'ok' && outcome !== 'aborted' && outcome !== undefined) {
         log.warn({ outcome, afterFirstToken: yielded, attempts: attempt + 1 }, 'LLM request failed');
       }
     }
+  }
+
+  /** One HTTP request: its text deltas as they come, then the assembled tool calls if any. */
+  private async *attemptOnce(
+    request: RespondRequest,
+    toolParams: WireToolParams,
+    ctrl: AbortController,
+    progress: RequestProgress,
+  ): AsyncIterable<ResponderEvent> {
+    const o = this.options;
+    const assembler = new ToolCallAssembler();
+    const create = this.client.chat.completions.create(
+      {
+        model: o.model,
+        // The client's message union is stricter than our wire objects; the shapes match.
+        messages: request.messages.map(toWireMessage) as never,
+        temperature: o.temperature,
+        max_tokens: o.maxTokens,
+        stream: true,
+        ...toolParams,
+      },
+      { signal: ctrl.signal, maxRetries: 0 },
+    );
+    const stream = await withDeadline(create, progress.deadline - performance.now(), ctrl, 'timeout');
+    const it = stream[Symbol.asyncIterator]();
+    let texted = false;
+    for (;;) {
+      // Before the first token the whole request's deadline applies, after it the stall gap.
+      const next = progress.yielded
+        ? await withDeadline(it.next(), o.stallTimeoutMs, ctrl, 'stalled')
+        : await withDeadline(it.next(), progress.deadline - performance.now(), ctrl, 'timeout');
+      if (next.done) break;
+      const delta = next.value.choices[0]?.delta;
+      const calls = delta?.tool_calls as readonly ToolCallDelta[] | undefined;
+      if (calls !== undefined && calls.length > 0) {
+        this.noteSomethingCame(progress);
+        assembler.add(calls);
+      }
+      const text = delta?.content;
+      if (text) {
+        this.noteSomethingCame(progress);
+        texted = true;
+        yield { type: 'text', text };
+      }
+    }
+    if (assembler.size > 0) {
+      const assembled = assembler.finish();
+      progress.outcome = 'ok';
+      yield { type: 'tool_calls', calls: assembled };
+      return;
+    }
+    if (!texted)
+      throw new ResponderError('empty', 'the model returned no text', { attempts: progress.attempt + 1 });
+    progress.outcome = 'ok';
+  }
+
+  /** Text or a tool-call fragment came: the first one is the time to first token; no retries from now. */
+  private noteSomethingCame(progress: RequestProgress): void {
+    if (!progress.yielded)
+      llmFirstToken.observe({ provider: this.name }, (performance.now() - progress.started) / 1000);
+    progress.yielded = true;
+  }
+
+  /** After a failed attempt: how long to wait before the next, or the ResponderError to fail with. */
+  private retryWaitOrThrow(e: unknown, progress: RequestProgress, log: Logger): number {
+    const o = this.options;
+    const { attempt, yielded } = progress;
+    const { kind, status } =
+      e instanceof DeadlineError ? { kind: e.kind, status: undefined } : classifyOpenAiError(e);
+    const message = e instanceof Error ? e.message : String(e);
+    const decision = decideRetry(
+      {
+        kind,
+        attempt,
+        afterFirstToken: yielded,
+        remainingMs: progress.deadline - performance.now(),
+        retryAfterMs: retryAfterFromHeaders((e as { headers?: unknown }).headers),
+      },
+      {
+        retryAttempts: o.retryAttempts,
+        backoffBaseMs: o.backoffBaseMs ?? 200,
+        backoffMaxMs: o.backoffMaxMs ?? 2000,
+      },
+    );
+    if (decision.retry) {
+      llmRetries.inc({ provider: this.name, reason: kind });
+      log.warn(
+        { kind, status, attempt: attempt + 1, waitMs: decision.waitMs, err: message },
+        'LLM request failed before the first token; retrying',
+      );
+      return decision.waitMs;
+    }
+    if (decision.reason === 'budget')
+      log.warn(
+        { kind, status, attempt: attempt + 1, err: message },
+        'LLM retry would not fit before the first-token deadline (Retry-After honoured): failing now',
+      );
+    progress.outcome = kind;
+    throw new ResponderError(kind, `LLM ${kind}${status ? ` (HTTP ${status})` : ''}: ${message}`, {
+      ...(status === undefined ? {} : { status }),
+      afterFirstToken: yielded,
+      attempts: attempt + 1,
+      cause: e,
+    });
   }
 }

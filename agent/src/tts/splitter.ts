@@ -52,7 +52,51 @@ const hasWordChar = (s: string): boolean => /[\p{L}\p{N}]/u.test(s);
 
 type Scan = { kind: 'cut'; end: number } | { kind: 'wait'; resumeAt: number } | { kind: 'none' };
 
-export function createSentenceSplitter(options: SentenceSplitterOptions = {}): SentenceSplitter {
+/**
+ * The terminator run starting at i: a cut after it (and its closers), a wait for more text,
+ * or undefined when it does not end the sentence.
+ */
+function judgeTerminator(buf: string, i: number, final: boolean): Scan | undefined {
+  const len = buf.length;
+  let j = i;
+  while (j < len && TERMINATORS.has(buf[j] as string)) j++;
+  let k = j;
+  while (k < len && (CLOSERS.has(buf[k] as string) || isFormatChar(buf[k]))) k++;
+  if (k === len && !final) return { kind: 'wait', resumeAt: i };
+  // One mark glued to what follows (3.5, ynet.co.il, ?q=1): not an end. Closers and direction
+  // marks are not glue; a run ("...טוב") still ends what came before it.
+  const after = buf[j];
+  const glued = after !== undefined && !isSpace(after) && !CLOSERS.has(after) && !isFormatChar(after);
+  if (glued && j - i === 1) return undefined;
+  if (j - i === 1 && buf[i] === '.') {
+    let w = k;
+    while (w < len && (isSpace(buf[w]) || isFormatChar(buf[w]))) w++;
+    // A label abbreviation (טל. מס.) ends nothing before a number: see the next word first.
+    if (w === len && !final && k === j && isNumberLabel(buf, i)) return { kind: 'wait', resumeAt: i };
+    if (!dotEndsSentence(buf, i, buf[w])) return undefined;
+  }
+  if (insideInnerParenthesis(buf, i)) return undefined;
+  return { kind: 'cut', end: skipFormat(buf, k) };
+}
+
+/**
+ * A comma or spaced dash at i while the first chunk has minChars: a cut there (the first audio
+ * starts early), a wait for the next character, or undefined when it is no clause end.
+ */
+function judgeFirstClause(buf: string, i: number, final: boolean, minChars: number): Scan | undefined {
+  const c = buf[i] as string;
+  const clauseMark = c === ',' || (CLAUSE_DASHES.has(c) && isSpace(buf[i - 1]));
+  if (!clauseMark || buf.slice(0, i).trim().length < minChars) return undefined;
+  const next = buf[i + 1];
+  // A comma after a word, outside quotes and parentheses, ends the clause whatever follows:
+  // cut now instead of waiting a token for the space (the first audio waits on this cut).
+  if (c === ',' && commaEndsClause(buf, i)) return { kind: 'cut', end: i + 1 };
+  if (next === undefined) return final ? undefined : { kind: 'wait', resumeAt: i };
+  return isSpace(next) ? { kind: 'cut', end: i + 1 } : undefined;
+}
+
+/** The options with their defaults, checked. */
+function resolveOptions(options: SentenceSplitterOptions): Required<SentenceSplitterOptions> {
   const firstChunkClause = options.firstChunkClause ?? true;
   const firstChunkMinChars = options.firstChunkMinChars ?? 20;
   const maxChunkChars = options.maxChunkChars ?? 220;
@@ -62,37 +106,15 @@ export function createSentenceSplitter(options: SentenceSplitterOptions = {}): S
   if (!Number.isInteger(maxChunkChars) || maxChunkChars < 10) {
     throw new RangeError(`maxChunkChars must be an integer >= 10, got ${maxChunkChars}`);
   }
+  return { firstChunkClause, firstChunkMinChars, maxChunkChars };
+}
+
+export function createSentenceSplitter(options: SentenceSplitterOptions = {}): SentenceSplitter {
+  const { firstChunkClause, firstChunkMinChars, maxChunkChars } = resolveOptions(options);
 
   let buf = '';
   let scanFrom = 0;
   let emitted = 0;
-
-  /**
-   * The terminator run starting at i: a cut after it (and its closers), a wait for more text,
-   * or undefined when it does not end the sentence.
-   */
-  const judgeTerminator = (i: number, final: boolean): Scan | undefined => {
-    const len = buf.length;
-    let j = i;
-    while (j < len && TERMINATORS.has(buf[j] as string)) j++;
-    let k = j;
-    while (k < len && (CLOSERS.has(buf[k] as string) || isFormatChar(buf[k]))) k++;
-    if (k === len && !final) return { kind: 'wait', resumeAt: i };
-    // One mark glued to what follows (3.5, ynet.co.il, ?q=1): not an end. Closers and direction
-    // marks are not glue; a run ("...טוב") still ends what came before it.
-    const after = buf[j];
-    const glued = after !== undefined && !isSpace(after) && !CLOSERS.has(after) && !isFormatChar(after);
-    if (glued && j - i === 1) return undefined;
-    if (j - i === 1 && buf[i] === '.') {
-      let w = k;
-      while (w < len && (isSpace(buf[w]) || isFormatChar(buf[w]))) w++;
-      // A label abbreviation (טל. מס.) ends nothing before a number: see the next word first.
-      if (w === len && !final && k === j && isNumberLabel(buf, i)) return { kind: 'wait', resumeAt: i };
-      if (!dotEndsSentence(buf, i, buf[w])) return undefined;
-    }
-    if (insideInnerParenthesis(buf, i)) return undefined;
-    return { kind: 'cut', end: skipFormat(buf, k) };
-  };
 
   const scan = (final: boolean): Scan => {
     const len = buf.length;
@@ -101,27 +123,14 @@ export function createSentenceSplitter(options: SentenceSplitterOptions = {}): S
       if (c === '\n') return { kind: 'cut', end: i + 1 };
 
       if (TERMINATORS.has(c)) {
-        const r = judgeTerminator(i, final);
+        const r = judgeTerminator(buf, i, final);
         if (r !== undefined) return r;
         continue;
       }
 
-      const clauseMark = c === ',' || (CLAUSE_DASHES.has(c) && isSpace(buf[i - 1]));
-      if (
-        clauseMark &&
-        firstChunkClause &&
-        emitted === 0 &&
-        buf.slice(0, i).trim().length >= firstChunkMinChars
-      ) {
-        const next = buf[i + 1];
-        // A comma after a word, outside quotes and parentheses, ends the clause whatever follows:
-        // cut now instead of waiting a token for the space (the first audio waits on this cut).
-        if (c === ',' && commaEndsClause(buf, i)) return { kind: 'cut', end: i + 1 };
-        if (next === undefined) {
-          if (!final) return { kind: 'wait', resumeAt: i };
-        } else if (isSpace(next)) {
-          return { kind: 'cut', end: i + 1 };
-        }
+      if (firstChunkClause && emitted === 0) {
+        const r = judgeFirstClause(buf, i, final, firstChunkMinChars);
+        if (r !== undefined) return r;
       }
 
       if (i + 1 >= maxChunkChars) return { kind: 'cut', end: clauseCut(buf, i + 1) };
