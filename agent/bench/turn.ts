@@ -19,6 +19,7 @@
 //     the emulators' own cost with latency 'none' (turn-overhead.ts).
 // In-process (default): the agent (bootAgent), the emulators and the callers share this process.
 // --processes: three processes through the capacity harness (turn-processes.ts), for many calls.
+import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -31,6 +32,7 @@ import { startOpenAiEmulator } from '../src/sim/openai/server.ts';
 import { startTtsEmulator } from '../src/sim/tts/server.ts';
 import { createLogger } from '../src/telemetry/logger.ts';
 import { floorTable, profileFloor } from './turn-floor.ts';
+import { dumpObserver, type CallDump } from './turn-dump.ts';
 import { measureEmulatorOverhead } from './turn-overhead.ts';
 import { runInProcesses } from './turn-processes.ts';
 import {
@@ -72,6 +74,9 @@ const { values } = parseArgs({
     'ramp-ms': { type: 'string', default: '0' },
     // The TTS emulator keeps synthesised audio in agent/.cache/tts-emulator across runs (--no-audio-store: off).
     'audio-store': { type: 'boolean', default: true },
+    // In-process: every call's STT responses, turn ends and turn records (call clock) to this
+    // JSON file, to trace a turn (turn-dump.ts prints the wrong-word ones).
+    'dump-stt': { type: 'string' },
   },
 });
 // Before any emulator starts: they all read the selected profile.
@@ -168,9 +173,11 @@ async function runInProcess(): Promise<RunResult> {
     adminPort: 0,
   });
   const samples: TurnSample[] = [];
+  const dump = values['dump-stt'] !== undefined ? new Map<string, CallDump>() : undefined;
   const booted = await bootAgent(config, createLogger('warn', process.stderr), {
     speechEmulator: { profile, seed: 17 },
     onExit: () => undefined,
+    ...(dump ? { observe: dumpObserver(dump) } : {}),
     onTurn: (r, callSid) => {
       const fields = { ...turnLogFields(r), preemptiveStarts: r.preemptiveStarts };
       samples.push({ callSid, fields, transcript: r.transcript });
@@ -204,6 +211,8 @@ async function runInProcess(): Promise<RunResult> {
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, calls) }, worker));
   const wallS = (performance.now() - started) / 1000;
+  if (dump && values['dump-stt'])
+    writeFileSync(values['dump-stt'], JSON.stringify([...dump.values()], null, 1));
   const speech = booted.providers.speechEmulator?.stats();
   await booted.close();
   const t = tts.stats();

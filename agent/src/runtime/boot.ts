@@ -9,6 +9,7 @@ import { describeSttTarget } from '../stt/index.ts';
 import { resolveTwilioAuth } from '../server/signature.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { initTracing, type Tracing, type TracingOptions } from '../telemetry/tracing.ts';
+import type { CallObserverFactory } from '../call/observer.ts';
 import { createCallHandlerFactory, type SessionDeps } from '../call/session.ts';
 import { createPlayground, type Playground } from '../playground/routes.ts';
 import { DEFAULT_SCRIPT } from '../sim/speech/emulator.ts';
@@ -26,6 +27,8 @@ export interface BootOptions extends ProviderOptions {
   readonly tracingOptions?: TracingOptions;
   /** Observes every finished turn record (demo table, benchmark). */
   readonly onTurn?: SessionDeps['onTurn'];
+  /** Watches calls (benchmark dumps); the playground's observer takes precedence when it is on. */
+  readonly observe?: CallObserverFactory;
   /** Where tools' `secretEnv` variables are read. Default: process.env. */
   readonly env?: Readonly<Record<string, string | undefined>>;
 }
@@ -129,7 +132,11 @@ export async function bootAgent(
     tracing,
     logger,
     ...(options.onTurn ? { onTurn: options.onTurn } : {}),
-    ...(playground ? { observe: playground.calls.observe } : {}),
+    ...(playground
+      ? { observe: playground.calls.observe }
+      : options.observe
+        ? { observe: options.observe }
+        : {}),
     // end_call is always offered to a model that can call tools; HTTP tools and transfers as configured.
     tools,
     actions: (ctx) =>

@@ -37,6 +37,8 @@ export class ScriptedUtterance {
   private part = 0;
   private partStartMs: number;
   private lastTailWasGuess = false;
+  /** The words of the last interim when its tail was a guess (the next one must revise it). */
+  private lastGuess: string | undefined;
   /** Words already carried by a mid-utterance final. */
   private finalized = 0;
   /** Words of that final the next results repeat. */
@@ -124,13 +126,25 @@ export class ScriptedUtterance {
     if (b.interimPunctuation === 'none')
       shown = shown.map((w) => w.replace(PUNCTUATION, '')).filter((w) => w !== '');
     if (shown.length === 0) return [];
+    const previousGuess = this.lastGuess;
+    this.lastGuess = undefined;
     this.lastTailWasGuess = b.tailRevisionProbability > 0 && this.random() < b.tailRevisionProbability;
     if (this.lastTailWasGuess) {
       // A guess the next interim revises: the last word misheard, or a word too many.
       const last = shown[shown.length - 1]!;
       const decoys = DECOYS.filter((d) => d !== last);
-      const decoy = decoys[Math.floor(this.random() * decoys.length)]!;
-      shown = this.random() < 0.5 ? [...shown.slice(0, -1), decoy] : [...shown, decoy];
+      const pick = Math.floor(this.random() * decoys.length);
+      const replace = this.random() < 0.5;
+      const guessWith = (decoy: string): string[] =>
+        replace ? [...shown.slice(0, -1), decoy] : [...shown, decoy];
+      let guess = guessWith(decoys[pick]!);
+      // The profile's tailRevision: the interim after a guess replaces its last word with a
+      // different word or drops it. A second guess that happens to repeat the first word for
+      // word would leave the decoy standing: it takes the next decoy instead (no extra draw, so
+      // every other result of the seed is unchanged).
+      if (guess.join(' ') === previousGuess) guess = guessWith(decoys[(pick + 1) % decoys.length]!);
+      shown = guess;
+      this.lastGuess = shown.join(' ');
     }
     const pair = this.apiVersion === 'v1' ? b.stabilityV1 : b.stabilityV2;
     const head = pair === 'unset' ? 0 : pair.stableHead;

@@ -128,6 +128,34 @@ describe('Google-like shape', () => {
     expect(added).toBeGreaterThan(0);
   });
 
+  it('the interim after a guess revises its tail: a second guess never repeats the first word for word', () => {
+    // The profile's tailRevision: "the next interim replaces the last tail word with a different
+    // word or drops it". Two guesses in a row that came out identical (p 0.3 x 0.3 x ~1/18)
+    // left the decoy standing over two responses: the agent took it as confirmed (bench:turn,
+    // pause set, "... לפני היא" answered).
+    let guessesAfterGuess = 0;
+    for (const seed of [3, 7, 11]) {
+      for (const pace of [0, 350, 175]) {
+        const u = utterance(google(), 'v1', seed);
+        let previous: { text: string; guess: boolean } | undefined;
+        for (let i = 0; i < 1500; i++) {
+          // pace 0: every word heard, interims at the same position; else the words grow.
+          const at = pace === 0 ? 5000 : 100 + (i % 20) * pace;
+          const text = u
+            .interim(at, pace === 0 || i % 20 === 19)
+            .map((r) => r.text)
+            .join('');
+          if (previous?.guess && u.tailIsGuess) {
+            guessesAfterGuess++;
+            expect(text).not.toBe(previous.text);
+          }
+          previous = { text, guess: u.tailIsGuess };
+        }
+      }
+    }
+    expect(guessesAfterGuess).toBeGreaterThan(1000);
+  });
+
   it('the same seed gives the same results (reproducible per call)', () => {
     const run = (): string[] => {
       const u = utterance(google(), 'v1', 99);
