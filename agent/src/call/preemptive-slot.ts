@@ -1,9 +1,17 @@
 // The preemptive LLM request of the utterance the caller is still speaking (llm/preemptive.ts
-// decides when to start, restart or keep one). At most one per call; the answer handle of the
-// utterance takes it over when the turn is confirmed (agent-speech.ts confirms or drops it).
+// decides when to start, restart or keep one). The answer handle of the utterance takes it over
+// when the turn is confirmed (agent-speech.ts confirms or drops it). Besides the current guess,
+// one guess a revised interim replaced may be kept running while the caller stays silent (the
+// standby): Google's next interim may revise the tail back, and then no new request is needed.
 import type { Config } from '../config/schema.ts';
 import type { ChatMessage, Responder } from '../llm/types.ts';
-import { PreemptiveGeneration, decidePreemptiveStart } from '../llm/preemptive.ts';
+import {
+  PreemptiveGeneration,
+  decidePreemptiveStart,
+  normalizeHebrew,
+  preemptiveMatches,
+  type PreemptiveTrigger,
+} from '../llm/preemptive.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { Synthesizer } from '../tts/types.ts';
 import type { SentenceSplitter } from './components.ts';
@@ -19,9 +27,22 @@ export interface PreemptiveRequest {
   readonly starts: number;
   /** Its first sentences synthesised ahead (TTS_PREEMPTIVE_SENTENCES > 0). */
   readonly speech: SpeculativeSpeech | undefined;
-  /** TTS characters of this utterance's earlier guesses, cancelled unheard (restarts). */
+  /** TTS characters of this utterance's other guesses, cancelled unheard (restarts, the standby). */
   readonly wastedTtsChars: number;
+  /**
+   * Why each guess of the utterance began, in order (PreemptiveCause; `back`: a revision returned
+   * to the standby guess, no request): the turn record's cost by cause.
+   */
+  readonly trail: readonly PreemptiveCause[];
 }
+
+/**
+ * What made a guess begin: `pause` the caller stopped (the latest transcript), `revised` the
+ * recognizer revised the tail while the caller was silent, `agreed` two responses agreed on a new
+ * text, `sentence` a stable partial ends a sentence, `silent` a partial while the caller is silent
+ * and no guess ran; `back` a revision back to the standby guess (no new request).
+ */
+export type PreemptiveCause = 'pause' | 'revised' | 'agreed' | 'sentence' | 'silent' | 'back';
 
 /** What speculative synthesis of a guess needs (call/speculative-speech.ts). */
 export interface SpeculativeSpeechDeps {
@@ -39,11 +60,33 @@ export interface PreemptiveSlotDeps {
   readonly messagesWithUser: (text: string) => ChatMessage[];
   /** Synthesis of a guess's first sentences before the turn is decided (off without it). */
   readonly speculative?: SpeculativeSpeechDeps;
+  /**
+   * Keep the guess a revision replaced running (the standby). Off when the responder can keep
+   * only its latest guess (tools/call-tools.ts takePreemptive).
+   */
+  readonly keepRevised?: boolean;
+}
+
+/** One running guess. */
+interface Guess {
+  readonly generation: PreemptiveGeneration;
+  readonly controller: AbortController;
+  readonly speech: SpeculativeSpeech | undefined;
+}
+
+/** The utterance's guesses so far: the current one, the standby, and what the others cost. */
+interface Tally {
+  readonly utteranceId: number;
+  current: Guess;
+  standby: Guess | undefined;
+  starts: number;
+  wastedTtsChars: number;
+  readonly trail: PreemptiveCause[];
 }
 
 export class PreemptiveSlot {
   private readonly deps: PreemptiveSlotDeps;
-  private current: PreemptiveRequest | undefined;
+  private tally: Tally | undefined;
 
   constructor(deps: PreemptiveSlotDeps) {
     this.deps = deps;
@@ -51,14 +94,15 @@ export class PreemptiveSlot {
 
   /** The transcript the request of this utterance was started on, if there is one. */
   candidateFor(utteranceId: number): string | undefined {
-    return this.current?.utteranceId === utteranceId ? this.current.generation.candidate : undefined;
+    return this.tally?.utteranceId === utteranceId ? this.tally.current.generation.candidate : undefined;
   }
 
   /** A partial (or the caller's pause) of the utterance being spoken: start or restart if it qualifies. */
   consider(partial: CallerPartial, callerSilent: boolean): void {
     const { config, logger } = this.deps;
     const { utteranceId, text, stability } = partial;
-    const mine = this.current?.utteranceId === utteranceId ? this.current : undefined;
+    const mine = this.tally?.utteranceId === utteranceId ? this.tally : undefined;
+    if (mine && callerSilent && !partial.paused && this.backToStandby(mine, text)) return;
     const decision = decidePreemptiveStart(
       {
         text,
@@ -66,7 +110,7 @@ export class PreemptiveSlot {
         callerSilent,
         vadStop: partial.paused,
         agreed: partial.agreed,
-        ...(mine ? { current: { candidate: mine.generation.candidate, starts: mine.starts } } : {}),
+        ...(mine ? { current: { candidate: mine.current.generation.candidate, starts: mine.starts } } : {}),
       },
       { minStability: config.sttEarlyFinalMinStability },
     );
@@ -75,13 +119,52 @@ export class PreemptiveSlot {
         preemptiveStartsTotal.inc({ action: 'none', reason: 'max_starts' });
       return;
     }
-    const wasted = mine ? mine.wastedTtsChars + (mine.speech?.chars ?? 0) : 0;
-    this.cancel();
     preemptiveStartsTotal.inc({ action: decision.action, reason: decision.reason });
     logger.debug(
       { utteranceId, action: decision.action, reason: decision.reason, chars: text.length, stability },
       'preemptive LLM request',
     );
+    if (!mine) this.cancel();
+    const guess = this.startGuess(text);
+    const cause = causeOf(decision, partial);
+    if (!mine) {
+      this.tally = {
+        utteranceId,
+        current: guess,
+        standby: undefined,
+        starts: 1,
+        wastedTtsChars: 0,
+        trail: [cause],
+      };
+      return;
+    }
+    // A revision while the caller is silent keeps the replaced guess as the standby (the one
+    // before it is cancelled); anything else (more speech, agreement) cancels both.
+    if (mine.standby) mine.wastedTtsChars += stopGuess(mine.standby);
+    mine.standby = undefined;
+    if (decision.reason === 'revised' && this.deps.keepRevised !== false) mine.standby = mine.current;
+    else mine.wastedTtsChars += stopGuess(mine.current);
+    mine.current = guess;
+    mine.starts++;
+    mine.trail.push(cause);
+  }
+
+  /** The standby guess says `text` (the recognizer revised back to it): it becomes current again. */
+  private backToStandby(mine: Tally, text: string): boolean {
+    const standby = mine.standby;
+    if (!standby || normalizeHebrew(standby.generation.candidate) !== normalizeHebrew(text)) return false;
+    mine.standby = mine.current;
+    mine.current = standby;
+    mine.trail.push('back');
+    preemptiveStartsTotal.inc({ action: 'none', reason: 'back' });
+    this.deps.logger.debug(
+      { utteranceId: mine.utteranceId },
+      'preemptive LLM request: back to the standby guess',
+    );
+    return true;
+  }
+
+  private startGuess(text: string): Guess {
     const controller = new AbortController();
     const generation = new PreemptiveGeneration(
       this.deps.responder,
@@ -93,9 +176,7 @@ export class PreemptiveSlot {
       },
       this.deps.now,
     );
-    const starts = mine ? mine.starts + 1 : 1;
-    const speech = this.speculate(generation);
-    this.current = { utteranceId, generation, controller, starts, speech, wastedTtsChars: wasted };
+    return { generation, controller, speech: this.speculate(generation) };
   }
 
   private speculate(generation: PreemptiveGeneration): SpeculativeSpeech | undefined {
@@ -110,18 +191,55 @@ export class PreemptiveSlot {
     });
   }
 
-  /** Hands the utterance's request to its answer; a request for any other utterance is cancelled. */
-  take(utteranceId: number): PreemptiveRequest | undefined {
-    const mine = this.current?.utteranceId === utteranceId ? this.current : undefined;
-    if (!mine) this.cancel();
-    this.current = undefined;
-    return mine;
+  /**
+   * Hands the utterance's request to its answer; a request for any other utterance is cancelled.
+   * `answering`: the text the answer responds to; when only the standby guess matches it, the
+   * standby is handed over. The other guess is cancelled and its TTS characters billed to the turn.
+   */
+  take(utteranceId: number, answering?: string): PreemptiveRequest | undefined {
+    const mine = this.tally?.utteranceId === utteranceId ? this.tally : undefined;
+    if (!mine) {
+      this.cancel();
+      return undefined;
+    }
+    this.tally = undefined;
+    const { standby } = mine;
+    if (
+      standby &&
+      answering !== undefined &&
+      !preemptiveMatches(mine.current.generation.candidate, answering) &&
+      preemptiveMatches(standby.generation.candidate, answering)
+    ) {
+      mine.standby = mine.current;
+      mine.current = standby;
+      mine.trail.push('back');
+    }
+    if (mine.standby) mine.wastedTtsChars += stopGuess(mine.standby);
+    const { generation, controller, speech } = mine.current;
+    const { starts, wastedTtsChars, trail } = mine;
+    return { utteranceId, generation, controller, speech, starts, wastedTtsChars, trail };
   }
 
   cancel(): void {
-    this.current?.speech?.cancel();
-    this.current?.generation.cancel();
-    this.current?.controller.abort();
-    this.current = undefined;
+    const t = this.tally;
+    this.tally = undefined;
+    if (!t) return;
+    stopGuess(t.current);
+    if (t.standby) stopGuess(t.standby);
   }
+}
+
+/** Cancels a guess unheard; returns the TTS characters it had requested (billed all the same). */
+function stopGuess(guess: Guess): number {
+  guess.speech?.cancel();
+  guess.generation.cancel();
+  guess.controller.abort();
+  return guess.speech?.chars ?? 0;
+}
+
+function causeOf(decision: PreemptiveTrigger, partial: CallerPartial): PreemptiveCause {
+  if (decision.reason === 'revised') return 'revised';
+  if (partial.paused) return 'pause';
+  if (partial.agreed) return 'agreed';
+  return decision.reason === 'sentence_end' ? 'sentence' : 'silent';
 }

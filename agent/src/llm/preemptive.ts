@@ -71,10 +71,10 @@ export interface PreemptiveTriggerOptions {
 }
 
 export type PreemptiveTrigger =
-  | { readonly action: 'start' | 'restart'; readonly reason: 'sentence_end' | 'caller_silent' }
+  | { readonly action: 'start' | 'restart'; readonly reason: 'sentence_end' | 'caller_silent' | 'revised' }
   | {
       readonly action: 'none';
-      readonly reason: 'too_short' | 'unstable' | 'incomplete' | 'unchanged' | 'unagreed' | 'max_starts';
+      readonly reason: 'too_short' | 'unstable' | 'incomplete' | 'unchanged' | 'max_starts';
     };
 
 /**
@@ -109,13 +109,15 @@ export function decidePreemptiveStart(
   const current = input.current;
   if (!current) return { action: 'start', reason };
   if (normalizeHebrew(current.candidate) === normalized) return { action: 'none', reason: 'unchanged' };
-  // A silent caller adds no words: a different text is a revised tail, worth a new request only
-  // once the recognizer repeats it (a new stop after more speech always qualifies).
-  if (reason === 'caller_silent' && !input.vadStop && !input.agreed)
-    return { action: 'none', reason: 'unagreed' };
   if (current.starts >= (options.maxStarts ?? PREEMPTIVE_MAX_STARTS))
     return { action: 'none', reason: 'max_starts' };
-  return { action: 'restart', reason };
+  // A silent caller adds no words: a different text is the recognizer revising its tail (Google
+  // replaces or drops a guessed last word in its next interim). The turn is decided on the revised
+  // text once no newer response revises it (STT_INTERIM_SETTLE_MS, 400 ms), so the guess follows
+  // it now and is that much under way at the decision; waiting for a second response to agree
+  // left the request to the decision itself. (A new stop after more speech is not a revision.)
+  const revised = reason === 'caller_silent' && !input.vadStop && !input.agreed;
+  return { action: 'restart', reason: revised ? 'revised' : reason };
 }
 
 export type PreemptiveResult = 'hit' | 'miss' | 'cancelled' | 'failed';

@@ -142,16 +142,35 @@ describe('decidePreemptiveStart', () => {
     ).toEqual({ action: 'none', reason: 'incomplete' });
   });
 
-  it('a revised transcript after the stop restarts the model once two responses agree on it, whatever its stability', () => {
+  it('a revised transcript after the stop restarts the model at once, not only once two responses agree on it', () => {
+    // Google revises a guessed tail in its next interim and the turn is decided on the revision
+    // once nothing revises it for STT_INTERIM_SETTLE_MS: the guess follows the revision now.
     const current = { candidate: 'אני גר ברחוב הרצל זה', starts: 1 };
     const revised = { text: 'אני גר ברחוב הרצל', stability: 0.01, callerSilent: true, current };
-    expect(decidePreemptiveStart(revised, opts)).toEqual({ action: 'none', reason: 'unagreed' });
+    expect(decidePreemptiveStart(revised, opts)).toEqual({ action: 'restart', reason: 'revised' });
+    // the word replaced, not dropped
+    expect(decidePreemptiveStart({ ...revised, text: 'אני גר ברחוב הרצל שלוש' }, opts)).toEqual({
+      action: 'restart',
+      reason: 'revised',
+    });
     expect(decidePreemptiveStart({ ...revised, agreed: true }, opts)).toEqual({
       action: 'restart',
       reason: 'caller_silent',
     });
     // A new stop after more speech is not a revision.
-    expect(decidePreemptiveStart({ ...revised, vadStop: true }, opts).action).toBe('restart');
+    expect(decidePreemptiveStart({ ...revised, vadStop: true }, opts)).toEqual({
+      action: 'restart',
+      reason: 'caller_silent',
+    });
+    // The cap holds for revisions too.
+    expect(
+      decidePreemptiveStart({ ...revised, current: { ...current, starts: PREEMPTIVE_MAX_STARTS } }, opts),
+    ).toEqual({ action: 'none', reason: 'max_starts' });
+    // A caller still talking: an unstable revision starts nothing.
+    expect(decidePreemptiveStart({ ...revised, callerSilent: false }, opts)).toEqual({
+      action: 'none',
+      reason: 'unstable',
+    });
   });
 
   it('caps the requests per utterance', () => {
