@@ -13,6 +13,7 @@ import {
   type PreemptiveTrigger,
 } from '../llm/preemptive.ts';
 import type { Logger } from '../telemetry/logger.ts';
+import { transcriptWords } from '../text/compare.ts';
 import type { Synthesizer } from '../tts/types.ts';
 import type { SentenceSplitter } from './components.ts';
 import { preemptiveStarts as preemptiveStartsTotal } from './metrics.ts';
@@ -78,6 +79,8 @@ interface Guess {
 interface Tally {
   readonly utteranceId: number;
   current: Guess;
+  /** The caller went on past the current guess: abandoned, kept only to bill it. */
+  stale: boolean;
   standby: Guess | undefined;
   starts: number;
   wastedTtsChars: number;
@@ -87,6 +90,8 @@ interface Tally {
 export class PreemptiveSlot {
   private readonly deps: PreemptiveSlotDeps;
   private tally: Tally | undefined;
+  /** The endpointer's last pause report and its words, until the caller is heard going on. */
+  private pause: { readonly utteranceId: number; readonly words: number } | undefined;
 
   constructor(deps: PreemptiveSlotDeps) {
     this.deps = deps;
@@ -94,7 +99,8 @@ export class PreemptiveSlot {
 
   /** The transcript the request of this utterance was started on, if there is one. */
   candidateFor(utteranceId: number): string | undefined {
-    return this.tally?.utteranceId === utteranceId ? this.tally.current.generation.candidate : undefined;
+    const t = this.tally;
+    return t?.utteranceId === utteranceId && !t.stale ? t.current.generation.candidate : undefined;
   }
 
   /** A partial (or the caller's pause) of the utterance being spoken: start or restart if it qualifies. */
@@ -102,7 +108,15 @@ export class PreemptiveSlot {
     const { config, logger } = this.deps;
     const { utteranceId, text, stability } = partial;
     const mine = this.tally?.utteranceId === utteranceId ? this.tally : undefined;
-    if (mine && callerSilent && !partial.paused && this.backToStandby(mine, text)) return;
+    const words = wordCount(text);
+    if (partial.paused) this.pause = { utteranceId, words };
+    else if (!callerSilent && this.pause?.utteranceId === utteranceId && words > this.pause.words) {
+      // Heard going on with more words than the pause had: a mid-sentence pause, not the end.
+      this.pause = undefined;
+      if (mine) this.abandon(mine);
+    }
+    if (mine && !mine.stale && callerSilent && !partial.paused && this.backToStandby(mine, text)) return;
+    const candidate = mine ? (mine.stale ? '' : mine.current.generation.candidate) : undefined;
     const decision = decidePreemptiveStart(
       {
         text,
@@ -110,7 +124,8 @@ export class PreemptiveSlot {
         callerSilent,
         vadStop: partial.paused,
         agreed: partial.agreed,
-        ...(mine ? { current: { candidate: mine.current.generation.candidate, starts: mine.starts } } : {}),
+        pauseReported: this.pause?.utteranceId === utteranceId,
+        ...(mine ? { current: { candidate: candidate ?? '', starts: mine.starts } } : {}),
       },
       { minStability: config.sttEarlyFinalMinStability },
     );
@@ -131,6 +146,7 @@ export class PreemptiveSlot {
       this.tally = {
         utteranceId,
         current: guess,
+        stale: false,
         standby: undefined,
         starts: 1,
         wastedTtsChars: 0,
@@ -142,11 +158,32 @@ export class PreemptiveSlot {
     // before it is cancelled); anything else (more speech, agreement) cancels both.
     if (mine.standby) mine.wastedTtsChars += stopGuess(mine.standby);
     mine.standby = undefined;
-    if (decision.reason === 'revised' && this.deps.keepRevised !== false) mine.standby = mine.current;
+    if (decision.reason === 'revised' && !mine.stale && this.deps.keepRevised !== false)
+      mine.standby = mine.current;
     else mine.wastedTtsChars += stopGuess(mine.current);
     mine.current = guess;
+    mine.stale = false;
     mine.starts++;
     mine.trail.push(cause);
+  }
+
+  /**
+   * The caller is heard going on past the guesses: their requests and syntheses stop now (the
+   * tokens and characters of a guess that can no longer be kept); the next qualifying partial
+   * starts a new one.
+   */
+  private abandon(mine: Tally): void {
+    if (mine.stale) return;
+    if (mine.standby) mine.wastedTtsChars += stopGuess(mine.standby);
+    mine.standby = undefined;
+    mine.current.speech?.cancel();
+    mine.wastedTtsChars += mine.current.speech?.chars ?? 0;
+    mine.current.generation.abandon();
+    mine.stale = true;
+    this.deps.logger.debug(
+      { utteranceId: mine.utteranceId },
+      'preemptive LLM request abandoned: the caller went on',
+    );
   }
 
   /** The standby guess says `text` (the recognizer revised back to it): it becomes current again. */
@@ -205,6 +242,7 @@ export class PreemptiveSlot {
     this.tally = undefined;
     const { standby } = mine;
     if (
+      !mine.stale &&
       standby &&
       answering !== undefined &&
       !preemptiveMatches(mine.current.generation.candidate, answering) &&
@@ -215,7 +253,9 @@ export class PreemptiveSlot {
       mine.trail.push('back');
     }
     if (mine.standby) mine.wastedTtsChars += stopGuess(mine.standby);
-    const { generation, controller, speech } = mine.current;
+    const { generation, controller } = mine.current;
+    // An abandoned guess's speech chars are already in wastedTtsChars; it answers afresh (a miss).
+    const speech = mine.stale ? undefined : mine.current.speech;
     const { starts, wastedTtsChars, trail } = mine;
     return { utteranceId, generation, controller, speech, starts, wastedTtsChars, trail };
   }
@@ -235,6 +275,10 @@ function stopGuess(guess: Guess): number {
   guess.generation.cancel();
   guess.controller.abort();
   return guess.speech?.chars ?? 0;
+}
+
+function wordCount(text: string): number {
+  return transcriptWords(text).length;
 }
 
 function causeOf(decision: PreemptiveTrigger, partial: CallerPartial): PreemptiveCause {

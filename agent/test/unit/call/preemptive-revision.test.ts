@@ -155,3 +155,118 @@ describe('preemptive guess on a revised tail (caller silent)', () => {
     await h.handler.dispose('test');
   });
 });
+
+describe('preemptive guess and the pause report (mid-sentence pauses)', () => {
+  it("a partial while the caller is silent starts nothing until the endpointer reports the caller's pause", async () => {
+    const h = createHarness({ llmPreemptive: true, ttsPreemptiveSentences: 0 });
+    h.responder.answers.push({ deltas: ['נכון.'] });
+    h.audio('speech', 400);
+    h.audio('silence', 240); // past the VAD's hangover: the caller is silent
+    h.emit({
+      type: 'partial',
+      utteranceId: 1,
+      text: SAID,
+      stability: 0.01,
+      agreed: false,
+      atMs: h.sink.clock,
+    });
+    await flush();
+    // The endpointer holds its pause report back (pitch reading, words reaching the speech end,
+    // a mid-sentence pause's longer silence): the guess waits for it.
+    expect(h.responder.requests).toHaveLength(0);
+    h.audio('silence', 60);
+    h.emit({ type: 'callerPaused', utteranceId: 1, text: SAID, stability: 0.01, atMs: h.sink.clock });
+    await flush();
+    expect(h.responder.requests).toHaveLength(1);
+    h.audio('silence', 400);
+    h.turnEnded(1, SAID, 'silence');
+    await answerPlayed(h);
+    expect(lastRecord(h)).toMatchObject({ preemptive: 'hit', llmRequests: 1, preemptiveTrail: 'pause' });
+    await h.handler.dispose('test');
+  });
+
+  it('a caller heard going on past the guess stops its request and synthesis at once; the next stop guesses again', async () => {
+    const h = createHarness({ llmPreemptive: true });
+    h.responder.answers.push({ deltas: ['ניחוש.'], delayMs: 300, hang: true }, { deltas: ['נכון.'] });
+    await callerStopped(h, 'מה שעות הפתיחה');
+    expect(h.responder.requests).toHaveLength(1);
+    // The caller goes on: the recognizer shows more words while the VAD hears speech.
+    h.audio('speech', 200);
+    h.emit({
+      type: 'partial',
+      utteranceId: 1,
+      text: 'מה שעות הפתיחה ביום',
+      stability: 0.01,
+      agreed: false,
+      atMs: h.sink.clock,
+    });
+    await flush();
+    expect(h.responder.requests[0]?.signal.aborted).toBe(true);
+    h.audio('speech', 200);
+    await flush();
+    expect(h.synthesizer.requests).toHaveLength(0); // its first token never came: nothing synthesised
+    await callerStopped(h, SAID);
+    expect(h.responder.requests).toHaveLength(2);
+    h.audio('silence', 400);
+    h.turnEnded(1, SAID, 'silence');
+    await answerPlayed(h);
+    expect(h.responder.requests).toHaveLength(2);
+    expect(lastRecord(h)).toMatchObject({
+      preemptive: 'hit',
+      llmRequests: 2,
+      preemptiveTrail: 'pause>pause',
+      ttsChars: 'נכון.'.length,
+    });
+    await h.handler.dispose('test');
+  });
+
+  it('an abandoned guess is never answered with: a turn decided on its words asks afresh', async () => {
+    const h = createHarness({ llmPreemptive: true, ttsPreemptiveSentences: 0 });
+    h.responder.answers.push({ deltas: ['ניחוש.'], hang: true }, { deltas: ['נכון.'] });
+    await callerStopped(h, SAID);
+    h.audio('speech', 100);
+    h.emit({
+      type: 'partial',
+      utteranceId: 1,
+      text: `${SAID} בבוקר`,
+      stability: 0.01,
+      agreed: false,
+      atMs: h.sink.clock,
+    });
+    await flush();
+    expect(h.responder.requests[0]?.signal.aborted).toBe(true);
+    // The recognizer drops the extra word again and the turn ends on the first guess's words.
+    h.audio('silence', 400);
+    h.turnEnded(1, SAID, 'sttFinal');
+    await answerPlayed(h);
+    expect(h.responder.requests).toHaveLength(2);
+    expect(h.responder.requests[1]?.messages.at(-1)?.content).toBe(SAID);
+    expect(lastRecord(h)).toMatchObject({ preemptive: 'miss', llmRequests: 2, outcome: 'answered' });
+    await h.handler.dispose('test');
+  });
+
+  it('partials in the VAD hangover after an early pause report, without more words, keep the guess', async () => {
+    const h = createHarness({ llmPreemptive: true, ttsPreemptiveSentences: 0 });
+    h.responder.answers.push({ deltas: ['נכון.'] });
+    h.audio('speech', 400);
+    h.audio('silence', 100); // two responses agreed: reported at 100 ms, the VAD still says speech
+    h.emit({ type: 'callerPaused', utteranceId: 1, text: SAID, stability: 0.01, atMs: h.sink.clock });
+    await flush();
+    h.emit({
+      type: 'partial',
+      utteranceId: 1,
+      text: SAID,
+      stability: 0.01,
+      agreed: true,
+      atMs: h.sink.clock,
+    });
+    await flush();
+    expect(h.responder.requests).toHaveLength(1);
+    expect(h.responder.requests[0]?.signal.aborted).toBe(false);
+    h.audio('silence', 400);
+    h.turnEnded(1, SAID, 'silence');
+    await answerPlayed(h);
+    expect(lastRecord(h)).toMatchObject({ preemptive: 'hit', llmRequests: 1 });
+    await h.handler.dispose('test');
+  });
+});

@@ -133,6 +133,28 @@ describe('decidePreemptiveStart', () => {
     });
   });
 
+  it("a silent caller's partial waits for the endpointer's pause report (pauseReported false)", () => {
+    const silent = { text: 'אני גר ברחוב הרצל', stability: 0.01, callerSilent: true };
+    expect(decidePreemptiveStart({ ...silent, pauseReported: false }, opts)).toEqual({
+      action: 'none',
+      reason: 'unreported',
+    });
+    expect(decidePreemptiveStart({ ...silent, pauseReported: true }, opts)).toEqual({
+      action: 'start',
+      reason: 'caller_silent',
+    });
+    // the report itself, and a stable partial ending a sentence, are not held back
+    expect(decidePreemptiveStart({ ...silent, vadStop: true, pauseReported: false }, opts).action).toBe(
+      'start',
+    );
+    expect(
+      decidePreemptiveStart(
+        { ...silent, text: 'אני גר ברחוב הרצל.', stability: 0.9, pauseReported: false },
+        opts,
+      ),
+    ).toEqual({ action: 'start', reason: 'sentence_end' });
+  });
+
   it('a silent caller whose transcript ends on a word needing a continuation starts nothing (a pause)', () => {
     expect(
       decidePreemptiveStart(
