@@ -91,7 +91,7 @@ export class PreemptiveSlot {
   private readonly deps: PreemptiveSlotDeps;
   private tally: Tally | undefined;
   /** The endpointer's last pause report and its words, until the caller is heard going on. */
-  private pause: { readonly utteranceId: number; readonly words: number } | undefined;
+  private pause: { readonly utteranceId: number; readonly words: number; readonly atMs: number } | undefined;
 
   constructor(deps: PreemptiveSlotDeps) {
     this.deps = deps;
@@ -109,8 +109,8 @@ export class PreemptiveSlot {
     const { utteranceId, text, stability } = partial;
     const mine = this.tally?.utteranceId === utteranceId ? this.tally : undefined;
     const words = wordCount(text);
-    if (partial.paused) this.pause = { utteranceId, words };
-    else if (!callerSilent && this.pause?.utteranceId === utteranceId && words > this.pause.words) {
+    if (partial.paused) this.pause = { utteranceId, words, atMs: partial.atMs };
+    else if (!callerSilent && this.heardGoingOn(partial, words)) {
       // Heard going on with more words than the pause had: a mid-sentence pause, not the end.
       this.pause = undefined;
       if (mine) this.abandon(mine);
@@ -165,6 +165,21 @@ export class PreemptiveSlot {
     mine.stale = false;
     mine.starts++;
     mine.trail.push(cause);
+  }
+
+  /**
+   * A partial heard while the VAD says speech shows more words than the pause report: the caller
+   * went on. Only once the VAD's hangover of the speech before the report has surely run out (the
+   * report may come LLM_PREEMPTIVE_AGREED_SILENCE_MS after the last voiced frame, the hangover is
+   * VAD_HANGOVER_MS): inside it the "speech" is the old one, and a word more a revised tail.
+   */
+  private heardGoingOn(partial: CallerPartial, words: number): boolean {
+    const { config } = this.deps;
+    const pause = this.pause;
+    if (pause?.utteranceId !== partial.utteranceId || words <= pause.words) return false;
+    const hangoverLeftMs =
+      config.vadHangoverMs - Math.min(config.llmPreemptiveAgreedSilenceMs, config.llmPreemptiveSilenceMs);
+    return partial.atMs - pause.atMs > hangoverLeftMs;
   }
 
   /**

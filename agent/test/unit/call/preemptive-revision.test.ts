@@ -224,7 +224,7 @@ describe('preemptive guess and the pause report (mid-sentence pauses)', () => {
     const h = createHarness({ llmPreemptive: true, ttsPreemptiveSentences: 0 });
     h.responder.answers.push({ deltas: ['ניחוש.'], hang: true }, { deltas: ['נכון.'] });
     await callerStopped(h, SAID);
-    h.audio('speech', 100);
+    h.audio('speech', 200);
     h.emit({
       type: 'partial',
       utteranceId: 1,
@@ -245,22 +245,30 @@ describe('preemptive guess and the pause report (mid-sentence pauses)', () => {
     await h.handler.dispose('test');
   });
 
-  it('partials in the VAD hangover after an early pause report, without more words, keep the guess', async () => {
+  it("partials inside the VAD's hangover after an early pause report keep the guess, even with a word more", async () => {
     const h = createHarness({ llmPreemptive: true, ttsPreemptiveSentences: 0 });
     h.responder.answers.push({ deltas: ['נכון.'] });
     h.audio('speech', 400);
-    h.audio('silence', 100); // two responses agreed: reported at 100 ms, the VAD still says speech
+    // Two responses agreed: reported early, while the VAD's hangover still says speech (the fake
+    // VAD ends speech after 60 ms of silence).
+    h.audio('silence', 20);
     h.emit({ type: 'callerPaused', utteranceId: 1, text: SAID, stability: 0.01, atMs: h.sink.clock });
     await flush();
+    h.audio('silence', 20);
+    // a decoy word in the recognizer's next interim, while the VAD's hangover still says speech
+    const decoy = `${SAID} היא`;
     h.emit({
       type: 'partial',
       utteranceId: 1,
-      text: SAID,
+      text: decoy,
       stability: 0.01,
-      agreed: true,
+      agreed: false,
       atMs: h.sink.clock,
     });
     await flush();
+    expect(h.responder.requests).toHaveLength(1);
+    expect(h.responder.requests[0]?.signal.aborted).toBe(false);
+    await interim(h, SAID, 240); // revised back, the caller silent
     expect(h.responder.requests).toHaveLength(1);
     expect(h.responder.requests[0]?.signal.aborted).toBe(false);
     h.audio('silence', 400);
