@@ -127,7 +127,10 @@ export class PreemptiveSlot {
         pauseReported: this.pause?.utteranceId === utteranceId,
         ...(mine ? { current: { candidate: candidate ?? '', starts: mine.starts } } : {}),
       },
-      { minStability: config.sttEarlyFinalMinStability },
+      {
+        minStability: config.sttEarlyFinalMinStability,
+        followRevisions: config.llmPreemptiveFollowRevisions,
+      },
     );
     if (decision.action === 'none') {
       if (decision.reason === 'max_starts')

@@ -72,6 +72,11 @@ export interface PreemptiveTriggerOptions {
   /** Minimum stability of a partial that reports one (STT_EARLY_FINAL_MIN_STABILITY). */
   readonly minStability: number;
   readonly maxStarts?: number;
+  /**
+   * A silent caller's revised interim restarts the guess at once (LLM_PREEMPTIVE_FOLLOW_REVISIONS);
+   * false: only once two responses agree on it. Default true.
+   */
+  readonly followRevisions?: boolean;
   /** Minimum normalised characters of a candidate. Default 2. */
   readonly minChars?: number;
 }
@@ -80,7 +85,8 @@ export type PreemptiveTrigger =
   | { readonly action: 'start' | 'restart'; readonly reason: 'sentence_end' | 'caller_silent' | 'revised' }
   | {
       readonly action: 'none';
-      readonly reason: 'too_short' | 'unstable' | 'incomplete' | 'unchanged' | 'unreported' | 'max_starts';
+      readonly reason:
+        'too_short' | 'unstable' | 'incomplete' | 'unchanged' | 'unreported' | 'unagreed' | 'max_starts';
     };
 
 /**
@@ -121,14 +127,15 @@ export function decidePreemptiveStart(
     return { action: 'none', reason: 'unreported' };
   if (!current) return { action: 'start', reason };
   if (normalizeHebrew(current.candidate) === normalized) return { action: 'none', reason: 'unchanged' };
-  if (current.starts >= (options.maxStarts ?? PREEMPTIVE_MAX_STARTS))
-    return { action: 'none', reason: 'max_starts' };
   // A silent caller adds no words: a different text is the recognizer revising its tail (Google
   // replaces or drops a guessed last word in its next interim). The turn is decided on the revised
   // text once no newer response revises it (STT_INTERIM_SETTLE_MS, 400 ms), so the guess follows
   // it now and is that much under way at the decision; waiting for a second response to agree
   // left the request to the decision itself. (A new stop after more speech is not a revision.)
   const revised = reason === 'caller_silent' && !input.vadStop && !input.agreed;
+  if (revised && options.followRevisions === false) return { action: 'none', reason: 'unagreed' };
+  if (current.starts >= (options.maxStarts ?? PREEMPTIVE_MAX_STARTS))
+    return { action: 'none', reason: 'max_starts' };
   return { action: 'restart', reason: revised ? 'revised' : reason };
 }
 

@@ -61,6 +61,24 @@ describe('preemptive guess on a revised tail (caller silent)', () => {
     await h.handler.dispose('test');
   });
 
+  it('LLM_PREEMPTIVE_FOLLOW_REVISIONS=false: the revision waits for agreement, and the decided turn asks afresh', async () => {
+    const h = createHarness({
+      llmPreemptive: true,
+      ttsPreemptiveSentences: 0,
+      llmPreemptiveFollowRevisions: false,
+    });
+    h.responder.answers.push({ deltas: ['לא זה.'], hang: true }, { deltas: ['נכון.'] });
+    await callerStopped(h, DECOY);
+    await interim(h, SAID, 240);
+    expect(h.responder.requests).toHaveLength(1);
+    h.audio('silence', 400);
+    h.turnEnded(1, SAID, 'silence');
+    await answerPlayed(h);
+    expect(h.responder.requests).toHaveLength(2);
+    expect(lastRecord(h)).toMatchObject({ preemptive: 'miss', llmRequests: 2, preemptiveTrail: 'pause' });
+    await h.handler.dispose('test');
+  });
+
   it('a revision back to the replaced guess takes it up again: no third request, and its head start is kept', async () => {
     const h = createHarness({ llmPreemptive: true });
     h.responder.answers.push({ deltas: ['נכון.'] }, { deltas: ['לא זה.'], hang: true });

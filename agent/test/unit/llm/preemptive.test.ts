@@ -184,6 +184,14 @@ describe('decidePreemptiveStart', () => {
       action: 'restart',
       reason: 'caller_silent',
     });
+    // LLM_PREEMPTIVE_FOLLOW_REVISIONS=false: only once two responses agree on it.
+    expect(decidePreemptiveStart(revised, { ...opts, followRevisions: false })).toEqual({
+      action: 'none',
+      reason: 'unagreed',
+    });
+    expect(
+      decidePreemptiveStart({ ...revised, agreed: true }, { ...opts, followRevisions: false }).action,
+    ).toBe('restart');
     // The cap holds for revisions too.
     expect(
       decidePreemptiveStart({ ...revised, current: { ...current, starts: PREEMPTIVE_MAX_STARTS } }, opts),
