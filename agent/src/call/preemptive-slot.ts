@@ -1,10 +1,19 @@
 // The preemptive LLM request of the utterance the caller is still speaking (llm/preemptive.ts
-// decides when to start, restart or keep one). At most one per call; the answer handle of the
-// utterance takes it over when the turn is confirmed (agent-speech.ts confirms or drops it).
+// decides when to start, restart or keep one). The answer handle of the utterance takes it over
+// when the turn is confirmed (agent-speech.ts confirms or drops it). Besides the current guess,
+// one guess a revised interim replaced may be kept running while the caller stays silent (the
+// standby): Google's next interim may revise the tail back, and then no new request is needed.
 import type { Config } from '../config/schema.ts';
 import type { ChatMessage, Responder } from '../llm/types.ts';
-import { PreemptiveGeneration, decidePreemptiveStart } from '../llm/preemptive.ts';
+import {
+  PreemptiveGeneration,
+  decidePreemptiveStart,
+  normalizeHebrew,
+  preemptiveMatches,
+  type PreemptiveTrigger,
+} from '../llm/preemptive.ts';
 import type { Logger } from '../telemetry/logger.ts';
+import { transcriptWords } from '../text/compare.ts';
 import type { Synthesizer } from '../tts/types.ts';
 import type { SentenceSplitter } from './components.ts';
 import { preemptiveStarts as preemptiveStartsTotal } from './metrics.ts';
@@ -19,9 +28,22 @@ export interface PreemptiveRequest {
   readonly starts: number;
   /** Its first sentences synthesised ahead (TTS_PREEMPTIVE_SENTENCES > 0). */
   readonly speech: SpeculativeSpeech | undefined;
-  /** TTS characters of this utterance's earlier guesses, cancelled unheard (restarts). */
+  /** TTS characters of this utterance's other guesses, cancelled unheard (restarts, the standby). */
   readonly wastedTtsChars: number;
+  /**
+   * Why each guess of the utterance began, in order (PreemptiveCause; `back`: a revision returned
+   * to the standby guess, no request): the turn record's cost by cause.
+   */
+  readonly trail: readonly PreemptiveCause[];
 }
+
+/**
+ * What made a guess begin: `pause` the caller stopped (the latest transcript), `revised` the
+ * recognizer revised the tail while the caller was silent, `agreed` two responses agreed on a new
+ * text, `sentence` a stable partial ends a sentence, `silent` a partial while the caller is silent
+ * and no guess ran; `back` a revision back to the standby guess (no new request).
+ */
+export type PreemptiveCause = 'pause' | 'revised' | 'agreed' | 'sentence' | 'silent' | 'back';
 
 /** What speculative synthesis of a guess needs (call/speculative-speech.ts). */
 export interface SpeculativeSpeechDeps {
@@ -39,11 +61,37 @@ export interface PreemptiveSlotDeps {
   readonly messagesWithUser: (text: string) => ChatMessage[];
   /** Synthesis of a guess's first sentences before the turn is decided (off without it). */
   readonly speculative?: SpeculativeSpeechDeps;
+  /**
+   * Keep the guess a revision replaced running (the standby). Off when the responder can keep
+   * only its latest guess (tools/call-tools.ts takePreemptive).
+   */
+  readonly keepRevised?: boolean;
+}
+
+/** One running guess. */
+interface Guess {
+  readonly generation: PreemptiveGeneration;
+  readonly controller: AbortController;
+  readonly speech: SpeculativeSpeech | undefined;
+}
+
+/** The utterance's guesses so far: the current one, the standby, and what the others cost. */
+interface Tally {
+  readonly utteranceId: number;
+  current: Guess;
+  /** The caller went on past the current guess: abandoned, kept only to bill it. */
+  stale: boolean;
+  standby: Guess | undefined;
+  starts: number;
+  wastedTtsChars: number;
+  readonly trail: PreemptiveCause[];
 }
 
 export class PreemptiveSlot {
   private readonly deps: PreemptiveSlotDeps;
-  private current: PreemptiveRequest | undefined;
+  private tally: Tally | undefined;
+  /** The endpointer's last pause report and its words, until the caller is heard going on. */
+  private pause: { readonly utteranceId: number; readonly words: number; readonly atMs: number } | undefined;
 
   constructor(deps: PreemptiveSlotDeps) {
     this.deps = deps;
@@ -51,14 +99,24 @@ export class PreemptiveSlot {
 
   /** The transcript the request of this utterance was started on, if there is one. */
   candidateFor(utteranceId: number): string | undefined {
-    return this.current?.utteranceId === utteranceId ? this.current.generation.candidate : undefined;
+    const t = this.tally;
+    return t?.utteranceId === utteranceId && !t.stale ? t.current.generation.candidate : undefined;
   }
 
   /** A partial (or the caller's pause) of the utterance being spoken: start or restart if it qualifies. */
   consider(partial: CallerPartial, callerSilent: boolean): void {
     const { config, logger } = this.deps;
     const { utteranceId, text, stability } = partial;
-    const mine = this.current?.utteranceId === utteranceId ? this.current : undefined;
+    const mine = this.tally?.utteranceId === utteranceId ? this.tally : undefined;
+    const words = wordCount(text);
+    if (partial.paused) this.pause = { utteranceId, words, atMs: partial.atMs };
+    else if (!callerSilent && this.heardGoingOn(partial, words)) {
+      // Heard going on with more words than the pause had: a mid-sentence pause, not the end.
+      this.pause = undefined;
+      if (mine) this.abandon(mine);
+    }
+    if (mine && !mine.stale && callerSilent && !partial.paused && this.backToStandby(mine, text)) return;
+    const candidate = mine ? (mine.stale ? '' : mine.current.generation.candidate) : undefined;
     const decision = decidePreemptiveStart(
       {
         text,
@@ -66,22 +124,102 @@ export class PreemptiveSlot {
         callerSilent,
         vadStop: partial.paused,
         agreed: partial.agreed,
-        ...(mine ? { current: { candidate: mine.generation.candidate, starts: mine.starts } } : {}),
+        pauseReported: this.pause?.utteranceId === utteranceId,
+        ...(mine ? { current: { candidate: candidate ?? '', starts: mine.starts } } : {}),
       },
-      { minStability: config.sttEarlyFinalMinStability },
+      {
+        minStability: config.sttEarlyFinalMinStability,
+        followRevisions: config.llmPreemptiveFollowRevisions,
+      },
     );
     if (decision.action === 'none') {
       if (decision.reason === 'max_starts')
         preemptiveStartsTotal.inc({ action: 'none', reason: 'max_starts' });
       return;
     }
-    const wasted = mine ? mine.wastedTtsChars + (mine.speech?.chars ?? 0) : 0;
-    this.cancel();
     preemptiveStartsTotal.inc({ action: decision.action, reason: decision.reason });
     logger.debug(
       { utteranceId, action: decision.action, reason: decision.reason, chars: text.length, stability },
       'preemptive LLM request',
     );
+    if (!mine) this.cancel();
+    const guess = this.startGuess(text);
+    const cause = causeOf(decision, partial);
+    if (!mine) {
+      this.tally = {
+        utteranceId,
+        current: guess,
+        stale: false,
+        standby: undefined,
+        starts: 1,
+        wastedTtsChars: 0,
+        trail: [cause],
+      };
+      return;
+    }
+    // A revision while the caller is silent keeps the replaced guess as the standby (the one
+    // before it is cancelled); anything else (more speech, agreement) cancels both.
+    if (mine.standby) mine.wastedTtsChars += stopGuess(mine.standby);
+    mine.standby = undefined;
+    if (decision.reason === 'revised' && !mine.stale && this.deps.keepRevised !== false)
+      mine.standby = mine.current;
+    else mine.wastedTtsChars += stopGuess(mine.current);
+    mine.current = guess;
+    mine.stale = false;
+    mine.starts++;
+    mine.trail.push(cause);
+  }
+
+  /**
+   * A partial heard while the VAD says speech shows more words than the pause report: the caller
+   * went on. Only once the VAD's hangover of the speech before the report has surely run out (the
+   * report may come LLM_PREEMPTIVE_AGREED_SILENCE_MS after the last voiced frame, the hangover is
+   * VAD_HANGOVER_MS): inside it the "speech" is the old one, and a word more a revised tail.
+   */
+  private heardGoingOn(partial: CallerPartial, words: number): boolean {
+    const { config } = this.deps;
+    const pause = this.pause;
+    if (pause?.utteranceId !== partial.utteranceId || words <= pause.words) return false;
+    const hangoverLeftMs =
+      config.vadHangoverMs - Math.min(config.llmPreemptiveAgreedSilenceMs, config.llmPreemptiveSilenceMs);
+    return partial.atMs - pause.atMs > hangoverLeftMs;
+  }
+
+  /**
+   * The caller is heard going on past the guesses: their requests and syntheses stop now (the
+   * tokens and characters of a guess that can no longer be kept); the next qualifying partial
+   * starts a new one.
+   */
+  private abandon(mine: Tally): void {
+    if (mine.stale) return;
+    if (mine.standby) mine.wastedTtsChars += stopGuess(mine.standby);
+    mine.standby = undefined;
+    mine.current.speech?.cancel();
+    mine.wastedTtsChars += mine.current.speech?.chars ?? 0;
+    mine.current.generation.abandon();
+    mine.stale = true;
+    this.deps.logger.debug(
+      { utteranceId: mine.utteranceId },
+      'preemptive LLM request abandoned: the caller went on',
+    );
+  }
+
+  /** The standby guess says `text` (the recognizer revised back to it): it becomes current again. */
+  private backToStandby(mine: Tally, text: string): boolean {
+    const standby = mine.standby;
+    if (!standby || normalizeHebrew(standby.generation.candidate) !== normalizeHebrew(text)) return false;
+    mine.standby = mine.current;
+    mine.current = standby;
+    mine.trail.push('back');
+    preemptiveStartsTotal.inc({ action: 'none', reason: 'back' });
+    this.deps.logger.debug(
+      { utteranceId: mine.utteranceId },
+      'preemptive LLM request: back to the standby guess',
+    );
+    return true;
+  }
+
+  private startGuess(text: string): Guess {
     const controller = new AbortController();
     const generation = new PreemptiveGeneration(
       this.deps.responder,
@@ -93,9 +231,7 @@ export class PreemptiveSlot {
       },
       this.deps.now,
     );
-    const starts = mine ? mine.starts + 1 : 1;
-    const speech = this.speculate(generation);
-    this.current = { utteranceId, generation, controller, starts, speech, wastedTtsChars: wasted };
+    return { generation, controller, speech: this.speculate(generation) };
   }
 
   private speculate(generation: PreemptiveGeneration): SpeculativeSpeech | undefined {
@@ -110,18 +246,62 @@ export class PreemptiveSlot {
     });
   }
 
-  /** Hands the utterance's request to its answer; a request for any other utterance is cancelled. */
-  take(utteranceId: number): PreemptiveRequest | undefined {
-    const mine = this.current?.utteranceId === utteranceId ? this.current : undefined;
-    if (!mine) this.cancel();
-    this.current = undefined;
-    return mine;
+  /**
+   * Hands the utterance's request to its answer; a request for any other utterance is cancelled.
+   * `answering`: the text the answer responds to; when only the standby guess matches it, the
+   * standby is handed over. The other guess is cancelled and its TTS characters billed to the turn.
+   */
+  take(utteranceId: number, answering?: string): PreemptiveRequest | undefined {
+    const mine = this.tally?.utteranceId === utteranceId ? this.tally : undefined;
+    if (!mine) {
+      this.cancel();
+      return undefined;
+    }
+    this.tally = undefined;
+    const { standby } = mine;
+    if (
+      !mine.stale &&
+      standby &&
+      answering !== undefined &&
+      !preemptiveMatches(mine.current.generation.candidate, answering) &&
+      preemptiveMatches(standby.generation.candidate, answering)
+    ) {
+      mine.standby = mine.current;
+      mine.current = standby;
+      mine.trail.push('back');
+    }
+    if (mine.standby) mine.wastedTtsChars += stopGuess(mine.standby);
+    const { generation, controller } = mine.current;
+    // An abandoned guess's speech chars are already in wastedTtsChars; it answers afresh (a miss).
+    const speech = mine.stale ? undefined : mine.current.speech;
+    const { starts, wastedTtsChars, trail } = mine;
+    return { utteranceId, generation, controller, speech, starts, wastedTtsChars, trail };
   }
 
   cancel(): void {
-    this.current?.speech?.cancel();
-    this.current?.generation.cancel();
-    this.current?.controller.abort();
-    this.current = undefined;
+    const t = this.tally;
+    this.tally = undefined;
+    if (!t) return;
+    stopGuess(t.current);
+    if (t.standby) stopGuess(t.standby);
   }
+}
+
+/** Cancels a guess unheard; returns the TTS characters it had requested (billed all the same). */
+function stopGuess(guess: Guess): number {
+  guess.speech?.cancel();
+  guess.generation.cancel();
+  guess.controller.abort();
+  return guess.speech?.chars ?? 0;
+}
+
+function wordCount(text: string): number {
+  return transcriptWords(text).length;
+}
+
+function causeOf(decision: PreemptiveTrigger, partial: CallerPartial): PreemptiveCause {
+  if (decision.reason === 'revised') return 'revised';
+  if (partial.paused) return 'pause';
+  if (partial.agreed) return 'agreed';
+  return decision.reason === 'sentence_end' ? 'sentence' : 'silent';
 }

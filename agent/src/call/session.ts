@@ -224,10 +224,11 @@ class CallSession implements CallHandler {
       if (!this.registry.playback.speaking) previous.supersede();
     }
     const record = answerRecord(++this.turnCounter, turn);
-    const pre = this.preemptive.take(turn.utteranceId);
+    const pre = this.preemptive.take(turn.utteranceId, userText);
     if (pre) {
       record.preemptiveCandidate = pre.generation.candidate;
       record.preemptiveStarts = pre.starts;
+      record.preemptiveTrail = pre.trail.join('>');
     }
     const init = { id: record.turnId, kind: 'answer' as const, userText, record, ...(pre ? { pre } : {}) };
     const handle = this.registry.track(new SpeechHandle(this.speech, init));

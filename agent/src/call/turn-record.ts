@@ -40,6 +40,8 @@ export interface TurnRecord {
   preemptiveCandidate?: string;
   /** Preemptive requests started for this utterance (first start plus restarts). */
   preemptiveStarts?: number;
+  /** Why each guess began, in order (preemptive-slot.ts PreemptiveCause, joined by '>'). */
+  preemptiveTrail?: string;
   /** Turns taken back that this one continues (the caller resumed before any answer audio). */
   resumptions?: number;
   llmRequestMs?: number;
@@ -117,6 +119,7 @@ export function turnLogFields(r: TurnRecord): Record<string, unknown> {
     outcome: r.outcome,
     preemptive: r.preemptive,
     preemptiveStarts: r.preemptiveStarts,
+    preemptiveTrail: r.preemptiveTrail,
     resumptions: r.resumptions,
     speechEndMs: Math.round(r.speechEndMs),
     speechEndFromVad: r.speechEndFromVad,

@@ -58,6 +58,12 @@ export interface PreemptiveTriggerInput {
   readonly vadStop?: boolean;
   /** Two consecutive recognizer responses said this text (Google revises unstable tails). */
   readonly agreed?: boolean;
+  /**
+   * The endpointer reported the caller's pause (a vadStop) for this silence, and the caller has
+   * not been heard going on since. False: a silent caller's partial starts nothing yet. Unset: not
+   * known (no gate).
+   */
+  readonly pauseReported?: boolean;
   /** The running preemptive request for this utterance, if any. */
   readonly current?: { readonly candidate: string; readonly starts: number };
 }
@@ -66,15 +72,21 @@ export interface PreemptiveTriggerOptions {
   /** Minimum stability of a partial that reports one (STT_EARLY_FINAL_MIN_STABILITY). */
   readonly minStability: number;
   readonly maxStarts?: number;
+  /**
+   * A silent caller's revised interim restarts the guess at once (LLM_PREEMPTIVE_FOLLOW_REVISIONS);
+   * false: only once two responses agree on it. Default true.
+   */
+  readonly followRevisions?: boolean;
   /** Minimum normalised characters of a candidate. Default 2. */
   readonly minChars?: number;
 }
 
 export type PreemptiveTrigger =
-  | { readonly action: 'start' | 'restart'; readonly reason: 'sentence_end' | 'caller_silent' }
+  | { readonly action: 'start' | 'restart'; readonly reason: 'sentence_end' | 'caller_silent' | 'revised' }
   | {
       readonly action: 'none';
-      readonly reason: 'too_short' | 'unstable' | 'incomplete' | 'unchanged' | 'unagreed' | 'max_starts';
+      readonly reason:
+        'too_short' | 'unstable' | 'incomplete' | 'unchanged' | 'unreported' | 'unagreed' | 'max_starts';
     };
 
 /**
@@ -107,15 +119,24 @@ export function decidePreemptiveStart(
         : undefined;
   if (reason === undefined) return { action: 'none', reason: 'incomplete' };
   const current = input.current;
+  // A silent caller's guess waits for the endpointer's pause report (vadStop): it holds that back
+  // for the pitch reading, the words reaching the speech end and the longer silence of a
+  // mid-sentence pause. A partial that comes before it is most often the recognizer catching up
+  // inside a pause the caller goes on from: a request wasted (issue 9, pause sets).
+  if (reason === 'caller_silent' && !input.vadStop && input.pauseReported === false)
+    return { action: 'none', reason: 'unreported' };
   if (!current) return { action: 'start', reason };
   if (normalizeHebrew(current.candidate) === normalized) return { action: 'none', reason: 'unchanged' };
-  // A silent caller adds no words: a different text is a revised tail, worth a new request only
-  // once the recognizer repeats it (a new stop after more speech always qualifies).
-  if (reason === 'caller_silent' && !input.vadStop && !input.agreed)
-    return { action: 'none', reason: 'unagreed' };
+  // A silent caller adds no words: a different text is the recognizer revising its tail (Google
+  // replaces or drops a guessed last word in its next interim). The turn is decided on the revised
+  // text once no newer response revises it (STT_INTERIM_SETTLE_MS, 400 ms), so the guess follows
+  // it now and is that much under way at the decision; waiting for a second response to agree
+  // left the request to the decision itself. (A new stop after more speech is not a revision.)
+  const revised = reason === 'caller_silent' && !input.vadStop && !input.agreed;
+  if (revised && options.followRevisions === false) return { action: 'none', reason: 'unagreed' };
   if (current.starts >= (options.maxStarts ?? PREEMPTIVE_MAX_STARTS))
     return { action: 'none', reason: 'max_starts' };
-  return { action: 'restart', reason };
+  return { action: 'restart', reason: revised ? 'revised' : reason };
 }
 
 export type PreemptiveResult = 'hit' | 'miss' | 'cancelled' | 'failed';
@@ -161,6 +182,7 @@ export class PreemptiveGeneration {
   private error: unknown;
   private wake: (() => void) | undefined;
   private settled = false;
+  private abandoned = false;
   private readonly detach: () => void;
 
   constructor(
@@ -239,6 +261,7 @@ export class PreemptiveGeneration {
   confirm(confirmed: string, fresh: () => AsyncIterable<string>): PreemptiveOutcome {
     if (this.settled) throw new Error('PreemptiveGeneration already settled');
     this.settled = true;
+    if (this.abandoned) return { result: 'miss', stream: fresh(), savedMs: 0 };
     if (preemptiveMatches(this.candidate, confirmed) && !(this.done && this.error !== undefined)) {
       const savedMs = Math.max(0, this.now() - this.startedAt);
       llmPreemptive.inc({ result: 'hit' });
@@ -255,6 +278,17 @@ export class PreemptiveGeneration {
   cancel(): void {
     if (this.settled) return;
     this.settled = true;
+    if (!this.abandoned) llmPreemptive.inc({ result: 'cancelled' });
+    this.abortRequest();
+  }
+
+  /**
+   * The caller went on past the guess: its request is stopped now (no more tokens billed), and a
+   * later confirm() answers afresh whatever the transcript says.
+   */
+  abandon(): void {
+    if (this.settled || this.abandoned) return;
+    this.abandoned = true;
     llmPreemptive.inc({ result: 'cancelled' });
     this.abortRequest();
   }

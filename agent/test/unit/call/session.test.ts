@@ -320,8 +320,9 @@ describe('call session: greeting, DTMF, apologies', () => {
 });
 
 describe('call session: preemptive generation', () => {
+  // The caller stopped: the endpointer reports the pause with the latest transcript.
   const partial = (h: Harness, text: string) =>
-    h.emit({ type: 'partial', utteranceId: 1, text, stability: 0.9, agreed: false, atMs: h.sink.clock });
+    h.emit({ type: 'callerPaused', utteranceId: 1, text, stability: 0.9, atMs: h.sink.clock });
 
   it('keeps the early answer when the confirmed transcript matches (one request)', async () => {
     const h = createHarness({ llmPreemptive: true, ttsPreemptiveSentences: 0 });
@@ -362,8 +363,9 @@ describe('call session: preemptive generation', () => {
 });
 
 describe('call session: speculative speech of a preemptive answer', () => {
+  // The caller stopped: the endpointer reports the pause with the latest transcript.
   const partial = (h: Harness, text: string) =>
-    h.emit({ type: 'partial', utteranceId: 1, text, stability: 0.9, agreed: false, atMs: h.sink.clock });
+    h.emit({ type: 'callerPaused', utteranceId: 1, text, stability: 0.9, atMs: h.sink.clock });
 
   it('synthesises the guess before the turn is decided, sends nothing until it is, then plays that audio', async () => {
     const h = createHarness({ llmPreemptive: true });

@@ -133,6 +133,28 @@ describe('decidePreemptiveStart', () => {
     });
   });
 
+  it("a silent caller's partial waits for the endpointer's pause report (pauseReported false)", () => {
+    const silent = { text: 'אני גר ברחוב הרצל', stability: 0.01, callerSilent: true };
+    expect(decidePreemptiveStart({ ...silent, pauseReported: false }, opts)).toEqual({
+      action: 'none',
+      reason: 'unreported',
+    });
+    expect(decidePreemptiveStart({ ...silent, pauseReported: true }, opts)).toEqual({
+      action: 'start',
+      reason: 'caller_silent',
+    });
+    // the report itself, and a stable partial ending a sentence, are not held back
+    expect(decidePreemptiveStart({ ...silent, vadStop: true, pauseReported: false }, opts).action).toBe(
+      'start',
+    );
+    expect(
+      decidePreemptiveStart(
+        { ...silent, text: 'אני גר ברחוב הרצל.', stability: 0.9, pauseReported: false },
+        opts,
+      ),
+    ).toEqual({ action: 'start', reason: 'sentence_end' });
+  });
+
   it('a silent caller whose transcript ends on a word needing a continuation starts nothing (a pause)', () => {
     expect(
       decidePreemptiveStart(
@@ -142,16 +164,43 @@ describe('decidePreemptiveStart', () => {
     ).toEqual({ action: 'none', reason: 'incomplete' });
   });
 
-  it('a revised transcript after the stop restarts the model once two responses agree on it, whatever its stability', () => {
+  it('a revised transcript after the stop restarts the model at once, not only once two responses agree on it', () => {
+    // Google revises a guessed tail in its next interim and the turn is decided on the revision
+    // once nothing revises it for STT_INTERIM_SETTLE_MS: the guess follows the revision now.
     const current = { candidate: 'אני גר ברחוב הרצל זה', starts: 1 };
     const revised = { text: 'אני גר ברחוב הרצל', stability: 0.01, callerSilent: true, current };
-    expect(decidePreemptiveStart(revised, opts)).toEqual({ action: 'none', reason: 'unagreed' });
+    expect(decidePreemptiveStart(revised, opts)).toEqual({ action: 'restart', reason: 'revised' });
+    // the word replaced, not dropped
+    expect(decidePreemptiveStart({ ...revised, text: 'אני גר ברחוב הרצל שלוש' }, opts)).toEqual({
+      action: 'restart',
+      reason: 'revised',
+    });
     expect(decidePreemptiveStart({ ...revised, agreed: true }, opts)).toEqual({
       action: 'restart',
       reason: 'caller_silent',
     });
     // A new stop after more speech is not a revision.
-    expect(decidePreemptiveStart({ ...revised, vadStop: true }, opts).action).toBe('restart');
+    expect(decidePreemptiveStart({ ...revised, vadStop: true }, opts)).toEqual({
+      action: 'restart',
+      reason: 'caller_silent',
+    });
+    // LLM_PREEMPTIVE_FOLLOW_REVISIONS=false: only once two responses agree on it.
+    expect(decidePreemptiveStart(revised, { ...opts, followRevisions: false })).toEqual({
+      action: 'none',
+      reason: 'unagreed',
+    });
+    expect(
+      decidePreemptiveStart({ ...revised, agreed: true }, { ...opts, followRevisions: false }).action,
+    ).toBe('restart');
+    // The cap holds for revisions too.
+    expect(
+      decidePreemptiveStart({ ...revised, current: { ...current, starts: PREEMPTIVE_MAX_STARTS } }, opts),
+    ).toEqual({ action: 'none', reason: 'max_starts' });
+    // A caller still talking: an unstable revision starts nothing.
+    expect(decidePreemptiveStart({ ...revised, callerSilent: false }, opts)).toEqual({
+      action: 'none',
+      reason: 'unstable',
+    });
   });
 
   it('caps the requests per utterance', () => {

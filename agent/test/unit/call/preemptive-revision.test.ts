@@ -1,0 +1,298 @@
+// The preemptive guess follows Google's tail revisions while the caller is silent (issue 9): the
+// recognizer's next interim (200-300 ms later) replaces or drops a guessed last word, and the
+// turn is decided on the revision only STT_INTERIM_SETTLE_MS (400 ms) later. Session-level, on the
+// call's fake clock: the endpointer's outputs are emitted as the real one would send them.
+import { describe, expect, it } from 'vitest';
+import type { TurnRecord } from '../../../src/call/turn-record.ts';
+import { createHarness, flush, type Harness } from './fakes.ts';
+
+const lastRecord = (h: Harness): TurnRecord => h.records.at(-1) as TurnRecord;
+
+async function answerPlayed(h: Harness): Promise<void> {
+  await flush();
+  h.sink.echoAll(h.handler, 'played');
+  await flush();
+}
+
+/** The caller spoke, then went silent past the VAD's hangover; the guess starts on `text`. */
+async function callerStopped(h: Harness, text: string): Promise<void> {
+  h.audio('speech', 400);
+  h.audio('silence', 220);
+  h.emit({ type: 'callerPaused', utteranceId: 1, text, stability: 0.01, atMs: h.sink.clock });
+  await flush();
+}
+
+/** The recognizer's next interim, while the caller says nothing more. */
+async function interim(h: Harness, text: string, afterMs: number): Promise<void> {
+  h.audio('silence', afterMs);
+  h.emit({ type: 'partial', utteranceId: 1, text, stability: 0.01, agreed: false, atMs: h.sink.clock });
+  await flush();
+}
+
+const SAID = 'מה שעות הפתיחה ביום שישי';
+const DECOY = 'מה שעות הפתיחה ביום היא';
+
+describe('preemptive guess on a revised tail (caller silent)', () => {
+  it('restarts on the revision at once, so the decided turn keeps a guess already under way (no fresh request)', async () => {
+    const h = createHarness({ llmPreemptive: true, ttsPreemptiveSentences: 0 });
+    h.responder.answers.push({ deltas: ['לא זה.'], hang: true }, { deltas: ['נכון.'] });
+    await callerStopped(h, DECOY);
+    expect(h.responder.requests).toHaveLength(1);
+    await interim(h, SAID, 240);
+    const revisedAt = h.sink.clock;
+    // The revised text is asked for now, not 400 ms later when the turn is decided on it.
+    expect(h.responder.requests).toHaveLength(2);
+    expect(h.responder.requests[1]?.messages.at(-1)?.content).toBe(SAID);
+    h.audio('silence', 400);
+    h.turnEnded(1, SAID, 'silence');
+    await answerPlayed(h);
+    expect(h.responder.requests).toHaveLength(2);
+    expect(h.responder.requests[0]?.signal.aborted).toBe(true);
+    const r = lastRecord(h);
+    expect(r).toMatchObject({
+      preemptive: 'hit',
+      preemptiveStarts: 2,
+      llmRequests: 2,
+      preemptiveTrail: 'pause>revised',
+      outcome: 'answered',
+    });
+    expect(r.llmRequestMs).toBe(revisedAt);
+    expect(r.llmRequestMs).toBeLessThan(r.finalMs);
+    await h.handler.dispose('test');
+  });
+
+  it('LLM_PREEMPTIVE_FOLLOW_REVISIONS=false: the revision waits for agreement, and the decided turn asks afresh', async () => {
+    const h = createHarness({
+      llmPreemptive: true,
+      ttsPreemptiveSentences: 0,
+      llmPreemptiveFollowRevisions: false,
+    });
+    h.responder.answers.push({ deltas: ['לא זה.'], hang: true }, { deltas: ['נכון.'] });
+    await callerStopped(h, DECOY);
+    await interim(h, SAID, 240);
+    expect(h.responder.requests).toHaveLength(1);
+    h.audio('silence', 400);
+    h.turnEnded(1, SAID, 'silence');
+    await answerPlayed(h);
+    expect(h.responder.requests).toHaveLength(2);
+    expect(lastRecord(h)).toMatchObject({ preemptive: 'miss', llmRequests: 2, preemptiveTrail: 'pause' });
+    await h.handler.dispose('test');
+  });
+
+  it('a revision back to the replaced guess takes it up again: no third request, and its head start is kept', async () => {
+    const h = createHarness({ llmPreemptive: true });
+    h.responder.answers.push({ deltas: ['נכון.'] }, { deltas: ['לא זה.'], hang: true });
+    await callerStopped(h, SAID);
+    const guessedAt = h.sink.clock;
+    // Google shows a decoy in a trailing interim, then revises it back.
+    await interim(h, DECOY, 200);
+    expect(h.responder.requests).toHaveLength(2);
+    expect(h.responder.requests[0]?.signal.aborted).toBe(false); // kept running (the standby)
+    await interim(h, SAID, 250);
+    expect(h.responder.requests).toHaveLength(2);
+    h.audio('silence', 400);
+    h.turnEnded(1, SAID, 'silence');
+    await answerPlayed(h);
+    expect(h.responder.requests).toHaveLength(2);
+    expect(h.responder.requests[1]?.signal.aborted).toBe(true);
+    // Both guesses' first sentences were synthesised ahead; the decoy's was cancelled unheard and billed.
+    expect(h.synthesizer.requests.map((s) => s.text)).toEqual(['נכון.', 'לא זה.']);
+    expect(h.synthesizer.requests[1]?.signal.aborted).toBe(true);
+    const r = lastRecord(h);
+    expect(r).toMatchObject({
+      preemptive: 'hit',
+      preemptiveStarts: 2,
+      llmRequests: 2,
+      preemptiveTrail: 'pause>revised>back',
+      heardChars: 'נכון.'.length,
+      ttsChars: 'נכון.'.length + 'לא זה.'.length,
+    });
+    expect(r.llmRequestMs).toBe(guessedAt);
+    await h.handler.dispose('test');
+  });
+
+  it('a turn decided on the replaced guess before the revision back reached the session keeps that guess', async () => {
+    const h = createHarness({ llmPreemptive: true, ttsPreemptiveSentences: 0 });
+    h.responder.answers.push({ deltas: ['נכון.'] }, { deltas: ['לא זה.'], hang: true });
+    await callerStopped(h, SAID);
+    await interim(h, DECOY, 200);
+    // e.g. the final says what the first guess said
+    h.audio('silence', 300);
+    h.turnEnded(1, `${SAID}?`, 'sttFinal');
+    await answerPlayed(h);
+    expect(h.responder.requests).toHaveLength(2);
+    expect(h.responder.requests[1]?.signal.aborted).toBe(true);
+    expect(lastRecord(h)).toMatchObject({
+      preemptive: 'hit',
+      llmRequests: 2,
+      preemptiveTrail: 'pause>revised>back',
+    });
+    await h.handler.dispose('test');
+  });
+
+  it('only one guess stays in reserve: a second revision cancels the first guess', async () => {
+    const h = createHarness({ llmPreemptive: true, ttsPreemptiveSentences: 0 });
+    for (let i = 0; i < 2; i++) h.responder.answers.push({ deltas: ['ניחוש.'], hang: true });
+    h.responder.answers.push({ deltas: ['נכון.'] });
+    await callerStopped(h, 'מה שעות הפתיחה ביום כן');
+    await interim(h, DECOY, 200);
+    await interim(h, SAID, 250);
+    expect(h.responder.requests).toHaveLength(3);
+    expect(h.responder.requests.map((r) => r.signal.aborted)).toEqual([true, false, false]);
+    h.audio('silence', 400);
+    h.turnEnded(1, SAID, 'silence');
+    await answerPlayed(h);
+    expect(h.responder.requests).toHaveLength(3);
+    expect(h.responder.requests[1]?.signal.aborted).toBe(true);
+    expect(lastRecord(h)).toMatchObject({
+      preemptive: 'hit',
+      llmRequests: 3,
+      preemptiveTrail: 'pause>revised>revised',
+    });
+    await h.handler.dispose('test');
+  });
+
+  it('a caller who speaks again is not revising: the next stop cancels every earlier guess', async () => {
+    const h = createHarness({ llmPreemptive: true, ttsPreemptiveSentences: 0 });
+    for (let i = 0; i < 2; i++) h.responder.answers.push({ deltas: ['ניחוש.'], hang: true });
+    h.responder.answers.push({ deltas: ['נכון.'] });
+    await callerStopped(h, 'מה שעות');
+    await interim(h, 'מה שעות הפתיחה', 200);
+    expect(h.responder.requests).toHaveLength(2);
+    await callerStopped(h, SAID);
+    expect(h.responder.requests).toHaveLength(3);
+    expect(h.responder.requests.map((r) => r.signal.aborted)).toEqual([true, true, false]);
+    h.audio('silence', 400);
+    h.turnEnded(1, SAID, 'silence');
+    await answerPlayed(h);
+    expect(lastRecord(h)).toMatchObject({
+      preemptive: 'hit',
+      llmRequests: 3,
+      preemptiveTrail: 'pause>revised>pause',
+    });
+    await h.handler.dispose('test');
+  });
+});
+
+describe('preemptive guess and the pause report (mid-sentence pauses)', () => {
+  it("a partial while the caller is silent starts nothing until the endpointer reports the caller's pause", async () => {
+    const h = createHarness({ llmPreemptive: true, ttsPreemptiveSentences: 0 });
+    h.responder.answers.push({ deltas: ['נכון.'] });
+    h.audio('speech', 400);
+    h.audio('silence', 240); // past the VAD's hangover: the caller is silent
+    h.emit({
+      type: 'partial',
+      utteranceId: 1,
+      text: SAID,
+      stability: 0.01,
+      agreed: false,
+      atMs: h.sink.clock,
+    });
+    await flush();
+    // The endpointer holds its pause report back (pitch reading, words reaching the speech end,
+    // a mid-sentence pause's longer silence): the guess waits for it.
+    expect(h.responder.requests).toHaveLength(0);
+    h.audio('silence', 60);
+    h.emit({ type: 'callerPaused', utteranceId: 1, text: SAID, stability: 0.01, atMs: h.sink.clock });
+    await flush();
+    expect(h.responder.requests).toHaveLength(1);
+    h.audio('silence', 400);
+    h.turnEnded(1, SAID, 'silence');
+    await answerPlayed(h);
+    expect(lastRecord(h)).toMatchObject({ preemptive: 'hit', llmRequests: 1, preemptiveTrail: 'pause' });
+    await h.handler.dispose('test');
+  });
+
+  it('a caller heard going on past the guess stops its request and synthesis at once; the next stop guesses again', async () => {
+    const h = createHarness({ llmPreemptive: true });
+    h.responder.answers.push({ deltas: ['ניחוש.'], delayMs: 300, hang: true }, { deltas: ['נכון.'] });
+    await callerStopped(h, 'מה שעות הפתיחה');
+    expect(h.responder.requests).toHaveLength(1);
+    // The caller goes on: the recognizer shows more words while the VAD hears speech.
+    h.audio('speech', 200);
+    h.emit({
+      type: 'partial',
+      utteranceId: 1,
+      text: 'מה שעות הפתיחה ביום',
+      stability: 0.01,
+      agreed: false,
+      atMs: h.sink.clock,
+    });
+    await flush();
+    expect(h.responder.requests[0]?.signal.aborted).toBe(true);
+    h.audio('speech', 200);
+    await flush();
+    expect(h.synthesizer.requests).toHaveLength(0); // its first token never came: nothing synthesised
+    await callerStopped(h, SAID);
+    expect(h.responder.requests).toHaveLength(2);
+    h.audio('silence', 400);
+    h.turnEnded(1, SAID, 'silence');
+    await answerPlayed(h);
+    expect(h.responder.requests).toHaveLength(2);
+    expect(lastRecord(h)).toMatchObject({
+      preemptive: 'hit',
+      llmRequests: 2,
+      preemptiveTrail: 'pause>pause',
+      ttsChars: 'נכון.'.length,
+    });
+    await h.handler.dispose('test');
+  });
+
+  it('an abandoned guess is never answered with: a turn decided on its words asks afresh', async () => {
+    const h = createHarness({ llmPreemptive: true, ttsPreemptiveSentences: 0 });
+    h.responder.answers.push({ deltas: ['ניחוש.'], hang: true }, { deltas: ['נכון.'] });
+    await callerStopped(h, SAID);
+    h.audio('speech', 200);
+    h.emit({
+      type: 'partial',
+      utteranceId: 1,
+      text: `${SAID} בבוקר`,
+      stability: 0.01,
+      agreed: false,
+      atMs: h.sink.clock,
+    });
+    await flush();
+    expect(h.responder.requests[0]?.signal.aborted).toBe(true);
+    // The recognizer drops the extra word again and the turn ends on the first guess's words.
+    h.audio('silence', 400);
+    h.turnEnded(1, SAID, 'sttFinal');
+    await answerPlayed(h);
+    expect(h.responder.requests).toHaveLength(2);
+    expect(h.responder.requests[1]?.messages.at(-1)?.content).toBe(SAID);
+    expect(lastRecord(h)).toMatchObject({ preemptive: 'miss', llmRequests: 2, outcome: 'answered' });
+    await h.handler.dispose('test');
+  });
+
+  it("partials inside the VAD's hangover after an early pause report keep the guess, even with a word more", async () => {
+    const h = createHarness({ llmPreemptive: true, ttsPreemptiveSentences: 0 });
+    h.responder.answers.push({ deltas: ['נכון.'] });
+    h.audio('speech', 400);
+    // Two responses agreed: reported early, while the VAD's hangover still says speech (the fake
+    // VAD ends speech after 60 ms of silence).
+    h.audio('silence', 20);
+    h.emit({ type: 'callerPaused', utteranceId: 1, text: SAID, stability: 0.01, atMs: h.sink.clock });
+    await flush();
+    h.audio('silence', 20);
+    // a decoy word in the recognizer's next interim, while the VAD's hangover still says speech
+    const decoy = `${SAID} היא`;
+    h.emit({
+      type: 'partial',
+      utteranceId: 1,
+      text: decoy,
+      stability: 0.01,
+      agreed: false,
+      atMs: h.sink.clock,
+    });
+    await flush();
+    expect(h.responder.requests).toHaveLength(1);
+    expect(h.responder.requests[0]?.signal.aborted).toBe(false);
+    await interim(h, SAID, 240); // revised back, the caller silent
+    expect(h.responder.requests).toHaveLength(1);
+    expect(h.responder.requests[0]?.signal.aborted).toBe(false);
+    h.audio('silence', 400);
+    h.turnEnded(1, SAID, 'silence');
+    await answerPlayed(h);
+    expect(lastRecord(h)).toMatchObject({ preemptive: 'hit', llmRequests: 1 });
+    await h.handler.dispose('test');
+  });
+});
