@@ -165,9 +165,9 @@ export const llmFields = {
   }),
   llmPreemptiveFollowRevisions: bool({
     env: 'LLM_PREEMPTIVE_FOLLOW_REVISIONS',
-    default: true,
+    default: false,
     cr: 'llm.preemptiveFollowRevisions',
-    doc: 'While the caller is silent, a revised interim restarts the preemptive request at once (the replaced guess runs on in reserve in case the next response revises back to it): the turn is decided on the revision only STT_INTERIM_SETTLE_MS later. Costs a request when the revision is itself revised. false: a revision restarts it only once two responses agree on it.',
+    doc: 'While the caller is silent, a revised interim restarts the preemptive request at once (the replaced guess runs on in reserve in case the next response revises back to it): the turn is decided on the revision only STT_INTERIM_SETTLE_MS later. Costs a request when the revision is itself revised. Off by default: at 50 google-like calls it cost 0.2 LLM requests per turn and its shorter wait was lost in the load (docs/bench/turn.md); off, a revision restarts the request only once two responses agree on it.',
   }),
   llmWarmIntervalMs: int({
     env: 'LLM_WARM_INTERVAL_MS',

@@ -74,7 +74,7 @@ export interface PreemptiveTriggerOptions {
   readonly maxStarts?: number;
   /**
    * A silent caller's revised interim restarts the guess at once (LLM_PREEMPTIVE_FOLLOW_REVISIONS);
-   * false: only once two responses agree on it. Default true.
+   * false (the default; measured in docs/bench/turn.md): only once two responses agree on it.
    */
   readonly followRevisions?: boolean;
   /** Minimum normalised characters of a candidate. Default 2. */
@@ -133,7 +133,7 @@ export function decidePreemptiveStart(
   // it now and is that much under way at the decision; waiting for a second response to agree
   // left the request to the decision itself. (A new stop after more speech is not a revision.)
   const revised = reason === 'caller_silent' && !input.vadStop && !input.agreed;
-  if (revised && options.followRevisions === false) return { action: 'none', reason: 'unagreed' };
+  if (revised && options.followRevisions !== true) return { action: 'none', reason: 'unagreed' };
   if (current.starts >= (options.maxStarts ?? PREEMPTIVE_MAX_STARTS))
     return { action: 'none', reason: 'max_starts' };
   return { action: 'restart', reason: revised ? 'revised' : reason };

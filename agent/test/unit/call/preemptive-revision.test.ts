@@ -32,9 +32,11 @@ async function interim(h: Harness, text: string, afterMs: number): Promise<void>
 const SAID = 'מה שעות הפתיחה ביום שישי';
 const DECOY = 'מה שעות הפתיחה ביום היא';
 
+// LLM_PREEMPTIVE_FOLLOW_REVISIONS is off by default (measured: docs/bench/turn.md); these tests turn it on.
+const FOLLOW = { llmPreemptiveFollowRevisions: true } as const;
 describe('preemptive guess on a revised tail (caller silent)', () => {
   it('restarts on the revision at once, so the decided turn keeps a guess already under way (no fresh request)', async () => {
-    const h = createHarness({ llmPreemptive: true, ttsPreemptiveSentences: 0 });
+    const h = createHarness({ ...FOLLOW, llmPreemptive: true, ttsPreemptiveSentences: 0 });
     h.responder.answers.push({ deltas: ['לא זה.'], hang: true }, { deltas: ['נכון.'] });
     await callerStopped(h, DECOY);
     expect(h.responder.requests).toHaveLength(1);
@@ -80,7 +82,7 @@ describe('preemptive guess on a revised tail (caller silent)', () => {
   });
 
   it('a revision back to the replaced guess takes it up again: no third request, and its head start is kept', async () => {
-    const h = createHarness({ llmPreemptive: true });
+    const h = createHarness({ ...FOLLOW, llmPreemptive: true });
     h.responder.answers.push({ deltas: ['נכון.'] }, { deltas: ['לא זה.'], hang: true });
     await callerStopped(h, SAID);
     const guessedAt = h.sink.clock;
@@ -112,7 +114,7 @@ describe('preemptive guess on a revised tail (caller silent)', () => {
   });
 
   it('a turn decided on the replaced guess before the revision back reached the session keeps that guess', async () => {
-    const h = createHarness({ llmPreemptive: true, ttsPreemptiveSentences: 0 });
+    const h = createHarness({ ...FOLLOW, llmPreemptive: true, ttsPreemptiveSentences: 0 });
     h.responder.answers.push({ deltas: ['נכון.'] }, { deltas: ['לא זה.'], hang: true });
     await callerStopped(h, SAID);
     await interim(h, DECOY, 200);
@@ -131,7 +133,7 @@ describe('preemptive guess on a revised tail (caller silent)', () => {
   });
 
   it('only one guess stays in reserve: a second revision cancels the first guess', async () => {
-    const h = createHarness({ llmPreemptive: true, ttsPreemptiveSentences: 0 });
+    const h = createHarness({ ...FOLLOW, llmPreemptive: true, ttsPreemptiveSentences: 0 });
     for (let i = 0; i < 2; i++) h.responder.answers.push({ deltas: ['ניחוש.'], hang: true });
     h.responder.answers.push({ deltas: ['נכון.'] });
     await callerStopped(h, 'מה שעות הפתיחה ביום כן');
@@ -153,7 +155,7 @@ describe('preemptive guess on a revised tail (caller silent)', () => {
   });
 
   it('a caller who speaks again is not revising: the next stop cancels every earlier guess', async () => {
-    const h = createHarness({ llmPreemptive: true, ttsPreemptiveSentences: 0 });
+    const h = createHarness({ ...FOLLOW, llmPreemptive: true, ttsPreemptiveSentences: 0 });
     for (let i = 0; i < 2; i++) h.responder.answers.push({ deltas: ['ניחוש.'], hang: true });
     h.responder.answers.push({ deltas: ['נכון.'] });
     await callerStopped(h, 'מה שעות');
@@ -176,7 +178,7 @@ describe('preemptive guess on a revised tail (caller silent)', () => {
 
 describe('preemptive guess and the pause report (mid-sentence pauses)', () => {
   it("a partial while the caller is silent starts nothing until the endpointer reports the caller's pause", async () => {
-    const h = createHarness({ llmPreemptive: true, ttsPreemptiveSentences: 0 });
+    const h = createHarness({ ...FOLLOW, llmPreemptive: true, ttsPreemptiveSentences: 0 });
     h.responder.answers.push({ deltas: ['נכון.'] });
     h.audio('speech', 400);
     h.audio('silence', 240); // past the VAD's hangover: the caller is silent
@@ -204,7 +206,7 @@ describe('preemptive guess and the pause report (mid-sentence pauses)', () => {
   });
 
   it('a caller heard going on past the guess stops its request and synthesis at once; the next stop guesses again', async () => {
-    const h = createHarness({ llmPreemptive: true });
+    const h = createHarness({ ...FOLLOW, llmPreemptive: true });
     h.responder.answers.push({ deltas: ['ניחוש.'], delayMs: 300, hang: true }, { deltas: ['נכון.'] });
     await callerStopped(h, 'מה שעות הפתיחה');
     expect(h.responder.requests).toHaveLength(1);
@@ -239,7 +241,7 @@ describe('preemptive guess and the pause report (mid-sentence pauses)', () => {
   });
 
   it('an abandoned guess is never answered with: a turn decided on its words asks afresh', async () => {
-    const h = createHarness({ llmPreemptive: true, ttsPreemptiveSentences: 0 });
+    const h = createHarness({ ...FOLLOW, llmPreemptive: true, ttsPreemptiveSentences: 0 });
     h.responder.answers.push({ deltas: ['ניחוש.'], hang: true }, { deltas: ['נכון.'] });
     await callerStopped(h, SAID);
     h.audio('speech', 200);
@@ -264,7 +266,7 @@ describe('preemptive guess and the pause report (mid-sentence pauses)', () => {
   });
 
   it("partials inside the VAD's hangover after an early pause report keep the guess, even with a word more", async () => {
-    const h = createHarness({ llmPreemptive: true, ttsPreemptiveSentences: 0 });
+    const h = createHarness({ ...FOLLOW, llmPreemptive: true, ttsPreemptiveSentences: 0 });
     h.responder.answers.push({ deltas: ['נכון.'] });
     h.audio('speech', 400);
     // Two responses agreed: reported early, while the VAD's hangover still says speech (the fake
