@@ -163,7 +163,11 @@ export class PreemptiveSlot {
     mine.standby = undefined;
     if (decision.reason === 'revised' && !mine.stale && this.deps.keepRevised !== false)
       mine.standby = mine.current;
-    else mine.wastedTtsChars += stopGuess(mine.current);
+    else {
+      const chars = stopGuess(mine.current);
+      // An abandoned guess's characters were billed when it was abandoned.
+      if (!mine.stale) mine.wastedTtsChars += chars;
+    }
     mine.current = guess;
     mine.stale = false;
     mine.starts++;

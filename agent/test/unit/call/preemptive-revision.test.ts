@@ -240,6 +240,36 @@ describe('preemptive guess and the pause report (mid-sentence pauses)', () => {
     await h.handler.dispose('test');
   });
 
+  it('an abandoned guess that had synthesised its first sentence bills those characters once', async () => {
+    const h = createHarness({ ...FOLLOW, llmPreemptive: true });
+    h.responder.answers.push({ deltas: ['ניחוש.'], hang: true }, { deltas: ['נכון.'] });
+    await callerStopped(h, 'מה שעות הפתיחה');
+    await flush();
+    expect(h.synthesizer.requests).toHaveLength(1); // the guess's first sentence, synthesised ahead
+    h.audio('speech', 200);
+    h.emit({
+      type: 'partial',
+      utteranceId: 1,
+      text: 'מה שעות הפתיחה ביום',
+      stability: 0.01,
+      agreed: false,
+      atMs: h.sink.clock,
+    });
+    await flush();
+    expect(h.responder.requests[0]?.signal.aborted).toBe(true);
+    h.audio('speech', 200);
+    await callerStopped(h, SAID); // the restart stops the abandoned guess again: no second bill
+    h.audio('silence', 400);
+    h.turnEnded(1, SAID, 'silence');
+    await answerPlayed(h);
+    expect(lastRecord(h)).toMatchObject({
+      preemptive: 'hit',
+      llmRequests: 2,
+      ttsChars: 'ניחוש.'.length + 'נכון.'.length,
+    });
+    await h.handler.dispose('test');
+  });
+
   it('an abandoned guess is never answered with: a turn decided on its words asks afresh', async () => {
     const h = createHarness({ ...FOLLOW, llmPreemptive: true, ttsPreemptiveSentences: 0 });
     h.responder.answers.push({ deltas: ['ניחוש.'], hang: true }, { deltas: ['נכון.'] });
