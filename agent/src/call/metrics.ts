@@ -99,7 +99,7 @@ export const preemptiveStarts = once(
   (r) =>
     new Counter({
       name: 'hva_call_preemptive_starts_total',
-      help: 'Preemptive LLM requests started on a stable partial, by action (start, restart) and why the partial qualified (sentence_end, caller_silent, revised: the recognizer revised the tail while the caller was silent); action none: max_starts counts qualifying partials refused by the per-utterance cap, back a revision back to the guess kept in reserve (no request).',
+      help: 'Preemptive LLM requests started on a stable partial, by action (start, restart) and why the partial qualified (sentence_end, caller_silent); action none: max_starts counts qualifying partials refused by the per-utterance cap.',
       labelNames: ['action', 'reason'] as const,
       registers: [r],
     }),

@@ -1,17 +1,10 @@
 // The preemptive LLM request of the utterance the caller is still speaking (llm/preemptive.ts
 // decides when to start, restart or keep one). The answer handle of the utterance takes it over
-// when the turn is confirmed (agent-speech.ts confirms or drops it). Besides the current guess,
-// one guess a revised interim replaced may be kept running while the caller stays silent (the
-// standby): Google's next interim may revise the tail back, and then no new request is needed.
+// when the turn is confirmed (agent-speech.ts confirms or drops it). One guess runs at a time: a
+// new one stops the one before it, and its synthesised characters are billed to the turn.
 import type { Config } from '../config/schema.ts';
 import type { ChatMessage, Responder } from '../llm/types.ts';
-import {
-  PreemptiveGeneration,
-  decidePreemptiveStart,
-  normalizeHebrew,
-  preemptiveMatches,
-  type PreemptiveTrigger,
-} from '../llm/preemptive.ts';
+import { PreemptiveGeneration, decidePreemptiveStart, type PreemptiveTrigger } from '../llm/preemptive.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { transcriptWords } from '../text/compare.ts';
 import type { Synthesizer } from '../tts/types.ts';
@@ -28,22 +21,18 @@ export interface PreemptiveRequest {
   readonly starts: number;
   /** Its first sentences synthesised ahead (TTS_PREEMPTIVE_SENTENCES > 0). */
   readonly speech: SpeculativeSpeech | undefined;
-  /** TTS characters of this utterance's other guesses, cancelled unheard (restarts, the standby). */
+  /** TTS characters of this utterance's other guesses, cancelled unheard (restarts, abandoned guesses). */
   readonly wastedTtsChars: number;
-  /**
-   * Why each guess of the utterance began, in order (PreemptiveCause; `back`: a revision returned
-   * to the standby guess, no request): the turn record's cost by cause.
-   */
+  /** Why each guess of the utterance began, in order: the turn record's cost by cause. */
   readonly trail: readonly PreemptiveCause[];
 }
 
 /**
- * What made a guess begin: `pause` the caller stopped (the latest transcript), `revised` the
- * recognizer revised the tail while the caller was silent, `agreed` two responses agreed on a new
- * text, `sentence` a stable partial ends a sentence, `silent` a partial while the caller is silent
- * and no guess ran; `back` a revision back to the standby guess (no new request).
+ * What made a guess begin: `pause` the caller stopped (the latest transcript), `agreed` two
+ * responses agreed on a new text, `sentence` a stable partial ends a sentence, `silent` a partial
+ * while the caller is silent and no guess ran.
  */
-export type PreemptiveCause = 'pause' | 'revised' | 'agreed' | 'sentence' | 'silent' | 'back';
+export type PreemptiveCause = 'pause' | 'agreed' | 'sentence' | 'silent';
 
 /** What speculative synthesis of a guess needs (call/speculative-speech.ts). */
 export interface SpeculativeSpeechDeps {
@@ -61,11 +50,6 @@ export interface PreemptiveSlotDeps {
   readonly messagesWithUser: (text: string) => ChatMessage[];
   /** Synthesis of a guess's first sentences before the turn is decided (off without it). */
   readonly speculative?: SpeculativeSpeechDeps;
-  /**
-   * Keep the guess a revision replaced running (the standby). Off when the responder can keep
-   * only its latest guess (tools/call-tools.ts takePreemptive).
-   */
-  readonly keepRevised?: boolean;
 }
 
 /** One running guess. */
@@ -75,13 +59,12 @@ interface Guess {
   readonly speech: SpeculativeSpeech | undefined;
 }
 
-/** The utterance's guesses so far: the current one, the standby, and what the others cost. */
+/** The utterance's guesses so far: the current one, and what the others cost. */
 interface Tally {
   readonly utteranceId: number;
   current: Guess;
   /** The caller went on past the current guess: abandoned, kept only to bill it. */
   stale: boolean;
-  standby: Guess | undefined;
   starts: number;
   wastedTtsChars: number;
   readonly trail: PreemptiveCause[];
@@ -115,7 +98,6 @@ export class PreemptiveSlot {
       this.pause = undefined;
       if (mine) this.abandon(mine);
     }
-    if (mine && !mine.stale && callerSilent && !partial.paused && this.backToStandby(mine, text)) return;
     const candidate = mine ? (mine.stale ? '' : mine.current.generation.candidate) : undefined;
     const decision = decidePreemptiveStart(
       {
@@ -127,10 +109,7 @@ export class PreemptiveSlot {
         pauseReported: this.pause?.utteranceId === utteranceId,
         ...(mine ? { current: { candidate: candidate ?? '', starts: mine.starts } } : {}),
       },
-      {
-        minStability: config.sttEarlyFinalMinStability,
-        followRevisions: config.llmPreemptiveFollowRevisions,
-      },
+      { minStability: config.sttEarlyFinalMinStability },
     );
     if (decision.action === 'none') {
       if (decision.reason === 'max_starts')
@@ -150,24 +129,15 @@ export class PreemptiveSlot {
         utteranceId,
         current: guess,
         stale: false,
-        standby: undefined,
         starts: 1,
         wastedTtsChars: 0,
         trail: [cause],
       };
       return;
     }
-    // A revision while the caller is silent keeps the replaced guess as the standby (the one
-    // before it is cancelled); anything else (more speech, agreement) cancels both.
-    if (mine.standby) mine.wastedTtsChars += stopGuess(mine.standby);
-    mine.standby = undefined;
-    if (decision.reason === 'revised' && !mine.stale && this.deps.keepRevised !== false)
-      mine.standby = mine.current;
-    else {
-      const chars = stopGuess(mine.current);
-      // An abandoned guess's characters were billed when it was abandoned.
-      if (!mine.stale) mine.wastedTtsChars += chars;
-    }
+    const chars = stopGuess(mine.current);
+    // An abandoned guess's characters were billed when it was abandoned.
+    if (!mine.stale) mine.wastedTtsChars += chars;
     mine.current = guess;
     mine.stale = false;
     mine.starts++;
@@ -190,14 +160,12 @@ export class PreemptiveSlot {
   }
 
   /**
-   * The caller is heard going on past the guesses: their requests and syntheses stop now (the
+   * The caller is heard going on past the guess: its request and synthesis stop now (the
    * tokens and characters of a guess that can no longer be kept); the next qualifying partial
    * starts a new one.
    */
   private abandon(mine: Tally): void {
     if (mine.stale) return;
-    if (mine.standby) mine.wastedTtsChars += stopGuess(mine.standby);
-    mine.standby = undefined;
     mine.current.speech?.cancel();
     mine.wastedTtsChars += mine.current.speech?.chars ?? 0;
     mine.current.generation.abandon();
@@ -206,21 +174,6 @@ export class PreemptiveSlot {
       { utteranceId: mine.utteranceId },
       'preemptive LLM request abandoned: the caller went on',
     );
-  }
-
-  /** The standby guess says `text` (the recognizer revised back to it): it becomes current again. */
-  private backToStandby(mine: Tally, text: string): boolean {
-    const standby = mine.standby;
-    if (!standby || normalizeHebrew(standby.generation.candidate) !== normalizeHebrew(text)) return false;
-    mine.standby = mine.current;
-    mine.current = standby;
-    mine.trail.push('back');
-    preemptiveStartsTotal.inc({ action: 'none', reason: 'back' });
-    this.deps.logger.debug(
-      { utteranceId: mine.utteranceId },
-      'preemptive LLM request: back to the standby guess',
-    );
-    return true;
   }
 
   private startGuess(text: string): Guess {
@@ -250,31 +203,14 @@ export class PreemptiveSlot {
     });
   }
 
-  /**
-   * Hands the utterance's request to its answer; a request for any other utterance is cancelled.
-   * `answering`: the text the answer responds to; when only the standby guess matches it, the
-   * standby is handed over. The other guess is cancelled and its TTS characters billed to the turn.
-   */
-  take(utteranceId: number, answering?: string): PreemptiveRequest | undefined {
+  /** Hands the utterance's request to its answer; a request for any other utterance is cancelled. */
+  take(utteranceId: number): PreemptiveRequest | undefined {
     const mine = this.tally?.utteranceId === utteranceId ? this.tally : undefined;
     if (!mine) {
       this.cancel();
       return undefined;
     }
     this.tally = undefined;
-    const { standby } = mine;
-    if (
-      !mine.stale &&
-      standby &&
-      answering !== undefined &&
-      !preemptiveMatches(mine.current.generation.candidate, answering) &&
-      preemptiveMatches(standby.generation.candidate, answering)
-    ) {
-      mine.standby = mine.current;
-      mine.current = standby;
-      mine.trail.push('back');
-    }
-    if (mine.standby) mine.wastedTtsChars += stopGuess(mine.standby);
     const { generation, controller } = mine.current;
     // An abandoned guess's speech chars are already in wastedTtsChars; it answers afresh (a miss).
     const speech = mine.stale ? undefined : mine.current.speech;
@@ -287,7 +223,6 @@ export class PreemptiveSlot {
     this.tally = undefined;
     if (!t) return;
     stopGuess(t.current);
-    if (t.standby) stopGuess(t.standby);
   }
 }
 
@@ -304,7 +239,6 @@ function wordCount(text: string): number {
 }
 
 function causeOf(decision: PreemptiveTrigger, partial: CallerPartial): PreemptiveCause {
-  if (decision.reason === 'revised') return 'revised';
   if (partial.paused) return 'pause';
   if (partial.agreed) return 'agreed';
   return decision.reason === 'sentence_end' ? 'sentence' : 'silent';

@@ -163,8 +163,6 @@ export function createCallParts(
     ...{ config, responder: tools?.preemptive ?? responder, callId, logger, now },
     messagesWithUser: (text) => history.messagesWithUser(text),
     speculative: { synthesizer, createSplitter: () => components.createSplitter() },
-    // The tools' gate keeps only the latest guess (tools/call-tools.ts takePreemptive).
-    keepRevised: tools === undefined,
   });
   return { scope, actions, registry, history, speech, preemptive };
 }

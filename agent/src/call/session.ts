@@ -224,7 +224,7 @@ class CallSession implements CallHandler {
       if (!this.registry.playback.speaking) previous.supersede();
     }
     const record = answerRecord(++this.turnCounter, turn);
-    const pre = this.preemptive.take(turn.utteranceId, userText);
+    const pre = this.preemptive.take(turn.utteranceId);
     if (pre) {
       record.preemptiveCandidate = pre.generation.candidate;
       record.preemptiveStarts = pre.starts;

@@ -163,12 +163,6 @@ export const llmFields = {
     cr: 'llm.preemptiveAgreedSilenceMs',
     doc: 'Silence after which the LLM is started early when the last two recognizer responses agree on the transcript (its tail was not revised); the later LLM_PREEMPTIVE_SILENCE_MS applies otherwise. Equal to it: no early start.',
   }),
-  llmPreemptiveFollowRevisions: bool({
-    env: 'LLM_PREEMPTIVE_FOLLOW_REVISIONS',
-    default: false,
-    cr: 'llm.preemptiveFollowRevisions',
-    doc: 'While the caller is silent, a revised interim restarts the preemptive request at once (the replaced guess runs on in reserve in case the next response revises back to it): the turn is decided on the revision only STT_INTERIM_SETTLE_MS later. Costs a request when the revision is itself revised. Off by default: at 50 google-like calls it cost 0.2 LLM requests per turn and its shorter wait was lost in the load (docs/bench/turn.md); off, a revision restarts the request only once two responses agree on it.',
-  }),
   llmWarmIntervalMs: int({
     env: 'LLM_WARM_INTERVAL_MS',
     default: 0,

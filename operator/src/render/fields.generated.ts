@@ -359,12 +359,6 @@ export const CR_FIELDS: readonly CrField[] = [
     kind: 'int',
   },
   {
-    key: 'llmPreemptiveFollowRevisions',
-    crPath: 'llm.preemptiveFollowRevisions',
-    env: 'LLM_PREEMPTIVE_FOLLOW_REVISIONS',
-    kind: 'bool',
-  },
-  {
     key: 'llmWarmIntervalMs',
     crPath: 'llm.warmIntervalMs',
     env: 'LLM_WARM_INTERVAL_MS',
@@ -585,7 +579,6 @@ export const AGENT_ENV = {
   llmPreemptive: 'LLM_PREEMPTIVE',
   llmPreemptiveSilenceMs: 'LLM_PREEMPTIVE_SILENCE_MS',
   llmPreemptiveAgreedSilenceMs: 'LLM_PREEMPTIVE_AGREED_SILENCE_MS',
-  llmPreemptiveFollowRevisions: 'LLM_PREEMPTIVE_FOLLOW_REVISIONS',
   llmWarmIntervalMs: 'LLM_WARM_INTERVAL_MS',
   ttsPreemptiveSentences: 'TTS_PREEMPTIVE_SENTENCES',
   ttsProvider: 'TTS_PROVIDER',

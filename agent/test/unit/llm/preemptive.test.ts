@@ -164,42 +164,35 @@ describe('decidePreemptiveStart', () => {
     ).toEqual({ action: 'none', reason: 'incomplete' });
   });
 
-  it('with LLM_PREEMPTIVE_FOLLOW_REVISIONS a revised transcript after the stop restarts the model at once, not only once two responses agree on it', () => {
-    // Google revises a guessed tail in its next interim and the turn is decided on the revision
-    // once nothing revises it for STT_INTERIM_SETTLE_MS: the guess follows the revision now.
-    const follow = { ...opts, followRevisions: true };
+  it('a revised transcript after the stop restarts the model only once two responses agree on it', () => {
+    // Google revises a guessed tail in its next interim, and may revise it again: a revision alone
+    // is not worth a request.
     const current = { candidate: 'אני גר ברחוב הרצל זה', starts: 1 };
     const revised = { text: 'אני גר ברחוב הרצל', stability: 0.01, callerSilent: true, current };
-    expect(decidePreemptiveStart(revised, follow)).toEqual({ action: 'restart', reason: 'revised' });
+    expect(decidePreemptiveStart(revised, opts)).toEqual({ action: 'none', reason: 'unagreed' });
     // the word replaced, not dropped
-    expect(decidePreemptiveStart({ ...revised, text: 'אני גר ברחוב הרצל שלוש' }, follow)).toEqual({
-      action: 'restart',
-      reason: 'revised',
+    expect(decidePreemptiveStart({ ...revised, text: 'אני גר ברחוב הרצל שלוש' }, opts)).toEqual({
+      action: 'none',
+      reason: 'unagreed',
     });
-    expect(decidePreemptiveStart({ ...revised, agreed: true }, follow)).toEqual({
+    expect(decidePreemptiveStart({ ...revised, agreed: true }, opts)).toEqual({
       action: 'restart',
       reason: 'caller_silent',
     });
     // A new stop after more speech is not a revision.
-    expect(decidePreemptiveStart({ ...revised, vadStop: true }, follow)).toEqual({
+    expect(decidePreemptiveStart({ ...revised, vadStop: true }, opts)).toEqual({
       action: 'restart',
       reason: 'caller_silent',
     });
-    // LLM_PREEMPTIVE_FOLLOW_REVISIONS=false (the default): only once two responses agree on it.
-    expect(decidePreemptiveStart(revised, opts)).toEqual({ action: 'none', reason: 'unagreed' });
-    expect(decidePreemptiveStart(revised, { ...opts, followRevisions: false })).toEqual({
-      action: 'none',
-      reason: 'unagreed',
-    });
+    // The cap holds for agreed revisions too.
     expect(
-      decidePreemptiveStart({ ...revised, agreed: true }, { ...opts, followRevisions: false }).action,
-    ).toBe('restart');
-    // The cap holds for revisions too.
-    expect(
-      decidePreemptiveStart({ ...revised, current: { ...current, starts: PREEMPTIVE_MAX_STARTS } }, follow),
+      decidePreemptiveStart(
+        { ...revised, agreed: true, current: { ...current, starts: PREEMPTIVE_MAX_STARTS } },
+        opts,
+      ),
     ).toEqual({ action: 'none', reason: 'max_starts' });
     // A caller still talking: an unstable revision starts nothing.
-    expect(decidePreemptiveStart({ ...revised, callerSilent: false }, follow)).toEqual({
+    expect(decidePreemptiveStart({ ...revised, callerSilent: false }, opts)).toEqual({
       action: 'none',
       reason: 'unstable',
     });
