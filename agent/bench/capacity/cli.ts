@@ -19,6 +19,9 @@ whole calls for --duration seconds; then N grows by --beyond until a step breaks
                           (default 100; 0 = only the listed steps)
   --max-calls <n>         never go beyond this many calls (default 1500)
   --duration <s>          measurement window per step (default 60; 120 with --chaos)
+  --ramp <s>              the calls of a step start over this many seconds (default: one every
+                          600 ms up to 30 s, so calls are at every point of their conversation
+                          when measuring; e.g. --ramp 2.5 at 100 calls makes them turn in lockstep)
   --out <dir>             report directory (default docs/bench): <dir>/capacity.md and
                           <dir>/capacity/*.json|svg; the README table is updated only for docs/bench
   --emulator-options <j>  JSON (or @file.json) passed to the emulators' start options:
@@ -128,6 +131,7 @@ const OPTIONS = {
   steps: { type: 'string', default: '1,50,100,200,300,400,500' },
   beyond: { type: 'string', default: '100' },
   'max-calls': { type: 'string', default: '1500' },
+  ramp: { type: 'string' },
   duration: { type: 'string' },
   out: { type: 'string', default: join(REPO_ROOT, 'docs', 'bench') },
   'emulator-options': { type: 'string' },
@@ -155,6 +159,8 @@ export interface BenchConfig {
   readonly durationS: number;
   readonly beyond: number;
   readonly maxCalls: number;
+  /** --ramp: seconds over which a step's calls start (default conversation.ts rampMsFor). */
+  readonly rampS: number | undefined;
   readonly seed: number;
   readonly emulatorOptions: EmulatorPassThrough;
   readonly agentEnv: Readonly<Record<string, string>>;
@@ -186,6 +192,8 @@ export function parseBenchArgs(argv: readonly string[]): BenchConfig | 'help' {
   const beyond = Number(values.beyond);
   if (steps.some((s) => !Number.isInteger(s) || s < 1) || !(durationS >= 5) || !(beyond >= 0))
     throw new Error('--steps must be positive integers, --duration at least 5 s, --beyond >= 0');
+  if (values.ramp !== undefined && !(Number(values.ramp) >= 0))
+    throw new Error('--ramp must be a number of seconds >= 0');
   const entryFlag = values['agent-entry'];
   const faultSeed = Number(values['fault-seed']);
   // Bad specs fail here, before anything starts (parseFaultPlan explains what is wrong).
@@ -199,6 +207,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchConfig | 'help' {
     durationS,
     beyond,
     maxCalls: Number(values['max-calls']),
+    rampS: values.ramp === undefined ? undefined : Number(values.ramp),
     seed: Number(values.seed),
     emulatorOptions: parseEmulatorOptions(values['emulator-options']),
     agentEnv: parseAgentEnv(values['agent-env']),

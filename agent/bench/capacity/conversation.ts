@@ -169,7 +169,23 @@ export function slotStartMs(slot: number, slots: number, rampMs: number): number
   return (rampMs * slot) / Math.max(1, slots) + ((slot * golden) % 1) * 20;
 }
 
-/** The ramp for N concurrent calls: 25 ms per call (40 new calls a second), between 1 and 15 s. */
-export function rampMsFor(calls: number): number {
-  return Math.min(15_000, Math.max(1000, calls * 25));
+/** Calls of a step start one every this long until the ramp is RAMP_SPREAD_MS long. */
+const RAMP_MS_PER_CALL = 600;
+/**
+ * The longest ramp of a step under 1 200 calls: about two-thirds of a whole call (some 50 s with
+ * the answers), so the measurement window sees calls at every point of their conversations, as a
+ * pod whose calls arrive independently does, not all of them turning in the same second.
+ */
+export const RAMP_SPREAD_MS = 30_000;
+
+/**
+ * The ramp for N concurrent calls (`--ramp <s>` overrides it): one call every 600 ms up to 30 s
+ * (50 calls and more spread over 30 s), at least 1 s, and beyond 1 200 calls 25 ms per call (40 new
+ * calls a second). Before 2026-12-02 it was 25 ms per call at every N (100 calls in 2.5 s): their
+ * identical conversations then turned within about a second of each other, a burst no pod sees
+ * from independent callers (docs/bench/capacity.md).
+ */
+export function rampMsFor(calls: number, overrideS?: number): number {
+  if (overrideS !== undefined) return overrideS * 1000;
+  return Math.max(1000, Math.min(RAMP_SPREAD_MS, calls * RAMP_MS_PER_CALL), calls * 25);
 }

@@ -230,7 +230,10 @@ async function sweepMode(r: BenchRun): Promise<void> {
 
 /** One step of one profile's sweep; a step that breaks or fails stops that profile's sweep. */
 async function sweepStep(r: BenchRun, w: Sweep, calls: number): Promise<void> {
-  if (r.deadline !== undefined && Date.now() + stepEstimateMs(calls, r.durationS) > r.deadline.atMs) {
+  if (
+    r.deadline !== undefined &&
+    Date.now() + stepEstimateMs(calls, r.durationS, r.rampS) > r.deadline.atMs
+  ) {
     w.stoppedBecause = `--deadline ${r.deadline.flag}: no time left for ${calls} calls`;
     return;
   }
@@ -240,6 +243,7 @@ async function sweepStep(r: BenchRun, w: Sweep, calls: number): Promise<void> {
       profileName: w.profile.name,
       calls,
       durationS: r.durationS,
+      rampMs: rampMsFor(calls, r.rampS),
       emulators: w.emulators,
       runId: runId(),
       ...agentOptions(r),
@@ -261,8 +265,8 @@ async function sweepStep(r: BenchRun, w: Sweep, calls: number): Promise<void> {
 }
 
 /** Wall time one step takes at most: agent start, ramp, settling, window, hang-up delay. */
-export function stepEstimateMs(calls: number, durationS: number): number {
-  return 15_000 + rampMsFor(calls) + SETTLE_MS + durationS * 1000 + ANSWER_TIMEOUT_MS + 5000;
+export function stepEstimateMs(calls: number, durationS: number, rampS?: number): number {
+  return 15_000 + rampMsFor(calls, rampS) + SETTLE_MS + durationS * 1000 + ANSWER_TIMEOUT_MS + 5000;
 }
 
 export function writeSweep(report: SweepReport, outDir: string): void {

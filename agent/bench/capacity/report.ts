@@ -78,7 +78,7 @@ const loopThread = (s: StepResult): string => {
 
 export function detailTable(steps: readonly StepResult[]): string {
   const rows = [
-    '| calls | window (s) | machine busy (cores, all processes) | call-seconds | agent CPU system | heap used (MB) | RSS max (MB) | barge-ins (agent / caller clears) | agent turn outcomes | caller late echoes | emulators CPU | callers CPU / lag p99 (ms) | agent loop thread: on CPU / run-queue wait per s, per slice (ms) | unanswered by turn | errors by kind | broken |',
+    '| calls | ramp / window (s) | machine busy (cores, all processes) | call-seconds | agent CPU system | heap used (MB) | RSS max (MB) | barge-ins (agent / caller clears) | agent turn outcomes | caller late echoes | emulators CPU | callers CPU / lag p99 (ms) | agent loop thread: on CPU / run-queue wait per s, per slice (ms) | unanswered by turn | errors by kind | broken |',
     '|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---|---|---|',
   ];
   for (const s of steps) {
@@ -97,7 +97,7 @@ export function detailTable(steps: readonly StepResult[]): string {
       .map(([k, v]) => `${k} ${v}`)
       .join(', ');
     rows.push(
-      `| ${s.calls} | ${n(s.windowS)} | ${n(s.machineBusyCores, 2)} of ${s.machineCores} | ${n(s.callSeconds)} | ${n(s.agentCpuSystemPct)} % | ${n(s.heapUsedMb)} | ${n(s.rssMaxMb)} |` +
+      `| ${s.calls} | ${n(s.rampS, 1)} / ${n(s.windowS)} | ${n(s.machineBusyCores, 2)} of ${s.machineCores} | ${n(s.callSeconds)} | ${n(s.agentCpuSystemPct)} % | ${n(s.heapUsedMb)} | ${n(s.rssMaxMb)} |` +
         ` ${s.bargeIns} / ${s.callerClears} | ${outcomes || '-'} | ${s.callerLateEchoes} | ${n(s.emulatorsCpuPct)} % |` +
         ` ${n(s.callersCpuPct)} % / ${n(s.callersLagP99Ms, 1)} | ${loopThread(s)} | ${unanswered || '-'} | ${errs || 'none'} | ${s.broken ?? 'no'} |`,
     );
@@ -217,7 +217,7 @@ export function renderSweepMarkdown(r: SweepReport, chartDir: string): string {
     '',
     `- Machine: ${m.cpus} x ${m.cpuModel}, ${n(m.memoryGiB, 1)} GiB, Node ${m.node}, Linux ${m.kernel}. The agent, the emulators and the callers share these cores (and other people's work: see the load averages; a 1-minute load of ${LOADED_AT} or more is marked loaded).`,
     '- Three processes: the agent (`node agent/dist/main.js`, the production entry point, built; providers pointed at the emulators, LOG_LEVEL=info), the emulators (Speech gRPC, OpenAI HTTP/SSE, TTS gRPC) and the simulated Twilio callers. Agent CPU and RSS come from `/proc/<pid>/stat`; event-loop lag, frame and error counters from its own admin `/metrics`; turn latency from its `[LATENCY]` log lines.',
-    `- Each step: a fresh agent; N caller slots, each placing whole calls back to back (greeting, hello, a sentence with a 300-900 ms pause, a question interrupted by a barge-in, the barge-in, an address; think times of 0.4-1.6 s). Calls start over a ramp (25 ms per call, 1-15 s), then 5 s to settle, then a ${r.durationS} s window: every caller turn that ends inside it is measured (caller gap, answered or not) with the agent's record of it; the load stays at N until 16 s after the window (the answer timeout), then the callers hang up.`,
+    `- Each step: a fresh agent; N caller slots, each placing whole calls back to back (greeting, hello, a sentence with a 300-900 ms pause, a question interrupted by a barge-in, the barge-in, an address; think times of 0.4-1.6 s). Calls start over a ramp (the details table's ramp: one every 600 ms up to 30 s unless \`--ramp\` says otherwise, so the window sees calls at every point of their conversation), then 5 s to settle, then a ${r.durationS} s window: every caller turn that ends inside it is measured (caller gap, answered or not) with the agent's record of it; the load stays at N until 16 s after the window (the answer timeout), then the callers hang up.`,
     `- Emulator options: \`${JSON.stringify(r.emulatorOptions ?? {})}\`.`,
     ...(r.allocator ? [`- The agent's allocator: ${r.allocator}.`] : []),
     '',

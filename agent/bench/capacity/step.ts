@@ -40,6 +40,8 @@ export interface StepOptions {
    * window also ends early when every call has ended. Default false.
    */
   readonly measureFromStart?: boolean;
+  /** How long the slots' first calls take to start (ms); default rampMsFor(calls). */
+  readonly rampMs?: number;
   /** Place at most this many calls in all (smoke runs: one call per slot). */
   readonly maxCalls?: number;
   /**
@@ -196,7 +198,7 @@ interface Load {
 }
 
 async function startLoad(o: StepOptions, agent: AgentProcess): Promise<Load> {
-  const rampMs = rampMsFor(o.calls);
+  const rampMs = o.rampMs ?? rampMsFor(o.calls);
   const t0 = epochNow();
   const measureFromMs = o.measureFromStart ? t0 : t0 + rampMs + SETTLE_MS;
   const measureUntilMs = measureFromMs + o.durationS * 1000;

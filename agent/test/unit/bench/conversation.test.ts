@@ -71,8 +71,14 @@ describe('call sids, think times, starts', () => {
     expect(Math.max(...starts)).toBeLessThan(4000 + 20);
     const phases = new Set(starts.map((t) => Math.floor(t % 20)));
     expect(phases.size).toBeGreaterThan(15);
+  });
+
+  it("starts a step's calls over about two-thirds of a call, so they do not turn in lockstep", () => {
     expect(rampMsFor(1)).toBe(1000);
-    expect(rampMsFor(100)).toBe(2500);
-    expect(rampMsFor(5000)).toBe(15_000);
+    expect(rampMsFor(10)).toBe(6000);
+    expect(rampMsFor(50)).toBe(30_000);
+    expect(rampMsFor(400)).toBe(30_000);
+    expect(rampMsFor(2000)).toBe(50_000); // 25 ms per call beyond 1 200
+    expect(rampMsFor(100, 2.5)).toBe(2500); // --ramp
   });
 });

@@ -14,8 +14,9 @@ describe('sweep scheduling', () => {
   });
 
   it('estimates a step as start, ramp, settling, window and the hang-up delay', () => {
-    // 500 calls: 12.5 s ramp; 60 s window.
-    expect(stepEstimateMs(500, 60)).toBe(15_000 + 12_500 + 5000 + 60_000 + 15_000 + 5000);
+    // 500 calls: 30 s ramp; 60 s window.
+    expect(stepEstimateMs(500, 60)).toBe(15_000 + 30_000 + 5000 + 60_000 + 15_000 + 5000);
+    expect(stepEstimateMs(500, 60, 2)).toBe(15_000 + 2000 + 5000 + 60_000 + 15_000 + 5000);
     expect(stepEstimateMs(1, 60)).toBeLessThan(stepEstimateMs(500, 60));
   });
 });
