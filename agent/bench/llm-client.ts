@@ -23,19 +23,6 @@ const { values } = parseArgs({
 
 const words = Number(values.words);
 
-if (values.serve) {
-  const { startOpenAiEmulator } = await import('../src/sim/openai/server.ts');
-  const answer = Array.from({ length: words }, (_, i) => `מילה${i % 7}`).join(' ');
-  const emu = await startOpenAiEmulator({
-    latency: { timeToFirstTokenMs: { p50: 20, p95: 40 }, tokensPerSecond: 80 },
-    answer: () => answer,
-  });
-  process.send?.({ url: emu.url });
-  process.on('disconnect', () => process.exit(0)); // the parent ended (or was killed)
-} else {
-  await main();
-}
-
 interface Responder {
   respond(r: {
     callId: string;
@@ -116,4 +103,17 @@ async function main(): Promise<void> {
     );
   for (const [, r] of trees) await r.close();
   child.kill();
+}
+
+if (values.serve) {
+  const { startOpenAiEmulator } = await import('../src/sim/openai/server.ts');
+  const answer = Array.from({ length: words }, (_, i) => `מילה${i % 7}`).join(' ');
+  const emu = await startOpenAiEmulator({
+    latency: { timeToFirstTokenMs: { p50: 20, p95: 40 }, tokensPerSecond: 80 },
+    answer: () => answer,
+  });
+  process.send?.({ url: emu.url });
+  process.on('disconnect', () => process.exit(0)); // the parent ended (or was killed)
+} else {
+  await main();
 }
