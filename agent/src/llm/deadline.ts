@@ -56,3 +56,64 @@ export function sleep(ms: number, signal: AbortSignal): Promise<void> {
     signal.addEventListener('abort', done, { once: true });
   });
 }
+
+/**
+ * The deadline of each wait for the next event of one streamed answer, on one timer per answer
+ * instead of a timer and a promise per event: arm() before a wait, disarm() when the event
+ * came. When an armed wait passes its time the watchdog records a DeadlineError and aborts
+ * `ctrl`, which ends the pending read; the reader then throws `fired`. The timer is moved only
+ * when a wait must end before it: a later time is checked for when the timer fires.
+ */
+export class StreamWatchdog {
+  private readonly ctrl: AbortController;
+  private readonly stallMs: number;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private timerAt = Infinity;
+  private due = Infinity;
+  private kind: 'timeout' | 'stalled' = 'timeout';
+  /** Set when an armed wait ran out; the stream was aborted. */
+  fired: DeadlineError | undefined;
+
+  constructor(ctrl: AbortController, stallMs: number) {
+    this.ctrl = ctrl;
+    this.stallMs = stallMs;
+  }
+
+  /** A wait that must end by `at` (performance.now() time). */
+  arm(at: number, kind: 'timeout' | 'stalled'): void {
+    this.due = at;
+    this.kind = kind;
+    if (this.timer === undefined || at < this.timerAt) this.schedule(at);
+  }
+
+  disarm(): void {
+    this.due = Infinity;
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.due = Infinity;
+  }
+
+  private schedule(at: number): void {
+    clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(this.check, Math.max(0, at - performance.now()));
+  }
+
+  private readonly check = (): void => {
+    this.timer = undefined;
+    if (this.due === Infinity) return;
+    // Timers fire on whole milliseconds of the loop's clock: within 1 ms of the time is the time.
+    if (performance.now() < this.due - 1) {
+      this.schedule(this.due);
+      return;
+    }
+    this.fired = new DeadlineError(
+      this.kind,
+      this.kind === 'timeout' ? `no first token within the deadline` : `no delta for ${this.stallMs} ms`,
+    );
+    this.ctrl.abort();
+  };
+}

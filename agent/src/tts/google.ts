@@ -160,11 +160,12 @@ export class GoogleSynthesizer implements Synthesizer {
       } finally {
         request.signal.removeEventListener('abort', cancel);
       }
-      const content = response.audioContent;
+      const content = response.audioContent ?? new Uint8Array();
+      // A view of the decoded bytes, not a copy of the whole answer's audio.
       audio = stripWavHeader(
-        Buffer.from(
-          typeof content === 'string' ? Buffer.from(content, 'base64') : (content ?? new Uint8Array()),
-        ),
+        typeof content === 'string'
+          ? Buffer.from(content, 'base64')
+          : Buffer.from(content.buffer, content.byteOffset, content.byteLength),
       );
     } catch (e) {
       if (request.signal.aborted) {
