@@ -87,12 +87,11 @@ export function createUserTurns(deps: UserTurnsDeps, events: UserTurnEvents): Us
       guard(where, feed, input);
     }),
   );
-  // Only calls with an utterance open get the tick: most of a call the caller listens.
-  const feedTick = (): void => {
-    if (endpointer.needsTicks !== false) feed({ type: 'tick', atMs: clock.now() });
-  };
+  // Only calls with an utterance open get the tick: most of a call the caller listens. Asked
+  // before the guard, so an idle call's tick is one property read.
+  const feedTick = (): void => feed({ type: 'tick', atMs: clock.now() });
   const unsubscribeTick = clock.onTick(() => {
-    if (!closed) guard('tick', feedTick);
+    if (!closed && endpointer.needsTicks !== false) guard('tick', feedTick);
   });
 
   function feed(input: EndpointerInput): void {
@@ -107,7 +106,9 @@ export function createUserTurns(deps: UserTurnsDeps, events: UserTurnEvents): Us
       sttStream.markUtterance?.(utteranceStartMs, frame.eventTimeMs ?? atMs);
       utteranceStartMs = undefined;
     }
-    const agentSpeaking = deps.agentSpeaking();
+    // The barge-in rule reads the agent's state only inside a speech segment (outside one it
+    // just resets): asked there alone, most frames skip the playback lookup.
+    const agentSpeaking = frame.speech && deps.agentSpeaking();
     if (bargeIn.process(frame, FRAME_MS, agentSpeaking) && agentSpeaking) events.bargeIn(atMs);
     feed({ type: 'vad', atMs, frame, frameMs: FRAME_MS });
   }
