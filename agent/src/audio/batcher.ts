@@ -160,8 +160,9 @@ export function createBatcher(config: BatcherConfig, sink: (chunk: AudioChunk) =
       }
       const target = batch!.length;
       const take = Math.min(data.length - offset, target - bytes);
-      // Copy: the caller may reuse its buffer after push returns.
-      data.copy(batch!, bytes, offset, offset + take);
+      // Copy: the caller may reuse its buffer after push returns. A typed-array set, not
+      // Buffer#copy, whose argument checks and wrappers cost more than the 160 bytes themselves.
+      batch!.set(offset === 0 && take === data.length ? data : data.subarray(offset, offset + take), bytes);
       bytes += take;
       offset += take;
       if (bytes >= target) flush();

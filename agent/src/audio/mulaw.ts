@@ -57,6 +57,15 @@ export function decodeMulaw(buf: Buffer | Uint8Array, out?: Int16Array): Int16Ar
   return pcm;
 }
 
+/** Decodes `out.length` mu-law bytes of `buf` from `offset` into `out` (one frame of a longer message). */
+export function decodeMulawAt(buf: Uint8Array, offset: number, out: Int16Array): void {
+  const n = out.length;
+  if (offset < 0 || offset + n > buf.length)
+    throw new RangeError(`decodeMulawAt: ${n} bytes from ${offset} exceed ${buf.length}`);
+  const table = MULAW_DECODE_TABLE;
+  for (let i = 0; i < n; i++) out[i] = table[buf[offset + i]!]!;
+}
+
 /** Encodes PCM16 to mu-law bytes. `out` (at least pcm.length long) avoids an allocation on the hot path. */
 export function encodeMulaw(pcm: Int16Array, out?: Buffer): Buffer {
   const n = pcm.length;

@@ -31,7 +31,11 @@ export interface AudioBatcher {
 
 /** Decides, frame by frame, whether caller speech is long enough to interrupt the agent. */
 export interface BargeInDetector {
-  /** Returns true once per speech segment, on the frame where it qualifies while the agent speaks. */
+  /**
+   * Returns true once per speech segment, on the frame where it qualifies while the agent speaks.
+   * `agentSpeaking` is looked up only inside a speech segment (`frame.speech`); outside one it is
+   * false (the session skips the playback lookup on the frames where the caller is silent).
+   */
   process(frame: VadFrame, frameMs: number, agentSpeaking: boolean): boolean;
 }
 

@@ -3,7 +3,7 @@
 // rule on every VAD frame. Each frame also goes to the prosody tracker (turn/prosody.ts), which
 // the endpointer asks how the caller's pitch ended when a pause could end the turn. It decides what the caller said and when; what to do about it is the
 // session's policy (session.ts). Modelled on LiveKit agents-js voice/audio_recognition.ts.
-import { decodeMulaw } from '../audio/mulaw.ts';
+import { decodeMulawAt } from '../audio/mulaw.ts';
 import type { AudioChunk } from '../audio/types.ts';
 import type { Config } from '../config/schema.ts';
 import type { SttListener, SttStream, StreamingStt } from '../stt/types.ts';
@@ -75,7 +75,6 @@ export function createUserTurns(deps: UserTurnsDeps, events: UserTurnEvents): Us
   const endpointer = components.createEndpointer(config, phraseEnd);
   const bargeIn = components.createBargeInDetector(config);
   const batcher = components.createBatcher(config, (chunk) => sttStream.write(chunk));
-  const pcmScratch = new Int16Array(FRAME_SAMPLES * 8);
   let utteranceStartMs: number | undefined;
   let closed = false;
 
@@ -87,12 +86,11 @@ export function createUserTurns(deps: UserTurnsDeps, events: UserTurnEvents): Us
       guard(where, feed, input);
     }),
   );
-  // Only calls with an utterance open get the tick: most of a call the caller listens.
-  const feedTick = (): void => {
-    if (endpointer.needsTicks !== false) feed({ type: 'tick', atMs: clock.now() });
-  };
+  // Only calls with an utterance open get the tick: most of a call the caller listens. Asked
+  // before the guard, so an idle call's tick is one property read.
+  const feedTick = (): void => feed({ type: 'tick', atMs: clock.now() });
   const unsubscribeTick = clock.onTick(() => {
-    if (!closed) guard('tick', feedTick);
+    if (!closed && endpointer.needsTicks !== false) guard('tick', feedTick);
   });
 
   function feed(input: EndpointerInput): void {
@@ -107,33 +105,27 @@ export function createUserTurns(deps: UserTurnsDeps, events: UserTurnEvents): Us
       sttStream.markUtterance?.(utteranceStartMs, frame.eventTimeMs ?? atMs);
       utteranceStartMs = undefined;
     }
-    const agentSpeaking = deps.agentSpeaking();
+    // The barge-in rule reads the agent's state only inside a speech segment (outside one it
+    // just resets): asked there alone, most frames skip the playback lookup.
+    const agentSpeaking = frame.speech && deps.agentSpeaking();
     if (bargeIn.process(frame, FRAME_MS, agentSpeaking) && agentSpeaking) events.bargeIn(atMs);
     feed({ type: 'vad', atMs, frame, frameMs: FRAME_MS });
   }
 
-  // Per 20 ms frame: hoisted so the hot path allocates no closure, and decoded into views made
-  // once (a subarray per frame is an allocation per frame).
-  const pcmFrames = Array.from({ length: pcmScratch.length / FRAME_SAMPLES }, (_, k) =>
-    pcmScratch.subarray(k * FRAME_SAMPLES, (k + 1) * FRAME_SAMPLES),
-  );
-  const onFrame = (pcm: Int16Array, atMs: number): void => {
-    const frame = vad.process(pcm, atMs);
-    phraseEnd.push(pcm, frame.voiced);
-    onVadFrame(frame, atMs);
-  };
+  // Per 20 ms frame, hoisted so the hot path allocates no closure. Each frame is decoded
+  // straight into the prosody tracker's history (its next slot, the default 160 samples): the
+  // VAD reads it there and the tracker keeps it without a copy.
   const processAudio = (chunk: AudioChunk): void => {
     batcher.push(chunk);
-    const n = chunk.mulaw.length;
-    if (n <= pcmScratch.length) {
-      decodeMulaw(chunk.mulaw, pcmScratch);
-      for (let k = 0; (k + 1) * FRAME_SAMPLES <= n; k++)
-        onFrame(pcmFrames[k]!, chunk.audioTimeMs + k * FRAME_MS);
-      return;
+    const { mulaw, audioTimeMs } = chunk;
+    for (let k = 0; (k + 1) * FRAME_SAMPLES <= mulaw.length; k++) {
+      const pcm = phraseEnd.frameSlot();
+      decodeMulawAt(mulaw, k * FRAME_SAMPLES, pcm);
+      const atMs = audioTimeMs + k * FRAME_MS;
+      const frame = vad.process(pcm, atMs);
+      phraseEnd.push(pcm, frame.voiced);
+      onVadFrame(frame, atMs);
     }
-    const pcm = decodeMulaw(chunk.mulaw);
-    for (let off = 0; off + FRAME_SAMPLES <= n; off += FRAME_SAMPLES)
-      onFrame(pcm.subarray(off, off + FRAME_SAMPLES), chunk.audioTimeMs + (off / FRAME_SAMPLES) * FRAME_MS);
   };
 
   return {

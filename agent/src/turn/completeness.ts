@@ -128,10 +128,10 @@ export function endsWithAbbreviation(text: string): boolean {
 }
 
 /** The last word (punctuation stripped) is one that needs a continuation. */
-export function endsWithDanglingWord(text: string): boolean {
+export const endsWithDanglingWord: (text: string) => boolean = memoByText((text) => {
   const word = lastWord(text).replace(EDGE_PUNCTUATION, '').toLowerCase();
   return word !== '' && DANGLING.has(word);
-}
+});
 
 /** Words that open a Hebrew question (its end may be level or high: not a hold cue). */
 const QUESTION_OPENERS = new Set([
@@ -173,7 +173,9 @@ const QUESTION_OPENERS = new Set([
  * The transcript reads as a question: it ends with a question mark, or its first word (or the
  * word after a leading "ו"/"אז") opens one.
  */
-export function looksLikeQuestion(text: string): boolean {
+export const looksLikeQuestion: (text: string) => boolean = memoByText(questionLike);
+
+function questionLike(text: string): boolean {
   const t = text.trim();
   if (/[?？]["'”’)\]]*$/u.test(t)) return true;
   const words = t
@@ -185,17 +187,25 @@ export function looksLikeQuestion(text: string): boolean {
   return QUESTION_OPENERS.has(first) || (first.startsWith('ו') && QUESTION_OPENERS.has(first.slice(1)));
 }
 
-/** The last text asked about and its answer: the endpointer asks on every frame and tick. */
-let lastCompletenessText: string | undefined;
-let lastCompleteness: Completeness = 'incomplete';
-
-export function transcriptCompleteness(text: string): Completeness {
-  if (text === lastCompletenessText) return lastCompleteness;
-  const result = completenessOf(text);
-  lastCompletenessText = text;
-  lastCompleteness = result;
-  return result;
+/**
+ * Remembers a pure function's answers per text. The endpointer asks about the same few texts on
+ * every frame and tick of every open utterance, and the calls of a process interleave: a memo of
+ * the last text alone missed whenever another call's frame came in between (most of the time
+ * with a hundred calls). Bounded: emptied when full (the texts of live utterances return at once).
+ */
+function memoByText<T>(fn: (text: string) => T, max = 2048): (text: string) => T {
+  const answers = new Map<string, T>();
+  return (text) => {
+    const known = answers.get(text);
+    if (known !== undefined) return known;
+    const answer = fn(text);
+    if (answers.size >= max) answers.clear();
+    answers.set(text, answer);
+    return answer;
+  };
 }
+
+export const transcriptCompleteness: (text: string) => Completeness = memoByText(completenessOf);
 
 function completenessOf(text: string): Completeness {
   const t = text.trim();

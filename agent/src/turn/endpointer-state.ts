@@ -33,6 +33,8 @@ export interface EndpointerState {
   endedInsideSegment: boolean;
   /** This call's recognizer punctuates sentence ends in its interims (learned from what it sent). */
   punctuatingInterims: boolean;
+  /** The outputs of the input being handled (reused: emptied when handed out). */
+  readonly out: EndpointerOutput[];
 }
 
 export function newEndpointerState(config: EndpointerConfig, cues?: PhraseEndCues): EndpointerState {
@@ -47,6 +49,7 @@ export function newEndpointerState(config: EndpointerConfig, cues?: PhraseEndCue
     vadInSpeech: false,
     endedInsideSegment: false,
     punctuatingInterims: false,
+    out: [],
   };
 }
 

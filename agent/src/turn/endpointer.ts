@@ -32,7 +32,13 @@
 // What each input changes: endpointer-inputs.ts; the state and the steps they share:
 // endpointer-state.ts; here: the rules evaluated after every input.
 import { endpointerAbandonedTotal } from './metrics.ts';
-import { effectiveCompleteness, pitchCanHold, requiredSilenceMs, transcriptEndRule } from './end-of-turn.ts';
+import {
+  effectiveCompleteness,
+  pitchCanHold,
+  requiredSilenceMs,
+  transcriptEndRule,
+  type UtteranceView,
+} from './end-of-turn.ts';
 import type { EndpointerConfig } from './endpointer-config.ts';
 import { onFinal, onPartial, onTakeBack, onVad } from './endpointer-inputs.ts';
 import {
@@ -67,8 +73,14 @@ export function createEndpointer(config: EndpointerConfig, cues?: PhraseEndCues)
   };
 }
 
-function handle(s: EndpointerState, input: EndpointerInput): EndpointerOutput[] {
-  const out: EndpointerOutput[] = [];
+/** What most inputs produce: shared, so a frame or tick that decides nothing allocates nothing. */
+const NOTHING: readonly EndpointerOutput[] = Object.freeze([]);
+
+function handle(s: EndpointerState, input: EndpointerInput): readonly EndpointerOutput[] {
+  // One array per endpointer, filled by this input's steps; handed out only when it holds
+  // something (as a copy: the caller may keep it across inputs).
+  const out = s.out;
+  out.length = 0; // an input that threw left its outputs behind: they were never handed out
   switch (input.type) {
     case 'vad':
       s.nowMs = Math.max(s.nowMs, input.atMs + input.frameMs);
@@ -93,7 +105,8 @@ function handle(s: EndpointerState, input: EndpointerInput): EndpointerOutput[] 
       throw new TypeError(`endpointer: unknown input ${JSON.stringify(input)}`);
   }
   evaluate(s, out);
-  return out;
+  if (out.length === 0) return NOTHING;
+  return out.splice(0);
 }
 
 /** After every input: report what the session may act on, then end the utterance if a rule says so. */
@@ -109,7 +122,17 @@ function evaluate(s: EndpointerState, out: EndpointerOutput[]): void {
   reportPause(s, u, transcript, out);
   const judged = judge(u, transcript);
   const pitchHold = pitchHolds(s, u, judged.text, judged.settled);
-  const view = { ...u, transcript, punctuatingInterims: s.punctuatingInterims, pitchHold };
+  // The fields the transcript rules read (a copy of the whole utterance per frame was most of
+  // this function's allocation).
+  const view: UtteranceView = {
+    transcript,
+    partial: u.partial,
+    partialAgreed: u.partialAgreed,
+    lastFrameVoiced: u.lastFrameVoiced,
+    lastVoicedEndMs: u.lastVoicedEndMs,
+    punctuatingInterims: s.punctuatingInterims,
+    pitchHold,
+  };
   const rule =
     transcriptEndRule(view, s.config, s.nowMs, s.tuning.coverageSlackMs) ??
     timingRule(u, judged.text, s.tuning, s.nowMs, s.punctuatingInterims, pitchHold, judged.settled);

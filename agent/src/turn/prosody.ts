@@ -64,6 +64,12 @@ export interface PhraseEndCues {
 export interface PhraseEndTracker extends PhraseEndCues {
   /** One frame of caller audio and the VAD's raw decision for it. */
   push(pcm: Int16Array, voiced: boolean): void;
+  /**
+   * Where the next frame's samples go (`frameSamples` long): a frame decoded into it and then
+   * pushed is not copied (the caller's audio path decodes straight into the tracker's history).
+   * Valid until the next push.
+   */
+  frameSlot(): Int16Array;
   reset(): void;
 }
 
@@ -114,6 +120,7 @@ export function createPhraseEndTracker(options: Partial<ProsodyOptions> = {}): P
   const windowFrames = o.windowFrames + o.analyseAfterFrames;
   const ringFrames = windowFrames + historyFrames;
   const ring = new Int16Array(ringFrames * n);
+  const slots = Array.from({ length: ringFrames }, (_, k) => ring.subarray(k * n, (k + 1) * n));
   const linear = new Int16Array(ringFrames * n);
   const scratch = new Float64Array(maxPitchLag(o.pitch) + 2);
   const reference = new Float64Array(o.referenceSize);
@@ -172,7 +179,7 @@ export function createPhraseEndTracker(options: Partial<ProsodyOptions> = {}): P
 
   return {
     push(pcm, voiced) {
-      ring.set(pcm.length === n ? pcm : pcm.subarray(0, n), head * n);
+      if (pcm !== slots[head]) ring.set(pcm.length === n ? pcm : pcm.subarray(0, n), head * n);
       head = (head + 1) % ringFrames;
       filled = Math.min(ringFrames, filled + 1);
       if (voiced) {
@@ -188,6 +195,9 @@ export function createPhraseEndTracker(options: Partial<ProsodyOptions> = {}): P
       snapshot.set(linear);
       snapshotFilled = filled;
       hasSnapshot = true;
+    },
+    frameSlot() {
+      return slots[head]!;
     },
     finalPitch() {
       if (!hasSnapshot) return undefined;

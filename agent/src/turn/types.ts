@@ -105,7 +105,8 @@ export type EndpointerOutput =
     };
 
 export interface Endpointer {
-  handle(input: EndpointerInput): EndpointerOutput[];
+  /** The outputs this input caused; an empty result may be a shared, frozen array. */
+  handle(input: EndpointerInput): readonly EndpointerOutput[];
   reset(): void;
   /**
    * False while a clock tick can change nothing (no utterance open): the session skips the 20 ms

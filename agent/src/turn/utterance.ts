@@ -45,6 +45,17 @@ export interface Utterance {
   pauseReported: boolean;
   /** The turn(s) this utterance continues (taken back when the caller resumed before any answer). */
   resumed: ResumedTurn | undefined;
+  /** transcriptOf's last answer and what it was made from (internal to transcriptOf). */
+  transcriptMemo: TranscriptMemo | undefined;
+}
+
+/** transcriptOf's last answer, with what it was made from (`committed` only grows). */
+interface TranscriptMemo {
+  readonly committed: readonly string[];
+  readonly committedLength: number;
+  readonly partial: SttPartial | undefined;
+  readonly resumed: string | undefined;
+  readonly text: string;
 }
 
 /** What a taken-back turn hands to the utterance that continues it. */
@@ -84,6 +95,7 @@ export function newUtterance(id: number, speechStartMs: number): Utterance {
     reportedText: '',
     pauseReported: false,
     resumed: undefined,
+    transcriptMemo: undefined,
   };
 }
 
@@ -93,7 +105,8 @@ export function newUtterance(id: number, speechStartMs: number): Utterance {
  */
 export function transcriptOf(u: Utterance): string {
   // The endpointer asks on every 20 ms frame and tick; the pieces change a few times a second.
-  const memo = transcriptMemo.get(u);
+  // Kept on the utterance itself (a field read, where a WeakMap lookup hashed per call).
+  const memo = u.transcriptMemo;
   const resumed = u.resumed?.transcript;
   if (
     memo !== undefined &&
@@ -105,27 +118,15 @@ export function transcriptOf(u: Utterance): string {
     return memo.text;
   const own = [...u.committed, u.partial?.text.trim() ?? ''].reduce(joinTranscriptPieces, '');
   const text = resumed !== undefined ? mergeResumedTranscript(resumed, own) : own;
-  transcriptMemo.set(u, {
+  u.transcriptMemo = {
     committed: u.committed,
     committedLength: u.committed.length,
     partial: u.partial,
     resumed,
     text,
-  });
+  };
   return text;
 }
-
-/** transcriptOf's last answer per utterance, with what it was made from (`committed` only grows). */
-const transcriptMemo = new WeakMap<
-  Utterance,
-  {
-    readonly committed: readonly string[];
-    readonly committedLength: number;
-    readonly partial: SttPartial | undefined;
-    readonly resumed: string | undefined;
-    readonly text: string;
-  }
->();
 
 /** What one VAD frame tells about an utterance that is open (or was just opened by it). */
 export function applyVadFrame(u: Utterance, atMs: number, frame: VadFrame, frameMs: number): void {

@@ -59,6 +59,7 @@ export class TwoBandFilter {
   }
 
   measure(pcm: Int16Array): void {
+    if (this.measureStill(pcm)) return;
     let x1 = this.hx1;
     let x2 = this.hx2;
     let y1 = this.hy1;
@@ -100,6 +101,48 @@ export class TwoBandFilter {
     this.sumSq = sumSq;
     this.peak = peak;
     this.lowSumSq = lowSumSq;
+  }
+
+  /**
+   * Digital silence (a frame of zeros, e.g. mu-law 0xFF) into filters that have settled under it:
+   * after a few hundred milliseconds of zeros the filters' outputs do not decay to 0 but stay on
+   * a fixed point far below one LSB (a denormal such as -1e-322, where rounding stops the decay),
+   * and every sample of such a frame gives the same outputs and leaves the states as they were.
+   * Then the frame's sums are those of one sample repeated, without running the filters (on
+   * denormals, slow) - bit for bit what the loop computes. Any other frame or state: false, and
+   * measure() runs the filters.
+   */
+  private measureStill(pcm: Int16Array): boolean {
+    const { hx1, hx2, hy1, hy2, lx1, lx2, ly1, ly2 } = this;
+    if (hx1 !== 0 || hx2 !== 0) return false;
+    for (let i = 0; i < pcm.length; i++) if (pcm[i] !== 0) return false;
+    // One sample of zeros, the same expressions as measure()'s loop.
+    const x = 0;
+    const { b0: hb0, b1: hb1, b2: hb2, a1: ha1, a2: ha2 } = this.hp;
+    const y = hb0 * x + hb1 * hx1 + hb2 * hx2 - ha1 * hy1 - ha2 * hy2;
+    const { b0: lb0, b1: lb1, b2: lb2, a1: la1, a2: la2 } = this.lp;
+    const z = lb0 * y + lb1 * lx1 + lb2 * lx2 - la1 * ly1 - la2 * ly2;
+    // Object.is: the states must stay what they are bit for bit, the sign of a zero included.
+    const fixed =
+      Object.is(x, hx1) &&
+      Object.is(y, hy1) &&
+      Object.is(y, hy2) &&
+      Object.is(y, lx1) &&
+      Object.is(y, lx2) &&
+      Object.is(z, ly1) &&
+      Object.is(z, ly2);
+    if (!fixed) return false;
+    const yy = y * y;
+    const zz = z * z;
+    let sumSq = 0;
+    let lowSumSq = 0;
+    if (yy !== 0) for (let i = 0; i < pcm.length; i++) sumSq += yy;
+    if (zz !== 0) for (let i = 0; i < pcm.length; i++) lowSumSq += zz;
+    const a = y < 0 ? -y : y;
+    this.sumSq = sumSq;
+    this.peak = pcm.length > 0 && a > 0 ? a : 0;
+    this.lowSumSq = lowSumSq;
+    return true;
   }
 }
 

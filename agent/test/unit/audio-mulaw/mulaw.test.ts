@@ -3,6 +3,7 @@ import alawmulawPackage from 'alawmulaw';
 import {
   MULAW_DECODE_TABLE,
   decodeMulaw,
+  decodeMulawAt,
   decodeMulawSample,
   encodeMulaw,
   encodeMulawSample,
@@ -96,5 +97,20 @@ describe('table codec', () => {
     expect(Array.from(buf)).toEqual([0xff, 0x80, 0x00, 0xff]);
     expect(() => decodeMulaw(Buffer.alloc(5), new Int16Array(4))).toThrow(RangeError);
     expect(() => encodeMulaw(new Int16Array(5), Buffer.alloc(4))).toThrow(RangeError);
+  });
+});
+
+describe('decodeMulawAt: one frame of a longer message', () => {
+  it('decodes out.length bytes from the offset, as decodeMulaw does on that slice', () => {
+    const buf = Buffer.from(Array.from({ length: 480 }, (_, i) => (i * 7) & 0xff));
+    const out = new Int16Array(160);
+    for (const offset of [0, 160, 320]) {
+      decodeMulawAt(buf, offset, out);
+      expect(Array.from(out)).toEqual(Array.from(decodeMulaw(buf.subarray(offset, offset + 160))));
+    }
+  });
+  it('refuses a frame that runs past the message', () => {
+    expect(() => decodeMulawAt(Buffer.alloc(300), 160, new Int16Array(160))).toThrow(RangeError);
+    expect(() => decodeMulawAt(Buffer.alloc(300), -1, new Int16Array(160))).toThrow(RangeError);
   });
 });

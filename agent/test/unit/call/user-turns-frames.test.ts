@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { MULAW_DECODE_TABLE } from '../../../src/audio/mulaw.ts';
 import { defaultTurnComponents } from '../../../src/call/components.ts';
 import type { Vad, VadFrame } from '../../../src/turn/types.ts';
-import { createHarness } from './fakes.ts';
+import { createUserTurns } from '../../../src/call/user-turns.ts';
+import { defaultConfig } from '../../../src/config/load.ts';
+import { silentLogger } from '../../../src/telemetry/logger.ts';
+import { FakeClock } from './fake-clock.ts';
+import { FakeStt, createHarness } from './fakes.ts';
 
 /** Records every frame the call's VAD is given: its time and a copy of its samples. */
 class RecordingVad implements Vad {
@@ -52,5 +56,50 @@ describe('caller audio reaches the VAD as 20 ms frames', () => {
 
   it('a chunk shorter than a frame is not given to the VAD', () => {
     expect(run([{ bytes: 100, atMs: 0 }]).frames).toEqual([]);
+  });
+});
+
+describe('the barge-in rule asks whether the agent speaks only inside caller speech', () => {
+  // Most frames of a call are the caller listening: the playback lookup is skipped there, and the
+  // rule still sees the agent's state on every frame of a speech segment.
+  it('silent frames do not ask; speech frames ask and still interrupt the agent', () => {
+    let asked = 0;
+    const frames: VadFrame[] = [
+      ...Array.from({ length: 5 }, () => ({ voiced: false, speech: false })),
+      { voiced: true, speech: true, event: 'speechStart' as const, eventTimeMs: 100 },
+      ...Array.from({ length: 20 }, () => ({ voiced: true, speech: true })),
+    ];
+    let k = 0;
+    const vad: Vad = { process: () => frames[Math.min(k++, frames.length - 1)]!, reset() {} };
+    const bargeIns: number[] = [];
+    const turns = createUserTurns(
+      {
+        config: defaultConfig({ bargeInMinMs: 100 }),
+        components: { ...defaultTurnComponents, createVad: () => vad },
+        stt: new FakeStt(),
+        clock: new FakeClock(),
+        callId: 'frames',
+        logger: silentLogger,
+        observer: undefined,
+        agentSpeaking: () => {
+          asked++;
+          return true;
+        },
+        guard: (_where, fn, arg) => fn(arg as never),
+      },
+      {
+        speechStarted() {},
+        partial() {},
+        turnEnded() {},
+        lateFinal() {},
+        bargeIn: (atMs) => bargeIns.push(atMs),
+      },
+    );
+    const silence = Buffer.alloc(160, 0xff);
+    for (let i = 0; i < 5; i++) turns.onAudio({ mulaw: silence, audioTimeMs: i * 20 });
+    expect(asked).toBe(0);
+    for (let i = 5; i < 26; i++) turns.onAudio({ mulaw: silence, audioTimeMs: i * 20 });
+    expect(asked).toBe(21);
+    expect(bargeIns).toEqual([180]);
   });
 });

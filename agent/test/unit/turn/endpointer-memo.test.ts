@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../../src/config/load.ts';
 import { transcriptCompleteness } from '../../../src/turn/completeness.ts';
+import { createEndpointer } from '../../../src/turn/endpointer.ts';
 import { judgedTranscript, requiredSilenceMs } from '../../../src/turn/end-of-turn.ts';
 import { newUtterance, transcriptOf, type Utterance } from '../../../src/turn/utterance.ts';
 
@@ -43,6 +44,7 @@ const fresh = (u: Utterance): Utterance => ({
   ...u,
   committed: [...u.committed],
   resumed: u.resumed ? { ...u.resumed } : undefined,
+  transcriptMemo: undefined,
 });
 
 describe('endpointer memos answer what a fresh computation answers', () => {
@@ -121,5 +123,30 @@ describe('endpointer memos answer what a fresh computation answers', () => {
     expect(requiredSilenceMs('אני רוצה את', config)).toBe(1500);
     config.endpointMinSilenceMs = 2000;
     expect(requiredSilenceMs('אני רוצה את', config)).toBe(2000);
+  });
+});
+
+describe('endpointer outputs without an allocation per input', () => {
+  it('an input that decides nothing returns an empty array; arrays handed out stay as they were', () => {
+    const ep = createEndpointer(defaultConfig());
+    const quiet = ep.handle({ type: 'vad', atMs: 0, frame: { voiced: false, speech: false }, frameMs: 20 });
+    expect(quiet).toEqual([]);
+    const start = ep.handle({
+      type: 'vad',
+      atMs: 20,
+      frame: { voiced: true, speech: true, event: 'speechStart', eventTimeMs: 0 },
+      frameMs: 20,
+    });
+    expect(start).toEqual([{ type: 'speechStarted', utteranceId: 1, atMs: 0 }]);
+    const partial = ep.handle({
+      type: 'partial',
+      partial: { text: 'שלום', stability: 0.9, audioTimeMs: 20, receivedAtMs: 40 },
+    });
+    for (let t = 40; t < 400; t += 20)
+      ep.handle({ type: 'vad', atMs: t, frame: { voiced: true, speech: true }, frameMs: 20 });
+    expect(quiet).toEqual([]);
+    expect(start).toEqual([{ type: 'speechStarted', utteranceId: 1, atMs: 0 }]);
+    expect(partial).toEqual([]);
+    expect(start).not.toBe(ep.handle({ type: 'tick', atMs: 400 }));
   });
 });

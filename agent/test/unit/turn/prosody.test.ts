@@ -175,3 +175,26 @@ describe('the pause fixtures carry the intonation they claim (scripts/make-pause
     for (const name of ['hello', 'address']) expect(atPauses(`${name}.wav`).at(-1)).toBe('fall');
   });
 });
+
+describe("frames written into the tracker's own slot", () => {
+  // The caller's audio path decodes each frame into frameSlot() and pushes that view (no copy):
+  // the readings must be those of pushing copies.
+  it('give the same reading at every frame as frames pushed from elsewhere', () => {
+    const dir = join(import.meta.dirname, '..', '..', 'fixtures', 'audio');
+    const pcm = parsePcm16Wav(readFileSync(join(dir, 'address.wav')));
+    const vad = createVad({ vadHangoverMs: 220 });
+    const copied = createPhraseEndTracker();
+    const inPlace = createPhraseEndTracker();
+    let readings = 0;
+    for (const [i, frame] of frames(pcm).entries()) {
+      const voiced = vad.process(frame, i * 20).voiced;
+      copied.push(Int16Array.from(frame), voiced);
+      const slot = inPlace.frameSlot();
+      slot.set(frame);
+      inPlace.push(slot, voiced);
+      expect(inPlace.finalPitch(), `frame ${i}`).toBe(copied.finalPitch());
+      if (copied.finalPitch() !== undefined) readings++;
+    }
+    expect(readings).toBeGreaterThan(10);
+  });
+});

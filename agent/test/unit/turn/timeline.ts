@@ -81,7 +81,7 @@ export function runTimeline(
   const vadFrames: (VadFrame & { atMs: number })[] = [];
   let next = 0;
   let lastTurn: TurnEnd | undefined;
-  const collect = (outs: EndpointerOutput[], at: number): void => {
+  const collect = (outs: readonly EndpointerOutput[], at: number): void => {
     for (const o of outs) {
       outputs.push({ ...o, outAtMs: at });
       if (o.type === 'turnEnded') lastTurn = o.turn;
