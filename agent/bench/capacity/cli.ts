@@ -46,6 +46,10 @@ The agent alone on a core (its lag without the load generator's share of the CPU
   HVA_BENCH_AGENT_CPUS=1 taskset -c 0 npm run bench -- ...
 Where the loop's time goes: --agent-node-arg=--cpu-prof, then
   node agent/bench/capacity/long-tasks.ts <file.cpuprofile> --from 15 --list 20
+The load generator's CPU: Node options for the emulators' and the callers' processes, e.g.
+  HVA_BENCH_EMULATORS_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof/emulators" \
+  HVA_BENCH_CALLERS_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof/callers" npm run bench -- ...
+  then node agent/bench/cpuprofile.ts <file.cpuprofile> --skip 12 --top 40 [--by file]
 Faults (docs/bench/chaos.md):
   --fault <spec>          inject a fault (repeatable), e.g. stt-stream-fail:20%@mid,
                           llm-429-burst:at=30s,for=10s, llm-stall:at=30s,for=10s,
