@@ -5,7 +5,7 @@ import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseFaultPlan } from '../../src/sim/faults/index.ts';
 import { resolveUserPath } from '../../src/sim/profile.ts';
-import { AGENT_DIST_ENTRY, AGENT_SRC_ENTRY, REPO_ROOT } from './harness.ts';
+import { AGENT_DIR, AGENT_DIST_ENTRY, AGENT_SRC_ENTRY, REPO_ROOT } from './harness.ts';
 import type { EmulatorPassThrough } from './protocol.ts';
 
 export const HELP = `Usage: npm run bench -- [options]
@@ -35,6 +35,9 @@ whole calls for --duration seconds; then N grows by --beyond until a step breaks
                           the library is installed (else glibc, said in the report); asking for
                           jemalloc without it is an error. Only the agent; the report names it
   --seed <n>              emulator seed (default 1)
+  --no-audio-store        the TTS emulator synthesises every sentence again; by default it reads
+                          what an earlier run synthesised from agent/.cache/tts-emulator (as
+                          bench:turn does), so its espeak-ng work stays out of the emulators' CPU
   --deadline <HH:MM|ISO>  start no step that could not end by then (the report keeps what ran)
 Soak:
   --soak                  30 minutes at 100 concurrent calls, calls starting and ending all the
@@ -49,6 +52,10 @@ The agent alone on a core (its lag without the load generator's share of the CPU
   HVA_BENCH_AGENT_CPUS=1 taskset -c 0 npm run bench -- ...
 Where the loop's time goes: --agent-node-arg=--cpu-prof, then
   node agent/bench/capacity/long-tasks.ts <file.cpuprofile> --from 15 --list 20
+The load generator's CPU: Node options for the emulators' and the callers' processes, e.g.
+  HVA_BENCH_EMULATORS_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof/emulators" \
+  HVA_BENCH_CALLERS_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof/callers" npm run bench -- ...
+  then node agent/bench/cpuprofile.ts <file.cpuprofile> --skip 12 --top 40 [--by file]
 Faults (docs/bench/chaos.md):
   --fault <spec>          inject a fault (repeatable), e.g. stt-stream-fail:20%@mid,
                           llm-429-burst:at=30s,for=10s, llm-stall:at=30s,for=10s,
@@ -63,6 +70,19 @@ Faults (docs/bench/chaos.md):
                           Writes <out>/chaos.md (results block) and <out>/chaos/chaos.json
   --chaos-calls <n>       default 100 (first --profile only)
 `;
+
+/** Where the TTS emulator keeps synthesised audio across runs (bench:turn's store too). */
+export const TTS_AUDIO_STORE_DIR = join(AGENT_DIR, '.cache', 'tts-emulator');
+
+/** The emulators' start options: the user's, with the TTS audio store unless they set their own. */
+export function emulatorStartOptions(
+  c: Pick<BenchConfig, 'emulatorOptions' | 'ttsAudioStoreDir'>,
+): EmulatorPassThrough {
+  const o = c.emulatorOptions;
+  const tts = (o.tts ?? {}) as Record<string, unknown>;
+  if (c.ttsAudioStoreDir === undefined || tts['audioStoreDir'] !== undefined) return o;
+  return { ...o, tts: { ...tts, audioStoreDir: c.ttsAudioStoreDir } };
+}
 
 const PROFILES: Record<string, string> = {
   reference: '../shared/bench/reference-profile.json',
@@ -139,6 +159,7 @@ const OPTIONS = {
   'agent-entry': { type: 'string', default: 'dist' },
   'agent-node-arg': { type: 'string', multiple: true, default: [] as string[] },
   seed: { type: 'string', default: '1' },
+  'audio-store': { type: 'boolean', default: true },
   allocator: { type: 'string' },
   soak: { type: 'boolean', default: false },
   'soak-calls': { type: 'string', default: '100' },
@@ -163,6 +184,8 @@ export interface BenchConfig {
   readonly rampS: number | undefined;
   readonly seed: number;
   readonly emulatorOptions: EmulatorPassThrough;
+  /** The TTS emulator's audio store across runs (sim/tts/synthesis.ts directoryStore); undefined with --no-audio-store. */
+  readonly ttsAudioStoreDir: string | undefined;
   readonly agentEnv: Readonly<Record<string, string>>;
   /** 'dist' (built when stale), 'src' or a path, as given. */
   readonly agentEntryFlag: string;
@@ -184,7 +207,7 @@ export interface BenchConfig {
 
 /** The command line to a BenchConfig, or 'help'; throws on a bad flag before anything starts. */
 export function parseBenchArgs(argv: readonly string[]): BenchConfig | 'help' {
-  const { values } = parseArgs({ args: [...argv], options: OPTIONS });
+  const { values } = parseArgs({ args: [...argv], options: OPTIONS, allowNegative: true });
   if (values.help) return 'help';
   const profiles = resolveProfiles(values.profile);
   const steps = values.steps.split(',').map((s) => Number(s.trim()));
@@ -210,6 +233,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchConfig | 'help' {
     rampS: values.ramp === undefined ? undefined : Number(values.ramp),
     seed: Number(values.seed),
     emulatorOptions: parseEmulatorOptions(values['emulator-options']),
+    ttsAudioStoreDir: values['audio-store'] ? TTS_AUDIO_STORE_DIR : undefined,
     agentEnv: parseAgentEnv(values['agent-env']),
     agentEntryFlag: entryFlag,
     agentEntry:

@@ -90,6 +90,16 @@ async function stopChild(child: ChildProcess, signal: NodeJS.Signals, graceMs: n
   clearTimeout(timer);
 }
 
+/**
+ * Node options for the emulators' or the callers' process: this process's own (fork's default)
+ * plus the whitespace-separated options in HVA_BENCH_EMULATORS_NODE_ARGS /
+ * HVA_BENCH_CALLERS_NODE_ARGS, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof/callers` to see where the
+ * load generator's CPU goes (`--cpu-prof` is refused in NODE_OPTIONS).
+ */
+export function simNodeArgs(inherited: readonly string[], extra: string | undefined): string[] {
+  return [...inherited, ...(extra ?? '').split(/\s+/).filter((a) => a !== '')];
+}
+
 export interface EmulatorsHandle {
   readonly endpoints: EmulatorEndpoints;
   stats(): Promise<EmulatorStats>;
@@ -103,6 +113,7 @@ export interface EmulatorsHandle {
 /** Starts the emulators' process (emulators-process.ts) on a profile; resolves when they listen. */
 export async function startEmulators(config: EmulatorsConfig): Promise<EmulatorsHandle> {
   const child = fork(join(import.meta.dirname, 'emulators-process.ts'), [], {
+    execArgv: simNodeArgs(process.execArgv, process.env['HVA_BENCH_EMULATORS_NODE_ARGS']),
     env: { ...process.env, HVA_BENCH_EMULATORS: JSON.stringify(config) },
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
@@ -346,6 +357,7 @@ export interface CallersRun {
 /** Starts the callers' process (callers-process.ts) on a spec; `done` resolves when it has finished. */
 export function runCallers(spec: CallersSpec, onCall?: (c: CallSummary) => void): CallersRun {
   const child = fork(join(import.meta.dirname, 'callers-process.ts'), [], {
+    execArgv: simNodeArgs(process.execArgv, process.env['HVA_BENCH_CALLERS_NODE_ARGS']),
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
   const calls: CallSummary[] = [];

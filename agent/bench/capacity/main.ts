@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describeAllocator, resolveAllocator, type Allocator } from './allocator.ts';
-import { HELP, parseBenchArgs, type BenchConfig, type Profile } from './cli.ts';
+import { emulatorStartOptions, HELP, parseBenchArgs, type BenchConfig, type Profile } from './cli.ts';
 import { REPO_ROOT, ensureAgentBuilt, startEmulators, type EmulatorsHandle } from './harness.ts';
 import type { EmulatorPassThrough } from './protocol.ts';
 import {
@@ -124,7 +124,7 @@ async function chaosMode(r: BenchRun): Promise<void> {
   console.error(
     `bench: chaos, ${r.chaosCalls} calls x ${r.durationS} s per run on ${profile.name}; load ${fmtLoad()}`,
   );
-  const runs = await withEmulators(profile, r.seed, r.emulatorOptions, (emulators) =>
+  const runs = await withEmulators(profile, r.seed, emulatorStartOptions(r), (emulators) =>
     runChaos({
       profileName: profile.name,
       calls: r.chaosCalls,
@@ -156,7 +156,7 @@ async function soakMode(r: BenchRun): Promise<void> {
   console.error(
     `bench: soak, ${r.soakCalls} calls x ${r.soakMinutes} min on ${profile.name}; load ${fmtLoad()}`,
   );
-  await withEmulators(profile, r.seed, r.emulatorOptions, (emulators) =>
+  await withEmulators(profile, r.seed, emulatorStartOptions(r), (emulators) =>
     runSoak({
       profileName: profile.name,
       profilePath: profile.path,
@@ -190,6 +190,7 @@ async function sweepMode(r: BenchRun): Promise<void> {
     machine: machineFacts(),
     durationS: r.durationS,
     emulatorOptions: r.emulatorOptions,
+    ttsAudioStore: r.ttsAudioStoreDir !== undefined,
     allocator: describeAllocator(r.allocator),
     profiles: sweeps.map((w) => ({
       name: w.profile.name,
@@ -201,7 +202,9 @@ async function sweepMode(r: BenchRun): Promise<void> {
   // Every profile's emulators at once (idle ones cost nothing): the profiles take turns at each
   // N, so a sweep cut short by --deadline still compares them at the same steps.
   const emulators = await Promise.all(
-    r.profiles.map((p) => startEmulators({ profile: p.file, seed: r.seed, options: r.emulatorOptions })),
+    r.profiles.map((p) =>
+      startEmulators({ profile: p.file, seed: r.seed, options: emulatorStartOptions(r) }),
+    ),
   );
   const sweeps: Sweep[] = r.profiles.map((profile, i) => ({
     profile,

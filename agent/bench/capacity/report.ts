@@ -31,6 +31,8 @@ export interface SweepReport {
   readonly machine: MachineFacts;
   readonly durationS: number;
   readonly emulatorOptions: unknown;
+  /** The TTS emulator read audio earlier runs synthesised (absent in older reports). */
+  readonly ttsAudioStore?: boolean;
   /** The agents' malloc, as allocator.ts describeAllocator says it (absent in older reports). */
   readonly allocator?: string;
   readonly profiles: readonly ProfileSweep[];
@@ -219,6 +221,11 @@ export function renderSweepMarkdown(r: SweepReport, chartDir: string): string {
     '- Three processes: the agent (`node agent/dist/main.js`, the production entry point, built; providers pointed at the emulators, LOG_LEVEL=info), the emulators (Speech gRPC, OpenAI HTTP/SSE, TTS gRPC) and the simulated Twilio callers. Agent CPU and RSS come from `/proc/<pid>/stat`; event-loop lag, frame and error counters from its own admin `/metrics`; turn latency from its `[LATENCY]` log lines.',
     `- Each step: a fresh agent; N caller slots, each placing whole calls back to back (greeting, hello, a sentence with a 300-900 ms pause, a question interrupted by a barge-in, the barge-in, an address; think times of 0.4-1.6 s). Calls start over a ramp (the details table's ramp: one every 600 ms up to 30 s unless \`--ramp\` says otherwise, so the window sees calls at every point of their conversation), then 5 s to settle, then a ${r.durationS} s window: every caller turn that ends inside it is measured (caller gap, answered or not) with the agent's record of it; the load stays at N until 16 s after the window (the answer timeout), then the callers hang up.`,
     `- Emulator options: \`${JSON.stringify(r.emulatorOptions ?? {})}\`.`,
+    ...(r.ttsAudioStore
+      ? [
+          "- The TTS emulator reads the sentences earlier runs synthesised from agent/.cache/tts-emulator (`--no-audio-store`: synthesise each again): its espeak-ng work is not the load generator's cost per call. The answers' timing is the profile's either way.",
+        ]
+      : []),
     ...(r.allocator ? [`- The agent's allocator: ${r.allocator}.`] : []),
     '',
   ];

@@ -4,6 +4,7 @@
 // (script-cursor.ts); the agent's audio, marks and clears go to Twilio's side (agent-audio.ts),
 // which credits answers to the caller's turns (turn-ledger.ts) and times them (echo-timing.ts).
 import { randomBytes } from 'node:crypto';
+import type { Socket } from 'node:net';
 import WebSocket from 'ws';
 import type { CallEvent, CallOptions, CallResult, ProtocolErrorCounts } from './call-types.ts';
 import { EchoTiming } from './echo-timing.ts';
@@ -22,15 +23,16 @@ import {
 import { RecordingCapture } from './recording.ts';
 import { sharedScheduler, type ScheduledTask, type Scheduler } from './scheduler.ts';
 import { validateScript, type CallStep } from './script.ts';
-import { FRAME_BYTES, FRAME_MS, ScriptCursor, SILENCE_FRAME } from './script-cursor.ts';
+import { frameBase64 } from './frames.ts';
+import { FRAME_BYTES, FRAME_MS, ScriptCursor } from './script-cursor.ts';
 import { TurnLedger } from './turn-ledger.ts';
+import { isAscii, maskedTextFrame } from './ws-frame.ts';
 import { mediaStreamConnectUrl, mediaStreamSignatureUrl, twilioSignature } from './signature.ts';
 import { postVoiceWebhook, type ConnectTwiml } from './webhook.ts';
 
 export type { CallEvent, CallOptions, CallResult, ProtocolErrorCounts, TurnTiming } from './call-types.ts';
 
 export { FRAME_BYTES, FRAME_MS } from './script-cursor.ts';
-const SILENCE_B64 = SILENCE_FRAME.toString('base64');
 
 function zeroMask(mask: Buffer): void {
   mask.fill(0);
@@ -59,6 +61,8 @@ export class SimulatedCall {
   private readonly agentAudio: AgentAudio;
 
   private ws: WebSocket | undefined;
+  /** Under cheapFraming: the connection's socket, which media frames are written to directly. */
+  private mediaSocket: Socket | undefined;
   private t0 = 0;
   private startedAtEpochMs: number | undefined;
   private unregisterFaults: (() => void) | undefined;
@@ -239,8 +243,22 @@ export class SimulatedCall {
     if (ws && ws.readyState === WebSocket.OPEN) ws.send(text);
   }
 
+  /** A media message: one write of the whole frame under cheapFraming, else through ws. */
+  private sendMedia(text: string): void {
+    const ws = this.ws;
+    if (!ws || ws.readyState !== WebSocket.OPEN) return;
+    const socket = this.mediaSocket;
+    if (socket && !socket.destroyed) socket.write(maskedTextFrame(text), 'latin1');
+    else ws.send(text);
+  }
+
   private onOpen(): void {
     this.t0 = this.scheduler.now();
+    // ws keeps its socket in `_socket` (not in its types). Media frames written there are the
+    // bytes ws would send with the zero mask (ws-frame.ts); without deflate ws never holds a
+    // message back, so the order of everything sent stays the order of the calls.
+    const socket = (this.ws as unknown as { _socket?: Socket } | undefined)?._socket;
+    if (this.opts.cheapFraming && socket && isAscii(this.streamSid)) this.mediaSocket = socket;
     this.startedAtEpochMs = Date.now();
     this.emit({ type: 'open', atMs: 0 });
     this.send(connectedMessage());
@@ -281,8 +299,8 @@ export class SimulatedCall {
     }
     this.sendLagHist.add(nowAbs - deadline);
     const k = this.frame;
-    const payload = action === SILENCE_FRAME ? SILENCE_B64 : action.toString('base64');
-    this.send(mediaMessage(++this.seq, this.streamSid, k + 1, k * FRAME_MS, payload));
+    const payload = frameBase64(action);
+    this.sendMedia(mediaMessage(++this.seq, this.streamSid, k + 1, k * FRAME_MS, payload));
     this.capture?.addCaller(k, action);
     this.echo.onFrameSent(atMs);
     this.framesSent++;

@@ -9,11 +9,20 @@ export interface ScheduledTask {
   cancel(): void;
 }
 
-interface Entry extends ScheduledTask {
-  time: number;
-  seq: number;
-  fn: () => void;
-  cancelled: boolean;
+/** A task in the heap; a class, so a frame's entry is one object without a closure of its own. */
+class Entry implements ScheduledTask {
+  cancelled = false;
+  readonly time: number;
+  readonly seq: number;
+  readonly fn: () => void;
+  constructor(time: number, seq: number, fn: () => void) {
+    this.time = time;
+    this.seq = seq;
+    this.fn = fn;
+  }
+  cancel(): void {
+    this.cancelled = true;
+  }
 }
 
 export interface SchedulerOptions {
@@ -60,15 +69,7 @@ export class Scheduler {
 
   /** Runs fn at absolute clock time `time` (ms, same clock as now()). */
   at(time: number, fn: () => void): ScheduledTask {
-    const entry: Entry = {
-      time,
-      seq: this.seq++,
-      fn,
-      cancelled: false,
-      cancel() {
-        entry.cancelled = true;
-      },
-    };
+    const entry = new Entry(time, this.seq++, fn);
     this.push(entry);
     if (!this.running) this.arm();
     return entry;
@@ -131,7 +132,9 @@ export class Scheduler {
     while (i > 0) {
       const parent = (i - 1) >> 1;
       if (!this.less(h[i]!, h[parent]!)) break;
-      [h[i], h[parent]] = [h[parent]!, h[i]!];
+      const t = h[i]!;
+      h[i] = h[parent]!;
+      h[parent] = t;
       i = parent;
     }
   }
@@ -150,7 +153,9 @@ export class Scheduler {
         if (l < h.length && this.less(h[l]!, h[m]!)) m = l;
         if (r < h.length && this.less(h[r]!, h[m]!)) m = r;
         if (m === i) break;
-        [h[i], h[m]] = [h[m]!, h[i]!];
+        const t = h[i]!;
+        h[i] = h[m]!;
+        h[m] = t;
         i = m;
       }
     }

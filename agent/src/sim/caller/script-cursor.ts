@@ -2,13 +2,11 @@
 // clip's audio, silence while waiting for the agent) or the end of the call. The caller's turns
 // and the agent's talk it waits on are in the ledger (turn-ledger.ts).
 import type { CallEvent } from './call-types.ts';
+import { clipFrames, FRAME_BYTES, FRAME_MS, SILENCE_FRAME } from './frames.ts';
 import type { CallStep, PlayStep } from './script.ts';
 import type { TurnLedger } from './turn-ledger.ts';
 
-export const FRAME_MS = 20;
-export const FRAME_BYTES = 160;
-/** A frame of mu-law digital silence; the call sends its cached base64 when it sees this very buffer. */
-export const SILENCE_FRAME = Buffer.alloc(FRAME_BYTES, 0xff);
+export { FRAME_BYTES, FRAME_MS, SILENCE_FRAME } from './frames.ts';
 
 export interface ScriptHost {
   emit(event: CallEvent): void;
@@ -109,13 +107,8 @@ export class ScriptCursor {
       this.host.emit({ type: 'speech-start', atMs, turn, label });
     }
     const end = Math.min(off + FRAME_BYTES, audio.length);
-    let out: Buffer;
-    if (end - off === FRAME_BYTES) {
-      out = Buffer.from(audio.buffer, audio.byteOffset + off, FRAME_BYTES);
-    } else {
-      out = Buffer.alloc(FRAME_BYTES, 0xff);
-      out.set(audio.subarray(off, end));
-    }
+    // The clip's frames are cut once and shared by every call playing it (frames.ts).
+    const out = clipFrames(audio)[off / FRAME_BYTES]!;
     this.stepOffset = end;
     if (end >= audio.length) {
       const ended = this.ledger.endTurn(frame * FRAME_MS + (end - off) / 8);

@@ -88,6 +88,26 @@ export async function sendCompletionJson(
 }
 
 /**
+ * One SSE event of the answer: `data: ` + the chat.completion.chunk JSON (id, object, created,
+ * model, choices[0] = index, delta, finish_reason, logprobs) + a blank line. The parts that do not
+ * change within an answer are serialised once; the bytes are JSON.stringify's of the whole object.
+ */
+export function sseChunk(c: Pick<Completion, 'id' | 'created' | 'model'>) {
+  const head = JSON.stringify({
+    id: c.id,
+    object: 'chat.completion.chunk',
+    created: c.created,
+    model: c.model,
+  });
+  const open = `data: ${head.slice(0, -1)},"choices":[{"index":0,"delta":`;
+  const stop = (finish: string | null): string =>
+    `,"finish_reason":${JSON.stringify(finish)},"logprobs":null}]}\n\n`;
+  const tokenTail = stop(null);
+  return (delta: Record<string, unknown>, finish: string | null): string =>
+    open + JSON.stringify(delta) + (finish === null ? tokenTail : stop(finish));
+}
+
+/**
  * The answer as SSE chat.completion.chunk events, each unit at its due time; a stall fault stops
  * sending after `afterTokens` units and holds the connection open.
  */
@@ -105,8 +125,7 @@ export async function streamCompletion(
     connection: 'keep-alive',
   });
   res.flushHeaders();
-  const chunk = (delta: Record<string, unknown>, finish: string | null): string =>
-    `data: ${JSON.stringify({ id: c.id, object: 'chat.completion.chunk', created: c.created, model: c.model, choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }] })}\n\n`;
+  const chunk = sseChunk(c);
   const { tokens, callChunks } = c;
   await timing.waitUntil(timing.dueAt(0));
   if (timing.closed()) return;

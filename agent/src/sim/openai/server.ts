@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { loadReferenceProfile, logNormalSampler, seededRandom } from '../profile.ts';
 import { planCompletion, sendCompletionJson, streamCompletion, type CompletionTiming } from './completion.ts';
 import { FaultQueue, sendFaultResponse } from './faults.ts';
-import { readBody, sendError, sendJson, wait } from './http.ts';
+import { BodyTooLargeError, readBody, refuseTooLarge, sendError, sendJson, wait } from './http.ts';
 import { EmulatorStats } from './stats.ts';
 import { checkToolMessages, parseTools, resolveReply, type EmittedCall, type ScriptInput } from './tools.ts';
 
@@ -105,7 +105,8 @@ async function handleRequest(emulator: Emulator, req: IncomingMessage, res: Serv
   let body: Record<string, unknown>;
   try {
     body = JSON.parse(await readBody(req)) as Record<string, unknown>;
-  } catch {
+  } catch (err) {
+    if (err instanceof BodyTooLargeError) return refuseTooLarge(req, res, err);
     return sendError(
       res,
       400,

@@ -23,13 +23,16 @@ export type SegmentEvent =
 
 const FRAME_MS = 20;
 const FRAME_SAMPLES = 160;
+/** |sample| per mu-law byte: a frame's energy is a sum of table entries, no sign test per sample. */
+const MULAW_MAGNITUDE = Uint16Array.from(MULAW_DECODE_TABLE, (v) => Math.abs(v));
+const EMPTY = Buffer.alloc(0);
 
 /** Streaming segmenter over 8 kHz audio; times are ms of audio since the first byte. */
 export class EnergySegmenter {
   private readonly opts: SegmenterOptions;
   private readonly bytesPerSample: number;
   private readonly encoding: AudioEncodingName;
-  private carry: Buffer = Buffer.alloc(0);
+  private carry: Buffer = EMPTY;
   private frameIndex = 0;
   private voicedRun = 0;
   private runStartMs = 0;
@@ -82,7 +85,7 @@ export class EnergySegmenter {
         }
       }
     }
-    this.carry = offset < data.length ? Buffer.from(data.subarray(offset)) : Buffer.alloc(0);
+    this.carry = offset < data.length ? Buffer.from(data.subarray(offset)) : EMPTY;
     return events;
   }
 
@@ -96,11 +99,8 @@ export class EnergySegmenter {
   private frameEnergy(data: Buffer, offset: number): number {
     let sum = 0;
     if (this.encoding === 'MULAW') {
-      const table = MULAW_DECODE_TABLE;
-      for (let i = 0; i < FRAME_SAMPLES; i++) {
-        const v = table[data[offset + i]!]!;
-        sum += v < 0 ? -v : v;
-      }
+      const magnitude = MULAW_MAGNITUDE;
+      for (let i = 0; i < FRAME_SAMPLES; i++) sum += magnitude[data[offset + i]!]!;
     } else {
       for (let i = 0; i < FRAME_SAMPLES; i++) {
         const v = data.readInt16LE(offset + i * 2);

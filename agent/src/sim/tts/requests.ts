@@ -84,8 +84,22 @@ export function checkVoice(
 }
 
 /** Encodes PCM16 for an audio encoding; null if the encoding is not one this emulator makes. */
+/**
+ * mu-law made from each synthesised PCM once: the synthesis cache hands every answer of a
+ * sentence the same Int16Array, and encoding it again per answer was the TTS emulator's largest
+ * own cost under load. Callers only read the buffer (slice it, copy it behind a header).
+ */
+const mulawOfPcm = new WeakMap<Int16Array, Buffer>();
+
 export function encodeAudio(pcm: Int16Array, encoding: string): Buffer | null {
-  if (encoding === 'MULAW') return encodeMulaw(pcm);
+  if (encoding === 'MULAW') {
+    let mulaw = mulawOfPcm.get(pcm);
+    if (mulaw === undefined) {
+      mulaw = encodeMulaw(pcm);
+      mulawOfPcm.set(pcm, mulaw);
+    }
+    return mulaw;
+  }
   if (encoding === 'LINEAR16' || encoding === 'PCM')
     return Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength);
   return null;

@@ -125,65 +125,70 @@ const answeringServer = (replyDelayMs: number, replyBytes: number) =>
   });
 
 describe('what the simulator sends', () => {
-  it('sends connected, start with the Twilio fields, media in 160-byte frames, dtmf and stop', async () => {
-    let log: Received[] = [];
-    const server = await startServer((_ws, l) => {
-      log = l;
-    });
-    const audio = Buffer.alloc(400, 0x2a); // 50 ms: 2 full frames + a padded one
-    const result = await placeCall({
-      url: server.url,
-      script: [{ kind: 'play', audio, label: 'x' }, { kind: 'dtmf', digit: '7' }, silence(40)],
-      customParameters: { from: '+972500000000', lang: 'he' },
-      callSid: 'CAtest',
-      streamSid: 'MZtest',
-      accountSid: 'ACtest',
-    });
-    expect(result.outcome).toBe('completed');
-    const events = log.map((r) => r.msg.event);
-    expect(events).toEqual([
-      'connected',
-      'start',
-      'media',
-      'media',
-      'media',
-      'dtmf',
-      'media',
-      'media',
-      'stop',
-    ]);
-    const start = log[1]!.msg;
-    expect(start.streamSid).toBe('MZtest');
-    expect(start.start).toEqual({
-      accountSid: 'ACtest',
-      callSid: 'CAtest',
-      streamSid: 'MZtest',
-      tracks: ['inbound'],
-      customParameters: { from: '+972500000000', lang: 'he' },
-      mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 },
-    });
-    const media = log.filter((r) => r.msg.event === 'media').map((r) => r.msg);
-    media.forEach((m, i) => {
-      expect(m.streamSid).toBe('MZtest');
-      expect(m.media.track).toBe('inbound');
-      expect(m.media.chunk).toBe(String(i + 1));
-      expect(m.media.timestamp).toBe(String(i * 20));
-      expect(Buffer.from(m.media.payload, 'base64')).toHaveLength(160);
-    });
-    const third = Buffer.from(media[2]!.media.payload, 'base64');
-    expect(third.subarray(0, 80).every((b) => b === 0x2a)).toBe(true);
-    expect(third.subarray(80).every((b) => b === 0xff)).toBe(true); // padded with mu-law silence
-    expect(Buffer.from(media[3]!.media.payload, 'base64').every((b) => b === 0xff)).toBe(true);
-    const seqs = log.slice(1).map((r) => Number(r.msg.sequenceNumber));
-    expect(seqs).toEqual(seqs.map((_, i) => i + 1));
-    expect(log[5]!.msg.dtmf).toEqual({ track: 'inbound_track', digit: '7' });
-    expect(log[8]!.msg.stop).toEqual({ accountSid: 'ACtest', callSid: 'CAtest' });
-    expect(result.framesSent).toBe(5);
-    expect(result.dtmfSent).toBe(1);
-    expect(result.turns).toHaveLength(1);
-    expect(result.turns[0]!.speechStartMs).toBe(0);
-    expect(result.turns[0]!.speechEndMs).toBe(50);
-  });
+  // cheapFraming (load tests) writes media frames straight to the socket: the same messages arrive.
+  it.each([false, true])(
+    'sends connected, start with the Twilio fields, media in 160-byte frames, dtmf and stop (cheapFraming %s)',
+    async (cheapFraming) => {
+      let log: Received[] = [];
+      const server = await startServer((_ws, l) => {
+        log = l;
+      });
+      const audio = Buffer.alloc(400, 0x2a); // 50 ms: 2 full frames + a padded one
+      const result = await placeCall({
+        url: server.url,
+        script: [{ kind: 'play', audio, label: 'x' }, { kind: 'dtmf', digit: '7' }, silence(40)],
+        customParameters: { from: '+972500000000', lang: 'he' },
+        callSid: 'CAtest',
+        streamSid: 'MZtest',
+        accountSid: 'ACtest',
+        cheapFraming,
+      });
+      expect(result.outcome).toBe('completed');
+      const events = log.map((r) => r.msg.event);
+      expect(events).toEqual([
+        'connected',
+        'start',
+        'media',
+        'media',
+        'media',
+        'dtmf',
+        'media',
+        'media',
+        'stop',
+      ]);
+      const start = log[1]!.msg;
+      expect(start.streamSid).toBe('MZtest');
+      expect(start.start).toEqual({
+        accountSid: 'ACtest',
+        callSid: 'CAtest',
+        streamSid: 'MZtest',
+        tracks: ['inbound'],
+        customParameters: { from: '+972500000000', lang: 'he' },
+        mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 },
+      });
+      const media = log.filter((r) => r.msg.event === 'media').map((r) => r.msg);
+      media.forEach((m, i) => {
+        expect(m.streamSid).toBe('MZtest');
+        expect(m.media.track).toBe('inbound');
+        expect(m.media.chunk).toBe(String(i + 1));
+        expect(m.media.timestamp).toBe(String(i * 20));
+        expect(Buffer.from(m.media.payload, 'base64')).toHaveLength(160);
+      });
+      const third = Buffer.from(media[2]!.media.payload, 'base64');
+      expect(third.subarray(0, 80).every((b) => b === 0x2a)).toBe(true);
+      expect(third.subarray(80).every((b) => b === 0xff)).toBe(true); // padded with mu-law silence
+      expect(Buffer.from(media[3]!.media.payload, 'base64').every((b) => b === 0xff)).toBe(true);
+      const seqs = log.slice(1).map((r) => Number(r.msg.sequenceNumber));
+      expect(seqs).toEqual(seqs.map((_, i) => i + 1));
+      expect(log[5]!.msg.dtmf).toEqual({ track: 'inbound_track', digit: '7' });
+      expect(log[8]!.msg.stop).toEqual({ accountSid: 'ACtest', callSid: 'CAtest' });
+      expect(result.framesSent).toBe(5);
+      expect(result.dtmfSent).toBe(1);
+      expect(result.turns).toHaveLength(1);
+      expect(result.turns[0]!.speechStartMs).toBe(0);
+      expect(result.turns[0]!.speechEndMs).toBe(50);
+    },
+  );
 
   it('paces 100 frames against an absolute clock (no drift)', async () => {
     let log: Received[] = [];

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { parseBenchArgs, type BenchConfig } from '../../../bench/capacity/cli.ts';
+import {
+  emulatorStartOptions,
+  parseBenchArgs,
+  TTS_AUDIO_STORE_DIR,
+  type BenchConfig,
+} from '../../../bench/capacity/cli.ts';
 
 const parsed = (argv: string[]): BenchConfig => {
   const c = parseBenchArgs(argv);
@@ -42,5 +47,28 @@ describe('npm run bench command line', () => {
   it('keeps --deadline as given and as a time', () => {
     const c = parsed(['--deadline', '2026-12-01T14:45:00Z']);
     expect(c.deadline).toEqual({ flag: '2026-12-01T14:45:00Z', atMs: Date.parse('2026-12-01T14:45:00Z') });
+  });
+
+  it('gives the TTS emulator the audio store unless --no-audio-store or the options name their own', () => {
+    const on = parsed(['--steps', '100']);
+    expect(on.ttsAudioStoreDir).toBe(TTS_AUDIO_STORE_DIR);
+    expect(TTS_AUDIO_STORE_DIR).toMatch(/agent\/\.cache\/tts-emulator$/);
+    expect(emulatorStartOptions(on)).toEqual({ tts: { audioStoreDir: TTS_AUDIO_STORE_DIR } });
+    const off = parsed(['--no-audio-store']);
+    expect(off.ttsAudioStoreDir).toBeUndefined();
+    expect(emulatorStartOptions(off)).toEqual({});
+    const own = parsed([
+      '--emulator-options',
+      '{"tts":{"audioStoreDir":"/x","cacheEntries":4},"speech":{"seed":2}}',
+    ]);
+    expect(emulatorStartOptions(own)).toEqual({
+      tts: { audioStoreDir: '/x', cacheEntries: 4 },
+      speech: { seed: 2 },
+    });
+    const merged = parsed(['--emulator-options', '{"tts":{"cacheEntries":4}}']);
+    expect(emulatorStartOptions(merged)).toEqual({
+      tts: { cacheEntries: 4, audioStoreDir: TTS_AUDIO_STORE_DIR },
+    });
+    expect(merged.emulatorOptions).toEqual({ tts: { cacheEntries: 4 } }); // the report shows what was asked
   });
 });

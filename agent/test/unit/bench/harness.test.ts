@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { agentCommand } from '../../../bench/capacity/harness.ts';
+import { agentCommand, simNodeArgs } from '../../../bench/capacity/harness.ts';
 
 describe('agent process command', () => {
   it('runs node directly, or under taskset when HVA_BENCH_AGENT_CPUS names CPUs', () => {
@@ -13,5 +13,17 @@ describe('agent process command', () => {
       args: ['-c', '1', process.execPath, 'dist/main.js'],
     });
     expect(() => agentCommand(['dist/main.js'], '1; rm -rf /')).toThrow(/CPU list/);
+  });
+});
+
+describe('emulators and callers process options', () => {
+  it("adds HVA_BENCH_*_NODE_ARGS to the parent's own options", () => {
+    expect(simNodeArgs(['--conditions=x'], undefined)).toEqual(['--conditions=x']);
+    expect(simNodeArgs([], '')).toEqual([]);
+    expect(simNodeArgs(['--a'], ' --cpu-prof   --cpu-prof-dir=/tmp/p/callers ')).toEqual([
+      '--a',
+      '--cpu-prof',
+      '--cpu-prof-dir=/tmp/p/callers',
+    ]);
   });
 });
