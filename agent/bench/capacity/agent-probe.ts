@@ -5,6 +5,8 @@
 // since the previous line. The harness reads the file (probe.ts); nothing here touches the
 // agent's code, so the production entry runs unmodified.
 import { appendFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeHeapSnapshot } from 'node:v8';
 import { PerformanceObserver, constants, performance, type PerformanceEntry } from 'node:perf_hooks';
 import { gcKindName, type ProbeLine } from './probe.ts';
 
@@ -58,11 +60,15 @@ if (file) {
   setInterval(() => write(false), every).unref();
   // SIGUSR2 (with --expose-gc): a full GC, then a line at once: what is live against what the
   // process still holds (a leak stays; garbage and the allocator's retained pages do not / do).
+  // With HVA_BENCH_HEAP_SNAPSHOT_DIR also a heap snapshot there (what holds the live heap).
   const gcNow = (globalThis as { gc?: () => void }).gc;
+  const snapshotDir = process.env['HVA_BENCH_HEAP_SNAPSHOT_DIR'];
   if (gcNow)
     process.on('SIGUSR2', () => {
       gcNow();
       gcNow();
       write(true);
+      if (snapshotDir)
+        writeHeapSnapshot(join(snapshotDir, `agent-${process.pid}-${Date.now()}.heapsnapshot`));
     });
 }

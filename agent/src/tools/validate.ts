@@ -1,9 +1,26 @@
 // Tool arguments checked against the tool's JSON Schema before anything is called, with errors
 // worded for the model to fix its call (it gets them as the tool result). Ajv, compiled once per
-// tool at boot: a schema Ajv cannot compile is a configuration error, reported at boot.
+// schema and process: a schema Ajv cannot compile is a configuration error, reported at boot.
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 
 const ajv = new Ajv({ allErrors: true, strict: false });
+/**
+ * Compiled validators by the schema's JSON. Every call builds its tool runner (the built-ins'
+ * schemas included), and Ajv keeps every schema object it compiled: compiling a fresh copy per
+ * call grew the heap by about 5 KB of generated code per call (the 60-minute soak, issue 13).
+ * The schemas come from the configuration, so this holds a fixed handful.
+ */
+const compiled = new Map<string, ValidateFunction>();
+
+function validatorFor(schema: Readonly<Record<string, unknown>>): ValidateFunction {
+  const key = JSON.stringify(schema);
+  let validate = compiled.get(key);
+  if (validate === undefined) {
+    validate = ajv.compile({ ...schema });
+    compiled.set(key, validate);
+  }
+  return validate;
+}
 
 export type ArgumentCheck = (raw: string) => { ok: true; value: unknown } | { ok: false; message: string };
 
@@ -24,7 +41,7 @@ export function compileArgumentCheck(
 ): ArgumentCheck {
   let validate: ValidateFunction;
   try {
-    validate = ajv.compile({ ...schema });
+    validate = validatorFor(schema);
   } catch (e) {
     throw new Error(`tool ${toolName}: parameters is not a valid JSON Schema: ${(e as Error).message}`, {
       cause: e,

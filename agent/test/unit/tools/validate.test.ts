@@ -1,4 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { Ajv } from 'ajv';
+import { describe, expect, it, vi } from 'vitest';
+import { endCallDefinition, transferDefinition } from '../../../src/tools/builtins.ts';
 import { compileArgumentCheck } from '../../../src/tools/validate.ts';
 
 const schema = {
@@ -42,5 +44,29 @@ describe('tool arguments against the JSON Schema', () => {
     expect(() => compileArgumentCheck('broken', { type: 'objekt' })).toThrow(
       /tool broken: parameters is not a valid JSON Schema/,
     );
+  });
+
+  it('compiles a schema once per process: a runner built per call adds no code to the heap', () => {
+    // Ajv keeps every schema object it compiled; a fresh copy per call was a leak (issue 13 soak).
+    const compile = vi.spyOn(Ajv.prototype, 'compile');
+    try {
+      for (let call = 0; call < 3; call++) {
+        compileArgumentCheck('end_call', endCallDefinition().parameters);
+        compileArgumentCheck(
+          'transfer_call',
+          transferDefinition([{ name: 'desk', description: 'front desk', number: '+972500000000' }])
+            .parameters,
+        );
+      }
+      expect(compile).toHaveBeenCalledTimes(2);
+      // a different schema is compiled on its own
+      compileArgumentCheck(
+        'transfer_call',
+        transferDefinition([{ name: 'lab', description: 'lab', number: '+972500000001' }]).parameters,
+      );
+      expect(compile).toHaveBeenCalledTimes(3);
+    } finally {
+      compile.mockRestore();
+    }
   });
 });
