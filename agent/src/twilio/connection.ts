@@ -234,6 +234,8 @@ export class MediaConnection {
   private readonly onSocketError = (err: Error & { code?: string }): void => {
     // ws rejects frames above its maxPayload with WS_ERR_UNSUPPORTED_MESSAGE_LENGTH and closes (1009).
     if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') malformedFrames.inc({ kind: 'too_large' });
+    // A text frame that is not UTF-8: RFC 6455 requires failing the connection, and ws does (1007).
+    if (err.code === 'WS_ERR_INVALID_UTF8') malformedFrames.inc({ kind: 'invalid_utf8' });
     this.logger.warn({ err: { message: err.message, code: err.code } }, 'media socket error');
     if (this.callActive) callsLost.inc({ reason: 'socket_error' });
     void this.end('socket_error', 1011);

@@ -10,6 +10,7 @@ export const MAX_FRAME_BYTES = 64 * 1024;
 
 export type ProtocolErrorKind =
   | 'too_large' // frame over MAX_FRAME_BYTES
+  | 'invalid_utf8' // a text frame that is not UTF-8 (ws fails the connection: 1007, RFC 6455 8.1)
   | 'binary' // binary WebSocket frame (Twilio only sends text; its error 31950 the other way)
   | 'invalid_json' // not JSON, or not a JSON object
   | 'unknown_event' // `event` missing or not one of connected/start/media/mark/dtmf/stop

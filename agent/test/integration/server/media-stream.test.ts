@@ -268,6 +268,26 @@ describe('bad input on a live call', () => {
     expect(c.ws.readyState).toBe(WebSocket.OPEN);
   });
 
+  it('a text frame that is not UTF-8 fails that call (1007, as RFC 6455 requires), counted; other calls go on', async () => {
+    const agent = await agentWith();
+    const before = await scrape(agent);
+    const bad = await call(agent);
+    const good = await call(agent);
+    bad.media(frame(1));
+    await bad.waitFor(() => mediaOf(bad).length === 1);
+    bad.ws.send(Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), { binary: false });
+    expect((await bad.closed).code).toBe(1007);
+    good.media(frame(2));
+    await good.waitFor(() => mediaOf(good).length === 1);
+    expect(good.ws.readyState).toBe(WebSocket.OPEN);
+    await until(
+      async () =>
+        metricValue(await scrape(agent), 'hva_malformed_frames_total', { kind: 'invalid_utf8' }) -
+          metricValue(before, 'hva_malformed_frames_total', { kind: 'invalid_utf8' }) ===
+        1,
+    );
+  });
+
   it('counts media before start and frames after stop', async () => {
     const agent = await agentWith();
     const before = await scrape(agent);
