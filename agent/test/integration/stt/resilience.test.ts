@@ -130,7 +130,12 @@ describe.concurrent('streaming recognition against the emulator', () => {
     // Initial open + 1 retry fail -> fallback; the first re-probe fails; the second opens,
     // 4.5-7.5 s in (jittered): after the first utterance was cut (one-shot), before the last.
     emu.injectFault({ kind: 'unavailableAtOpen', count: 3, callId: 'fallback-a' });
-    const pA = provider(emu, { sttRetryAttempts: 1 }, { probeInitialMs: 2000 });
+    // A stream that neither answers nor fails counts as healthy after healthyAfterMs of wall
+    // time; an UNAVAILABLE at open is the emulator's first word, so after a long enough pause of
+    // this process (seen: 1.8 s at load 8) the healthy timer ran before the queued error and the
+    // call reconnected instead of falling back. Nothing here needs that timer: streams confirm
+    // on their response headers.
+    const pA = provider(emu, { sttRetryAttempts: 1 }, { probeInitialMs: 2000, healthyAfterMs: 60_000 });
     const audioA = callAudio(['hello', 'question', 'thanks', 'short'], 1200);
     const audioB = callAudio(['address', 'thanks', 'question', 'short'], 1200);
     const loop = watchLoopBusy();
