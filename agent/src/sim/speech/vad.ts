@@ -21,7 +21,8 @@ export type SegmentEvent =
   /** atMs: end of the last voiced frame; decidedAtMs: where the hangover ran out. */
   | { readonly type: 'end'; readonly atMs: number; readonly decidedAtMs: number };
 
-const FRAME_MS = 20;
+/** The segmenter hears audio in frames this long: speech starts and ends on their boundaries. */
+export const FRAME_MS = 20;
 const FRAME_SAMPLES = 160;
 /** |sample| per mu-law byte: a frame's energy is a sum of table entries, no sign test per sample. */
 const MULAW_MAGNITUDE = Uint16Array.from(MULAW_DECODE_TABLE, (v) => Math.abs(v));

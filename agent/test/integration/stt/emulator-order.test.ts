@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../../src/config/load.ts';
 import { BUILTIN_PROFILE } from '../../../src/sim/speech/profile.ts';
 import { startSpeechEmulator, type SpeechEmulator } from '../../../src/sim/speech/emulator.ts';
+import { FRAME_MS as VAD_FRAME_MS, segmentAll } from '../../../src/sim/speech/vad.ts';
 import { createRawGoogleProvider, createSttProvider } from '../../../src/stt/index.ts';
 import type { StreamingStt } from '../../../src/stt/types.ts';
 import { silentLogger } from '../../../src/telemetry/logger.ts';
@@ -29,10 +30,17 @@ function provider(e: SpeechEmulator, rotationSeconds = 290): StreamingStt {
   return p;
 }
 
-/** Index of the clip whose span starts at or before `t` (the utterance a result belongs to). */
+/**
+ * Index of the clip a result at call time `t` belongs to: the last clip starting at or before
+ * `t`, its start taken down to the emulator's VAD frame (agent/src/sim/speech/vad.ts). The
+ * emulator hears 20 ms frames, so an utterance starts where the frame holding its first voiced
+ * sample starts, up to a frame before the clip (clips are not whole frames long), and an
+ * interim heard before a word's worth of the utterance is stamped at that start.
+ */
 function clipAt(spans: ReadonlyArray<readonly [number, number]>, t: number): number {
   let i = -1;
-  for (let k = 0; k < spans.length; k++) if (spans[k]![0] <= t) i = k;
+  for (let k = 0; k < spans.length; k++)
+    if (Math.floor(spans[k]![0] / VAD_FRAME_MS) * VAD_FRAME_MS <= t) i = k;
   return i;
 }
 
@@ -41,6 +49,10 @@ describe('speech emulator answers', () => {
     const e = await emulator({ latencyScale: 0.5, seed: 11 });
     // Rotation at 5 s (the minimum) over ~17 s: streams rotate and replay mid-call.
     const audio = callAudio(['hello', 'question', 'thanks', 'address', 'short'], 1000);
+    // Whatever the timing, an utterance the emulator hears starts where its own VAD says, and
+    // that start must count as its clip's (two of these clips start 1 and 17 ms into a frame).
+    const starts = segmentAll(audio.mulaw, 'MULAW').map(([startMs]) => clipAt(audio.spans, startMs));
+    expect(starts).toEqual(audio.spans.map((_, i) => i));
     const callId = 'interim-prefix';
     e.setScript(callId, audio.lines);
     const rec = record();

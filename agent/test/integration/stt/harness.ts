@@ -78,6 +78,34 @@ export async function feed(
   }
 }
 
+/**
+ * Watches this thread's event loop for stalls: the longest stretch of work between two turns of
+ * a short timer, counted in the thread's CPU time. A synchronous stretch shows up whole however
+ * loaded the machine is, while time the OS gave other processes (which monitorEventLoopDelay
+ * counts as delay) does not. stop() returns that longest stretch in ms.
+ */
+export function watchLoopBusy(intervalMs = 10): { stop(): number } {
+  const cpuUs = (): number => {
+    const u = process.threadCpuUsage();
+    return u.user + u.system;
+  };
+  let last = cpuUs();
+  let maxUs = 0;
+  const turn = (): void => {
+    const now = cpuUs();
+    maxUs = Math.max(maxUs, now - last);
+    last = now;
+  };
+  const timer = setInterval(turn, intervalMs);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      turn();
+      return maxUs / 1000;
+    },
+  };
+}
+
 export interface Recorded {
   readonly finals: SttFinal[];
   readonly partials: SttPartial[];
