@@ -171,7 +171,10 @@ describe('OpenAI emulator timing', () => {
     const endAt = performance.now();
     expect(tokens).toBeGreaterThan(3);
     expect(firstAt - sentAt).toBeGreaterThanOrEqual(295);
-    expect(endAt - firstAt).toBeGreaterThanOrEqual((tokens - 1) * 20 - 5);
+    // Token k is due at arrival + TTFT + k x 20 ms and never leaves before it: lower bounds hold on
+    // a loaded machine, where a late timer sends the tokens due by then together (so the span from
+    // the first token received, itself late, may be shorter).
+    expect(endAt - sentAt).toBeGreaterThanOrEqual(295 + (tokens - 1) * 20);
     const stats = emu.stats();
     expect(stats.streams).toBe(1);
     expect(stats.lateFirstTokens).toBe(stats.firstTokenLateMs.length);

@@ -1,6 +1,6 @@
 // GoogleSynthesizer through the real @google-cloud/text-to-speech client against the TTS
 // emulator (which speaks with the local espeak-ng synthesiser).
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import * as grpc from '@grpc/grpc-js';
 import { TextToSpeechClient } from '@google-cloud/text-to-speech';
 import { GoogleSynthesizer, emulatorClientOptions } from '../../../src/tts/google.ts';
@@ -185,8 +185,12 @@ describe('Google TTS over the emulator', () => {
         if (++n === 2) ctrl.abort();
       }
       expect(n).toBe(2);
-      await new Promise((r) => setTimeout(r, 100));
-      expect(slow.calls().at(-1)?.cancelled).toBe(true);
+      // The server sees the cancel when the client's RST_STREAM reaches it: wait for that event,
+      // not a fixed 100 ms, which a loaded machine overran.
+      await vi.waitFor(() => expect(slow.calls().at(-1)?.cancelled).toBe(true), {
+        timeout: 10_000,
+        interval: 20,
+      });
     } finally {
       await s.close();
       await slow.close();
