@@ -32,6 +32,13 @@ async function interim(h: Harness, text: string, afterMs: number): Promise<void>
 const SAID = 'מה שעות הפתיחה ביום שישי';
 const DECOY = 'מה שעות הפתיחה ביום היא';
 
+/** The caller goes on: the recognizer shows more words while the VAD hears speech. */
+async function callerGoesOn(h: Harness, text: string): Promise<void> {
+  h.audio('speech', 200);
+  h.emit({ type: 'partial', utteranceId: 1, text, stability: 0.01, agreed: false, atMs: h.sink.clock });
+  await flush();
+}
+
 /** The recognizer's next interim repeats the last one: two responses agree on it. */
 async function agreeing(h: Harness, text: string, afterMs: number): Promise<void> {
   h.audio('silence', afterMs);
@@ -142,16 +149,7 @@ describe('preemptive guess and the pause report (mid-sentence pauses)', () => {
     await callerStopped(h, 'מה שעות הפתיחה');
     expect(h.responder.requests).toHaveLength(1);
     // The caller goes on: the recognizer shows more words while the VAD hears speech.
-    h.audio('speech', 200);
-    h.emit({
-      type: 'partial',
-      utteranceId: 1,
-      text: 'מה שעות הפתיחה ביום',
-      stability: 0.01,
-      agreed: false,
-      atMs: h.sink.clock,
-    });
-    await flush();
+    await callerGoesOn(h, 'מה שעות הפתיחה ביום');
     expect(h.responder.requests[0]?.signal.aborted).toBe(true);
     h.audio('speech', 200);
     await flush();
@@ -177,16 +175,7 @@ describe('preemptive guess and the pause report (mid-sentence pauses)', () => {
     await callerStopped(h, 'מה שעות הפתיחה');
     await flush();
     expect(h.synthesizer.requests).toHaveLength(1); // the guess's first sentence, synthesised ahead
-    h.audio('speech', 200);
-    h.emit({
-      type: 'partial',
-      utteranceId: 1,
-      text: 'מה שעות הפתיחה ביום',
-      stability: 0.01,
-      agreed: false,
-      atMs: h.sink.clock,
-    });
-    await flush();
+    await callerGoesOn(h, 'מה שעות הפתיחה ביום');
     expect(h.responder.requests[0]?.signal.aborted).toBe(true);
     h.audio('speech', 200);
     await callerStopped(h, SAID); // the restart stops the abandoned guess again: no second bill
@@ -205,16 +194,7 @@ describe('preemptive guess and the pause report (mid-sentence pauses)', () => {
     const h = createHarness({ llmPreemptive: true, ttsPreemptiveSentences: 0 });
     h.responder.answers.push({ deltas: ['ניחוש.'], hang: true }, { deltas: ['נכון.'] });
     await callerStopped(h, SAID);
-    h.audio('speech', 200);
-    h.emit({
-      type: 'partial',
-      utteranceId: 1,
-      text: `${SAID} בבוקר`,
-      stability: 0.01,
-      agreed: false,
-      atMs: h.sink.clock,
-    });
-    await flush();
+    await callerGoesOn(h, `${SAID} בבוקר`);
     expect(h.responder.requests[0]?.signal.aborted).toBe(true);
     // The recognizer drops the extra word again and the turn ends on the first guess's words.
     h.audio('silence', 400);
