@@ -59,10 +59,9 @@ export interface CallOptions {
    */
   readonly measureEchoRtt?: boolean;
   /**
-   * Load tests: an all-zero WebSocket masking key (ws then skips the per-byte XOR), media frames
-   * written to the socket in one write each (the same bytes: ws-frame.ts) and no UTF-8 validation
-   * of incoming text. Still valid framing for the server; a real client would use random keys.
-   * Default false.
+   * Load tests: media frames written to the socket in one write each (the bytes ws would send
+   * with the same per-frame masking key: ws-frame.ts) and no UTF-8 validation of incoming text.
+   * Keys are never zero, so the agent unmasks every frame as it must for Twilio. Default false.
    */
   readonly cheapFraming?: boolean;
   /** Give up connecting after this long. Default 10000. */

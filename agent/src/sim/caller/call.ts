@@ -26,17 +26,13 @@ import { validateScript, type CallStep } from './script.ts';
 import { frameBase64 } from './frames.ts';
 import { FRAME_BYTES, FRAME_MS, ScriptCursor } from './script-cursor.ts';
 import { TurnLedger } from './turn-ledger.ts';
-import { isAscii, maskedTextFrame } from './ws-frame.ts';
+import { isAscii, maskedTextFrame, maskKeys } from './ws-frame.ts';
 import { mediaStreamConnectUrl, mediaStreamSignatureUrl, twilioSignature } from './signature.ts';
 import { postVoiceWebhook, type ConnectTwiml } from './webhook.ts';
 
 export type { CallEvent, CallOptions, CallResult, ProtocolErrorCounts, TurnTiming } from './call-types.ts';
 
 export { FRAME_BYTES, FRAME_MS } from './script-cursor.ts';
-
-function zeroMask(mask: Buffer): void {
-  mask.fill(0);
-}
 
 export function randomSid(prefix: string): string {
   return prefix + randomBytes(16).toString('hex');
@@ -63,6 +59,8 @@ export class SimulatedCall {
   private ws: WebSocket | undefined;
   /** Under cheapFraming: the connection's socket, which media frames are written to directly. */
   private mediaSocket: Socket | undefined;
+  /** Under cheapFraming: a fresh masking key per media frame, as a real client sends. */
+  private readonly nextMaskKey = maskKeys(randomBytes(4).readUInt32BE(0));
   private t0 = 0;
   private startedAtEpochMs: number | undefined;
   private unregisterFaults: (() => void) | undefined;
@@ -209,7 +207,7 @@ export class SimulatedCall {
         headers,
         handshakeTimeout: this.opts.connectTimeoutMs ?? 10_000,
         perMessageDeflate: false,
-        ...(this.opts.cheapFraming ? { generateMask: zeroMask, skipUTF8Validation: true } : {}),
+        ...(this.opts.cheapFraming ? { skipUTF8Validation: true } : {}),
       });
     } catch (err) {
       this.error = (err as Error).message;
@@ -248,14 +246,14 @@ export class SimulatedCall {
     const ws = this.ws;
     if (!ws || ws.readyState !== WebSocket.OPEN) return;
     const socket = this.mediaSocket;
-    if (socket && !socket.destroyed) socket.write(maskedTextFrame(text), 'latin1');
+    if (socket && !socket.destroyed) socket.write(maskedTextFrame(text, this.nextMaskKey()));
     else ws.send(text);
   }
 
   private onOpen(): void {
     this.t0 = this.scheduler.now();
     // ws keeps its socket in `_socket` (not in its types). Media frames written there are the
-    // bytes ws would send with the zero mask (ws-frame.ts); without deflate ws never holds a
+    // bytes ws would send with the same masking key (ws-frame.ts); without deflate ws never holds a
     // message back, so the order of everything sent stays the order of the calls.
     const socket = (this.ws as unknown as { _socket?: Socket } | undefined)?._socket;
     if (this.opts.cheapFraming && socket && isAscii(this.streamSid)) this.mediaSocket = socket;

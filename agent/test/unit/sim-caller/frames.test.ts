@@ -1,7 +1,7 @@
 import * as ws from 'ws';
 import { describe, expect, it } from 'vitest';
 import { clipFrames, frameBase64, SILENCE_FRAME } from '../../../src/sim/caller/frames.ts';
-import { isAscii, maskedTextFrame } from '../../../src/sim/caller/ws-frame.ts';
+import { isAscii, maskedTextFrame, maskKeys } from '../../../src/sim/caller/ws-frame.ts';
 
 /** ws's frame writer (exported by the package, not declared in @types/ws). */
 const { Sender } = ws as unknown as {
@@ -12,8 +12,8 @@ const { Sender } = ws as unknown as {
   ) => { send(data: string, options: object): void };
 };
 
-/** The bytes ws's Sender writes for `text` as a client with an all-zero mask (cheapFraming). */
-function wsBytes(text: string): Buffer {
+/** The bytes ws's Sender writes for `text` as a client masking with `key` (big-endian). */
+function wsBytes(text: string, key: number): Buffer {
   const chunks: Buffer[] = [];
   const socket = {
     cork() {},
@@ -24,19 +24,30 @@ function wsBytes(text: string): Buffer {
       return true;
     },
   };
-  const sender = new Sender(socket, {}, (mask: Buffer) => mask.fill(0));
+  const sender = new Sender(socket, {}, (mask: Buffer) => mask.writeUInt32BE(key >>> 0, 0));
   sender.send(text, { binary: false, compress: false, fin: true, mask: true });
   return Buffer.concat(chunks);
 }
 
 describe('media frames written straight to the socket (ws-frame.ts)', () => {
   it.each([0, 5, 125, 126, 127, 300, 65535, 65536, 70000])(
-    'a %i-byte text message is byte for byte what ws sends with the zero mask',
+    'a %i-byte text message is byte for byte what ws sends with the same masking key',
     (n) => {
       const text = 'a{"b":1}'.repeat(Math.ceil(n / 8)).slice(0, n);
-      expect(Buffer.from(maskedTextFrame(text), 'latin1')).toEqual(wsBytes(text));
+      for (const key of [0x01020304, 0xdeadbeef, 0x80000001])
+        expect(maskedTextFrame(text, key)).toEqual(wsBytes(text, key));
     },
   );
+
+  it('masks with a different, never-zero key per frame, so the server must unmask each one', () => {
+    const next = maskKeys(0);
+    const keys = Array.from({ length: 1000 }, next);
+    expect(keys.every((k) => k !== 0 && k === k >>> 0)).toBe(true);
+    expect(new Set(keys).size).toBe(1000);
+    const a = maskedTextFrame('{"event":"media"}', keys[0]!);
+    const b = maskedTextFrame('{"event":"media"}', keys[1]!);
+    expect(a.subarray(6)).not.toEqual(b.subarray(6));
+  });
 
   it('only ASCII text takes the direct path', () => {
     expect(isAscii('MZ0123abc{"x":"+/="}')).toBe(true);
