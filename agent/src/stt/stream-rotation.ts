@@ -209,8 +209,14 @@ export class StreamRotation {
   private armTimers(s: ActiveStream): void {
     const { scheduler, tuning } = this.deps;
     const rotationMs = this.deps.rotationSeconds * 1000;
+    // "Ran this long without error" is only evidence if the stream's error could have been
+    // read meanwhile. After a stall of this process the timer and an error queued on the socket
+    // are due together and timers run first, so look again one turn later, after that I/O.
     s.healthyTimer = scheduler.setTimeout(() => {
-      if (this.live === s) this.confirm(s);
+      if (this.live !== s) return;
+      s.healthyTimer = scheduler.setTimeout(() => {
+        if (this.live === s) this.confirm(s);
+      }, 0);
     }, tuning.healthyAfterMs);
     s.softTimer = scheduler.setTimeout(
       () => {

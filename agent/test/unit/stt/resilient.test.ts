@@ -38,6 +38,17 @@ class FakeScheduler implements Scheduler {
     }
     this.t = end;
   }
+  /**
+   * One turn of the event loop after this process stalled for `ms`: the timers due by then run
+   * late (seeing the stall's end as now); timers they set wait for the next turn, as Node's do
+   * (the I/O queued during the stall is handled between the two).
+   */
+  turnAfterStall(ms: number): void {
+    this.t += ms;
+    const due = this.timers.filter((x) => x.at <= this.t).sort((a, b) => a.at - b.at || a.id - b.id);
+    this.timers = this.timers.filter((x) => !due.includes(x));
+    for (const timer of due) timer.fn();
+  }
 }
 
 class FakeStream implements RawStream {
@@ -252,6 +263,31 @@ describe('createResilientStt', () => {
     provider.last.events.onOpen();
     expect(stream.state).toBe('streaming');
     expect(rec.states).toEqual(['connecting', 'retrying', 'fallback', 'streaming']);
+  });
+
+  it('a stall of this process does not count a failing stream healthy: its error queued meanwhile is read first', () => {
+    const { provider, feed, stream, sched, rec } = setup({ retry: 1 });
+    feed(400);
+    provider.last.fail(status.UNAVAILABLE, 'down');
+    sched.advance(200);
+    expect(provider.streams).toHaveLength(2);
+    // The retried stream neither answers nor fails before the process stalls past its healthy
+    // time; its error arrives during the stall and is read in the turn after the late timers.
+    sched.turnAfterStall(3000);
+    provider.last.fail(status.UNAVAILABLE, 'down again');
+    sched.advance(10);
+    expect(stream.state).toBe('fallback');
+    expect(rec.states).toEqual(['connecting', 'retrying', 'fallback']);
+  });
+
+  it('a stream that runs healthyAfterMs without error counts as healthy: its next error is a first retry', () => {
+    const { provider, feed, stream, sched } = setup({ retry: 1 });
+    feed(400);
+    provider.last.fail(status.UNAVAILABLE, 'down');
+    sched.advance(200);
+    sched.advance(1600);
+    provider.last.fail(status.UNAVAILABLE, 'down again');
+    expect(stream.state).toBe('retrying');
   });
 
   it('fails loudly on a fatal error and records it for readiness', () => {
