@@ -112,46 +112,105 @@ export function classifyFinalPitch(
   return 'level';
 }
 
+/** The last frames of caller audio in a ring, with a linear copy for the pitch estimator. */
+class FrameRing {
+  readonly frames: number;
+  private readonly n: number;
+  private readonly ring: Int16Array;
+  private readonly slots: Int16Array[];
+  /** Frames `from`..frames-1 of the ring, oldest first, after linearize(from). */
+  readonly linear: Int16Array;
+  private head = 0; // next frame slot
+  /** Frames pushed, up to the ring's size. */
+  filled = 0;
+
+  constructor(frames: number, frameSamples: number) {
+    this.frames = frames;
+    this.n = frameSamples;
+    this.ring = new Int16Array(frames * frameSamples);
+    this.slots = Array.from({ length: frames }, (_, k) =>
+      this.ring.subarray(k * frameSamples, (k + 1) * frameSamples),
+    );
+    this.linear = new Int16Array(frames * frameSamples);
+  }
+
+  push(pcm: Int16Array): void {
+    const n = this.n;
+    if (pcm !== this.slots[this.head])
+      this.ring.set(pcm.length === n ? pcm : pcm.subarray(0, n), this.head * n);
+    this.head = (this.head + 1) % this.frames;
+    this.filled = Math.min(this.frames, this.filled + 1);
+  }
+
+  /** Where the next frame goes (decode into it to skip the copy). */
+  slot(): Int16Array {
+    return this.slots[this.head]!;
+  }
+
+  /** Frames `from`..frames-1 of the ring, oldest first, into `linear` at 0. */
+  linearize(from: number): void {
+    const n = this.n;
+    for (let k = from; k < this.frames; k++) {
+      const slot = (this.head + k) % this.frames;
+      this.linear.set(this.ring.subarray(slot * n, (slot + 1) * n), (k - from) * n);
+    }
+  }
+
+  reset(): void {
+    this.ring.fill(0);
+    this.head = 0;
+    this.filled = 0;
+  }
+}
+
+/** The speaker's running pitch level: the median of the last `size` estimates (semitones). */
+class SpeakerLevel {
+  private readonly values: Float64Array;
+  private count = 0;
+  private readonly minCount: number;
+
+  constructor(size: number, minCount: number) {
+    this.values = new Float64Array(size);
+    this.minCount = minCount;
+  }
+
+  add(semitoneValue: number): void {
+    this.values[this.count++ % this.values.length] = semitoneValue;
+  }
+
+  /** Undefined until `minCount` estimates were added. */
+  level(): number | undefined {
+    const size = Math.min(this.count, this.values.length);
+    return size < this.minCount ? undefined : median(Array.from(this.values.subarray(0, size)));
+  }
+
+  reset(): void {
+    this.values.fill(0);
+    this.count = 0;
+  }
+}
+
 export function createPhraseEndTracker(options: Partial<ProsodyOptions> = {}): PhraseEndTracker {
   const o: ProsodyOptions = { ...DEFAULT_PROSODY, ...options };
   const n = o.frameSamples;
   // Enough frames for the window (with the silence before analysis) and one period of history.
   const historyFrames = Math.ceil(maxPitchLag(o.pitch) / n) + 1;
   const windowFrames = o.windowFrames + o.analyseAfterFrames;
-  const ringFrames = windowFrames + historyFrames;
-  const ring = new Int16Array(ringFrames * n);
-  const slots = Array.from({ length: ringFrames }, (_, k) => ring.subarray(k * n, (k + 1) * n));
-  const linear = new Int16Array(ringFrames * n);
+  const ring = new FrameRing(windowFrames + historyFrames, n);
+  const ringFrames = ring.frames;
   const scratch = new Float64Array(maxPitchLag(o.pitch) + 2);
-  const reference = new Float64Array(o.referenceSize);
-  let referenceCount = 0;
-  let head = 0; // next frame slot
-  let filled = 0;
+  const speaker = new SpeakerLevel(o.referenceSize, o.minPitchedFrames);
   let silentFrames = 0;
   let voicedFrames = 0;
 
-  /** Frames `from`..ringFrames-1 of the ring, oldest first, into `linear` at 0. */
-  const linearize = (from: number): void => {
-    for (let k = from; k < ringFrames; k++) {
-      const slot = (head + k) % ringFrames;
-      linear.set(ring.subarray(slot * n, (slot + 1) * n), (k - from) * n);
-    }
-  };
-
-  const speakerLevel = (): number | undefined => {
-    const size = Math.min(referenceCount, reference.length);
-    return size < o.minPitchedFrames ? undefined : median(Array.from(reference.subarray(0, size)));
-  };
-
   /** One F0 estimate of the frame just pushed, for the speaker's level. */
   const sampleReference = (): void => {
-    if (filled < historyFrames + 1) return;
-    const from = ringFrames - historyFrames - 1;
-    linearize(from);
+    if (ring.filled < historyFrames + 1) return;
+    ring.linearize(ringFrames - historyFrames - 1);
     const end = (historyFrames + 1) * n;
-    if (frameEnergyDbfs(linear, end - n, n) < o.minEnergyDbfs) return;
-    const hz = estimatePitch(linear, end, n, scratch, o.pitch);
-    if (hz > 0) reference[referenceCount++ % reference.length] = semitones(hz);
+    if (frameEnergyDbfs(ring.linear, end - n, n) < o.minEnergyDbfs) return;
+    const hz = estimatePitch(ring.linear, end, n, scratch, o.pitch);
+    if (hz > 0) speaker.add(semitones(hz));
   };
 
   /** The end of the stretch, copied aside when the pause began (oldest frame first). */
@@ -174,14 +233,12 @@ export function createPhraseEndTracker(options: Partial<ProsodyOptions> = {}): P
       const hz = estimatePitch(snapshot, (k + 1) * n, n, scratch, o.pitch);
       if (hz > 0) track.push(semitones(hz));
     }
-    return classifyFinalPitch(track, speakerLevel(), o);
+    return classifyFinalPitch(track, speaker.level(), o);
   };
 
   return {
     push(pcm, voiced) {
-      if (pcm !== slots[head]) ring.set(pcm.length === n ? pcm : pcm.subarray(0, n), head * n);
-      head = (head + 1) % ringFrames;
-      filled = Math.min(ringFrames, filled + 1);
+      ring.push(pcm);
       if (voiced) {
         silentFrames = 0;
         hasSnapshot = false;
@@ -191,24 +248,21 @@ export function createPhraseEndTracker(options: Partial<ProsodyOptions> = {}): P
       }
       silentFrames++;
       if (voicedFrames === 0 || silentFrames !== o.analyseAfterFrames) return;
-      linearize(0);
-      snapshot.set(linear);
-      snapshotFilled = filled;
+      ring.linearize(0);
+      snapshot.set(ring.linear);
+      snapshotFilled = ring.filled;
       hasSnapshot = true;
     },
     frameSlot() {
-      return slots[head]!;
+      return ring.slot();
     },
     finalPitch() {
       if (!hasSnapshot) return undefined;
       return (cached ??= analyse());
     },
     reset() {
-      ring.fill(0);
-      reference.fill(0);
-      referenceCount = 0;
-      head = 0;
-      filled = 0;
+      ring.reset();
+      speaker.reset();
       silentFrames = 0;
       voicedFrames = 0;
       hasSnapshot = false;
