@@ -273,40 +273,67 @@ function mediaIntake(
   return { gate, connections, onUpgrade };
 }
 
+/** What close() tears down, in this order. */
+interface AgentParts {
+  readonly drain: DrainController;
+  readonly removeSignalHandlers: () => void;
+  readonly app: HttpApp;
+  readonly onUpgrade: ReturnType<typeof mediaIntake>['onUpgrade'];
+  readonly connections: MediaConnections;
+  readonly wss: WebSocketServer;
+  /** Read when their turn comes: close() may start before the admin port is listening. */
+  readonly admin: () => HttpApp | undefined;
+  readonly drainToken: () => DrainToken | undefined;
+  readonly deletionCost: DeletionCostUpdater | undefined;
+  readonly releaseMonitor: () => void;
+  readonly logger: Logger;
+}
+
+/** Stops taking calls, ends the open ones, closes both servers, removes the drain token. */
+async function shutDown(p: AgentParts): Promise<void> {
+  p.drain.cancel();
+  p.removeSignalHandlers();
+  p.app.server.off('upgrade', p.onUpgrade);
+  await p.connections.endAll('shutdown');
+  await new Promise<void>((resolve) => p.wss.close(() => resolve()));
+  await p.app.close();
+  await p.admin()?.close();
+  p.drainToken()?.remove();
+  await p.deletionCost?.stop();
+  p.releaseMonitor();
+  p.logger.info('agent closed');
+}
+
 export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const { config, logger } = options;
   // Throws (a clear error, before anything listens) on a public host without an auth token.
   const auth = resolveTwilioAuth(config);
   warnAboutAuth(config, auth, logger);
-  const onExit = options.onExit ?? ((code: number) => process.exit(code));
   const rejectLog = new RateLimitedLog({ logger });
   const streamTokens = streamTokensFor(options, auth);
   const releaseMonitor = acquireEventLoopMonitor();
   let publicHost = config.publicHost;
   let closing: Promise<void> | undefined;
-  /** Written once the admin port is known. */
-  const drainTokenHolder: { current?: DrainToken } = {};
+  /** Set once both ports listen (close() may run before that). */
+  const late: { admin?: HttpApp; drainToken?: DrainToken } = {};
   const deletionCost = options.deletionCost ?? inClusterDeletionCost(config, logger);
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: WS_MAX_PAYLOAD, perMessageDeflate: false });
 
-  const close = (): Promise<void> => {
-    if (closing !== undefined) return closing;
-    closing = (async () => {
-      drain.cancel();
-      removeSignalHandlers();
-      app.server.off('upgrade', onUpgrade);
-      await connections.endAll('shutdown');
-      await new Promise<void>((resolve) => wss.close(() => resolve()));
-      await app.close();
-      await admin?.close();
-      drainTokenHolder.current?.remove();
-      await deletionCost?.stop();
-      releaseMonitor();
-      logger.info('agent closed');
-    })();
-    return closing;
-  };
+  const close = (): Promise<void> =>
+    (closing ??= shutDown({
+      drain,
+      removeSignalHandlers,
+      app,
+      onUpgrade,
+      connections,
+      wss,
+      admin: () => late.admin,
+      drainToken: () => late.drainToken,
+      deletionCost,
+      releaseMonitor,
+      logger,
+    }));
 
   const drain: DrainController = new DrainController({
     drainSeconds: config.drainSeconds,
@@ -314,11 +341,10 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     activeCalls: (): number => connections.size,
     endAllCalls: (reason) => connections.endAll(reason),
     shutdown: close,
-    onExit,
+    onExit: options.onExit ?? ((code: number) => process.exit(code)),
   });
 
   const app = await buildTwilioApp(options, auth, rejectLog, () => publicHost, streamTokens);
-  let admin: HttpApp | undefined;
 
   const { gate, connections, onUpgrade } = mediaIntake(options, {
     auth,
@@ -337,28 +363,37 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       ? installDrainSignals(drain, logger, () => connections.size)
       : () => undefined;
 
-  try {
-    admin = await listenBoth(app, config, () =>
-      buildAdminApp({
-        logger,
-        readiness: options.readiness,
-        isDraining: () => drain.draining,
-        activeCalls: (): number => connections.size,
-        requestDrain: (reason) => void drain.start(reason),
-        drainToken: () => drainTokenHolder.current,
-        rejectLog,
-      }),
-    );
-  } catch (err) {
+  const buildAdmin = (): Promise<HttpApp> =>
+    buildAdminApp({
+      logger,
+      readiness: options.readiness,
+      isDraining: () => drain.draining,
+      activeCalls: (): number => connections.size,
+      requestDrain: (reason) => void drain.start(reason),
+      drainToken: () => late.drainToken,
+      rejectLog,
+    });
+  const admin = await listenBoth(app, config, buildAdmin).catch((err: unknown) => {
     removeSignalHandlers();
     releaseMonitor();
     throw err;
-  }
+  });
+  late.admin = admin;
   const listening = announce(config, logger, app, admin);
   publicHost = listening.publicHost;
   const drainToken = createDrainToken(listening.adminPort, options.drainTokenDir);
-  drainTokenHolder.current = drainToken;
+  late.drainToken = drainToken;
+  return runningAgent(listening, drainToken, drain, close, connections, gate);
+}
 
+function runningAgent(
+  listening: ReturnType<typeof announce>,
+  drainToken: DrainToken,
+  drain: DrainController,
+  close: () => Promise<void>,
+  connections: MediaConnections,
+  gate: StreamGate,
+): RunningAgent {
   return {
     ...listening,
     drainTokenPath: drainToken.path,
