@@ -114,6 +114,12 @@ function batchKindAt(atMs: number, idleBatching: boolean, speechBatching: boolea
   return h.voicing && speechBatching ? 'speech' : 'normal';
 }
 
+function checkChunk(chunk: AudioChunk): void {
+  if (!Buffer.isBuffer(chunk.mulaw)) throw new TypeError('batcher: chunk.mulaw must be a Buffer');
+  if (!Number.isFinite(chunk.audioTimeMs))
+    throw new RangeError(`batcher: bad audioTimeMs ${chunk.audioTimeMs}`);
+}
+
 export function createBatcher(config: BatcherConfig, sink: (chunk: AudioChunk) => void): AudioBatcher {
   const { batchBytes, idleBytes, speechBytes } = batchSizesOf(config);
   const idleBatching = idleBytes > batchBytes;
@@ -128,6 +134,8 @@ export function createBatcher(config: BatcherConfig, sink: (chunk: AudioChunk) =
   const hearing = nothingHeard();
 
   const nextKind = (atMs: number): BatchKind => batchKindAt(atMs, idleBatching, speechBatching, hearing);
+  const bytesOf = (k: BatchKind): number =>
+    k === 'idle' ? idleBytes : k === 'speech' ? speechBytes : batchBytes;
 
   const flush = (): void => {
     if (bytes === 0 || batch === undefined) return;
@@ -143,9 +151,7 @@ export function createBatcher(config: BatcherConfig, sink: (chunk: AudioChunk) =
   };
 
   const push = (chunk: AudioChunk): void => {
-    if (!Buffer.isBuffer(chunk.mulaw)) throw new TypeError('batcher: chunk.mulaw must be a Buffer');
-    if (!Number.isFinite(chunk.audioTimeMs))
-      throw new RangeError(`batcher: bad audioTimeMs ${chunk.audioTimeMs}`);
+    checkChunk(chunk);
     const data = chunk.mulaw;
     if (data.length === 0) return;
     if (bytes > 0 && Math.abs(chunk.audioTimeMs - (startMs + bytes / BYTES_PER_MS)) >= 1) flush();
@@ -154,9 +160,7 @@ export function createBatcher(config: BatcherConfig, sink: (chunk: AudioChunk) =
       if (bytes === 0) {
         startMs = chunk.audioTimeMs + offset / BYTES_PER_MS;
         kind = nextKind(startMs);
-        batch = Buffer.allocUnsafe(
-          kind === 'idle' ? idleBytes : kind === 'speech' ? speechBytes : batchBytes,
-        );
+        batch = Buffer.allocUnsafe(bytesOf(kind));
       }
       const target = batch!.length;
       const take = Math.min(data.length - offset, target - bytes);
@@ -190,8 +194,7 @@ export function createBatcher(config: BatcherConfig, sink: (chunk: AudioChunk) =
     },
     get batchMs() {
       if (batch !== undefined) return batch.length / BYTES_PER_MS;
-      const next = nextKind(audioEndMs);
-      return (next === 'idle' ? idleBytes : next === 'speech' ? speechBytes : batchBytes) / BYTES_PER_MS;
+      return bytesOf(nextKind(audioEndMs)) / BYTES_PER_MS;
     },
   };
 }

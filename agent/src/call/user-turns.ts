@@ -142,14 +142,19 @@ export function createUserTurns(deps: UserTurnsDeps, events: UserTurnEvents): Us
       if (closed) return;
       closed = true;
       unsubscribeTick();
-      batcher.flush();
-      try {
-        await sttStream.close();
-      } catch (err) {
-        log.warn({ err }, 'STT stream close failed');
-      }
+      await flushAndClose(batcher, sttStream, log);
     },
   };
+}
+
+/** The audio still batched goes to STT, then the stream closes (a failure is logged, not thrown). */
+async function flushAndClose(batcher: { flush(): void }, stt: SttStream, log: Logger): Promise<void> {
+  batcher.flush();
+  try {
+    await stt.close();
+  } catch (err) {
+    log.warn({ err }, 'STT stream close failed');
+  }
 }
 
 /** STT results go to the endpointer (and the observer); state changes and errors to the log. */
