@@ -123,6 +123,49 @@ export function kneeText(p: ProfileSweep): string {
   return `${head} (lag p99 <= 20 ms and turn-latency p95 within 10 % of the ${base}). Per step: ${verdicts}.${later}`;
 }
 
+type Points = Array<[number, number]>;
+
+/** (calls, value) per step of one profile, skipping steps without a finite value. */
+function stepPoints(p: SweepReport['profiles'][number], f: (s: StepResult) => number | undefined): Points {
+  return p.steps.flatMap((s) => {
+    const v = f(s);
+    return v === undefined || !Number.isFinite(v) ? [] : [[s.calls, v] as [number, number]];
+  });
+}
+
+/** The two charts of one profile: its latency CDF per N and its CPU by process. */
+function profileCharts(p: SweepReport['profiles'][number], charts: Map<string, string>): void {
+  charts.set(
+    `cdf-${p.name}.svg`,
+    renderLineChart({
+      title: `Turn latency CDF per N (${p.name})`,
+      xLabel: 'caller speech end -> first agent frame sent (s)',
+      yLabel: 'share of turns',
+      yMin: 0,
+      yMax: 1,
+      xMin: 0,
+      series: p.steps.map((s) => ({
+        name: `${s.calls} call${s.calls === 1 ? '' : 's'}`,
+        points: s.latencyCdf,
+        step: true,
+      })),
+    }),
+  );
+  charts.set(
+    `cpu-pct-${p.name}.svg`,
+    renderLineChart({
+      title: `Agent CPU against concurrent calls (${p.name})`,
+      xLabel: 'concurrent calls',
+      yLabel: 'agent CPU (% of one core)',
+      series: [
+        { name: 'agent', points: stepPoints(p, (s) => s.agentCpuPct) },
+        { name: 'emulators', points: stepPoints(p, (s) => s.emulatorsCpuPct), dashed: true },
+        { name: 'callers', points: stepPoints(p, (s) => s.callersCpuPct), dashed: true },
+      ],
+    }),
+  );
+}
+
 /** Chart file name -> SVG text, for every chart of the report. */
 export function sweepCharts(r: SweepReport): Map<string, string> {
   const charts = new Map<string, string>();
@@ -130,11 +173,7 @@ export function sweepCharts(r: SweepReport): Map<string, string> {
   const cpu: Series[] = [];
   const lag: Series[] = [];
   r.profiles.forEach((p) => {
-    const pts = (f: (s: StepResult) => number | undefined): Array<[number, number]> =>
-      p.steps.flatMap((s) => {
-        const v = f(s);
-        return v === undefined || !Number.isFinite(v) ? [] : [[s.calls, v] as [number, number]];
-      });
+    const pts = (f: (s: StepResult) => number | undefined): Points => stepPoints(p, f);
     latency.push(
       { name: `${p.name} p50`, points: pts((s) => s.latencyS.p50) },
       { name: `${p.name} p95`, points: pts((s) => s.latencyS.p95), dashed: true },
@@ -145,35 +184,7 @@ export function sweepCharts(r: SweepReport): Map<string, string> {
       { name: `${p.name} p99`, points: pts((s) => s.lagP99Ms) },
       { name: `${p.name} max`, points: pts((s) => s.lagMaxMs), dashed: true },
     );
-    charts.set(
-      `cdf-${p.name}.svg`,
-      renderLineChart({
-        title: `Turn latency CDF per N (${p.name})`,
-        xLabel: 'caller speech end -> first agent frame sent (s)',
-        yLabel: 'share of turns',
-        yMin: 0,
-        yMax: 1,
-        xMin: 0,
-        series: p.steps.map((s) => ({
-          name: `${s.calls} call${s.calls === 1 ? '' : 's'}`,
-          points: s.latencyCdf,
-          step: true,
-        })),
-      }),
-    );
-    charts.set(
-      `cpu-pct-${p.name}.svg`,
-      renderLineChart({
-        title: `Agent CPU against concurrent calls (${p.name})`,
-        xLabel: 'concurrent calls',
-        yLabel: 'agent CPU (% of one core)',
-        series: [
-          { name: 'agent', points: pts((s) => s.agentCpuPct) },
-          { name: 'emulators', points: pts((s) => s.emulatorsCpuPct), dashed: true },
-          { name: 'callers', points: pts((s) => s.callersCpuPct), dashed: true },
-        ],
-      }),
-    );
+    profileCharts(p, charts);
   });
   charts.set(
     'latency.svg',
