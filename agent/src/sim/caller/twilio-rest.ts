@@ -111,6 +111,34 @@ function callUpdateOf(params: Record<string, string>): CallUpdate {
   };
 }
 
+/** Answers a request with JSON, as Twilio does, and records it; `refuse` in Twilio's error shape. */
+function replies(
+  req: IncomingMessage,
+  res: ServerResponse,
+  log: RestRequestRecord[],
+  params: Record<string, string>,
+  username: string,
+  callSid: string | undefined,
+) {
+  const answer = (status: number, payload: Record<string, unknown>): void => {
+    log.push({
+      method: req.method ?? '',
+      path: req.url ?? '',
+      status,
+      ...(typeof payload['code'] === 'number' ? { code: payload['code'] } : {}),
+      params,
+      username,
+      ...(callSid !== undefined ? { callSid } : {}),
+      at: Date.now(),
+    });
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(payload));
+  };
+  const refuse = (status: number, code: number, message: string): void =>
+    answer(status, { code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status });
+  return { answer, refuse };
+}
+
 export async function startTwilioRestEmulator(
   options: TwilioRestEmulatorOptions,
 ): Promise<TwilioRestEmulator> {
@@ -128,22 +156,7 @@ export async function startTwilioRestEmulator(
         ? Object.fromEntries(new URLSearchParams(body))
         : {};
     const auth = basicUser(req.headers.authorization);
-    const answer = (status: number, payload: Record<string, unknown>): void => {
-      log.push({
-        method: req.method ?? '',
-        path: req.url ?? '',
-        status,
-        ...(typeof payload['code'] === 'number' ? { code: payload['code'] } : {}),
-        params,
-        username: auth?.user ?? '',
-        ...(m ? { callSid: m[2]! } : {}),
-        at: Date.now(),
-      });
-      res.writeHead(status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(payload));
-    };
-    const refuse = (status: number, code: number, message: string): void =>
-      answer(status, { code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status });
+    const { answer, refuse } = replies(req, res, log, params, auth?.user ?? '', m?.[2]);
     if (req.method !== 'POST' || m === null)
       return refuse(404, 20404, 'The requested resource was not found');
     const [, accountSid, callSid] = m as unknown as [string, string, string];
