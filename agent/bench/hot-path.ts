@@ -163,25 +163,8 @@ const userTurns: Case = {
           if (i === 0) c.next = 0;
           const audioTimeMs = i * 20;
           c.turns.onAudio({ mulaw: mulaw.subarray(i * 160, i * 160 + 160), audioTimeMs });
-          for (; c.next < script.length && script[c.next]!.atMs <= audioTimeMs + 20; c.next++) {
-            const e = script[c.next]!;
-            const at = now + e.atMs - audioTimeMs - 20;
-            if (e.kind === 'partial')
-              c.listener.onPartial({
-                text: e.text,
-                stability: 0.8,
-                audioTimeMs: e.audioMs,
-                receivedAtMs: at,
-              });
-            else
-              c.listener.onFinal({
-                text: e.text,
-                confidence: 0.9,
-                audioStartMs: e.audioMs - 2000,
-                audioEndMs: e.audioMs,
-                receivedAtMs: at,
-              });
-          }
+          for (; c.next < script.length && script[c.next]!.atMs <= audioTimeMs + 20; c.next++)
+            deliver(c.listener, script[c.next]!, now + script[c.next]!.atMs - audioTimeMs - 20);
         }
         for (const t of ticks) t();
       }
@@ -192,6 +175,20 @@ const userTurns: Case = {
 };
 
 type ScriptEvent = { atMs: number; kind: 'partial' | 'final'; text: string; audioMs: number };
+
+/** One recognizer script event to a call's STT listener, received at `atMs`. */
+function deliver(listener: import('../src/stt/types.ts').SttListener, e: ScriptEvent, atMs: number): void {
+  if (e.kind === 'partial')
+    listener.onPartial({ text: e.text, stability: 0.8, audioTimeMs: e.audioMs, receivedAtMs: atMs });
+  else
+    listener.onFinal({
+      text: e.text,
+      confidence: 0.9,
+      audioStartMs: e.audioMs - 2000,
+      audioEndMs: e.audioMs,
+      receivedAtMs: atMs,
+    });
+}
 /** The cost.ts caller timeline as mu-law, and a recognizer script for it. */
 function callAudio(): { mulaw: Buffer; script: ScriptEvent[] } {
   const dir = join(here, '..', 'test', 'fixtures', 'audio');
