@@ -1,18 +1,18 @@
 // The Speech wire codecs (src/stt/google-wire.ts) against the client library's own codecs: a
-// response decoded either way makes the stream report the same results, speech events and errors
-// (every field of the message set, every prefix of it, seeded corruptions), and an audio request
-// is encoded to the same bytes. Real emulator responses: test/integration/stt/google-wire.test.ts.
+// response decoded either way (the library's decode + toObject, or the same message type's decode
+// alone) makes the stream report the same results, speech events and errors (every field of the
+// message set, every prefix of it, seeded corruptions), and an audio request is encoded to the
+// same bytes. Real emulator responses: test/integration/stt/google-wire.test.ts.
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  decodeStreamingResponse,
   encodeAudioRequest,
   streamingCallTransformer,
+  streamingResponseDecoder,
   V1_AUDIO_FIELD,
-  V1_RESPONSE,
   V1_STREAMING,
   V2_AUDIO_FIELD,
-  V2_RESPONSE,
   V2_STREAMING,
+  type StreamingCodecs,
 } from '../../../src/stt/google-wire.ts';
 import { libraryCodecs, streamEvents, type LibraryCodecs } from './speech-wire.ts';
 
@@ -114,7 +114,7 @@ const V2_CASES: Record<string, unknown> = {
 /** The stream's reading of a response decoded by the library, and by google-wire (undefined: it threw). */
 function readBoth(
   lib: LibraryCodecs,
-  layout: typeof V1_RESPONSE,
+  decode: (buf: Buffer) => unknown,
   buf: Buffer,
 ): [ReturnType<typeof streamEvents> | undefined, ReturnType<typeof streamEvents> | undefined] {
   const read = (decode: () => unknown): ReturnType<typeof streamEvents> | undefined => {
@@ -126,7 +126,7 @@ function readBoth(
     }
     return streamEvents(resp);
   };
-  return [read(() => lib.responseDeserialize(buf)), read(() => decodeStreamingResponse(buf, layout))];
+  return [read(() => lib.responseDeserialize(buf)), read(() => decode(buf))];
 }
 
 /** A small seeded generator (mulberry32), so the corruptions are the same on every run. */
@@ -142,96 +142,105 @@ function seeded(seed: number): () => number {
 }
 
 describe.each([
-  ['v1', V1_RESPONSE, V1_CASES, V1_AUDIO_FIELD, 'audioContent'],
-  ['v2', V2_RESPONSE, V2_CASES, V2_AUDIO_FIELD, 'audio'],
-] as const)('%s StreamingRecognize codecs', (version, layout, cases, audioField, audioKey) => {
-  let lib: LibraryCodecs;
-  beforeAll(async () => {
-    lib = await libraryCodecs(version);
-  });
+  ['v1', V1_STREAMING, V1_CASES, V1_AUDIO_FIELD, 'audioContent'],
+  ['v2', V2_STREAMING, V2_CASES, V2_AUDIO_FIELD, 'audio'],
+] as const)(
+  '%s StreamingRecognize codecs',
+  (version, codecs: StreamingCodecs, cases, audioField, audioKey) => {
+    let lib: LibraryCodecs;
+    let decode: (buf: Buffer) => unknown;
+    beforeAll(async () => {
+      lib = await libraryCodecs(version);
+      decode = streamingResponseDecoder(codecs);
+    });
 
-  it.each(Object.keys(cases))('response "%s": the stream reads the same as from the library', (name) => {
-    const buf = lib.responseSerialize(cases[name]);
-    const [expected, actual] = readBoth(lib, layout, buf);
-    expect(expected).toBeDefined();
-    expect(actual).toEqual(expected);
-  });
+    it.each(Object.keys(cases))('response "%s": the stream reads the same as from the library', (name) => {
+      const buf = lib.responseSerialize(cases[name]);
+      const [expected, actual] = readBoth(lib, decode, buf);
+      expect(expected).toBeDefined();
+      expect(actual).toEqual(expected);
+    });
 
-  it('the full response carries what the stream reads (not a vacuous comparison)', () => {
-    const events = streamEvents(decodeStreamingResponse(lib.responseSerialize(cases.full), layout));
-    const kinds = events.map((e) => e[0]);
-    expect(kinds).toContain('result');
-    if (version === 'v1') expect(kinds).toContain('error');
-    else expect(kinds).toContain('speech');
-  });
+    it('the full response carries what the stream reads (not a vacuous comparison)', () => {
+      const events = streamEvents(decode(lib.responseSerialize(cases.full)));
+      const kinds = events.map((e) => e[0]);
+      expect(kinds).toContain('result');
+      if (version === 'v1') expect(kinds).toContain('error');
+      else expect(kinds).toContain('speech');
+    });
 
-  // A malformed message fails or passes as it does with the library (google-wire reads every
-  // known field by its declared type, as protobufjs does), and whatever both read is the same.
-  it('every prefix of the full response: both throw, or both read the same', () => {
-    const buf = lib.responseSerialize(cases.full);
-    let threw = 0;
-    for (let n = 0; n < buf.length; n++) {
-      const [expected, actual] = readBoth(lib, layout, buf.subarray(0, n));
-      expect(actual, `prefix of ${n} bytes`).toEqual(expected);
-      if (expected === undefined) threw++;
-    }
-    expect(threw).toBeGreaterThan(buf.length / 2);
-  });
-
-  it('1500 seeded corruptions of the full response (bytes changed, cut, or inserted): both throw, or both read the same', () => {
-    const buf = lib.responseSerialize(cases.full);
-    const random = seeded(version === 'v1' ? 13 : 14);
-    let bothRead = 0;
-    for (let i = 0; i < 1500; i++) {
-      const bytes = [...buf];
-      for (let k = 1 + Math.floor(random() * 3); k > 0; k--) {
-        const at = Math.floor(random() * bytes.length);
-        const kind = random();
-        if (kind < 0.6) bytes[at] = Math.floor(random() * 256);
-        else if (kind < 0.8) bytes.splice(at, 1);
-        else bytes.splice(at, 0, Math.floor(random() * 256));
+    // The same decoder either way, so a malformed message fails or passes alike; what the stream
+    // reads of the decoded message (Longs, enum numbers, prototype defaults) must be the same too.
+    it('every prefix of the full response: both throw, or both read the same', () => {
+      const buf = lib.responseSerialize(cases.full);
+      let threw = 0;
+      for (let n = 0; n < buf.length; n++) {
+        const [expected, actual] = readBoth(lib, decode, buf.subarray(0, n));
+        expect(actual, `prefix of ${n} bytes`).toEqual(expected);
+        if (expected === undefined) threw++;
       }
-      const [expected, actual] = readBoth(lib, layout, Buffer.from(bytes));
-      expect(actual, `corruption ${i}: ${Buffer.from(bytes).toString('hex')}`).toEqual(expected);
-      if (expected !== undefined) bothRead++;
-    }
-    expect(bothRead).toBeGreaterThan(100);
-  });
+      expect(threw).toBeGreaterThan(buf.length / 2);
+    });
 
-  it.each([0, 1, 127, 128, 640, 16_383, 16_384, 25_600])(
-    'an audio request of %i bytes is encoded to the library bytes',
-    (size) => {
-      const audio = Buffer.alloc(size);
-      for (let i = 0; i < size; i++) audio[i] = (i * 37) & 0xff;
-      expect(encodeAudioRequest(audio, audioField)).toEqual(lib.requestSerialize({ [audioKey]: audio }));
-    },
-  );
+    it('1500 seeded corruptions of the full response (bytes changed, cut, or inserted): both throw, or both read the same', () => {
+      const buf = lib.responseSerialize(cases.full);
+      const random = seeded(version === 'v1' ? 13 : 14);
+      let bothRead = 0;
+      for (let i = 0; i < 1500; i++) {
+        const bytes = [...buf];
+        for (let k = 1 + Math.floor(random() * 3); k > 0; k--) {
+          const at = Math.floor(random() * bytes.length);
+          const kind = random();
+          if (kind < 0.6) bytes[at] = Math.floor(random() * 256);
+          else if (kind < 0.8) bytes.splice(at, 1);
+          else bytes.splice(at, 0, Math.floor(random() * 256));
+        }
+        const [expected, actual] = readBoth(lib, decode, Buffer.from(bytes));
+        expect(actual, `corruption ${i}: ${Buffer.from(bytes).toString('hex')}`).toEqual(expected);
+        if (expected !== undefined) bothRead++;
+      }
+      expect(bothRead).toBeGreaterThan(100);
+    });
 
-  it("the call transformer: this version's StreamingRecognize gets the codecs (config through the library's serializer), any other method is left alone", () => {
-    const codecs = version === 'v1' ? V1_STREAMING : V2_STREAMING;
-    const transform = streamingCallTransformer(codecs);
-    const props = { methodDefinition: { ...lib, path: codecs.path }, channel: 'kept' };
-    const out = transform(props) as typeof props;
-    expect(out.channel).toBe('kept');
-    const audio = Buffer.from([1, 2, 3, 0xff]);
-    const config =
-      version === 'v1'
-        ? { streamingConfig: { config: { languageCode: 'iw-IL' }, interimResults: true } }
-        : {
-            recognizer: 'projects/p/locations/eu/recognizers/_',
-            streamingConfig: { config: { model: 'chirp_3' } },
-          };
-    for (const msg of [config, { [audioKey]: audio }, { [audioKey]: audio.toString('base64') }])
-      expect(out.methodDefinition.requestSerialize(msg as never)).toEqual(lib.requestSerialize(msg));
-    const response = lib.responseSerialize(cases.full);
-    expect(streamEvents(out.methodDefinition.responseDeserialize(response))).toEqual(
-      streamEvents(lib.responseDeserialize(response)),
+    it.each([0, 1, 127, 128, 640, 16_383, 16_384, 25_600])(
+      'an audio request of %i bytes is encoded to the library bytes',
+      (size) => {
+        const audio = Buffer.alloc(size);
+        for (let i = 0; i < size; i++) audio[i] = (i * 37) & 0xff;
+        expect(encodeAudioRequest(audio, audioField)).toEqual(lib.requestSerialize({ [audioKey]: audio }));
+      },
     );
-    // Not the library's objects: google-wire's, without the fields the stream does not read.
-    expect(out.methodDefinition.responseDeserialize(response)).not.toHaveProperty('results.0.languageCode');
-    expect(lib.responseDeserialize(response)).toHaveProperty('results.0.languageCode');
 
-    const other = { methodDefinition: { ...lib, path: `/google.cloud.speech.${version}.Speech/Recognize` } };
-    expect(transform(other)).toBe(other);
-  });
-});
+    it("the call transformer: this version's StreamingRecognize gets the codecs (config through the library's serializer), any other method is left alone", () => {
+      const transform = streamingCallTransformer(codecs);
+      const props = { methodDefinition: { ...lib, path: codecs.path }, channel: 'kept' };
+      const out = transform(props) as typeof props;
+      expect(out.channel).toBe('kept');
+      const audio = Buffer.from([1, 2, 3, 0xff]);
+      const config =
+        version === 'v1'
+          ? { streamingConfig: { config: { languageCode: 'iw-IL' }, interimResults: true } }
+          : {
+              recognizer: 'projects/p/locations/eu/recognizers/_',
+              streamingConfig: { config: { model: 'chirp_3' } },
+            };
+      for (const msg of [config, { [audioKey]: audio }, { [audioKey]: audio.toString('base64') }])
+        expect(out.methodDefinition.requestSerialize(msg as never)).toEqual(lib.requestSerialize(msg));
+      const response = lib.responseSerialize(cases.full);
+      expect(streamEvents(out.methodDefinition.responseDeserialize(response))).toEqual(
+        streamEvents(lib.responseDeserialize(response)),
+      );
+      // Not the library's objects: decoded messages, no default field copied in.
+      const empty = lib.responseSerialize({});
+      expect(Object.keys(out.methodDefinition.responseDeserialize(empty) as object)).not.toContain(
+        'speechEventType',
+      );
+      expect(Object.keys(lib.responseDeserialize(empty))).toContain('speechEventType');
+
+      const other = {
+        methodDefinition: { ...lib, path: `/google.cloud.speech.${version}.Speech/Recognize` },
+      };
+      expect(transform(other)).toBe(other);
+    });
+  },
+);
