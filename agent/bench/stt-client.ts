@@ -3,7 +3,9 @@
 // protobuf) streams fixture audio to the Speech emulator, which runs in a child process so its
 // CPU is not counted. A round opens `streams` streams, writes 80 ms messages into each on an
 // 80 ms beat (time compressed: `beatMs`), reads every response, cancels the streams (as a call's
-// end does); CPU per message from process.cpuUsage, median of the rounds, trees alternating.
+// end does); CPU per message from process.cpuUsage (the cancels included), and the CPU of the
+// cancels alone per stream (with what arrives in the 50 ms after them), medians of the rounds,
+// trees alternating.
 //
 //   node agent/bench/stt-client.ts --old /tmp/old [--rounds 8] [--streams 50] [--messages 60]
 import { fork } from 'node:child_process';
@@ -68,7 +70,7 @@ async function round(
   n: number,
   count: number,
   beatMs: number,
-): Promise<[number, number]> {
+): Promise<[number, number, number]> {
   let results = 0;
   const t0 = process.cpuUsage();
   const streams = Array.from({ length: n }, (_, i) =>
@@ -84,10 +86,12 @@ async function round(
     for (const s of streams) s.write(audio[m % audio.length]!);
     await sleep(beatMs);
   }
+  const t1 = process.cpuUsage();
   for (const s of streams) s.cancel();
   await sleep(50);
   const d = process.cpuUsage(t0);
-  return [(d.user + d.system) / (n * count), results / n];
+  const c = process.cpuUsage(t1);
+  return [(d.user + d.system) / (n * count), results / n, (c.user + c.system) / n];
 }
 
 function median(xs: number[]): number {
@@ -107,11 +111,13 @@ async function main(): Promise<void> {
   const [n, count, beat] = [Number(values.streams), Number(values.messages), Number(values.beatMs)];
   for (const [, p] of trees) await round(p, audio, n, count, beat); // warm up: JIT, connections
   const cpu = new Map<string, number[]>(trees.map(([name]) => [name, []]));
+  const cancels = new Map<string, number[]>(trees.map(([name]) => [name, []]));
   let perStream = 0;
   for (let i = 0; i < Number(values.rounds); i++) {
     for (const [name, p] of i % 2 === 0 ? trees : [...trees].reverse()) {
-      const [us, r] = await round(p, audio, n, count, beat);
+      const [us, r, cancel] = await round(p, audio, n, count, beat);
       cpu.get(name)!.push(us);
+      cancels.get(name)!.push(cancel);
       perStream = r;
     }
   }
@@ -120,7 +126,8 @@ async function main(): Promise<void> {
   );
   for (const [name, xs] of cpu)
     console.log(
-      `${name}: ${median(xs).toFixed(1)} us CPU per message (median of ${xs.length}; min ${Math.min(...xs).toFixed(1)})`,
+      `${name}: ${median(xs).toFixed(1)} us CPU per message (median of ${xs.length}; min ${Math.min(...xs).toFixed(1)}); ` +
+        `cancel ${median(cancels.get(name)!).toFixed(0)} us per stream`,
     );
   for (const [, p] of trees) await p.close();
   child.kill();

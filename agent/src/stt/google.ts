@@ -23,6 +23,7 @@ import {
   type RawStreamingProvider,
 } from './raw.ts';
 import { responseResults } from './results.ts';
+import { streamingCallTransformer, V1_STREAMING, V2_STREAMING, type StreamingCodecs } from './google-wire.ts';
 
 export const CALL_ID_HEADER = 'x-hva-call-id';
 /** Call-clock ms of a stream's first audio byte; Google ignores it, the emulator uses it to match replayed speech. */
@@ -52,6 +53,22 @@ export function speechClientOptions(
     ...base,
     ...(config.googleProject !== '' ? { projectId: config.googleProject } : {}),
     ...(config.googleCredentials !== '' ? { keyFilename: config.googleCredentials } : {}),
+  };
+}
+
+/**
+ * The client options of a provider's pool: the target's, plus this module's StreamingRecognize
+ * codecs (google-wire.ts: the responses decoded for the fields the stream reads, audio requests
+ * encoded without protobufjs; the same bytes both ways), through a grpc-js client option gax passes on.
+ */
+export function providerClientOptions(
+  target: SttTarget,
+  config: Pick<Config, 'googleProject' | 'googleCredentials'>,
+  codecs: StreamingCodecs,
+): Record<string, unknown> {
+  return {
+    ...speechClientOptions(target, config),
+    'grpc.callInvocationTransformer': streamingCallTransformer(codecs),
   };
 }
 
@@ -127,15 +144,23 @@ export type SttProviderConfig = Pick<
 /** Streams per client connection before another client is added to the pool. */
 const STREAMS_PER_CLIENT = 50;
 
-interface DuplexCall {
+export interface DuplexCall {
   on(event: string, fn: (...args: never[]) => void): unknown;
   write(msg: unknown): boolean;
   end(): void;
   cancel(): void;
   removeAllListeners(): unknown;
+  /** gax's StreamProxy: the grpc-js call under it, once gax has started it. */
+  readonly stream?: {
+    removeAllListeners(event: string): unknown;
+    on(event: string, fn: () => void): unknown;
+  };
 }
 
-function wireRawStream(
+const ignore = (): void => undefined;
+
+/** A gax stream call as a RawStream; exported for the tests that read responses through it. */
+export function wireRawStream(
   call: DuplexCall,
   events: RawStreamEvents,
   encodeAudio: (mulaw: Buffer) => unknown,
@@ -196,9 +221,14 @@ function wireRawStream(
     cancel() {
       if (done) return;
       done = true;
+      // gax parses every error of the gRPC call for status details and builds a protobuf Root
+      // for it each time (GoogleErrorDecoder, about 2 ms); our own CANCELLED carries none and
+      // nothing reads it, so the call's error listeners go before the cancel.
+      call.stream?.removeAllListeners('error');
+      call.stream?.on('error', ignore);
       call.cancel();
-      // Swallow the CANCELLED error the library emits after a cancel.
-      call.on('error', () => undefined);
+      // Swallow the CANCELLED error the library emits after a cancel (a call gax has not started yet).
+      call.on('error', ignore);
     },
   };
 }
@@ -207,7 +237,7 @@ export function createGoogleV1Provider(
   target: SttTarget,
   config: SttProviderConfig,
 ): RawStreamingProvider & OneShotRecognizer {
-  const opts = speechClientOptions(target, config);
+  const opts = providerClientOptions(target, config, V1_STREAMING);
   const pool = new ClientPool<SpeechClientV1>(
     Math.ceil(config.maxCalls / STREAMS_PER_CLIENT),
     () => new speech.v1.SpeechClient(opts as ConstructorParameters<typeof speech.v1.SpeechClient>[0]),
@@ -256,7 +286,7 @@ export function createGoogleV2Provider(
   if (target.recognizer === undefined)
     throw new Error('Speech v2 needs a recognizer path (GOOGLE_CLOUD_PROJECT)');
   const recognizer = target.recognizer;
-  const opts = speechClientOptions(target, config);
+  const opts = providerClientOptions(target, config, V2_STREAMING);
   const pool = new ClientPool<SpeechClientV2>(
     Math.ceil(config.maxCalls / STREAMS_PER_CLIENT),
     () => new speech.v2.SpeechClient(opts as ConstructorParameters<typeof speech.v2.SpeechClient>[0]),

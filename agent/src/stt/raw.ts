@@ -59,11 +59,19 @@ export interface OneShotRecognizer {
   ): Promise<OneShotResult>;
 }
 
-/** Converts a protobuf Duration ({seconds, nanos}, seconds possibly a string/Long) to ms. */
+/**
+ * Converts a protobuf Duration ({seconds, nanos}) to ms. seconds may be a number, a decimal
+ * string (toObject with `longs: String`) or a Long (a decoded message's int64).
+ */
 export function durationToMs(d: unknown): number | undefined {
   if (d === null || d === undefined || typeof d !== 'object') return undefined;
   const { seconds, nanos } = d as { seconds?: unknown; nanos?: unknown };
-  const s = seconds === undefined || seconds === null ? 0 : Number(seconds);
+  const s =
+    seconds === undefined || seconds === null
+      ? 0
+      : typeof seconds === 'object' && typeof (seconds as { toNumber?: unknown }).toNumber === 'function'
+        ? (seconds as { toNumber(): number }).toNumber()
+        : Number(seconds);
   const n = typeof nanos === 'number' ? nanos : 0;
   if (!Number.isFinite(s)) return undefined;
   return s * 1000 + n / 1e6;
