@@ -2,7 +2,7 @@
 // base URL). Retries, deadlines and stall detection are ours (the client's maxRetries is 0):
 // retries happen only before the first token, so the caller never hears an answer twice.
 import OpenAI from 'openai';
-import { Agent, fetch as undiciFetch } from 'undici';
+import { Agent } from 'undici';
 import type { Logger } from '../telemetry/logger.ts';
 import { silentLogger } from '../telemetry/logger.ts';
 import type {
@@ -18,6 +18,7 @@ import { decideRetry, retryAfterFromHeaders } from './retry-policy.ts';
 import { llmFirstToken, llmRequests, llmRetries } from './metrics.ts';
 import { DeadlineError, sleep, StreamWatchdog, withDeadline } from './deadline.ts';
 import { CompletionBody, END, PENDING } from './completion-body.ts';
+import { createDispatchFetch } from './dispatch-fetch.ts';
 
 type ChatCompletionChunk = OpenAI.Chat.Completions.ChatCompletionChunk;
 
@@ -139,8 +140,10 @@ export class OpenAiResponder implements Responder {
       baseURL: options.baseUrl || undefined,
       maxRetries: 0,
       timeout: Math.max(options.firstTokenTimeoutMs * 4, 30_000),
-      // undici's own fetch with its own pool (the pool of Node's global fetch is not ours to tune).
-      fetch: undiciFetch as unknown as typeof fetch,
+      // Our own pool (the pool of Node's global fetch is not ours to tune), reached through
+      // undici's dispatcher API rather than its WHATWG fetch (dispatch-fetch.ts: same requests,
+      // same errors, a fraction of the CPU per request and per chunk).
+      fetch: createDispatchFetch(this.dispatcher),
       fetchOptions: { dispatcher: this.dispatcher } as never,
     });
   }
