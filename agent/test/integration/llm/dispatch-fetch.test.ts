@@ -4,7 +4,7 @@
 // through the responder: 429/500 with Retry-After retried, a body not read to its end cancelled.
 import net from 'node:net';
 import zlib from 'node:zlib';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import OpenAI from 'openai';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { createDispatchFetch } from '../../../src/llm/dispatch-fetch.ts';
@@ -219,6 +219,33 @@ describe('dispatch fetch, side by side with undici fetch', () => {
       );
       setImmediate(() => sdk.abort());
       expect(await rejection(q), name).toBeInstanceOf(OpenAI.APIUserAbortError);
+    }
+  });
+
+  it("the SDK's own timeout before the response: APIConnectionTimeoutError with both (fake time)", async () => {
+    agent = new Agent();
+    raw.respond = () => undefined; // never answers
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      for (const [name, f] of fetches()) {
+        const sdk = new OpenAI({
+          apiKey: 'k',
+          baseURL: `${raw.url}/v1`,
+          maxRetries: 0,
+          timeout: 1000,
+          fetch: f,
+        });
+        const p = rejection(sdk.chat.completions.create({ model: 'm', messages: question, stream: true }));
+        await vi.advanceTimersByTimeAsync(999);
+        let settled = false;
+        void p.then(() => (settled = true));
+        await vi.advanceTimersByTimeAsync(0);
+        expect(settled, name).toBe(false);
+        await vi.advanceTimersByTimeAsync(1);
+        expect(await p, name).toBeInstanceOf(OpenAI.APIConnectionTimeoutError);
+      }
+    } finally {
+      vi.useRealTimers();
     }
   });
 
