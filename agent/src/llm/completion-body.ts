@@ -4,6 +4,7 @@
 // fed as it arrives (body-feed.ts): each chunk is decoded into a small queue of events, taken
 // synchronously; fill() waits only when none is queued.
 import OpenAI from 'openai';
+import { abortQuietly } from './abort.ts';
 import type { StreamWatchdog } from './deadline.ts';
 import { feedBody, type BodyFeed, type BodyListener } from './body-feed.ts';
 import { completionEvent, SseDecoder, type SseEvent } from './sse.ts';
@@ -43,7 +44,7 @@ export class CompletionBody implements BodyListener {
     this.ctrl = ctrl;
     const feed = feedBody(response, this);
     if (!feed) {
-      ctrl.abort();
+      abortQuietly(ctrl);
       throw new OpenAI.OpenAIError('Attempted to iterate over a response with no body');
     }
     this.feed = feed;

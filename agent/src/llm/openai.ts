@@ -19,6 +19,7 @@ import { llmFirstToken, llmRequests, llmRetries } from './metrics.ts';
 import { DeadlineError, sleep, StreamWatchdog, withDeadline } from './deadline.ts';
 import { CompletionBody, END, PENDING } from './completion-body.ts';
 import { createDispatchFetch } from './dispatch-fetch.ts';
+import { abortQuietly } from './abort.ts';
 
 type ChatCompletionChunk = OpenAI.Chat.Completions.ChatCompletionChunk;
 
@@ -221,13 +222,13 @@ export class OpenAiResponder implements Responder {
           return;
         }
         const ctrl = new AbortController();
-        const onAbort = (): void => ctrl.abort();
+        const onAbort = (): void => abortQuietly(ctrl);
         request.signal.addEventListener('abort', onAbort, { once: true });
         try {
           yield* this.attemptOnce(request, toolParams, ctrl, progress);
           return;
         } catch (e) {
-          ctrl.abort();
+          abortQuietly(ctrl);
           if (request.signal.aborted) {
             progress.outcome = 'aborted';
             return;
@@ -237,8 +238,8 @@ export class OpenAiResponder implements Responder {
         } finally {
           request.signal.removeEventListener('abort', onAbort);
           // Also when the consumer stops iterating early: closes the HTTP stream. A body read to
-          // its end has nothing left to close (and abort() would build an unused DOMException).
-          if (!progress.bodyEnded) ctrl.abort();
+          // its end has nothing left to close.
+          if (!progress.bodyEnded) abortQuietly(ctrl);
           progress.bodyEnded = false;
         }
       }
