@@ -159,14 +159,18 @@ export class DispatchedResponse {
     };
   }
 
-  /** The body as a web stream, made on the first read (as fetch's `body`). */
+  /**
+   * The body as a web stream (as fetch's `body`). Made on demand and bound to the Node body only
+   * at its first pull: looking at `body` does not use it, as with fetch.
+   */
   get body(): ReadableStream<Uint8Array> | null {
     if (this.web !== undefined) return this.web;
     if (this.node === null) return (this.web = null);
     let feed: BodyFeed | undefined;
     this.web = new ReadableStream<Uint8Array>(
       {
-        start: (c) => {
+        pull: (c) => {
+          if (feed !== undefined) return feed.resume();
           feed = this.feed({
             data: (chunk) => {
               c.enqueue(chunk);
@@ -175,19 +179,18 @@ export class DispatchedResponse {
             end: () => c.close(),
             error: (e) => c.error(e),
           });
-          feed?.pause();
         },
-        pull: () => feed?.resume(),
-        cancel: () => feed?.cancel(),
+        cancel: () => {
+          if (feed === undefined && !this.taken) feed = this.feed({ data: noop, end: noop, error: noop });
+          feed?.cancel();
+        },
       },
-      { highWaterMark: 1 },
+      { highWaterMark: 0 },
     );
     return this.web;
   }
 
   async bytes(): Promise<Uint8Array<ArrayBuffer>> {
-    if (this.web !== undefined && this.web !== null)
-      return new Uint8Array(await new Response(this.web).arrayBuffer());
     const chunks: Uint8Array[] = [];
     await new Promise<void>((resolve, reject) => {
       const feed = this.feed({ data: (c) => chunks.push(c), end: resolve, error: reject });

@@ -196,10 +196,13 @@ describe('dispatch fetch, side by side with undici fetch', () => {
           headers: [...r.headers.entries()],
           cookies: r.headers.getSetCookie(),
           text: await r.text(),
+          // The same body read through the web stream (`body`), chunk by chunk.
+          streamed: await new Response((await f(`${raw.url}/v1/x?q=1`, POST)).body).text(),
         });
       }
       expect(seen[1], coding).toEqual(seen[0]);
       expect(seen[1]!.text).toBe(text);
+      expect(seen[1]!.streamed).toBe(text);
     }
   });
 
@@ -294,6 +297,7 @@ describe('dispatch fetch, side by side with undici fetch', () => {
     }
     const r = await createDispatchFetch(agent!)(`${raw.url}/v1/x`, POST);
     const conn = raw.connections() - 1;
+    expect(r.body).not.toBeNull(); // looking at the web body does not use it (as fetch)
     const feed = await new Promise<BodyFeed>((resolve) => {
       const f: BodyFeed = feedBody(r, {
         data: () => resolve(f),
