@@ -82,6 +82,7 @@ export function createDispatchFetch(dispatcher: Dispatcher): typeof fetch {
         body: body ?? (method === 'POST' || method === 'PUT' ? '' : undefined),
         ...(signal === undefined ? {} : { signal }),
       });
+      url.hash = ''; // a response's url has no fragment
       return new DispatchedResponse(url.href, method, data, signal) as unknown as Response;
     } catch (e) {
       if (signal?.aborted) throw signal.reason;

@@ -1,7 +1,8 @@
 // The openai SDK's fetch on undici's dispatcher API (src/llm/dispatch-fetch.ts) held to undici's
 // own WHATWG fetch on the same raw HTTP exchanges: the same bytes on the wire, the same response
-// view, the same errors for an abort, a connection refused and a server that closes mid-body, and
-// through the responder: 429/500 with Retry-After retried, a body not read to its end cancelled.
+// view, the same errors for an abort, a timeout, a connection refused and a server that closes
+// mid-body, and a body cancelled before its end closes its connection (dispatch-responder.test.ts:
+// the same through the responder).
 import net from 'node:net';
 import zlib from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -9,68 +10,8 @@ import OpenAI from 'openai';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { createDispatchFetch } from '../../../src/llm/dispatch-fetch.ts';
 import { feedBody, type BodyFeed } from '../../../src/llm/body-feed.ts';
-import { OpenAiResponder } from '../../../src/llm/openai.ts';
-import { ResponderError } from '../../../src/llm/errors.ts';
 import { retryAfterFromHeaders } from '../../../src/llm/retry-policy.ts';
-
-type Respond = (socket: net.Socket, request: string, index: number) => void;
-
-/** A raw HTTP/1.1 server: the test writes each response's bytes itself. */
-interface RawServer {
-  readonly url: string;
-  readonly requests: string[];
-  /** Resolves when the n-th accepted connection (0-based) is closed. */
-  closed(n: number): Promise<void>;
-  readonly connections: () => number;
-  respond: Respond;
-  close(): Promise<void>;
-}
-
-async function startRaw(): Promise<RawServer> {
-  const closes: Promise<void>[] = [];
-  const sockets = new Set<net.Socket>();
-  const raw: RawServer = {
-    url: '',
-    requests: [],
-    closed: (n) => closes[n] ?? Promise.reject(new Error(`no connection ${n}`)),
-    connections: () => closes.length,
-    respond: () => undefined,
-    close: async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise((r) => server.close(r));
-    },
-  };
-  const server = net.createServer((socket) => {
-    sockets.add(socket);
-    closes.push(new Promise((r) => socket.once('close', () => r())));
-    socket.on('error', () => undefined);
-    let buf = '';
-    socket.on('data', (d) => {
-      buf += d.toString('latin1');
-      for (;;) {
-        const head = buf.indexOf('\r\n\r\n');
-        if (head < 0) return;
-        const length = Number(/\r\ncontent-length: (\d+)/iu.exec(buf.slice(0, head))?.[1] ?? 0);
-        if (buf.length < head + 4 + length) return;
-        const request = buf.slice(0, head + 4 + length);
-        buf = buf.slice(head + 4 + length);
-        raw.requests.push(request);
-        raw.respond(socket, request, raw.requests.length - 1);
-      }
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as net.AddressInfo;
-  return Object.assign(raw, { url: `http://127.0.0.1:${port}` });
-}
-
-function head(status: string, headers: readonly string[]): string {
-  return `HTTP/1.1 ${status}\r\n${headers.map((h) => `${h}\r\n`).join('')}\r\n`;
-}
-const chunk = (s: string): string => `${Buffer.byteLength(s).toString(16)}\r\n${s}\r\n`;
-const event = (text: string): string =>
-  `data: ${JSON.stringify({ id: 'x', object: 'chat.completion.chunk', created: 0, model: 'm', choices: [{ index: 0, delta: { content: text }, finish_reason: null }] })}\n\n`;
-const SSE_HEAD = head('200 OK', ['content-type: text/event-stream', 'transfer-encoding: chunked']);
+import { chunk, event, head, rejection, SSE_HEAD, startRaw, type RawServer } from './raw-http.ts';
 
 let raw: RawServer;
 let agent: Agent | undefined;
@@ -83,18 +24,6 @@ const fetches = (): [string, typeof fetch][] => [
 ];
 const client = (f: typeof fetch): OpenAI =>
   new OpenAI({ apiKey: 'k', baseURL: `${raw.url}/v1`, maxRetries: 0, fetch: f });
-const responder = (retryAttempts = 0): OpenAiResponder =>
-  new OpenAiResponder({
-    apiKey: 'k',
-    baseUrl: `${raw.url}/v1`,
-    model: 'm',
-    temperature: 0,
-    maxTokens: 50,
-    firstTokenTimeoutMs: 5000,
-    stallTimeoutMs: 5000,
-    retryAttempts,
-    backoffBaseMs: 1,
-  });
 const question = [{ role: 'user' as const, content: 'שלום' }];
 const POST = { method: 'POST', body: '{"a":1}', headers: { 'content-type': 'application/json' } };
 
@@ -108,15 +37,6 @@ function shape(e: unknown): Record<string, unknown> {
     cause: err.cause?.constructor.name,
     code: err.cause?.code,
   };
-}
-
-async function rejection(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected a rejection');
 }
 
 beforeAll(async () => {
@@ -376,108 +296,5 @@ describe('dispatch fetch, side by side with undici fetch', () => {
       });
       expect(seen[1]).toEqual(seen[0]);
     }
-  });
-});
-
-describe('the responder over dispatch fetch', () => {
-  async function collect(it: AsyncIterable<string>, stopAfter = Infinity): Promise<string[]> {
-    const out: string[] = [];
-    for await (const t of it) {
-      out.push(t);
-      if (out.length >= stopAfter) break;
-    }
-    return out;
-  }
-
-  it('429 (Retry-After 0) then 500 (retry-after-ms 1) then an answer: retried as the server asked', async () => {
-    const r = responder(2);
-    const err = '{"error":{"message":"busy"}}';
-    raw.respond = (s, _req, i) => {
-      const n = i - from;
-      if (n === 0)
-        s.write(head('429 Too Many Requests', ['retry-after: 0', `content-length: ${err.length}`]) + err);
-      else if (n === 1)
-        s.write(
-          head('500 Internal Server Error', ['retry-after-ms: 1', `content-length: ${err.length}`]) + err,
-        );
-      else s.write(SSE_HEAD + chunk(event('שלום')) + chunk('data: [DONE]\n\n') + '0\r\n\r\n');
-    };
-    const from = raw.requests.length;
-    expect(
-      await collect(r.respond({ callId: 'c', messages: question, signal: new AbortController().signal })),
-    ).toEqual(['שלום']);
-    expect(raw.requests.length - from).toBe(3);
-    await r.close();
-  });
-
-  it('429 with a Retry-After that does not fit before the first-token deadline: fails at once, no retry', async () => {
-    // Before dispatch fetch, undici's fetch gave the SDK undici's own Headers class, which
-    // retryAfterFromHeaders did not take for headers: Retry-After was ignored and backoff retried.
-    const r = responder(2);
-    const err = '{"error":{"message":"busy"}}';
-    raw.respond = (s) =>
-      s.write(head('429 Too Many Requests', ['retry-after: 30', `content-length: ${err.length}`]) + err);
-    const from = raw.requests.length;
-    const e = await rejection(
-      collect(r.respond({ callId: 'c', messages: question, signal: new AbortController().signal })),
-    );
-    expect(e).toMatchObject({ kind: 'rate_limited', status: 429, attempts: 1 });
-    expect(raw.requests.length - from).toBe(1);
-    await r.close();
-  });
-
-  it('the server closes mid-body after the first token: a network error, not retried', async () => {
-    const r = responder(2);
-    raw.respond = (s) => s.write(SSE_HEAD + chunk(event('a')), () => setImmediate(() => s.destroy()));
-    const from = raw.requests.length;
-    const tokens: string[] = [];
-    const e = await rejection(
-      (async () => {
-        for await (const t of r.respond({
-          callId: 'c',
-          messages: question,
-          signal: new AbortController().signal,
-        }))
-          tokens.push(t);
-      })(),
-    );
-    expect(e).toBeInstanceOf(ResponderError);
-    expect(e).toMatchObject({ kind: 'network', afterFirstToken: true });
-    expect(tokens).toEqual(['a']);
-    expect(raw.requests.length - from).toBe(1);
-    await r.close();
-  });
-
-  it('a body not read to its end (the consumer stops, or [DONE] before the end) closes its request', async () => {
-    const r = responder();
-    raw.respond = (s) => s.write(SSE_HEAD + chunk(event('a') + event('b')) + chunk('data: [DONE]\n\n')); // never ends
-    const first = raw.connections();
-    expect(
-      await collect(r.respond({ callId: 'c', messages: question, signal: new AbortController().signal }), 1),
-    ).toEqual(['a']);
-    await raw.closed(first);
-    expect(
-      await collect(r.respond({ callId: 'c', messages: question, signal: new AbortController().signal })),
-    ).toEqual(['a', 'b']);
-    await raw.closed(first + 1);
-    await r.close();
-  });
-
-  it('a long answer read slowly arrives whole and in order (the feed pauses and resumes)', async () => {
-    const r = responder();
-    const words = Array.from({ length: 1500 }, (_, i) => `w${i} `);
-    raw.respond = (s) =>
-      s.write(SSE_HEAD + chunk(words.map(event).join('')) + chunk('data: [DONE]\n\n') + '0\r\n\r\n');
-    const got: string[] = [];
-    for await (const t of r.respond({
-      callId: 'c',
-      messages: question,
-      signal: new AbortController().signal,
-    })) {
-      got.push(t);
-      if (got.length % 100 === 0) await new Promise((done) => setImmediate(done));
-    }
-    expect(got).toEqual(words);
-    await r.close();
   });
 });
