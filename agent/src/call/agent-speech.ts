@@ -4,6 +4,7 @@
 // TurnRecord; it offers interrupt() and a `settled` promise, resolved once what the caller heard
 // of it is known and reported (onSettled). Modelled on LiveKit agents-js SpeechHandle.
 import type { Config } from '../config/schema.ts';
+import { abortQuietly } from '../llm/abort.ts';
 import { ResponderError } from '../llm/errors.ts';
 import type { ChatMessage, Responder } from '../llm/types.ts';
 import type { Logger } from '../telemetry/logger.ts';
@@ -113,13 +114,13 @@ export class SpeechHandle {
   interrupt(): Promise<void> {
     if (this.record) this.record.interruptedMs = this.deps.now();
     this.outcome = 'interrupted';
-    this.ac.abort();
+    abortQuietly(this.ac);
     return this.finalize('interrupted', MARK_SETTLE_TIMEOUT_MS);
   }
   /** Stops producing (no settle): the caller kept talking before any of it was heard. */
   supersede(): void {
     this.outcome = 'superseded';
-    this.ac.abort();
+    abortQuietly(this.ac);
   }
   /**
    * Withdraws the answer before any of it was heard (the caller went on speaking): stops it and
@@ -131,7 +132,7 @@ export class SpeechHandle {
   }
   /** Stops producing without finalizing (call end). */
   stop(): void {
-    this.ac.abort();
+    abortQuietly(this.ac);
   }
   /** Finalizes now with what was heard so far (outcome: its own, else `fallback`). */
   close(fallback: TurnOutcome): Promise<void> {
@@ -179,12 +180,12 @@ export class SpeechHandle {
     const r = this.record as TurnRecord;
     const signal = this.signal;
     const llmAc = new AbortController();
-    const abortLlm = (): void => llmAc.abort();
+    const abortLlm = (): void => abortQuietly(llmAc);
     signal.addEventListener('abort', abortLlm, { once: true });
     let timedOut = false;
     const firstTokenTimer = timers.set(() => {
       timedOut = true;
-      llmAc.abort();
+      abortQuietly(llmAc);
     }, config.llmFirstTokenTimeoutMs);
     let failure: ApologyCause | undefined;
     const kept = takeOverSpeculative(this.pre, r);
@@ -202,7 +203,7 @@ export class SpeechHandle {
       ...answerSynthesisHooks(r, now, signal, () => (r.preemptive === 'hit' ? kept : undefined)),
       onError: () => {
         failure ??= 'tts_error';
-        llmAc.abort();
+        abortQuietly(llmAc);
       },
     });
     const splitter = this.deps.components.createSplitter();
@@ -282,7 +283,7 @@ export class SpeechHandle {
     };
     if (!pre) return fresh();
     const startedAt = now();
-    llmAc.signal.addEventListener('abort', () => pre.controller.abort(), { once: true });
+    llmAc.signal.addEventListener('abort', () => abortQuietly(pre.controller), { once: true });
     const outcome = pre.generation.confirm(this.userText, fresh);
     // A kept guess may now run the tools it asked for (tools/call-tools.ts).
     if (outcome.result === 'hit' && tools !== undefined) {
@@ -313,7 +314,7 @@ export class SpeechHandle {
   /** Records what was heard (after the marks settle, bounded) and reports the handle once. */
   private finalize(outcome: TurnOutcome, settleTimeoutMs: number): Promise<void> {
     if (this.finalizeRun) return this.finalizeRun;
-    this.ac.abort();
+    abortQuietly(this.ac);
     const settle = async (): Promise<void> => {
       if (settleTimeoutMs > 0 && !this.deps.closed()) {
         const wait = this.deps.timers.delay(settleTimeoutMs);

@@ -3,6 +3,7 @@
 // when the turn is confirmed (agent-speech.ts confirms or drops it). One guess runs at a time: a
 // new one stops the one before it, and its synthesised characters are billed to the turn.
 import type { Config } from '../config/schema.ts';
+import { abortQuietly } from '../llm/abort.ts';
 import type { ChatMessage, Responder } from '../llm/types.ts';
 import { PreemptiveGeneration, decidePreemptiveStart, type PreemptiveTrigger } from '../llm/preemptive.ts';
 import type { Logger } from '../telemetry/logger.ts';
@@ -230,7 +231,7 @@ export class PreemptiveSlot {
 function stopGuess(guess: Guess): number {
   guess.speech?.cancel();
   guess.generation.cancel();
-  guess.controller.abort();
+  abortQuietly(guess.controller);
   return guess.speech?.chars ?? 0;
 }
 

@@ -1,9 +1,12 @@
 // The body of one streamed chat completion (the raw Response the openai SDK made for the request),
 // read chunk by chunk into the SDK's chunk objects: the same events, errors and ends as the SDK's
-// Stream (core/streaming.mjs, 'legacy' mode), without its generator stack per token. A parsed
-// event waits in a small queue and is taken synchronously; the body is read only when none waits.
+// Stream (core/streaming.mjs, 'legacy' mode), without its generator stack per token. The body is
+// fed as it arrives (body-feed.ts): each chunk is decoded into a small queue of events, taken
+// synchronously; fill() waits only when none is queued.
 import OpenAI from 'openai';
+import { abortQuietly } from './abort.ts';
 import type { StreamWatchdog } from './deadline.ts';
+import { feedBody, type BodyFeed, type BodyListener } from './body-feed.ts';
 import { completionEvent, SseDecoder, type SseEvent } from './sse.ts';
 
 /** take(): nothing parsed waits, fill() must read. */
@@ -11,13 +14,16 @@ export const PENDING: unique symbol = Symbol('pending');
 /** take(): the answer is over ([DONE], the end of the body, or the request aborted). */
 export const END: unique symbol = Symbol('end');
 
+/** Events queued past this pause the body until the consumer catches up (a bound on memory). */
+const MAX_QUEUED_EVENTS = 256;
+
 function isAbortError(e: unknown): boolean {
   return typeof e === 'object' && e !== null && (e as { name?: unknown }).name === 'AbortError';
 }
 
-export class CompletionBody {
+export class CompletionBody implements BodyListener {
   private readonly response: Response;
-  private readonly reader: ReadableStreamDefaultReader<Uint8Array>;
+  private readonly feed: BodyFeed;
   private readonly ctrl: AbortController;
   private readonly decoder = new SseDecoder();
   private readonly events: SseEvent[] = [];
@@ -27,18 +33,50 @@ export class CompletionBody {
   private released = false;
   /** No more events: [DONE], the end of the body, or an abort. */
   private over = false;
+  private paused = false;
+  /** The body failed (thrown by fill() once the events before the failure are taken). */
+  private failure: { readonly error: unknown } | undefined;
+  /** fill() waiting for the next chunk, the end or a failure. */
+  private wake: (() => void) | undefined;
 
   constructor(response: Response, ctrl: AbortController) {
-    if (!response.body) {
-      ctrl.abort();
-      throw new OpenAI.OpenAIError('Attempted to iterate over a response with no body');
-    }
     this.response = response;
     this.ctrl = ctrl;
-    this.reader = response.body.getReader() as ReadableStreamDefaultReader<Uint8Array>;
+    const feed = feedBody(response, this);
+    if (!feed) {
+      abortQuietly(ctrl);
+      throw new OpenAI.OpenAIError('Attempted to iterate over a response with no body');
+    }
+    this.feed = feed;
   }
 
-  /** The next chunk object, END, or PENDING when fill() must read first. */
+  data(chunk: Uint8Array): void {
+    this.decoder.push(chunk, this.events);
+    if (this.events.length - this.next > MAX_QUEUED_EVENTS) {
+      this.paused = true;
+      this.feed.pause();
+    }
+    this.wakeUp();
+  }
+
+  end(): void {
+    this.ended = true;
+    this.decoder.end(this.events);
+    this.wakeUp();
+  }
+
+  error(e: unknown): void {
+    this.failure ??= { error: e };
+    this.wakeUp();
+  }
+
+  private wakeUp(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+
+  /** The next chunk object, END, or PENDING when fill() must wait first. */
   take(): unknown {
     // As the SDK: once the request is aborted, whatever was buffered is dropped.
     if (this.over || this.ctrl.signal.aborted) return this.finish();
@@ -58,20 +96,23 @@ export class CompletionBody {
     if (this.ended) return this.finish();
     this.events.length = 0;
     this.next = 0;
+    if (this.paused) {
+      this.paused = false;
+      this.feed.resume();
+    }
     return PENDING;
   }
 
   /**
-   * Reads until an event is complete or the body ends. Under a deadline (the watchdog armed by
-   * the caller) a read that the watchdog aborted throws its DeadlineError; an abort by anyone
-   * else ends the answer quietly, as the SDK's stream does.
+   * Waits until an event is complete, the body ends or fails. Under a deadline (the watchdog
+   * armed by the caller) a wait that the watchdog aborted throws its DeadlineError; an abort by
+   * anyone else ends the answer quietly, as the SDK's stream does.
    */
   async fill(watchdog: StreamWatchdog): Promise<void> {
     while (this.events.length === 0 && !this.ended) {
-      let r: Awaited<ReturnType<ReadableStreamDefaultReader<Uint8Array>['read']>>;
-      try {
-        r = await this.reader.read();
-      } catch (e) {
+      const failure = this.failure;
+      if (failure !== undefined) {
+        const e = failure.error;
         if (watchdog.fired) throw watchdog.fired;
         if (isAbortError(e) || (this.ctrl.signal.aborted && e === this.ctrl.signal.reason)) {
           this.over = true;
@@ -79,10 +120,7 @@ export class CompletionBody {
         }
         throw e;
       }
-      if (r.done) {
-        this.ended = true;
-        this.decoder.end(this.events);
-      } else this.decoder.push(r.value, this.events);
+      await new Promise<void>((resolve) => (this.wake = resolve));
     }
   }
 
@@ -97,7 +135,7 @@ export class CompletionBody {
   release(): void {
     if (this.released) return;
     this.released = true;
-    if (!this.ended) this.reader.cancel().catch(() => undefined);
-    this.reader.releaseLock();
+    this.wakeUp();
+    this.feed.cancel();
   }
 }

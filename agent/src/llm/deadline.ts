@@ -1,5 +1,6 @@
 // Time limits of one streamed LLM request: the first-token deadline and the stall gap race each
 // step of the stream and abort it when they win; the retry backoff sleeps until a signal aborts.
+import { abortQuietly } from './abort.ts';
 
 export class DeadlineError extends Error {
   readonly kind: 'timeout' | 'stalled';
@@ -26,7 +27,7 @@ export function withDeadline<T>(
             kind === 'timeout' ? `no first token within the deadline` : `no delta for ${ms} ms`,
           ),
         );
-        ctrl.abort();
+        abortQuietly(ctrl);
       },
       Math.max(0, ms),
     );
@@ -114,6 +115,6 @@ export class StreamWatchdog {
       this.kind,
       this.kind === 'timeout' ? `no first token within the deadline` : `no delta for ${this.stallMs} ms`,
     );
-    this.ctrl.abort();
+    abortQuietly(this.ctrl);
   };
 }

@@ -2,7 +2,7 @@
 // base URL). Retries, deadlines and stall detection are ours (the client's maxRetries is 0):
 // retries happen only before the first token, so the caller never hears an answer twice.
 import OpenAI from 'openai';
-import { Agent, fetch as undiciFetch } from 'undici';
+import { Agent } from 'undici';
 import type { Logger } from '../telemetry/logger.ts';
 import { silentLogger } from '../telemetry/logger.ts';
 import type {
@@ -18,6 +18,8 @@ import { decideRetry, retryAfterFromHeaders } from './retry-policy.ts';
 import { llmFirstToken, llmRequests, llmRetries } from './metrics.ts';
 import { DeadlineError, sleep, StreamWatchdog, withDeadline } from './deadline.ts';
 import { CompletionBody, END, PENDING } from './completion-body.ts';
+import { createDispatchFetch } from './dispatch-fetch.ts';
+import { abortQuietly } from './abort.ts';
 
 type ChatCompletionChunk = OpenAI.Chat.Completions.ChatCompletionChunk;
 
@@ -139,8 +141,10 @@ export class OpenAiResponder implements Responder {
       baseURL: options.baseUrl || undefined,
       maxRetries: 0,
       timeout: Math.max(options.firstTokenTimeoutMs * 4, 30_000),
-      // undici's own fetch with its own pool (the pool of Node's global fetch is not ours to tune).
-      fetch: undiciFetch as unknown as typeof fetch,
+      // Our own pool (the pool of Node's global fetch is not ours to tune), reached through
+      // undici's dispatcher API rather than its WHATWG fetch (dispatch-fetch.ts: same requests,
+      // same errors, a fraction of the CPU per request and per chunk).
+      fetch: createDispatchFetch(this.dispatcher),
       fetchOptions: { dispatcher: this.dispatcher } as never,
     });
   }
@@ -218,13 +222,13 @@ export class OpenAiResponder implements Responder {
           return;
         }
         const ctrl = new AbortController();
-        const onAbort = (): void => ctrl.abort();
+        const onAbort = (): void => abortQuietly(ctrl);
         request.signal.addEventListener('abort', onAbort, { once: true });
         try {
           yield* this.attemptOnce(request, toolParams, ctrl, progress);
           return;
         } catch (e) {
-          ctrl.abort();
+          abortQuietly(ctrl);
           if (request.signal.aborted) {
             progress.outcome = 'aborted';
             return;
@@ -234,8 +238,8 @@ export class OpenAiResponder implements Responder {
         } finally {
           request.signal.removeEventListener('abort', onAbort);
           // Also when the consumer stops iterating early: closes the HTTP stream. A body read to
-          // its end has nothing left to close (and abort() would build an unused DOMException).
-          if (!progress.bodyEnded) ctrl.abort();
+          // its end has nothing left to close.
+          if (!progress.bodyEnded) abortQuietly(ctrl);
           progress.bodyEnded = false;
         }
       }

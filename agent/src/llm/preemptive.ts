@@ -4,6 +4,7 @@
 import { stabilityAccepts } from '../stt/results.ts';
 import { transcriptCompleteness } from '../turn/completeness.ts';
 import type { ChatMessage, Responder } from './types.ts';
+import { abortQuietly } from './abort.ts';
 import { llmPreemptive, llmPreemptiveSaved } from './metrics.ts';
 import { normalizeHebrew, preemptiveMatches } from '../text/compare.ts';
 
@@ -190,10 +191,10 @@ export class PreemptiveGeneration {
     this.callId = options.callId;
     this.now = now;
     this.startedAt = now();
-    const onAbort = (): void => this.controller.abort();
+    const onAbort = (): void => abortQuietly(this.controller);
     options.signal.addEventListener('abort', onAbort, { once: true });
     this.detach = () => options.signal.removeEventListener('abort', onAbort);
-    if (options.signal.aborted) this.controller.abort();
+    if (options.signal.aborted) abortQuietly(this.controller);
     void this.pump(options.messages);
   }
 
@@ -289,7 +290,7 @@ export class PreemptiveGeneration {
   }
 
   private abortRequest(): void {
-    this.controller.abort();
+    abortQuietly(this.controller);
     this.detach();
   }
 

@@ -52,9 +52,13 @@ export function decideRetry(input: RetryInput, policy: RetryPolicy, random = Mat
   return { retry: true, waitMs };
 }
 
-/** The server's Retry-After from an error's response headers (retry-after-ms first, then seconds). */
-export function retryAfterFromHeaders(headers: unknown): number | undefined {
-  if (!(headers instanceof Headers)) return undefined;
+/**
+ * The server's Retry-After from an error's response headers (retry-after-ms first, then seconds).
+ * Any Headers-like object: undici's own fetch makes its own Headers class, not the global one.
+ */
+export function retryAfterFromHeaders(input: unknown): number | undefined {
+  if (typeof (input as { get?: unknown } | null)?.get !== 'function') return undefined;
+  const headers = input as { get(name: string): string | null };
   const ms = headers.get('retry-after-ms');
   if (ms !== null && /^\d+(\.\d+)?$/.test(ms.trim())) return Number(ms);
   const s = headers.get('retry-after');
