@@ -5,6 +5,7 @@
 // unplayed clears Twilio's buffer and drops the answer. No VAD, endpointer, prosody, preemptive
 // guess, metrics, tracing or turn records: the real agent's call/ does all of that on top.
 import type { RawStream, RawStreamingProvider, RawResult } from '../../src/stt/raw.ts';
+import { parseMediaFast } from '../../src/twilio/media-fast.ts';
 import {
   AudioBatcher,
   SentenceSplitter,
@@ -76,18 +77,27 @@ export class FloorCall {
     return this.unplayed.size > 0;
   }
 
-  /** One text message from Twilio. */
-  onMessage(text: string): void {
+  /**
+   * One text message from Twilio, as its UTF-8 bytes. Media frames (50 a second) are read with the
+   * real agent's media codec (twilio/media-fast.ts: the fields and the base64 payload in one pass
+   * over the bytes, no JSON object tree); anything else with JSON.parse.
+   */
+  onMessage(bytes: Uint8Array): void {
+    const media = parseMediaFast(bytes, this.streamSid);
+    if (media !== undefined) {
+      this.onMedia(media.media.payload);
+      return;
+    }
     let e: TwilioEvent;
     try {
-      e = JSON.parse(text) as TwilioEvent;
+      e = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString()) as TwilioEvent;
     } catch (err) {
       this.o.onError('malformed frame', err);
       return;
     }
     switch (e.event) {
       case 'media':
-        this.onMedia(e.media?.payload ?? '');
+        this.onMedia(Buffer.from(e.media?.payload ?? '', 'base64'));
         return;
       case 'mark':
         this.o.counts.marksIn++;
@@ -129,11 +139,11 @@ export class FloorCall {
     );
   }
 
-  private onMedia(payload: string): void {
+  private onMedia(mulaw: Uint8Array): void {
     if (this.ended || this.streamSid === '') return;
     this.o.counts.framesIn++;
     this.audioMs += 20;
-    const batch = this.batcher.push(payload);
+    const batch = this.batcher.push(mulaw);
     if (batch === undefined || this.stt === undefined) return;
     this.o.counts.sttWrites++;
     this.stt.write(batch);

@@ -8,9 +8,9 @@ export const FRAME_BYTES = 160;
 export const OUTBOUND_MEDIA_BYTES = 1600;
 
 /**
- * Caller audio into Speech messages of `batchMs`: each base64 payload is decoded straight into the
- * batch (Buffer#write, no buffer per frame); a full batch is handed over and a new one started.
- * A batch is never reused: the gRPC stream may hold it until it is serialised.
+ * Caller audio into Speech messages of `batchMs`: each frame's decoded bytes are copied into the
+ * batch; a full batch is handed over and a new one started. A batch is never reused: the gRPC
+ * stream may hold it until it is serialised.
  */
 export class AudioBatcher {
   private readonly size: number;
@@ -22,28 +22,24 @@ export class AudioBatcher {
     this.batch = Buffer.allocUnsafe(this.size);
   }
 
-  /** Adds one frame's base64 payload; returns a full batch, or undefined. */
-  push(base64: string): Buffer | undefined {
+  /** Adds one frame's mu-law bytes; returns a full batch, or undefined. */
+  push(mulaw: Uint8Array): Buffer | undefined {
     const room = this.size - this.filled;
-    // A payload larger than the room (never from Twilio) spills into the next batch.
-    const decoded = Buffer.byteLength(base64, 'base64');
-    if (decoded <= room) {
-      this.filled += this.batch.write(base64, this.filled, 'base64');
-    } else {
-      const bytes = Buffer.from(base64, 'base64');
-      bytes.copy(this.batch, this.filled, 0, room);
-      this.filled = this.size;
-      const full = this.takeFull();
-      this.filled = bytes.copy(this.batch, 0, room);
-      return full;
+    if (mulaw.length < room) {
+      this.batch.set(mulaw, this.filled);
+      this.filled += mulaw.length;
+      return undefined;
     }
-    return this.filled >= this.size ? this.takeFull() : undefined;
-  }
-
-  private takeFull(): Buffer {
+    // Fills the batch; what does not fit (never from Twilio's 160-byte frames) starts the next.
+    this.batch.set(mulaw.subarray(0, room), this.filled);
     const full = this.batch;
     this.batch = Buffer.allocUnsafe(this.size);
     this.filled = 0;
+    const rest = mulaw.subarray(room);
+    if (rest.length > 0) {
+      this.batch.set(rest.subarray(0, this.size), 0);
+      this.filled = Math.min(rest.length, this.size);
+    }
     return full;
   }
 }

@@ -194,7 +194,10 @@ export async function startFloorAgent(config: Config): Promise<FloorAgent> {
         onError,
       });
       ws.on('message', (data, isBinary) => {
-        if (!isBinary) call.onMessage(data.toString());
+        if (isBinary) return;
+        // ws hands over a Buffer (binaryType 'nodebuffer', fragments already joined).
+        if (Buffer.isBuffer(data)) call.onMessage(data);
+        else call.onMessage(Array.isArray(data) ? Buffer.concat(data) : new Uint8Array(data));
       });
       ws.on('close', () => call.end());
       ws.on('error', (err) => onError('socket', err));

@@ -17,7 +17,7 @@ describe('floor AudioBatcher', () => {
     const b = new AudioBatcher(80);
     const got: Buffer[] = [];
     for (let i = 0; i < 8; i++) {
-      const out = b.push(frame(i).toString('base64'));
+      const out = b.push(frame(i));
       if (out) got.push(Buffer.from(out));
     }
     expect(got).toHaveLength(2);
@@ -27,17 +27,17 @@ describe('floor AudioBatcher', () => {
 
   it('never reuses a batch it handed over (the gRPC stream may still hold it)', () => {
     const b = new AudioBatcher(20);
-    const first = b.push(frame(1).toString('base64'))!;
-    b.push(frame(2).toString('base64'));
+    const first = b.push(frame(1))!;
+    b.push(frame(2));
     expect(first).toEqual(frame(1));
   });
 
   it('spills a payload larger than the room left into the next batch', () => {
     const b = new AudioBatcher(40);
-    expect(b.push(frame(1).toString('base64'))).toBeUndefined();
-    const full = b.push(frame(2, 320).toString('base64'))!;
+    expect(b.push(frame(1))).toBeUndefined();
+    const full = b.push(frame(2, 320))!;
     expect(full).toEqual(Buffer.concat([frame(1), frame(2)]));
-    const next = b.push(frame(3).toString('base64'))!;
+    const next = b.push(frame(3))!;
     expect(next).toEqual(Buffer.concat([frame(2), frame(3)]));
   });
 });
