@@ -158,6 +158,44 @@ function listen(server: Server, port: number, host: string): Promise<number> {
   });
 }
 
+/** /readyz and /metrics for the capacity harness, on their own listener like the real agent's. */
+async function startAdmin(
+  counts: FloorCounts,
+  port: number,
+  host: string,
+): Promise<{ readonly port: number; close(): Promise<void> }> {
+  const lag = monitorEventLoopDelay({ resolution: 10 });
+  lag.enable();
+  const server = createServer((req, res) => {
+    if (req.url === '/readyz' || req.url === '/healthz') {
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+      return;
+    }
+    if (req.url === '/metrics') {
+      // Each scrape reads and resets the lag histogram, like the real agent's (server/metrics.ts).
+      const reading = {
+        p50Seconds: lag.percentile(50) / 1e9,
+        p99Seconds: lag.percentile(99) / 1e9,
+        maxSeconds: lag.max / 1e9,
+      };
+      lag.reset();
+      res
+        .writeHead(200, { 'content-type': 'text/plain; version=0.0.4' })
+        .end(metricsText(counts, reading, process.memoryUsage().heapUsed));
+      return;
+    }
+    res.writeHead(404).end();
+  });
+  const bound = await listen(server, port, host);
+  return {
+    port: bound,
+    async close() {
+      lag.disable();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
 /** Starts the floor agent on config.port (Twilio side) and config.adminPort (probes, metrics). */
 export async function startFloorAgent(config: Config): Promise<FloorAgent> {
   const counts = new FloorCounts();
@@ -207,40 +245,17 @@ export async function startFloorAgent(config: Config): Promise<FloorAgent> {
   const boundPort = Number(new URL(port).port);
   if (publicHost === '') publicHost = `localhost:${boundPort}`;
 
-  const lag = monitorEventLoopDelay({ resolution: 10 });
-  lag.enable();
-  const admin = createServer((req, res) => {
-    if (req.url === '/readyz' || req.url === '/healthz') {
-      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
-      return;
-    }
-    if (req.url === '/metrics') {
-      // Each scrape reads and resets the lag histogram, like the real agent's (server/metrics.ts).
-      const reading = {
-        p50Seconds: lag.percentile(50) / 1e9,
-        p99Seconds: lag.percentile(99) / 1e9,
-        maxSeconds: lag.max / 1e9,
-      };
-      lag.reset();
-      res
-        .writeHead(200, { 'content-type': 'text/plain; version=0.0.4' })
-        .end(metricsText(counts, reading, process.memoryUsage().heapUsed));
-      return;
-    }
-    res.writeHead(404).end();
-  });
-  const adminPort = await listen(admin, config.adminPort, config.host);
+  const admin = await startAdmin(counts, config.adminPort, config.host);
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   return {
     url: `http://${host}:${boundPort}`,
-    adminUrl: `http://${host}:${adminPort}`,
+    adminUrl: `http://${host}:${admin.port}`,
     publicHost,
     counts,
     async close() {
-      lag.disable();
       for (const ws of wss.clients) ws.terminate();
       await app.close();
-      await new Promise<void>((r) => admin.close(() => r()));
+      await admin.close();
       await providers.close();
     },
   };
