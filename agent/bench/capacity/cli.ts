@@ -5,7 +5,7 @@ import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseFaultPlan } from '../../src/sim/faults/index.ts';
 import { resolveUserPath } from '../../src/sim/profile.ts';
-import { AGENT_DIR, AGENT_DIST_ENTRY, AGENT_SRC_ENTRY, REPO_ROOT } from './harness.ts';
+import { AGENT_DIR, AGENT_DIST_ENTRY, AGENT_FLOOR_ENTRY, AGENT_SRC_ENTRY, REPO_ROOT } from './harness.ts';
 import type { EmulatorPassThrough } from './protocol.ts';
 
 export const HELP = `Usage: npm run bench -- [options]
@@ -27,7 +27,11 @@ whole calls for --duration seconds; then N grows by --beyond until a step breaks
   --emulator-options <j>  JSON (or @file.json) passed to the emulators' start options:
                           {"speech":{...},"openai":{...},"tts":{...}} (see protocol.ts)
   --agent-env <K=V>       extra agent setting (repeatable), e.g. --agent-env LLM_PREEMPTIVE=false
-  --agent-entry <e>       dist (default: agent/dist/main.js, built when stale), src, or a path
+  --agent-entry <e>       dist (default: agent/dist/main.js, built when stale), src, floor, or a
+                          path. floor: the plumbing floor (agent/bench/floor/main.ts), a minimal
+                          agent doing only what the libraries must do for a call (Twilio edge,
+                          Speech stream, LLM stream, TTS, clear on barge-in): what a call costs
+                          below the real agent (docs/bench/cost.md)
   --agent-node-arg <a>    Node option for the agent process (repeatable), e.g.
                           --agent-node-arg=--cpu-prof --agent-node-arg=--cpu-prof-dir=out/prof
   --allocator <a>         the agent process's malloc: jemalloc (LD_PRELOAD of Debian's
@@ -241,7 +245,9 @@ export function parseBenchArgs(argv: readonly string[]): BenchConfig | 'help' {
         ? AGENT_DIST_ENTRY
         : entryFlag === 'src'
           ? AGENT_SRC_ENTRY
-          : resolveUserPath(entryFlag),
+          : entryFlag === 'floor'
+            ? AGENT_FLOOR_ENTRY
+            : resolveUserPath(entryFlag),
     agentExecArgv: values['agent-node-arg'],
     allocatorFlag: values.allocator,
     outDir: resolveUserPath(values.out),

@@ -39,6 +39,8 @@ export const REPO_ROOT = join(AGENT_DIR, '..');
 export const FIXTURES_DIR = join(AGENT_DIR, 'test', 'fixtures', 'audio');
 export const AGENT_DIST_ENTRY = join(AGENT_DIR, 'dist', 'main.js');
 export const AGENT_SRC_ENTRY = join(AGENT_DIR, 'src', 'main.ts');
+/** The plumbing floor (agent/bench/floor): only what the libraries must do for a call (`--agent-entry floor`). */
+export const AGENT_FLOOR_ENTRY = join(AGENT_DIR, 'bench', 'floor', 'main.ts');
 const BENCH_AUTH_TOKEN = 'bench-capacity-auth-token';
 
 type Log = (line: string) => void;

@@ -17,7 +17,7 @@ import {
   type EmulatorsHandle,
 } from './harness.ts';
 import type { FaultEvent } from '../../src/sim/faults/log.ts';
-import type { CallSummary, FaultsSpec } from './protocol.ts';
+import type { CallSummary, EmulatorStats, FaultsSpec } from './protocol.ts';
 import { busyCores, readCpuTotals, sumOf, valueOf, type ProcStat, type Sample } from './prom.ts';
 import type { Allocator } from './allocator.ts';
 import { summarizeStep, type StepInputs, type StepResult } from './summary.ts';
@@ -84,6 +84,38 @@ export function counters(s: readonly Sample[]): Record<string, number> {
   };
 }
 
+const num = (o: Record<string, unknown>, k: string): number => {
+  const v = o[k];
+  return typeof v === 'number' ? v : 0;
+};
+
+/**
+ * Messages of each kind between two readings: Twilio media in and out and clears from the agent's
+ * /metrics (the real agent and the floor publish the same names), Speech messages, results and
+ * streams, LLM streams and TTS syntheses from the emulators' counters (the same instrument for
+ * any agent).
+ */
+export function messageCounts(
+  m0: readonly Sample[],
+  m1: readonly Sample[],
+  e0: EmulatorStats,
+  e1: EmulatorStats,
+): Record<string, number> {
+  const agent = (name: string): number => sumOf(m1, name) - sumOf(m0, name);
+  const emu = (part: 'speech' | 'openai' | 'tts', ...keys: string[]): number =>
+    keys.reduce((a, k) => a + num(e1[part], k) - num(e0[part], k), 0);
+  return {
+    twilioMediaIn: agent('hva_frames_in_total'),
+    twilioMediaOut: agent('hva_frames_out_total'),
+    clears: agent('hva_barge_ins_total'),
+    sttAudioMessages: emu('speech', 'audioMessages'),
+    sttResults: emu('speech', 'interimsSent', 'finalsSent'),
+    sttStreams: emu('speech', 'streamsOpened'),
+    llmStreams: emu('openai', 'streams'),
+    ttsSyntheses: emu('tts', 'syntheses'),
+  };
+}
+
 /** Event-loop lag since the previous scrape, ms, without the monitor's 10 ms sampling interval. */
 export function lagFromScrape(s: readonly Sample[]): { p50: number; p99: number; max: number } {
   const v = (q: string): number =>
@@ -135,7 +167,7 @@ async function measure(
   let window: WindowReadings;
   let ended: CallersEnded;
   try {
-    window = await measureWindow(agent, load);
+    window = await measureWindow(agent, load, o.emulators);
     log(
       `  ${o.calls} calls: window done; the callers hang up in ${((ANSWER_TIMEOUT_MS + 1000) / 1000).toFixed(0)} s`,
     );
@@ -175,6 +207,7 @@ async function measure(
     callersWallMs: epochNow() - load.t0,
     machineBusyCores: window.machineBusy,
     machineCores: cpus().length,
+    messageCounts: messageCounts(window.m0, window.m1, window.emu0, window.emu1),
     ...(window.sched0 && window.sched1
       ? { agentMainThread: mainThreadWindow(window.sched0, window.sched1, window.w1 - window.w0) }
       : {}),
@@ -232,17 +265,25 @@ interface WindowReadings {
   readonly sched1: ReturnType<typeof readMainThreadSchedStat>;
   readonly m0: readonly Sample[];
   readonly m1: readonly Sample[];
+  /** The emulators' counters at the window's start and end (messageCounts). */
+  readonly emu0: EmulatorStats;
+  readonly emu1: EmulatorStats;
   readonly rssMax: number;
   readonly machineBusy: number;
 }
 
 /** From now (the window's start) until its end, or until every caller has finished. */
-async function measureWindow(agent: AgentProcess, load: Load): Promise<WindowReadings> {
+async function measureWindow(
+  agent: AgentProcess,
+  load: Load,
+  emulators: EmulatorsHandle,
+): Promise<WindowReadings> {
   const w0 = epochNow();
   const cpuTotals0 = readCpuTotals();
   const proc0 = agent.procStat();
   const sched0 = readMainThreadSchedStat(agent.pid);
   const m0 = await agent.scrape(); // also resets the lag window
+  const emu0 = await emulators.stats();
   let rssMax = proc0.rssBytes;
   const rssTimer = setInterval(() => {
     try {
@@ -259,7 +300,8 @@ async function measureWindow(agent: AgentProcess, load: Load): Promise<WindowRea
     const proc1 = agent.procStat();
     const sched1 = readMainThreadSchedStat(agent.pid);
     const m1 = await agent.scrape();
-    return { w0, w1, proc0, proc1, sched0, sched1, m0, m1, rssMax, machineBusy };
+    const emu1 = await emulators.stats();
+    return { w0, w1, proc0, proc1, sched0, sched1, m0, m1, emu0, emu1, rssMax, machineBusy };
   } finally {
     clearInterval(rssTimer);
   }

@@ -41,6 +41,8 @@ export interface StepInputs {
   readonly machineCores: number;
   /** The agent's event-loop thread over the window (probe.ts mainThreadWindow); absent in older results. */
   readonly agentMainThread?: MainThreadWindow;
+  /** Messages of each kind counted over the window (step.ts messageCounts), for the rates. */
+  readonly messageCounts?: Readonly<Record<string, number>>;
 }
 
 export type MainThreadWindow = ReturnType<typeof mainThreadWindow>;
@@ -106,6 +108,12 @@ export interface StepResult extends TurnTally {
   /** Cores busy on average during the window, every process of the machine (ours and others'). */
   readonly machineBusyCores: number;
   readonly machineCores: number;
+  /**
+   * Messages of each kind per call-second in the window: the agent's Twilio media in and out and
+   * clears (its /metrics), the Speech, LLM and TTS requests and results (the emulators' counters),
+   * so two agents are compared message by message.
+   */
+  readonly messagesPerCallSecond?: Readonly<Record<string, number>>;
   readonly agentMainThread?: MainThreadWindow;
   /** Why the step counts as broken (the sweep stops after it); undefined when it held. */
   readonly broken: string | undefined;
@@ -347,6 +355,13 @@ export function summarizeStep(i: StepInputs): StepResult {
     machineBusyCores: i.machineBusyCores,
     machineCores: i.machineCores,
     ...(i.agentMainThread ? { agentMainThread: i.agentMainThread } : {}),
+    ...(i.messageCounts && callSeconds > 0
+      ? {
+          messagesPerCallSecond: Object.fromEntries(
+            Object.entries(i.messageCounts).map(([k, v]) => [k, v / callSeconds]),
+          ),
+        }
+      : {}),
     broken: reasons.length === 0 ? undefined : reasons.join('; '),
   };
 }

@@ -36,6 +36,8 @@ export interface SpeechEmulatorStats {
   midUtteranceFinals: number;
   faultsApplied: number;
   audioBytes: number;
+  /** Requests that carried audio (one per message the client sent after the config). */
+  audioMessages: number;
   /** Last error status per kind, e.g. { OUT_OF_RANGE: 2 }. */
   errorsSent: Record<string, number>;
   /** The metadata call ids seen, in order of first appearance. */
@@ -83,6 +85,7 @@ export function newStats(): SpeechEmulatorStats {
     midUtteranceFinals: 0,
     faultsApplied: 0,
     audioBytes: 0,
+    audioMessages: 0,
     errorsSent: {},
     callIds: [],
   };

@@ -169,6 +169,7 @@ class EmulatedStream {
         );
       }
       this.ctx.stats.audioBytes += audio.length;
+      this.ctx.stats.audioMessages++;
       this.audioTimer?.refresh();
       this.audioMs += audio.length / this.bytesPerMs;
       for (const ev of this.segmenter!.push(audio)) this.onSegment(ev);

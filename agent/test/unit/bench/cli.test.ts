@@ -35,6 +35,12 @@ describe('npm run bench command line', () => {
     expect(parsed(['--chaos'])).toMatchObject({ mode: 'chaos', durationS: 120, chaosCalls: 100 });
   });
 
+  it('runs the plumbing floor with --agent-entry floor', () => {
+    const c = parsed(['--agent-entry', 'floor']);
+    expect(c.agentEntryFlag).toBe('floor');
+    expect(c.agentEntry).toMatch(/agent\/bench\/floor\/main\.ts$/);
+  });
+
   it('refuses bad flags before anything starts', () => {
     expect(() => parseBenchArgs(['--steps', '0'])).toThrow(/positive integers/);
     expect(() => parseBenchArgs(['--soak', '--fault', 'tts-outage:at=30s,for=10s'])).toThrow(/not to --soak/);
