@@ -12,7 +12,7 @@ import Fastify from 'fastify';
 import type OpenAI from 'openai';
 import { WebSocketServer } from 'ws';
 import type { Config } from '../../src/config/schema.ts';
-import { OpenAiResponder } from '../../src/llm/openai.ts';
+import { openAiResponderFrom } from '../../src/llm/index.ts';
 import {
   MEDIA_STREAM_PATH,
   VOICE_WEBHOOK_PATH,
@@ -117,16 +117,7 @@ async function synthesize(
 /** The real clients, configured from the agent's own settings. */
 function providersFrom(config: Config, counts: FloorCounts): FloorProviders & { close(): Promise<void> } {
   const stt = createRawGoogleProvider(config);
-  const responder = new OpenAiResponder({
-    apiKey: config.openaiApiKey,
-    baseUrl: config.openaiBaseUrl,
-    model: config.llmModel,
-    temperature: config.llmTemperature,
-    maxTokens: config.llmMaxTokens,
-    firstTokenTimeoutMs: config.llmFirstTokenTimeoutMs,
-    stallTimeoutMs: config.llmStallTimeoutMs,
-    retryAttempts: config.llmRetryAttempts,
-  });
+  const responder = openAiResponderFrom(config);
   const tts = new TextToSpeechClient(
     config.ttsEndpoint === '' ? {} : emulatorClientOptions(config.ttsEndpoint),
   );

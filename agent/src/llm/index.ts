@@ -27,6 +27,11 @@ export function createResponder(config: Config, deps: ResponderDeps = {}): Respo
       deps.scriptedTokenDelayMs === undefined ? {} : { tokenDelayMs: deps.scriptedTokenDelayMs },
     );
   }
+  return openAiResponderFrom(config, logger);
+}
+
+/** The OpenAI streaming responder configured from the agent's settings. */
+export function openAiResponderFrom(config: Config, logger: Logger = silentLogger): OpenAiResponder {
   return new OpenAiResponder({
     apiKey: config.openaiApiKey,
     baseUrl: config.openaiBaseUrl,

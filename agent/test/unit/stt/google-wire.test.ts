@@ -15,6 +15,7 @@ import {
   type StreamingCodecs,
 } from '../../../src/stt/google-wire.ts';
 import { libraryCodecs, streamEvents, type LibraryCodecs } from './speech-wire.ts';
+import { seededRandom } from '../../../src/sim/profile.ts';
 
 const duration = (seconds: number, nanos: number): { seconds: number; nanos: number } => ({ seconds, nanos });
 
@@ -129,18 +130,6 @@ function readBoth(
   return [read(() => lib.responseDeserialize(buf)), read(() => decode(buf))];
 }
 
-/** A small seeded generator (mulberry32), so the corruptions are the same on every run. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 describe.each([
   ['v1', V1_STREAMING, V1_CASES, V1_AUDIO_FIELD, 'audioContent'],
   ['v2', V2_STREAMING, V2_CASES, V2_AUDIO_FIELD, 'audio'],
@@ -184,7 +173,7 @@ describe.each([
 
     it('1500 seeded corruptions of the full response (bytes changed, cut, or inserted): both throw, or both read the same', () => {
       const buf = lib.responseSerialize(cases.full);
-      const random = seeded(version === 'v1' ? 13 : 14);
+      const random = seededRandom(version === 'v1' ? 13 : 14);
       let bothRead = 0;
       for (let i = 0; i < 1500; i++) {
         const bytes = [...buf];
