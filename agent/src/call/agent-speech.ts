@@ -24,7 +24,7 @@ import {
 import type { PreemptiveRequest } from './preemptive-slot.ts';
 import { answerSynthesisHooks, takeOverSpeculative } from './speculative-speech.ts';
 import type { CallScope } from './scope.ts';
-import { createSpeechPipeline } from './speech-pipeline.ts';
+import { createSpeechPipeline, type SpeechPipeline } from './speech-pipeline.ts';
 import type { TurnOutcome, TurnRecord } from './turn-record.ts';
 import { AnswerTools, type CallTools } from '../tools/call-tools.ts';
 import type { MediaSink } from './types.ts';
@@ -243,6 +243,18 @@ export class SpeechHandle {
       timers.clear(firstTokenTimer);
       signal.removeEventListener('abort', abortLlm);
     }
+    return this.finishAnswer(pipeline, failure, kept);
+  }
+
+  /** The answer's last sentences spoken (or failed), its record completed; the cause of an apology, if one is due. */
+  private async finishAnswer(
+    pipeline: SpeechPipeline,
+    failure: ApologyCause | undefined,
+    kept: { cancel(): void } | undefined,
+  ): Promise<ApologyCause | undefined> {
+    const { logger: log } = this.deps;
+    const r = this.record as TurnRecord;
+    const signal = this.signal;
     try {
       await pipeline.finish();
     } catch (err) {
