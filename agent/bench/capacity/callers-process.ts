@@ -13,6 +13,7 @@ import {
   planUtterances,
   selectFixtures,
   slotStartMs,
+  type ConversationFixtures,
   type Fixture,
   type PlannedCall,
 } from './conversation.ts';
@@ -36,11 +37,39 @@ process.once('message', (m: CallersCommand) => {
 });
 process.on('disconnect', () => process.exit(0));
 
-async function run(spec: CallersSpec): Promise<void> {
-  const fixtures = selectFixtures(
-    parseTranscripts(readFileSync(join(spec.fixturesDir, 'transcripts.tsv'), 'utf8')),
-    parseTranscripts(readFileSync(join(spec.fixturesDir, 'pauses', 'transcripts.tsv'), 'utf8'), 'pauses'),
+/** The benchmark's fixtures: the caller lines and the mid-sentence pause set. */
+function loadFixtures(dir: string): ConversationFixtures {
+  return selectFixtures(
+    parseTranscripts(readFileSync(join(dir, 'transcripts.tsv'), 'utf8')),
+    parseTranscripts(readFileSync(join(dir, 'pauses', 'transcripts.tsv'), 'utf8'), 'pauses'),
   );
+}
+
+/** One simulated Twilio call to the agent, signed like Twilio's, with the run's faults. */
+function simulatedCall(
+  spec: CallersSpec,
+  callSid: string,
+  script: ConstructorParameters<typeof SimulatedCall>[0]['script'],
+  faults: ReturnType<typeof createFaultInjector> | undefined,
+  onOpen: () => void,
+): SimulatedCall {
+  return new SimulatedCall({
+    url: spec.agentUrl.replace(/^http/, 'ws'),
+    callSid,
+    script,
+    signature: { authToken: spec.authToken, publicUrl: spec.publicHost },
+    customParameters: { bench: 'capacity' },
+    connectTimeoutMs: 30_000,
+    cheapFraming: true,
+    ...(faults?.caller ? { faults: faults.caller } : {}),
+    onEvent: (e) => {
+      if (e.type === 'open') onOpen();
+    },
+  });
+}
+
+async function run(spec: CallersSpec): Promise<void> {
+  const fixtures = loadFixtures(spec.fixturesDir);
   const named = spec.utterances ? namedFixtures(spec.fixturesDir, spec.utterances) : [];
   const audioCache = new Map<string, Promise<Buffer>>();
   const lag = monitorEventLoopDelay({ resolution: 10 });
@@ -71,19 +100,7 @@ async function run(spec: CallersSpec): Promise<void> {
       const script = await resolveScript(plan.script, audioCache);
       if (stopped) return;
       let openAt: number | undefined;
-      const call = new SimulatedCall({
-        url: spec.agentUrl.replace(/^http/, 'ws'),
-        callSid: plan.callSid,
-        script,
-        signature: { authToken: spec.authToken, publicUrl: spec.publicHost },
-        customParameters: { bench: 'capacity' },
-        connectTimeoutMs: 30_000,
-        cheapFraming: true,
-        ...(faults?.caller ? { faults: faults.caller } : {}),
-        onEvent: (e) => {
-          if (e.type === 'open') openAt = epochNow();
-        },
-      });
+      const call = simulatedCall(spec, plan.callSid, script, faults, () => (openAt = epochNow()));
       running.add(call);
       const result = await call.run();
       running.delete(call);

@@ -228,31 +228,8 @@ export function agentCommand(
 }
 
 /** Starts the agent process and resolves once /readyz says ready. */
-export async function startAgentProcess(options: AgentProcessOptions): Promise<AgentProcess> {
-  const port = await freePort();
-  const adminPort = await freePort();
-  const allocator = options.allocator ?? resolveAllocator(undefined, existsSync);
-  const env = {
-    ...agentEnv(options.emulators, { port, adminPort }, options.maxCalls),
-    ...options.env,
-    ...allocatorEnv(allocator),
-  };
-  // Only what the agent needs from the bench's environment (no inherited provider settings).
-  const inherited = Object.fromEntries(
-    ['PATH', 'HOME', 'TMPDIR', 'LANG', 'HVA_REFERENCE_PROFILE'].flatMap((k) =>
-      process.env[k] === undefined ? [] : [[k, process.env[k]!]],
-    ),
-  );
-  const cmd = agentCommand(
-    [...(options.execArgv ?? []), options.entry ?? AGENT_DIST_ENTRY],
-    process.env['HVA_BENCH_AGENT_CPUS'],
-  );
-  const child = spawn(cmd.file, cmd.args, {
-    cwd: AGENT_DIR,
-    env: { ...inherited, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+/** The agent's stdout (turn records, log levels, the last errors) and the tail of its stderr. */
+function readAgentLogs(child: ChildProcess) {
   const turns: AgentTurn[] = [];
   const logLevels = new Map<string, number>();
   const lastErrors: string[] = [];
@@ -281,24 +258,61 @@ export async function startAgentProcess(options: AgentProcessOptions): Promise<A
     stderrTail.push(line);
     if (stderrTail.length > 40) stderrTail.shift();
   });
-  const adminUrl = `http://127.0.0.1:${adminPort}`;
-  const deadline = Date.now() + (options.readyTimeoutMs ?? 120_000);
+  return { turns, logLevels, lastErrors, stderrTail };
+}
+
+/** Polls /readyz until the agent answers; throws (and kills it) if it exits or times out. */
+async function waitReady(
+  child: ChildProcess,
+  adminUrl: string,
+  timeoutMs: number,
+  stderrTail: readonly string[],
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (child.exitCode !== null)
       throw new Error(`agent exited (${child.exitCode}) while starting:\n${stderrTail.join('\n')}`);
     try {
-      if ((await fetch(`${adminUrl}/readyz`)).ok) break;
+      if ((await fetch(`${adminUrl}/readyz`)).ok) return;
     } catch {
       // Not listening yet.
     }
     if (Date.now() > deadline) {
       await stopChild(child, 'SIGKILL', 0);
-      throw new Error(
-        `agent not ready after ${options.readyTimeoutMs ?? 120_000} ms:\n${stderrTail.join('\n')}`,
-      );
+      throw new Error(`agent not ready after ${timeoutMs} ms:\n${stderrTail.join('\n')}`);
     }
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+export async function startAgentProcess(options: AgentProcessOptions): Promise<AgentProcess> {
+  const port = await freePort();
+  const adminPort = await freePort();
+  const allocator = options.allocator ?? resolveAllocator(undefined, existsSync);
+  const env = {
+    ...agentEnv(options.emulators, { port, adminPort }, options.maxCalls),
+    ...options.env,
+    ...allocatorEnv(allocator),
+  };
+  // Only what the agent needs from the bench's environment (no inherited provider settings).
+  const inherited = Object.fromEntries(
+    ['PATH', 'HOME', 'TMPDIR', 'LANG', 'HVA_REFERENCE_PROFILE'].flatMap((k) =>
+      process.env[k] === undefined ? [] : [[k, process.env[k]!]],
+    ),
+  );
+  const cmd = agentCommand(
+    [...(options.execArgv ?? []), options.entry ?? AGENT_DIST_ENTRY],
+    process.env['HVA_BENCH_AGENT_CPUS'],
+  );
+  const child = spawn(cmd.file, cmd.args, {
+    cwd: AGENT_DIR,
+    env: { ...inherited, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  const { turns, logLevels, lastErrors, stderrTail } = readAgentLogs(child);
+  const adminUrl = `http://127.0.0.1:${adminPort}`;
+  await waitReady(child, adminUrl, options.readyTimeoutMs ?? 120_000, stderrTail);
   // The dynamic loader only warns when a preload cannot be loaded: a run that asked for jemalloc
   // and got glibc would report the wrong allocator's memory.
   const mapped = mappedAllocator(readFileSync(`/proc/${child.pid}/maps`, 'utf8'));

@@ -280,18 +280,13 @@ export function callSecondsIn(calls: readonly CallSummary[], fromMs: number, unt
   );
 }
 
-export function summarizeStep(i: StepInputs): StepResult {
-  const inWindow = windowed(i);
-  const { calls: measured, callerTurns, agentTurns } = inWindow;
-  const tally = tallyTurns(inWindow);
-  const notAnswered = tally.turnsNotAnswered;
-  const totals = agentTurns.flatMap((t) => (t.totalMs === undefined ? [] : [t.totalMs / 1000]));
-  const gaps = callerTurns.flatMap((t) => (t.gapMs === undefined ? [] : [t.gapMs / 1000]));
-  const windowS = (i.windowUntilMs - i.windowFromMs) / 1000;
-  const callSeconds = callSecondsIn(i.calls_, i.windowFromMs, i.windowUntilMs);
-  const callErrors = measured.filter((c) => c.outcome === 'error' || c.outcome === 'server-closed').length;
-  const answerable = tally.callerTurns;
-  const errors: Record<string, number> = {
+/** Every kind of error a step counts, by name (callers' and the agent's). */
+function stepErrors(
+  i: StepInputs,
+  measured: readonly CallSummary[],
+  callErrors: number,
+): Record<string, number> {
+  return {
     'call failed or cut (callers)': callErrors,
     'protocol errors (callers)': measured.reduce((a, c) => a + c.protocolErrors, 0),
     'answer wait timeouts (callers)': measured.reduce((a, c) => a + c.waitTimeouts, 0),
@@ -304,6 +299,20 @@ export function summarizeStep(i: StepInputs): StepResult {
     'malformed frames (agent)': i.stepCounters['malformedFrames'] ?? 0,
     'error log lines (agent)': i.agentErrorLogs,
   };
+}
+
+export function summarizeStep(i: StepInputs): StepResult {
+  const inWindow = windowed(i);
+  const { calls: measured, callerTurns, agentTurns } = inWindow;
+  const tally = tallyTurns(inWindow);
+  const notAnswered = tally.turnsNotAnswered;
+  const totals = agentTurns.flatMap((t) => (t.totalMs === undefined ? [] : [t.totalMs / 1000]));
+  const gaps = callerTurns.flatMap((t) => (t.gapMs === undefined ? [] : [t.gapMs / 1000]));
+  const windowS = (i.windowUntilMs - i.windowFromMs) / 1000;
+  const callSeconds = callSecondsIn(i.calls_, i.windowFromMs, i.windowUntilMs);
+  const callErrors = measured.filter((c) => c.outcome === 'error' || c.outcome === 'server-closed').length;
+  const answerable = tally.callerTurns;
+  const errors = stepErrors(i, measured, callErrors);
   const errorTotal = Object.entries(errors)
     .filter(([k]) => k !== 'answer wait timeouts (callers)')
     .reduce((a, [, v]) => a + v, 0);
