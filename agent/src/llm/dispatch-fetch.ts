@@ -34,7 +34,7 @@ function plainBody(body: unknown): string | Uint8Array | undefined | false {
 }
 
 /** The request's header lines as fetch sends them: the caller's (sorted, combined), then fetch's. */
-export function fetchRequestHeaders(init: RequestInit['headers'], https: boolean): string[] {
+function fetchRequestHeaders(init: RequestInit['headers'], https: boolean): string[] {
   const headers = init instanceof Headers ? init : new Headers(init);
   const lines: string[] = [];
   for (const [name, value] of headers) lines.push(name, value);

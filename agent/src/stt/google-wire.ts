@@ -25,7 +25,7 @@ const speechRequire = createRequire(createRequire(import.meta.url).resolve('@goo
 let root: ProtobufRoot | undefined;
 
 /** A Speech message type by its full name; the first call loads the client's protos.json (about 40 ms). */
-export function speechMessageType(name: string): MessageType {
+function speechMessageType(name: string): MessageType {
   if (!root) {
     const gax = speechRequire('google-gax') as {
       protobuf: { Root: { fromJSON(json: unknown): ProtobufRoot } };
